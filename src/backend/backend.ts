@@ -1,0 +1,96 @@
+/**
+ * The kernel interface. Kernels see typed arrays, sizes and options only, never Tensor,
+ * so a fast backend (wasm) can replace any of them and be checked against the reference.
+ * Every array is contiguous and row-major; outputs are preallocated by the caller.
+ */
+export type FloatArray = Float32Array | Float64Array;
+
+export type UnaryKernel =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'square' | 'sign'
+  | 'sigmoid' | 'tanh' | 'relu' | 'step' | 'softplus' | 'reciprocal';
+
+export type BinaryKernel =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'gt' | 'ge' | 'lt' | 'le' | 'eq';
+
+export type ReduceKernel = 'sum' | 'max' | 'min';
+
+/** Geometry of a 2-D convolution in NHWC with [kh, kw, in, out] kernels. Padding is explicit. */
+export interface Conv2dGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  outC: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** Geometry of 2-D pooling in NHWC; channels are pooled independently. */
+export interface Pool2dGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  channels: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  /** out[i] = op(x[i]). `out` may alias `x`. */
+  unary(op: UnaryKernel, x: FloatArray, out: FloatArray): void;
+
+  /**
+   * out = op(a, b) with NumPy broadcasting; aShape and bShape are already left-padded to
+   * outShape's rank. Comparisons write 1 or 0.
+   */
+  binary(op: BinaryKernel, a: FloatArray, aShape: readonly number[], b: FloatArray,
+    bShape: readonly number[], out: FloatArray, outShape: readonly number[]): void;
+
+  /** Reduces x viewed as [outer, axis, inner] over the middle dimension into out [outer, inner]. */
+  reduce(op: ReduceKernel, x: FloatArray, outer: number, axis: number, inner: number, out: FloatArray): void;
+
+  /** Index (0..axis-1) of the max (or min) over the middle dimension of [outer, axis, inner]. */
+  argReduce(op: 'max' | 'min', x: FloatArray, outer: number, axis: number, inner: number, out: FloatArray): void;
+
+  /**
+   * Batched GEMM: for each b < batch, C_b[m,n] = op(A_b)[m,k] . op(B_b)[k,n], where op transposes
+   * when the flag is set (A_b is then stored [k,m], B_b [n,k]). A stride of 0 repeats one matrix
+   * over the batch. C is overwritten.
+   */
+  matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number,
+    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void;
+
+  /** y[N,OH,OW,M] = cross-correlation of x[N,H,W,C] with w[KH,KW,C,M] (padding with zeros). */
+  conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry): void;
+  /** dx[N,H,W,C] = transpose of conv2d in x applied to dy[N,OH,OW,M]. dx is overwritten. */
+  conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void;
+  /** dw[KH,KW,C,M] = transpose of conv2d in w applied to dy. dw is overwritten. */
+  conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void;
+
+  /**
+   * Max pooling: out[N,OH,OW,C] and, in argmax, the flat index into x of each maximum
+   * (padded cells never win). A window with no real cell is an error caught before the call.
+   */
+  maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, g: Pool2dGeometry): void;
+  /** Average pooling over the real (unpadded) cells of each window. */
+  avgPool2d(x: FloatArray, out: FloatArray, g: Pool2dGeometry): void;
+  /** The adjoint of avgPool2d: spreads dy over each window's real cells. dx is overwritten. */
+  avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: Pool2dGeometry): void;
+}

@@ -1,0 +1,307 @@
+import type {
+  Backend, BinaryKernel, Conv2dGeometry, FloatArray, Pool2dGeometry, ReduceKernel, UnaryKernel,
+} from '../backend.js';
+
+/** The reference backend: plain loops, written to be obviously correct. */
+
+const unaryFns: Record<UnaryKernel, (v: number) => number> = {
+  neg: (v) => -v,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  square: (v) => v * v,
+  sign: (v) => (v > 0 ? 1 : v < 0 ? -1 : 0),
+  sigmoid: (v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))),
+  tanh: Math.tanh,
+  relu: (v) => (v > 0 ? v : 0),
+  step: (v) => (v >= 0 ? 1 : 0),
+  // log(1 + e^v) without overflow
+  softplus: (v) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v))),
+  reciprocal: (v) => 1 / v,
+};
+
+const binaryFns: Record<BinaryKernel, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: (a, b) => (a >= b ? a : b),
+  minimum: (a, b) => (a <= b ? a : b),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  eq: (a, b) => (a === b ? 1 : 0),
+};
+
+function unary(op: UnaryKernel, x: FloatArray, out: FloatArray): void {
+  const f = unaryFns[op];
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i]);
+}
+
+function binary(op: BinaryKernel, a: FloatArray, aShape: readonly number[], b: FloatArray,
+  bShape: readonly number[], out: FloatArray, outShape: readonly number[]): void {
+  const f = binaryFns[op];
+  const n = out.length;
+  if (a.length === n && b.length === n) {
+    for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
+    return;
+  }
+  if (b.length === 1) {
+    const bv = b[0];
+    for (let i = 0; i < n; i++) out[i] = f(a[a.length === 1 ? 0 : i], bv);
+    return;
+  }
+  if (a.length === 1) {
+    const av = a[0];
+    for (let i = 0; i < n; i++) out[i] = f(av, b[i]);
+    return;
+  }
+  // General broadcast: walk the output with an odometer, keeping offsets into a and b.
+  const rank = outShape.length;
+  const aStr = broadcastStrides(aShape, outShape);
+  const bStr = broadcastStrides(bShape, outShape);
+  const inner = outShape[rank - 1];
+  const aIn = aStr[rank - 1];
+  const bIn = bStr[rank - 1];
+  const idx = new Array<number>(rank).fill(0);
+  let ao = 0;
+  let bo = 0;
+  for (let o = 0; o < n; o += inner) {
+    for (let j = 0; j < inner; j++) out[o + j] = f(a[ao + j * aIn], b[bo + j * bIn]);
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d]++;
+      ao += aStr[d];
+      bo += bStr[d];
+      if (idx[d] < outShape[d]) break;
+      ao -= aStr[d] * outShape[d];
+      bo -= bStr[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const s = new Array<number>(outShape.length).fill(0);
+  let acc = 1;
+  for (let d = outShape.length - 1; d >= 0; d--) {
+    s[d] = shape[d] === 1 && outShape[d] !== 1 ? 0 : acc;
+    acc *= shape[d];
+  }
+  return s;
+}
+
+function reduce(op: ReduceKernel, x: FloatArray, outer: number, axis: number, inner: number, out: FloatArray): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * axis * inner + i;
+      let acc = op === 'sum' ? 0 : x[base];
+      for (let a = op === 'sum' ? 0 : 1; a < axis; a++) {
+        const v = x[base + a * inner];
+        if (op === 'sum') acc += v;
+        else if (op === 'max') acc = v > acc || Number.isNaN(v) ? v : acc;
+        else acc = v < acc || Number.isNaN(v) ? v : acc;
+      }
+      out[o * inner + i] = acc;
+    }
+  }
+}
+
+function argReduce(op: 'max' | 'min', x: FloatArray, outer: number, axis: number, inner: number, out: FloatArray): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * axis * inner + i;
+      let best = x[base];
+      let bi = 0;
+      for (let a = 1; a < axis; a++) {
+        const v = x[base + a * inner];
+        if (op === 'max' ? v > best : v < best) {
+          best = v;
+          bi = a;
+        }
+      }
+      out[o * inner + i] = bi;
+    }
+  }
+}
+
+function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number,
+  transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void {
+  // i-p-j order keeps the innermost loop contiguous in C (and in B when not transposed).
+  const row = new Float64Array(n);
+  for (let bt = 0; bt < batch; bt++) {
+    const ao = bt * aBatchStride;
+    const bo = bt * bBatchStride;
+    const co = bt * m * n;
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      for (let p = 0; p < k; p++) {
+        const av = transA ? a[ao + p * m + i] : a[ao + i * k + p];
+        if (av === 0) continue;
+        if (transB) {
+          for (let j = 0; j < n; j++) row[j] += av * b[bo + j * k + p];
+        } else {
+          const bb = bo + p * n;
+          for (let j = 0; j < n; j++) row[j] += av * b[bb + j];
+        }
+      }
+      for (let j = 0; j < n; j++) c[co + i * n + j] = row[j];
+    }
+  }
+}
+
+function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry): void {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW } = g;
+  const acc = new Float64Array(outC);
+  for (let nb = 0; nb < batch; nb++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        acc.fill(0);
+        for (let kh = 0; kh < kH; kh++) {
+          const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= inH) continue;
+          for (let kw = 0; kw < kW; kw++) {
+            const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            if (iw < 0 || iw >= inW) continue;
+            const xo = ((nb * inH + ih) * inW + iw) * inC;
+            const wo = (kh * kW + kw) * inC * outC;
+            for (let c = 0; c < inC; c++) {
+              const xv = x[xo + c];
+              if (xv === 0) continue;
+              const wc = wo + c * outC;
+              for (let m = 0; m < outC; m++) acc[m] += xv * w[wc + m];
+            }
+          }
+        }
+        const yo = ((nb * outH + oh) * outW + ow) * outC;
+        for (let m = 0; m < outC; m++) y[yo + m] = acc[m];
+      }
+    }
+  }
+}
+
+function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW } = g;
+  const acc = new Float64Array(dx.length);
+  for (let nb = 0; nb < batch; nb++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const yo = ((nb * outH + oh) * outW + ow) * outC;
+        for (let kh = 0; kh < kH; kh++) {
+          const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= inH) continue;
+          for (let kw = 0; kw < kW; kw++) {
+            const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            if (iw < 0 || iw >= inW) continue;
+            const xo = ((nb * inH + ih) * inW + iw) * inC;
+            const wo = (kh * kW + kw) * inC * outC;
+            for (let c = 0; c < inC; c++) {
+              let s = 0;
+              const wc = wo + c * outC;
+              for (let m = 0; m < outC; m++) s += dy[yo + m] * w[wc + m];
+              acc[xo + c] += s;
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < dx.length; i++) dx[i] = acc[i];
+}
+
+function conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW } = g;
+  const acc = new Float64Array(dw.length);
+  for (let nb = 0; nb < batch; nb++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const yo = ((nb * outH + oh) * outW + ow) * outC;
+        for (let kh = 0; kh < kH; kh++) {
+          const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= inH) continue;
+          for (let kw = 0; kw < kW; kw++) {
+            const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            if (iw < 0 || iw >= inW) continue;
+            const xo = ((nb * inH + ih) * inW + iw) * inC;
+            const wo = (kh * kW + kw) * inC * outC;
+            for (let c = 0; c < inC; c++) {
+              const xv = x[xo + c];
+              if (xv === 0) continue;
+              const wc = wo + c * outC;
+              for (let m = 0; m < outC; m++) acc[wc + m] += xv * dy[yo + m];
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < dw.length; i++) dw[i] = acc[i];
+}
+
+/** Calls visit(outIndex, inIndex) for every real cell of every pooling window, window by window. */
+function forEachWindow(g: Pool2dGeometry, begin: (o: number) => void, visit: (o: number, i: number) => void): void {
+  const { batch, inH, inW, channels: C, outH, outW } = g;
+  for (let nb = 0; nb < batch; nb++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        for (let c = 0; c < C; c++) {
+          const o = ((nb * outH + oh) * outW + ow) * C + c;
+          begin(o);
+          for (let kh = 0; kh < g.kH; kh++) {
+            const ih = oh * g.strideH - g.padTop + kh;
+            if (ih < 0 || ih >= inH) continue;
+            for (let kw = 0; kw < g.kW; kw++) {
+              const iw = ow * g.strideW - g.padLeft + kw;
+              if (iw < 0 || iw >= inW) continue;
+              visit(o, ((nb * inH + ih) * inW + iw) * C + c);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+function maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, g: Pool2dGeometry): void {
+  forEachWindow(g, (o) => { argmax[o] = -1; }, (o, i) => {
+    if (argmax[o] < 0 || x[i] > x[argmax[o]]) argmax[o] = i;
+  });
+  for (let o = 0; o < out.length; o++) out[o] = x[argmax[o]];
+}
+
+function windowCounts(g: Pool2dGeometry, outSize: number): Float64Array {
+  const count = new Float64Array(outSize);
+  forEachWindow(g, () => {}, (o) => { count[o]++; });
+  return count;
+}
+
+function avgPool2d(x: FloatArray, out: FloatArray, g: Pool2dGeometry): void {
+  const sum = new Float64Array(out.length);
+  forEachWindow(g, () => {}, (o, i) => { sum[o] += x[i]; });
+  const count = windowCounts(g, out.length);
+  for (let o = 0; o < out.length; o++) out[o] = sum[o] / count[o];
+}
+
+function avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: Pool2dGeometry): void {
+  const count = windowCounts(g, dy.length);
+  const acc = new Float64Array(dx.length);
+  forEachWindow(g, () => {}, (o, i) => { acc[i] += dy[o] / count[o]; });
+  for (let i = 0; i < dx.length; i++) dx[i] = acc[i];
+}
+
+export const jsBackend: Backend = {
+  name: 'js',
+  unary,
+  binary,
+  reduce,
+  argReduce,
+  matmul,
+  conv2d,
+  conv2dBackpropInput,
+  conv2dBackpropFilter,
+  maxPool2d,
+  avgPool2d,
+  avgPool2dBackward,
+};

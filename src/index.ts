@@ -1,0 +1,8 @@
+// The public API: re-exports only.
+export * from './tensor/errors.js';
+export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
+export type { DType, NestedArray, BackwardOptions } from './tensor/tensor.js';
+export * from './tensor/creation.js';
+export { manualSeed, Random } from './tensor/random.js';
+export { setBackend, getBackend, listBackends } from './backend/index.js';
+// (more exports are added below as modules land; keep one line per module)

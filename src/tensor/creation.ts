@@ -1,0 +1,172 @@
+import { ShapeError, ValueError, DTypeError, fmtShape } from './errors.js';
+import { rngFor, type Random } from './random.js';
+import { checkShape, sizeOf } from './shape.js';
+import { Tensor, allocate, fromNested, type DType, type FloatArray, type NestedArray } from './tensor.js';
+
+export interface TensorOptions {
+  /** Shape for flat or typed-array values (required for typed arrays of rank > 1). */
+  shape?: readonly number[];
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+export interface CreationOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+export interface RandomOptions extends CreationOptions {
+  /** Draw from a generator seeded with this instead of the global one. */
+  seed?: number;
+}
+
+function checkDType(fn: string, dtype: string): DType {
+  if (dtype !== 'float32' && dtype !== 'float64') {
+    throw new DTypeError(`${fn}: dtype '${dtype}' is not supported (use 'float32' or 'float64')`);
+  }
+  return dtype;
+}
+
+/**
+ * Makes a tensor from a number, nested arrays, a flat array with `shape`, or a typed array
+ * (a Float32Array or Float64Array is used without copying when its dtype matches).
+ */
+export function tensor(values: NestedArray | ArrayLike<number> | FloatArray | Tensor, options: TensorOptions = {}): Tensor {
+  let t: Tensor;
+  if (values instanceof Tensor) {
+    const dtype = checkDType('tensor', options.dtype ?? values.dtype);
+    t = new Tensor(castData(values.data, dtype, true), options.shape ?? values.shape);
+  } else if (typeof values === 'number') {
+    const dtype = checkDType('tensor', options.dtype ?? 'float32');
+    const data = allocate(dtype, 1);
+    data[0] = values;
+    t = new Tensor(data, options.shape ?? []);
+  } else if (ArrayBuffer.isView(values)) {
+    const arr = values as ArrayLike<number>;
+    const own = values instanceof Float64Array ? 'float64' : 'float32';
+    const dtype = checkDType('tensor', options.dtype ?? own);
+    const data = values instanceof Float32Array || values instanceof Float64Array
+      ? castData(values, dtype, false) : copyInto(arr, dtype);
+    const shape = options.shape ?? [arr.length];
+    checkSize('tensor', data.length, shape);
+    t = new Tensor(data, shape);
+  } else {
+    const dtype = checkDType('tensor', options.dtype ?? 'float32');
+    const nested = fromNested(values as NestedArray, dtype, 'tensor');
+    if (options.shape) {
+      checkSize('tensor', nested.size, options.shape);
+      t = new Tensor(nested.data, options.shape);
+    } else {
+      t = nested;
+    }
+  }
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function checkSize(fn: string, n: number, shape: readonly number[]): void {
+  checkShape(fn, shape);
+  if (sizeOf(shape) !== n) {
+    throw new ShapeError(`${fn}: ${n} values cannot take shape ${fmtShape(shape)} (${sizeOf(shape)} values)`);
+  }
+}
+
+function copyInto(values: ArrayLike<number>, dtype: DType): FloatArray {
+  const data = allocate(dtype, values.length);
+  for (let i = 0; i < values.length; i++) data[i] = values[i];
+  return data;
+}
+
+function castData(data: FloatArray, dtype: DType, copy: boolean): FloatArray {
+  const same = (dtype === 'float64') === (data instanceof Float64Array);
+  if (same) return copy ? data.slice() : data;
+  return dtype === 'float64' ? Float64Array.from(data) : Float32Array.from(data);
+}
+
+function filled(fn: string, shape: readonly number[], value: number, options: CreationOptions): Tensor {
+  checkShape(fn, shape);
+  const dtype = checkDType(fn, options.dtype ?? 'float32');
+  const data = allocate(dtype, sizeOf(shape));
+  if (value !== 0) data.fill(value);
+  return new Tensor(data, shape, options.requiresGrad ?? false);
+}
+
+export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  return filled('zeros', shape, 0, options);
+}
+
+export function ones(shape: readonly number[], options: CreationOptions = {}): Tensor {
+  return filled('ones', shape, 1, options);
+}
+
+export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
+  return filled('full', shape, value, options);
+}
+
+export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
+  return filled('zerosLike', t.shape, 0, { dtype: t.dtype, ...options });
+}
+
+export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
+  return filled('onesLike', t.shape, 1, { dtype: t.dtype, ...options });
+}
+
+/** Values start, start+step, ... below stop (like numpy.arange); arange(n) is 0..n-1. */
+export function arange(start: number, stop?: number, step = 1, options: CreationOptions = {}): Tensor {
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+  }
+  if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be a non-zero finite number, got ${step}`);
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const data = allocate(checkDType('arange', options.dtype ?? 'float32'), n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return new Tensor(data, [n], options.requiresGrad ?? false);
+}
+
+/** `num` evenly spaced values from start to stop inclusive. */
+export function linspace(start: number, stop: number, num = 50, options: CreationOptions = {}): Tensor {
+  if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
+  const data = allocate(checkDType('linspace', options.dtype ?? 'float32'), num);
+  const step = num > 1 ? (stop - start) / (num - 1) : 0;
+  for (let i = 0; i < num; i++) data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
+  return new Tensor(data, [num], options.requiresGrad ?? false);
+}
+
+/** The n x m identity (m defaults to n). */
+export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
+  const t = filled('eye', [n, m], 0, options);
+  for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
+  return t;
+}
+
+function randomFilled(fn: string, shape: readonly number[], options: RandomOptions, draw: (r: Random) => number): Tensor {
+  const t = filled(fn, shape, 0, options);
+  const r = rngFor(options.seed);
+  for (let i = 0; i < t.size; i++) t.data[i] = draw(r);
+  return t;
+}
+
+/** Uniform in [0, 1) (or [low, high)). */
+export function rand(shape: readonly number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  const low = options.low ?? 0;
+  const high = options.high ?? 1;
+  if (!(high > low)) throw new ValueError(`rand: high (${high}) must exceed low (${low})`);
+  return randomFilled('rand', shape, options, (r) => r.uniform(low, high));
+}
+
+/** Normal with mean 0 and std 1 (or as given). */
+export function randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  const mean = options.mean ?? 0;
+  const std = options.std ?? 1;
+  if (!(std >= 0)) throw new ValueError(`randn: std must be >= 0, got ${std}`);
+  return randomFilled('randn', shape, options, (r) => r.normal(mean, std));
+}
+
+/** Integers uniform in [low, high), stored as floats. */
+export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new ValueError(`randint: need integers low < high, got low=${low}, high=${high}`);
+  }
+  return randomFilled('randint', shape, options, (r) => r.int(low, high));
+}

@@ -1,0 +1,317 @@
+import type { FloatArray } from '../backend/backend.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
+import { sizeOf, stridesOf, shapesEqual } from './shape.js';
+
+export type DType = 'float32' | 'float64';
+export type { FloatArray };
+
+/** A scalar or (nested) array of numbers, as `tensor()` takes and `toArray()` returns. */
+export type NestedArray = number | readonly NestedArray[];
+
+/** How a tensor was made: the op, its inputs, and the vector-Jacobian product back to them. */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly backward: (grad: Tensor) => readonly (Tensor | null | undefined)[];
+}
+
+export interface BackwardOptions {
+  /** Record the backward pass itself so that gradients can be differentiated again. */
+  createGraph?: boolean;
+}
+
+export function allocate(dtype: DType, size: number): FloatArray {
+  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+}
+
+export function dtypeOf(data: FloatArray): DType {
+  return data instanceof Float64Array ? 'float64' : 'float32';
+}
+
+let gradEnabled = true;
+
+/** Whether ops currently record the graph for autograd. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording the graph (inference, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs fn with recording set as given. */
+export function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = enabled;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+// The ops module installs the differentiable add used to accumulate gradients (avoids an import cycle).
+let accumulate: (a: Tensor, b: Tensor) => Tensor = () => {
+  throw new Error('gradlab: ops not loaded');
+};
+export function setGradAccumulator(fn: (a: Tensor, b: Tensor) => Tensor): void {
+  accumulate = fn;
+}
+
+/**
+ * An n-dimensional array of float32 or float64 numbers in contiguous row-major storage,
+ * with the autograd graph that made it. Tensors are immutable values: ops return new ones.
+ */
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** The contiguous row-major storage. Writing into it bypasses autograd. */
+  readonly data: FloatArray;
+  /** Whether gradients flow to this tensor. */
+  requiresGrad: boolean;
+  /** The accumulated gradient after `backward()`, for tensors that require it and were not made by an op. */
+  grad: Tensor | null = null;
+  /** The op that made this tensor, when it was recorded. */
+  gradFn: GradNode | null = null;
+
+  constructor(data: FloatArray, shape: readonly number[], requiresGrad = false) {
+    if (data.length !== sizeOf(shape)) {
+      throw new ShapeError(`Tensor: ${data.length} values do not fill shape ${fmtShape(shape)}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtypeOf(data);
+    this.requiresGrad = requiresGrad;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Whether this tensor was made by the user rather than by a recorded op. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** The values as nested arrays (a number for a scalar). */
+  toArray(): NestedArray {
+    if (this.rank === 0) return this.data[0];
+    const strides = stridesOf(this.shape);
+    const build = (dim: number, offset: number): NestedArray => {
+      const n = this.shape[dim];
+      const out: NestedArray[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        out[i] = dim === this.rank - 1 ? this.data[offset + i] : build(dim + 1, offset + i * strides[dim]);
+      }
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** The values as a flat array of numbers. */
+  toFlatArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) {
+      throw new ShapeError(`item: tensor of shape ${fmtShape(this.shape)} has ${this.size} values, not 1`);
+    }
+    return this.data[0];
+  }
+
+  /** A tensor sharing no graph with this one (same values, no gradient). */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** A copy of the data in a new tensor without graph. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  /**
+   * Back-propagates from this tensor: each leaf that requires grad gets d(this)/d(leaf)
+   * (contracted with `grad`) added to its `.grad`. A scalar needs no `grad`.
+   */
+  backward(grad?: Tensor | NestedArray, options: BackwardOptions = {}): void {
+    let seed: Tensor;
+    if (grad === undefined) {
+      if (this.size !== 1) {
+        throw new ShapeError(`backward: tensor has shape ${fmtShape(this.shape)}, not a scalar; pass a gradient of that shape, e.g. t.backward(onesLike(t))`);
+      }
+      seed = new Tensor(allocate(this.dtype, 1).fill(1), this.shape);
+    } else {
+      seed = grad instanceof Tensor ? grad : fromNested(grad, this.dtype, 'backward');
+      if (!shapesEqual(seed.shape, this.shape)) {
+        throw new ShapeError(`backward: gradient has shape ${fmtShape(seed.shape)} but the tensor has shape ${fmtShape(this.shape)}`);
+      }
+      if (seed.dtype !== this.dtype) {
+        throw new DTypeError(`backward: gradient is ${seed.dtype} but the tensor is ${this.dtype}`);
+      }
+    }
+    if (!this.requiresGrad) {
+      throw new ValueError('backward: this tensor does not require grad (no input had requiresGrad: true, or it was made under noGrad)');
+    }
+    const order = topoOrder(this);
+    const grads = new Map<Tensor, Tensor>([[this, seed]]);
+    withGradMode(options.createGraph === true, () => {
+      for (let i = order.length - 1; i >= 0; i--) {
+        const t = order[i];
+        const g = grads.get(t);
+        if (!g) continue;
+        grads.delete(t);
+        if (t.gradFn === null) {
+          const acc = t.grad === null ? g : accumulate(t.grad, g);
+          t.grad = options.createGraph ? acc : acc.detachIfRecorded();
+          continue;
+        }
+        const inputGrads = t.gradFn.backward(g);
+        t.gradFn.inputs.forEach((input, k) => {
+          const ig = inputGrads[k];
+          if (!ig || !input.requiresGrad) return;
+          if (!shapesEqual(ig.shape, input.shape)) {
+            throw new Error(`gradlab internal: ${t.gradFn!.op} backward gave ${fmtShape(ig.shape)} for input ${fmtShape(input.shape)}`);
+          }
+          const prev = grads.get(input);
+          grads.set(input, prev ? accumulate(prev, ig) : ig);
+        });
+      }
+    });
+  }
+
+  private detachIfRecorded(): Tensor {
+    return this.gradFn === null && !this.requiresGrad ? this : this.detach();
+  }
+
+  toString(): string {
+    return formatTensor(this);
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return formatTensor(this);
+  }
+}
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, k] = top;
+    const inputs = t.gradFn?.inputs ?? [];
+    if (k < inputs.length) {
+      top[1]++;
+      const child = inputs[k];
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      order.push(t);
+      stack.pop();
+    }
+  }
+  return order; // children before parents
+}
+
+/** Makes an op's output, recording its backward when grad mode is on and an input requires grad. */
+export function recordOp(out: Tensor, op: string, inputs: readonly Tensor[],
+  backward: (grad: Tensor) => readonly (Tensor | null | undefined)[]): Tensor {
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.gradFn = { op, inputs, backward };
+  }
+  return out;
+}
+
+/** Parses nested arrays into a tensor, checking that they are rectangular. */
+export function fromNested(values: NestedArray, dtype: DType, fn: string): Tensor {
+  const shape: number[] = [];
+  let probe: NestedArray = values;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    if (probe.length === 0) break;
+    probe = probe[0];
+  }
+  const data = allocate(dtype, sizeOf(shape));
+  let k = 0;
+  const walk = (v: NestedArray, dim: number, path: string): void => {
+    if (dim === shape.length) {
+      if (typeof v !== 'number') {
+        throw new ShapeError(`${fn}: ragged nested array: expected a number at ${path || 'top'} for shape ${fmtShape(shape)}`);
+      }
+      data[k++] = v;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new ShapeError(`${fn}: ragged nested array: ${path || 'top'} should have ${shape[dim]} elements for shape ${fmtShape(shape)}`);
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], dim + 1, `${path}[${i}]`);
+  };
+  walk(values, 0, '');
+  return new Tensor(data, shape);
+}
+
+// ---------- printing like NumPy ----------
+
+function formatNumber(v: number, allInt: boolean, digits: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  if (allInt) return `${v}.`;
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-4 || a >= 1e8)) return v.toExponential(digits);
+  return v.toFixed(digits).replace(/0+$/, '').replace(/\.$/, '.');
+}
+
+function formatTensor(t: Tensor): string {
+  const prefix = 'tensor(';
+  const summarize = t.size > 1000;
+  const edge = 3;
+  const vals = Array.from(t.data);
+  const finite = vals.filter((v) => Number.isFinite(v));
+  const allInt = finite.every((v) => Number.isInteger(v) && Math.abs(v) < 1e16);
+  const digits = 4;
+  const strs = vals.map((v) => formatNumber(v, allInt, digits));
+  const width = strs.reduce((m, s) => Math.max(m, s.length), 0);
+  const strides = stridesOf(t.shape);
+  const fmt = (dim: number, offset: number, indent: string): string => {
+    if (t.rank === 0) return strs[0];
+    const n = t.shape[dim];
+    const idx: (number | null)[] = [];
+    if (summarize && n > 2 * edge) {
+      for (let i = 0; i < edge; i++) idx.push(i);
+      idx.push(null);
+      for (let i = n - edge; i < n; i++) idx.push(i);
+    } else {
+      for (let i = 0; i < n; i++) idx.push(i);
+    }
+    if (dim === t.rank - 1) {
+      return '[' + idx.map((i) => (i === null ? '...' : strs[offset + i].padStart(width))).join(', ') + ']';
+    }
+    const sep = ',' + '\n'.repeat(t.rank - 1 - dim) + indent + ' ';
+    return '[' + idx.map((i) => (i === null ? '...' : fmt(dim + 1, offset + i * strides[dim], indent + ' '))).join(sep) + ']';
+  };
+  const body = fmt(0, 0, ' '.repeat(prefix.length));
+  const extra = t.dtype === 'float64' ? ', dtype=float64' : '';
+  const grad = t.requiresGrad ? ', requiresGrad=true' : '';
+  return `${prefix}${body}${extra}${grad})`;
+}
