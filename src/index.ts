@@ -6,3 +6,5 @@ export * from './tensor/creation.js';
 export { manualSeed, Random } from './tensor/random.js';
 export { setBackend, getBackend, listBackends } from './backend/index.js';
 // (more exports are added below as modules land; keep one line per module)
+export * from './ops/index.js';
+export type { TensorLike } from './ops/util.js';

@@ -1,0 +1,211 @@
+import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
+import { ValueError } from '../tensor/errors.js';
+import type { Random } from '../tensor/random.js';
+import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
+import { Tensor, recordOp, setGradAccumulator } from '../tensor/tensor.js';
+import { registerOp, type OpSample } from './registry.js';
+import { sumTo } from './reduce.js';
+import { broadcastTo } from './shape.js';
+import {
+  empty, expectTensor, kernels, pairOf, sampleAwayFromZero, sampleUniform, toTensor, type TensorLike,
+} from './util.js';
+
+function padShape(shape: readonly number[], rank: number): number[] {
+  return [...new Array<number>(rank - shape.length).fill(1), ...shape];
+}
+
+/** Runs a broadcasting binary kernel (no autograd). */
+export function binaryKernel(op: BinaryKernel, a: Tensor, b: Tensor, fn: string): Tensor {
+  const shape = shapesEqual(a.shape, b.shape) ? [...a.shape] : broadcastShapes(fn, a.shape, b.shape);
+  const out = empty(a.dtype, shape);
+  kernels().binary(op, a.data, padShape(a.shape, shape.length), b.data, padShape(b.shape, shape.length), out.data, shape);
+  return out;
+}
+
+export function unaryKernel(op: UnaryKernel, x: Tensor): Tensor {
+  const out = empty(x.dtype, x.shape);
+  kernels().unary(op, x.data, out.data);
+  return out;
+}
+
+function binaryOp(name: string, op: BinaryKernel, a: TensorLike, b: TensorLike,
+  backward: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+  const [ta, tb] = pairOf(a, b, name);
+  const out = binaryKernel(op, ta, tb, name);
+  return recordOp(out, name, [ta, tb], (g) => {
+    const [ga, gb] = backward(g, ta, tb, out);
+    return [ga && ta.requiresGrad ? sumTo(ga, ta.shape) : null, gb && tb.requiresGrad ? sumTo(gb, tb.shape) : null];
+  });
+}
+
+function unaryOp(name: string, op: UnaryKernel, x: Tensor, backward: (g: Tensor, x: Tensor, out: Tensor) => Tensor | null): Tensor {
+  expectTensor(x, name, 'x');
+  const out = unaryKernel(op, x);
+  return recordOp(out, name, [x], (g) => [backward(g, x, out)]);
+}
+
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('add', 'add', a, b, (g) => [g, g]);
+}
+
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('sub', 'sub', a, b, (g) => [g, neg(g)]);
+}
+
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('mul', 'mul', a, b, (g, x, y) => [mul(g, y), mul(g, x)]);
+}
+
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('div', 'div', a, b, (g, x, y, out) => [div(g, y), y.requiresGrad ? neg(div(mul(g, out), y)) : null]);
+}
+
+/** a ** b elementwise. The gradient in b needs a > 0 (it uses log a). */
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('pow', 'pow', a, b, (g, x, y, out) => [
+    x.requiresGrad ? mul(g, mul(y, pow(x, sub(y, 1)))) : null,
+    y.requiresGrad ? mul(g, mul(out, log(x))) : null,
+  ]);
+}
+
+/** Elementwise larger value; at ties the gradient goes to a. */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('maximum', 'maximum', a, b, (g, x, y) => {
+    const m = binaryKernel('ge', x, y, 'maximum');
+    return [mul(g, m), mul(g, sub(1, m))];
+  });
+}
+
+/** Elementwise smaller value; at ties the gradient goes to a. */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return binaryOp('minimum', 'minimum', a, b, (g, x, y) => {
+    const m = binaryKernel('le', x, y, 'minimum');
+    return [mul(g, m), mul(g, sub(1, m))];
+  });
+}
+
+export function neg(x: Tensor): Tensor {
+  return unaryOp('neg', 'neg', x, (g) => neg(g));
+}
+
+export function exp(x: Tensor): Tensor {
+  return unaryOp('exp', 'exp', x, (g, _x, out) => mul(g, out));
+}
+
+export function log(x: Tensor): Tensor {
+  return unaryOp('log', 'log', x, (g, xi) => div(g, xi));
+}
+
+export function sqrt(x: Tensor): Tensor {
+  return unaryOp('sqrt', 'sqrt', x, (g, _x, out) => div(g, mul(out, 2)));
+}
+
+/** |x|; the gradient at 0 is 0. */
+export function abs(x: Tensor): Tensor {
+  return unaryOp('abs', 'abs', x, (g, xi) => mul(g, unaryKernel('sign', xi)));
+}
+
+export function square(x: Tensor): Tensor {
+  return unaryOp('square', 'square', x, (g, xi) => mul(g, mul(xi, 2)));
+}
+
+/** -1, 0 or 1 (zero gradient). */
+export function sign(x: Tensor): Tensor {
+  return unaryKernel('sign', expectTensor(x, 'sign', 'x'));
+}
+
+/** Limits x to [min, max]; the gradient passes where x is inside. */
+export function clip(x: Tensor, min: number, max: number): Tensor {
+  expectTensor(x, 'clip', 'x');
+  if (!(min <= max)) throw new ValueError(`clip: min (${min}) must not exceed max (${max})`);
+  return minimum(maximum(x, min), max);
+}
+
+/** cond ? a : b elementwise with broadcasting; cond is read as nonzero = true and gets no gradient. */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  expectTensor(cond, 'where', 'cond');
+  const [ta, tb] = pairOf(a, b, 'where');
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
+  const c = shapesEqual(cond.shape, shape) ? cond : broadcastTo(cond.detach(), shape);
+  const av = shapesEqual(ta.shape, shape) ? ta : broadcastTo(ta, shape);
+  const bv = shapesEqual(tb.shape, shape) ? tb : broadcastTo(tb, shape);
+  const out = empty(ta.dtype, shape);
+  for (let i = 0; i < out.size; i++) out.data[i] = c.data[i] !== 0 ? av.data[i] : bv.data[i];
+  return recordOp(out, 'where', [av, bv], (g) => {
+    const zero = toTensor(0, g.dtype, 'where', 'zero');
+    return [where(c, g, zero), where(c, zero, g)];
+  });
+}
+
+// Comparisons: 1 where true, else 0; not differentiable.
+export function gt(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'gt'); return binaryKernel('gt', x, y, 'gt'); }
+export function ge(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'ge'); return binaryKernel('ge', x, y, 'ge'); }
+export function lt(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'lt'); return binaryKernel('lt', x, y, 'lt'); }
+export function le(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'le'); return binaryKernel('le', x, y, 'le'); }
+export function eq(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'eq'); return binaryKernel('eq', x, y, 'eq'); }
+
+setGradAccumulator(add);
+
+// ---------- registry ----------
+
+const broadcastCases: [number[], number[]][] = [[[3, 4], [3, 4]], [[2, 3, 4], [4]], [[3, 1], [1, 4]], [[2, 3], []]];
+
+function binarySamples(name: string, fn: (a: Tensor, b: Tensor) => Tensor, draw: (r: Random, s: number[], which: 0 | 1) => Tensor) {
+  return (rng: Random): OpSample[] => broadcastCases.map(([sa, sb]) => ({
+    label: `${name} [${sa}] x [${sb}]`,
+    inputs: [draw(rng, sa, 0), draw(rng, sb, 1)],
+    fn,
+  }));
+}
+
+const uniform = (r: Random, s: number[]) => sampleUniform(r, s);
+registerOp({ name: 'add', family: 'elementwise', samples: binarySamples('add', add, uniform) });
+registerOp({ name: 'sub', family: 'elementwise', samples: binarySamples('sub', sub, uniform) });
+registerOp({ name: 'mul', family: 'elementwise', samples: binarySamples('mul', mul, uniform) });
+registerOp({
+  name: 'div', family: 'elementwise',
+  samples: binarySamples('div', div, (r, s, w) => (w === 1 ? sampleUniform(r, s, 0.5, 2) : sampleUniform(r, s))),
+});
+registerOp({
+  name: 'pow', family: 'elementwise',
+  samples: binarySamples('pow', pow, (r, s, w) => (w === 0 ? sampleUniform(r, s, 0.5, 2) : sampleUniform(r, s, -2, 2))),
+});
+// Separate the operands so no pair sits at the tie.
+registerOp({
+  name: 'maximum', family: 'elementwise',
+  samples: binarySamples('maximum', maximum, (r, s, w) => (w === 0 ? sampleAwayFromZero(r, s, 0.1) : sampleUniform(r, s, -0.02, 0.02))),
+});
+registerOp({
+  name: 'minimum', family: 'elementwise',
+  samples: binarySamples('minimum', minimum, (r, s, w) => (w === 0 ? sampleAwayFromZero(r, s, 0.1) : sampleUniform(r, s, -0.02, 0.02))),
+});
+
+function unarySamples(name: string, fn: (x: Tensor) => Tensor, draw: (r: Random, s: number[]) => Tensor) {
+  return (rng: Random): OpSample[] => [[5], [2, 3], [2, 3, 4]].map((s) => ({ label: `${name} [${s}]`, inputs: [draw(rng, s)], fn }));
+}
+registerOp({ name: 'neg', family: 'elementwise', samples: unarySamples('neg', neg, uniform) });
+registerOp({ name: 'exp', family: 'elementwise', samples: unarySamples('exp', exp, uniform) });
+registerOp({ name: 'log', family: 'elementwise', samples: unarySamples('log', log, (r, s) => sampleUniform(r, s, 0.3, 3)) });
+registerOp({ name: 'sqrt', family: 'elementwise', samples: unarySamples('sqrt', sqrt, (r, s) => sampleUniform(r, s, 0.3, 3)) });
+registerOp({ name: 'abs', family: 'elementwise', samples: unarySamples('abs', abs, (r, s) => sampleAwayFromZero(r, s)) });
+registerOp({ name: 'square', family: 'elementwise', samples: unarySamples('square', square, uniform) });
+registerOp({ name: 'sign', family: 'elementwise', samples: unarySamples('sign', sign, (r, s) => sampleAwayFromZero(r, s)) });
+registerOp({
+  name: 'clip', family: 'elementwise',
+  samples: (rng) => [{ label: 'clip [-0.5, 0.5]', inputs: [sampleAwayFromZero(rng, [4, 5], 0.05, 1)], fn: (x) => clip(x, -0.52, 0.48) }],
+});
+registerOp({
+  name: 'where', family: 'elementwise',
+  samples: (rng) => [
+    {
+      label: 'where same shapes',
+      inputs: [sampleUniform(rng, [3, 4]), sampleUniform(rng, [3, 4])],
+      fn: (a, b) => where(gt(a, 0).detach(), a, b),
+    },
+    ((cond: Tensor): OpSample => ({
+      label: 'where broadcast',
+      inputs: [sampleUniform(rng, [3, 1]), sampleUniform(rng, [4])],
+      fn: (a, b) => where(cond, a, b),
+    }))(gt(sampleUniform(rng, [3, 4]), 0)),
+  ],
+});

@@ -1,0 +1,111 @@
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { Random } from '../tensor/random.js';
+import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
+import { expectTensor } from './util.js';
+
+export interface GradcheckOptions {
+  /** Finite-difference step (default 1e-6). */
+  eps?: number;
+  /** Absolute tolerance (default 1e-5). */
+  atol?: number;
+  /** Relative tolerance (default 1e-3). */
+  rtol?: number;
+  /** Throw a ValueError describing the worst entry when the check fails (default true). */
+  raiseException?: boolean;
+  /** Seed of the random output projection (default 0). */
+  seed?: number;
+}
+
+export interface GradcheckResult {
+  passed: boolean;
+  /** Largest |analytic - numerical| over all entries of all inputs. */
+  maxAbsError: number;
+  /** Where the worst violation of atol + rtol |numerical| occurred. */
+  worst: { input: number; index: number; analytic: number; numerical: number } | null;
+}
+
+function scalarize(out: Tensor, v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < out.size; i++) s += out.data[i] * v[i];
+  return s;
+}
+
+/**
+ * Compares autograd's gradient with central differences in float64, like torch.autograd.gradcheck.
+ * The output is contracted with a fixed random vector v, so the check is of the vector-Jacobian
+ * product v^T J for every input entry: any wrong Jacobian entry shows up with probability 1.
+ */
+export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
+  const eps = options.eps ?? 1e-6;
+  const atol = options.atol ?? 1e-5;
+  const rtol = options.rtol ?? 1e-3;
+  inputs.forEach((t, i) => {
+    expectTensor(t, 'gradcheck', `inputs[${i}]`);
+    if (t.dtype !== 'float64') {
+      throw new DTypeError(`gradcheck: inputs[${i}] ${fmtShape(t.shape)} is ${t.dtype}; finite differences need float64 (tensor(x, { dtype: 'float64' }))`);
+    }
+  });
+  const leaves = inputs.map((t) => new Tensor(t.data.slice(), t.shape, true));
+  const out = fn(...leaves);
+  expectTensor(out, 'gradcheck', 'fn(...) result');
+  const rng = new Random(options.seed ?? 0);
+  const v = new Float64Array(out.size);
+  for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+  if (out.requiresGrad) {
+    const seed = new Tensor(allocate(out.dtype, out.size), out.shape);
+    seed.data.set(v);
+    out.backward(seed);
+  }
+  let maxAbsError = 0;
+  let worstExcess = 0;
+  let worst: GradcheckResult['worst'] = null;
+  noGrad(() => {
+    leaves.forEach((leaf, li) => {
+      const data = leaf.data;
+      for (let j = 0; j < data.length; j++) {
+        const orig = data[j];
+        data[j] = orig + eps;
+        const fp = scalarize(fn(...leaves), v);
+        data[j] = orig - eps;
+        const fm = scalarize(fn(...leaves), v);
+        data[j] = orig;
+        const numerical = (fp - fm) / (2 * eps);
+        const analytic = leaf.grad ? leaf.grad.data[j] : 0;
+        const err = Math.abs(analytic - numerical);
+        maxAbsError = Math.max(maxAbsError, Number.isNaN(err) ? Infinity : err);
+        const excess = Number.isNaN(err) ? Infinity : err - (atol + rtol * Math.abs(numerical));
+        if (excess > worstExcess || (worst === null && excess > 0)) {
+          worstExcess = excess;
+          worst = { input: li, index: j, analytic, numerical };
+        }
+      }
+    });
+  });
+  const passed = worst === null;
+  if (!passed && options.raiseException !== false) {
+    const w = worst as unknown as NonNullable<GradcheckResult['worst']>;
+    throw new ValueError(`gradcheck: gradient mismatch for inputs[${w.input}] ${fmtShape(inputs[w.input].shape)} at flat index ${w.index}: analytic ${w.analytic}, numerical ${w.numerical} (atol ${atol}, rtol ${rtol})`);
+  }
+  return { passed, maxAbsError, worst };
+}
+
+/**
+ * The Jacobian of fn at x: shape [...out.shape, ...x.shape], by one reverse pass per output entry.
+ */
+export function jacobian(fn: (x: Tensor) => Tensor, x: Tensor): Tensor {
+  expectTensor(x, 'jacobian', 'x');
+  const leaf = new Tensor(x.data.slice(), x.shape, true);
+  const out = fn(leaf);
+  expectTensor(out, 'jacobian', 'fn(x) result');
+  if (out.dtype !== x.dtype) throw new ShapeError(`jacobian: fn changed the dtype from ${x.dtype} to ${out.dtype}`);
+  const J = new Tensor(allocate(x.dtype, out.size * x.size), [...out.shape, ...x.shape]);
+  if (!out.requiresGrad) return J;
+  for (let i = 0; i < out.size; i++) {
+    leaf.grad = null;
+    const seed = new Tensor(allocate(out.dtype, out.size), out.shape);
+    seed.data[i] = 1;
+    out.backward(seed);
+    if (leaf.grad) J.data.set((leaf.grad as Tensor).data, i * x.size);
+  }
+  return J;
+}

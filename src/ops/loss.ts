@@ -1,0 +1,162 @@
+import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import type { Random } from '../tensor/random.js';
+import { shapesEqual } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { logSoftmax, softplus } from './activation.js';
+import { abs, add, clip, div, log, maximum, mul, neg, square, sub } from './elementwise.js';
+import { mean, sum } from './reduce.js';
+import { registerOp, type OpSample } from './registry.js';
+import { oneHot, reshape } from './shape.js';
+import { expectTensor, pairOf, sampleUniform } from './util.js';
+
+/** Keras' fuzz factor: probabilities are kept in [EPSILON, 1 - EPSILON] so log never sees 0. */
+export const EPSILON = 1e-7;
+
+export interface CrossentropyOptions {
+  /** yPred holds logits (pre-activation scores) rather than probabilities. */
+  fromLogits?: boolean;
+}
+
+function samePair(fn: string, yTrue: Tensor, yPred: Tensor): [Tensor, Tensor] {
+  expectTensor(yTrue, fn, 'yTrue');
+  expectTensor(yPred, fn, 'yPred');
+  const [t, p] = pairOf(yTrue.detach(), yPred, fn);
+  if (!shapesEqual(t.shape, p.shape)) {
+    throw new ShapeError(`${fn}: yTrue ${fmtShape(yTrue.shape)} and yPred ${fmtShape(yPred.shape)} must have the same shape`);
+  }
+  return [t, p];
+}
+
+/** mean((yTrue - yPred)^2) over the batch and the outputs. */
+export function meanSquaredError(yTrue: Tensor, yPred: Tensor): Tensor {
+  const [t, p] = samePair('meanSquaredError', yTrue, yPred);
+  return mean(square(sub(p, t)));
+}
+
+/** mean(|yTrue - yPred|). */
+export function meanAbsoluteError(yTrue: Tensor, yPred: Tensor): Tensor {
+  const [t, p] = samePair('meanAbsoluteError', yTrue, yPred);
+  return mean(abs(sub(p, t)));
+}
+
+/**
+ * The logistic loss, mean over all entries: -(y log p + (1-y) log(1-p)); from logits z it is
+ * softplus(z) - y z, exact for any z.
+ */
+export function binaryCrossentropy(yTrue: Tensor, yPred: Tensor, options: CrossentropyOptions = {}): Tensor {
+  const [t, p] = samePair('binaryCrossentropy', yTrue, yPred);
+  if (options.fromLogits) return mean(sub(softplus(p), mul(t, p)));
+  const q = clip(p, EPSILON, 1 - EPSILON);
+  return neg(mean(add(mul(t, log(q)), mul(sub(1, t), log(sub(1, q))))));
+}
+
+/** -sum(y log p) over classes (last axis), mean over the batch. Probabilities are renormalised as Keras does. */
+export function categoricalCrossentropy(yTrue: Tensor, yPred: Tensor, options: CrossentropyOptions = {}): Tensor {
+  const [t, p] = samePair('categoricalCrossentropy', yTrue, yPred);
+  if (p.rank === 0) throw new ShapeError('categoricalCrossentropy: yPred must have a class axis, got a scalar');
+  const logp = options.fromLogits ? logSoftmax(p, -1) : log(clip(div(p, sum(p, -1, true)), EPSILON, 1 - EPSILON));
+  return mean(neg(sum(mul(t, logp), -1)));
+}
+
+/** Categorical cross-entropy with integer labels [N] (or [N,1]) against yPred [N, K]. */
+export function sparseCategoricalCrossentropy(yTrue: Tensor | readonly number[], yPred: Tensor, options: CrossentropyOptions = {}): Tensor {
+  expectTensor(yPred, 'sparseCategoricalCrossentropy', 'yPred');
+  const labels = yTrue instanceof Tensor ? yTrue : null;
+  const values: ArrayLike<number> = labels ? labels.data : yTrue as readonly number[];
+  const lshape = labels ? labels.shape : [values.length];
+  const lead = yPred.shape.slice(0, -1);
+  const flatLabels = lshape.length === lead.length + 1 && lshape[lshape.length - 1] === 1 ? lshape.slice(0, -1) : lshape;
+  if (yPred.rank < 1 || !shapesEqual(flatLabels, lead)) {
+    throw new ShapeError(`sparseCategoricalCrossentropy: labels ${fmtShape(lshape)} do not match predictions ${fmtShape(yPred.shape)} (expected labels ${fmtShape(lead)})`);
+  }
+  const K = yPred.shape[yPred.rank - 1];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < 0 || v >= K) {
+      throw new ValueError(`sparseCategoricalCrossentropy: label ${v} at position ${i} is out of range for ${K} classes (yPred ${fmtShape(yPred.shape)})`);
+    }
+  }
+  const t = reshape(oneHot(Array.from(values), K, yPred.dtype), yPred.shape);
+  return categoricalCrossentropy(t, yPred, options);
+}
+
+/** mean(max(1 - y * yPred, 0)) with labels +-1; labels given as 0/1 are mapped to -1/+1 as Keras does. */
+export function hinge(yTrue: Tensor, yPred: Tensor): Tensor {
+  const [t, p] = samePair('hinge', yTrue, yPred);
+  let zeroOne = true;
+  for (let i = 0; i < t.size; i++) {
+    const v = t.data[i];
+    if (v !== 0 && v !== 1) zeroOne = false;
+    if (v !== 0 && v !== 1 && v !== -1) {
+      throw new ValueError(`hinge: labels must be -1/+1 or 0/1, got ${v} at position ${i}`);
+    }
+  }
+  const y = zeroOne ? sub(mul(t, 2), 1) : t;
+  return mean(maximum(sub(1, mul(y, p)), 0));
+}
+
+// ---------- registry ----------
+
+function labelsPM(rng: Random, shape: number[]): Tensor {
+  const t = sampleUniform(rng, shape);
+  for (let i = 0; i < t.size; i++) t.data[i] = t.data[i] < 0 ? -1 : 1;
+  return t;
+}
+
+function probs(rng: Random, shape: number[]): Tensor {
+  return sampleUniform(rng, shape, 0.05, 0.95);
+}
+
+const lossSample = (label: string, t: Tensor, p: Tensor, fn: (t: Tensor, p: Tensor) => Tensor): OpSample =>
+  ({ label, inputs: [p], fn: (pp) => fn(t, pp) });
+
+registerOp({
+  name: 'losses.meanSquaredError', family: 'loss',
+  samples: (rng) => [lossSample('mse [4,3]', sampleUniform(rng, [4, 3]), sampleUniform(rng, [4, 3]), meanSquaredError)],
+});
+registerOp({
+  name: 'losses.meanAbsoluteError', family: 'loss',
+  samples: (rng) => {
+    const t = sampleUniform(rng, [4, 3]);
+    const p = sampleUniform(rng, [4, 3]);
+    for (let i = 0; i < p.size; i++) if (Math.abs(p.data[i] - t.data[i]) < 0.05) p.data[i] += 0.1;
+    return [lossSample('mae [4,3]', t, p, meanAbsoluteError)];
+  },
+});
+registerOp({
+  name: 'losses.binaryCrossentropy', family: 'loss',
+  samples: (rng) => {
+    const t = sampleUniform(rng, [5, 1]).data.map((v) => (v > 0 ? 1 : 0));
+    const y = new Tensor(t, [5, 1]);
+    return [
+      lossSample('bce probabilities', y, probs(rng, [5, 1]), (a, b) => binaryCrossentropy(a, b)),
+      lossSample('bce logits', y, sampleUniform(rng, [5, 1], -4, 4), (a, b) => binaryCrossentropy(a, b, { fromLogits: true })),
+    ];
+  },
+});
+registerOp({
+  name: 'losses.categoricalCrossentropy', family: 'loss',
+  samples: (rng) => {
+    const y = oneHot([0, 2, 1, 2], 3, 'float64');
+    return [
+      lossSample('cce probabilities', y, probs(rng, [4, 3]), (a, b) => categoricalCrossentropy(a, b)),
+      lossSample('cce logits', y, sampleUniform(rng, [4, 3], -3, 3), (a, b) => categoricalCrossentropy(a, b, { fromLogits: true })),
+    ];
+  },
+});
+registerOp({
+  name: 'losses.sparseCategoricalCrossentropy', family: 'loss',
+  samples: (rng) => [
+    { label: 'scce logits', inputs: [sampleUniform(rng, [4, 3], -3, 3)], fn: (p) => sparseCategoricalCrossentropy([0, 2, 1, 1], p, { fromLogits: true }) },
+    { label: 'scce probabilities', inputs: [probs(rng, [4, 3])], fn: (p) => sparseCategoricalCrossentropy([2, 2, 0, 1], p) },
+  ],
+});
+registerOp({
+  name: 'losses.hinge', family: 'loss',
+  samples: (rng) => {
+    const y = labelsPM(rng, [6, 1]);
+    const p = sampleUniform(rng, [6, 1], -2, 2);
+    for (let i = 0; i < p.size; i++) if (Math.abs(1 - y.data[i] * p.data[i]) < 0.05) p.data[i] += 0.2 * y.data[i];
+    return [lossSample('hinge +-1', y, p, hinge)];
+  },
+});

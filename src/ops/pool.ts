@@ -1,0 +1,152 @@
+import type { Pool2dGeometry } from '../backend/backend.js';
+import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import type { Random } from '../tensor/random.js';
+import { Tensor, recordOp } from '../tensor/tensor.js';
+import { pair } from './conv.js';
+import { max, mean } from './reduce.js';
+import { registerOp, type OpSample } from './registry.js';
+import { reshape, takeFlat } from './shape.js';
+import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
+
+export interface Pool2dOptions {
+  /** Window size: a number or [h, w] (default 2). */
+  size?: number | readonly [number, number];
+  /** Step between windows (default: the window size). */
+  stride?: number | readonly [number, number];
+  /** 'valid' (default) or 'same' (output = ceil(input / stride); padded cells are ignored). */
+  padding?: 'valid' | 'same';
+}
+
+export interface Pool1dOptions {
+  size?: number;
+  stride?: number;
+  padding?: 'valid' | 'same';
+}
+
+function poolGeometry(fn: string, x: Tensor, options: Pool2dOptions): Pool2dGeometry {
+  if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
+  const [N, H, W, C] = x.shape;
+  const [kH, kW] = pair(fn, 'size', options.size, 2);
+  const [sH, sW] = pair(fn, 'stride', options.stride ?? [kH, kW], 1);
+  const padding = options.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') {
+    throw new ValueError(`${fn}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
+  }
+  let outH: number, outW: number, padTop = 0, padLeft = 0;
+  if (padding === 'same') {
+    outH = Math.ceil(H / sH);
+    outW = Math.ceil(W / sW);
+    padTop = Math.floor(Math.max((outH - 1) * sH + kH - H, 0) / 2);
+    padLeft = Math.floor(Math.max((outW - 1) * sW + kW - W, 0) / 2);
+  } else {
+    if (kH > H || kW > W) {
+      throw new ShapeError(`${fn}: window ${kH}x${kW} is larger than the input ${H}x${W} (input ${fmtShape(x.shape)}, padding 'valid')`);
+    }
+    outH = Math.floor((H - kH) / sH) + 1;
+    outW = Math.floor((W - kW) / sW) + 1;
+  }
+  return { batch: N, inH: H, inW: W, channels: C, outH, outW, kH, kW, strideH: sH, strideW: sW, padTop, padLeft };
+}
+
+/** Max over each window; the gradient goes to the arg-max only. */
+export function maxPool2d(x: Tensor, options: Pool2dOptions = {}): Tensor {
+  expectTensor(x, 'maxPool2d', 'x');
+  const g = poolGeometry('maxPool2d', x, options);
+  const shape = [g.batch, g.outH, g.outW, g.channels];
+  const values = empty(x.dtype, shape);
+  const argmax = new Int32Array(values.size);
+  kernels().maxPool2d(x.data, values.data, argmax, g);
+  // Picking by the arg-max indices makes the backward a scatter and the double backward a pick again.
+  return takeFlat(x, argmax, shape);
+}
+
+function avgPoolGeom(x: Tensor, g: Pool2dGeometry): Tensor {
+  const y = empty(x.dtype, [g.batch, g.outH, g.outW, g.channels]);
+  kernels().avgPool2d(x.data, y.data, g);
+  return recordOp(y, 'avgPool2d', [x], (dy) => [avgPool2dBackward(dy, g)]);
+}
+
+function avgPool2dBackward(dy: Tensor, g: Pool2dGeometry): Tensor {
+  const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.channels]);
+  kernels().avgPool2dBackward(dy.data, dx.data, g);
+  return recordOp(dx, 'avgPool2dBackward', [dy], (gx) => [avgPoolGeom(gx, g)]);
+}
+
+/** Mean over each window's real cells; each of d inputs gets 1/d of the gradient. */
+export function avgPool2d(x: Tensor, options: Pool2dOptions = {}): Tensor {
+  expectTensor(x, 'avgPool2d', 'x');
+  return avgPoolGeom(x, poolGeometry('avgPool2d', x, options));
+}
+
+function pool1d(fn: string, x: Tensor, options: Pool1dOptions, pool2d: (x: Tensor, o: Pool2dOptions) => Tensor): Tensor {
+  expectTensor(x, fn, 'x');
+  if (x.rank !== 3) throw new ShapeError(`${fn}: input must be [N,L,C] (rank 3), got ${fmtShape(x.shape)}`);
+  for (const k of ['size', 'stride'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'number') throw new ValueError(`${fn}: ${k} must be a number, got ${JSON.stringify(options[k])}`);
+  }
+  const [N, L, C] = x.shape;
+  const size = options.size ?? 2;
+  const y = pool2d(reshape(x, [N, 1, L, C]), { size: [1, size], stride: [1, options.stride ?? size], padding: options.padding });
+  return reshape(y, [N, y.shape[2], C]);
+}
+
+export function maxPool1d(x: Tensor, options: Pool1dOptions = {}): Tensor {
+  return pool1d('maxPool1d', x, options, maxPool2d);
+}
+
+export function avgPool1d(x: Tensor, options: Pool1dOptions = {}): Tensor {
+  return pool1d('avgPool1d', x, options, avgPool2d);
+}
+
+/** Mean over H and W: [N,H,W,C] -> [N,C]. */
+export function globalAvgPool2d(x: Tensor): Tensor {
+  expectTensor(x, 'globalAvgPool2d', 'x');
+  if (x.rank !== 4) throw new ShapeError(`globalAvgPool2d: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
+  return mean(x, [1, 2]);
+}
+
+/** Max over H and W: [N,H,W,C] -> [N,C]. */
+export function globalMaxPool2d(x: Tensor): Tensor {
+  expectTensor(x, 'globalMaxPool2d', 'x');
+  if (x.rank !== 4) throw new ShapeError(`globalMaxPool2d: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
+  return max(x, [1, 2]);
+}
+
+// ---------- registry ----------
+
+const pool2dCases: { x: number[]; o: Pool2dOptions }[] = [
+  { x: [1, 4, 4, 1], o: {} },
+  { x: [2, 5, 5, 2], o: { size: 2, padding: 'same' } },
+  { x: [1, 5, 6, 2], o: { size: 3, stride: 1 } },
+  { x: [2, 7, 5, 1], o: { size: [3, 2], stride: [2, 1], padding: 'same' } },
+  { x: [1, 6, 6, 3], o: { size: 3, stride: 2, padding: 'valid' } },
+];
+
+function pool2dSamples(name: string, f: (x: Tensor, o: Pool2dOptions) => Tensor) {
+  return (rng: Random): OpSample[] => pool2dCases.map((c) => ({
+    label: `${name} x${fmtShape(c.x)} ${JSON.stringify(c.o)}`,
+    inputs: [sampleDistinct(rng, c.x)],
+    fn: (x) => f(x, c.o),
+  }));
+}
+
+registerOp({ name: 'maxPool2d', family: 'pool', samples: pool2dSamples('maxPool2d', maxPool2d) });
+registerOp({ name: 'avgPool2d', family: 'pool', samples: pool2dSamples('avgPool2d', avgPool2d) });
+registerOp({
+  name: 'internal:avgPool2dBackward', family: 'pool',
+  samples: (rng) => pool2dCases.slice(0, 3).map((c) => {
+    const g = poolGeometry('avgPool2d', empty('float64', c.x), c.o);
+    return { label: `avgPool2dBackward ${JSON.stringify(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => avgPool2dBackward(dy, g) };
+  }),
+});
+const pool1dCases: { x: number[]; o: Pool1dOptions }[] = [
+  { x: [1, 6, 1], o: {} }, { x: [2, 7, 2], o: { size: 3, stride: 2, padding: 'same' } }, { x: [1, 8, 2], o: { size: 3, stride: 1 } },
+];
+for (const [name, f] of [['maxPool1d', maxPool1d], ['avgPool1d', avgPool1d]] as const) {
+  registerOp({
+    name, family: 'pool',
+    samples: (rng) => pool1dCases.map((c) => ({ label: `${name} x${fmtShape(c.x)} ${JSON.stringify(c.o)}`, inputs: [sampleDistinct(rng, c.x)], fn: (x) => f(x, c.o) })),
+  });
+}
+registerOp({ name: 'globalAvgPool2d', family: 'pool', samples: (rng) => [{ label: 'globalAvgPool2d', inputs: [sampleUniform(rng, [2, 3, 4, 2])], fn: globalAvgPool2d }] });
+registerOp({ name: 'globalMaxPool2d', family: 'pool', samples: (rng) => [{ label: 'globalMaxPool2d', inputs: [sampleDistinct(rng, [2, 3, 4, 2])], fn: globalMaxPool2d }] });

@@ -1,0 +1,174 @@
+import type { ReduceKernel } from '../backend/backend.js';
+import { ValueError } from '../tensor/errors.js';
+import { normAxes, normAxis, shapesEqual } from '../tensor/shape.js';
+import { Tensor, recordOp } from '../tensor/tensor.js';
+import { add, binaryKernel, div, exp, log, mul, sqrt, square, sub } from './elementwise.js';
+import { registerOp, type OpSample } from './registry.js';
+import { broadcastTo, reshape } from './shape.js';
+import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
+
+/** An axis option: one axis, several, or all when omitted. */
+export type Axis = number | readonly number[];
+
+function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+function finalShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
+  return keepDims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Runs a reduce kernel over the given axes (no autograd); the result keeps reduced axes as 1. */
+function reduceKernel(op: ReduceKernel, x: Tensor, axes: readonly number[]): Tensor {
+  let cur = x;
+  for (let k = axes.length - 1; k >= 0; k--) {
+    const ax = axes[k];
+    const shape = cur.shape;
+    if (shape[ax] === 1) continue;
+    let outer = 1;
+    for (let i = 0; i < ax; i++) outer *= shape[i];
+    let inner = 1;
+    for (let i = ax + 1; i < shape.length; i++) inner *= shape[i];
+    const out = empty(x.dtype, shape.map((d, i) => (i === ax ? 1 : d)));
+    kernels().reduce(op, cur.data, outer, shape[ax], inner, out.data);
+    cur = out;
+  }
+  return cur === x ? new Tensor(x.data.slice(), keptShape(x.shape, axes)) : new Tensor(cur.data, keptShape(x.shape, axes));
+}
+
+function checkNonEmpty(fn: string, x: Tensor, axes: readonly number[]): void {
+  for (const a of axes) {
+    if (x.shape[a] === 0) throw new ValueError(`${fn}: cannot reduce over axis ${a} of size 0 (shape [${x.shape}])`);
+  }
+}
+
+/** Sum over `axis` (all axes when omitted). */
+export function sum(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  expectTensor(x, 'sum', 'x');
+  const axes = normAxes('sum', axis, x.rank);
+  const kept = reduceKernel('sum', x, axes);
+  const out = new Tensor(kept.data, finalShape(x.shape, axes, keepDims));
+  return recordOp(out, 'sum', [x], (g) => [broadcastTo(reshape(g, kept.shape), x.shape)]);
+}
+
+export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  expectTensor(x, 'mean', 'x');
+  const axes = normAxes('mean', axis, x.rank);
+  checkNonEmpty('mean', x, axes);
+  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  return div(sum(x, axes, keepDims), count);
+}
+
+function extremum(fn: 'max' | 'min', x: Tensor, axis: Axis | undefined, keepDims: boolean): Tensor {
+  expectTensor(x, fn, 'x');
+  const axes = normAxes(fn, axis, x.rank);
+  checkNonEmpty(fn, x, axes);
+  const kept = reduceKernel(fn, x, axes);
+  const out = new Tensor(kept.data, finalShape(x.shape, axes, keepDims));
+  // Ties share the gradient equally (like numpy-style amax in PyTorch).
+  return recordOp(out, fn, [x], (g) => {
+    const mask = binaryKernel('eq', x, kept, fn);
+    const count = reduceKernel('sum', mask, axes);
+    return [mul(broadcastTo(reshape(g, kept.shape), x.shape), binaryKernel('div', mask, count, fn))];
+  });
+}
+
+/** Largest value over `axis` (all axes when omitted). */
+export function max(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  return extremum('max', x, axis, keepDims);
+}
+
+/** Smallest value over `axis` (all axes when omitted). */
+export function min(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  return extremum('min', x, axis, keepDims);
+}
+
+function argExtremum(fn: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, keepDims: boolean): Tensor {
+  expectTensor(x, fn, 'x');
+  const flat = axis === undefined;
+  const src = flat ? new Tensor(x.data, [x.size]) : x;
+  const ax = flat ? 0 : normAxis(fn, axis, x.rank);
+  checkNonEmpty(fn, src, [ax]);
+  let outer = 1;
+  for (let i = 0; i < ax; i++) outer *= src.shape[i];
+  let inner = 1;
+  for (let i = ax + 1; i < src.rank; i++) inner *= src.shape[i];
+  const out = empty('float32', flat ? [] : finalShape(src.shape, [ax], keepDims));
+  kernels().argReduce(fn === 'argmax' ? 'max' : 'min', src.data, outer, src.shape[ax], inner, out.data);
+  return out;
+}
+
+/** Index of the largest value along `axis` (of the flattened tensor when omitted), as float32 values. */
+export function argmax(x: Tensor, axis?: number, keepDims = false): Tensor {
+  return argExtremum('argmax', x, axis, keepDims);
+}
+
+/** Index of the smallest value along `axis` (of the flattened tensor when omitted). */
+export function argmin(x: Tensor, axis?: number, keepDims = false): Tensor {
+  return argExtremum('argmin', x, axis, keepDims);
+}
+
+/** log(sum(exp(x))) over `axis`, computed stably by shifting by the maximum. */
+export function logSumExp(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  expectTensor(x, 'logSumExp', 'x');
+  const axes = normAxes('logSumExp', axis, x.rank);
+  checkNonEmpty('logSumExp', x, axes);
+  const m = reduceKernel('max', x, axes);
+  for (let i = 0; i < m.size; i++) if (!Number.isFinite(m.data[i])) m.data[i] = 0;
+  const out = add(log(sum(exp(sub(x, m)), axes, true)), m);
+  return keepDims ? out : reshape(out, finalShape(x.shape, axes, false));
+}
+
+export interface VarianceOptions {
+  keepDims?: boolean;
+  /** Delta degrees of freedom: divide by n - ddof (0 as NumPy; 1 for the unbiased estimate). */
+  ddof?: number;
+}
+
+export function variance(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
+  expectTensor(x, 'variance', 'x');
+  const axes = normAxes('variance', axis, x.rank);
+  checkNonEmpty('variance', x, axes);
+  const n = axes.reduce((c, a) => c * x.shape[a], 1);
+  const ddof = options.ddof ?? 0;
+  if (!(n - ddof > 0)) throw new ValueError(`variance: ddof ${ddof} leaves no degrees of freedom for ${n} values`);
+  const centered = sub(x, mean(x, axes, true));
+  return div(sum(square(centered), axes, options.keepDims ?? false), n - ddof);
+}
+
+export function std(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
+  return sqrt(variance(x, axis, options));
+}
+
+/** Sums a broadcast gradient back to `shape` (the adjoint of broadcastTo). */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  return reshape(sum(g, axes, true), shape);
+}
+
+// ---------- registry ----------
+
+const axisCases: [number[], Axis | undefined, boolean][] = [
+  [[3, 4], undefined, false], [[3, 4], 0, false], [[2, 3, 4], 1, true], [[2, 3, 4], [0, 2], false], [[2, 3, 4], -1, false],
+];
+
+function reduceSamples(name: string, f: (x: Tensor, axis: Axis | undefined, keep: boolean) => Tensor, distinct = false) {
+  return (rng: import('../tensor/random.js').Random): OpSample[] => axisCases.map(([shape, axis, keep]) => ({
+    label: `${name} [${shape}] axis=${JSON.stringify(axis)} keepDims=${keep}`,
+    inputs: [distinct ? sampleDistinct(rng, shape) : sampleUniform(rng, shape)],
+    fn: (x: Tensor) => f(x, axis, keep),
+  }));
+}
+
+registerOp({ name: 'sum', family: 'reduce', samples: reduceSamples('sum', sum) });
+registerOp({ name: 'mean', family: 'reduce', samples: reduceSamples('mean', mean) });
+registerOp({ name: 'max', family: 'reduce', samples: reduceSamples('max', max, true) });
+registerOp({ name: 'min', family: 'reduce', samples: reduceSamples('min', min, true) });
+registerOp({ name: 'logSumExp', family: 'reduce', samples: reduceSamples('logSumExp', logSumExp) });
+registerOp({ name: 'variance', family: 'reduce', samples: reduceSamples('variance', (x, a, k) => variance(x, a, { keepDims: k, ddof: 1 })) });
+registerOp({ name: 'std', family: 'reduce', samples: reduceSamples('std', (x, a, k) => std(x, a, { keepDims: k })) });
