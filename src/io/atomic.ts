@@ -1,0 +1,105 @@
+/**
+ * Atomic file writes: the data goes to a temporary file in the target's own directory (so the
+ * final rename stays on one file system and is atomic), is fsynced, and then renamed over the
+ * target. A reader therefore sees either the old file or the complete new one, never a torn write,
+ * even if the process dies midway.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { ValueError } from '../tensor/errors.js';
+
+function tempPathFor(target: string): string {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  // Leading dot keeps it out of casual listings; pid + random suffix avoid clashes between writers.
+  return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+function checkArgs(fn: string, file: string, data: string | Uint8Array): void {
+  if (typeof file !== 'string' || file.length === 0) {
+    throw new ValueError(`${fn}: path must be a non-empty string, got ${JSON.stringify(file)}`);
+  }
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw new ValueError(`${fn}: data must be a string or Uint8Array, got ${Object.prototype.toString.call(data)}`);
+  }
+}
+
+/** Writes `data` to `file` atomically (temp file + fsync + rename), creating parent folders. */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  checkArgs('writeFileAtomic', file, data);
+  const target = path.resolve(file);
+  const dir = path.dirname(target);
+  await fsp.mkdir(dir, { recursive: true });
+  const tmp = tempPathFor(target);
+  let handle: fsp.FileHandle | null = null;
+  try {
+    handle = await fsp.open(tmp, 'wx', 0o644);
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = null;
+    await fsp.rename(tmp, target);
+  } catch (err) {
+    if (handle !== null) await handle.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+/** Synchronous twin of `writeFileAtomic`. */
+export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
+  checkArgs('writeFileAtomicSync', file, data);
+  const target = path.resolve(file);
+  const dir = path.dirname(target);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = tempPathFor(target);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(tmp, 'wx', 0o644);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(tmp, target);
+  } catch (err) {
+    if (fd !== null) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already failing; the original error is the useful one
+      }
+    }
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  syncDirSync(dir);
+}
+
+// Fsync the directory so the rename itself survives a crash. Not possible on every platform
+// (Windows cannot open directories), where it is skipped: the data is already safe.
+async function syncDir(dir: string): Promise<void> {
+  let handle: fsp.FileHandle | null = null;
+  try {
+    handle = await fsp.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // best effort
+  } finally {
+    if (handle !== null) await handle.close().catch(() => undefined);
+  }
+}
+
+function syncDirSync(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // best effort
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
