@@ -1,11 +1,19 @@
 // Every op, imported once so each registers itself; the public functions re-exported.
-export * from './elementwise.js';
-export * from './reduce.js';
-export * from './shape.js';
-export * from './matmul.js';
-export * from './conv.js';
-export * from './pool.js';
-export * from './activation.js';
+export {
+  add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, square, sign, clip, where,
+  gt, ge, lt, le, eq,
+} from './elementwise.js';
+export { sum, mean, max, min, argmax, argmin, logSumExp, variance, std } from './reduce.js';
+export type { Axis, VarianceOptions } from './reduce.js';
+export {
+  reshape, flatten, transpose, permute, squeeze, expandDims, broadcastTo, slice, pad, flip, concat, stack, gather, oneHot,
+} from './shape.js';
+export { matmul, dot, outer, dense } from './matmul.js';
+export { conv2d, conv1d } from './conv.js';
+export type { Conv2dOptions, Conv1dOptions, Padding } from './conv.js';
+export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, globalAvgPool2d, globalMaxPool2d } from './pool.js';
+export type { Pool2dOptions, Pool1dOptions } from './pool.js';
+export { step, sigmoid, tanh, relu, leakyRelu, elu, softplus, softmax, logSoftmax } from './activation.js';
 export { gradcheck, jacobian } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export * as losses from './loss.js';
