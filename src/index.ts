@@ -8,3 +8,4 @@ export { setBackend, getBackend, listBackends } from './backend/index.js';
 // (more exports are added below as modules land; keep one line per module)
 export * from './ops/index.js';
 export type { TensorLike } from './ops/util.js';
+export { writeFileAtomic, writeFileAtomicSync } from './io/atomic.js';
