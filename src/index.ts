@@ -9,3 +9,5 @@ export { setBackend, getBackend, listBackends } from './backend/index.js';
 export * from './ops/index.js';
 export type { TensorLike } from './ops/util.js';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic.js';
+export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, readSafetensorsSync } from './io/safetensors.js';
+export type { SafetensorsContents, SafetensorsDType } from './io/safetensors.js';
