@@ -11,3 +11,5 @@ export type { TensorLike } from './ops/util.js';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic.js';
 export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, readSafetensorsSync } from './io/safetensors.js';
 export type { SafetensorsContents, SafetensorsDType } from './io/safetensors.js';
+export { datasets, loadIdx, readIdx, parseIdx, loadCsv, parseCsv, shuffle, trainTestSplit, concatDatasets, standardScaler, minMaxScaler, StandardScaler, MinMaxScaler } from './data/index.js';
+export type { Dataset, ImageClassification, ImageDatasetOptions, LabelledImages, IdxArray, LoadIdxOptions, CsvData, LoadCsvOptions, TrainTestSplit, TrainTestSplitOptions, StandardScalerOptions, MinMaxScalerOptions } from './data/index.js';
