@@ -13,3 +13,9 @@ export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors
 export type { SafetensorsContents, SafetensorsDType } from './io/safetensors.js';
 export { datasets, loadIdx, readIdx, parseIdx, loadCsv, parseCsv, shuffle, trainTestSplit, concatDatasets, standardScaler, minMaxScaler, StandardScaler, MinMaxScaler } from './data/index.js';
 export type { Dataset, ImageClassification, ImageDatasetOptions, LabelledImages, IdxArray, LoadIdxOptions, CsvData, LoadCsvOptions, TrainTestSplit, TrainTestSplitOptions, StandardScalerOptions, MinMaxScalerOptions } from './data/index.js';
+export * from './nn/index.js';
+export { optimizers } from './optim/index.js';
+export type { Optimizer, SgdOptions, AdamOptions, RmspropOptions } from './optim/index.js';
+export * from './train/index.js';
+export { loadModel } from './io/model.js';
+export * as plot from './plot/index.js';

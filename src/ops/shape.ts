@@ -128,8 +128,8 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   expectTensor(x, 'slice', 'x');
-  if (begin.length > x.rank || (size && size.length !== begin.length)) {
-    throw new ShapeError(`slice: begin [${begin}] and size [${size ?? ''}] must have one entry per axis of ${fmtShape(x.shape)}`);
+  if (begin.length > x.rank || (size && size.length > x.rank)) {
+    throw new ShapeError(`slice: begin [${begin}] and size [${size ?? ''}] have more entries than the axes of ${fmtShape(x.shape)}`);
   }
   const b = x.shape.map((_, i) => begin[i] ?? 0);
   const s = x.shape.map((d, i) => (size?.[i] === undefined || size[i] === -1 ? d - b[i] : size[i]));

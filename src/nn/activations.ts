@@ -1,0 +1,35 @@
+import { ValueError } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { elu, leakyRelu, logSoftmax, relu, sigmoid, softmax, softplus, step, tanh } from '../ops/index.js';
+
+/** Activation names as Keras spells them (camelCase accepted too). */
+export type ActivationName =
+  | 'linear' | 'step' | 'sigmoid' | 'tanh' | 'relu' | 'softmax' | 'leaky_relu' | 'leakyRelu'
+  | 'elu' | 'softplus' | 'log_softmax' | 'logSoftmax';
+
+const table: Record<string, ((x: Tensor) => Tensor) | null> = {
+  linear: null,
+  step,
+  sigmoid,
+  tanh,
+  relu,
+  softmax: (x) => softmax(x, -1),
+  leaky_relu: (x) => leakyRelu(x),
+  elu: (x) => elu(x),
+  softplus,
+  log_softmax: (x) => logSoftmax(x, -1),
+};
+
+export function canonicalActivation(fn: string, name: string | undefined | null): string {
+  const n = (name ?? 'linear').replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+  if (!(n in table)) {
+    throw new ValueError(`${fn}: unknown activation '${name}' (use one of ${Object.keys(table).join(', ')})`);
+  }
+  return n;
+}
+
+/** Applies a canonical activation; 'linear' returns x itself. */
+export function applyActivation(name: string, x: Tensor): Tensor {
+  const f = table[name];
+  return f ? f(x) : x;
+}
