@@ -1,0 +1,199 @@
+/**
+ * A chart as a Vega-Lite specification, rendered headlessly: vega's scenegraph writes the SVG
+ * (no canvas, no browser), resvg rasterises it to PNG.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { ValueError } from '../tensor/errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+
+export type { TopLevelSpec };
+
+/** What `save` can write, chosen by the file extension. */
+export type FigureFormat = 'svg' | 'png' | 'json' | 'html';
+
+export interface PNGOptions {
+  /** Pixels per SVG unit (2 gives a sharp image on high-density screens). Default 1. */
+  scale?: number;
+}
+
+const FORMATS: Record<string, FigureFormat> = {
+  '.svg': 'svg',
+  '.png': 'png',
+  '.json': 'json',
+  '.html': 'html',
+  '.htm': 'html',
+};
+
+// resvg only draws text with fonts it has loaded. Loading two known files is much faster than
+// scanning every system font, so look for DejaVu (Debian: fonts-dejavu-core) first.
+const FONT_DIRS = [
+  '/usr/share/fonts/truetype/dejavu',
+  '/usr/share/fonts/dejavu',
+  '/usr/share/fonts/TTF',
+  '/usr/share/fonts/truetype',
+  '/usr/local/share/fonts',
+  '/Library/Fonts',
+];
+
+interface FontSetup {
+  loadSystemFonts: boolean;
+  fontFiles: string[];
+  defaultFontFamily?: string;
+  sansSerifFamily?: string;
+}
+
+let fontSetup: FontSetup | null = null;
+
+function fonts(): FontSetup {
+  if (fontSetup !== null) return fontSetup;
+  const override = process.env.GRADLAB_FONT_DIR;
+  const dirs = override ? [override, ...FONT_DIRS] : FONT_DIRS;
+  for (const dir of dirs) {
+    const regular = path.join(dir, 'DejaVuSans.ttf');
+    if (fs.existsSync(regular)) {
+      const bold = path.join(dir, 'DejaVuSans-Bold.ttf');
+      fontSetup = {
+        loadSystemFonts: false,
+        fontFiles: fs.existsSync(bold) ? [regular, bold] : [regular],
+        defaultFontFamily: 'DejaVu Sans',
+        sansSerifFamily: 'DejaVu Sans',
+      };
+      return fontSetup;
+    }
+  }
+  // No DejaVu: let resvg use whatever the system has (slower; text is missing if there is none).
+  fontSetup = { loadSystemFonts: true, fontFiles: [] };
+  return fontSetup;
+}
+
+function escapeHTML(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function titleOf(spec: TopLevelSpec): string {
+  const t = (spec as { title?: unknown }).title;
+  if (typeof t === 'string') return t;
+  if (t !== null && typeof t === 'object' && typeof (t as { text?: unknown }).text === 'string') {
+    return (t as { text: string }).text;
+  }
+  return 'gradlab figure';
+}
+
+/** A chart: its Vega-Lite spec plus headless rendering to SVG, PNG, HTML and files. */
+export class Figure {
+  readonly #spec: TopLevelSpec;
+  #svg: Promise<string> | null = null;
+
+  constructor(spec: TopLevelSpec) {
+    // Own copy, so later changes to the caller's object cannot alter the figure.
+    this.#spec = structuredClone(spec);
+  }
+
+  /** The chart title (or a generic one). */
+  get title(): string {
+    return titleOf(this.#spec);
+  }
+
+  /** The Vega-Lite specification (a copy: renders the same chart in a browser with vega-embed). */
+  toSpec(): TopLevelSpec {
+    return structuredClone(this.#spec);
+  }
+
+  /** The compiled Vega specification. */
+  toVega(): vega.Spec {
+    return compile(this.#spec).spec as vega.Spec;
+  }
+
+  /** The chart as a standalone SVG document. */
+  toSVG(): Promise<string> {
+    if (this.#svg === null) {
+      this.#svg = (async () => {
+        const view = new vega.View(vega.parse(this.toVega()), { renderer: 'none' });
+        try {
+          return await view.toSVG();
+        } finally {
+          view.finalize();
+        }
+      })();
+      // A failed render may be retried.
+      this.#svg.catch(() => {
+        this.#svg = null;
+      });
+    }
+    return this.#svg;
+  }
+
+  /** The chart as a PNG file's bytes. */
+  async toPNG(options: PNGOptions = {}): Promise<Uint8Array> {
+    const scale = options.scale ?? 1;
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0 || scale > 16) {
+      throw new ValueError(`Figure.toPNG: scale must be a number in (0, 16], got ${String(scale)}`);
+    }
+    const svg = await this.toSVG();
+    // Loaded on first use: the native module is only needed for PNG output.
+    const { Resvg } = await import('@resvg/resvg-js');
+    const f = fonts();
+    // vega marks unsmoothed images 'optimizeSpeed; pixelated'; resvg knows only the first and
+    // ignores both when the second is present, which would blur digits and filters.
+    const resvg = new Resvg(svg.replace(/ ?image-rendering: pixelated;/g, ''), {
+      font: {
+        loadSystemFonts: f.loadSystemFonts,
+        fontFiles: f.fontFiles,
+        ...(f.defaultFontFamily ? { defaultFontFamily: f.defaultFontFamily } : {}),
+        ...(f.sansSerifFamily ? { sansSerifFamily: f.sansSerifFamily } : {}),
+      },
+      fitTo: { mode: 'zoom', value: scale },
+      background: 'white',
+      logLevel: 'off',
+    });
+    return new Uint8Array(resvg.render().asPng());
+  }
+
+  /** A self-contained HTML page with the SVG inlined. */
+  async toHTML(): Promise<string> {
+    const svg = await this.toSVG();
+    const title = escapeHTML(this.title);
+    return (
+      '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+      `<title>${title}</title>\n` +
+      '<style>body{margin:16px;font-family:sans-serif;background:#fff}</style>\n' +
+      `</head>\n<body>\n<figure>${svg}</figure>\n</body>\n</html>\n`
+    );
+  }
+
+  /**
+   * Writes the figure to `file` atomically, in the format its extension names:
+   * .svg, .png, .json (the Vega-Lite spec) or .html. Parent folders are created.
+   */
+  async save(file: string, options: PNGOptions = {}): Promise<void> {
+    if (typeof file !== 'string' || file.length === 0) {
+      throw new ValueError(`Figure.save: path must be a non-empty string, got ${JSON.stringify(file)}`);
+    }
+    const ext = path.extname(file).toLowerCase();
+    const format = FORMATS[ext];
+    if (format === undefined) {
+      throw new ValueError(
+        `Figure.save: cannot tell the format of '${file}' (extension '${ext}'); use .svg, .png, .json or .html`,
+      );
+    }
+    let data: string | Uint8Array;
+    switch (format) {
+      case 'svg':
+        data = await this.toSVG();
+        break;
+      case 'png':
+        data = await this.toPNG(options);
+        break;
+      case 'json':
+        data = JSON.stringify(this.#spec, null, 2) + '\n';
+        break;
+      case 'html':
+        data = await this.toHTML();
+        break;
+    }
+    await writeFileAtomic(file, data);
+  }
+}

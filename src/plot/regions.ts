@@ -1,0 +1,209 @@
+/** Decision regions of a classifier on 2-D inputs (COURSE.md C3, D1). */
+import type { TopLevelSpec } from 'vega-lite';
+import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Figure } from './figure.js';
+import { PALETTE } from './charts.js';
+import { pngDataURI } from './png.js';
+import { type ArrayInput, type NumericInput, ndarray, vector, checkFinite, positiveInt, positiveNumber, optionalString } from './input.js';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/** A classifier on an [n, 2] batch: labels [n], scores [n] or [n, 1], or class scores [n, k]. */
+export type Predict2D = (x: Tensor) => Tensor | ArrayLike<number>;
+
+export interface DecisionRegionsOptions {
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** Grid cells per axis at which `predict` is evaluated. Default 100. */
+  resolution?: number;
+  /** Margin around the points, as a fraction of their span. Default 0.1. */
+  padding?: number;
+  /** Explicit plot window [[x1min, x1max], [x2min, x2max]] instead of the points' span. */
+  bounds?: readonly [readonly [number, number], readonly [number, number]];
+  /**
+   * Treat a one-column output as scores: score >= threshold gives y's larger class, else its
+   * smaller one. Default: used with threshold 0 (decision functions) only when the output is not
+   * all integers; pass 0.5 for probabilities.
+   */
+  threshold?: number;
+  /** Plot area size in pixels. Default 360 x 360. */
+  width?: number;
+  height?: number;
+}
+
+/** The evaluated grid, stored in the spec's `usermeta.grid`: labels[j * x.length + i] is at (x[i], y[j]). */
+export interface RegionGrid {
+  x: number[];
+  /** Cell centres from top (largest) to bottom. */
+  y: number[];
+  labels: number[];
+}
+
+function mix(hex: string, alpha: number): [number, number, number] {
+  const v = parseInt(hex.slice(1), 16);
+  const c = [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+  // Blend with white so regions are pale and the points stand out, identically in PNG and SVG.
+  return c.map((x) => Math.round(alpha * x + (1 - alpha) * 255)) as [number, number, number];
+}
+
+function outputLabels(fn: string, out: Tensor | ArrayLike<number>, m: number, y: ArrayLike<number>, threshold: number | undefined): Float64Array {
+  let data: ArrayLike<number>;
+  let cols: number;
+  if (out instanceof Tensor) {
+    const s = out.shape;
+    if (!((s.length === 1 && s[0] === m) || (s.length === 2 && s[0] === m && s[1] >= 1))) {
+      throw new ShapeError(`${fn}: predict returned shape ${fmtShape(s)} for ${m} grid points; expected [${m}], [${m},1] or [${m},k]`);
+    }
+    data = out.data;
+    cols = s.length === 2 ? s[1] : 1;
+  } else if (Array.isArray(out) || ArrayBuffer.isView(out)) {
+    data = out as ArrayLike<number>;
+    if (data.length !== m) throw new ShapeError(`${fn}: predict returned ${data.length} values for ${m} grid points`);
+    cols = 1;
+  } else {
+    throw new ValueError(`${fn}: predict must return a Tensor or an array of numbers, got ${typeof out}`);
+  }
+  for (let i = 0; i < data.length; i++) {
+    if (typeof data[i] !== 'number' || Number.isNaN(data[i])) throw new ValueError(`${fn}: predict returned ${data[i]} at grid point ${Math.floor(i / cols)}`);
+  }
+  const labels = new Float64Array(m);
+  if (cols > 1) {
+    if (threshold !== undefined) throw new ValueError(`${fn}: options.threshold needs a one-column output, predict returned ${cols} columns`);
+    for (let i = 0; i < m; i++) {
+      let best = 0;
+      for (let k = 1; k < cols; k++) if (data[i * cols + k] > data[i * cols + best]) best = k;
+      labels[i] = best;
+    }
+    return labels;
+  }
+  let integral = true;
+  for (let i = 0; i < m && integral; i++) integral = Number.isInteger(data[i]);
+  if (threshold === undefined && integral) {
+    for (let i = 0; i < m; i++) labels[i] = data[i];
+    return labels;
+  }
+  const classes = [...new Set(Array.from(y))].sort((a, b) => a - b);
+  if (classes.length !== 2) {
+    throw new ValueError(`${fn}: predict returned scores, which need exactly 2 classes in y to map to, but y has ${classes.length}: [${classes.join(', ')}]`);
+  }
+  const t = threshold ?? 0;
+  for (let i = 0; i < m; i++) labels[i] = data[i] >= t ? classes[1] : classes[0];
+  return labels;
+}
+
+/**
+ * The classifier's decision regions over the plane, with the labelled points on top.
+ * `predict` is called once with an [r*r, 2] float32 Tensor of grid cell centres.
+ */
+export function decisionRegions(predict: Predict2D, x2d: ArrayInput, y: NumericInput, options: DecisionRegionsOptions = {}): Figure {
+  const fn = 'plot.decisionRegions';
+  if (typeof predict !== 'function') throw new ValueError(`${fn}: predict must be a function, got ${typeof predict}`);
+  const X = ndarray(fn, 'x2d', x2d);
+  if (X.shape.length !== 2 || X.shape[1] !== 2) throw new ShapeError(`${fn}: x2d must have shape [n,2], got ${fmtShape(X.shape)}`);
+  const n = X.shape[0];
+  if (n === 0) throw new ValueError(`${fn}: x2d holds no points`);
+  const Y = vector(fn, 'y', y).data;
+  if (Y.length !== n) throw new ValueError(`${fn}: x2d has ${n} points but y has ${Y.length} labels`);
+  checkFinite(fn, 'x2d', X.data);
+  checkFinite(fn, 'y', Y);
+  const resolution = positiveInt(fn, 'options.resolution', options.resolution ?? 100, 2, 2000);
+  const padding = options.padding ?? 0.1;
+  if (!Number.isFinite(padding) || padding < 0) throw new ValueError(`${fn}: options.padding must be >= 0, got ${padding}`);
+  if (options.threshold !== undefined && !Number.isFinite(options.threshold)) {
+    throw new ValueError(`${fn}: options.threshold must be a finite number, got ${options.threshold}`);
+  }
+  const title = optionalString(fn, 'options.title', options.title);
+  const xLabel = optionalString(fn, 'options.xLabel', options.xLabel) ?? 'x1';
+  const yLabel = optionalString(fn, 'options.yLabel', options.yLabel) ?? 'x2';
+  const width = options.width === undefined ? 360 : positiveNumber(fn, 'options.width', options.width);
+  const height = options.height === undefined ? 360 : positiveNumber(fn, 'options.height', options.height);
+
+  let bx: [number, number];
+  let by: [number, number];
+  if (options.bounds !== undefined) {
+    const b = options.bounds;
+    const ok = (r: unknown): r is [number, number] =>
+      Array.isArray(r) && r.length === 2 && Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] < r[1];
+    if (!Array.isArray(b) || b.length !== 2 || !ok(b[0]) || !ok(b[1])) {
+      throw new ValueError(`${fn}: options.bounds must be [[x1min, x1max], [x2min, x2max]] with min < max, got ${JSON.stringify(b)}`);
+    }
+    bx = [b[0][0], b[0][1]];
+    by = [b[1][0], b[1][1]];
+  } else {
+    const span = (k: number): [number, number] => {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < n; i++) {
+        lo = Math.min(lo, X.data[i * 2 + k]);
+        hi = Math.max(hi, X.data[i * 2 + k]);
+      }
+      const pad = hi > lo ? (hi - lo) * padding : 1;
+      return [lo - pad, hi + pad];
+    };
+    bx = span(0);
+    by = span(1);
+  }
+
+  const r = resolution;
+  const gx = Array.from({ length: r }, (_, i) => bx[0] + ((i + 0.5) * (bx[1] - bx[0])) / r);
+  const gy = Array.from({ length: r }, (_, j) => by[1] - ((j + 0.5) * (by[1] - by[0])) / r);
+  const grid = new Float32Array(r * r * 2);
+  for (let j = 0; j < r; j++) {
+    for (let i = 0; i < r; i++) {
+      grid[(j * r + i) * 2] = gx[i];
+      grid[(j * r + i) * 2 + 1] = gy[j];
+    }
+  }
+  const labels = outputLabels(fn, predict(new Tensor(grid, [r * r, 2])), r * r, Y, options.threshold);
+
+  const classes = [...new Set([...Array.from(Y), ...labels])].sort((a, b) => a - b);
+  const names = classes.map(String);
+  const colour = new Map(classes.map((c, k) => [c, PALETTE[k % PALETTE.length]]));
+  const px = new Uint8Array(r * r * 3);
+  for (let k = 0; k < r * r; k++) {
+    const [R, G, B] = mix(colour.get(labels[k])!, 0.35);
+    px[k * 3] = R;
+    px[k * 3 + 1] = G;
+    px[k * 3 + 2] = B;
+  }
+  const points = Array.from({ length: n }, (_, i) => ({ x1: X.data[i * 2], x2: X.data[i * 2 + 1], label: String(Y[i]) }));
+  const meta: { grid: RegionGrid } = { grid: { x: gx, y: gy, labels: Array.from(labels) } };
+  const xScale = { domain: bx, nice: false, zero: false };
+  const yScale = { domain: by, nice: false, zero: false };
+  const spec = {
+    $schema: SCHEMA,
+    ...(title === undefined ? {} : { title }),
+    width,
+    height,
+    usermeta: meta,
+    layer: [
+      {
+        data: { values: [{ x1: bx[0], x2: by[1], url: pngDataURI(r, r, 3, px) }] },
+        mark: { type: 'image', width, height, align: 'left', baseline: 'top', aspect: false, smooth: false, aria: false },
+        encoding: {
+          x: { field: 'x1', type: 'quantitative', scale: xScale, title: xLabel },
+          y: { field: 'x2', type: 'quantitative', scale: yScale, title: yLabel },
+          url: { field: 'url', type: 'nominal' },
+        },
+      },
+      {
+        data: { values: points },
+        mark: { type: 'point', clip: true, filled: true, size: 50, stroke: 'black', strokeWidth: 0.8, opacity: 1 },
+        encoding: {
+          x: { field: 'x1', type: 'quantitative', scale: xScale, title: xLabel },
+          y: { field: 'x2', type: 'quantitative', scale: yScale, title: yLabel },
+          color: {
+            field: 'label',
+            type: 'nominal',
+            title: 'class',
+            scale: { domain: names, range: names.map((_, k) => PALETTE[k % PALETTE.length]) },
+          },
+          shape: { field: 'label', type: 'nominal', title: 'class', scale: { domain: names } },
+        },
+      },
+    ],
+  } as TopLevelSpec;
+  return new Figure(spec);
+}
