@@ -19,4 +19,3 @@ export type { Optimizer, SgdOptions, AdamOptions, RmspropOptions } from './optim
 export * from './train/index.js';
 export { loadModel } from './io/model.js';
 export * as plot from './plot/index.js';
-export * as plot from './plot/index.js';
