@@ -4,8 +4,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+// vega and vega-lite take ~250 ms to load, so they are imported on first render, not with gradlab.
+import type * as vega from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import { ValueError } from '../tensor/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
@@ -103,7 +104,8 @@ export class Figure {
   }
 
   /** The compiled Vega specification. */
-  toVega(): vega.Spec {
+  async toVega(): Promise<vega.Spec> {
+    const { compile } = await import('vega-lite');
     return compile(this.#spec).spec as vega.Spec;
   }
 
@@ -111,7 +113,8 @@ export class Figure {
   toSVG(): Promise<string> {
     if (this.#svg === null) {
       this.#svg = (async () => {
-        const view = new vega.View(vega.parse(this.toVega()), { renderer: 'none' });
+        const { View, parse } = await import('vega');
+        const view = new View(parse(await this.toVega()), { renderer: 'none' });
         try {
           return await view.toSVG();
         } finally {

@@ -3,7 +3,6 @@
  * small PNG inside an image mark (a 28x28 digit is ~1 kB), so a grid of many images renders in
  * milliseconds where one rect mark per pixel would take seconds.
  */
-import * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -48,18 +47,29 @@ interface Tile {
   title: string;
 }
 
+// Viridis (matplotlib's, as in d3/vega) at 17 evenly spaced stops; linear interpolation between
+// them stays within a level or two of the full 256-entry table and avoids loading vega here.
+const VIRIDIS_STOPS = [
+  0x440154, 0x48196b, 0x472d7b, 0x424086, 0x3b528b, 0x34638d, 0x2c728e, 0x27828e, 0x21918d,
+  0x1f9f88, 0x28ae80, 0x3ebc74, 0x5dc963, 0x82d34c, 0xabdc32, 0xd5e21b, 0xfde725,
+];
+
 let viridisLUT: Uint8Array | null = null;
 
 function viridis(): Uint8Array {
   if (viridisLUT !== null) return viridisLUT;
-  const interp = vega.scheme('viridis') as (t: number) => string;
   const lut = new Uint8Array(256 * 3);
+  const last = VIRIDIS_STOPS.length - 1;
   for (let i = 0; i < 256; i++) {
-    const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(interp(i / 255));
-    if (m === null) throw new Error('plot: unexpected colour format from vega.scheme');
-    lut[i * 3] = Number(m[1]);
-    lut[i * 3 + 1] = Number(m[2]);
-    lut[i * 3 + 2] = Number(m[3]);
+    const pos = (i / 255) * last;
+    const k = Math.min(Math.floor(pos), last - 1);
+    const f = pos - k;
+    for (let ch = 0; ch < 3; ch++) {
+      const shift = 16 - 8 * ch;
+      const a = (VIRIDIS_STOPS[k] >> shift) & 255;
+      const b = (VIRIDIS_STOPS[k + 1] >> shift) & 255;
+      lut[i * 3 + ch] = Math.round(a + (b - a) * f);
+    }
   }
   viridisLUT = lut;
   return lut;

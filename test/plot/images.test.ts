@@ -135,6 +135,9 @@ test('featureMaps: [1,h,w,c] gives c tiles, per-channel scaling, titles checked'
   assert.deepEqual(Array.from(decodeDataURI(rows[1].url).pixels), [0, 0, 0, 0]);
   const vir = decodeDataURI(tiles(plot.featureMaps(new Tensor(d, [2, 2, 2])))[0].url);
   assert.equal(vir.channels, 3);
+  // Viridis: lowest value dark purple #440154, highest yellow #fde725 (matplotlib's ends).
+  assert.deepEqual(Array.from(vir.pixels.subarray(0, 3)), [0x44, 0x01, 0x54]);
+  assert.deepEqual(Array.from(vir.pixels.subarray(9, 12)), [0xfd, 0xe7, 0x25]);
   assert.throws(() => plot.featureMaps(new Tensor(d, [2, 1, 2, 2])), ShapeError);
   assert.throws(() => plot.featureMaps(new Tensor(d, [2, 2, 2]), { titles: ['a'] }), /1 titles for 2 channels/);
 });
