@@ -1,0 +1,100 @@
+import { existsSync, statSync } from 'node:fs';
+import { GradlabError } from '../tensor/errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { layers, sequential, type Sequential } from '../nn/index.js';
+import { loadModel } from '../io/model.js';
+import { datasets } from '../data/datasets.js';
+import { loadCsv } from '../data/csv.js';
+import { trainTestSplit, standardScaler } from '../data/transforms.js';
+
+/** A user mistake on the command line: printed as one line, exit code 2. */
+export class UsageError extends Error {}
+
+export function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+export function positiveNumber(name: string, v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${name} must be a positive number, got '${v}'`);
+  return n;
+}
+
+export interface CliData {
+  name: string;
+  xTrain: Tensor;
+  yTrain: Tensor;
+  xTest: Tensor;
+  yTest: Tensor;
+  classes: number;
+  classNames: string[];
+  /** Whether samples are 28x28x1 images. */
+  images: boolean;
+}
+
+/** mnist, fashion-mnist, or a CSV file (label column 'label' or the last; 20% held out, standardized). */
+export function loadCliData(spec: string, options: { trainSize?: number; testSize?: number; seed: number; label?: string }): CliData {
+  if (spec === 'mnist' || spec === 'fashion-mnist') {
+    const d = spec === 'mnist' ? datasets.mnist({ trainSize: options.trainSize, testSize: options.testSize })
+      : datasets.fashionMnist({ trainSize: options.trainSize, testSize: options.testSize });
+    return { name: spec, xTrain: d.train.x, yTrain: d.train.y, xTest: d.test.x, yTest: d.test.y, classes: 10, classNames: d.classNames, images: true };
+  }
+  if (!existsSync(spec) || !statSync(spec).isFile()) {
+    throw new UsageError(`--data: '${spec}' is neither 'mnist', 'fashion-mnist' nor an existing CSV file`);
+  }
+  const csv = loadCsv(spec, { label: options.label ?? -1 });
+  if (!csv.y || !csv.labels) throw new UsageError(`--data: ${spec} needs an integer class label column (--label NAME)`);
+  const classes = Math.max(...csv.labels) + 1;
+  let x = csv.x;
+  let y = csv.y;
+  if (options.trainSize !== undefined && options.trainSize < x.shape[0]) {
+    x = new Tensor(x.data.subarray(0, options.trainSize * x.shape[1]), [options.trainSize, x.shape[1]]);
+    y = new Tensor(y.data.subarray(0, options.trainSize), [options.trainSize]);
+  }
+  const split = trainTestSplit(x, y, { testSize: options.testSize ?? 0.2, seed: options.seed, stratify: true });
+  const scaler = standardScaler();
+  scaler.fit(split.xTrain);
+  return {
+    name: spec, xTrain: scaler.transform(split.xTrain), yTrain: split.yTrain, xTest: scaler.transform(split.xTest), yTest: split.yTest,
+    classes, classNames: csv.classes ?? Array.from({ length: classes }, (_, i) => String(i)), images: false,
+  };
+}
+
+/** LeNet-5 as Keras users write it: two conv + pool stages, then 120-84-10 dense. */
+export function lenet(inputShape: number[], classes: number): Sequential {
+  if (inputShape.length !== 3) throw new UsageError(`--model lenet needs image data [H,W,C]; this data has samples of shape [${inputShape}] (use --model mlp)`);
+  return sequential({ name: 'lenet5', layers: [
+    layers.conv2d({ inputShape, filters: 6, kernelSize: 5, padding: 'same', activation: 'relu' }),
+    layers.maxPooling2d({ poolSize: 2 }),
+    layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
+    layers.maxPooling2d({ poolSize: 2 }),
+    layers.flatten(),
+    layers.dense({ units: 120, activation: 'relu' }),
+    layers.dense({ units: 84, activation: 'relu' }),
+    layers.dense({ units: classes, activation: 'softmax' }),
+  ] });
+}
+
+/** The course's dense network: 256 sigmoid units, then softmax. */
+export function mlp(inputShape: number[], classes: number): Sequential {
+  return sequential({ name: 'mlp', layers: [
+    ...(inputShape.length > 1 ? [layers.flatten({ inputShape })] : []),
+    layers.dense({ ...(inputShape.length > 1 ? {} : { inputShape }), units: 256, activation: 'sigmoid' }),
+    layers.dense({ units: classes, activation: 'softmax' }),
+  ] });
+}
+
+/** lenet, mlp, or a folder written by model.save(). */
+export async function modelFrom(spec: string, inputShape: number[], classes: number): Promise<Sequential> {
+  if (spec === 'lenet') return lenet(inputShape, classes);
+  if (spec === 'mlp') return mlp(inputShape, classes);
+  if (!existsSync(spec)) throw new UsageError(`--model: '${spec}' is neither 'lenet', 'mlp' nor an existing model folder`);
+  return loadModel(spec);
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof UsageError || e instanceof GradlabError) return e.message;
+  return e instanceof Error ? e.stack ?? e.message : String(e);
+}
