@@ -66,7 +66,9 @@ function titleProp(title: string | undefined): { title?: string } {
 
 /**
  * Line chart of one or several named series (e.g. the loss for several learning rates).
- * A plain array/Tensor is one series against 0..n-1; `{ x, y }` gives its own x values.
+ * A plain array/Tensor is one series against 0..n-1; `{ x, y }` gives its own x values and must
+ * be named (`{ loss: { x, y } }`: a bare `{ x, y }` reads as two series called x and y).
+ * Series may differ in length; within one, x and y must not.
  */
 export function line(series: Series | Record<string, Series>, options: LineOptions = {}): Figure {
   const fn = 'plot.line';

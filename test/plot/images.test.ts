@@ -34,7 +34,7 @@ test('images: each tile holds its image, scaled from [0,255] to 8 bits, titles i
 });
 
 test('images: [0,1] data, gray_r inverts; [n,h,w,1] equals [n,h,w]', () => {
-  const data = pattern(2, 3, 3, (i, r, c) => (r * 3 + c) / 8);
+  const data = pattern(2, 3, 3, (_i, r, c) => (r * 3 + c) / 8);
   const gray = tiles(plot.images(new Tensor(data, [2, 3, 3, 1])));
   const grayR = tiles(plot.images(new Tensor(data, [2, 3, 3]), { colormap: 'gray_r' }));
   for (let i = 0; i < 2; i++) {
