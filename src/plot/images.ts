@@ -334,11 +334,50 @@ export interface FeatureMapsOptions extends GridOptions {
   titles?: readonly string[];
 }
 
+/** A model that reports every layer's output for an input (gradlab's Sequential has `trace`). */
+export interface Traceable {
+  trace(x: Tensor): readonly { name: string; u: Tensor }[];
+}
+
+function isTraceable(v: unknown): v is Traceable {
+  return v !== null && typeof v === 'object' && !(v instanceof Tensor) && typeof (v as Traceable).trace === 'function';
+}
+
 /**
  * The channels of one activation, [h, w, c] or [1, h, w, c] (NHWC), one tile per channel,
  * each scaled to its own min..max. Default colormap 'viridis'.
+ * Or `featureMaps(model, x, layerName)`: the output of the named layer for one sample x
+ * ([h, w, c] or [1, h, w, c]).
  */
-export function featureMaps(maps: ArrayInput, options: FeatureMapsOptions = {}): Figure {
+export function featureMaps(maps: ArrayInput, options?: FeatureMapsOptions): Figure;
+export function featureMaps(model: Traceable, x: Tensor, layerName: string, options?: FeatureMapsOptions): Figure;
+export function featureMaps(
+  first: ArrayInput | Traceable,
+  second?: FeatureMapsOptions | Tensor,
+  layerName?: string,
+  fourth?: FeatureMapsOptions,
+): Figure {
+  const fn = 'plot.featureMaps';
+  if (!isTraceable(first)) return featureMapsOf(first, (second as FeatureMapsOptions | undefined) ?? {});
+  const x = second;
+  if (!(x instanceof Tensor)) throw new ValueError(`${fn}: x must be a Tensor (one sample), got ${typeof x}`);
+  if (typeof layerName !== 'string') throw new ValueError(`${fn}: layerName must be a string, got ${typeof layerName}`);
+  let input = x;
+  if (x.rank === 3) input = new Tensor(x.data, [1, ...x.shape]);
+  else if (x.rank !== 4 || x.shape[0] !== 1) throw new ShapeError(`${fn}: x must be one sample [h,w,c] or [1,h,w,c], got ${fmtShape(x.shape)}`);
+  const trace = first.trace(input);
+  const hit = trace.find((t) => t.name === layerName);
+  if (hit === undefined) {
+    throw new ValueError(`${fn}: no layer named '${layerName}'; the model has [${trace.map((t) => t.name).join(', ')}]`);
+  }
+  if (hit.u.rank !== 4) {
+    throw new ShapeError(`${fn}: layer '${layerName}' outputs shape ${fmtShape(hit.u.shape)}, not feature maps [1,h,w,c]`);
+  }
+  const options = fourth ?? {};
+  return featureMapsOf(hit.u, { ...options, title: options.title ?? `Feature maps of ${layerName}` });
+}
+
+function featureMapsOf(maps: ArrayInput, options: FeatureMapsOptions): Figure {
   const fn = 'plot.featureMaps';
   const { data, shape } = ndarray(fn, 'maps', maps);
   let h: number, w: number, c: number;

@@ -9,6 +9,6 @@ export type { Series, LineOptions, FnOptions, Fn1, ConfusionMatrixOptions, Confu
 export { decisionRegions } from './regions.js';
 export type { Predict2D, DecisionRegionsOptions, RegionGrid } from './regions.js';
 export { images, filters, featureMaps } from './images.js';
-export type { Colormap, GridOptions, ImagesOptions, FiltersOptions, FeatureMapsOptions, HasWeights } from './images.js';
+export type { Colormap, GridOptions, ImagesOptions, FiltersOptions, FeatureMapsOptions, HasWeights, Traceable } from './images.js';
 export { encodePNG } from './png.js';
 export type { NumericInput, ArrayInput } from './input.js';

@@ -141,3 +141,22 @@ test('featureMaps: [1,h,w,c] gives c tiles, per-channel scaling, titles checked'
   assert.throws(() => plot.featureMaps(new Tensor(d, [2, 1, 2, 2])), ShapeError);
   assert.throws(() => plot.featureMaps(new Tensor(d, [2, 2, 2]), { titles: ['a'] }), /1 titles for 2 channels/);
 });
+
+test('featureMaps(model, x, layerName): the named layer\'s output for one sample', async () => {
+  const { Sequential, Conv2D, Flatten } = await import('../../src/nn/index.js');
+  const conv = new Conv2D({ filters: 2, kernelSize: 1, useBias: false, name: 'c1' });
+  const model = new Sequential({ layers: [conv, new Flatten({ name: 'flat' })] });
+  const x = new Tensor(Float32Array.from({ length: 9 }, (_, i) => i), [3, 3, 1]);
+  model.trace(new Tensor(x.data, [1, 3, 3, 1])); // builds the weights
+  conv.setWeights([[[[[1, -1]]]]]); // channel 0 = x, channel 1 = -x
+  const fig = plot.featureMaps(model, x, 'c1', { colormap: 'gray' });
+  const rows = tiles(fig);
+  assert.equal(fig.title, 'Feature maps of c1');
+  const ramp = Array.from({ length: 9 }, (_, i) => Math.round((i / 8) * 255));
+  assert.deepEqual(Array.from(decodeDataURI(rows[0].url).pixels), ramp);
+  assert.deepEqual(Array.from(decodeDataURI(rows[1].url).pixels), [...ramp].reverse());
+  assert.deepEqual(Array.from(x.data), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.throws(() => plot.featureMaps(model, x, 'nope'), /no layer named 'nope'; the model has \[c1, flat\]/);
+  assert.throws(() => plot.featureMaps(model, x, 'flat'), ShapeError);
+  assert.throws(() => plot.featureMaps(model, new Tensor(new Float32Array(18), [2, 3, 3, 1]), 'c1'), ShapeError);
+});
