@@ -1,0 +1,10 @@
+export { SVC } from './svc.js';
+export type { SVCOptions, SVCProgress, SVCState, ClassWeight } from './svc.js';
+export { LinearSVC } from './linear.js';
+export type { LinearSVCOptions, LinearSVCState } from './linear.js';
+export { loadModel as load, saveModel as save } from './io.js';
+export { kernels } from './kernels.js';
+export type { Kernel, KernelName, KernelFunction, KernelOptions } from './kernels.js';
+export { hingeLoss, slack, functionalMargin, geometricMargin, onMargin } from './margin.js';
+export type { HingeReduction, OnMarginOptions } from './margin.js';
+export type { MatrixLike, VectorLike, PointLike } from './input.js';

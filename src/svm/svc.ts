@@ -1,0 +1,437 @@
+import { ShapeError, ValueError } from '../tensor/errors.js';
+import { tensor } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { KernelBlockCache, KernelRows } from './cache.js';
+import { checkPositive, toMatrix, toVector, type Matrix, type MatrixLike, type VectorLike } from './input.js';
+import { gramMatrix, kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
+import { solveCSVC, type QRows } from './solver.js';
+
+export type ClassWeight = 'balanced' | Readonly<Record<number, number>>;
+
+/** Progress of a fit: one report per one-vs-one subproblem, and more often inside long ones. */
+export interface SVCProgress {
+  /** The two classes of the subproblem being solved. */
+  pair: [number, number];
+  /** Index of the subproblem and how many there are. */
+  problem: number;
+  problems: number;
+  /** SMO iterations so far in this subproblem. */
+  iterations: number;
+  /** The dual objective 0.5 a'Qa - e'a (approximate while variables are shrunk). */
+  objective: number;
+  done: boolean;
+}
+
+export interface SVCOptions {
+  /** 'rbf' (default), 'linear', 'poly', 'sigmoid', or k(a, b) of two feature vectors. */
+  kernel?: KernelName | KernelFunction;
+  /** Penalty on slack, > 0 (default 1). */
+  C?: number;
+  /** rbf/poly/sigmoid scale: 'scale' = 1 / (features * var(x)) (default), 'auto' = 1 / features, or a number > 0. */
+  gamma?: 'scale' | 'auto' | number;
+  /** poly degree (default 3). */
+  degree?: number;
+  /** poly/sigmoid constant (default 0). */
+  coef0?: number;
+  /** Stopping tolerance on the maximal KKT violation (default 1e-3). */
+  tol?: number;
+  /** Kernel cache in MB (default 200). */
+  cacheSize?: number;
+  /** SMO iterations per subproblem; -1 (default) means no limit beyond libsvm's max(1e7, 100 l). */
+  maxIter?: number;
+  /** Per-class multipliers of C, or 'balanced' = n / (classes * count). */
+  classWeight?: ClassWeight | null;
+  /** libsvm's shrinking heuristic (default true). */
+  shrinking?: boolean;
+  /** Called while fitting. */
+  onProgress?: (p: SVCProgress) => void;
+}
+
+/** What `save` writes and `load` reads back: the fitted state of an SVC. */
+export interface SVCState {
+  kernel: KernelName;
+  C: number;
+  gamma: number;
+  degree: number;
+  coef0: number;
+  tol: number;
+  classes: number[];
+  nSupport: number[];
+  supportIndices: number[];
+  /** libsvm's layout: [classes - 1][nSV]. */
+  svCoef: Float64Array;
+  rho: Float64Array;
+  supportVectors: Matrix;
+}
+
+function resolveKernelOptions(o: SVCOptions): void {
+  const k = o.kernel ?? 'rbf';
+  if (typeof k !== 'function' && k !== 'rbf' && k !== 'linear' && k !== 'poly' && k !== 'sigmoid') {
+    throw new ValueError(`SVC: kernel must be 'rbf', 'linear', 'poly', 'sigmoid' or a function, got '${String(k)}'`);
+  }
+  if (o.C !== undefined) checkPositive('SVC', 'C', o.C);
+  const g = o.gamma;
+  if (g !== undefined && g !== 'scale' && g !== 'auto') {
+    if (typeof g !== 'number' || !Number.isFinite(g) || g <= 0) {
+      throw new ValueError(`SVC: gamma must be 'scale', 'auto' or a number > 0, got ${String(g)}`);
+    }
+  }
+  if (o.degree !== undefined && (!Number.isInteger(o.degree) || o.degree < 0)) {
+    throw new ValueError(`SVC: degree must be a non-negative integer, got ${o.degree}`);
+  }
+  if (o.coef0 !== undefined && !Number.isFinite(o.coef0)) throw new ValueError(`SVC: coef0 must be finite, got ${o.coef0}`);
+  if (o.tol !== undefined) checkPositive('SVC', 'tol', o.tol);
+  if (o.cacheSize !== undefined) checkPositive('SVC', 'cacheSize', o.cacheSize);
+  if (o.maxIter !== undefined && !(o.maxIter === -1 || (Number.isInteger(o.maxIter) && o.maxIter > 0))) {
+    throw new ValueError(`SVC: maxIter must be -1 or a positive integer, got ${o.maxIter}`);
+  }
+}
+
+/** Sorted distinct labels and each sample's class index. */
+export function encodeLabels(y: Float64Array): { classes: number[]; index: Int32Array } {
+  const classes = [...new Set(y)].sort((a, b) => a - b);
+  const pos = new Map<number, number>();
+  classes.forEach((c, i) => pos.set(c, i));
+  const index = new Int32Array(y.length);
+  for (let i = 0; i < y.length; i++) index[i] = pos.get(y[i]) as number;
+  return { classes, index };
+}
+
+export function classWeights(fn: string, cw: ClassWeight | null | undefined, classes: number[], counts: Int32Array, n: number): Float64Array {
+  const w = new Float64Array(classes.length).fill(1);
+  if (cw === undefined || cw === null) return w;
+  if (cw === 'balanced') {
+    for (let c = 0; c < classes.length; c++) w[c] = n / (classes.length * counts[c]);
+    return w;
+  }
+  if (typeof cw !== 'object') throw new ValueError(`${fn}: classWeight must be 'balanced' or a {label: weight} object`);
+  for (const [label, v] of Object.entries(cw)) {
+    const c = classes.indexOf(Number(label));
+    if (c < 0) throw new ValueError(`${fn}: classWeight names label ${label}, which is not in y (labels: ${classes.join(', ')})`);
+    checkPositive(fn, `classWeight[${label}]`, v);
+    w[c] = v;
+  }
+  return w;
+}
+
+export function checkXY(fn: string, x: MatrixLike, y: VectorLike): { m: Matrix; yy: Float64Array } {
+  const m = toMatrix(x, fn, 'x');
+  const yy = toVector(y, fn, 'y');
+  if (yy.length !== m.rows) throw new ShapeError(`${fn}: x has ${m.rows} samples but y has ${yy.length} labels`);
+  return { m, yy };
+}
+
+/**
+ * Kernel support vector classifier, as libsvm's C-SVC and scikit-learn's SVC: SMO with
+ * second-order working-set selection and shrinking, one-vs-one for several classes with libsvm's
+ * voting. Binary labels may use any two numbers; `decisionFunction` > 0 means the larger one.
+ */
+export class SVC {
+  readonly options: Readonly<SVCOptions>;
+  private state: SVCState | null = null;
+  private customKernel: KernelFunction | undefined;
+  /** Iterations and objective of each one-vs-one subproblem of the last fit. */
+  fitInfo: { pair: [number, number]; iterations: number; objective: number; hitMaxIter: boolean }[] = [];
+  /** Kernel blocks computed and served from cache in the last fit, and kernel values computed. */
+  cacheStats = { computed: 0, hits: 0, kernelValues: 0 };
+
+  constructor(options: SVCOptions = {}) {
+    resolveKernelOptions(options);
+    this.options = { ...options };
+    this.customKernel = typeof options.kernel === 'function' ? options.kernel : undefined;
+  }
+
+  /** Builds a fitted SVC from saved state (see `save`). */
+  static fromState(state: SVCState, options: SVCOptions = {}): SVC {
+    const m = new SVC({ ...options, kernel: state.kernel, C: state.C, gamma: state.gamma, degree: state.degree, coef0: state.coef0, tol: state.tol });
+    m.state = state;
+    return m;
+  }
+
+  private fitted(fn: string): SVCState {
+    if (this.state === null) throw new ValueError(`SVC.${fn}: the model is not fitted; call fit(x, y) first`);
+    return this.state;
+  }
+
+  /** The kernel with gamma resolved (available after fit). */
+  get kernelSpec(): KernelSpec {
+    const s = this.fitted('kernelSpec');
+    return { kind: this.customKernel ? 'custom' : s.kernel, gamma: s.gamma, degree: s.degree, coef0: s.coef0, fn: this.customKernel };
+  }
+
+  fit(x: MatrixLike, y: VectorLike): this {
+    const o = this.options;
+    const { m, yy } = checkXY('SVC.fit', x, y);
+    const { classes, index } = encodeLabels(yy);
+    if (classes.length < 2) {
+      throw new ValueError(`SVC.fit: y has one class only (${classes[0]}); a classifier needs at least two`);
+    }
+    const n = m.rows, d = m.cols;
+    const kernelName: KernelName = typeof o.kernel === 'function' ? 'rbf' : o.kernel ?? 'rbf';
+    let gamma: number;
+    if (typeof o.gamma === 'number') gamma = o.gamma;
+    else if (o.gamma === 'auto') gamma = 1 / d;
+    else {
+      let s = 0, s2 = 0;
+      for (let i = 0; i < m.data.length; i++) { s += m.data[i]; }
+      const mean = s / m.data.length;
+      for (let i = 0; i < m.data.length; i++) { const t = m.data[i] - mean; s2 += t * t; }
+      const v = s2 / m.data.length;
+      gamma = v > 0 ? 1 / (d * v) : 1;
+    }
+    const spec: KernelSpec = {
+      kind: this.customKernel ? 'custom' : kernelName, gamma, degree: o.degree ?? 3, coef0: o.coef0 ?? 0, fn: this.customKernel,
+    };
+    const C = o.C ?? 1;
+    const tol = o.tol ?? 1e-3;
+    const k = classes.length;
+
+    // Sort samples by class (stable) so each class is one contiguous run of rows.
+    const counts = new Int32Array(k);
+    for (let i = 0; i < n; i++) counts[index[i]]++;
+    const start = new Int32Array(k);
+    for (let c = 1; c < k; c++) start[c] = start[c - 1] + counts[c - 1];
+    const perm = new Int32Array(n);
+    const fillAt = Int32Array.from(start);
+    for (let i = 0; i < n; i++) perm[fillAt[index[i]]++] = i;
+    const xs = new Float64Array(n * d);
+    for (let r = 0; r < n; r++) xs.set(m.data.subarray(perm[r] * d, (perm[r] + 1) * d), r * d);
+    const sorted: Matrix = { data: xs, rows: n, cols: d };
+    const norms = rowNorms(sorted);
+    const w = classWeights('SVC.fit', o.classWeight, classes, counts, n);
+    const budget = Math.max(1, (o.cacheSize ?? 200)) * 1024 * 1024;
+    const cache = new KernelBlockCache(new KernelRows(xs, n, d, spec), start, counts, budget);
+
+    // Each pair's alphas, in the order of the pair's samples (class a's rows then class b's).
+    const pairAlpha: Float64Array[] = [];
+    const rho = new Float64Array((k * (k - 1)) / 2);
+    this.fitInfo = [];
+    let p = 0;
+    const problems = rho.length;
+    for (let a = 0; a < k; a++) {
+      for (let b = a + 1; b < k; b++) {
+        const na = counts[a], nb = counts[b], l = na + nb;
+        const ys = new Int8Array(l);
+        const cs = new Float64Array(l);
+        for (let t = 0; t < l; t++) {
+          ys[t] = t < na ? 1 : -1;
+          cs[t] = C * (t < na ? w[a] : w[b]);
+        }
+        const sa = start[a], sb = start[b];
+        // Signed rows of this pair, assembled once from the shared class blocks and kept while they fit.
+        const local = new Map<number, Float32Array>();
+        const localMax = Math.max(4, Math.floor(budget / 8 / (4 * l)));
+        const rows: QRows = {
+          row(i: number): Float32Array {
+            const hit = local.get(i);
+            if (hit !== undefined) { local.delete(i); local.set(i, hit); return hit; }
+            if (local.size >= localMax) local.delete(local.keys().next().value as number);
+            const out = new Float32Array(l);
+            const g = i < na ? sa + i : sb + (i - na);
+            const ka = cache.block(g, a);
+            const kb = cache.block(g, b);
+            if (i < na) {
+              out.set(ka, 0);
+              for (let t = 0; t < nb; t++) out[na + t] = -kb[t];
+            } else {
+              for (let t = 0; t < na; t++) out[t] = -ka[t];
+              out.set(kb, na);
+            }
+            local.set(i, out);
+            return out;
+          },
+          diag(i: number): number {
+            const g = i < na ? sa + i : sb + (i - na);
+            if (spec.kind === 'custom') {
+              const xi = xs.subarray(g * d, (g + 1) * d);
+              return (spec.fn as KernelFunction)(xi, xi);
+            }
+            return kernelFromDot(spec, norms[g], norms[g], norms[g]);
+          },
+        };
+        const pairLabels: [number, number] = [classes[a], classes[b]];
+        const problem = p;
+        const onProgress = o.onProgress;
+        const res = solveCSVC(l, ys, cs, rows, {
+          tol, shrinking: o.shrinking ?? true,
+          maxIter: o.maxIter === undefined || o.maxIter === -1 ? Math.max(10_000_000, l > 100_000 ? Number.MAX_SAFE_INTEGER : 100 * l) : o.maxIter,
+          progressEvery: 2000,
+          onProgress: onProgress ? (pr) => onProgress({ pair: pairLabels, problem, problems, iterations: pr.iterations, objective: pr.objective, done: false }) : undefined,
+        });
+        if (onProgress) onProgress({ pair: pairLabels, problem, problems, iterations: res.iterations, objective: res.objective, done: true });
+        this.fitInfo.push({ pair: pairLabels, iterations: res.iterations, objective: res.objective, hitMaxIter: res.hitMaxIter });
+        pairAlpha.push(res.alpha);
+        rho[p++] = res.rho;
+      }
+    }
+
+    this.cacheStats = { computed: cache.misses, hits: cache.hits, kernelValues: cache.values };
+    // Support vectors: samples with a nonzero alpha in any subproblem, grouped by class (libsvm's layout).
+    const isSV = new Uint8Array(n);
+    p = 0;
+    for (let a = 0; a < k; a++) {
+      for (let b = a + 1; b < k; b++) {
+        const al = pairAlpha[p++];
+        for (let t = 0; t < counts[a]; t++) if (al[t] > 0) isSV[start[a] + t] = 1;
+        for (let t = 0; t < counts[b]; t++) if (al[counts[a] + t] > 0) isSV[start[b] + t] = 1;
+      }
+    }
+    const nSupport = new Array<number>(k).fill(0);
+    const svPos = new Int32Array(n).fill(-1); // sorted row -> column in svCoef
+    const svRows: number[] = [];
+    for (let c = 0; c < k; c++) {
+      for (let t = 0; t < counts[c]; t++) {
+        const r = start[c] + t;
+        if (isSV[r]) { svPos[r] = svRows.length; svRows.push(r); nSupport[c]++; }
+      }
+    }
+    const nSV = svRows.length;
+    const svCoef = new Float64Array((k - 1) * nSV);
+    p = 0;
+    for (let a = 0; a < k; a++) {
+      for (let b = a + 1; b < k; b++) {
+        const al = pairAlpha[p++];
+        // libsvm: coefficients of class a's SVs go to row b-1, of class b's SVs to row a.
+        for (let t = 0; t < counts[a]; t++) if (al[t] > 0) svCoef[(b - 1) * nSV + svPos[start[a] + t]] = al[t];
+        for (let t = 0; t < counts[b]; t++) if (al[counts[a] + t] > 0) svCoef[a * nSV + svPos[start[b] + t]] = -al[counts[a] + t];
+      }
+    }
+    const svData = new Float64Array(nSV * d);
+    svRows.forEach((r, q) => svData.set(xs.subarray(r * d, (r + 1) * d), q * d));
+    this.state = {
+      kernel: kernelName, C, gamma, degree: spec.degree, coef0: spec.coef0, tol,
+      classes, nSupport, supportIndices: svRows.map((r) => perm[r]), svCoef, rho,
+      supportVectors: { data: svData, rows: nSV, cols: d },
+    };
+    return this;
+  }
+
+  /** The classes, sorted. */
+  get classes(): number[] { return [...this.fitted('classes').classes]; }
+  /** Support vectors [nSV, features], grouped by class. */
+  get supportVectors(): Tensor {
+    const s = this.fitted('supportVectors').supportVectors;
+    return tensor(s.data.slice(), { shape: [s.rows, s.cols], dtype: 'float64' });
+  }
+  /** Index in the training set of each support vector. */
+  get supportIndices(): Int32Array { return Int32Array.from(this.fitted('supportIndices').supportIndices); }
+  /** Support vectors per class. */
+  get nSupport(): number[] { return [...this.fitted('nSupport').nSupport]; }
+  /** y_i alpha_i of each support vector, [classes - 1, nSV] in libsvm's layout (negated for two classes, as scikit-learn). */
+  get dualCoef(): Tensor {
+    const s = this.fitted('dualCoef');
+    const k = s.classes.length;
+    const v = s.svCoef.slice();
+    if (k === 2) for (let i = 0; i < v.length; i++) v[i] = -v[i];
+    return tensor(v, { shape: [k - 1, s.supportVectors.rows], dtype: 'float64' });
+  }
+  /** One intercept per one-vs-one pair (negated for two classes, as scikit-learn). */
+  get intercept(): Tensor {
+    const s = this.fitted('intercept');
+    const v = s.rho.map((r) => (s.classes.length === 2 ? r : -r));
+    return tensor(v, { dtype: 'float64' });
+  }
+  /** The gamma used (after resolving 'scale' or 'auto'). */
+  get gamma(): number { return this.fitted('gamma').gamma; }
+  /** Writes the fitted model to the folder dir: model.json and weights.safetensors, each atomically. */
+  async save(dir: string): Promise<void> {
+    const { saveModel } = await import('./io.js'); // loaded lazily: io.ts imports this module
+    await saveModel(this, dir);
+  }
+
+  /** A copy of the fitted state (for saving). */
+  getState(): SVCState { return this.fitted('getState'); }
+
+  /** libsvm's decision values [n, pairs]: positive favours the first class of each pair. */
+  private ovoValues(x: MatrixLike, fn: string): { dec: Float64Array; n: number; pairs: number } {
+    const s = this.fitted(fn);
+    const m = toMatrix(x, `SVC.${fn}`, 'x');
+    const sv = s.supportVectors;
+    if (m.cols !== sv.cols) throw new ShapeError(`SVC.${fn}: x has ${m.cols} features but the model was fitted on ${sv.cols}`);
+    const k = s.classes.length;
+    const pairs = (k * (k - 1)) / 2;
+    const nSV = sv.rows;
+    const svStart = new Int32Array(k);
+    for (let c = 1; c < k; c++) svStart[c] = svStart[c - 1] + s.nSupport[c - 1];
+    const dec = new Float64Array(m.rows * pairs);
+    const spec = this.kernelSpec;
+    const chunk = 256;
+    for (let r0 = 0; r0 < m.rows; r0 += chunk) {
+      const nr = Math.min(chunk, m.rows - r0);
+      const part: Matrix = { data: m.data.subarray(r0 * m.cols, (r0 + nr) * m.cols), rows: nr, cols: m.cols };
+      const K = gramMatrix(spec, part, sv);
+      for (let r = 0; r < nr; r++) {
+        const kr = r * nSV;
+        let p = 0;
+        for (let a = 0; a < k; a++) {
+          for (let b = a + 1; b < k; b++) {
+            let sum = 0;
+            const ca = (b - 1) * nSV, cb = a * nSV;
+            for (let t = svStart[a], e = t + s.nSupport[a]; t < e; t++) sum += s.svCoef[ca + t] * K[kr + t];
+            for (let t = svStart[b], e = t + s.nSupport[b]; t < e; t++) sum += s.svCoef[cb + t] * K[kr + t];
+            dec[(r0 + r) * pairs + p] = sum - s.rho[p];
+            p++;
+          }
+        }
+      }
+    }
+    return { dec, n: m.rows, pairs };
+  }
+
+  /**
+   * Decision values. Two classes: [n], positive for the larger class (scikit-learn's sign).
+   * More classes: shape 'ovr' (default, scikit-learn's) gives [n, classes] of votes plus a
+   * squashed confidence; 'ovo' gives libsvm's [n, pairs] values, positive for the first class of each pair.
+   */
+  decisionFunction(x: MatrixLike, options: { shape?: 'ovr' | 'ovo' } = {}): Tensor {
+    const shape = options.shape ?? 'ovr';
+    if (shape !== 'ovr' && shape !== 'ovo') throw new ValueError(`SVC.decisionFunction: shape must be 'ovr' or 'ovo', got '${String(shape)}'`);
+    const { dec, n, pairs } = this.ovoValues(x, 'decisionFunction');
+    const k = this.fitted('decisionFunction').classes.length;
+    if (k === 2) return tensor(dec.map((v) => -v), { dtype: 'float64' });
+    if (shape === 'ovo') return tensor(dec, { shape: [n, pairs], dtype: 'float64' });
+    const out = new Float64Array(n * k);
+    const conf = new Float64Array(k);
+    for (let r = 0; r < n; r++) {
+      conf.fill(0);
+      let p = 0;
+      for (let a = 0; a < k; a++) {
+        for (let b = a + 1; b < k; b++) {
+          const v = dec[r * pairs + p++];
+          conf[a] += v; conf[b] -= v;
+          out[r * k + (v > 0 ? a : b)] += 1;
+        }
+      }
+      for (let c = 0; c < k; c++) out[r * k + c] += conf[c] / (3 * (Math.abs(conf[c]) + 1));
+    }
+    return tensor(out, { shape: [n, k], dtype: 'float64' });
+  }
+
+  /** Predicted labels by one-vs-one voting (ties go to the smaller class, as libsvm). */
+  predict(x: MatrixLike): Tensor {
+    const { dec, n, pairs } = this.ovoValues(x, 'predict');
+    const classes = this.fitted('predict').classes;
+    const k = classes.length;
+    const out = new Float64Array(n);
+    const votes = new Int32Array(k);
+    for (let r = 0; r < n; r++) {
+      votes.fill(0);
+      let p = 0;
+      for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) votes[dec[r * pairs + p++] > 0 ? a : b]++;
+      let best = 0;
+      for (let c = 1; c < k; c++) if (votes[c] > votes[best]) best = c;
+      out[r] = classes[best];
+    }
+    return tensor(out, { dtype: 'float64' });
+  }
+
+  /** Mean accuracy of predict(x) against y. */
+  score(x: MatrixLike, y: VectorLike): number {
+    const yy = toVector(y, 'SVC.score', 'y');
+    const pred = this.predict(x).data;
+    if (pred.length !== yy.length) throw new ShapeError(`SVC.score: x has ${pred.length} samples but y has ${yy.length} labels`);
+    let ok = 0;
+    for (let i = 0; i < yy.length; i++) if (pred[i] === yy[i]) ok++;
+    return ok / yy.length;
+  }
+}
