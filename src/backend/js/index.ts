@@ -37,47 +37,77 @@ const binaryFns: Record<BinaryKernel, (a: number, b: number) => number> = {
 };
 
 function unary(op: UnaryKernel, x: FloatArray, out: FloatArray): void {
-  const f = unaryFns[op];
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i]);
+  const n = x.length;
+  // The common ops get their own loops: a closure call per element costs more than the op itself.
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; return;
+    case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); return;
+    case 'square': for (let i = 0; i < n; i++) out[i] = x[i] * x[i]; return;
+    case 'relu': for (let i = 0; i < n; i++) { const v = x[i]; out[i] = v > 0 ? v : 0; } return;
+    default: {
+      const f = unaryFns[op];
+      for (let i = 0; i < n; i++) out[i] = f(x[i]);
+    }
+  }
+}
+
+/** out[o + i] = op(a[ao + i*as], b[bo + i*bs]) for i < n, with a loop per common op. */
+function binaryRun(op: BinaryKernel, a: FloatArray, ao: number, as: number, b: FloatArray, bo: number, bs: number,
+  out: FloatArray, o: number, n: number): void {
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) out[o + i] = a[ao + i * as] + b[bo + i * bs]; return;
+    case 'sub': for (let i = 0; i < n; i++) out[o + i] = a[ao + i * as] - b[bo + i * bs]; return;
+    case 'mul': for (let i = 0; i < n; i++) out[o + i] = a[ao + i * as] * b[bo + i * bs]; return;
+    case 'div': for (let i = 0; i < n; i++) out[o + i] = a[ao + i * as] / b[bo + i * bs]; return;
+    default: {
+      const f = binaryFns[op];
+      for (let i = 0; i < n; i++) out[o + i] = f(a[ao + i * as], b[bo + i * bs]);
+    }
+  }
 }
 
 function binary(op: BinaryKernel, a: FloatArray, aShape: readonly number[], b: FloatArray,
   bShape: readonly number[], out: FloatArray, outShape: readonly number[]): void {
-  const f = binaryFns[op];
   const n = out.length;
-  if (a.length === n && b.length === n) {
-    for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
-    return;
-  }
-  if (b.length === 1) {
-    const bv = b[0];
-    for (let i = 0; i < n; i++) out[i] = f(a[a.length === 1 ? 0 : i], bv);
-    return;
-  }
-  if (a.length === 1) {
-    const av = a[0];
-    for (let i = 0; i < n; i++) out[i] = f(av, b[i]);
-    return;
-  }
-  // General broadcast: walk the output with an odometer, keeping offsets into a and b.
-  const rank = outShape.length;
+  if (n === 0) return;
+  if (a.length === n && b.length === n) return binaryRun(op, a, 0, 1, b, 0, 1, out, 0, n);
+  if (b.length === 1) return binaryRun(op, a, 0, a.length === 1 ? 0 : 1, b, 0, 0, out, 0, n);
+  if (a.length === 1) return binaryRun(op, a, 0, 0, b, 0, 1, out, 0, n);
+  // Coalesce adjacent axes that both operands walk the same way, then run rows of the innermost axis.
   const aStr = broadcastStrides(aShape, outShape);
   const bStr = broadcastStrides(bShape, outShape);
-  const inner = outShape[rank - 1];
-  const aIn = aStr[rank - 1];
-  const bIn = bStr[rank - 1];
+  const shape: number[] = [];
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let d = 0; d < outShape.length; d++) {
+    if (outShape[d] === 1) continue;
+    const k = shape.length - 1;
+    if (k >= 0 && as[k] === aStr[d] * outShape[d] && bs[k] === bStr[d] * outShape[d]) {
+      shape[k] *= outShape[d];
+      as[k] = aStr[d];
+      bs[k] = bStr[d];
+    } else {
+      shape.push(outShape[d]);
+      as.push(aStr[d]);
+      bs.push(bStr[d]);
+    }
+  }
+  const rank = shape.length;
+  const inner = shape[rank - 1];
+  const aIn = as[rank - 1];
+  const bIn = bs[rank - 1];
   const idx = new Array<number>(rank).fill(0);
   let ao = 0;
   let bo = 0;
   for (let o = 0; o < n; o += inner) {
-    for (let j = 0; j < inner; j++) out[o + j] = f(a[ao + j * aIn], b[bo + j * bIn]);
+    binaryRun(op, a, ao, aIn, b, bo, bIn, out, o, inner);
     for (let d = rank - 2; d >= 0; d--) {
       idx[d]++;
-      ao += aStr[d];
-      bo += bStr[d];
-      if (idx[d] < outShape[d]) break;
-      ao -= aStr[d] * outShape[d];
-      bo -= bStr[d] * outShape[d];
+      ao += as[d];
+      bo += bs[d];
+      if (idx[d] < shape[d]) break;
+      ao -= as[d] * shape[d];
+      bo -= bs[d] * shape[d];
       idx[d] = 0;
     }
   }
