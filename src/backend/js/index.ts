@@ -295,10 +295,30 @@ function forEachWindow(g: Pool2dGeometry, begin: (o: number) => void, visit: (o:
 }
 
 function maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, g: Pool2dGeometry): void {
-  forEachWindow(g, (o) => { argmax[o] = -1; }, (o, i) => {
-    if (argmax[o] < 0 || x[i] > x[argmax[o]]) argmax[o] = i;
-  });
-  for (let o = 0; o < out.length; o++) out[o] = x[argmax[o]];
+  // Direct loops (this runs every training step); channels innermost so reads stay contiguous.
+  const { batch, inH, inW, channels: C, outH, outW } = g;
+  for (let nb = 0; nb < batch; nb++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = Math.max(0, oh * g.strideH - g.padTop);
+      const h1 = Math.min(inH, oh * g.strideH - g.padTop + g.kH);
+      for (let ow = 0; ow < outW; ow++) {
+        const w0 = Math.max(0, ow * g.strideW - g.padLeft);
+        const w1 = Math.min(inW, ow * g.strideW - g.padLeft + g.kW);
+        const o = ((nb * outH + oh) * outW + ow) * C;
+        const first = ((nb * inH + h0) * inW + w0) * C;
+        for (let c = 0; c < C; c++) { argmax[o + c] = first + c; out[o + c] = x[first + c]; }
+        for (let ih = h0; ih < h1; ih++) {
+          for (let iw = w0; iw < w1; iw++) {
+            const i = ((nb * inH + ih) * inW + iw) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[i + c];
+              if (v > out[o + c]) { out[o + c] = v; argmax[o + c] = i + c; }
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 function windowCounts(g: Pool2dGeometry, outSize: number): Float64Array {
