@@ -19,3 +19,4 @@ export type { Optimizer, SgdOptions, AdamOptions, RmspropOptions } from './optim
 export * from './train/index.js';
 export { loadModel } from './io/model.js';
 export * as plot from './plot/index.js';
+export * as svm from './svm/index.js';
