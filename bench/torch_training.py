@@ -1,0 +1,61 @@
+"""PyTorch side of bench/training.ts: LeNet-5 training/inference and the dense 784-256-10 network,
+on the same MNIST slice, printed as JSON rows. Run by the benchmark through /usr/bin/python3."""
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+torch.manual_seed(0)
+data = np.fromfile(sys.argv[1], dtype=np.uint8)
+n = int(sys.argv[3]) if len(sys.argv) > 3 else 4096
+x = torch.from_numpy(data[16:16 + n * 784].astype(np.float32).reshape(n, 1, 28, 28) / 255.0)
+y = torch.randint(0, 10, (n,))
+
+
+def lenet():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def train_rate(model, xs, batch, epochs=1):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def epoch():
+        for s in range(0, xs.shape[0], batch):
+            opt.zero_grad()
+            loss = loss_fn(model(xs[s:s + batch]), y[s:s + batch])
+            loss.backward()
+            opt.step()
+    epoch()  # warm-up
+    t = time.perf_counter()
+    for _ in range(epochs):
+        epoch()
+    return xs.shape[0] * epochs / (time.perf_counter() - t)
+
+
+def infer_rate(model, xs, batch):
+    with torch.no_grad():
+        model(xs[:batch])
+        t = time.perf_counter()
+        for s in range(0, xs.shape[0], batch):
+            model(xs[s:s + batch])
+        return xs.shape[0] / (time.perf_counter() - t)
+
+
+rows = []
+m = lenet()
+rows.append({"workload": "LeNet-5 training (batch 64, Adam)", "impl": "pytorch", "value": train_rate(m, x, 64), "unit": "images/s"})
+m.eval()
+rows.append({"workload": "LeNet-5 inference (batch 256)", "impl": "pytorch", "value": infer_rate(m, x, 256), "unit": "images/s"})
+dense = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.Sigmoid(), nn.Linear(256, 10))
+rows.append({"workload": "dense 784-256-10 training (batch 100, Adam)", "impl": "pytorch", "value": train_rate(dense, x, 100), "unit": "samples/s"})
+for r in rows:
+    r["note"] = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+print(json.dumps(rows))

