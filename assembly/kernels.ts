@@ -1,0 +1,585 @@
+// gradlab's wasm kernels (f32 only). One source, built four ways (plain SIMD or relaxed SIMD,
+// private or shared memory); ASC_FEATURE_RELAXED_SIMD is a compile-time constant, so each build
+// keeps exactly one microkernel. Every pointer is a byte address in the imported memory, and the
+// JS side owns the memory layout: these functions never allocate.
+
+// Register blocking (PERF-NOTES.md): relaxed FMA fits a 6x8 tile in xmm0-14 without spills;
+// with separate mul+add each product needs a temporary, so the plain build uses 4x8.
+const NR: i32 = 8;
+const KC: i32 = 384;
+const MC: i32 = 96;
+const NC: i32 = 4096;
+
+// Edge tiles go through a 6x8 scratch tile kept right after the A-packing buffer, so each
+// thread (each with its own packing buffers) has its own.
+const TILE_FLOATS: i32 = 6 * 8;
+
+export function mr(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+}
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Floats of A-packing space gemm needs (including its edge tile). */
+export function packASize(): i32 {
+  return MC * KC + TILE_FLOATS;
+}
+
+/** Floats of B-packing space gemm needs for n columns. */
+export function packBSize(n: i32): i32 {
+  const nc = min(n, NC);
+  return KC * (((nc + NR - 1) / NR) * NR);
+}
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// C[6x8] (=|+=) Apanel[kc x 6] . Bpanel[kc x 8]; ldc in bytes.
+function kernel6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load32_splat(pa, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load32_splat(pa, 20);
+    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    pa += 24;
+    pb += 32;
+  }
+  let r = c;
+  if (!overwrite) { c00 = f32x4.add(c00, v128.load(r)); c01 = f32x4.add(c01, v128.load(r, 16)); }
+  v128.store(r, c00); v128.store(r, c01, 16); r += ldc;
+  if (!overwrite) { c10 = f32x4.add(c10, v128.load(r)); c11 = f32x4.add(c11, v128.load(r, 16)); }
+  v128.store(r, c10); v128.store(r, c11, 16); r += ldc;
+  if (!overwrite) { c20 = f32x4.add(c20, v128.load(r)); c21 = f32x4.add(c21, v128.load(r, 16)); }
+  v128.store(r, c20); v128.store(r, c21, 16); r += ldc;
+  if (!overwrite) { c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16)); }
+  v128.store(r, c30); v128.store(r, c31, 16); r += ldc;
+  if (!overwrite) { c40 = f32x4.add(c40, v128.load(r)); c41 = f32x4.add(c41, v128.load(r, 16)); }
+  v128.store(r, c40); v128.store(r, c41, 16); r += ldc;
+  if (!overwrite) { c50 = f32x4.add(c50, v128.load(r)); c51 = f32x4.add(c51, v128.load(r, 16)); }
+  v128.store(r, c50); v128.store(r, c51, 16);
+}
+
+function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    pa += 16;
+    pb += 32;
+  }
+  let r = c;
+  if (!overwrite) { c00 = f32x4.add(c00, v128.load(r)); c01 = f32x4.add(c01, v128.load(r, 16)); }
+  v128.store(r, c00); v128.store(r, c01, 16); r += ldc;
+  if (!overwrite) { c10 = f32x4.add(c10, v128.load(r)); c11 = f32x4.add(c11, v128.load(r, 16)); }
+  v128.store(r, c10); v128.store(r, c11, 16); r += ldc;
+  if (!overwrite) { c20 = f32x4.add(c20, v128.load(r)); c21 = f32x4.add(c21, v128.load(r, 16)); }
+  v128.store(r, c20); v128.store(r, c21, 16); r += ldc;
+  if (!overwrite) { c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16)); }
+  v128.store(r, c30); v128.store(r, c31, 16);
+}
+
+@inline function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
+  if (ASC_FEATURE_RELAXED_SIMD) kernel6x8(kc, pa, pb, c, ldc, overwrite);
+  else kernel4x8(kc, pa, pb, c, ldc, overwrite);
+}
+
+// Packs op(A)[0:mc, 0:kc] (a points at its first element) into MR-tall panels [kc][MR],
+// zero-padding the last panel.
+function packA(mc: i32, kc: i32, a: usize, lda: i32, transA: bool, pa: usize): void {
+  const MR = mr();
+  const ld = <usize>lda << 2;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    const panel = pa + (<usize>(ir * kc) << 2);
+    if (!transA) {
+      for (let r = 0; r < rows; r++) {
+        let src = a + <usize>(ir + r) * ld;
+        let dst = panel + (<usize>r << 2);
+        for (let p = 0; p < kc; p++) {
+          store<f32>(dst, load<f32>(src));
+          src += 4;
+          dst += <usize>MR << 2;
+        }
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const src = a + <usize>p * ld + (<usize>ir << 2);
+        const dst = panel + (<usize>(p * MR) << 2);
+        if (rows == MR) {
+          v128.store(dst, v128.load(src));
+          if (MR == 6) store<u64>(dst, load<u64>(src, 16), 16);
+        } else {
+          for (let r = 0; r < rows; r++) store<f32>(dst + (<usize>r << 2), load<f32>(src + (<usize>r << 2)));
+        }
+      }
+    }
+    for (let r = rows; r < MR; r++) {
+      let dst = panel + (<usize>r << 2);
+      for (let p = 0; p < kc; p++) {
+        store<f32>(dst, 0);
+        dst += <usize>MR << 2;
+      }
+    }
+  }
+}
+
+// Packs op(B)[0:kc, 0:nc] into NR-wide panels [kc][NR], zero-padding the last panel.
+function packB(kc: i32, nc: i32, b: usize, ldb: i32, transB: bool, pb: usize): void {
+  const ld = <usize>ldb << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    const panel = pb + (<usize>(jr * kc) << 2);
+    if (!transB) {
+      if (cols == NR) {
+        for (let p = 0; p < kc; p++) {
+          const src = b + <usize>p * ld + (<usize>jr << 2);
+          const dst = panel + (<usize>p << 5);
+          v128.store(dst, v128.load(src));
+          v128.store(dst, v128.load(src, 16), 16);
+        }
+      } else {
+        for (let p = 0; p < kc; p++) {
+          const src = b + <usize>p * ld + (<usize>jr << 2);
+          const dst = panel + (<usize>p << 5);
+          v128.store(dst, f32x4.splat(0));
+          v128.store(dst, f32x4.splat(0), 16);
+          for (let j = 0; j < cols; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
+        }
+      }
+    } else {
+      for (let j = 0; j < NR; j++) {
+        let dst = panel + (<usize>j << 2);
+        if (j < cols) {
+          let src = b + <usize>(jr + j) * ld;
+          for (let p = 0; p < kc; p++) {
+            store<f32>(dst, load<f32>(src));
+            src += 4;
+            dst += 32;
+          }
+        } else {
+          for (let p = 0; p < kc; p++) {
+            store<f32>(dst, 0);
+            dst += 32;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * C[m,n] (=, or += when accumulate) op(A)[m,k] . op(B)[k,n]. op(A)[i,p] is A[i*lda+p], or
+ * A[p*lda+i] when transA; op(B)[p,j] is B[p*ldb+j], or B[j*ldb+p] when transB; C[i*ldc+j].
+ * pa and pb are packing buffers of packASize() and packBSize(n) floats.
+ * Goto/BLIS loop nest: jc -> pc (pack B) -> ic (pack A) -> jr -> ir -> microkernel.
+ */
+export function gemm(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, b: usize, ldb: i32,
+  transB: bool, c: usize, ldc: i32, accumulate: bool, pa: usize, pb: usize): void {
+  if (m <= 0 || n <= 0) return;
+  const MR = mr();
+  const ldcB = <usize>ldc << 2;
+  const tile = pa + (<usize>(MC * KC) << 2);
+  if (k <= 0) {
+    if (!accumulate) {
+      for (let i = 0; i < m; i++) memory.fill(c + <usize>i * ldcB, 0, <usize>n << 2);
+    }
+    return;
+  }
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const bBase = transB
+        ? b + ((<usize>jc * <usize>ldb + <usize>pc) << 2)
+        : b + ((<usize>pc * <usize>ldb + <usize>jc) << 2);
+      packB(kc, nc, bBase, ldb, transB, pb);
+      const overwrite = pc == 0 && !accumulate;
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        const aBase = transA
+          ? a + ((<usize>pc * <usize>lda + <usize>ic) << 2)
+          : a + ((<usize>ic * <usize>lda + <usize>pc) << 2);
+        packA(mc, kc, aBase, lda, transA, pa);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min(NR, nc - jr);
+          const pbp = pb + (<usize>(jr * kc) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rows = min(MR, mc - ir);
+            const pap = pa + (<usize>(ir * kc) << 2);
+            const cp = c + <usize>(ic + ir) * ldcB + (<usize>(jc + jr) << 2);
+            if (rows == MR && cols == NR) {
+              micro(kc, pap, pbp, cp, ldcB, overwrite);
+            } else {
+              micro(kc, pap, pbp, tile, NR << 2, true);
+              for (let r = 0; r < rows; r++) {
+                const dst = cp + <usize>r * ldcB;
+                const src = tile + (<usize>(r * NR) << 2);
+                if (overwrite) {
+                  for (let j = 0; j < cols; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
+                } else {
+                  for (let j = 0; j < cols; j++) {
+                    const q = dst + (<usize>j << 2);
+                    store<f32>(q, load<f32>(q) + load<f32>(src + (<usize>j << 2)));
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- convolution: per-image im2col / col2im around gemm -------------------------------------
+// Geometry block (i32 fields at g): inH inW inC outH outW outC kH kW strideH strideW dilationH
+// dilationW padTop padLeft.
+
+@inline function gi(g: usize, i: i32): i32 {
+  return load<i32>(g + (<usize>i << 2));
+}
+
+// col[OH*OW, KH*KW*C] for one NHWC image; rows follow the [kh][kw][c] order of the kernel.
+function im2col(g: usize, x: usize, col: usize): void {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outH = gi(g, 3), outW = gi(g, 4);
+  const kH = gi(g, 6), kW = gi(g, 7), sH = gi(g, 8), sW = gi(g, 9), dH = gi(g, 10), dW = gi(g, 11);
+  const pT = gi(g, 12), pL = gi(g, 13);
+  const cb = <usize>C << 2;
+  let dst = col;
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      for (let kh = 0; kh < kH; kh++) {
+        const ih = oh * sH - pT + kh * dH;
+        const rowOk = ih >= 0 && ih < inH;
+        for (let kw = 0; kw < kW; kw++) {
+          const iw = ow * sW - pL + kw * dW;
+          if (rowOk && iw >= 0 && iw < inW) {
+            const src = x + <usize>(ih * inW + iw) * cb;
+            if (C == 1) store<f32>(dst, load<f32>(src));
+            else memory.copy(dst, src, cb);
+          } else {
+            if (C == 1) store<f32>(dst, 0);
+            else memory.fill(dst, 0, cb);
+          }
+          dst += cb;
+        }
+      }
+    }
+  }
+}
+
+// dx (one image, overwritten) = sum of dcol's rows scattered back to their input cells.
+function col2im(g: usize, dcol: usize, dx: usize): void {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outH = gi(g, 3), outW = gi(g, 4);
+  const kH = gi(g, 6), kW = gi(g, 7), sH = gi(g, 8), sW = gi(g, 9), dH = gi(g, 10), dW = gi(g, 11);
+  const pT = gi(g, 12), pL = gi(g, 13);
+  const cb = <usize>C << 2;
+  memory.fill(dx, 0, <usize>(inH * inW) * cb);
+  const c4 = C & ~3;
+  let src = dcol;
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      for (let kh = 0; kh < kH; kh++) {
+        const ih = oh * sH - pT + kh * dH;
+        const rowOk = ih >= 0 && ih < inH;
+        for (let kw = 0; kw < kW; kw++) {
+          const iw = ow * sW - pL + kw * dW;
+          if (rowOk && iw >= 0 && iw < inW) {
+            const dst = dx + <usize>(ih * inW + iw) * cb;
+            let c = 0;
+            for (; c < c4; c += 4) {
+              const o = <usize>c << 2;
+              v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+            }
+            for (; c < C; c++) {
+              const o = <usize>c << 2;
+              store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+            }
+          }
+          src += cb;
+        }
+      }
+    }
+  }
+}
+
+@inline function isPointwise(g: usize): bool {
+  // 1x1, stride 1, no padding: the image itself is the im2col matrix.
+  return gi(g, 6) == 1 && gi(g, 7) == 1 && gi(g, 8) == 1 && gi(g, 9) == 1 &&
+    gi(g, 12) == 0 && gi(g, 13) == 0 && gi(g, 0) == gi(g, 3) && gi(g, 1) == gi(g, 4);
+}
+
+/** y[img] = im2col(x[img]) . w for nImg images; col holds OH*OW*KH*KW*C floats. */
+export function convForward(g: usize, x: usize, w: usize, y: usize, nImg: i32, col: usize, pa: usize, pb: usize): void {
+  const inImg = <usize>(gi(g, 0) * gi(g, 1) * gi(g, 2)) << 2;
+  const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
+  const outImg = <usize>(M * N) << 2;
+  const direct = isPointwise(g);
+  for (let i = 0; i < nImg; i++) {
+    const xi = x + <usize>i * inImg;
+    let a = xi;
+    if (!direct) { im2col(g, xi, col); a = col; }
+    gemm(M, N, K, a, K, false, w, N, false, y + <usize>i * outImg, N, false, pa, pb);
+  }
+}
+
+/** dx[img] = col2im(dy[img] . w^T) for nImg images; dcol holds OH*OW*KH*KW*C floats. */
+export function convBackInput(g: usize, dy: usize, w: usize, dx: usize, nImg: i32, dcol: usize, pa: usize, pb: usize): void {
+  const inImg = <usize>(gi(g, 0) * gi(g, 1) * gi(g, 2)) << 2;
+  const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
+  const outImg = <usize>(M * N) << 2;
+  const direct = isPointwise(g);
+  for (let i = 0; i < nImg; i++) {
+    const dxi = dx + <usize>i * inImg;
+    const dyi = dy + <usize>i * outImg;
+    if (direct) {
+      gemm(M, K, N, dyi, N, false, w, N, true, dxi, K, false, pa, pb);
+    } else {
+      gemm(M, K, N, dyi, N, false, w, N, true, dcol, K, false, pa, pb);
+      col2im(g, dcol, dxi);
+    }
+  }
+}
+
+/** dw (=, or += when accumulate) sum over nImg images of im2col(x[img])^T . dy[img]. */
+export function convBackFilter(g: usize, x: usize, dy: usize, dw: usize, nImg: i32, col: usize, pa: usize, pb: usize,
+  accumulate: bool): void {
+  const inImg = <usize>(gi(g, 0) * gi(g, 1) * gi(g, 2)) << 2;
+  const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
+  const outImg = <usize>(M * N) << 2;
+  const direct = isPointwise(g);
+  if (nImg <= 0 && !accumulate) memory.fill(dw, 0, <usize>(K * N) << 2);
+  for (let i = 0; i < nImg; i++) {
+    const xi = x + <usize>i * inImg;
+    let a = xi;
+    if (!direct) { im2col(g, xi, col); a = col; }
+    gemm(K, N, M, a, K, true, dy + <usize>i * outImg, N, false, dw, N, accumulate || i > 0, pa, pb);
+  }
+}
+
+// ---- elementwise ------------------------------------------------------------------------------
+// Same semantics as the js reference, lane by lane (bitselect keeps its NaN behaviour).
+
+@inline function binop(op: i32, a: v128, b: v128): v128 {
+  const one = f32x4.splat(1);
+  switch (op) {
+    case 0: return f32x4.add(a, b);
+    case 1: return f32x4.sub(a, b);
+    case 2: return f32x4.mul(a, b);
+    case 3: return f32x4.div(a, b);
+    case 4: return v128.bitselect(a, b, f32x4.ge(a, b)); // maximum: a >= b ? a : b
+    case 5: return v128.bitselect(a, b, f32x4.le(a, b)); // minimum: a <= b ? a : b
+    case 6: return v128.and(f32x4.gt(a, b), one);
+    case 7: return v128.and(f32x4.ge(a, b), one);
+    case 8: return v128.and(f32x4.lt(a, b), one);
+    case 9: return v128.and(f32x4.le(a, b), one);
+    default: return v128.and(f32x4.eq(a, b), one);
+  }
+}
+
+@inline function binopScalar(op: i32, a: f32, b: f32): f32 {
+  return f32x4.extract_lane(binop(op, f32x4.splat(a), f32x4.splat(b)), 0);
+}
+
+// out[i] = a[i] op b[i] over n floats, with a, b advancing by aStep, bStep (0 or 1) floats per element.
+function binaryRun(op: i32, a: usize, aStep: i32, b: usize, bStep: i32, out: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  if (aStep == 1 && bStep == 1) {
+    for (; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, binop(op, v128.load(a + o), v128.load(b + o)));
+    }
+  } else if (aStep == 1) {
+    const bv = v128.load32_splat(b);
+    for (; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, binop(op, v128.load(a + o), bv));
+    }
+  } else if (bStep == 1) {
+    const av = v128.load32_splat(a);
+    for (; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, binop(op, av, v128.load(b + o)));
+    }
+  }
+  for (; i < n; i++) {
+    store<f32>(out + (<usize>i << 2), binopScalar(op, load<f32>(a + (<usize>(i * aStep) << 2)),
+      load<f32>(b + (<usize>(i * bStep) << 2))));
+  }
+}
+
+/**
+ * out[rows*inner] = a op b where each operand is full (mode 1), one value (mode 0) or one row of
+ * `inner` repeated over the rows (mode 2, e.g. a bias).
+ */
+export function binary(op: i32, a: usize, aMode: i32, b: usize, bMode: i32, out: usize, rows: i32, inner: i32): void {
+  if (aMode != 2 && bMode != 2) {
+    binaryRun(op, a, aMode, b, bMode, out, rows * inner);
+    return;
+  }
+  const rb = <usize>inner << 2;
+  for (let r = 0; r < rows; r++) {
+    const o = <usize>r * rb;
+    const ar = aMode == 2 ? a : aMode == 1 ? a + o : a;
+    const br = bMode == 2 ? b : bMode == 1 ? b + o : b;
+    binaryRun(op, ar, aMode == 0 ? 0 : 1, br, bMode == 0 ? 0 : 1, out + o, inner);
+  }
+}
+
+@inline function unop(op: i32, v: v128): v128 {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  switch (op) {
+    case 0: return f32x4.neg(v);
+    case 1: return f32x4.abs(v);
+    case 2: return f32x4.sqrt(v);
+    case 3: return f32x4.mul(v, v);
+    case 4: return v128.bitselect(v, zero, f32x4.gt(v, zero)); // relu: v > 0 ? v : 0
+    case 5: return v128.and(f32x4.ge(v, zero), one); // step
+    case 6: return v128.or(v128.and(f32x4.gt(v, zero), one), v128.and(f32x4.lt(v, zero), f32x4.splat(-1))); // sign
+    default: return f32x4.div(one, v); // reciprocal
+  }
+}
+
+export function unary(op: i32, x: usize, out: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, unop(op, v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, f32x4.extract_lane(unop(op, v128.load32_splat(x + o)), 0));
+  }
+}
+
+// ---- pooling (NHWC; geometry block: inH inW C outH outW kH kW strideH strideW padTop padLeft) ---
+
+/** Max pooling of nImg images; argmax gets flat indices into x plus indexBase. */
+export function maxPool(g: usize, x: usize, out: usize, argmax: usize, nImg: i32, indexBase: i32): void {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outH = gi(g, 3), outW = gi(g, 4);
+  const kH = gi(g, 5), kW = gi(g, 6), sH = gi(g, 7), sW = gi(g, 8), pT = gi(g, 9), pL = gi(g, 10);
+  let o: usize = 0;
+  for (let nb = 0; nb < nImg; nb++) {
+    const base = nb * inH * inW;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        for (let c = 0; c < C; c++) {
+          let best: f32 = 0;
+          let bi = -1;
+          for (let kh = 0; kh < kH; kh++) {
+            const ih = oh * sH - pT + kh;
+            if (ih < 0 || ih >= inH) continue;
+            for (let kw = 0; kw < kW; kw++) {
+              const iw = ow * sW - pL + kw;
+              if (iw < 0 || iw >= inW) continue;
+              const idx = (base + ih * inW + iw) * C + c;
+              const v = load<f32>(x + (<usize>idx << 2));
+              if (bi < 0 || v > best) { best = v; bi = idx; }
+            }
+          }
+          store<f32>(out + (o << 2), best);
+          store<i32>(argmax + (o << 2), bi + indexBase);
+          o++;
+        }
+      }
+    }
+  }
+}
+
+// Number of real cells in a window along one axis.
+@inline function span(o: i32, s: i32, p: i32, k: i32, n: i32): i32 {
+  const lo = max(o * s - p, 0);
+  const hi = min(o * s - p + k, n);
+  return hi - lo;
+}
+
+export function avgPool(g: usize, x: usize, out: usize, nImg: i32): void {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outH = gi(g, 3), outW = gi(g, 4);
+  const kH = gi(g, 5), kW = gi(g, 6), sH = gi(g, 7), sW = gi(g, 8), pT = gi(g, 9), pL = gi(g, 10);
+  let o: usize = 0;
+  for (let nb = 0; nb < nImg; nb++) {
+    const base = nb * inH * inW;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const count = <f64>(span(oh, sH, pT, kH, inH) * span(ow, sW, pL, kW, inW));
+        for (let c = 0; c < C; c++) {
+          let s: f64 = 0;
+          for (let kh = 0; kh < kH; kh++) {
+            const ih = oh * sH - pT + kh;
+            if (ih < 0 || ih >= inH) continue;
+            for (let kw = 0; kw < kW; kw++) {
+              const iw = ow * sW - pL + kw;
+              if (iw < 0 || iw >= inW) continue;
+              s += <f64>load<f32>(x + (<usize>((base + ih * inW + iw) * C + c) << 2));
+            }
+          }
+          store<f32>(out + (o << 2), <f32>(s / count));
+          o++;
+        }
+      }
+    }
+  }
+}
+
+export function avgPoolBackward(g: usize, dy: usize, dx: usize, nImg: i32): void {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outH = gi(g, 3), outW = gi(g, 4);
+  const kH = gi(g, 5), kW = gi(g, 6), sH = gi(g, 7), sW = gi(g, 8), pT = gi(g, 9), pL = gi(g, 10);
+  memory.fill(dx, 0, <usize>(nImg * inH * inW * C) << 2);
+  let o: usize = 0;
+  for (let nb = 0; nb < nImg; nb++) {
+    const base = nb * inH * inW;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const count = <f32>(span(oh, sH, pT, kH, inH) * span(ow, sW, pL, kW, inW));
+        for (let c = 0; c < C; c++) {
+          const v = load<f32>(dy + (o << 2)) / count;
+          for (let kh = 0; kh < kH; kh++) {
+            const ih = oh * sH - pT + kh;
+            if (ih < 0 || ih >= inH) continue;
+            for (let kw = 0; kw < kW; kw++) {
+              const iw = ow * sW - pL + kw;
+              if (iw < 0 || iw >= inW) continue;
+              const q = dx + (<usize>((base + ih * inW + iw) * C + c) << 2);
+              store<f32>(q, load<f32>(q) + v);
+            }
+          }
+          o++;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,572 @@
+import { availableParallelism } from 'node:os';
+import type {
+  Backend, BinaryKernel, Conv2dGeometry, FloatArray, Pool2dGeometry, UnaryKernel,
+} from '../backend.js';
+import { jsBackend } from '../js/index.js';
+import { registerBackend, setBackend } from '../index.js';
+import { ValueError } from '../../tensor/errors.js';
+import { compileKernels, instantiate, newMemory, type SimdLevel, type WasmKernels } from './module.js';
+import { singleThread, workerPool, type Pool, type PoolKernel } from './pool.js';
+
+/**
+ * The WebAssembly SIMD backend. Tensor data stays in ordinary (garbage-collected) typed arrays;
+ * each call copies its operands into a reusable scratch region of wasm memory, runs the kernel
+ * there and copies the result back (~48 GB/s each way, PERF-NOTES.md). The region grows to the
+ * largest call seen and never past the cap: larger problems are cut into pieces (row/column
+ * blocks of a GEMM, image chunks of a convolution) that fit. float64 data and the kernels that
+ * would not beat their copies run on the js reference.
+ */
+export interface WasmBackend extends Backend {
+  readonly name: 'wasm';
+  /** What was loaded and how much scratch memory the calls so far have used. */
+  info(): WasmBackendInfo;
+  /** Stops the pool's worker threads (idle ones never keep the process alive anyway). */
+  close(): void;
+}
+
+export interface WasmBackendInfo {
+  simd: SimdLevel;
+  threads: number;
+  sharedMemory: boolean;
+  /** Largest scratch region any call has used, in bytes (the wasm memory never shrinks). */
+  scratchPeakBytes: number;
+  scratchCapBytes: number;
+  wasmMemoryBytes: number;
+}
+
+export interface WasmBackendOptions {
+  /** 'relaxed' (FMA) when the engine validates it, else 'simd'. Default: the best available. */
+  simd?: SimdLevel;
+  /** Threads for GEMM and convolution, the caller included. Default: GRADLAB_THREADS or min(2, cores). */
+  threads?: number;
+  /** Cap on the scratch region in MiB. Default: GRADLAB_WASM_SCRATCH_MB or 64. */
+  scratchMiB?: number;
+}
+
+const ALIGN = 64;
+// Below these sizes the copies and the call cost more than the reference loop.
+const MIN_ELEMENTWISE = 1024;
+const MIN_MATMUL_MNK = 4096;
+// Below this GEMM volume one thread finishes before a hand-off would pay.
+const MIN_PARALLEL_MNK = 96 * 96 * 96;
+
+const UNARY_OPS: Partial<Record<UnaryKernel, number>> = {
+  neg: 0, abs: 1, sqrt: 2, square: 3, relu: 4, step: 5, sign: 6, reciprocal: 7,
+};
+const BINARY_OPS: Partial<Record<BinaryKernel, number>> = {
+  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, gt: 6, ge: 7, lt: 8, le: 9, eq: 10,
+};
+
+function isF32(...arrays: FloatArray[]): boolean {
+  for (const a of arrays) if (!(a instanceof Float32Array)) return false;
+  return true;
+}
+
+/** A bump allocator over the wasm memory, reset at the start of every call. */
+class Scratch {
+  private top: number;
+  peak = 0;
+  constructor(private readonly memory: WebAssembly.Memory, private readonly base: number, readonly cap: number) {
+    this.top = base;
+  }
+  reset(): void {
+    this.top = this.base;
+  }
+  alloc(floats: number): number {
+    const p = this.top;
+    this.top += Math.ceil((floats * 4) / ALIGN) * ALIGN;
+    return p;
+  }
+  /** Grows the memory over every allocation so far. Views made earlier are stale afterwards. */
+  commit(): void {
+    const need = this.top;
+    const have = this.memory.buffer.byteLength;
+    if (need > have) this.memory.grow(Math.ceil((need - have) / 65536));
+    this.peak = Math.max(this.peak, need - this.base);
+  }
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+  i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, n);
+  }
+}
+
+// Copies a rows x cols block of a row-major matrix with leading dimension ld into a dense view.
+function copyIn(dst: Float32Array, src: Float32Array, off: number, rows: number, cols: number, ld: number): void {
+  if (cols === ld) {
+    dst.set(src.subarray(off, off + rows * cols));
+    return;
+  }
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(off + r * ld, off + r * ld + cols), r * cols);
+}
+
+function copyOut(src: Float32Array, dst: Float32Array, off: number, rows: number, cols: number, ld: number): void {
+  if (cols === ld) {
+    dst.set(src.subarray(0, rows * cols), off);
+    return;
+  }
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(r * cols, r * cols + cols), off + r * ld);
+}
+
+/** Splits [0, n) into `parts` contiguous ranges whose starts are multiples of `unit`. */
+function split(n: number, parts: number, unit: number): [number, number][] {
+  const per = Math.ceil(n / parts / unit) * unit;
+  const out: [number, number][] = [];
+  for (let s = 0; s < n; s += per) out.push([s, Math.min(n, s + per)]);
+  return out;
+}
+
+function envThreads(): number {
+  const v = process.env.GRADLAB_THREADS;
+  if (v === undefined || v === '') return Math.max(1, Math.min(2, availableParallelism()));
+  const t = Number(v);
+  if (!Number.isInteger(t) || t < 1 || t > 64) {
+    throw new ValueError(`GRADLAB_THREADS: expected an integer from 1 to 64, got '${v}'`);
+  }
+  return t;
+}
+
+function envScratchMiB(): number {
+  const v = process.env.GRADLAB_WASM_SCRATCH_MB;
+  if (v === undefined || v === '') return 64;
+  const t = Number(v);
+  if (!Number.isFinite(t) || t < 4) {
+    throw new ValueError(`GRADLAB_WASM_SCRATCH_MB: expected a number of MiB >= 4, got '${v}'`);
+  }
+  return t;
+}
+
+/** Builds a wasm backend instance (not registered). Throws if the modules are missing or invalid. */
+export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
+  const threads = options.threads ?? envThreads();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ValueError(`createWasmBackend: threads must be a positive integer, got ${threads}`);
+  }
+  const scratchMiB = options.scratchMiB ?? envScratchMiB();
+  if (!(scratchMiB >= 4)) {
+    throw new ValueError(`createWasmBackend: scratchMiB must be at least 4, got ${scratchMiB}`);
+  }
+  // Shared memory costs ~2x on the JS<->wasm copies, so one thread keeps a private memory.
+  const shared = threads > 1;
+  const loaded = compileKernels({ shared, level: options.simd });
+  const memory = newMemory(shared);
+  const k: WasmKernels = instantiate(loaded.module, memory);
+  const pool: Pool = shared ? workerPool(k, loaded.module, memory, threads) : singleThread(k);
+  const T = pool.size;
+  const MR = k.mr();
+  const packA = k.packASize();
+  const base = Math.ceil(k.heapBase() / ALIGN) * ALIGN;
+  const s = new Scratch(memory, base, Math.floor(scratchMiB * 1024 * 1024));
+  const capF = s.cap / 4;
+
+  /** Per-thread packing buffers; B panels sized for up to nMax columns. */
+  function packBuffers(nMax: number): { pa: number[]; pb: number[] } {
+    const pa: number[] = [];
+    const pb: number[] = [];
+    const pbSize = k.packBSize(nMax);
+    for (let t = 0; t < T; t++) {
+      pa.push(s.alloc(packA));
+      pb.push(s.alloc(pbSize));
+    }
+    return { pa, pb };
+  }
+  function packFloats(nMax: number): number {
+    return T * (packA + k.packBSize(nMax) + 2 * ALIGN);
+  }
+
+  /** One GEMM on scratch pointers, cut over threads along the larger of m and n. */
+  function gemm(m: number, n: number, kk: number, A: number, lda: number, tA: boolean, B: number, ldb: number,
+    tB: boolean, C: number, ldc: number, acc: boolean, pa: number[], pb: number[]): void {
+    const ta = tA ? 1 : 0;
+    const tb = tB ? 1 : 0;
+    const ac = acc ? 1 : 0;
+    if (T === 1 || m * n * kk < MIN_PARALLEL_MNK) {
+      k.gemm(m, n, kk, A, lda, ta, B, ldb, tb, C, ldc, ac, pa[0], pb[0]);
+      return;
+    }
+    const jobs: (number[] | null)[] = [];
+    if (m >= n) {
+      for (const [i0, i1] of split(m, T, MR)) {
+        const a = tA ? A + i0 * 4 : A + i0 * lda * 4;
+        jobs.push([i1 - i0, n, kk, a, lda, ta, B, ldb, tb, C + i0 * ldc * 4, ldc, ac, pa[jobs.length], pb[jobs.length]]);
+      }
+    } else {
+      for (const [j0, j1] of split(n, T, 8)) {
+        const b = tB ? B + j0 * ldb * 4 : B + j0 * 4;
+        jobs.push([m, j1 - j0, kk, A, lda, ta, b, ldb, tb, C + j0 * 4, ldc, ac, pa[jobs.length], pb[jobs.length]]);
+      }
+    }
+    pool.run('gemm', jobs);
+  }
+
+  /** Runs an image-wise conv kernel over n images, cut over threads by images. */
+  function runImages(kernel: PoolKernel, n: number, job: (t: number, i0: number, i1: number) => number[]): boolean[] {
+    const ranges = split(n, Math.min(T, n), 1);
+    const jobs = ranges.map(([i0, i1], t) => job(t, i0, i1));
+    pool.run(kernel, jobs);
+    return ranges.map(() => true);
+  }
+
+  function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, kk: number, n: number,
+    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void {
+    if (!isF32(a, b, c) || m * n * kk < MIN_MATMUL_MNK) {
+      jsBackend.matmul(a, b, c, batch, m, kk, n, transA, transB, aBatchStride, bBatchStride);
+      return;
+    }
+    const A32 = a as Float32Array;
+    const B32 = b as Float32Array;
+    const C32 = c as Float32Array;
+    const avail = capF - packFloats(n) - 3 * ALIGN;
+    // Whole matrices when they fit; otherwise C is cut into row and column blocks.
+    let mb = m;
+    let nb = n;
+    if (m * kk + kk * n + m * n > avail) {
+      nb = kk * n <= avail / 2 ? n : Math.floor(avail / 2 / kk / 8) * 8;
+      mb = Math.floor((avail - kk * nb) / (kk + nb));
+      if (mb > 96) mb = Math.floor(mb / 96) * 96;
+      if (nb < 8 || mb < 1) {
+        // k alone is too long for the cap: no block fits.
+        jsBackend.matmul(a, b, c, batch, m, kk, n, transA, transB, aBatchStride, bBatchStride);
+        return;
+      }
+    }
+    s.reset();
+    const { pa, pb } = packBuffers(n);
+    const pA = s.alloc(mb * kk);
+    const pB = s.alloc(kk * nb);
+    const pC = s.alloc(mb * nb);
+    s.commit();
+    const vA = s.f32(pA, mb * kk);
+    const vB = s.f32(pB, kk * nb);
+    const vC = s.f32(pC, mb * nb);
+    const whole = mb === m && nb === n;
+    for (let bt = 0; bt < batch; bt++) {
+      const ao = bt * aBatchStride;
+      const bo = bt * bBatchStride;
+      const co = bt * m * n;
+      for (let j0 = 0; j0 < n; j0 += nb) {
+        const nn = Math.min(nb, n - j0);
+        if (!whole || bt === 0 || bBatchStride !== 0) {
+          if (transB) copyIn(vB, B32, bo + j0 * kk, nn, kk, kk);
+          else copyIn(vB, B32, bo + j0, kk, nn, n);
+        }
+        for (let i0 = 0; i0 < m; i0 += mb) {
+          const mm = Math.min(mb, m - i0);
+          if (!whole || bt === 0 || aBatchStride !== 0) {
+            if (transA) copyIn(vA, A32, ao + i0, kk, mm, m);
+            else copyIn(vA, A32, ao + i0 * kk, mm, kk, kk);
+          }
+          gemm(mm, nn, kk, pA, transA ? mm : kk, transA, pB, transB ? kk : nn, transB, pC, nn, false, pa, pb);
+          copyOut(vC, C32, co + i0 * n + j0, mm, nn, n);
+        }
+      }
+    }
+  }
+
+  /** Writes the conv geometry block read by the wasm conv kernels. */
+  function convGeometry(p: number, g: Conv2dGeometry): void {
+    s.i32(p, 14).set([g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.strideH, g.strideW,
+      g.dilationH, g.dilationW, g.padTop, g.padLeft]);
+  }
+
+  function isPointwise(g: Conv2dGeometry): boolean {
+    return g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop === 0 && g.padLeft === 0 &&
+      g.inH === g.outH && g.inW === g.outW;
+  }
+
+  interface ConvPlan {
+    chunk: number;
+    geo: number;
+    w: number;
+    cols: number[];
+    pa: number[];
+    pb: number[];
+    inImg: number;
+    outImg: number;
+    K: number;
+  }
+
+  /**
+   * Lays out a conv call: geometry, the kernel (extra: per-thread dW partials), per-thread im2col
+   * and packing buffers, then as many images of input and output per chunk as the cap allows.
+   * Returns null when not even one image fits.
+   */
+  function planConv(g: Conv2dGeometry, extraPerThread: number): (ConvPlan & { x: number; y: number }) | null {
+    const K = g.kH * g.kW * g.inC;
+    const M = g.outH * g.outW;
+    const inImg = g.inH * g.inW * g.inC;
+    const outImg = M * g.outC;
+    const colF = isPointwise(g) ? 0 : M * K;
+    const nMax = Math.max(K, g.outC);
+    const fixed = 16 + K * g.outC + T * (colF + extraPerThread + 3 * ALIGN) + packFloats(nMax);
+    const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg)));
+    if (chunk < 1) return null;
+    s.reset();
+    const geo = s.alloc(16);
+    const w = s.alloc(K * g.outC);
+    const cols: number[] = [];
+    for (let t = 0; t < T; t++) cols.push(s.alloc(colF));
+    const { pa, pb } = packBuffers(nMax);
+    const x = s.alloc(chunk * inImg);
+    const y = s.alloc(chunk * outImg);
+    return { chunk, geo, w, cols, pa, pb, inImg, outImg, K, x, y };
+  }
+
+  function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry): void {
+    const p = isF32(x, w, y) && g.batch > 0 && y.length > 0 ? planConv(g, 0) : null;
+    if (!p) {
+      jsBackend.conv2d(x, w, y, g);
+      return;
+    }
+    s.commit();
+    convGeometry(p.geo, g);
+    s.f32(p.w, w.length).set(w);
+    for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
+      const n = Math.min(p.chunk, g.batch - i0);
+      s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
+      runImages('convForward', n, (t, j0, j1) =>
+        [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, j1 - j0, p.cols[t], p.pa[t], p.pb[t]]);
+      y.set(s.f32(p.y, n * p.outImg), i0 * p.outImg);
+    }
+  }
+
+  function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void {
+    const p = isF32(dy, w, dx) && g.batch > 0 && dx.length > 0 ? planConv(g, 0) : null;
+    if (!p || dy.length === 0) {
+      jsBackend.conv2dBackpropInput(dy, w, dx, g);
+      return;
+    }
+    s.commit();
+    convGeometry(p.geo, g);
+    s.f32(p.w, w.length).set(w);
+    for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
+      const n = Math.min(p.chunk, g.batch - i0);
+      s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
+      runImages('convBackInput', n, (t, j0, j1) =>
+        [p.geo, p.y + j0 * p.outImg * 4, p.w, p.x + j0 * p.inImg * 4, j1 - j0, p.cols[t], p.pa[t], p.pb[t]]);
+      dx.set(s.f32(p.x, n * p.inImg), i0 * p.inImg);
+    }
+  }
+
+  function conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void {
+    const wF = g.kH * g.kW * g.inC * g.outC;
+    // Threads other than the caller accumulate into their own dW, summed at the end.
+    const p = isF32(x, dy, dw) && g.batch > 0 && dw.length > 0 && dy.length > 0 ? planConv(g, wF) : null;
+    if (!p) {
+      jsBackend.conv2dBackpropFilter(x, dy, dw, g);
+      return;
+    }
+    const partial = [p.w];
+    for (let t = 1; t < T; t++) partial.push(s.alloc(wF));
+    s.commit();
+    convGeometry(p.geo, g);
+    const started = new Array<boolean>(T).fill(false);
+    for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
+      const n = Math.min(p.chunk, g.batch - i0);
+      s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
+      s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
+      const ran = runImages('convBackFilter', n, (t, j0, j1) =>
+        [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, partial[t], j1 - j0, p.cols[t], p.pa[t], p.pb[t],
+          started[t] ? 1 : 0]);
+      ran.forEach((_, t) => { started[t] = true; });
+    }
+    for (let t = 1; t < T; t++) {
+      if (started[t]) k.binary(0, p.w, 1, partial[t], 1, p.w, 1, wF);
+    }
+    dw.set(s.f32(p.w, wF));
+  }
+
+  function unary(op: UnaryKernel, x: FloatArray, out: FloatArray): void {
+    const code = UNARY_OPS[op];
+    const n = x.length;
+    if (code === undefined || n < MIN_ELEMENTWISE || 2 * n > capF || !isF32(x, out)) {
+      jsBackend.unary(op, x, out);
+      return;
+    }
+    s.reset();
+    const px = s.alloc(n);
+    s.commit();
+    s.f32(px, n).set(x);
+    k.unary(code, px, px, n);
+    out.set(s.f32(px, n));
+  }
+
+  /**
+   * How an operand of the (already rank-padded) shape broadcasts over outShape: 1 full, 0 one
+   * value, 2 one trailing row repeated (a bias), with the row length; null for other patterns.
+   */
+  function operandMode(shape: readonly number[], len: number, outShape: readonly number[], n: number): [number, number] | null {
+    if (len === n) return [1, n];
+    if (len === 1) return [0, 1];
+    let d = shape.length;
+    while (d > 0 && shape[d - 1] === outShape[d - 1]) d--;
+    for (let i = 0; i < d; i++) if (shape[i] !== 1) return null;
+    return [2, len];
+  }
+
+  function binary(op: BinaryKernel, a: FloatArray, aShape: readonly number[], b: FloatArray,
+    bShape: readonly number[], out: FloatArray, outShape: readonly number[]): void {
+    const code = BINARY_OPS[op];
+    const n = out.length;
+    const am = code === undefined ? null : operandMode(aShape, a.length, outShape, n);
+    const bm = am === null ? null : operandMode(bShape, b.length, outShape, n);
+    let inner = n;
+    if (am && am[0] === 2) inner = am[1];
+    if (bm && bm[0] === 2) inner = inner !== n && inner !== bm[1] ? -1 : bm[1];
+    if (code === undefined || !am || !bm || inner <= 0 || n < MIN_ELEMENTWISE || a.length + b.length + n > capF ||
+      !isF32(a, b, out)) {
+      jsBackend.binary(op, a, aShape, b, bShape, out, outShape);
+      return;
+    }
+    s.reset();
+    const pa = s.alloc(a.length);
+    const pb = s.alloc(b.length);
+    const po = s.alloc(n);
+    s.commit();
+    s.f32(pa, a.length).set(a);
+    s.f32(pb, b.length).set(b);
+    k.binary(code, pa, am[0], pb, bm[0], po, n / inner, inner);
+    out.set(s.f32(po, n));
+  }
+
+  function poolGeometry(p: number, g: Pool2dGeometry): void {
+    s.i32(p, 11).set([g.inH, g.inW, g.channels, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft]);
+  }
+
+  /** Images per chunk for pooling, or 0 when pooling stays on the reference. */
+  function poolChunk(g: Pool2dGeometry, extraPerOut: number): number {
+    const inImg = g.inH * g.inW * g.channels;
+    const outImg = g.outH * g.outW * g.channels;
+    if (g.batch === 0 || outImg === 0 || g.batch * (inImg + outImg) < MIN_ELEMENTWISE) return 0;
+    return Math.max(0, Math.min(g.batch, Math.floor((capF - 64) / (inImg + outImg * (1 + extraPerOut)))));
+  }
+
+  function maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, g: Pool2dGeometry): void {
+    const chunk = isF32(x, out) ? poolChunk(g, 1) : 0;
+    if (chunk < 1) {
+      jsBackend.maxPool2d(x, out, argmax, g);
+      return;
+    }
+    const inImg = g.inH * g.inW * g.channels;
+    const outImg = g.outH * g.outW * g.channels;
+    s.reset();
+    const geo = s.alloc(16);
+    const px = s.alloc(chunk * inImg);
+    const po = s.alloc(chunk * outImg);
+    const pi = s.alloc(chunk * outImg);
+    s.commit();
+    poolGeometry(geo, g);
+    for (let i0 = 0; i0 < g.batch; i0 += chunk) {
+      const n = Math.min(chunk, g.batch - i0);
+      s.f32(px, n * inImg).set(x.subarray(i0 * inImg, (i0 + n) * inImg));
+      k.maxPool(geo, px, po, pi, n, i0 * inImg);
+      out.set(s.f32(po, n * outImg), i0 * outImg);
+      argmax.set(s.i32(pi, n * outImg), i0 * outImg);
+    }
+  }
+
+  function avgPool2d(x: FloatArray, out: FloatArray, g: Pool2dGeometry): void {
+    const chunk = isF32(x, out) ? poolChunk(g, 0) : 0;
+    if (chunk < 1) {
+      jsBackend.avgPool2d(x, out, g);
+      return;
+    }
+    const inImg = g.inH * g.inW * g.channels;
+    const outImg = g.outH * g.outW * g.channels;
+    s.reset();
+    const geo = s.alloc(16);
+    const px = s.alloc(chunk * inImg);
+    const po = s.alloc(chunk * outImg);
+    s.commit();
+    poolGeometry(geo, g);
+    for (let i0 = 0; i0 < g.batch; i0 += chunk) {
+      const n = Math.min(chunk, g.batch - i0);
+      s.f32(px, n * inImg).set(x.subarray(i0 * inImg, (i0 + n) * inImg));
+      k.avgPool(geo, px, po, n);
+      out.set(s.f32(po, n * outImg), i0 * outImg);
+    }
+  }
+
+  function avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: Pool2dGeometry): void {
+    const chunk = isF32(dy, dx) ? poolChunk(g, 0) : 0;
+    if (chunk < 1) {
+      jsBackend.avgPool2dBackward(dy, dx, g);
+      return;
+    }
+    const inImg = g.inH * g.inW * g.channels;
+    const outImg = g.outH * g.outW * g.channels;
+    s.reset();
+    const geo = s.alloc(16);
+    const pdx = s.alloc(chunk * inImg);
+    const pdy = s.alloc(chunk * outImg);
+    s.commit();
+    poolGeometry(geo, g);
+    for (let i0 = 0; i0 < g.batch; i0 += chunk) {
+      const n = Math.min(chunk, g.batch - i0);
+      s.f32(pdy, n * outImg).set(dy.subarray(i0 * outImg, (i0 + n) * outImg));
+      k.avgPoolBackward(geo, pdy, pdx, n);
+      dx.set(s.f32(pdx, n * inImg), i0 * inImg);
+    }
+  }
+
+  return {
+    name: 'wasm',
+    unary,
+    binary,
+    reduce: jsBackend.reduce,
+    argReduce: jsBackend.argReduce,
+    matmul,
+    conv2d,
+    conv2dBackpropInput,
+    conv2dBackpropFilter,
+    maxPool2d,
+    avgPool2d,
+    avgPool2dBackward,
+    info: () => ({
+      simd: loaded.level,
+      threads: T,
+      sharedMemory: shared,
+      scratchPeakBytes: s.peak,
+      scratchCapBytes: s.cap,
+      wasmMemoryBytes: memory.buffer.byteLength,
+    }),
+    close: () => pool.close(),
+  };
+}
+
+let loadedBackend: WasmBackend | undefined;
+let loadError: unknown;
+
+/**
+ * Loads the wasm backend once (synchronously), registers it as 'wasm' and makes it the default
+ * unless GRADLAB_BACKEND=js. Returns undefined, leaving the js backend in place, when the modules
+ * cannot load (not built, or an engine without SIMD); GRADLAB_BACKEND=wasm turns that into an error.
+ */
+export function loadWasmBackend(): WasmBackend | undefined {
+  const want = process.env.GRADLAB_BACKEND;
+  if (want !== undefined && want !== '' && want !== 'js' && want !== 'wasm') {
+    throw new ValueError(`GRADLAB_BACKEND: expected 'js' or 'wasm', got '${want}'`);
+  }
+  if (!loadedBackend && loadError === undefined) {
+    try {
+      loadedBackend = createWasmBackend();
+      registerBackend(loadedBackend);
+    } catch (e) {
+      loadError = e;
+    }
+  }
+  if (!loadedBackend) {
+    if (want === 'wasm') {
+      throw new Error(`GRADLAB_BACKEND=wasm but the wasm backend did not load (run 'npm run build:wasm'): ${String(loadError)}`);
+    }
+    return undefined;
+  }
+  if (want !== 'js') setBackend('wasm');
+  return loadedBackend;
+}
+
+/** The loaded wasm backend, if loadWasmBackend succeeded. */
+export function wasmBackend(): WasmBackend | undefined {
+  return loadedBackend;
+}

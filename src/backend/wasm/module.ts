@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+/** The exports of assembly/kernels.ts. Pointers are byte addresses; booleans are 0/1. */
+export interface WasmKernels {
+  mr(): number;
+  heapBase(): number;
+  packASize(): number;
+  packBSize(n: number): number;
+  gemm(m: number, n: number, k: number, a: number, lda: number, transA: number, b: number, ldb: number,
+    transB: number, c: number, ldc: number, accumulate: number, pa: number, pb: number): void;
+  convForward(g: number, x: number, w: number, y: number, nImg: number, col: number, pa: number, pb: number): void;
+  convBackInput(g: number, dy: number, w: number, dx: number, nImg: number, dcol: number, pa: number, pb: number): void;
+  convBackFilter(g: number, x: number, dy: number, dw: number, nImg: number, col: number, pa: number, pb: number,
+    accumulate: number): void;
+  binary(op: number, a: number, aMode: number, b: number, bMode: number, out: number, rows: number, inner: number): void;
+  unary(op: number, x: number, out: number, n: number): void;
+  maxPool(g: number, x: number, out: number, argmax: number, nImg: number, indexBase: number): void;
+  avgPool(g: number, x: number, out: number, nImg: number): void;
+  avgPoolBackward(g: number, dy: number, dx: number, nImg: number): void;
+}
+
+export type SimdLevel = 'relaxed' | 'simd';
+
+/** Declared maximum of the shared build's memory, in 64 KiB pages (must match assembly/build.mjs). */
+export const SHARED_MAX_PAGES = 16384;
+
+/** Where `npm run build:wasm` writes the modules, seen from dist/src/backend/wasm/. */
+export function wasmPath(level: SimdLevel, shared: boolean): URL {
+  return new URL(`../../../wasm/${level}${shared ? '-shared' : ''}.wasm`, import.meta.url);
+}
+
+let relaxedFlagSet = false;
+
+/**
+ * Whether this engine runs relaxed SIMD. Node 20 hides it behind a V8 flag that can be set from
+ * inside the process before the first compile; the flag is process-wide, so workers inherit it.
+ */
+export function relaxedSimdAvailable(bytes: BufferSource): boolean {
+  if (!relaxedFlagSet) {
+    relaxedFlagSet = true;
+    try {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      // engines without the flag either have relaxed SIMD on or lack it; validate tells which
+    }
+  }
+  return WebAssembly.validate(bytes);
+}
+
+export interface LoadedModule {
+  level: SimdLevel;
+  shared: boolean;
+  module: WebAssembly.Module;
+}
+
+/** Compiles the best module this engine validates, synchronously (so `import 'gradlab'` stays sync). */
+export function compileKernels(opts: { shared: boolean; level?: SimdLevel }): LoadedModule {
+  const { shared } = opts;
+  const relaxedBytes = readFileSync(wasmPath('relaxed', shared));
+  let level: SimdLevel = opts.level ?? 'relaxed';
+  let bytes: BufferSource = relaxedBytes;
+  if (level === 'relaxed' && !relaxedSimdAvailable(relaxedBytes)) level = 'simd';
+  if (level === 'simd') bytes = readFileSync(wasmPath('simd', shared));
+  return { level, shared, module: new WebAssembly.Module(bytes) };
+}
+
+export function newMemory(shared: boolean): WebAssembly.Memory {
+  return shared
+    ? new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
+    : new WebAssembly.Memory({ initial: 1 });
+}
+
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): WasmKernels {
+  const inst = new WebAssembly.Instance(module, { env: { memory } });
+  return inst.exports as unknown as WasmKernels;
+}

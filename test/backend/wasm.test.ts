@@ -1,0 +1,280 @@
+// Conformance of the wasm backend against the js reference: every kernel it implements, on
+// random shapes (odd sizes, edge tiles, transposes, batch strides, conv stride/dilation/padding),
+// for each build (relaxed FMA and plain SIMD), one and two threads, and a tiny scratch cap that
+// forces the blocked/chunked paths.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Backend, BinaryKernel, Conv2dGeometry, Pool2dGeometry, UnaryKernel } from '../../src/backend/backend.js';
+import { jsBackend } from '../../src/backend/js/index.js';
+import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from '../../src/backend/wasm/index.js';
+import { Random } from '../../src/tensor/random.js';
+
+function randArray(rng: Random, n: number, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rng.random();
+  return a;
+}
+
+function int(rng: Random, lo: number, hi: number): number {
+  return lo + Math.floor(rng.random() * (hi - lo + 1));
+}
+
+/** |got - want| <= 1e-5 * sqrt(k) * (|want| + rms(want)), elementwise. */
+function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, k: number, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  let ss = 0;
+  for (let i = 0; i < want.length; i++) ss += want[i] * want[i];
+  const rms = Math.sqrt(ss / Math.max(1, want.length));
+  const tol = 1e-5 * Math.sqrt(Math.max(1, k));
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    if (!(err <= tol * (Math.abs(want[i]) + rms) + 1e-30)) {
+      assert.fail(`${what}: element ${i} is ${got[i]}, reference ${want[i]} (err ${err}, tol ${tol * (Math.abs(want[i]) + rms)})`);
+    }
+  }
+}
+
+const variants: [string, WasmBackendOptions][] = [
+  ['relaxed, 1 thread', { simd: 'relaxed', threads: 1 }],
+  ['simd, 1 thread', { simd: 'simd', threads: 1 }],
+  ['relaxed, 2 threads', { simd: 'relaxed', threads: 2 }],
+  ['simd, 2 threads, 4 MiB scratch', { simd: 'simd', threads: 2, scratchMiB: 4 }],
+];
+
+const opened: WasmBackend[] = [];
+after(() => { for (const b of opened) b.close(); });
+
+function checkMatmul(be: Backend, rng: Random, batch: number, m: number, k: number, n: number, tA: boolean, tB: boolean,
+  aShared: boolean, bShared: boolean): void {
+  const aStride = aShared ? 0 : m * k;
+  const bStride = bShared ? 0 : k * n;
+  const a = randArray(rng, aShared ? m * k : batch * m * k);
+  const b = randArray(rng, bShared ? k * n : batch * k * n);
+  const got = new Float32Array(batch * m * n).fill(NaN);
+  const want = new Float32Array(batch * m * n);
+  be.matmul(a, b, got, batch, m, k, n, tA, tB, aStride, bStride);
+  jsBackend.matmul(a, b, want, batch, m, k, n, tA, tB, aStride, bStride);
+  assertClose(got, want, k, `matmul batch=${batch} m=${m} k=${k} n=${n} tA=${tA} tB=${tB} aStride=${aStride} bStride=${bStride}`);
+}
+
+function randomConv(rng: Random, big: boolean): Conv2dGeometry {
+  const kH = int(rng, 1, 4);
+  const kW = int(rng, 1, 4);
+  const dilationH = int(rng, 1, 2);
+  const dilationW = int(rng, 1, 2);
+  const strideH = int(rng, 1, 3);
+  const strideW = int(rng, 1, 3);
+  const padTop = int(rng, 0, 2);
+  const padLeft = int(rng, 0, 2);
+  const padBottom = int(rng, 0, 2);
+  const padRight = int(rng, 0, 2);
+  const ekH = dilationH * (kH - 1) + 1;
+  const ekW = dilationW * (kW - 1) + 1;
+  const inH = int(rng, Math.max(1, ekH - padTop - padBottom), big ? 20 : 9);
+  const inW = int(rng, Math.max(1, ekW - padLeft - padRight), big ? 20 : 9);
+  return {
+    batch: int(rng, 1, 5), inH, inW, inC: int(rng, 1, big ? 40 : 7), outC: int(rng, 1, big ? 40 : 13),
+    outH: Math.floor((inH + padTop + padBottom - ekH) / strideH) + 1,
+    outW: Math.floor((inW + padLeft + padRight - ekW) / strideW) + 1,
+    kH, kW, strideH, strideW, dilationH, dilationW, padTop, padLeft,
+  };
+}
+
+function checkConv(be: Backend, rng: Random, g: Conv2dGeometry): void {
+  const xN = g.batch * g.inH * g.inW * g.inC;
+  const wN = g.kH * g.kW * g.inC * g.outC;
+  const yN = g.batch * g.outH * g.outW * g.outC;
+  const x = randArray(rng, xN);
+  const w = randArray(rng, wN);
+  const dy = randArray(rng, yN);
+  const what = JSON.stringify(g);
+  const y1 = new Float32Array(yN).fill(NaN);
+  const y0 = new Float32Array(yN);
+  be.conv2d(x, w, y1, g);
+  jsBackend.conv2d(x, w, y0, g);
+  assertClose(y1, y0, g.kH * g.kW * g.inC, `conv2d ${what}`);
+  const dx1 = new Float32Array(xN).fill(NaN);
+  const dx0 = new Float32Array(xN);
+  be.conv2dBackpropInput(dy, w, dx1, g);
+  jsBackend.conv2dBackpropInput(dy, w, dx0, g);
+  assertClose(dx1, dx0, g.outC * g.kH * g.kW, `conv2dBackpropInput ${what}`);
+  const dw1 = new Float32Array(wN).fill(NaN);
+  const dw0 = new Float32Array(wN);
+  be.conv2dBackpropFilter(x, dy, dw1, g);
+  jsBackend.conv2dBackpropFilter(x, dy, dw0, g);
+  assertClose(dw1, dw0, g.batch * g.outH * g.outW, `conv2dBackpropFilter ${what}`);
+}
+
+function randomPool(rng: Random): Pool2dGeometry {
+  const kH = int(rng, 1, 3);
+  const kW = int(rng, 1, 3);
+  const strideH = int(rng, 1, 3);
+  const strideW = int(rng, 1, 3);
+  const padTop = int(rng, 0, kH - 1);
+  const padLeft = int(rng, 0, kW - 1);
+  const inH = int(rng, kH, 15);
+  const inW = int(rng, kW, 15);
+  return {
+    batch: int(rng, 1, 6), inH, inW, channels: int(rng, 1, 9),
+    outH: Math.floor((inH + padTop - kH) / strideH) + 1, outW: Math.floor((inW + padLeft - kW) / strideW) + 1,
+    kH, kW, strideH, strideW, padTop, padLeft,
+  };
+}
+
+for (const [label, opts] of variants) {
+  describe(`wasm backend (${label})`, () => {
+    const be = createWasmBackend(opts);
+    opened.push(be);
+
+    test('loads the requested build', () => {
+      const info = be.info();
+      assert.equal(info.simd, opts.simd);
+      assert.equal(info.threads, opts.threads);
+      assert.equal(info.sharedMemory, (opts.threads ?? 1) > 1);
+    });
+
+    test('matmul: every transpose combination, edge tiles, batch strides', () => {
+      const rng = new Random(11);
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          // odd sizes straddle the 6x8 / 4x8 tiles and the 96/384 cache blocks
+          checkMatmul(be, rng, 1, 97, 385, 33, tA, tB, false, false);
+          checkMatmul(be, rng, 3, 13, 7, 17, tA, tB, false, false);
+          checkMatmul(be, rng, 2, 25, 40, 9, tA, tB, true, false);
+          checkMatmul(be, rng, 2, 30, 19, 70, tA, tB, false, true);
+          checkMatmul(be, rng, 1, 200, 64, 150, tA, tB, false, false);
+        }
+      }
+      for (let i = 0; i < 20; i++) {
+        checkMatmul(be, rng, int(rng, 1, 3), int(rng, 1, 70), int(rng, 1, 90), int(rng, 1, 70),
+          rng.random() < 0.5, rng.random() < 0.5, rng.random() < 0.3, rng.random() < 0.3);
+      }
+    });
+
+    test('matmul: large enough to be cut into blocks under a small cap', () => {
+      const rng = new Random(12);
+      checkMatmul(be, rng, 1, 700, 600, 650, false, false, false, false);
+      checkMatmul(be, rng, 1, 650, 700, 600, true, true, false, false);
+    });
+
+    test('matmul: float64 goes to the reference unchanged', () => {
+      const rng = new Random(13);
+      const a = Float64Array.from(randArray(rng, 40 * 50));
+      const b = Float64Array.from(randArray(rng, 50 * 30));
+      const got = new Float64Array(40 * 30);
+      const want = new Float64Array(40 * 30);
+      be.matmul(a, b, got, 1, 40, 50, 30, false, false, 0, 0);
+      jsBackend.matmul(a, b, want, 1, 40, 50, 30, false, false, 0, 0);
+      assert.deepEqual(got, want);
+    });
+
+    test('conv2d forward and both backward passes on random geometry', () => {
+      const rng = new Random(21);
+      for (let i = 0; i < 25; i++) checkConv(be, rng, randomConv(rng, i % 5 === 0));
+      // the 1x1 stride-1 fast path, LeNet's first layer, and a 'same' 3x3
+      const base = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 };
+      checkConv(be, rng, { ...base, batch: 3, inH: 5, inW: 6, inC: 7, outH: 5, outW: 6, outC: 9, kH: 1, kW: 1, padTop: 0, padLeft: 0 });
+      checkConv(be, rng, { ...base, batch: 4, inH: 28, inW: 28, inC: 1, outH: 24, outW: 24, outC: 6, kH: 5, kW: 5, padTop: 0, padLeft: 0 });
+      checkConv(be, rng, { ...base, batch: 3, inH: 12, inW: 12, inC: 16, outH: 12, outW: 12, outC: 20, kH: 3, kW: 3, padTop: 1, padLeft: 1 });
+    });
+
+    test('conv2d: a batch bigger than the scratch cap is chunked', () => {
+      const rng = new Random(22);
+      const base = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 };
+      // 9 images of 64x64x32 are 4.7 MiB of input alone
+      checkConv(be, rng, { ...base, batch: 9, inH: 64, inW: 64, inC: 32, outH: 64, outW: 64, outC: 8, kH: 1, kW: 1, padTop: 0, padLeft: 0 });
+    });
+
+    test('unary kernels, bit-exact where wasm runs them', () => {
+      const rng = new Random(31);
+      const ops: UnaryKernel[] = ['neg', 'abs', 'sqrt', 'square', 'relu', 'step', 'sign', 'reciprocal', 'exp', 'tanh'];
+      for (const op of ops) {
+        for (const n of [5, 1027, 4099]) {
+          const x = randArray(rng, n, -3, 3);
+          x[0] = 0;
+          x[1] = -0;
+          if (n > 3) x[2] = NaN;
+          const got = new Float32Array(n);
+          const want = new Float32Array(n);
+          be.unary(op, x, got);
+          jsBackend.unary(op, x, want);
+          assert.deepEqual(got, want, `${op} n=${n}`);
+        }
+      }
+      // in place
+      const x = randArray(rng, 2000, -3, 3);
+      const want = new Float32Array(2000);
+      jsBackend.unary('relu', x, want);
+      be.unary('relu', x, x);
+      assert.deepEqual(x, want);
+    });
+
+    test('binary kernels with full, scalar and row broadcasts, bit-exact', () => {
+      const rng = new Random(32);
+      const ops: BinaryKernel[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq', 'pow'];
+      const cases: [number[], number[], number[]][] = [
+        [[37, 41], [37, 41], [37, 41]],
+        [[37, 41], [1, 1], [37, 41]],
+        [[1, 1], [37, 41], [37, 41]],
+        [[64, 33], [1, 33], [64, 33]],
+        [[1, 33], [64, 33], [64, 33]],
+        [[8, 16, 13], [1, 16, 13], [8, 16, 13]],
+        [[8, 16, 13], [8, 16, 1], [8, 16, 13]], // column broadcast: the reference handles it
+        [[1, 1030], [1, 1030], [1, 1030]],
+      ];
+      for (const op of ops) {
+        for (const [as, bs, os] of cases) {
+          const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
+          const a = randArray(rng, size(as), -2, 2);
+          const b = randArray(rng, size(bs), -2, 2);
+          // equal values and NaNs exercise the comparison and max/min tie rules
+          for (let i = 0; i < Math.min(a.length, b.length); i += 7) a[i] = b[i];
+          if (a.length > 10) a[10] = NaN;
+          if (b.length > 3) b[3] = NaN;
+          const got = new Float32Array(size(os));
+          const want = new Float32Array(size(os));
+          be.binary(op, a, as, b, bs, got, os);
+          jsBackend.binary(op, a, as, b, bs, want, os);
+          assert.deepEqual(got, want, `${op} ${JSON.stringify([as, bs])}`);
+        }
+      }
+    });
+
+    test('pooling: max (values and argmax), average, average backward', () => {
+      const rng = new Random(41);
+      for (let i = 0; i < 25; i++) {
+        const g = randomPool(rng);
+        const inN = g.batch * g.inH * g.inW * g.channels;
+        const outN = g.batch * g.outH * g.outW * g.channels;
+        const x = randArray(rng, inN);
+        const what = JSON.stringify(g);
+        const v1 = new Float32Array(outN);
+        const v0 = new Float32Array(outN);
+        const i1 = new Int32Array(outN);
+        const i0 = new Int32Array(outN);
+        be.maxPool2d(x, v1, i1, g);
+        jsBackend.maxPool2d(x, v0, i0, g);
+        assert.deepEqual(v1, v0, `maxPool2d ${what}`);
+        assert.deepEqual(i1, i0, `maxPool2d argmax ${what}`);
+        const a1 = new Float32Array(outN);
+        const a0 = new Float32Array(outN);
+        be.avgPool2d(x, a1, g);
+        jsBackend.avgPool2d(x, a0, g);
+        assertClose(a1, a0, g.kH * g.kW, `avgPool2d ${what}`);
+        const dy = randArray(rng, outN);
+        const d1 = new Float32Array(inN).fill(NaN);
+        const d0 = new Float32Array(inN);
+        be.avgPool2dBackward(dy, d1, g);
+        jsBackend.avgPool2dBackward(dy, d0, g);
+        assertClose(d1, d0, g.kH * g.kW, `avgPool2dBackward ${what}`);
+      }
+    });
+
+    test('scratch stays under its cap', () => {
+      const info = be.info();
+      assert.ok(info.scratchPeakBytes > 0);
+      assert.ok(info.scratchPeakBytes <= info.scratchCapBytes,
+        `peak ${info.scratchPeakBytes} > cap ${info.scratchCapBytes}`);
+    });
+  });
+}
