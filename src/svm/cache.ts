@@ -156,6 +156,7 @@ export class KernelBlockCache {
   private readonly map = new Map<number, Float32Array>();
   private bytes = 0;
   private readonly idx: Int32Array;
+  private readonly tmp: Float32Array;
   private readonly classOf: Int32Array;
   private readonly k: number;
   /** Blocks computed (cache misses), blocks served from cache, and kernel values computed. */
@@ -179,6 +180,7 @@ export class KernelBlockCache {
     let maxCount = 0;
     for (let c = 0; c < this.k; c++) maxCount = Math.max(maxCount, classCount[c]);
     this.idx = new Int32Array(maxCount);
+    this.tmp = new Float32Array(maxCount);
   }
 
   /** K(x_i, x_j) for j in class c, length classCount[c]. Stays valid until four more blocks are requested. */
@@ -231,7 +233,7 @@ export class KernelBlockCache {
       else idx[m++] = j;
     }
     if (m > 0) {
-      const tmp = new Float32Array(m);
+      const tmp = this.tmp;
       this.rows.kernelValues(i, idx, m, tmp, 0);
       for (let t = 0; t < m; t++) full[i * n + idx[t]] = tmp[t];
       this.values += m;

@@ -54,8 +54,20 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
   let nextMax = -Infinity, nextMaxIdx = -1, nextValid = false;
   const eps = opts.tol;
 
+  // up: may move up in the direction y (libsvm's I_up), low: may move down (I_low); yf: y as a double.
+  const up = new Uint8Array(l).fill(1);
+  const low = new Uint8Array(l).fill(1);
+  const yf = new Float64Array(l);
+  for (let i = 0; i < l; i++) {
+    yf[i] = y[i];
+    if (y[i] === 1) low[i] = 0; else up[i] = 0; // everything starts at the lower bound
+  }
   const setStatus = (i: number): void => {
-    status[i] = alpha[i] >= c[i] ? UPPER : alpha[i] <= 0 ? LOWER : FREE;
+    const st = alpha[i] >= c[i] ? UPPER : alpha[i] <= 0 ? LOWER : FREE;
+    status[i] = st;
+    const pos = y[i] === 1;
+    up[i] = st === FREE || (pos ? st === LOWER : st === UPPER) ? 1 : 0;
+    low[i] = st === FREE || (pos ? st === UPPER : st === LOWER) ? 1 : 0;
   };
 
   const resetActive = (): void => {
@@ -122,40 +134,26 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
     } else {
       for (let t = 0; t < activeSize; t++) {
         const k = active[t];
-        if (y[k] === 1) {
-          if (status[k] !== UPPER && -G[k] >= gmax) { gmax = -G[k]; gmaxIdx = k; }
-        } else if (status[k] !== LOWER && G[k] >= gmax) { gmax = G[k]; gmaxIdx = k; }
+        if (up[k]) { const v = -yf[k] * G[k]; if (v >= gmax) { gmax = v; gmaxIdx = k; } }
       }
     }
     nextValid = false;
     const i = gmaxIdx;
     if (i !== -1) rowI = q.row(i);
-    const yi = i !== -1 ? y[i] : 0;
+    const yi = i !== -1 ? yf[i] : 0;
     const qdi = i !== -1 ? QD[i] : 0;
     for (let t = 0; t < activeSize; t++) {
       const j = active[t];
-      if (y[j] === 1) {
-        if (status[j] !== LOWER) {
-          const gj = G[j];
-          const diff = gmax + gj;
-          if (gj >= gmax2) gmax2 = gj;
-          if (diff > 0) {
-            let quad = qdi + QD[j] - 2 * yi * rowI[j];
-            if (quad <= 0) quad = TAU;
-            const od = -(diff * diff) / quad;
-            if (od <= objMin) { gminIdx = j; objMin = od; }
-          }
-        }
-      } else if (status[j] !== UPPER) {
-        const gj = G[j];
-        const diff = gmax - gj;
-        if (-gj >= gmax2) gmax2 = -gj;
-        if (diff > 0) {
-          let quad = qdi + QD[j] + 2 * yi * rowI[j];
-          if (quad <= 0) quad = TAU;
-          const od = -(diff * diff) / quad;
-          if (od <= objMin) { gminIdx = j; objMin = od; }
-        }
+      if (low[j] === 0) continue;
+      const yj = yf[j];
+      const v = yj * G[j];
+      if (v >= gmax2) gmax2 = v;
+      const diff = gmax + v;
+      if (diff > 0) {
+        let quad = qdi + QD[j] - 2 * yi * yj * rowI[j];
+        if (quad <= 0) quad = TAU;
+        const od = -(diff * diff) / quad;
+        if (od <= objMin) { gminIdx = j; objMin = od; }
       }
     }
     if (gmax + gmax2 < eps || gminIdx === -1) return false;
@@ -225,9 +223,7 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
       const k = active[t];
       const g = G[k] + rowI[k] * dai + rowJ[k] * daj;
       G[k] = g;
-      if (y[k] === 1) {
-        if (status[k] !== UPPER && -g >= mx) { mx = -g; mxIdx = k; }
-      } else if (status[k] !== LOWER && g >= mx) { mx = g; mxIdx = k; }
+      if (up[k]) { const v = -yf[k] * g; if (v >= mx) { mx = v; mxIdx = k; } }
     }
     nextMax = mx; nextMaxIdx = mxIdx; nextValid = true;
     if (ui !== (status[i] === UPPER)) {

@@ -199,7 +199,7 @@ export class SVC {
     const sorted: Matrix = { data: xs, rows: n, cols: d };
     const norms = rowNorms(sorted);
     const w = classWeights('SVC.fit', o.classWeight, classes, counts, n);
-    const budget = Math.max(1, (o.cacheSize ?? 200)) * 1024 * 1024;
+    const budget = (o.cacheSize ?? 200) * 1024 * 1024;
     const cache = new KernelBlockCache(new KernelRows(xs, n, d, spec), start, counts, budget);
 
     // Each pair's alphas, in the order of the pair's samples (class a's rows then class b's).
@@ -218,15 +218,26 @@ export class SVC {
           cs[t] = C * (t < na ? w[a] : w[b]);
         }
         const sa = start[a], sb = start[b];
-        // Signed rows of this pair, assembled once from the shared class blocks and kept while they fit.
-        const local = new Map<number, Float32Array>();
-        const localMax = Math.max(4, Math.floor(budget / 8 / (4 * l)));
+        // Signed rows of this pair, assembled from the shared class blocks into a slab of slots,
+        // replaced first-in first-out (recently used rows are the ones that come back).
+        const slots = Math.max(4, Math.min(l, Math.floor(budget / 8 / (4 * l))));
+        const slab = new Float32Array(slots * l);
+        const slotOf = new Int32Array(l).fill(-1);
+        const owner = new Int32Array(slots).fill(-1);
+        let next = 0;
+        let last = -1; // the slot handed out last: the solver may still hold it, so it is never replaced next
         const rows: QRows = {
           row(i: number): Float32Array {
-            const hit = local.get(i);
-            if (hit !== undefined) { local.delete(i); local.set(i, hit); return hit; }
-            if (local.size >= localMax) local.delete(local.keys().next().value as number);
-            const out = new Float32Array(l);
+            const sl = slotOf[i];
+            if (sl >= 0) { last = sl; return slab.subarray(sl * l, (sl + 1) * l); }
+            if (next === last) next = (next + 1) % slots;
+            const s = next;
+            next = (next + 1) % slots;
+            last = s;
+            if (owner[s] >= 0) slotOf[owner[s]] = -1;
+            owner[s] = i;
+            slotOf[i] = s;
+            const out = slab.subarray(s * l, (s + 1) * l);
             const g = i < na ? sa + i : sb + (i - na);
             const ka = cache.block(g, a);
             const kb = cache.block(g, b);
@@ -237,7 +248,6 @@ export class SVC {
               for (let t = 0; t < na; t++) out[t] = -ka[t];
               out.set(kb, na);
             }
-            local.set(i, out);
             return out;
           },
           diag(i: number): number {

@@ -74,3 +74,16 @@ for (const [kind, cases] of [['binary', golden.linear.binary], ['multi', golden.
     });
   }
 }
+
+test('a tiny kernel cache (LRU blocks, 4 row slots) gives the same model as a large one', () => {
+  const { x, y, xt } = golden.multi;
+  const c = golden.multi.cases[0];
+  const small = new SVC({ ...options(c.params), cacheSize: 0.002 }).fit(x, y);
+  close(small.decisionFunction(xt, { shape: 'ovo' }).data, c.ovo.flat(), 2e-4, 'ovo');
+  assert.deepEqual(Array.from(small.supportIndices), c.support);
+  assert.ok(small.cacheStats.computed > 0 && small.cacheStats.kernelValues > 0);
+  const b = golden.binary;
+  const cb = b.cases[0];
+  const tiny = new SVC({ ...options(cb.params), cacheSize: 0.0005 }).fit(b.x, b.y);
+  close(tiny.decisionFunction(b.xt).data, cb.decision, 2e-4, 'decision');
+});
