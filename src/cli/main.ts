@@ -15,6 +15,8 @@ import { argmax } from '../ops/index.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { UsageError, describeError, loadCliData, modelFrom, positiveInt, positiveNumber } from './common.js';
+import { LogRecorder } from '../train/callbacks.js';
+import { evaluateWithOutputs, scalarMetrics, writeClassifierReport } from '../plot/report.js';
 
 const program = new Command();
 program
@@ -64,12 +66,15 @@ program.command('train')
     model.compile({ optimizer: opt, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     say(`Training on the ${getBackend()} backend: ${epochs} epochs, batch ${batchSize}, ${o.optimizer} (learning rate ${lr}), seed ${seed}`);
     t = performance.now();
+    // Every batch's logs, for the loss-per-batch curve of the report.
+    const recorder = new LogRecorder();
     const history = await model.fit(data.xTrain, data.yTrain, {
-      epochs, batchSize, seed, validationData: [data.xTest, data.yTest], verbose: o.quiet ? 0 : 1,
+      epochs, batchSize, seed, validationData: [data.xTest, data.yTest], verbose: o.quiet ? 0 : 1, callbacks: [recorder],
     });
     const seconds = (performance.now() - t) / 1000;
     const trainedEpochs = history.epoch.length;
-    const test = model.evaluate(data.xTest, data.yTest, { batchSize: 256 });
+    // The test predictions come from evaluate's own pass: a second pass would cost seconds.
+    const { logs: test, outputs } = evaluateWithOutputs(model, data.xTest, data.yTest, { batchSize: 256 });
     await mkdir(out, { recursive: true });
     await model.save(join(out, 'model'));
     const metrics = {
@@ -82,6 +87,25 @@ program.command('train')
     await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
     console.log(`Test accuracy: ${(100 * test.accuracy).toFixed(2)}% (loss ${test.loss.toFixed(4)}) after ${trainedEpochs} epochs in ${fmt(seconds, 1)} s (${fmt(metrics.images_per_second ?? 0)} samples/s)`);
     console.log(`Wrote ${join(out, 'model')}/ and ${join(out, 'metrics.json')}`);
+    const tReport = performance.now();
+    try {
+      const conv = model.layers.find((l) => l.className === 'Conv2D');
+      const report = await writeClassifierReport(out, {
+        title: `gradlab train: ${model.name} on ${data.name}`,
+        subtitle: `${String(o.model)} on ${data.name}: ${trainedEpochs} epochs, batch ${batchSize}, ${o.optimizer} (learning rate ${lr}), seed ${seed}, ${getBackend()} backend`,
+        metrics: scalarMetrics(metrics),
+        yTrue: data.yTest, yPred: argmax(outputs, -1), classNames: data.classNames,
+        ...(data.images ? { images: data.xTest } : {}),
+        training: { history: history.history, batches: recorder.batches },
+        ...(conv ? { filters: conv } : {}),
+        seed,
+      });
+      console.log(`Wrote ${report.html} and ${report.files.length - 1} figure files (${fmt((performance.now() - tReport) / 1000, 2)} s)`);
+    } catch (e) {
+      // The model and metrics are saved; a failed report should not hide that, but must not pass silently.
+      console.error(`gradlab: the report could not be written: ${describeError(e)}`);
+      process.exitCode = 1;
+    }
   });
 
 program.command('summary')
