@@ -1,4 +1,4 @@
-import type { KernelFunction, KernelSpec } from './kernels.js';
+import { kernelFromDot, type KernelFunction, type KernelSpec } from './kernels.js';
 
 /**
  * Training rows prepared for fast kernel values. Each column is shifted by a constant (its
@@ -15,6 +15,7 @@ export class KernelRows {
   private readonly sq: Float64Array; // squared norms of the shifted rows
   private readonly wc: Float64Array; // shift . shifted row
   private readonly cc: number; // shift . shift
+  private readonly shift: Float64Array;
   private dots: Float64Array;
 
   constructor(private readonly x: Float64Array, readonly n: number, readonly d: number, private readonly spec: KernelSpec) {
@@ -25,6 +26,7 @@ export class KernelRows {
       for (let i = 0; i < n; i++) { const v = x[i * d + k]; if (v === 0) zeros++; if (v === mn) mins++; }
       shift[k] = mins > zeros ? mn : 0;
     }
+    this.shift = shift;
     const xs = new Float32Array(n * d);
     let nnz = 0;
     for (let i = 0; i < n * d; i++) { const v = x[i] - shift[i % d]; xs[i] = v; if (v !== 0) nnz++; }
@@ -92,6 +94,45 @@ export class KernelRows {
       }
     }
   }
+
+  /**
+   * out[t] = K(p, x_t) for every stored row t, for a new point p (d values at p[pOff..]): p is
+   * shifted like the rows and its nonzeros gathered against them, as for training rows.
+   */
+  pointValues(p: Float64Array, pOff: number, out: Float64Array): void {
+    const { spec, d, n, xs, shift } = this;
+    if (spec.kind === 'custom') {
+      const fn = spec.fn as KernelFunction;
+      const pt = p.subarray(pOff, pOff + d);
+      for (let t = 0; t < n; t++) out[t] = fn(pt, this.original(t));
+      return;
+    }
+    if (this.pcol.length !== d) { this.pcol = new Int32Array(d); this.pval = new Float64Array(d); }
+    const col = this.pcol, val = this.pval;
+    let m = 0, sq = 0, w = 0;
+    for (let k = 0; k < d; k++) {
+      const v = Math.fround(p[pOff + k] - shift[k]); // rounded like the stored rows
+      if (v !== 0) { col[m] = k; val[m] = v; m++; sq += v * v; w += v * shift[k]; }
+    }
+    if (this.all.length !== n) { this.all = new Int32Array(n); for (let t = 0; t < n; t++) this.all[t] = t; }
+    if (this.dots.length < n) this.dots = new Float64Array(n);
+    const dots = this.dots;
+    sparseDots(0, m, col, val, xs, d, this.all, n, dots);
+    const sqr = this.sq;
+    if (spec.kind === 'rbf') {
+      const g = -spec.gamma;
+      for (let t = 0; t < n; t++) {
+        const d2 = sq + sqr[t] - 2 * dots[t];
+        out[t] = Math.exp(g * (d2 > 0 ? d2 : 0));
+      }
+      return;
+    }
+    const wp = w + this.cc;
+    for (let t = 0; t < n; t++) out[t] = kernelFromDot(spec, dots[t] + wp + this.wc[t], 0, 0);
+  }
+  private all = new Int32Array(0);
+  private pcol = new Int32Array(0);
+  private pval = new Float64Array(0);
 
   private original(i: number): Float64Array {
     return this.x.subarray(i * this.d, (i + 1) * this.d);

@@ -3,7 +3,7 @@ import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KernelBlockCache, KernelRows } from './cache.js';
 import { checkPositive, toMatrix, toVector, type Matrix, type MatrixLike, type VectorLike } from './input.js';
-import { gramMatrix, kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
+import { kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
 import { solveCSVC, type QRows } from './solver.js';
 
 export type ClassWeight = 'balanced' | Readonly<Record<number, number>>;
@@ -130,6 +130,8 @@ export class SVC {
   readonly options: Readonly<SVCOptions>;
   private state: SVCState | null = null;
   private customKernel: KernelFunction | undefined;
+  /** The support vectors prepared for kernel values (built on first use after a fit or load). */
+  private svRows: KernelRows | null = null;
   /** Iterations and objective of each one-vs-one subproblem of the last fit. */
   fitInfo: { pair: [number, number]; iterations: number; objective: number; hitMaxIter: boolean }[] = [];
   /** Kernel blocks computed and served from cache in the last fit, and kernel values computed. */
@@ -308,6 +310,7 @@ export class SVC {
     }
     const svData = new Float64Array(nSV * d);
     svRows.forEach((r, q) => svData.set(xs.subarray(r * d, (r + 1) * d), q * d));
+    this.svRows = null;
     this.state = {
       kernel: kernelName, C, gamma, degree: spec.degree, coef0: spec.coef0, tol,
       classes, nSupport, supportIndices: svRows.map((r) => perm[r]), svCoef, rho,
@@ -364,24 +367,20 @@ export class SVC {
     const svStart = new Int32Array(k);
     for (let c = 1; c < k; c++) svStart[c] = svStart[c - 1] + s.nSupport[c - 1];
     const dec = new Float64Array(m.rows * pairs);
-    const spec = this.kernelSpec;
-    const chunk = 256;
-    for (let r0 = 0; r0 < m.rows; r0 += chunk) {
-      const nr = Math.min(chunk, m.rows - r0);
-      const part: Matrix = { data: m.data.subarray(r0 * m.cols, (r0 + nr) * m.cols), rows: nr, cols: m.cols };
-      const K = gramMatrix(spec, part, sv);
-      for (let r = 0; r < nr; r++) {
-        const kr = r * nSV;
-        let p = 0;
-        for (let a = 0; a < k; a++) {
-          for (let b = a + 1; b < k; b++) {
-            let sum = 0;
-            const ca = (b - 1) * nSV, cb = a * nSV;
-            for (let t = svStart[a], e = t + s.nSupport[a]; t < e; t++) sum += s.svCoef[ca + t] * K[kr + t];
-            for (let t = svStart[b], e = t + s.nSupport[b]; t < e; t++) sum += s.svCoef[cb + t] * K[kr + t];
-            dec[(r0 + r) * pairs + p] = sum - s.rho[p];
-            p++;
-          }
+    if (this.svRows === null) this.svRows = new KernelRows(sv.data, nSV, sv.cols, this.kernelSpec);
+    const rowsOfSV = this.svRows;
+    const K = new Float64Array(nSV);
+    for (let r = 0; r < m.rows; r++) {
+      rowsOfSV.pointValues(m.data, r * m.cols, K);
+      let p = 0;
+      for (let a = 0; a < k; a++) {
+        for (let b = a + 1; b < k; b++) {
+          let sum = 0;
+          const ca = (b - 1) * nSV, cb = a * nSV;
+          for (let t = svStart[a], e = t + s.nSupport[a]; t < e; t++) sum += s.svCoef[ca + t] * K[t];
+          for (let t = svStart[b], e = t + s.nSupport[b]; t < e; t++) sum += s.svCoef[cb + t] * K[t];
+          dec[r * pairs + p] = sum - s.rho[p];
+          p++;
         }
       }
     }
