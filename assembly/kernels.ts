@@ -3,19 +3,21 @@
 // keeps exactly one microkernel. Every pointer is a byte address in the imported memory, and the
 // JS side owns the memory layout: these functions never allocate.
 
-// Register blocking (PERF-NOTES.md): relaxed FMA fits a 6x8 tile in xmm0-14 without spills;
-// with separate mul+add each product needs a temporary, so the plain build uses 4x8.
+// Register blocking: 4x8 in both builds. PERF-NOTES.md found a 6x8 FMA tile best, but this V8
+// (Node 20) schedules all six A broadcasts ahead of the FMAs, which needs 20 xmm registers and
+// spills two accumulators per iteration: measured 20-26 GFLOP/s for the 6x8 microkernel alone
+// against 33-50 for 4x8 (8 accumulators + 2 B + 4 broadcasts = 14 registers, no spills).
 const NR: i32 = 8;
 const KC: i32 = 384;
 const MC: i32 = 96;
 const NC: i32 = 4096;
 
-// Edge tiles go through a 6x8 scratch tile kept right after the A-packing buffer, so each
+// Edge tiles go through an MR x 8 scratch tile kept right after the A-packing buffer, so each
 // thread (each with its own packing buffers) has its own.
-const TILE_FLOATS: i32 = 6 * 8;
+const TILE_FLOATS: i32 = 4 * 8;
 
 export function mr(): i32 {
-  return ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+  return 4;
 }
 
 export function heapBase(): usize {
@@ -38,47 +40,7 @@ export function packBSize(n: i32): i32 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
-// C[6x8] (=|+=) Apanel[kc x 6] . Bpanel[kc x 8]; ldc in bytes.
-function kernel6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load32_splat(pa, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(pa, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(pa, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    a = v128.load32_splat(pa, 16);
-    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
-    a = v128.load32_splat(pa, 20);
-    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
-    pa += 24;
-    pb += 32;
-  }
-  let r = c;
-  if (!overwrite) { c00 = f32x4.add(c00, v128.load(r)); c01 = f32x4.add(c01, v128.load(r, 16)); }
-  v128.store(r, c00); v128.store(r, c01, 16); r += ldc;
-  if (!overwrite) { c10 = f32x4.add(c10, v128.load(r)); c11 = f32x4.add(c11, v128.load(r, 16)); }
-  v128.store(r, c10); v128.store(r, c11, 16); r += ldc;
-  if (!overwrite) { c20 = f32x4.add(c20, v128.load(r)); c21 = f32x4.add(c21, v128.load(r, 16)); }
-  v128.store(r, c20); v128.store(r, c21, 16); r += ldc;
-  if (!overwrite) { c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16)); }
-  v128.store(r, c30); v128.store(r, c31, 16); r += ldc;
-  if (!overwrite) { c40 = f32x4.add(c40, v128.load(r)); c41 = f32x4.add(c41, v128.load(r, 16)); }
-  v128.store(r, c40); v128.store(r, c41, 16); r += ldc;
-  if (!overwrite) { c50 = f32x4.add(c50, v128.load(r)); c51 = f32x4.add(c51, v128.load(r, 16)); }
-  v128.store(r, c50); v128.store(r, c51, 16);
-}
-
+// C[4x8] (=|+=) Apanel[kc x 4] . Bpanel[kc x 8]; ldc in bytes.
 function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -110,8 +72,7 @@ function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrit
 }
 
 @inline function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
-  if (ASC_FEATURE_RELAXED_SIMD) kernel6x8(kc, pa, pb, c, ldc, overwrite);
-  else kernel4x8(kc, pa, pb, c, ldc, overwrite);
+  kernel4x8(kc, pa, pb, c, ldc, overwrite);
 }
 
 // Packs op(A)[0:mc, 0:kc] (a points at its first element) into MR-tall panels [kc][MR],
@@ -138,7 +99,6 @@ function packA(mc: i32, kc: i32, a: usize, lda: i32, transA: bool, pa: usize): v
         const dst = panel + (<usize>(p * MR) << 2);
         if (rows == MR) {
           v128.store(dst, v128.load(src));
-          if (MR == 6) store<u64>(dst, load<u64>(src, 16), 16);
         } else {
           for (let r = 0; r < rows; r++) store<f32>(dst + (<usize>r << 2), load<f32>(src + (<usize>r << 2)));
         }
