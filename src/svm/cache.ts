@@ -1,4 +1,7 @@
 import { kernelFromDot, type KernelFunction, type KernelSpec } from './kernels.js';
+import { matmul } from '../ops/matmul.js';
+import { getBackend } from '../backend/index.js';
+import { Tensor } from '../tensor/tensor.js';
 
 /**
  * Training rows prepared for fast kernel values. Each column is shifted by a constant (its
@@ -18,7 +21,7 @@ export class KernelRows {
   private readonly shift: Float64Array;
   private dots: Float64Array;
 
-  constructor(private readonly x: Float64Array, readonly n: number, readonly d: number, private readonly spec: KernelSpec) {
+  constructor(private readonly x: Float64Array, readonly n: number, readonly d: number, readonly spec: KernelSpec) {
     const shift = new Float64Array(d);
     for (let k = 0; k < d; k++) {
       let mn = Infinity, zeros = 0, mins = 0;
@@ -134,6 +137,50 @@ export class KernelRows {
   private pcol = new Int32Array(0);
   private pval = new Float64Array(0);
 
+  /**
+   * Fills the whole n x n kernel matrix with the backend's matrix product (the wasm GEMM when it
+   * is active): lower-triangle row panels X_p X_{0..p}^T, mirrored. Far faster than row-by-row
+   * gathers when every entry is needed anyway, but float32 products: used only when the matrix fits
+   * the cache and a fast backend is selected.
+   */
+  bulkFill(full: Float32Array): void {
+    const { n, d, xs, spec } = this;
+    const xt = new Float32Array(d * n); // X^T, so each panel's right operand is a row prefix copy
+    for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) xt[k * n + i] = xs[i * d + k];
+    const P = 512;
+    const bt = new Float32Array(d * n);
+    const sq = this.sq, wc = this.wc, cc = this.cc;
+    for (let p0 = 0; p0 < n; p0 += P) {
+      const pr = Math.min(P, n - p0);
+      const m = p0 + pr;
+      for (let k = 0; k < d; k++) bt.set(xt.subarray(k * n, k * n + m), k * m);
+      const prod = matmul(new Tensor(xs.subarray(p0 * d, m * d), [pr, d]), new Tensor(bt.subarray(0, d * m), [d, m])).data;
+      for (let r = 0; r < pr; r++) {
+        const i = p0 + r;
+        const o = r * m;
+        const base = i * n;
+        if (spec.kind === 'rbf') {
+          const g = -spec.gamma, si = sq[i];
+          for (let j = 0; j <= i; j++) {
+            const d2 = si + sq[j] - 2 * prod[o + j];
+            full[base + j] = Math.exp(g * (d2 > 0 ? d2 : 0));
+          }
+        } else {
+          const wi = wc[i] + cc;
+          for (let j = 0; j <= i; j++) full[base + j] = kernelFromDot(spec, prod[o + j] + wi + wc[j], 0, 0);
+        }
+      }
+      // Mirror the panel into the rows above it, a 64-row strip at a time to stay in cache.
+      for (let j0 = 0; j0 < m; j0 += 64) {
+        const j1 = Math.min(m, j0 + 64);
+        for (let i = Math.max(p0, j0); i < m; i++) {
+          const bi = i * n;
+          for (let j = j0; j < Math.min(j1, i); j++) full[j * n + i] = full[bi + j];
+        }
+      }
+    }
+  }
+
   private original(i: number): Float64Array {
     return this.x.subarray(i * this.d, (i + 1) * this.d);
   }
@@ -222,7 +269,16 @@ export class KernelBlockCache {
     for (let c = 0; c < this.k; c++) maxCount = Math.max(maxCount, classCount[c]);
     this.idx = new Int32Array(maxCount);
     this.tmp = new Float32Array(maxCount);
+    // With a fast matrix product at hand and every entry cached anyway, compute K in bulk.
+    if (this.full !== null && this.done !== null && rows.spec.kind !== 'custom' && getBackend() !== 'js' && n >= 512) {
+      rows.bulkFill(this.full);
+      this.done.fill(1);
+      this.values = n * (n + 1) / 2;
+      this.bulk = true;
+    }
   }
+  /** Whether the kernel matrix was computed in bulk by the backend's matrix product. */
+  bulk = false;
 
   /** K(x_i, x_j) for j in class c, length classCount[c]. Stays valid until four more blocks are requested. */
   block(i: number, c: number): Float32Array {

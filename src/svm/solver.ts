@@ -53,6 +53,7 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
   // The first half of the selection (the maximal violator) is fused into the gradient update.
   let nextMax = -Infinity, nextMaxIdx = -1, nextValid = false;
   const eps = opts.tol;
+  const scratch = new Float64Array(1);
 
   // up: may move up in the direction y (libsvm's I_up), low: may move down (I_low); yf: y as a double.
   const up = new Uint8Array(l).fill(1);
@@ -128,7 +129,6 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
   const selectWorkingSet = (): boolean => {
     let gmax = -Infinity, gmax2 = -Infinity;
     let gmaxIdx = -1, gminIdx = -1;
-    let objMin = Infinity;
     if (nextValid) {
       gmax = nextMax; gmaxIdx = nextMaxIdx;
     } else {
@@ -142,19 +142,11 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
     if (i !== -1) rowI = q.row(i);
     const yi = i !== -1 ? yf[i] : 0;
     const qdi = i !== -1 ? QD[i] : 0;
-    for (let t = 0; t < activeSize; t++) {
-      const j = active[t];
-      if (low[j] === 0) continue;
-      const yj = yf[j];
-      const v = yj * G[j];
-      if (v >= gmax2) gmax2 = v;
-      const diff = gmax + v;
-      if (diff > 0) {
-        let quad = qdi + QD[j] - 2 * yi * yj * rowI[j];
-        if (quad <= 0) quad = TAU;
-        const od = -(diff * diff) / quad;
-        if (od <= objMin) { gminIdx = j; objMin = od; }
-      }
+    if (i !== -1) {
+      gminIdx = selectJ(active, activeSize, low, yf, G, QD, rowI, gmax, yi, qdi, scratch);
+      gmax2 = scratch[0];
+    } else {
+      for (let t = 0; t < activeSize; t++) { const j = active[t]; if (low[j]) gmax2 = Math.max(gmax2, yf[j] * G[j]); }
     }
     if (gmax + gmax2 < eps || gminIdx === -1) return false;
     wsI = i;
@@ -218,14 +210,9 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
     const dai = ai - oldAi, daj = aj - oldAj;
     const ui = status[i] === UPPER, uj = status[j] === UPPER;
     setStatus(i); setStatus(j);
-    let mx = -Infinity, mxIdx = -1;
-    for (let t = 0; t < activeSize; t++) {
-      const k = active[t];
-      const g = G[k] + rowI[k] * dai + rowJ[k] * daj;
-      G[k] = g;
-      if (up[k]) { const v = -yf[k] * g; if (v >= mx) { mx = v; mxIdx = k; } }
-    }
-    nextMax = mx; nextMaxIdx = mxIdx; nextValid = true;
+    nextMaxIdx = updateGradient(active, activeSize, G, rowI, rowJ, dai, daj, up, yf, scratch);
+    nextMax = scratch[0];
+    nextValid = true;
     if (ui !== (status[i] === UPPER)) {
       const s = ui ? -ci : ci;
       for (let k = 0; k < l; k++) Gbar[k] += s * rowI[k];
@@ -252,4 +239,43 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
   const obj = objective();
   if (opts.onProgress) opts.onProgress({ iterations: iter, objective: obj });
   return { alpha, rho, objective: obj, iterations: iter, hitMaxIter };
+}
+
+// The two O(active) loops of every iteration, as plain functions of typed arrays so that the
+// engine keeps them monomorphic with their arrays in registers.
+
+/** WSS3's second index: the j in I_low with the largest guaranteed decrease; out[0] = max y_j G_j over I_low. */
+function selectJ(active: Int32Array, n: number, low: Uint8Array, yf: Float64Array, G: Float64Array, QD: Float64Array,
+  rowI: Float32Array, gmax: number, yi: number, qdi: number, out: Float64Array): number {
+  let gmax2 = -Infinity, best = -1, objMin = Infinity;
+  for (let t = 0; t < n; t++) {
+    const j = active[t];
+    if (low[j] === 0) continue;
+    const yj = yf[j];
+    const v = yj * G[j];
+    if (v >= gmax2) gmax2 = v;
+    const diff = gmax + v;
+    if (diff > 0) {
+      let quad = qdi + QD[j] - 2 * yi * yj * rowI[j];
+      if (quad <= 0) quad = TAU;
+      const od = -(diff * diff) / quad;
+      if (od <= objMin) { best = j; objMin = od; }
+    }
+  }
+  out[0] = gmax2;
+  return best;
+}
+
+/** G += dA_i Q_i + dA_j Q_j over the active set; returns the next maximal violator in I_up (its value in out[0]). */
+function updateGradient(active: Int32Array, n: number, G: Float64Array, rowI: Float32Array, rowJ: Float32Array,
+  dai: number, daj: number, up: Uint8Array, yf: Float64Array, out: Float64Array): number {
+  let mx = -Infinity, idx = -1;
+  for (let t = 0; t < n; t++) {
+    const k = active[t];
+    const g = G[k] + rowI[k] * dai + rowJ[k] * daj;
+    G[k] = g;
+    if (up[k]) { const v = -yf[k] * g; if (v >= mx) { mx = v; idx = k; } }
+  }
+  out[0] = mx;
+  return idx;
 }

@@ -134,8 +134,8 @@ export class SVC {
   private svRows: KernelRows | null = null;
   /** Iterations and objective of each one-vs-one subproblem of the last fit. */
   fitInfo: { pair: [number, number]; iterations: number; objective: number; hitMaxIter: boolean }[] = [];
-  /** Kernel blocks computed and served from cache in the last fit, and kernel values computed. */
-  cacheStats = { computed: 0, hits: 0, kernelValues: 0 };
+  /** Kernel blocks computed and served from cache in the last fit, kernel values computed, and whether K was computed in bulk by the backend matmul. */
+  cacheStats = { computed: 0, hits: 0, kernelValues: 0, bulk: false };
 
   constructor(options: SVCOptions = {}) {
     resolveKernelOptions(options);
@@ -277,7 +277,7 @@ export class SVC {
       }
     }
 
-    this.cacheStats = { computed: cache.misses, hits: cache.hits, kernelValues: cache.values };
+    this.cacheStats = { computed: cache.misses, hits: cache.hits, kernelValues: cache.values, bulk: cache.bulk };
     // Support vectors: samples with a nonzero alpha in any subproblem, grouped by class (libsvm's layout).
     const isSV = new Uint8Array(n);
     p = 0;
