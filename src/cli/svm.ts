@@ -30,8 +30,8 @@ export function registerSvmCommand(program: Command): void {
     .option('--degree <n>', 'poly kernel degree', '3')
     .option('--coef0 <c>', 'poly/sigmoid constant', '0')
     .option('--tol <tol>', 'stopping tolerance', '0.001')
-    .option('--train-size <n>', 'training samples (the first n; SVC fit time grows about as n^2)', '5000')
-    .option('--test-size <n>', 'test samples (the first n)', '1000')
+    .option('--train-size <n>', 'training samples, the first n (default 5000 for mnist/fashion-mnist, all of a CSV; fit time grows about as n^2)')
+    .option('--test-size <n>', 'test samples, the first n (default 1000 for mnist/fashion-mnist; a CSV holds out 20%)')
     .option('--seed <n>', 'seed of the train/test split of a CSV file', '42')
     .option('--out <dir>', 'output folder (default runs/svm-<timestamp>)')
     .option('--quiet', 'no progress on stderr')
@@ -43,8 +43,9 @@ export function registerSvmCommand(program: Command): void {
       const coef0 = Number(o.coef0);
       if (!Number.isFinite(coef0)) throw new UsageError(`--coef0 must be a number, got '${o.coef0}'`);
       const tol = positiveNumber('--tol', String(o.tol));
-      const trainSize = positiveInt('--train-size', String(o.trainSize));
-      const testSize = positiveInt('--test-size', String(o.testSize));
+      const images = o.data === 'mnist' || o.data === 'fashion-mnist';
+      const trainSize = o.trainSize !== undefined ? positiveInt('--train-size', String(o.trainSize)) : images ? 5000 : undefined;
+      const testSize = o.testSize !== undefined ? positiveInt('--test-size', String(o.testSize)) : images ? 1000 : undefined;
       const seed = Number(o.seed);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${o.seed}'`);
       const kernel = String(o.kernel) as 'rbf' | 'linear' | 'poly' | 'sigmoid';
