@@ -377,7 +377,7 @@ export function trainingCurves(logs: TrainingLogs): ReportFigure[] {
 }
 
 export interface ClassifierReportSpec extends Omit<ReportSpec, 'figures'> {
-  /** True and predicted classes of the test samples (integers). */
+  /** True and predicted classes of the test samples: integers (class indices 0..k-1 with `classNames`, e.g. -1/+1 without). */
   yTrue: NumericInput;
   yPred: NumericInput;
   /** Names of classes 0..k-1 (the confusion matrix and image titles use them). */
@@ -409,7 +409,7 @@ function labelsOf(fn: string, arg: string, v: NumericInput): number[] {
   const d = vector(fn, arg, v).data;
   const out = new Array<number>(d.length);
   for (let i = 0; i < d.length; i++) {
-    if (!Number.isInteger(d[i]) || d[i] < 0) throw new ValueError(`${fn}: ${arg}[${i}] is ${d[i]}, not a class index (a non-negative integer)`);
+    if (!Number.isInteger(d[i])) throw new ValueError(`${fn}: ${arg}[${i}] is ${d[i]}, not an integer class label`);
     out[i] = d[i];
   }
   return out;
@@ -469,8 +469,9 @@ export async function writeClassifierReport(dir: string, spec: ClassifierReportS
     if (!Array.isArray(names) || names.length === 0 || names.some((s) => typeof s !== 'string')) {
       throw new ValueError(`${fn}: spec.classNames must be a non-empty array of strings`);
     }
-    const top = Math.max(...yTrue, ...yPred);
-    if (top >= names.length) throw new ValueError(`${fn}: class ${top} occurs but spec.classNames names only ${names.length} classes`);
+    // Names go with class indices 0..k-1.
+    const bad = [...yTrue, ...yPred].find((c) => c < 0 || c >= names.length);
+    if (bad !== undefined) throw new ValueError(`${fn}: class ${bad} occurs but spec.classNames names classes 0..${names.length - 1}`);
   }
   const samples = checkCount(fn, 'samples', spec.samples, 16);
   const maxWrong = checkCount(fn, 'maxMisclassified', spec.maxMisclassified, 16);

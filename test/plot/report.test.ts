@@ -221,14 +221,16 @@ test('writeClassifierReport: no mistakes gives a note and no grid; flat rows wit
   assert.match(readFileSync(r.html, 'utf8'), /<li>No misclassified samples: all 20 test samples are classified correctly\.<\/li>/);
   assert.equal(gridTiles(readFileSync(join(dir, 'test_samples.svg'), 'utf8')).length, 16);
 
+  // Tabular data with SVM labels -1/+1: no grids; the per-class rows are in label order.
   const tab = join(tmp(), 'tab');
-  await writeClassifierReport(tab, { title: 'T', metrics: {}, yTrue: [0, 1, 1], yPred: [0, 0, 1], formats: ['svg'] });
+  const t = await writeClassifierReport(tab, { title: 'T', metrics: {}, yTrue: [-1, 1, 1], yPred: [-1, -1, 1], formats: ['svg'] });
   assert.deepEqual(readdirSync(tab).sort(), ['confusion_matrix.svg', 'report.html']);
+  assert.match(readFileSync(t.html, 'utf8'), /<tr><td>-1<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">0\.5<\/td><\/tr>\n<tr><td>1<\/td><td class="num">2<\/td><td class="num">1<\/td><td class="num">0\.5<\/td><td class="num">1<\/td><\/tr>/);
 
   const bad = join(tmp(), 'bad');
   await assert.rejects(writeClassifierReport(bad, { title: 'B', metrics: {}, yTrue: [0, 1], yPred: [0] }), /yTrue has 2 values but yPred has 1/);
-  await assert.rejects(writeClassifierReport(bad, { title: 'B', metrics: {}, yTrue: [0, 1.5], yPred: [0, 1] }), /yTrue\[1\] is 1\.5, not a class index/);
-  await assert.rejects(writeClassifierReport(bad, { title: 'B', metrics: {}, yTrue: [0, 3], yPred: [0, 1], classNames: ['a', 'b'] }), /class 3 occurs but spec\.classNames names only 2 classes/);
+  await assert.rejects(writeClassifierReport(bad, { title: 'B', metrics: {}, yTrue: [0, 1.5], yPred: [0, 1] }), /yTrue\[1\] is 1\.5, not an integer class label/);
+  await assert.rejects(writeClassifierReport(bad, { title: 'B', metrics: {}, yTrue: [0, 3], yPred: [0, 1], classNames: ['a', 'b'] }), /class 3 occurs but spec\.classNames names classes 0\.\.1/);
   await assert.rejects(writeClassifierReport(bad, { title: 'B', metrics: {}, yTrue: [0, 1], yPred: [0, 1], images: flat }), (e: unknown) => e instanceof ShapeError && /spec\.images has 20 samples/.test(e.message));
   await assert.rejects(writeClassifierReport(bad, { title: 'B', metrics: {}, yTrue: y, yPred: y, images: flat }), /give spec\.imageShape for flat rows/);
   assert.equal(existsSync(bad), false);
