@@ -5,7 +5,7 @@ import { Tensor } from '../tensor/tensor.js';
 
 /**
  * Training rows prepared for fast kernel values. Each column is shifted by a constant (its
- * minimum when that is its most common value, else 0): distances do not change, inner products
+ * minimum, or 0 when 0 is its most common value): distances do not change, inner products
  * are corrected by per-row terms, and image-like data (a constant background) become sparse, so a
  * kernel value costs the nonzeros of one row instead of every feature.
  */
@@ -22,17 +22,22 @@ export class KernelRows {
   private dots: Float64Array;
 
   constructor(private readonly x: Float64Array, readonly n: number, readonly d: number, readonly spec: KernelSpec) {
-    const shift = new Float64Array(d);
-    for (let k = 0; k < d; k++) {
-      let mn = Infinity, zeros = 0, mins = 0;
-      for (let i = 0; i < n; i++) { const v = x[i * d + k]; if (v < mn) mn = v; }
-      for (let i = 0; i < n; i++) { const v = x[i * d + k]; if (v === 0) zeros++; if (v === mn) mins++; }
-      shift[k] = mins > zeros ? mn : 0;
+    // Row-major passes (column-wise ones would stride through memory): minima, then counts.
+    const mn = new Float64Array(d).fill(Infinity);
+    for (let i = 0; i < n; i++) for (let k = 0, o = i * d; k < d; k++) { const v = x[o + k]; if (v < mn[k]) mn[k] = v; }
+    const zeros = new Int32Array(d), mins = new Int32Array(d);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0, o = i * d; k < d; k++) { const v = x[o + k]; if (v === 0) zeros[k]++; if (v === mn[k]) mins[k]++; }
     }
+    const shift = new Float64Array(d);
+    // Shifting by the minimum keeps values in [0, spread], so the float32 copies are accurate
+    // relative to the column's spread whatever its offset, and a common minimum (a background)
+    // becomes sparse; a column whose most common value is 0 keeps its zeros instead.
+    for (let k = 0; k < d; k++) shift[k] = zeros[k] >= mins[k] && zeros[k] * 4 >= n ? 0 : mn[k];
     this.shift = shift;
     const xs = new Float32Array(n * d);
     let nnz = 0;
-    for (let i = 0; i < n * d; i++) { const v = x[i] - shift[i % d]; xs[i] = v; if (v !== 0) nnz++; }
+    for (let i = 0; i < n; i++) for (let k = 0, o = i * d; k < d; k++) { xs[o + k] = x[o + k] - shift[k]; if (xs[o + k] !== 0) nnz++; }
     this.xs = xs;
     let cc = 0;
     for (let k = 0; k < d; k++) cc += shift[k] * shift[k];

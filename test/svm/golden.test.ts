@@ -87,3 +87,11 @@ test('a tiny kernel cache (LRU blocks, 4 row slots) gives the same model as a la
   const tiny = new SVC({ ...options(cb.params), cacheSize: 0.0005 }).fit(b.x, b.y);
   close(tiny.decisionFunction(b.xt).data, cb.decision, 2e-4, 'decision');
 });
+
+test('a large constant offset on the features leaves an RBF model unchanged (float32 copies stay accurate)', () => {
+  const { x, y, xt } = golden.binary;
+  const c = golden.binary.cases[0];
+  const shift = (rows: number[][]) => rows.map((r) => r.map((v, k) => v + (k === 0 ? 1e6 : -3e5)));
+  const m = new SVC(options(c.params)).fit(shift(x), y);
+  close(m.decisionFunction(shift(xt)).data, c.decision, 2e-4, 'decision');
+});
