@@ -554,39 +554,8 @@ export async function writeClassifierReport(dir: string, spec: ClassifierReportS
   return { ...result, seconds: (performance.now() - t0) / 1000 };
 }
 
-/**
- * `model.evaluate(x, y)` and the model's outputs for x from the same forward pass, so a report's
- * confusion matrix costs no second pass over the test set. The outputs are read by watching the
- * model's forward calls during evaluate; if that ever stops yielding one row per sample, they
- * come from `model.predict` instead.
- */
+/** The logs of `model.evaluate` and the model's outputs, from one pass over x. */
 export function evaluateWithOutputs(model: Sequential, x: Tensor, y: Targets, args: EvaluateArgs = {}): { logs: Logs; outputs: Tensor } {
-  const seen: Tensor[] = [];
-  const hadOwn = Object.prototype.hasOwnProperty.call(model, 'forwardWithLogits');
-  const original = model.forwardWithLogits;
-  model.forwardWithLogits = function (this: Sequential, xb: Tensor, training: boolean) {
-    const r = original.call(this, xb, training);
-    if (!training) seen.push(r.u);
-    return r;
-  };
-  let logs: Logs;
-  try {
-    logs = model.evaluate(x, y, args);
-  } finally {
-    if (hadOwn) model.forwardWithLogits = original;
-    else delete (model as { forwardWithLogits?: unknown }).forwardWithLogits;
-  }
-  const n = x.shape[0];
-  const rowShape = seen.length > 0 ? seen[0].shape.slice(1) : [];
-  const rows = seen.reduce((a, t) => a + t.shape[0], 0);
-  const consistent = seen.length > 0 && rows === n && seen.every((t) => t.dtype === seen[0].dtype && t.shape.length === rowShape.length + 1 && t.shape.slice(1).every((d, i) => d === rowShape[i]));
-  if (!consistent) return { logs, outputs: model.predict(x, { batchSize: args.batchSize ?? 32 }) };
-  const per = rowShape.reduce((a, b) => a * b, 1);
-  const data = allocate(seen[0].dtype, n * per);
-  let at = 0;
-  for (const t of seen) {
-    data.set(t.data.subarray(0, t.size), at);
-    at += t.size;
-  }
-  return { logs, outputs: new Tensor(data, [n, ...rowShape]) };
+  const { logs, predictions } = model.evaluateAndPredict(x, y, args);
+  return { logs, outputs: predictions };
 }

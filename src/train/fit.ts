@@ -68,6 +68,8 @@ declare module '../nn/sequential.js' {
     fit(x: Tensor, y: Targets, args?: FitArgs): Promise<History>;
     /** Loss and metrics over x and y in inference mode. */
     evaluate(x: Tensor, y: Targets, args?: EvaluateArgs): Logs;
+    /** evaluate() and predict() in one pass over x: the logs and the model's outputs. */
+    evaluateAndPredict(x: Tensor, y: Targets, args?: EvaluateArgs): { logs: Logs; predictions: Tensor };
     /** The optimizer chosen by compile(), if any. */
     readonly optimizer: Optimizer | null;
     /** The compile() arguments as names, for saving. */
@@ -219,13 +221,14 @@ class Averager {
   }
 }
 
-function evaluateInternal(model: Sequential, c: Compiled, x: Tensor, y: Tensor, batchSize: number): Logs {
+function evaluateInternal(model: Sequential, c: Compiled, x: Tensor, y: Tensor, batchSize: number, keep?: Tensor[]): Logs {
   const avg = new Averager();
   noGrad(() => {
     for (let s = 0; s < x.shape[0]; s += batchSize) {
       const e = Math.min(s + batchSize, x.shape[0]);
       const yb = rowsOf(y, s, e);
       const { loss, pred } = lossOnBatch(model, c, rowsOf(x, s, e), yb, false);
+      keep?.push(pred);
       const logs: Logs = { loss: loss.item() };
       for (const m of c.metrics) logs[m.name] = metricValue(m, c.loss.sparse ? yb : reshapeLike(yb, pred), pred);
       avg.add(logs, e - s);
@@ -238,6 +241,22 @@ function positiveInt(fn: string, name: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0) throw new ValueError(`${fn}: ${name} must be a positive integer, got ${v}`);
   return v;
 }
+
+Sequential.prototype.evaluateAndPredict = function (this: Sequential, x: Tensor, yIn: Targets, args: EvaluateArgs = {}) {
+  const c = getCompiled(this, 'evaluateAndPredict');
+  const y = targetTensor(yIn);
+  validate(this, 'evaluateAndPredict', x, y, c.loss);
+  const parts: Tensor[] = [];
+  const logs = evaluateInternal(this, c, x, y, positiveInt(`${this.name}.evaluateAndPredict`, 'batchSize', args.batchSize ?? 32), parts);
+  const per = parts[0].size / parts[0].shape[0];
+  const data = allocate(parts[0].dtype, x.shape[0] * per);
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.size;
+  }
+  return { logs, predictions: new Tensor(data, [x.shape[0], ...parts[0].shape.slice(1)]) };
+};
 
 Sequential.prototype.evaluate = function (this: Sequential, x: Tensor, yIn: Targets, args: EvaluateArgs = {}): Logs {
   const c = getCompiled(this, 'evaluate');
