@@ -12,3 +12,9 @@ export { images, filters, featureMaps } from './images.js';
 export type { Colormap, GridOptions, ImagesOptions, FiltersOptions, FeatureMapsOptions, HasWeights, Traceable } from './images.js';
 export { encodePNG } from './png.js';
 export type { NumericInput, ArrayInput } from './input.js';
+export {
+  writeReport, writeClassifierReport, reportHTML, trainingCurves, batchLosses, scalarMetrics, formatMetric, evaluateWithOutputs,
+} from './report.js';
+export type {
+  ReportSpec, ReportFigure, ReportTable, ReportResult, ReportFileFormat, MetricValue, ClassifierReportSpec, TrainingLogs,
+} from './report.js';
