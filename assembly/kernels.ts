@@ -29,10 +29,9 @@ export function packASize(): i32 {
   return MC * KC + TILE_FLOATS;
 }
 
-/** Floats of B-packing space gemm needs for n columns. */
-export function packBSize(n: i32): i32 {
-  const nc = min(n, NC);
-  return KC * (((nc + NR - 1) / NR) * NR);
+/** Floats of packed B for op(B)[k, n] (all of it: packed once, shared by the threads). */
+export function packBSize(n: i32, k: i32): i32 {
+  return k * (((n + NR - 1) / NR) * NR);
 }
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
@@ -159,13 +158,30 @@ function packB(kc: i32, nc: i32, b: usize, ldb: i32, transB: bool, pb: usize): v
 }
 
 /**
- * C[m,n] (=, or += when accumulate) op(A)[m,k] . op(B)[k,n]. op(A)[i,p] is A[i*lda+p], or
- * A[p*lda+i] when transA; op(B)[p,j] is B[p*ldb+j], or B[j*ldb+p] when transB; C[i*ldc+j].
- * pa and pb are packing buffers of packASize() and packBSize(n) floats.
- * Goto/BLIS loop nest: jc -> pc (pack B) -> ic (pack A) -> jr -> ir -> microkernel.
+ * Packs all of op(B)[k,n] (op(B)[p,j] is B[p*ldb+j], or B[j*ldb+p] when transB) for gemmPacked:
+ * the (jc, pc) block sits at float offset jc*k + pc*ncPadded and holds NR-wide panels [kc][NR].
  */
-export function gemm(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, b: usize, ldb: i32,
-  transB: bool, c: usize, ldc: i32, accumulate: bool, pa: usize, pb: usize): void {
+export function packBAll(n: i32, k: i32, b: usize, ldb: i32, transB: bool, pb: usize): void {
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    const ncp = ((nc + NR - 1) / NR) * NR;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const bBase = transB
+        ? b + ((<usize>jc * <usize>ldb + <usize>pc) << 2)
+        : b + ((<usize>pc * <usize>ldb + <usize>jc) << 2);
+      packB(kc, nc, bBase, ldb, transB, pb + ((<usize>jc * <usize>k + <usize>pc * <usize>ncp) << 2));
+    }
+  }
+}
+
+/**
+ * C[m,n] (=, or += when accumulate) op(A)[m,k] . B, with B packed by packBAll. op(A)[i,p] is
+ * A[i*lda+p], or A[p*lda+i] when transA; C[i*ldc+j]. pa holds packASize() floats.
+ * Goto/BLIS loop nest: jc -> pc -> ic (pack A) -> jr -> ir -> microkernel.
+ */
+export function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, pb: usize, c: usize, ldc: i32,
+  accumulate: bool, pa: usize): void {
   if (m <= 0 || n <= 0) return;
   const MR = mr();
   const ldcB = <usize>ldc << 2;
@@ -178,12 +194,10 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, b
   }
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min(NC, n - jc);
+    const ncp = ((nc + NR - 1) / NR) * NR;
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
-      const bBase = transB
-        ? b + ((<usize>jc * <usize>ldb + <usize>pc) << 2)
-        : b + ((<usize>pc * <usize>ldb + <usize>jc) << 2);
-      packB(kc, nc, bBase, ldb, transB, pb);
+      const pbBlock = pb + ((<usize>jc * <usize>k + <usize>pc * <usize>ncp) << 2);
       const overwrite = pc == 0 && !accumulate;
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
@@ -193,7 +207,7 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, b
         packA(mc, kc, aBase, lda, transA, pa);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
-          const pbp = pb + (<usize>(jr * kc) << 2);
+          const pbp = pbBlock + (<usize>(jr * kc) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
             const pap = pa + (<usize>(ir * kc) << 2);
@@ -220,6 +234,14 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, b
       }
     }
   }
+}
+
+/** gemmPacked with B packed first into pb (packBSize(n, k) floats). */
+export function gemm(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, b: usize, ldb: i32,
+  transB: bool, c: usize, ldc: i32, accumulate: bool, pa: usize, pb: usize): void {
+  if (m <= 0 || n <= 0) return;
+  packBAll(n, k, b, ldb, transB, pb);
+  gemmPacked(m, n, k, a, lda, transA, pb, c, ldc, accumulate, pa);
 }
 
 // ---- convolution: per-image im2col / col2im around gemm -------------------------------------
@@ -332,9 +354,12 @@ export function convBackInput(g: usize, dy: usize, w: usize, dx: usize, nImg: i3
   }
 }
 
-/** dw (=, or += when accumulate) sum over nImg images of im2col(x[img])^T . dy[img]. */
-export function convBackFilter(g: usize, x: usize, dy: usize, dw: usize, nImg: i32, col: usize, pa: usize, pb: usize,
-  accumulate: bool): void {
+/**
+ * dw (=, or += when accumulate) sum over nImg images of im2col(x[img])^T . dy[img]. The
+ * per-thread buffers come last, so the pool can append each thread's own.
+ */
+export function convBackFilter(g: usize, x: usize, dy: usize, nImg: i32, accumulate: bool, dw: usize, col: usize,
+  pa: usize, pb: usize): void {
   const inImg = <usize>(gi(g, 0) * gi(g, 1) * gi(g, 2)) << 2;
   const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
   const outImg = <usize>(M * N) << 2;

@@ -39,7 +39,7 @@ export interface WasmBackendOptions {
   simd?: SimdLevel;
   /** Threads for GEMM and convolution, the caller included. Default: GRADLAB_THREADS or min(2, cores). */
   threads?: number;
-  /** Cap on the scratch region in MiB. Default: GRADLAB_WASM_SCRATCH_MB or 64. */
+  /** Cap on the scratch region in MiB. Default: GRADLAB_WASM_SCRATCH_MB or 96. */
   scratchMiB?: number;
 }
 
@@ -48,7 +48,7 @@ const ALIGN = 64;
 const MIN_ELEMENTWISE = 1024;
 const MIN_MATMUL_MNK = 4096;
 // Below this GEMM volume one thread finishes before a hand-off would pay.
-const MIN_PARALLEL_MNK = 96 * 96 * 96;
+const MIN_PARALLEL_MNK = 64 * 64 * 64;
 
 const UNARY_OPS: Partial<Record<UnaryKernel, number>> = {
   neg: 0, abs: 1, sqrt: 2, square: 3, relu: 4, step: 5, sign: 6, reciprocal: 7,
@@ -109,14 +109,6 @@ function copyOut(src: Float32Array, dst: Float32Array, off: number, rows: number
   for (let r = 0; r < rows; r++) dst.set(src.subarray(r * cols, r * cols + cols), off + r * ld);
 }
 
-/** Splits [0, n) into `parts` contiguous ranges whose starts are multiples of `unit`. */
-function split(n: number, parts: number, unit: number): [number, number][] {
-  const per = Math.ceil(n / parts / unit) * unit;
-  const out: [number, number][] = [];
-  for (let s = 0; s < n; s += per) out.push([s, Math.min(n, s + per)]);
-  return out;
-}
-
 function envThreads(): number {
   const v = process.env.GRADLAB_THREADS;
   if (v === undefined || v === '') return Math.max(1, Math.min(2, availableParallelism()));
@@ -129,7 +121,7 @@ function envThreads(): number {
 
 function envScratchMiB(): number {
   const v = process.env.GRADLAB_WASM_SCRATCH_MB;
-  if (v === undefined || v === '') return 64;
+  if (v === undefined || v === '') return 96;
   const t = Number(v);
   if (!Number.isFinite(t) || t < 4) {
     throw new ValueError(`GRADLAB_WASM_SCRATCH_MB: expected a number of MiB >= 4, got '${v}'`);
@@ -160,52 +152,42 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   const s = new Scratch(memory, base, Math.floor(scratchMiB * 1024 * 1024));
   const capF = s.cap / 4;
 
-  /** Per-thread packing buffers; B panels sized for up to nMax columns. */
-  function packBuffers(nMax: number): { pa: number[]; pb: number[] } {
+  const pbSize = (n: number, kk: number): number => k.packBSize(n, kk);
+
+  /** One A-packing buffer per thread. */
+  function packABuffers(): number[] {
     const pa: number[] = [];
-    const pb: number[] = [];
-    const pbSize = k.packBSize(nMax);
-    for (let t = 0; t < T; t++) {
-      pa.push(s.alloc(packA));
-      pb.push(s.alloc(pbSize));
-    }
-    return { pa, pb };
-  }
-  function packFloats(nMax: number): number {
-    return T * (packA + k.packBSize(nMax) + 2 * ALIGN);
+    for (let t = 0; t < T; t++) pa.push(s.alloc(packA));
+    return pa;
   }
 
-  /** One GEMM on scratch pointers, cut over threads along the larger of m and n. */
+  /**
+   * One GEMM on scratch pointers: B is packed once, then row blocks of C are pulled by the
+   * threads (each packs only its own rows of A).
+   */
   function gemm(m: number, n: number, kk: number, A: number, lda: number, tA: boolean, B: number, ldb: number,
-    tB: boolean, C: number, ldc: number, acc: boolean, pa: number[], pb: number[]): void {
+    tB: boolean, C: number, ldc: number, pa: number[], pbAll: number): void {
     const ta = tA ? 1 : 0;
-    const tb = tB ? 1 : 0;
-    const ac = acc ? 1 : 0;
-    if (T === 1 || m * n * kk < MIN_PARALLEL_MNK) {
-      k.gemm(m, n, kk, A, lda, ta, B, ldb, tb, C, ldc, ac, pa[0], pb[0]);
+    k.packBAll(n, kk, B, ldb, tB ? 1 : 0, pbAll);
+    if (T === 1 || m * n * kk < MIN_PARALLEL_MNK || m < 2 * MR) {
+      k.gemmPacked(m, n, kk, A, lda, ta, pbAll, C, ldc, 0, pa[0]);
       return;
     }
-    const jobs: (number[] | null)[] = [];
-    if (m >= n) {
-      for (const [i0, i1] of split(m, T, MR)) {
-        const a = tA ? A + i0 * 4 : A + i0 * lda * 4;
-        jobs.push([i1 - i0, n, kk, a, lda, ta, B, ldb, tb, C + i0 * ldc * 4, ldc, ac, pa[jobs.length], pb[jobs.length]]);
-      }
-    } else {
-      for (const [j0, j1] of split(n, T, 8)) {
-        const b = tB ? B + j0 * ldb * 4 : B + j0 * 4;
-        jobs.push([m, j1 - j0, kk, A, lda, ta, b, ldb, tb, C + j0 * 4, ldc, ac, pa[jobs.length], pb[jobs.length]]);
-      }
+    const rows = Math.ceil(Math.max(Math.ceil(m / (4 * T)), 32) / MR) * MR;
+    const jobs: number[][] = [];
+    for (let i0 = 0; i0 < m; i0 += rows) {
+      const a = tA ? A + i0 * 4 : A + i0 * lda * 4;
+      jobs.push([Math.min(rows, m - i0), n, kk, a, lda, ta, pbAll, C + i0 * ldc * 4, ldc, 0]);
     }
-    pool.run('gemm', jobs);
+    pool.run('gemmPacked', jobs, pa.map((p) => [p]));
   }
 
-  /** Runs an image-wise conv kernel over n images, cut over threads by images. */
-  function runImages(kernel: PoolKernel, n: number, job: (t: number, i0: number, i1: number) => number[]): boolean[] {
-    const ranges = split(n, Math.min(T, n), 1);
-    const jobs = ranges.map(([i0, i1], t) => job(t, i0, i1));
-    pool.run(kernel, jobs);
-    return ranges.map(() => true);
+  /** Runs an image-wise conv kernel over n images: groups of images pulled by the threads. */
+  function runImages(kernel: PoolKernel, n: number, job: (i0: number, count: number) => number[], suffix: number[][]): void {
+    const per = Math.ceil(n / Math.min(n, T === 1 ? 1 : 4 * T));
+    const jobs: number[][] = [];
+    for (let i0 = 0; i0 < n; i0 += per) jobs.push(job(i0, Math.min(per, n - i0)));
+    pool.run(kernel, jobs, suffix);
   }
 
   function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, kk: number, n: number,
@@ -217,13 +199,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const A32 = a as Float32Array;
     const B32 = b as Float32Array;
     const C32 = c as Float32Array;
-    const avail = capF - packFloats(n) - 3 * ALIGN;
-    // Whole matrices when they fit; otherwise C is cut into row and column blocks.
+    const avail = capF - T * (packA + ALIGN) - 4 * ALIGN;
+    // Whole matrices when they fit (B also needs its packed copy); otherwise C is cut into row
+    // and column blocks.
     let mb = m;
     let nb = n;
-    if (m * kk + kk * n + m * n > avail) {
-      nb = kk * n <= avail / 2 ? n : Math.floor(avail / 2 / kk / 8) * 8;
-      mb = Math.floor((avail - kk * nb) / (kk + nb));
+    if (m * kk + kk * n + m * n + pbSize(n, kk) > avail) {
+      nb = 2 * kk * (n + 8) <= avail / 2 ? n : Math.floor(avail / 4 / kk / 8) * 8;
+      mb = Math.floor((avail - kk * nb - pbSize(nb, kk)) / (kk + nb));
       if (mb > 96) mb = Math.floor(mb / 96) * 96;
       if (nb < 8 || mb < 1) {
         // k alone is too long for the cap: no block fits.
@@ -232,7 +215,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       }
     }
     s.reset();
-    const { pa, pb } = packBuffers(n);
+    const pa = packABuffers();
+    const pbAll = s.alloc(pbSize(nb, kk));
     const pA = s.alloc(mb * kk);
     const pB = s.alloc(kk * nb);
     const pC = s.alloc(mb * nb);
@@ -257,7 +241,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
             if (transA) copyIn(vA, A32, ao + i0, kk, mm, m);
             else copyIn(vA, A32, ao + i0 * kk, mm, kk, kk);
           }
-          gemm(mm, nn, kk, pA, transA ? mm : kk, transA, pB, transB ? kk : nn, transB, pC, nn, false, pa, pb);
+          gemm(mm, nn, kk, pA, transA ? mm : kk, transA, pB, transB ? kk : nn, transB, pC, nn, pa, pbAll);
           copyOut(vC, C32, co + i0 * n + j0, mm, nn, n);
         }
       }
@@ -279,42 +263,45 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     chunk: number;
     geo: number;
     w: number;
-    cols: number[];
-    pa: number[];
-    pb: number[];
+    /** Per thread: [im2col buffer, A packing, B packing]. */
+    bufs: number[][];
     inImg: number;
     outImg: number;
     K: number;
+    x: number;
+    y: number;
   }
 
   /**
-   * Lays out a conv call: geometry, the kernel (extra: per-thread dW partials), per-thread im2col
-   * and packing buffers, then as many images of input and output per chunk as the cap allows.
-   * Returns null when not even one image fits.
+   * Lays out a conv call: geometry, the kernel (plus per-thread dW partials for the filter
+   * gradient), per-thread im2col and packing buffers, then as many images of input and output
+   * per chunk as the cap allows. Returns null when not even one image fits.
    */
-  function planConv(g: Conv2dGeometry, extraPerThread: number): (ConvPlan & { x: number; y: number }) | null {
+  function planConv(g: Conv2dGeometry, partials: boolean): ConvPlan | null {
     const K = g.kH * g.kW * g.inC;
     const M = g.outH * g.outW;
+    const N = g.outC;
     const inImg = g.inH * g.inW * g.inC;
-    const outImg = M * g.outC;
+    const outImg = M * N;
     const colF = isPointwise(g) ? 0 : M * K;
-    const nMax = Math.max(K, g.outC);
-    const fixed = 16 + K * g.outC + T * (colF + extraPerThread + 3 * ALIGN) + packFloats(nMax);
+    // the largest B among forward (K x N), backward input (N x K) and filter (M x N)
+    const pbF = Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, M));
+    const wF = K * N;
+    const fixed = 16 + wF + (partials ? (T - 1) * wF : 0) + T * (colF + packA + pbF + 4 * ALIGN);
     const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg)));
     if (chunk < 1) return null;
     s.reset();
     const geo = s.alloc(16);
-    const w = s.alloc(K * g.outC);
-    const cols: number[] = [];
-    for (let t = 0; t < T; t++) cols.push(s.alloc(colF));
-    const { pa, pb } = packBuffers(nMax);
+    const w = s.alloc(wF);
+    const bufs: number[][] = [];
+    for (let t = 0; t < T; t++) bufs.push([s.alloc(colF), s.alloc(packA), s.alloc(pbF)]);
     const x = s.alloc(chunk * inImg);
     const y = s.alloc(chunk * outImg);
-    return { chunk, geo, w, cols, pa, pb, inImg, outImg, K, x, y };
+    return { chunk, geo, w, bufs, inImg, outImg, K, x, y };
   }
 
   function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry): void {
-    const p = isF32(x, w, y) && g.batch > 0 && y.length > 0 ? planConv(g, 0) : null;
+    const p = isF32(x, w, y) && g.batch > 0 && y.length > 0 ? planConv(g, false) : null;
     if (!p) {
       jsBackend.conv2d(x, w, y, g);
       return;
@@ -325,15 +312,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
-      runImages('convForward', n, (t, j0, j1) =>
-        [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, j1 - j0, p.cols[t], p.pa[t], p.pb[t]]);
+      runImages('convForward', n, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt], p.bufs);
       y.set(s.f32(p.y, n * p.outImg), i0 * p.outImg);
     }
   }
 
   function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void {
-    const p = isF32(dy, w, dx) && g.batch > 0 && dx.length > 0 ? planConv(g, 0) : null;
-    if (!p || dy.length === 0) {
+    const p = isF32(dy, w, dx) && g.batch > 0 && dx.length > 0 && dy.length > 0 ? planConv(g, false) : null;
+    if (!p) {
       jsBackend.conv2dBackpropInput(dy, w, dx, g);
       return;
     }
@@ -343,37 +329,32 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
-      runImages('convBackInput', n, (t, j0, j1) =>
-        [p.geo, p.y + j0 * p.outImg * 4, p.w, p.x + j0 * p.inImg * 4, j1 - j0, p.cols[t], p.pa[t], p.pb[t]]);
+      runImages('convBackInput', n, (j0, cnt) => [p.geo, p.y + j0 * p.outImg * 4, p.w, p.x + j0 * p.inImg * 4, cnt], p.bufs);
       dx.set(s.f32(p.x, n * p.inImg), i0 * p.inImg);
     }
   }
 
   function conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void {
     const wF = g.kH * g.kW * g.inC * g.outC;
-    // Threads other than the caller accumulate into their own dW, summed at the end.
-    const p = isF32(x, dy, dw) && g.batch > 0 && dw.length > 0 && dy.length > 0 ? planConv(g, wF) : null;
+    const p = isF32(x, dy, dw) && g.batch > 0 && dw.length > 0 && dy.length > 0 ? planConv(g, true) : null;
     if (!p) {
       jsBackend.conv2dBackpropFilter(x, dy, dw, g);
       return;
     }
+    // Every thread accumulates into its own dW (thread 0 into p.w); they are summed at the end.
     const partial = [p.w];
     for (let t = 1; t < T; t++) partial.push(s.alloc(wF));
     s.commit();
     convGeometry(p.geo, g);
-    const started = new Array<boolean>(T).fill(false);
+    for (const q of partial) s.f32(q, wF).fill(0);
+    const suffix = p.bufs.map((b, t) => [partial[t], ...b]);
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
       s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
-      const ran = runImages('convBackFilter', n, (t, j0, j1) =>
-        [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, partial[t], j1 - j0, p.cols[t], p.pa[t], p.pb[t],
-          started[t] ? 1 : 0]);
-      ran.forEach((_, t) => { started[t] = true; });
+      runImages('convBackFilter', n, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, 1], suffix);
     }
-    for (let t = 1; t < T; t++) {
-      if (started[t]) k.binary(0, p.w, 1, partial[t], 1, p.w, 1, wF);
-    }
+    for (let t = 1; t < T; t++) k.binary(0, p.w, 1, partial[t], 1, p.w, 1, wF);
     dw.set(s.f32(p.w, wF));
   }
 

@@ -6,13 +6,16 @@ export interface WasmKernels {
   mr(): number;
   heapBase(): number;
   packASize(): number;
-  packBSize(n: number): number;
+  packBSize(n: number, k: number): number;
+  packBAll(n: number, k: number, b: number, ldb: number, transB: number, pb: number): void;
+  gemmPacked(m: number, n: number, k: number, a: number, lda: number, transA: number, pb: number, c: number,
+    ldc: number, accumulate: number, pa: number): void;
   gemm(m: number, n: number, k: number, a: number, lda: number, transA: number, b: number, ldb: number,
     transB: number, c: number, ldc: number, accumulate: number, pa: number, pb: number): void;
   convForward(g: number, x: number, w: number, y: number, nImg: number, col: number, pa: number, pb: number): void;
   convBackInput(g: number, dy: number, w: number, dx: number, nImg: number, dcol: number, pa: number, pb: number): void;
-  convBackFilter(g: number, x: number, dy: number, dw: number, nImg: number, col: number, pa: number, pb: number,
-    accumulate: number): void;
+  convBackFilter(g: number, x: number, dy: number, nImg: number, accumulate: number, dw: number, col: number,
+    pa: number, pb: number): void;
   binary(op: number, a: number, aMode: number, b: number, bMode: number, out: number, rows: number, inner: number): void;
   unary(op: number, x: number, out: number, n: number): void;
   maxPool(g: number, x: number, out: number, argmax: number, nImg: number, indexBase: number): void;

@@ -2,12 +2,22 @@ import { Worker } from 'node:worker_threads';
 import type { WasmKernels } from './module.js';
 
 /** Kernels a worker can run; the index is the wire format of the control block. */
-export const POOL_KERNELS = ['gemm', 'convForward', 'convBackInput', 'convBackFilter'] as const;
+export const POOL_KERNELS = ['gemmPacked', 'convForward', 'convBackInput', 'convBackFilter'] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 
+/**
+ * A run is a queue of jobs (each the leading arguments of one kernel call) that every thread
+ * pulls from with an atomic counter until it is empty, appending its own trailing arguments (its
+ * packing/im2col buffers). Pulling instead of a fixed split keeps both cores busy when one of them
+ * is slowed by another process; jobs are a few hundred microseconds or more.
+ *
+ * Queue (SharedArrayBuffer): i32 [next, count, width, kernel] then f64 jobs [MAX_JOBS][MAX_ARGS].
+ * Control block per worker: i32 [state, trapped, nSuffix, pad] then f64 suffix [MAX_ARGS].
+ * state: 0 idle, 1 run posted, 2 run done.
+ */
 export const MAX_ARGS = 16;
-// Control block per worker, in a SharedArrayBuffer: i32 [state, kernel, nargs, pad] then f64 args.
-// state: 0 idle, 1 job posted, 2 job done; word 3 is 1 when the job trapped.
+export const MAX_JOBS = 256;
+export const QUEUE_BYTES = 16 + 8 * MAX_ARGS * MAX_JOBS;
 export const CONTROL_BYTES = 16 + 8 * MAX_ARGS;
 export const IDLE = 0;
 export const POSTED = 1;
@@ -18,68 +28,104 @@ export const DONE = 2;
  */
 export const SPIN = 100_000;
 
-/** Runs one kernel call per thread over the shared memory: thread 0 is the caller. */
 export interface Pool {
   readonly size: number;
-  /** jobs[t] are thread t's arguments (null: nothing for it); returns when all are done. */
-  run(kernel: PoolKernel, jobs: (number[] | null)[]): void;
+  /**
+   * Runs every job (its leading arguments) on whichever thread takes it first; thread t appends
+   * suffix[t]. Returns when all jobs are done.
+   */
+  run(kernel: PoolKernel, jobs: number[][], suffix: number[][]): void;
   close(): void;
 }
 
-function call(k: WasmKernels, kernel: PoolKernel, a: readonly number[]): void {
-  (k[kernel] as (...args: number[]) => void)(...a);
+/** Pulls jobs from the queue until it is empty; shared by the caller and the workers. */
+export function drain(k: WasmKernels, queue: SharedArrayBuffer, suffix: ArrayLike<number>, nSuffix: number,
+  args: number[]): void {
+  const head = new Int32Array(queue, 0, 4);
+  const body = new Float64Array(queue, 16);
+  const count = head[1];
+  const width = head[2];
+  const kernel = POOL_KERNELS[head[3]];
+  for (;;) {
+    const i = Atomics.add(head, 0, 1);
+    if (i >= count) return;
+    args.length = width + nSuffix;
+    for (let a = 0; a < width; a++) args[a] = body[i * MAX_ARGS + a];
+    for (let a = 0; a < nSuffix; a++) args[width + a] = suffix[a];
+    (k[kernel] as (...a: number[]) => void)(...args);
+  }
+}
+
+function call(k: WasmKernels, kernel: PoolKernel, job: number[], suffix: ArrayLike<number>, nSuffix: number, args: number[]): void {
+  args.length = 0;
+  for (const v of job) args.push(v);
+  for (let a = 0; a < nSuffix; a++) args.push(suffix[a]);
+  (k[kernel] as (...a: number[]) => void)(...args);
 }
 
 export function singleThread(k: WasmKernels): Pool {
+  const args: number[] = [];
   return {
     size: 1,
-    run(kernel, jobs) {
-      const a = jobs[0];
-      if (a) call(k, kernel, a);
+    run(kernel, jobs, suffix) {
+      for (const j of jobs) call(k, kernel, j, suffix[0], suffix[0].length, args);
     },
     close() {},
   };
 }
 
 export function workerPool(k: WasmKernels, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Pool {
+  const queue = new SharedArrayBuffer(QUEUE_BYTES);
+  const head = new Int32Array(queue, 0, 4);
+  const body = new Float64Array(queue, 16);
   const workers: Worker[] = [];
   const ctrls: Int32Array[] = [];
-  const argv: Float64Array[] = [];
+  const suffixes: Float64Array[] = [];
+  const args: number[] = [];
   for (let t = 1; t < threads; t++) {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { module, memory, control } });
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { module, memory, control, queue } });
     // Idle workers sleep in Atomics.wait; they must not keep the process alive.
     w.unref();
     workers.push(w);
     ctrls.push(new Int32Array(control, 0, 4));
-    argv.push(new Float64Array(control, 16, MAX_ARGS));
+    suffixes.push(new Float64Array(control, 16, MAX_ARGS));
   }
+  const single = singleThread(k);
   return {
     size: threads,
-    run(kernel, jobs) {
-      const kid = POOL_KERNELS.indexOf(kernel);
-      const posted: number[] = [];
-      for (let t = 1; t < threads; t++) {
-        const a = jobs[t];
-        if (!a) continue;
-        const c = ctrls[t - 1];
-        argv[t - 1].set(a);
-        c[1] = kid;
-        c[2] = a.length;
+    run(kernel, jobs, suffix) {
+      if (jobs.length <= 1) {
+        single.run(kernel, jobs, suffix);
+        return;
+      }
+      if (jobs.length > MAX_JOBS) throw new Error(`wasm pool: ${jobs.length} jobs, at most ${MAX_JOBS}`);
+      const width = jobs[0].length;
+      for (let i = 0; i < jobs.length; i++) {
+        if (jobs[i].length !== width) throw new Error('wasm pool: jobs of one run must have the same arity');
+        body.set(jobs[i], i * MAX_ARGS);
+      }
+      head[1] = jobs.length;
+      head[2] = width;
+      head[3] = POOL_KERNELS.indexOf(kernel);
+      Atomics.store(head, 0, 0);
+      const helpers = Math.min(workers.length, jobs.length - 1);
+      for (let w = 0; w < helpers; w++) {
+        const c = ctrls[w];
+        suffixes[w].set(suffix[w + 1]);
+        c[2] = suffix[w + 1].length;
         Atomics.store(c, 0, POSTED);
         Atomics.notify(c, 0);
-        posted.push(t - 1);
       }
-      const mine = jobs[0];
-      if (mine) call(k, kernel, mine);
+      drain(k, queue, suffix[0], suffix[0].length, args);
       let failed = false;
-      for (const w of posted) {
+      for (let w = 0; w < helpers; w++) {
         const c = ctrls[w];
         let spins = 0;
         while (Atomics.load(c, 0) !== DONE) {
           if (++spins > SPIN) Atomics.wait(c, 0, POSTED);
         }
-        if (c[3] !== 0) failed = true;
+        if (c[1] !== 0) failed = true;
         Atomics.store(c, 0, IDLE);
       }
       if (failed) throw new Error(`wasm backend: ${kernel} trapped on a pool thread`);

@@ -1,0 +1,119 @@
+// `npm run bench`: runs each workload module in its own Node process (fresh JIT, heap and threads),
+// prints one table with gradlab's ratio to every peer, and writes bench/results/latest.json.
+// Usage: node dist/bench/run.js [workload ...]   (default: all; names below)
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeFileAtomicSync } from '../src/io/atomic.js';
+import { benchFile, machine, tmpDir, type BenchRow } from './common.js';
+
+export type { BenchRow } from './common.js';
+
+interface Workload { name: string; file: string; what: string }
+
+/**
+ * Each module exports `async function run(): Promise<BenchRow[]>`. Modules that are not there
+ * (not written yet) are skipped with a note, so a workload can be added by dropping in a file.
+ */
+const WORKLOADS: Workload[] = [
+  { name: 'gemm', file: 'gemm.js', what: 'GEMM n = 256, 512, 1024, 2048' },
+  { name: 'conv', file: 'conv.js', what: 'conv2d forward and both backward passes, cases (a) and (b)' },
+  // LeNet-5 training/inference on MNIST and the dense 784-256-10 network (bench/training.ts)
+  { name: 'training', file: 'training.js', what: 'LeNet-5 and dense-network training and inference' },
+  // SVC fit and predict (bench/svc.ts)
+  { name: 'svc', file: 'svc.js', what: 'SVC fit and predict' },
+];
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CHILD_TIMEOUT_MS = 8 * 60_000;
+const LOWER_IS_BETTER = new Set(['ms', 's']);
+
+async function child(name: string, out: string): Promise<void> {
+  const w = WORKLOADS.find((x) => x.name === name);
+  if (!w) throw new Error(`unknown workload ${name}`);
+  const mod = (await import(pathToFileURL(join(here, w.file)).href)) as { run(): Promise<BenchRow[]> };
+  const rows = await mod.run();
+  writeFileAtomicSync(out, JSON.stringify(rows));
+  // pool workers and peers' handles must not keep the child alive
+  process.exit(0);
+}
+
+function runWorkload(w: Workload): BenchRow[] {
+  if (!existsSync(join(here, w.file))) {
+    return [{ workload: w.what, impl: '-', value: NaN, unit: '', note: `skipped: bench/${w.file.replace(/\.js$/, '.ts')} not written yet` }];
+  }
+  const out = join(tmpDir(), `rows-${w.name}-${process.pid}.json`);
+  const t0 = performance.now();
+  process.stderr.write(`bench: ${w.name} ...`);
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', w.name, out],
+    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: CHILD_TIMEOUT_MS });
+  process.stderr.write(` ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  if (r.status !== 0 || !existsSync(out)) {
+    const why = r.error ? String(r.error) : (r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+    return [{ workload: w.what, impl: '-', value: NaN, unit: '', note: `failed: ${why.slice(0, 300)}` }];
+  }
+  const rows = JSON.parse(readFileSync(out, 'utf8')) as BenchRow[];
+  rmSync(out, { force: true });
+  return rows;
+}
+
+/** How many times faster the workload's first gradlab row is than `row` (NaN when either is missing). */
+function ratio(ref: BenchRow | undefined, row: BenchRow): number {
+  if (!ref || !Number.isFinite(ref.value) || !Number.isFinite(row.value) || ref.unit !== row.unit) return NaN;
+  return LOWER_IS_BETTER.has(row.unit) ? row.value / ref.value : ref.value / row.value;
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return '-';
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+interface Rated extends BenchRow { gradlabRatio: number }
+
+function rate(rows: BenchRow[]): Rated[] {
+  const ref = new Map<string, BenchRow>();
+  for (const r of rows) {
+    if (r.impl.startsWith('gradlab') && Number.isFinite(r.value) && !ref.has(r.workload)) ref.set(r.workload, r);
+  }
+  return rows.map((r) => ({ ...r, gradlabRatio: ratio(ref.get(r.workload), r) }));
+}
+
+function table(rows: Rated[]): string {
+  const lines: string[] = [];
+  const wImpl = Math.max(4, ...rows.map((r) => r.impl.length));
+  const order = [...new Set(rows.map((r) => r.workload))];
+  lines.push(`${'implementation'.padEnd(wImpl)}  ${'value'.padStart(9)}  ${'unit'.padEnd(9)}  ${'gradlab x'.padStart(9)}  note`);
+  for (const wl of order) {
+    lines.push('', wl);
+    for (const r of rows.filter((x) => x.workload === wl)) {
+      lines.push(`${r.impl.padEnd(wImpl)}  ${fmt(r.value).padStart(9)}  ${r.unit.padEnd(9)}  ${(Number.isFinite(r.gradlabRatio) ? fmt(r.gradlabRatio) + 'x' : '-').padStart(9)}  ${r.note ?? ''}`);
+    }
+  }
+  lines.push('', "gradlab x: how many times faster the workload's first gradlab row is than that row (higher is better for gradlab).");
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') return child(args[1], args[2]);
+  const unknown = args.filter((a) => !WORKLOADS.some((w) => w.name === a));
+  if (unknown.length) {
+    console.error(`unknown workload(s) ${unknown.join(', ')}; choose from ${WORKLOADS.map((w) => w.name).join(', ')}`);
+    process.exit(2);
+  }
+  const chosen = args.length ? WORKLOADS.filter((w) => args.includes(w.name)) : WORKLOADS;
+  const t0 = performance.now();
+  const rows: BenchRow[] = [];
+  for (const w of chosen) rows.push(...runWorkload(w));
+  const rated = rate(rows);
+  const m = machine();
+  const header = `gradlab benchmark, ${new Date().toISOString()}\n${m.cpu}, ${m.cores} cores, Node ${m.node}`;
+  console.log(`${header}\n\n${table(rated)}`);
+  const file = join(dirname(benchFile('run.ts')), 'results', 'latest.json');
+  writeFileAtomicSync(file, JSON.stringify({ date: new Date().toISOString(), machine: m, workloads: chosen.map((w) => w.name),
+    seconds: Math.round((performance.now() - t0) / 1000), rows: rated }, null, 2) + '\n');
+  console.log(`\nwrote ${file}`);
+}
+
+await main();
