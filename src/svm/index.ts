@@ -1,3 +1,6 @@
+// Support vector machines: SVC (libsvm's SMO, one-vs-one), LinearSVC (liblinear's dual coordinate
+// descent, one-vs-rest), the libsvm kernels as functions and Gram builders, the course's margin and
+// hinge-loss tools, and save/load of fitted models (model.json + weights.safetensors).
 export { SVC } from './svc.js';
 export type { SVCOptions, SVCProgress, SVCState, ClassWeight } from './svc.js';
 export { LinearSVC } from './linear.js';
