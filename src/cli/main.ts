@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { argmax } from '../ops/index.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
+import { registerSvmCommand } from './svm.js';
 import { UsageError, describeError, loadCliData, modelFrom, positiveInt, positiveNumber } from './common.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { evaluateWithOutputs, scalarMetrics, writeClassifierReport } from '../plot/report.js';
@@ -172,6 +173,8 @@ program.command('predict')
       console.log(`${i}: class ${c} (p = ${prob.toFixed(4)})${truth ? ` true ${truth[i]}` : ''}`);
     }
   });
+
+registerSvmCommand(program);
 
 async function main(): Promise<void> {
   try {

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeFileAtomic } from '../io/atomic.js';
+import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 import { Tensor } from '../tensor/tensor.js';
 import { SVC, type SVCProgress } from '../svm/index.js';
 import { UsageError, loadCliData, positiveInt, positiveNumber } from './common.js';
@@ -69,7 +70,10 @@ export function registerSvmCommand(program: Command): void {
       const fitSeconds = (performance.now() - t) / 1000;
       t = performance.now();
       const trainAccuracy = model.score(xTrain, data.yTrain);
-      const testAccuracy = model.score(xTest, data.yTest);
+      const yPred = model.predict(xTest);
+      let hits = 0;
+      for (let i = 0; i < yPred.size; i++) if (yPred.data[i] === data.yTest.data[i]) hits++;
+      const testAccuracy = hits / yPred.size;
       const predictSeconds = (performance.now() - t) / 1000;
       const iterations = model.fitInfo.reduce((s, f) => s + f.iterations, 0);
       const nSV = model.nSupport;
@@ -91,6 +95,15 @@ export function registerSvmCommand(program: Command): void {
         subproblems: model.fitInfo,
       };
       await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-      console.log(`Wrote ${join(out, 'metrics.json')} and ${join(out, 'model')}`);
+      const report = await writeClassifierReport(out, {
+        title: `gradlab svm: SVC(${kernel}) on ${data.name}`,
+        subtitle: `C = ${C}, gamma = ${model.gamma.toPrecision(4)}, ${xTrain.shape[0]} training samples, seed ${seed}`,
+        metrics: scalarMetrics(metrics),
+        yTrue: data.yTest, yPred, classNames: data.classNames,
+        ...(data.images ? { images: data.xTest } : {}),
+        seed,
+        tables: [{ title: 'Support vectors per class', columns: ['class', 'support vectors'], rows: model.classes.map((c, i) => [data.classNames[c] ?? String(c), nSV[i]]) }],
+      });
+      console.log(`Wrote ${join(out, 'metrics.json')}, ${join(out, 'model')}/ and ${report.html}`);
     });
 }
