@@ -20,17 +20,24 @@ function finalShape(shape: readonly number[], axes: readonly number[], keepDims:
 
 /** Runs a reduce kernel over the given axes (no autograd); the result keeps reduced axes as 1. */
 function reduceKernel(op: ReduceKernel, x: Tensor, axes: readonly number[]): Tensor {
+  // Runs of adjacent reduced axes are reduced in one pass, from the last run to the first.
+  const runs: [number, number][] = [];
+  for (const a of axes) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === a) last[1] = a + 1;
+    else runs.push([a, a + 1]);
+  }
   let cur = x;
-  for (let k = axes.length - 1; k >= 0; k--) {
-    const ax = axes[k];
-    const shape = cur.shape;
-    if (shape[ax] === 1) continue;
-    let outer = 1;
-    for (let i = 0; i < ax; i++) outer *= shape[i];
-    let inner = 1;
-    for (let i = ax + 1; i < shape.length; i++) inner *= shape[i];
-    const out = empty(x.dtype, shape.map((d, i) => (i === ax ? 1 : d)));
-    kernels().reduce(op, cur.data, outer, shape[ax], inner, out.data);
+  let shape = [...x.shape];
+  for (let k = runs.length - 1; k >= 0; k--) {
+    const [from, to] = runs[k];
+    const len = shape.slice(from, to).reduce((p, d) => p * d, 1);
+    if (len === 1) continue;
+    const outer = shape.slice(0, from).reduce((p, d) => p * d, 1);
+    const inner = shape.slice(to).reduce((p, d) => p * d, 1);
+    shape = shape.map((d, i) => (i >= from && i < to ? 1 : d));
+    const out = empty(x.dtype, shape);
+    kernels().reduce(op, cur.data, outer, len, inner, out.data);
     cur = out;
   }
   return cur === x ? new Tensor(x.data.slice(), keptShape(x.shape, axes)) : new Tensor(cur.data, keptShape(x.shape, axes));

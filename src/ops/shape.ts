@@ -276,6 +276,11 @@ function gatherIndexed(x: Tensor, idx: Int32Array, ishape: readonly number[], a:
   const shape = [...x.shape.slice(0, a), ...ishape, ...x.shape.slice(a + 1)];
   const out = empty(x.dtype, shape);
   const n = idx.length;
+  if (outer === 1 && inner === 1) {
+    // A flat pick (max pooling's arg-max): one tight loop.
+    for (let j = 0; j < n; j++) out.data[j] = x.data[idx[j]];
+    return recordOp(out, 'gather', [x], (g) => [scatterAdd(g, idx, ishape, a, x.shape)]);
+  }
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < n; j++) {
       const src = (o * x.shape[a] + idx[j]) * inner;
@@ -292,6 +297,10 @@ function scatterAdd(g: Tensor, idx: Int32Array, ishape: readonly number[], a: nu
   const inner = sizeOf(shape.slice(a + 1));
   const out = empty(g.dtype, shape);
   const n = idx.length;
+  if (outer === 1 && inner === 1) {
+    for (let j = 0; j < n; j++) out.data[idx[j]] += g.data[j];
+    return recordOp(out, 'scatterAdd', [g], (gg) => [gatherIndexed(gg, idx, ishape, a)]);
+  }
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < n; j++) {
       const dst = (o * shape[a] + idx[j]) * inner;

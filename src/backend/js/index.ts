@@ -124,18 +124,27 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
 }
 
 function reduce(op: ReduceKernel, x: FloatArray, outer: number, axis: number, inner: number, out: FloatArray): void {
+  // Axis outside, inner inside: reads stay contiguous even when the reduced axis is long (bias gradients).
+  const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * axis * inner + i;
-      let acc = op === 'sum' ? 0 : x[base];
-      for (let a = op === 'sum' ? 0 : 1; a < axis; a++) {
-        const v = x[base + a * inner];
-        if (op === 'sum') acc += v;
-        else if (op === 'max') acc = v > acc || Number.isNaN(v) ? v : acc;
-        else acc = v < acc || Number.isNaN(v) ? v : acc;
+    const base = o * axis * inner;
+    if (op === 'sum') {
+      acc.fill(0);
+      for (let a = 0; a < axis; a++) {
+        const row = base + a * inner;
+        for (let i = 0; i < inner; i++) acc[i] += x[row + i];
       }
-      out[o * inner + i] = acc;
+    } else {
+      for (let i = 0; i < inner; i++) acc[i] = x[base + i];
+      for (let a = 1; a < axis; a++) {
+        const row = base + a * inner;
+        for (let i = 0; i < inner; i++) {
+          const v = x[row + i];
+          if (op === 'max' ? v > acc[i] || Number.isNaN(v) : v < acc[i] || Number.isNaN(v)) acc[i] = v;
+        }
+      }
     }
+    for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i];
   }
 }
 
