@@ -11,6 +11,7 @@ const NR: i32 = 8;
 const KC: i32 = 384;
 const MC: i32 = 96;
 const NC: i32 = 4096;
+const UNPACKED_MAX_N: i32 = 128;
 
 // Edge tiles go through an MR x 8 scratch tile kept right after the A-packing buffer, so each
 // thread (each with its own packing buffers) has its own.
@@ -57,6 +58,41 @@ function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrit
     a = v128.load32_splat(pa, 12);
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
     pa += 16;
+    pb += 32;
+  }
+  let r = c;
+  if (!overwrite) { c00 = f32x4.add(c00, v128.load(r)); c01 = f32x4.add(c01, v128.load(r, 16)); }
+  v128.store(r, c00); v128.store(r, c01, 16); r += ldc;
+  if (!overwrite) { c10 = f32x4.add(c10, v128.load(r)); c11 = f32x4.add(c11, v128.load(r, 16)); }
+  v128.store(r, c10); v128.store(r, c11, 16); r += ldc;
+  if (!overwrite) { c20 = f32x4.add(c20, v128.load(r)); c21 = f32x4.add(c21, v128.load(r, 16)); }
+  v128.store(r, c20); v128.store(r, c21, 16); r += ldc;
+  if (!overwrite) { c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16)); }
+  v128.store(r, c30); v128.store(r, c31, 16);
+}
+
+// As kernel4x8, reading A in place (4 rows of a row-major matrix, lda in bytes) instead of from a
+// packed panel: for the skinny products of convolution (n = output channels) packing A would
+// cost as much as the multiply (PERF-NOTES.md: per-image im2col + unpacked A was fastest).
+function kernel4x8u(kc: i32, a: usize, lda: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let a0 = a;
+  const a1 = lda, a2 = lda << 1, a3 = lda * 3;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let v = v128.load32_splat(a0);
+    c00 = madd(v, b0, c00); c01 = madd(v, b1, c01);
+    v = v128.load32_splat(a0 + a1);
+    c10 = madd(v, b0, c10); c11 = madd(v, b1, c11);
+    v = v128.load32_splat(a0 + a2);
+    c20 = madd(v, b0, c20); c21 = madd(v, b1, c21);
+    v = v128.load32_splat(a0 + a3);
+    c30 = madd(v, b0, c30); c31 = madd(v, b1, c31);
+    a0 += 4;
     pb += 32;
   }
   let r = c;
@@ -185,7 +221,10 @@ export function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: b
   if (m <= 0 || n <= 0) return;
   const MR = mr();
   const ldcB = <usize>ldc << 2;
+  const ldaB = <usize>lda << 2;
   const tile = pa + (<usize>(MC * KC) << 2);
+  // Skinny products (few output columns) skip packing A: it would cost as much as the multiply.
+  const unpacked = !transA && n <= UNPACKED_MAX_N;
   if (k <= 0) {
     if (!accumulate) {
       for (let i = 0; i < m; i++) memory.fill(c + <usize>i * ldcB, 0, <usize>n << 2);
@@ -204,18 +243,25 @@ export function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: b
         const aBase = transA
           ? a + ((<usize>pc * <usize>lda + <usize>ic) << 2)
           : a + ((<usize>ic * <usize>lda + <usize>pc) << 2);
-        packA(mc, kc, aBase, lda, transA, pa);
+        // full row panels read A in place; a partial last panel is packed (zero-padded) into pa
+        const fullRows = unpacked ? mc - mc % MR : 0;
+        if (!unpacked) packA(mc, kc, aBase, lda, transA, pa);
+        else if (fullRows < mc) packA(mc - fullRows, kc, aBase + <usize>fullRows * ldaB, lda, false, pa);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min(NR, nc - jr);
           const pbp = pbBlock + (<usize>(jr * kc) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min(MR, mc - ir);
-            const pap = pa + (<usize>(ir * kc) << 2);
+            const inPlace = ir < fullRows;
+            const pap = pa + (<usize>((unpacked ? ir - fullRows : ir) * kc) << 2);
+            const ap = aBase + <usize>ir * ldaB;
             const cp = c + <usize>(ic + ir) * ldcB + (<usize>(jc + jr) << 2);
             if (rows == MR && cols == NR) {
-              micro(kc, pap, pbp, cp, ldcB, overwrite);
+              if (inPlace) kernel4x8u(kc, ap, ldaB, pbp, cp, ldcB, overwrite);
+              else micro(kc, pap, pbp, cp, ldcB, overwrite);
             } else {
-              micro(kc, pap, pbp, tile, NR << 2, true);
+              if (inPlace) kernel4x8u(kc, ap, ldaB, pbp, tile, NR << 2, true);
+              else micro(kc, pap, pbp, tile, NR << 2, true);
               for (let r = 0; r < rows; r++) {
                 const dst = cp + <usize>r * ldcB;
                 const src = tile + (<usize>(r * NR) << 2);
@@ -252,28 +298,60 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, b
   return load<i32>(g + (<usize>i << 2));
 }
 
+// Short contiguous runs (a kernel row of a few channels) are too short for memory.copy's call.
+@inline function copyRun(dst: usize, src: usize, n: i32): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) v128.store(dst + (<usize>j << 2), v128.load(src + (<usize>j << 2)));
+  for (; j < n; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
+}
+
+@inline function addRun(dst: usize, src: usize, n: i32): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+  }
+}
+
+@inline function zeroRun(dst: usize, n: i32): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) v128.store(dst + (<usize>j << 2), f32x4.splat(0));
+  for (; j < n; j++) store<f32>(dst + (<usize>j << 2), 0);
+}
+
 // col[OH*OW, KH*KW*C] for one NHWC image; rows follow the [kh][kw][c] order of the kernel.
 function im2col(g: usize, x: usize, col: usize): void {
   const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outH = gi(g, 3), outW = gi(g, 4);
   const kH = gi(g, 6), kW = gi(g, 7), sH = gi(g, 8), sW = gi(g, 9), dH = gi(g, 10), dW = gi(g, 11);
   const pT = gi(g, 12), pL = gi(g, 13);
   const cb = <usize>C << 2;
+  const rowRun = kW * C;
   let dst = col;
   for (let oh = 0; oh < outH; oh++) {
     for (let ow = 0; ow < outW; ow++) {
+      const iw0 = ow * sW - pL;
+      // with dilation 1 a kernel row inside the image is one contiguous run of kW*C floats
+      const rowInside = dW == 1 && iw0 >= 0 && iw0 + kW <= inW;
       for (let kh = 0; kh < kH; kh++) {
         const ih = oh * sH - pT + kh * dH;
-        const rowOk = ih >= 0 && ih < inH;
+        if (ih < 0 || ih >= inH) {
+          zeroRun(dst, rowRun);
+          dst += <usize>rowRun << 2;
+          continue;
+        }
+        if (rowInside) {
+          copyRun(dst, x + <usize>(ih * inW + iw0) * cb, rowRun);
+          dst += <usize>rowRun << 2;
+          continue;
+        }
         for (let kw = 0; kw < kW; kw++) {
-          const iw = ow * sW - pL + kw * dW;
-          if (rowOk && iw >= 0 && iw < inW) {
-            const src = x + <usize>(ih * inW + iw) * cb;
-            if (C == 1) store<f32>(dst, load<f32>(src));
-            else memory.copy(dst, src, cb);
-          } else {
-            if (C == 1) store<f32>(dst, 0);
-            else memory.fill(dst, 0, cb);
-          }
+          const iw = iw0 + kw * dW;
+          if (iw >= 0 && iw < inW) copyRun(dst, x + <usize>(ih * inW + iw) * cb, C);
+          else zeroRun(dst, C);
           dst += cb;
         }
       }
@@ -287,30 +365,26 @@ function col2im(g: usize, dcol: usize, dx: usize): void {
   const kH = gi(g, 6), kW = gi(g, 7), sH = gi(g, 8), sW = gi(g, 9), dH = gi(g, 10), dW = gi(g, 11);
   const pT = gi(g, 12), pL = gi(g, 13);
   const cb = <usize>C << 2;
+  const rowRun = kW * C;
   memory.fill(dx, 0, <usize>(inH * inW) * cb);
-  const c4 = C & ~3;
   let src = dcol;
   for (let oh = 0; oh < outH; oh++) {
     for (let ow = 0; ow < outW; ow++) {
+      const iw0 = ow * sW - pL;
+      const rowInside = dW == 1 && iw0 >= 0 && iw0 + kW <= inW;
       for (let kh = 0; kh < kH; kh++) {
         const ih = oh * sH - pT + kh * dH;
-        const rowOk = ih >= 0 && ih < inH;
-        for (let kw = 0; kw < kW; kw++) {
-          const iw = ow * sW - pL + kw * dW;
-          if (rowOk && iw >= 0 && iw < inW) {
-            const dst = dx + <usize>(ih * inW + iw) * cb;
-            let c = 0;
-            for (; c < c4; c += 4) {
-              const o = <usize>c << 2;
-              v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
-            }
-            for (; c < C; c++) {
-              const o = <usize>c << 2;
-              store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+        if (ih >= 0 && ih < inH) {
+          if (rowInside) {
+            addRun(dx + <usize>(ih * inW + iw0) * cb, src, rowRun);
+          } else {
+            for (let kw = 0; kw < kW; kw++) {
+              const iw = iw0 + kw * dW;
+              if (iw >= 0 && iw < inW) addRun(dx + <usize>(ih * inW + iw) * cb, src + (<usize>(kw * C) << 2), C);
             }
           }
-          src += cb;
         }
+        src += <usize>rowRun << 2;
       }
     }
   }

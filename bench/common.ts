@@ -1,6 +1,6 @@
 // Shared pieces of the benchmark workloads: the row type, timing, seeded data, the peers' loaders.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,18 @@ export async function timeMs(fn: () => unknown, o: TimeOptions = {}): Promise<nu
   return ts.length % 2 ? ts[h] : (ts[h - 1] + ts[h]) / 2;
 }
 
-/** Options for implementations that take seconds per call: one warm-up call, three timed. */
-export const SLOW: TimeOptions = { warmCalls: 1, warmMs: 0, minReps: 3, minMs: 0, maxReps: 3 };
+/** Options for implementations that take seconds per call: one warm-up call, two timed. */
+export const SLOW: TimeOptions = { warmCalls: 1, warmMs: 0, minReps: 2, minMs: 0, maxReps: 2 };
+
+/**
+ * Hands rows to the runner as soon as they are measured (a JSON line each), so a workload that
+ * runs out of time still reports what it finished. Returns the rows for chaining.
+ */
+export function emit(rows: BenchRow[]): BenchRow[] {
+  const file = process.env.GRADLAB_BENCH_PARTIAL;
+  if (file) for (const r of rows) appendFileSync(file, JSON.stringify(r) + '\n');
+  return rows;
+}
 
 export function randomF32(seed: number, n: number): Float32Array {
   const r = new Random(seed);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { jsBackend } from '../src/backend/js/index.js';
 import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
-import { SLOW, loadTfjs, randomF32, runPython, timeMs, tmpDir, torchMissing, type BenchRow } from './common.js';
+import { SLOW, emit, loadTfjs, randomF32, runPython, timeMs, tmpDir, torchMissing, type BenchRow } from './common.js';
 
 const SIZES = [256, 512, 1024, 2048];
 // The plain-JS peers take ~1 GFLOP/s: 2048 would be ~17 s a call.
@@ -88,12 +88,12 @@ export async function run(): Promise<BenchRow[]> {
     const be = make();
     const info = be.info();
     const impl = `${name} (${info.simd}, ${info.threads}t)`;
-    rows.push(...await gradlab(be, impl, false));
+    rows.push(...emit(await gradlab(be, impl, false)));
     be.close();
   }
-  rows.push(...await gradlab(jsBackend, 'gradlab js', true));
-  rows.push(...await tfjs('cpu'));
-  rows.push(...await tfjs('wasm'));
-  rows.push(...torch());
+  rows.push(...emit(await gradlab(jsBackend, 'gradlab js', true)));
+  rows.push(...emit(await tfjs('cpu')));
+  rows.push(...emit(await tfjs('wasm')));
+  rows.push(...emit(torch()));
   return rows;
 }

@@ -44,15 +44,24 @@ function runWorkload(w: Workload): BenchRow[] {
     return [{ workload: w.what, impl: '-', value: NaN, unit: '', note: `skipped: bench/${w.file.replace(/\.js$/, '.ts')} not written yet` }];
   }
   const out = join(tmpDir(), `rows-${w.name}-${process.pid}.json`);
+  const partial = join(tmpDir(), `partial-${w.name}-${process.pid}.jsonl`);
+  rmSync(partial, { force: true });
   const t0 = performance.now();
   process.stderr.write(`bench: ${w.name} ...`);
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', w.name, out],
-    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: CHILD_TIMEOUT_MS });
+    { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: CHILD_TIMEOUT_MS,
+      env: { ...process.env, GRADLAB_BENCH_PARTIAL: partial } });
   process.stderr.write(` ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   if (r.status !== 0 || !existsSync(out)) {
     const why = r.error ? String(r.error) : (r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
-    return [{ workload: w.what, impl: '-', value: NaN, unit: '', note: `failed: ${why.slice(0, 300)}` }];
+    // keep whatever the workload finished before it failed or ran out of time
+    const done = existsSync(partial)
+      ? readFileSync(partial, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as BenchRow)
+      : [];
+    rmSync(partial, { force: true });
+    return [...done, { workload: w.what, impl: '-', value: NaN, unit: '', note: `failed: ${why.slice(0, 300)}` }];
   }
+  rmSync(partial, { force: true });
   const rows = JSON.parse(readFileSync(out, 'utf8')) as BenchRow[];
   rmSync(out, { force: true });
   return rows;
