@@ -686,3 +686,62 @@ export function avgPoolBackward(g: usize, dy: usize, dx: usize, nImg: i32): void
     }
   }
 }
+
+// ---- reductions over the middle axis of [outer, axis, inner] ---------------------------------
+
+@inline function redop(op: i32, acc: v128, v: v128): v128 {
+  if (op == 0) return f32x4.add(acc, v);
+  // the reference's rule: take v when it beats acc or is NaN (so NaN sticks, and ties keep acc)
+  const take = v128.or(op == 1 ? f32x4.gt(v, acc) : f32x4.lt(v, acc), f32x4.ne(v, v));
+  return v128.bitselect(v, acc, take);
+}
+
+/** op: 0 sum, 1 max, 2 min. inner >= 4 runs four columns at a time; inner == 1 runs along rows. */
+export function reduce(op: i32, x: usize, outer: i32, axis: i32, inner: i32, out: usize): void {
+  const rowB = <usize>inner << 2;
+  for (let o = 0; o < outer; o++) {
+    const xo = x + <usize>o * <usize>axis * rowB;
+    const oo = out + <usize>o * rowB;
+    if (inner == 1) {
+      // along a contiguous row: four partial results, combined at the end
+      let acc: v128;
+      let a = 0;
+      if (axis >= 4) {
+        acc = v128.load(xo);
+        a = 4;
+        for (; a + 4 <= axis; a += 4) acc = redop(op, acc, v128.load(xo + (<usize>a << 2)));
+      } else {
+        acc = f32x4.splat(0);
+      }
+      let r: f32;
+      if (axis >= 4) {
+        // fold lanes in order 0..3, then the tail, with the same rule
+        r = f32x4.extract_lane(acc, 0);
+        for (let l = 1; l < 4; l++) {
+          const v = l == 1 ? f32x4.extract_lane(acc, 1) : l == 2 ? f32x4.extract_lane(acc, 2) : f32x4.extract_lane(acc, 3);
+          r = f32x4.extract_lane(redop(op, f32x4.splat(r), f32x4.splat(v)), 0);
+        }
+      } else {
+        r = op == 0 ? 0 : load<f32>(xo);
+        a = op == 0 ? 0 : 1;
+      }
+      for (; a < axis; a++) r = f32x4.extract_lane(redop(op, f32x4.splat(r), v128.load32_splat(xo + (<usize>a << 2))), 0);
+      store<f32>(oo, r);
+      continue;
+    }
+    let i = 0;
+    const i4 = inner & ~3;
+    for (; i < i4; i += 4) {
+      const ib = <usize>i << 2;
+      let acc = op == 0 ? f32x4.splat(0) : v128.load(xo + ib);
+      for (let a = op == 0 ? 0 : 1; a < axis; a++) acc = redop(op, acc, v128.load(xo + <usize>a * rowB + ib));
+      v128.store(oo + ib, acc);
+    }
+    for (; i < inner; i++) {
+      const ib = <usize>i << 2;
+      let acc = op == 0 ? f32x4.splat(0) : v128.load32_splat(xo + ib);
+      for (let a = op == 0 ? 0 : 1; a < axis; a++) acc = redop(op, acc, v128.load32_splat(xo + <usize>a * rowB + ib));
+      store<f32>(oo + ib, f32x4.extract_lane(acc, 0));
+    }
+  }
+}

@@ -240,6 +240,27 @@ for (const [label, opts] of variants) {
       }
     });
 
+    test('reductions (sum, max, min) over every axis position, with NaN', () => {
+      const rng = new Random(35);
+      const shapes: [number, number, number][] = [[1, 4099, 1], [37, 53, 1], [1, 300, 7], [5, 64, 33], [3, 700, 2], [2, 3, 1000]];
+      for (const op of ['sum', 'max', 'min'] as const) {
+        for (const [outer, axis, inner] of shapes) {
+          const x = randArray(rng, outer * axis * inner, -3, 3);
+          const got = new Float32Array(outer * inner);
+          const want = new Float32Array(outer * inner);
+          be.reduce(op, x, outer, axis, inner, got);
+          jsBackend.reduce(op, x, outer, axis, inner, want);
+          assertClose(got, want, axis, `${op} [${outer},${axis},${inner}]`);
+          x[Math.floor(x.length / 2)] = NaN;
+          be.reduce(op, x, outer, axis, inner, got);
+          jsBackend.reduce(op, x, outer, axis, inner, want);
+          for (let i = 0; i < want.length; i++) {
+            assert.equal(Number.isNaN(got[i]), Number.isNaN(want[i]), `${op} NaN placement at ${i}`);
+          }
+        }
+      }
+    });
+
     test('pooling: max (values and argmax), average, average backward', () => {
       const rng = new Random(41);
       for (let i = 0; i < 25; i++) {

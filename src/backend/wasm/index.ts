@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type {
-  Backend, BinaryKernel, Conv2dGeometry, FloatArray, Pool2dGeometry, UnaryKernel,
+  Backend, BinaryKernel, Conv2dGeometry, FloatArray, Pool2dGeometry, ReduceKernel, UnaryKernel,
 } from '../backend.js';
 import { jsBackend } from '../js/index.js';
 import { registerBackend, setBackend } from '../index.js';
@@ -411,6 +411,21 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     out.set(s.f32(po, n));
   }
 
+  function reduce(op: ReduceKernel, x: FloatArray, outer: number, axis: number, inner: number, out: FloatArray): void {
+    const n = x.length;
+    if (n < MIN_ELEMENTWISE || axis < 1 || n + out.length > capF || !isF32(x, out)) {
+      jsBackend.reduce(op, x, outer, axis, inner, out);
+      return;
+    }
+    s.reset();
+    const px = s.alloc(n);
+    const po = s.alloc(out.length);
+    s.commit();
+    s.f32(px, n).set(x);
+    k.reduce(op === 'sum' ? 0 : op === 'max' ? 1 : 2, px, outer, axis, inner, po);
+    out.set(s.f32(po, out.length));
+  }
+
   function poolGeometry(p: number, g: Pool2dGeometry): void {
     s.i32(p, 11).set([g.inH, g.inW, g.channels, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft]);
   }
@@ -495,7 +510,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     name: 'wasm',
     unary,
     binary,
-    reduce: jsBackend.reduce,
+    reduce,
     argReduce: jsBackend.argReduce,
     matmul,
     conv2d,

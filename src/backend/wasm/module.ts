@@ -18,6 +18,7 @@ export interface WasmKernels {
     pa: number, pb: number): void;
   binary(op: number, a: number, aMode: number, b: number, bMode: number, out: number, rows: number, inner: number): void;
   unary(op: number, x: number, out: number, n: number): void;
+  reduce(op: number, x: number, outer: number, axis: number, inner: number, out: number): void;
   maxPool(g: number, x: number, out: number, argmax: number, nImg: number, indexBase: number): void;
   avgPool(g: number, x: number, out: number, nImg: number): void;
   avgPoolBackward(g: number, dy: number, dx: number, nImg: number): void;
