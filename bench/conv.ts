@@ -119,7 +119,10 @@ export async function run(): Promise<BenchRow[]> {
   for (const threads of [undefined, 1]) {
     const be = createWasmBackend(threads === undefined ? {} : { threads });
     const info = be.info();
-    rows.push(...emit(await gradlab(be, `gradlab wasm${threads ? ', 1 thread' : ''} (${info.simd}, ${info.threads}t)`, false)));
+    const impl = `gradlab wasm${threads ? ', 1 thread' : ''} (${info.simd}, ${info.threads}t)`;
+    rows.push(...emit(await gradlab(be, impl, false)));
+    rows.push(...emit([{ workload: 'wasm scratch peak, conv (a) and (b)', impl, value: be.info().scratchPeakBytes / 2 ** 20,
+      unit: 'MiB', note: `cap ${info.scratchCapBytes / 2 ** 20} MiB` }]));
     be.close();
   }
   rows.push(...emit(await gradlab(jsBackend, 'gradlab js', true)));

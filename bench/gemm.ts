@@ -89,6 +89,8 @@ export async function run(): Promise<BenchRow[]> {
     const info = be.info();
     const impl = `${name} (${info.simd}, ${info.threads}t)`;
     rows.push(...emit(await gradlab(be, impl, false)));
+    rows.push(...emit([{ workload: 'wasm scratch peak, GEMM up to 2048', impl, value: be.info().scratchPeakBytes / 2 ** 20,
+      unit: 'MiB', note: `cap ${info.scratchCapBytes / 2 ** 20} MiB` }]));
     be.close();
   }
   rows.push(...emit(await gradlab(jsBackend, 'gradlab js', true)));

@@ -27,7 +27,7 @@ const WORKLOADS: Workload[] = [
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD_TIMEOUT_MS = 8 * 60_000;
-const LOWER_IS_BETTER = new Set(['ms', 's']);
+const LOWER_IS_BETTER = new Set(['ms', 's', 'MiB']);
 
 async function child(name: string, out: string): Promise<void> {
   const w = WORKLOADS.find((x) => x.name === name);
