@@ -27,7 +27,8 @@ const WORKLOADS: Workload[] = [
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD_TIMEOUT_MS = 8 * 60_000;
-const LOWER_IS_BETTER = new Set(['ms', 's', 'MiB']);
+const LOWER_IS_BETTER = new Set(['ms', 's']);
+const HIGHER_IS_BETTER = new Set(['GFLOP/s', 'images/s', 'samples/s']);
 
 async function child(name: string, out: string): Promise<void> {
   const w = WORKLOADS.find((x) => x.name === name);
@@ -67,10 +68,14 @@ function runWorkload(w: Workload): BenchRow[] {
   return rows;
 }
 
-/** How many times faster the workload's first gradlab row is than `row` (NaN when either is missing). */
+/**
+ * How many times faster the workload's reference gradlab row is than `row`; NaN when either is
+ * missing or the unit is not a speed (accuracy, memory).
+ */
 function ratio(ref: BenchRow | undefined, row: BenchRow): number {
   if (!ref || !Number.isFinite(ref.value) || !Number.isFinite(row.value) || ref.unit !== row.unit) return NaN;
-  return LOWER_IS_BETTER.has(row.unit) ? row.value / ref.value : ref.value / row.value;
+  if (LOWER_IS_BETTER.has(row.unit)) return row.value / ref.value;
+  return HIGHER_IS_BETTER.has(row.unit) ? ref.value / row.value : NaN;
 }
 
 function fmt(v: number): string {
@@ -80,11 +85,12 @@ function fmt(v: number): string {
 
 interface Rated extends BenchRow { gradlabRatio: number }
 
+/** The reference of each workload: its first gradlab wasm row (the default backend), else its first gradlab row. */
 function rate(rows: BenchRow[]): Rated[] {
   const ref = new Map<string, BenchRow>();
-  for (const r of rows) {
-    if (r.impl.startsWith('gradlab') && Number.isFinite(r.value) && !ref.has(r.workload)) ref.set(r.workload, r);
-  }
+  const usable = (r: BenchRow) => r.impl.startsWith('gradlab') && Number.isFinite(r.value);
+  for (const r of rows) if (usable(r) && r.impl.includes('wasm') && !ref.has(r.workload)) ref.set(r.workload, r);
+  for (const r of rows) if (usable(r) && !ref.has(r.workload)) ref.set(r.workload, r);
   return rows.map((r) => ({ ...r, gradlabRatio: ratio(ref.get(r.workload), r) }));
 }
 
@@ -99,7 +105,7 @@ function table(rows: Rated[]): string {
       lines.push(`${r.impl.padEnd(wImpl)}  ${fmt(r.value).padStart(9)}  ${r.unit.padEnd(9)}  ${(Number.isFinite(r.gradlabRatio) ? fmt(r.gradlabRatio) + 'x' : '-').padStart(9)}  ${r.note ?? ''}`);
     }
   }
-  lines.push('', "gradlab x: how many times faster the workload's first gradlab row is than that row (higher is better for gradlab).");
+  lines.push('', "gradlab x: how many times faster the workload's first gradlab wasm row (else its first gradlab row) is than that row.");
   return lines.join('\n');
 }
 

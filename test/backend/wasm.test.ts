@@ -6,7 +6,11 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend, BinaryKernel, Conv2dGeometry, Pool2dGeometry, UnaryKernel } from '../../src/backend/backend.js';
 import { jsBackend } from '../../src/backend/js/index.js';
-import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from '../../src/backend/wasm/index.js';
+import { getBackend, setBackend } from '../../src/backend/index.js';
+import {
+  createWasmBackend, loadWasmBackend, type WasmBackend, type WasmBackendOptions,
+} from '../../src/backend/wasm/index.js';
+import { ValueError } from '../../src/tensor/errors.js';
 import { Random } from '../../src/tensor/random.js';
 
 function randArray(rng: Random, n: number, lo = -1, hi = 1): Float32Array {
@@ -120,6 +124,30 @@ function randomPool(rng: Random): Pool2dGeometry {
     kH, kW, strideH, strideW, padTop, padLeft,
   };
 }
+
+test('loadWasmBackend: validates the environment, registers and selects wasm once', () => {
+  const saved = { ...process.env };
+  try {
+    delete process.env.GRADLAB_BACKEND;
+    process.env.GRADLAB_THREADS = 'two';
+    assert.throws(() => loadWasmBackend(), ValueError);
+    process.env.GRADLAB_THREADS = '1';
+    process.env.GRADLAB_BACKEND = 'gpu';
+    assert.throws(() => loadWasmBackend(), ValueError);
+    delete process.env.GRADLAB_BACKEND;
+    const be = loadWasmBackend();
+    assert.ok(be, 'the wasm modules must be built (npm run build:wasm)');
+    opened.push(be);
+    assert.equal(be.info().threads, 1);
+    assert.equal(getBackend(), 'wasm');
+    setBackend('js');
+    assert.equal(loadWasmBackend(), be);
+    assert.equal(getBackend(), 'js', 'a second load keeps the user choice');
+  } finally {
+    process.env = saved;
+    setBackend('js');
+  }
+});
 
 for (const [label, opts] of variants) {
   describe(`wasm backend (${label})`, () => {

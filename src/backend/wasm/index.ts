@@ -544,17 +544,19 @@ export function loadWasmBackend(): WasmBackend | undefined {
   if (want !== undefined && want !== '' && want !== 'js' && want !== 'wasm') {
     throw new ValueError(`GRADLAB_BACKEND: expected 'js' or 'wasm', got '${want}'`);
   }
-  if (!loadedBackend && loadError === undefined) {
-    try {
-      loadedBackend = createWasmBackend();
-      registerBackend(loadedBackend);
-    } catch (e) {
-      loadError = e;
-    }
+  if (loadedBackend || loadError !== undefined) {
+    // loaded (or failed) before: a second call must not undo a later setBackend('js')
+    return loadedBackend;
   }
-  if (!loadedBackend) {
+  // bad GRADLAB_THREADS / GRADLAB_WASM_SCRATCH_MB values throw here rather than read as "no wasm"
+  const options: WasmBackendOptions = { threads: envThreads(), scratchMiB: envScratchMiB() };
+  try {
+    loadedBackend = createWasmBackend(options);
+    registerBackend(loadedBackend);
+  } catch (e) {
+    loadError = e;
     if (want === 'wasm') {
-      throw new Error(`GRADLAB_BACKEND=wasm but the wasm backend did not load (run 'npm run build:wasm'): ${String(loadError)}`);
+      throw new Error(`GRADLAB_BACKEND=wasm but the wasm backend did not load (run 'npm run build:wasm'): ${String(e)}`);
     }
     return undefined;
   }
