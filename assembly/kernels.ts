@@ -517,6 +517,28 @@ export function binary(op: i32, a: usize, aMode: i32, b: usize, bMode: i32, out:
   }
 }
 
+// exp(x) to ~2 ulp: x = n ln2 + r with |r| <= ln2/2, Cephes' degree-7 polynomial for e^r, and
+// 2^n applied in two halves so results down to the smallest denormal (and 0, and inf) come out right.
+@inline function expv(x0: v128): v128 {
+  const x = f32x4.max(f32x4.min(x0, f32x4.splat(89)), f32x4.splat(-104)); // NaN stays NaN
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const n1 = i32x4.shr_s(ni, 1);
+  const n2 = i32x4.sub(ni, n1);
+  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
 @inline function unop(op: i32, v: v128): v128 {
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1);
@@ -528,7 +550,14 @@ export function binary(op: i32, a: usize, aMode: i32, b: usize, bMode: i32, out:
     case 4: return v128.bitselect(v, zero, f32x4.gt(v, zero)); // relu: v > 0 ? v : 0
     case 5: return v128.and(f32x4.ge(v, zero), one); // step
     case 6: return v128.or(v128.and(f32x4.gt(v, zero), one), v128.and(f32x4.lt(v, zero), f32x4.splat(-1))); // sign
-    default: return f32x4.div(one, v); // reciprocal
+    case 7: return f32x4.div(one, v); // reciprocal
+    case 8: return expv(v);
+    default: {
+      // sigmoid without overflow: e = exp(-|v|); v >= 0 ? 1/(1+e) : e/(1+e)
+      const e = expv(f32x4.neg(f32x4.abs(v)));
+      const d = f32x4.add(one, e);
+      return v128.bitselect(f32x4.div(one, d), f32x4.div(e, d), f32x4.ge(v, zero));
+    }
   }
 }
 

@@ -215,7 +215,7 @@ for (const [label, opts] of variants) {
 
     test('unary kernels, bit-exact where wasm runs them', () => {
       const rng = new Random(31);
-      const ops: UnaryKernel[] = ['neg', 'abs', 'sqrt', 'square', 'relu', 'step', 'sign', 'reciprocal', 'exp', 'tanh'];
+      const ops: UnaryKernel[] = ['neg', 'abs', 'sqrt', 'square', 'relu', 'step', 'sign', 'reciprocal', 'tanh', 'log'];
       for (const op of ops) {
         for (const n of [5, 1027, 4099]) {
           const x = randArray(rng, n, -3, 3);
@@ -235,6 +235,27 @@ for (const [label, opts] of variants) {
       jsBackend.unary('relu', x, want);
       be.unary('relu', x, x);
       assert.deepEqual(x, want);
+    });
+
+    test('exp and sigmoid within 4 ulp, including overflow, denormals, infinities and NaN', () => {
+      const n = 20011;
+      const x = new Float32Array(n);
+      for (let i = 0; i < n; i++) x[i] = -110 + (200 * i) / n;
+      x.set([NaN, Infinity, -Infinity, 0, -0, 1e-30, 88.7, 88.8, -87.5, -103, -104, 0.5], 0);
+      for (const op of ['exp', 'sigmoid'] as const) {
+        const got = new Float32Array(n);
+        const want = new Float32Array(n);
+        be.unary(op, x, got);
+        jsBackend.unary(op, x, want);
+        for (let i = 0; i < n; i++) {
+          if (Number.isNaN(want[i]) || !Number.isFinite(want[i])) {
+            assert.ok(Object.is(got[i], want[i]), `${op}(${x[i]}) is ${got[i]}, reference ${want[i]}`);
+            continue;
+          }
+          const ulp = Math.max(Math.abs(want[i]) * 2 ** -23, 2 ** -149);
+          assert.ok(Math.abs(got[i] - want[i]) <= 4 * ulp, `${op}(${x[i]}) is ${got[i]}, reference ${want[i]}`);
+        }
+      }
     });
 
     test('binary kernels with full, scalar and row broadcasts, bit-exact', () => {

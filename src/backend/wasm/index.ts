@@ -51,7 +51,7 @@ const MIN_MATMUL_MNK = 4096;
 const MIN_PARALLEL_MNK = 64 * 64 * 64;
 
 const UNARY_OPS: Partial<Record<UnaryKernel, number>> = {
-  neg: 0, abs: 1, sqrt: 2, square: 3, relu: 4, step: 5, sign: 6, reciprocal: 7,
+  neg: 0, abs: 1, sqrt: 2, square: 3, relu: 4, step: 5, sign: 6, reciprocal: 7, exp: 8, sigmoid: 9,
 };
 const BINARY_OPS: Partial<Record<BinaryKernel, number>> = {
   add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, gt: 6, ge: 7, lt: 8, le: 9, eq: 10,
