@@ -182,9 +182,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     pool.run('gemmPacked', jobs, pa.map((p) => [p]));
   }
 
-  /** Runs an image-wise conv kernel over n images: groups of images pulled by the threads. */
-  function runImages(kernel: PoolKernel, n: number, job: (i0: number, count: number) => number[], suffix: number[][]): void {
-    const per = Math.ceil(n / Math.min(n, T === 1 ? 1 : 4 * T));
+  /**
+   * Runs an image-wise conv kernel over n images: groups of images pulled by the threads, or one
+   * group when the whole call is too small for a hand-off to pay.
+   */
+  function runImages(kernel: PoolKernel, n: number, macsPerImage: number, job: (i0: number, count: number) => number[],
+    suffix: number[][]): void {
+    const parts = T === 1 || n * macsPerImage < MIN_PARALLEL_MNK ? 1 : 4 * T;
+    const per = Math.ceil(n / Math.min(n, parts));
     const jobs: number[][] = [];
     for (let i0 = 0; i0 < n; i0 += per) jobs.push(job(i0, Math.min(per, n - i0)));
     pool.run(kernel, jobs, suffix);
@@ -270,6 +275,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     K: number;
     x: number;
     y: number;
+    /** Multiply-adds per image (M*K*N). */
+    macs: number;
   }
 
   /**
@@ -297,7 +304,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     for (let t = 0; t < T; t++) bufs.push([s.alloc(colF), s.alloc(packA), s.alloc(pbF)]);
     const x = s.alloc(chunk * inImg);
     const y = s.alloc(chunk * outImg);
-    return { chunk, geo, w, bufs, inImg, outImg, K, x, y };
+    return { chunk, geo, w, bufs, inImg, outImg, K, x, y, macs: M * K * N };
   }
 
   function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry): void {
@@ -312,7 +319,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
-      runImages('convForward', n, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt], p.bufs);
+      runImages('convForward', n, p.macs, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt], p.bufs);
       y.set(s.f32(p.y, n * p.outImg), i0 * p.outImg);
     }
   }
@@ -329,7 +336,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
-      runImages('convBackInput', n, (j0, cnt) => [p.geo, p.y + j0 * p.outImg * 4, p.w, p.x + j0 * p.inImg * 4, cnt], p.bufs);
+      runImages('convBackInput', n, p.macs, (j0, cnt) => [p.geo, p.y + j0 * p.outImg * 4, p.w, p.x + j0 * p.inImg * 4, cnt], p.bufs);
       dx.set(s.f32(p.x, n * p.inImg), i0 * p.inImg);
     }
   }
@@ -352,7 +359,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
       s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
-      runImages('convBackFilter', n, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, 1], suffix);
+      runImages('convBackFilter', n, p.macs, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, 1], suffix);
     }
     for (let t = 1; t < T; t++) k.binary(0, p.w, 1, partial[t], 1, p.w, 1, wF);
     dw.set(s.f32(p.w, wF));
