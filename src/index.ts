@@ -5,6 +5,9 @@ export type { DType, NestedArray, BackwardOptions } from './tensor/tensor.js';
 export * from './tensor/creation.js';
 export { manualSeed, Random } from './tensor/random.js';
 export { setBackend, getBackend, listBackends } from './backend/index.js';
+import { loadWasmBackend } from './backend/wasm/index.js';
+// The fastest backend by default: wasm SIMD when it loads (GRADLAB_BACKEND=js|wasm overrides).
+loadWasmBackend();
 // (more exports are added below as modules land; keep one line per module)
 export * from './ops/index.js';
 export type { TensorLike } from './ops/util.js';
