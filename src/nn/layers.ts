@@ -78,16 +78,25 @@ export class Dense extends Layer {
 
 // ---------- convolutions ----------
 
-export interface Conv2DArgs extends LayerArgs {
+interface ConvCommonArgs extends LayerArgs {
   filters: number;
-  kernelSize: Pair;
-  strides?: Pair;
   padding?: 'valid' | 'same' | 'full';
-  dilationRate?: Pair;
   activation?: ActivationName;
   useBias?: boolean;
   kernelInitializer?: InitializerName | Initializer;
   biasInitializer?: InitializerName | Initializer;
+}
+
+export interface Conv2DArgs extends ConvCommonArgs {
+  kernelSize: Pair;
+  strides?: Pair;
+  dilationRate?: Pair;
+}
+
+export interface Conv1DArgs extends ConvCommonArgs {
+  kernelSize: number;
+  strides?: number;
+  dilationRate?: number;
 }
 
 function asPair(fn: string, arg: string, v: Pair | undefined, dflt: number): [number, number] {
@@ -96,129 +105,112 @@ function asPair(fn: string, arg: string, v: Pair | undefined, dflt: number): [nu
   return p as [number, number];
 }
 
-function checkPadding(fn: string, p: string | undefined): 'valid' | 'same' | 'full' {
-  const v = p ?? 'valid';
-  if (v !== 'valid' && v !== 'same' && v !== 'full') throw new ValueError(`${fn}: padding must be 'valid', 'same' or 'full', got ${JSON.stringify(p)}`);
-  return v;
+function asInt(fn: string, arg: string, v: number | undefined, dflt: number): number {
+  const d = v ?? dflt;
+  if (!Number.isInteger(d) || d <= 0) throw new ValueError(`${fn}: ${arg} must be a positive integer, got ${JSON.stringify(v)}`);
+  return d;
+}
+
+/** What Conv1D and Conv2D share: filters, bias, activation, weights [...kernel, in, filters]. */
+abstract class Convolution extends Layer {
+  readonly filters: number;
+  readonly padding: 'valid' | 'same' | 'full';
+  readonly activation: string;
+  readonly useBias: boolean;
+  private readonly kernelInit: Initializer;
+  private readonly biasInit: Initializer;
+  kernel: Tensor | null = null;
+  bias: Tensor | null = null;
+
+  constructor(args: ConvCommonArgs, fn: string, private readonly spatialRank: number) {
+    super(args, fn);
+    if (!Number.isInteger(args.filters) || args.filters <= 0) throw new ValueError(`${fn}: filters must be a positive integer, got ${args.filters}`);
+    this.filters = args.filters;
+    const p = args.padding ?? 'valid';
+    if (p !== 'valid' && p !== 'same' && p !== 'full') throw new ValueError(`${fn}: padding must be 'valid', 'same' or 'full', got ${JSON.stringify(args.padding)}`);
+    this.padding = p;
+    this.activation = canonicalActivation(fn, args.activation);
+    this.useBias = args.useBias ?? true;
+    this.kernelInit = resolveInitializer(fn, args.kernelInitializer, initializers.glorotUniform);
+    this.biasInit = resolveInitializer(fn, args.biasInitializer, initializers.zeros);
+  }
+
+  /** The kernel's spatial extent ([kh, kw] or [k]). */
+  protected abstract get kernelExtent(): number[];
+  protected abstract convolve(x: Tensor, kernel: Tensor): Tensor;
+
+  protected override buildWeights(s: readonly number[]): void {
+    if (s.length !== this.spatialRank + 1) {
+      throw new ShapeError(`${this.name}: ${this.className} needs per-sample input ${this.spatialRank === 2 ? '[H,W,C]' : '[L,C]'}, got ${fmtShape(s)}`);
+    }
+    this.kernel = this.addWeight('kernel', this.kernelInit.init([...this.kernelExtent, s[s.length - 1], this.filters], 'float32', globalRandom));
+    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.filters], 'float32', globalRandom));
+  }
+
+  forward(x: Tensor): LayerOutput {
+    let z = this.convolve(x, this.kernel!);
+    if (this.bias) z = add(z, this.bias);
+    return activationOutput(this.activation, z);
+  }
+
+  override multiplications(): number {
+    const out = this.outputShape!.reduce((a, b) => a * b, 1);
+    const inC = this.inputShape![this.inputShape!.length - 1];
+    return out * this.kernelExtent.reduce((a, b) => a * b, 1) * inC;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), filters: this.filters, padding: this.padding, activation: this.activation, useBias: this.useBias };
+  }
 }
 
 /** 2-D convolution layer on NHWC input with kernel [kh, kw, in, filters]. */
-export class Conv2D extends Layer {
+export class Conv2D extends Convolution {
   readonly className = 'Conv2D';
-  readonly filters: number;
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
-  readonly padding: 'valid' | 'same' | 'full';
   readonly dilationRate: [number, number];
-  readonly activation: string;
-  readonly useBias: boolean;
-  private readonly kernelInit: Initializer;
-  private readonly biasInit: Initializer;
-  kernel: Tensor | null = null;
-  bias: Tensor | null = null;
 
   constructor(args: Conv2DArgs) {
-    super(args, 'conv2d');
-    if (!Number.isInteger(args.filters) || args.filters <= 0) throw new ValueError(`conv2d: filters must be a positive integer, got ${args.filters}`);
-    this.filters = args.filters;
+    super(args, 'conv2d', 2);
     this.kernelSize = asPair('conv2d', 'kernelSize', args.kernelSize, 3);
     this.strides = asPair('conv2d', 'strides', args.strides, 1);
     this.dilationRate = asPair('conv2d', 'dilationRate', args.dilationRate, 1);
-    this.padding = checkPadding('conv2d', args.padding);
-    this.activation = canonicalActivation('conv2d', args.activation);
-    this.useBias = args.useBias ?? true;
-    this.kernelInit = resolveInitializer('conv2d', args.kernelInitializer, initializers.glorotUniform);
-    this.biasInit = resolveInitializer('conv2d', args.biasInitializer, initializers.zeros);
   }
 
-  protected override buildWeights(s: readonly number[]): void {
-    if (s.length !== 3) throw new ShapeError(`${this.name}: Conv2D needs per-sample input [H,W,C], got ${fmtShape(s)}`);
-    this.kernel = this.addWeight('kernel', this.kernelInit.init([...this.kernelSize, s[2], this.filters], 'float32', globalRandom));
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.filters], 'float32', globalRandom));
-  }
+  protected get kernelExtent(): number[] { return this.kernelSize; }
 
-  forward(x: Tensor): LayerOutput {
-    let z = conv2d(x, this.kernel!, { stride: this.strides, padding: this.padding, dilation: this.dilationRate });
-    if (this.bias) z = add(z, this.bias);
-    return activationOutput(this.activation, z);
-  }
-
-  override multiplications(): number {
-    const [oh, ow, m] = this.outputShape!;
-    return oh * ow * m * this.kernelSize[0] * this.kernelSize[1] * this.inputShape![2];
+  protected convolve(x: Tensor, kernel: Tensor): Tensor {
+    return conv2d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate });
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
-      dilationRate: this.dilationRate, activation: this.activation, useBias: this.useBias,
-    };
+    return { ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate };
   }
-}
-
-export interface Conv1DArgs extends LayerArgs {
-  filters: number;
-  kernelSize: number;
-  strides?: number;
-  padding?: 'valid' | 'same' | 'full';
-  dilationRate?: number;
-  activation?: ActivationName;
-  useBias?: boolean;
-  kernelInitializer?: InitializerName | Initializer;
-  biasInitializer?: InitializerName | Initializer;
 }
 
 /** 1-D convolution layer on [batch, length, channels] with kernel [k, in, filters]. */
-export class Conv1D extends Layer {
+export class Conv1D extends Convolution {
   readonly className = 'Conv1D';
-  readonly filters: number;
   readonly kernelSize: number;
   readonly strides: number;
-  readonly padding: 'valid' | 'same' | 'full';
   readonly dilationRate: number;
-  readonly activation: string;
-  readonly useBias: boolean;
-  private readonly kernelInit: Initializer;
-  private readonly biasInit: Initializer;
-  kernel: Tensor | null = null;
-  bias: Tensor | null = null;
 
   constructor(args: Conv1DArgs) {
-    super(args, 'conv1d');
-    if (!Number.isInteger(args.filters) || args.filters <= 0) throw new ValueError(`conv1d: filters must be a positive integer, got ${args.filters}`);
-    this.filters = args.filters;
-    [this.kernelSize] = asPair('conv1d', 'kernelSize', args.kernelSize, 3);
-    [this.strides] = asPair('conv1d', 'strides', args.strides, 1);
-    [this.dilationRate] = asPair('conv1d', 'dilationRate', args.dilationRate, 1);
-    this.padding = checkPadding('conv1d', args.padding);
-    this.activation = canonicalActivation('conv1d', args.activation);
-    this.useBias = args.useBias ?? true;
-    this.kernelInit = resolveInitializer('conv1d', args.kernelInitializer, initializers.glorotUniform);
-    this.biasInit = resolveInitializer('conv1d', args.biasInitializer, initializers.zeros);
+    super(args, 'conv1d', 1);
+    this.kernelSize = asInt('conv1d', 'kernelSize', args.kernelSize, 3);
+    this.strides = asInt('conv1d', 'strides', args.strides, 1);
+    this.dilationRate = asInt('conv1d', 'dilationRate', args.dilationRate, 1);
   }
 
-  protected override buildWeights(s: readonly number[]): void {
-    if (s.length !== 2) throw new ShapeError(`${this.name}: Conv1D needs per-sample input [L,C], got ${fmtShape(s)}`);
-    this.kernel = this.addWeight('kernel', this.kernelInit.init([this.kernelSize, s[1], this.filters], 'float32', globalRandom));
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.filters], 'float32', globalRandom));
-  }
+  protected get kernelExtent(): number[] { return [this.kernelSize]; }
 
-  forward(x: Tensor): LayerOutput {
-    let z = conv1d(x, this.kernel!, { stride: this.strides, padding: this.padding, dilation: this.dilationRate });
-    if (this.bias) z = add(z, this.bias);
-    return activationOutput(this.activation, z);
-  }
-
-  override multiplications(): number {
-    const [ol, m] = this.outputShape!;
-    return ol * m * this.kernelSize * this.inputShape![1];
+  protected convolve(x: Tensor, kernel: Tensor): Tensor {
+    return conv1d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate });
   }
 
   override getConfig(): Record<string, unknown> {
-    return {
-      ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
-      dilationRate: this.dilationRate, activation: this.activation, useBias: this.useBias,
-    };
+    return { ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate };
   }
 }
 
@@ -230,68 +222,72 @@ export interface Pooling2DArgs extends LayerArgs {
   padding?: 'valid' | 'same';
 }
 
-abstract class Pooling2D extends Layer {
-  readonly poolSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: 'valid' | 'same';
-  constructor(args: Pooling2DArgs, name: string) {
-    super(args, name);
-    this.poolSize = asPair(name, 'poolSize', args.poolSize, 2);
-    this.strides = asPair(name, 'strides', args.strides ?? this.poolSize, 1);
-    const p = args.padding ?? 'valid';
-    if (p !== 'valid' && p !== 'same') throw new ValueError(`${name}: padding must be 'valid' or 'same', got ${JSON.stringify(p)}`);
-    this.padding = p;
-  }
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding };
-  }
-}
-
-export class MaxPooling2D extends Pooling2D {
-  readonly className = 'MaxPooling2D';
-  constructor(args: Pooling2DArgs = {}) { super(args, 'max_pooling2d'); }
-  forward(x: Tensor): LayerOutput { return identity(maxPool2d(x, { size: this.poolSize, stride: this.strides, padding: this.padding })); }
-}
-
-export class AveragePooling2D extends Pooling2D {
-  readonly className = 'AveragePooling2D';
-  constructor(args: Pooling2DArgs = {}) { super(args, 'average_pooling2d'); }
-  forward(x: Tensor): LayerOutput { return identity(avgPool2d(x, { size: this.poolSize, stride: this.strides, padding: this.padding })); }
-}
-
 export interface Pooling1DArgs extends LayerArgs {
   poolSize?: number;
   strides?: number;
   padding?: 'valid' | 'same';
 }
 
-abstract class Pooling1D extends Layer {
-  readonly poolSize: number;
-  readonly strides: number;
+/** What the pooling layers share: padding and the config keys. */
+abstract class Pooling extends Layer {
   readonly padding: 'valid' | 'same';
-  constructor(args: Pooling1DArgs, name: string) {
-    super(args, name);
-    [this.poolSize] = asPair(name, 'poolSize', args.poolSize, 2);
-    [this.strides] = asPair(name, 'strides', args.strides ?? this.poolSize, 1);
+  constructor(args: LayerArgs & { padding?: string }, fn: string) {
+    super(args, fn);
     const p = args.padding ?? 'valid';
-    if (p !== 'valid' && p !== 'same') throw new ValueError(`${name}: padding must be 'valid' or 'same', got ${JSON.stringify(p)}`);
+    if (p !== 'valid' && p !== 'same') throw new ValueError(`${fn}: padding must be 'valid' or 'same', got ${JSON.stringify(p)}`);
     this.padding = p;
   }
+  abstract readonly poolSize: number | [number, number];
+  abstract readonly strides: number | [number, number];
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding };
   }
 }
 
+abstract class Pooling2D extends Pooling {
+  readonly poolSize: [number, number];
+  readonly strides: [number, number];
+  constructor(args: Pooling2DArgs, fn: string) {
+    super(args, fn);
+    this.poolSize = asPair(fn, 'poolSize', args.poolSize, 2);
+    this.strides = asPair(fn, 'strides', args.strides ?? this.poolSize, 1);
+  }
+  protected get options() { return { size: this.poolSize, stride: this.strides, padding: this.padding }; }
+}
+
+abstract class Pooling1D extends Pooling {
+  readonly poolSize: number;
+  readonly strides: number;
+  constructor(args: Pooling1DArgs, fn: string) {
+    super(args, fn);
+    this.poolSize = asInt(fn, 'poolSize', args.poolSize, 2);
+    this.strides = asInt(fn, 'strides', args.strides ?? this.poolSize, 1);
+  }
+  protected get options() { return { size: this.poolSize, stride: this.strides, padding: this.padding }; }
+}
+
+export class MaxPooling2D extends Pooling2D {
+  readonly className = 'MaxPooling2D';
+  constructor(args: Pooling2DArgs = {}) { super(args, 'max_pooling2d'); }
+  forward(x: Tensor): LayerOutput { return identity(maxPool2d(x, this.options)); }
+}
+
+export class AveragePooling2D extends Pooling2D {
+  readonly className = 'AveragePooling2D';
+  constructor(args: Pooling2DArgs = {}) { super(args, 'average_pooling2d'); }
+  forward(x: Tensor): LayerOutput { return identity(avgPool2d(x, this.options)); }
+}
+
 export class MaxPooling1D extends Pooling1D {
   readonly className = 'MaxPooling1D';
   constructor(args: Pooling1DArgs = {}) { super(args, 'max_pooling1d'); }
-  forward(x: Tensor): LayerOutput { return identity(maxPool1d(x, { size: this.poolSize, stride: this.strides, padding: this.padding })); }
+  forward(x: Tensor): LayerOutput { return identity(maxPool1d(x, this.options)); }
 }
 
 export class AveragePooling1D extends Pooling1D {
   readonly className = 'AveragePooling1D';
   constructor(args: Pooling1DArgs = {}) { super(args, 'average_pooling1d'); }
-  forward(x: Tensor): LayerOutput { return identity(avgPool1d(x, { size: this.poolSize, stride: this.strides, padding: this.padding })); }
+  forward(x: Tensor): LayerOutput { return identity(avgPool1d(x, this.options)); }
 }
 
 export class GlobalAveragePooling2D extends Layer {
