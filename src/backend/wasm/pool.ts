@@ -13,7 +13,9 @@ export type PoolKernel = (typeof POOL_KERNELS)[number];
  *
  * Queue (SharedArrayBuffer): i32 [next, count, width, kernel] then f64 jobs [MAX_JOBS][MAX_ARGS].
  * Control block per worker: i32 [state, trapped, nSuffix, pad] then f64 suffix [MAX_ARGS].
- * state: 0 idle, 1 run posted, 2 run done.
+ * state: 0 idle, 1 run posted, 3 running (the worker took the run), 2 run done. A worker that has
+ * not taken a run by the time the caller has emptied the queue is un-posted (1 -> 0 by CAS), so
+ * the caller never waits for a sleeping worker to wake up just to find nothing left.
  */
 export const MAX_ARGS = 16;
 export const MAX_JOBS = 256;
@@ -22,6 +24,7 @@ export const CONTROL_BYTES = 16 + 8 * MAX_ARGS;
 export const IDLE = 0;
 export const POSTED = 1;
 export const DONE = 2;
+export const RUNNING = 3;
 /**
  * Polls before sleeping: a futex round trip costs ~48 us, a spinning hand-off ~0.2 us
  * (PERF-NOTES.md), and back-to-back kernels of a training step arrive well within the spin.
@@ -121,9 +124,10 @@ export function workerPool(k: WasmKernels, module: WebAssembly.Module, memory: W
       let failed = false;
       for (let w = 0; w < helpers; w++) {
         const c = ctrls[w];
+        if (Atomics.compareExchange(c, 0, POSTED, IDLE) === POSTED) continue; // never started
         let spins = 0;
         while (Atomics.load(c, 0) !== DONE) {
-          if (++spins > SPIN) Atomics.wait(c, 0, POSTED);
+          if (++spins > SPIN) Atomics.wait(c, 0, RUNNING);
         }
         if (c[1] !== 0) failed = true;
         Atomics.store(c, 0, IDLE);

@@ -3,7 +3,7 @@
 // so hand-offs between the kernels of one training step stay sub-microsecond.
 import { workerData } from 'node:worker_threads';
 import { instantiate, type WasmKernels } from './module.js';
-import { DONE, MAX_ARGS, POSTED, SPIN, drain } from './pool.js';
+import { DONE, MAX_ARGS, POSTED, RUNNING, SPIN, drain } from './pool.js';
 
 const data = workerData as {
   module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; queue: SharedArrayBuffer;
@@ -15,8 +15,10 @@ const args: number[] = [];
 
 for (;;) {
   let spins = 0;
-  let s: number;
-  while ((s = Atomics.load(ctrl, 0)) !== POSTED) {
+  for (;;) {
+    const s = Atomics.load(ctrl, 0);
+    // take the run unless the caller un-posted it first
+    if (s === POSTED && Atomics.compareExchange(ctrl, 0, POSTED, RUNNING) === POSTED) break;
     if (++spins > SPIN) Atomics.wait(ctrl, 0, s);
   }
   try {
