@@ -162,13 +162,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   /**
-   * One GEMM on scratch pointers: B is packed once, then row blocks of C are pulled by the
-   * threads (each packs only its own rows of A).
+   * One GEMM on scratch pointers: B is packed once (skipped when pbAll already holds it), then
+   * row blocks of C are pulled by the threads (each packs only its own rows of A).
    */
   function gemm(m: number, n: number, kk: number, A: number, lda: number, tA: boolean, B: number, ldb: number,
-    tB: boolean, C: number, ldc: number, pa: number[], pbAll: number): void {
+    tB: boolean, C: number, ldc: number, pa: number[], pbAll: number, bPacked: boolean): void {
     const ta = tA ? 1 : 0;
-    k.packBAll(n, kk, B, ldb, tB ? 1 : 0, pbAll);
+    if (!bPacked) k.packBAll(n, kk, B, ldb, tB ? 1 : 0, pbAll);
     if (T === 1 || m * n * kk < MIN_PARALLEL_MNK || m < 2 * MR) {
       k.gemmPacked(m, n, kk, A, lda, ta, pbAll, C, ldc, 0, pa[0]);
       return;
@@ -236,7 +236,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       const co = bt * m * n;
       for (let j0 = 0; j0 < n; j0 += nb) {
         const nn = Math.min(nb, n - j0);
-        if (!whole || bt === 0 || bBatchStride !== 0) {
+        // a B shared by the whole batch is copied and packed once
+        const sameB = whole && bt > 0 && bBatchStride === 0;
+        if (!sameB) {
           if (transB) copyIn(vB, B32, bo + j0 * kk, nn, kk, kk);
           else copyIn(vB, B32, bo + j0, kk, nn, n);
         }
@@ -246,7 +248,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
             if (transA) copyIn(vA, A32, ao + i0, kk, mm, m);
             else copyIn(vA, A32, ao + i0 * kk, mm, kk, kk);
           }
-          gemm(mm, nn, kk, pA, transA ? mm : kk, transA, pB, transB ? kk : nn, transB, pC, nn, pa, pbAll);
+          gemm(mm, nn, kk, pA, transA ? mm : kk, transA, pB, transB ? kk : nn, transB, pC, nn, pa, pbAll, sameB || i0 > 0);
           copyOut(vC, C32, co + i0 * n + j0, mm, nn, n);
         }
       }
