@@ -8,6 +8,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { GradlabError } from '../tensor/errors.js';
 import { manualSeed } from '../tensor/random.js';
 import { getBackend } from '../backend/index.js';
+import { loadWasmBackend } from '../backend/wasm/index.js';
 import { optimizers } from '../optim/index.js';
 import '../train/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -18,6 +19,9 @@ import { registerSvmCommand } from './svm.js';
 import { UsageError, describeError, loadCliData, modelFrom, positiveInt, positiveNumber } from './common.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { evaluateWithOutputs, scalarMetrics, writeClassifierReport } from '../plot/report.js';
+
+// The fastest backend, as importing the package does (GRADLAB_BACKEND=js selects the reference).
+loadWasmBackend();
 
 const program = new Command();
 program
