@@ -396,12 +396,176 @@ function col2im(g: usize, dcol: usize, dx: usize): void {
     gi(g, 12) == 0 && gi(g, 13) == 0 && gi(g, 0) == gi(g, 3) && gi(g, 1) == gi(g, 4);
 }
 
+// ---- direct convolution for one input channel, stride 1, dilation 1 (LeNet's first layer) ----
+// im2col + GEMM wastes most of its time there: K = KH*KW is tiny, the im2col runs are KW floats
+// long, and OC = 6 output columns make every 4x8 tile an edge tile. Instead eight consecutive
+// output pixels of a row run along two f32x4 lanes and four output channels are the register
+// rows (the transposed 4x8 tile): the taps read the zero-padded image in place.
+
+@inline function useDirectC1(g: usize): bool {
+  return gi(g, 2) == 1 && gi(g, 8) == 1 && gi(g, 9) == 1 && gi(g, 10) == 1 && gi(g, 11) == 1 &&
+    gi(g, 6) * gi(g, 7) >= 2 && directC1Floats(g) <= gi(g, 3) * gi(g, 4) * gi(g, 6) * gi(g, 7);
+}
+
+// Scratch floats (taken from the im2col buffer, OH*OW*KH*KW floats): padded image, packed
+// weights, a 4x8 tile and the channel-planar dy of one image.
+@inline function directC1Floats(g: usize): i32 {
+  const outH = gi(g, 3), outW = gi(g, 4), kH = gi(g, 6), kW = gi(g, 7);
+  const wr = (outW + 7) & ~7;
+  const cb4 = ((gi(g, 5) + 3) >> 2) << 2;
+  return (outH + kH - 1) * (wr + kW - 1) + 16 + cb4 * kH * kW + 32 + cb4 * outH * wr;
+}
+
+// xp[(outH+KH-1) x wps] = the image with its padding (and the lane slack past outW) as zeros.
+function padImageC1(g: usize, x: usize, xp: usize, wps: i32): void {
+  const inH = gi(g, 0), inW = gi(g, 1), outH = gi(g, 3), kH = gi(g, 6);
+  const pT = gi(g, 12), pL = gi(g, 13);
+  const hp = outH + kH - 1;
+  memory.fill(xp, 0, <usize>(hp * wps) << 2);
+  for (let ih = 0; ih < inH; ih++) {
+    const r = ih + pT;
+    if (r >= hp) break;
+    memory.copy(xp + (<usize>(r * wps + pL) << 2), x + (<usize>(ih * inW) << 2), <usize>min(inW, wps - pL) << 2);
+  }
+}
+
+function convForwardC1(g: usize, x: usize, w: usize, y: usize, nImg: i32, buf: usize): void {
+  const inImg = <usize>(gi(g, 0) * gi(g, 1)) << 2;
+  const outH = gi(g, 3), outW = gi(g, 4), N = gi(g, 5), kH = gi(g, 6), kW = gi(g, 7);
+  const T = kH * kW;
+  const wr = (outW + 7) & ~7;
+  const wps = wr + kW - 1;
+  const cbs = (N + 3) >> 2;
+  const xp = buf;
+  const wp = (xp + (<usize>((outH + kH - 1) * wps) << 2) + 63) & ~63;
+  const tile = wp + (<usize>(cbs * T * 4) << 2);
+  // wp[cb][t][4]: the weights of four output channels per tap, zero past N
+  for (let cb = 0; cb < cbs; cb++) {
+    for (let t = 0; t < T; t++) {
+      for (let c = 0; c < 4; c++) {
+        const ch = cb * 4 + c;
+        store<f32>(wp + (<usize>((cb * T + t) * 4 + c) << 2), ch < N ? load<f32>(w + (<usize>(t * N + ch) << 2)) : 0);
+      }
+    }
+  }
+  const outImg = <usize>(outH * outW * N) << 2;
+  for (let i = 0; i < nImg; i++) {
+    padImageC1(g, x + <usize>i * inImg, xp, wps);
+    const yi = y + <usize>i * outImg;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow0 = 0; ow0 < outW; ow0 += 8) {
+        const npix = min(8, outW - ow0);
+        for (let cb = 0; cb < cbs; cb++) {
+          let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+          let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+          let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+          let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+          let wq = wp + (<usize>(cb * T * 4) << 2);
+          for (let kh = 0; kh < kH; kh++) {
+            let row = xp + (<usize>((oh + kh) * wps + ow0) << 2);
+            for (let kw = 0; kw < kW; kw++) {
+              const b0 = v128.load(row);
+              const b1 = v128.load(row, 16);
+              let a = v128.load32_splat(wq);
+              c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+              a = v128.load32_splat(wq, 4);
+              c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+              a = v128.load32_splat(wq, 8);
+              c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+              a = v128.load32_splat(wq, 12);
+              c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+              wq += 16;
+              row += 4;
+            }
+          }
+          v128.store(tile, c00); v128.store(tile, c01, 16);
+          v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+          v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+          v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+          const nc = min(4, N - cb * 4);
+          for (let j = 0; j < npix; j++) {
+            const dst = yi + (<usize>((oh * outW + ow0 + j) * N + cb * 4) << 2);
+            for (let c = 0; c < nc; c++) store<f32>(dst + (<usize>c << 2), load<f32>(tile + (<usize>(c * 8 + j) << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+function convBackFilterC1(g: usize, x: usize, dy: usize, nImg: i32, accumulate: bool, dw: usize, buf: usize): void {
+  const inImg = <usize>(gi(g, 0) * gi(g, 1)) << 2;
+  const outH = gi(g, 3), outW = gi(g, 4), N = gi(g, 5), kH = gi(g, 6), kW = gi(g, 7);
+  const T = kH * kW;
+  const M = outH * outW;
+  const wr = (outW + 7) & ~7;
+  const wps = wr + kW - 1;
+  const cbs = (N + 3) >> 2;
+  const xp = buf;
+  const dyT = (xp + (<usize>((outH + kH - 1) * wps) << 2) + 63) & ~63;
+  const plane = <usize>(outH * wr) << 2;
+  if (!accumulate) memory.fill(dw, 0, <usize>(T * N) << 2);
+  const outImg = <usize>(M * N) << 2;
+  // dy's padded lanes and channels stay zero, so they add nothing
+  memory.fill(dyT, 0, <usize>(cbs * 4) * plane);
+  for (let i = 0; i < nImg; i++) {
+    padImageC1(g, x + <usize>i * inImg, xp, wps);
+    const dyi = dy + <usize>i * outImg;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const src = dyi + (<usize>((oh * outW + ow) * N) << 2);
+        const dst = dyT + (<usize>(oh * wr + ow) << 2);
+        for (let c = 0; c < N; c++) store<f32>(dst + <usize>c * plane, load<f32>(src + (<usize>c << 2)));
+      }
+    }
+    for (let cb = 0; cb < cbs; cb++) {
+      const nc = min(4, N - cb * 4);
+      const d0 = dyT + <usize>(cb * 4) * plane;
+      for (let kh = 0; kh < kH; kh++) {
+        for (let kw = 0; kw < kW; kw++) {
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          for (let oh = 0; oh < outH; oh++) {
+            let xr = xp + (<usize>((oh + kh) * wps + kw) << 2);
+            let dr = d0 + (<usize>(oh * wr) << 2);
+            for (let ow0 = 0; ow0 < outW; ow0 += 8) {
+              const b0 = v128.load(xr);
+              const b1 = v128.load(xr, 16);
+              a0 = madd(b0, v128.load(dr), a0); a0 = madd(b1, v128.load(dr, 16), a0);
+              const d1 = dr + plane;
+              a1 = madd(b0, v128.load(d1), a1); a1 = madd(b1, v128.load(d1, 16), a1);
+              const d2 = d1 + plane;
+              a2 = madd(b0, v128.load(d2), a2); a2 = madd(b1, v128.load(d2, 16), a2);
+              const d3 = d2 + plane;
+              a3 = madd(b0, v128.load(d3), a3); a3 = madd(b1, v128.load(d3, 16), a3);
+              xr += 32;
+              dr += 32;
+            }
+          }
+          const o = dw + (<usize>((kh * kW + kw) * N + cb * 4) << 2);
+          store<f32>(o, load<f32>(o) + hsum(a0));
+          if (nc > 1) store<f32>(o, load<f32>(o, 4) + hsum(a1), 4);
+          if (nc > 2) store<f32>(o, load<f32>(o, 8) + hsum(a2), 8);
+          if (nc > 3) store<f32>(o, load<f32>(o, 12) + hsum(a3), 12);
+        }
+      }
+    }
+  }
+}
+
 /** y[img] = im2col(x[img]) . w for nImg images; col holds OH*OW*KH*KW*C floats. */
 export function convForward(g: usize, x: usize, w: usize, y: usize, nImg: i32, col: usize, pa: usize, pb: usize): void {
   const inImg = <usize>(gi(g, 0) * gi(g, 1) * gi(g, 2)) << 2;
   const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
   const outImg = <usize>(M * N) << 2;
   const direct = isPointwise(g);
+  if (!direct && useDirectC1(g)) {
+    convForwardC1(g, x, w, y, nImg, col);
+    return;
+  }
   for (let i = 0; i < nImg; i++) {
     const xi = x + <usize>i * inImg;
     let a = xi;
@@ -439,6 +603,10 @@ export function convBackFilter(g: usize, x: usize, dy: usize, nImg: i32, accumul
   const outImg = <usize>(M * N) << 2;
   const direct = isPointwise(g);
   if (nImg <= 0 && !accumulate) memory.fill(dw, 0, <usize>(K * N) << 2);
+  if (nImg > 0 && !direct && useDirectC1(g)) {
+    convBackFilterC1(g, x, dy, nImg, accumulate, dw, col);
+    return;
+  }
   for (let i = 0; i < nImg; i++) {
     const xi = x + <usize>i * inImg;
     let a = xi;
