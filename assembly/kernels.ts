@@ -942,3 +942,35 @@ export function reduce(op: i32, x: usize, outer: i32, axis: i32, inner: i32, out
     }
   }
 }
+
+// ---- optimizer ---------------------------------------------------------------------------------
+
+/**
+ * Adam in place over n floats: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
+ * w -= alpha m / (sqrt(v) + eps). Vector sqrt and divide are what the scalar loop waits on.
+ */
+export function adamUpdate(w: usize, g: usize, m: usize, v: usize, n: i32, alpha: f32, b1: f32, b2: f32, eps: f32): void {
+  const c1: f32 = <f32>1 - b1, c2: f32 = <f32>1 - b2;
+  const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1), vb2 = f32x4.splat(b2), vc2 = f32x4.splat(c2);
+  const va = f32x4.splat(alpha), ve = f32x4.splat(eps);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const mi = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vc1, gi));
+    const vi = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(f32x4.mul(vc2, gi), gi));
+    v128.store(m + o, mi);
+    v128.store(v + o, vi);
+    v128.store(w + o, f32x4.sub(v128.load(w + o), f32x4.div(f32x4.mul(va, mi), f32x4.add(f32x4.sqrt(vi), ve))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const gi = load<f32>(g + o);
+    const mi = b1 * load<f32>(m + o) + c1 * gi;
+    const vi = b2 * load<f32>(v + o) + c2 * gi * gi;
+    store<f32>(m + o, mi);
+    store<f32>(v + o, vi);
+    store<f32>(w + o, load<f32>(w + o) - (alpha * mi) / (Mathf.sqrt(vi) + eps));
+  }
+}

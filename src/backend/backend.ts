@@ -93,4 +93,11 @@ export interface Backend {
   avgPool2d(x: FloatArray, out: FloatArray, g: Pool2dGeometry): void;
   /** The adjoint of avgPool2d: spreads dy over each window's real cells. dx is overwritten. */
   avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: Pool2dGeometry): void;
+
+  /**
+   * One Adam update in place, element by element: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
+   * w -= alpha m / (sqrt(v) + epsilon). alpha already holds the bias corrections.
+   */
+  adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, alpha: number, beta1: number, beta2: number,
+    epsilon: number): void;
 }

@@ -1,3 +1,4 @@
+import { kernels } from '../backend/index.js';
 import { ValueError } from '../tensor/errors.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 
@@ -18,7 +19,8 @@ function checkRate(fn: string, lr: number): number {
 function stateFor(map: Map<Tensor, FloatArray[]>, p: Tensor, n: number): FloatArray[] {
   let s = map.get(p);
   if (!s) {
-    s = Array.from({ length: n }, () => new Float64Array(p.size));
+    // the parameter's own dtype, as Keras and PyTorch keep it (float32 state runs the wasm kernel)
+    s = Array.from({ length: n }, () => (p.data instanceof Float32Array ? new Float32Array(p.size) : new Float64Array(p.size)));
     map.set(p, s);
   }
   return s;
@@ -93,14 +95,7 @@ export function adam(options: AdamOptions = {}): Optimizer {
         steps.set(p, t);
         const alpha = this.learningRate * Math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t);
         const [m, v] = stateFor(state, p, 2);
-        const w = p.data;
-        const g = p.grad.data;
-        for (let i = 0; i < w.length; i++) {
-          const gi = g[i];
-          m[i] = beta1 * m[i] + (1 - beta1) * gi;
-          v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-          w[i] -= (alpha * m[i]) / (Math.sqrt(v[i]) + epsilon);
-        }
+        kernels().adamUpdate(p.data, p.grad.data, m, v, alpha, beta1, beta2, epsilon);
       }
     },
     getConfig() { return { learningRate: this.learningRate, beta1, beta2, epsilon }; },

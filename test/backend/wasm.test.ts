@@ -225,6 +225,28 @@ for (const [label, opts] of variants) {
       checkConv(be, rng, { ...base, batch: 9, inH: 64, inW: 64, inC: 32, outH: 64, outW: 64, outC: 8, kH: 1, kW: 1, padTop: 0, padLeft: 0 });
     });
 
+    test('adamUpdate matches the reference over ragged lengths and several steps', () => {
+      const rng = new Random(27);
+      for (const n of [7, 1027, 5003]) {
+        const w0 = randArray(rng, n);
+        const w1 = Float32Array.from(w0);
+        const start = Float32Array.from(w0);
+        const m0 = new Float32Array(n), v0 = new Float32Array(n);
+        const m1 = new Float32Array(n), v1 = new Float32Array(n);
+        for (let t = 1; t <= 3; t++) {
+          const g = randArray(rng, n, -2, 2);
+          g[0] = 0; // v = 0 there: epsilon alone keeps the step finite
+          const alpha = 0.01 * Math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t);
+          jsBackend.adamUpdate(w0, g, m0, v0, alpha, 0.9, 0.999, 1e-7);
+          be.adamUpdate(w1, g, m1, v1, alpha, 0.9, 0.999, 1e-7);
+          assertClose(m1, m0, 4, `adam m n=${n} t=${t}`);
+          assertClose(v1, v0, 4, `adam v n=${n} t=${t}`);
+          assertClose(w1, w0, 16, `adam w n=${n} t=${t}`);
+        }
+        assert.ok(Math.abs(w1[1] - start[1]) > 1e-3, 'the weights moved');
+      }
+    });
+
     test('unary kernels, bit-exact where wasm runs them', () => {
       const rng = new Random(31);
       const ops: UnaryKernel[] = ['neg', 'abs', 'sqrt', 'square', 'relu', 'step', 'sign', 'reciprocal', 'tanh', 'log'];

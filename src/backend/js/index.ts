@@ -350,6 +350,20 @@ function avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: Pool2dGeometry): v
   for (let i = 0; i < dx.length; i++) dx[i] = acc[i];
 }
 
+function adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, alpha: number, beta1: number,
+  beta2: number, epsilon: number): void {
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + c1 * gi;
+    const vi = beta2 * v[i] + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] -= (alpha * mi) / (Math.sqrt(vi) + epsilon);
+  }
+}
+
 export const jsBackend: Backend = {
   name: 'js',
   unary,
@@ -363,4 +377,5 @@ export const jsBackend: Backend = {
   maxPool2d,
   avgPool2d,
   avgPool2dBackward,
+  adamUpdate,
 };

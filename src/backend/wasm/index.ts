@@ -515,6 +515,37 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }
   }
 
+  function adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, alpha: number, beta1: number,
+    beta2: number, epsilon: number): void {
+    const n = w.length;
+    if (n < MIN_ELEMENTWISE || !isF32(w, g, m, v)) {
+      jsBackend.adamUpdate(w, g, m, v, alpha, beta1, beta2, epsilon);
+      return;
+    }
+    // four operands in, three back: chunks of at most a quarter of the cap each
+    const chunk = Math.min(n, Math.floor((capF - 4 * ALIGN) / 4 / 16) * 16);
+    s.reset();
+    const pw = s.alloc(chunk);
+    const pg = s.alloc(chunk);
+    const pm = s.alloc(chunk);
+    const pv = s.alloc(chunk);
+    s.commit();
+    for (let i0 = 0; i0 < n; i0 += chunk) {
+      const c = Math.min(chunk, n - i0);
+      const vw = s.f32(pw, c);
+      const vm = s.f32(pm, c);
+      const vv = s.f32(pv, c);
+      vw.set(w.subarray(i0, i0 + c));
+      s.f32(pg, c).set(g.subarray(i0, i0 + c));
+      vm.set(m.subarray(i0, i0 + c));
+      vv.set(v.subarray(i0, i0 + c));
+      k.adamUpdate(pw, pg, pm, pv, c, alpha, beta1, beta2, epsilon);
+      w.set(vw, i0);
+      m.set(vm, i0);
+      v.set(vv, i0);
+    }
+  }
+
   return {
     name: 'wasm',
     unary,
@@ -528,6 +559,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     maxPool2d,
     avgPool2d,
     avgPool2dBackward,
+    adamUpdate,
     info: () => ({
       simd: loaded.level,
       threads: T,

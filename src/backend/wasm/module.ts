@@ -22,6 +22,7 @@ export interface WasmKernels {
   maxPool(g: number, x: number, out: number, argmax: number, nImg: number, indexBase: number): void;
   avgPool(g: number, x: number, out: number, nImg: number): void;
   avgPoolBackward(g: number, dy: number, dx: number, nImg: number): void;
+  adamUpdate(w: number, g: number, m: number, v: number, n: number, alpha: number, b1: number, b2: number, eps: number): void;
 }
 
 export type SimdLevel = 'relaxed' | 'simd';
