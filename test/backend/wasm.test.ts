@@ -304,6 +304,10 @@ for (const [label, opts] of variants) {
         [[8, 16, 13], [1, 16, 13], [8, 16, 13]],
         [[8, 16, 13], [8, 16, 1], [8, 16, 13]], // column broadcast: the reference handles it
         [[1, 1030], [1, 1030], [1, 1030]],
+        // short repeated rows (a conv bias) are tiled; rows left over after the tiled blocks
+        [[300, 6], [1, 6], [300, 6]],
+        [[1, 1, 1, 5], [4, 7, 9, 5], [4, 7, 9, 5]],
+        [[3, 7, 9, 6], [1, 1, 1, 6], [3, 7, 9, 6]],
       ];
       for (const op of ops) {
         for (const [as, bs, os] of cases) {

@@ -46,6 +46,8 @@ export interface WasmBackendOptions {
 const ALIGN = 64;
 // Below these sizes the copies and the call cost more than the reference loop.
 const MIN_ELEMENTWISE = 1024;
+// Repeated rows shorter than this are tiled to about this length before a binary kernel.
+const MIN_ROW = 256;
 const MIN_MATMUL_MNK = 4096;
 // Below this GEMM volume one thread finishes before a hand-off would pay.
 const MIN_PARALLEL_MNK = 64 * 64 * 64;
@@ -404,19 +406,35 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     let inner = n;
     if (am && am[0] === 2) inner = am[1];
     if (bm && bm[0] === 2) inner = inner !== n && inner !== bm[1] ? -1 : bm[1];
-    if (code === undefined || !am || !bm || inner <= 0 || n < MIN_ELEMENTWISE || a.length + b.length + n > capF ||
+    if (code === undefined || !am || !bm || inner <= 0 || n < MIN_ELEMENTWISE || a.length + b.length + n + 2 * MIN_ROW > capF ||
       !isF32(a, b, out)) {
       jsBackend.binary(op, a, aShape, b, bShape, out, outShape);
       return;
     }
+    const rows = n / inner;
+    // A short repeated row (a conv bias: one value per channel) is laid out R times, so the
+    // kernel runs rows of R*inner floats instead of a loop per few-float row.
+    const R = inner < MIN_ROW && rows > 1 && (am[0] === 2 || bm[0] === 2) ? Math.min(rows, Math.ceil(MIN_ROW / inner)) : 1;
+    const lenOf = (mode: number, len: number) => (mode === 2 ? R * inner : len);
     s.reset();
-    const pa = s.alloc(a.length);
-    const pb = s.alloc(b.length);
+    const pa = s.alloc(lenOf(am[0], a.length));
+    const pb = s.alloc(lenOf(bm[0], b.length));
     const po = s.alloc(n);
     s.commit();
-    s.f32(pa, a.length).set(a);
-    s.f32(pb, b.length).set(b);
-    k.binary(code, pa, am[0], pb, bm[0], po, n / inner, inner);
+    const load = (p: number, src: Float32Array, mode: number) => {
+      const v = s.f32(p, lenOf(mode, src.length));
+      v.set(src);
+      if (mode === 2) for (let r = 1; r < R; r++) v.copyWithin(r * inner, 0, inner);
+    };
+    load(pa, a as Float32Array, am[0]);
+    load(pb, b as Float32Array, bm[0]);
+    const big = Math.floor(rows / R);
+    k.binary(code, pa, am[0], pb, bm[0], po, big, inner * R);
+    const rest = rows - big * R;
+    if (rest > 0) {
+      const off = big * R * inner * 4;
+      k.binary(code, am[0] === 1 ? pa + off : pa, am[0], bm[0] === 1 ? pb + off : pb, bm[0], po + off, rest, inner);
+    }
     out.set(s.f32(po, n));
   }
 
