@@ -5,7 +5,7 @@ import { Tensor, recordOp } from '../tensor/tensor.js';
 import { pair } from './conv.js';
 import { max, mean } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
-import { reshape, takeFlat } from './shape.js';
+import { pickedFlat, reshape } from './shape.js';
 import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
 
 export interface Pool2dOptions {
@@ -56,8 +56,8 @@ export function maxPool2d(x: Tensor, options: Pool2dOptions = {}): Tensor {
   const values = empty(x.dtype, shape);
   const argmax = new Int32Array(values.size);
   kernels().maxPool2d(x.data, values.data, argmax, g);
-  // Picking by the arg-max indices makes the backward a scatter and the double backward a pick again.
-  return takeFlat(x, argmax, shape);
+  // Recorded as a pick by the arg-max indices: the backward is a scatter and the double backward a pick again.
+  return pickedFlat(x, argmax, values);
 }
 
 function avgPoolGeom(x: Tensor, g: Pool2dGeometry): Tensor {

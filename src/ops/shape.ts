@@ -277,8 +277,10 @@ function gatherIndexed(x: Tensor, idx: Int32Array, ishape: readonly number[], a:
   const out = empty(x.dtype, shape);
   const n = idx.length;
   if (outer === 1 && inner === 1) {
-    // A flat pick (max pooling's arg-max): one tight loop.
-    for (let j = 0; j < n; j++) out.data[j] = x.data[idx[j]];
+    // A flat pick: one tight loop.
+    const od = out.data;
+    const xd = x.data;
+    for (let j = 0; j < n; j++) od[j] = xd[idx[j]];
     return recordOp(out, 'gather', [x], (g) => [scatterAdd(g, idx, ishape, a, x.shape)]);
   }
   for (let o = 0; o < outer; o++) {
@@ -298,7 +300,9 @@ function scatterAdd(g: Tensor, idx: Int32Array, ishape: readonly number[], a: nu
   const out = empty(g.dtype, shape);
   const n = idx.length;
   if (outer === 1 && inner === 1) {
-    for (let j = 0; j < n; j++) out.data[idx[j]] += g.data[j];
+    const od = out.data;
+    const gd = g.data;
+    for (let j = 0; j < n; j++) od[idx[j]] += gd[j];
     return recordOp(out, 'scatterAdd', [g], (gg) => [gatherIndexed(gg, idx, ishape, a)]);
   }
   for (let o = 0; o < outer; o++) {
@@ -309,6 +313,16 @@ function scatterAdd(g: Tensor, idx: Int32Array, ishape: readonly number[], a: nu
     }
   }
   return recordOp(out, 'scatterAdd', [g], (gg) => [gatherIndexed(gg, idx, ishape, a)]);
+}
+
+/**
+ * Internal: `values` (any shape) already holds x's flattened entries at the flat indices idx (max
+ * pooling's kernel writes them with the arg-max); records it as that pick, so the backward is the
+ * same scatter as takeFlat's without gathering the values a second time.
+ */
+export function pickedFlat(x: Tensor, idx: Int32Array, values: Tensor): Tensor {
+  const n = idx.length;
+  return recordOp(values, 'gather', [x], (g) => [reshape(scatterAdd(reshape(g, [n]), idx, [n], 0, [x.size]), x.shape)]);
 }
 
 /** Internal: gathers from the flattened x at precomputed flat indices (max pooling uses it). */
