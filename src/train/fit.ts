@@ -139,10 +139,12 @@ function validate(model: Sequential, fn: string, x: Tensor, y: Tensor, loss: Res
   if (got.length !== expected.length || got.some((d, i) => d !== expected[i])) {
     throw new ShapeError(`${model.name}.${fn}: the first layer '${model.layers[0].name}' expects input [batch,${expected.join(',')}] but ${what} has shape ${fmtShape(x.shape)}`);
   }
-  for (let i = 0; i < x.size; i++) {
-    if (!Number.isFinite(x.data[i])) {
+  const xd = x.data;
+  for (let i = 0; i < xd.length; i++) {
+    // x - x is 0 for every finite value and NaN for NaN and +-Infinity
+    if (xd[i] - xd[i] !== 0) {
       const per = x.size / x.shape[0];
-      throw new ValueError(`${model.name}.${fn}: ${what} holds ${x.data[i]} at sample ${Math.floor(i / per)} (flat index ${i}); clean or impute the data first`);
+      throw new ValueError(`${model.name}.${fn}: ${what} holds ${xd[i]} at sample ${Math.floor(i / per)} (flat index ${i}); clean or impute the data first`);
     }
   }
   const out = model.outputShape!;
@@ -269,6 +271,15 @@ function copyWeights(ws: readonly Tensor[]): Float32Array[] | Float64Array[] {
   return ws.map((w) => w.data.slice()) as Float32Array[];
 }
 
+/** copyWeights into the arrays of the previous copy when they still fit (no allocation per batch). */
+function saveWeights(ws: readonly Tensor[], into: Float32Array[] | Float64Array[] | null): Float32Array[] | Float64Array[] {
+  if (!into || into.length !== ws.length || ws.some((w, i) => w.data.constructor !== into[i].constructor || w.size !== into[i].length)) {
+    return copyWeights(ws);
+  }
+  ws.forEach((w, i) => into[i].set(w.data));
+  return into;
+}
+
 Sequential.prototype.fit = async function (this: Sequential, xIn: Tensor, yIn: Targets, args: FitArgs = {}): Promise<History> {
   const fn = `${this.name}.fit`;
   const c = getCompiled(this, 'fit');
@@ -338,7 +349,7 @@ Sequential.prototype.fit = async function (this: Sequential, xIn: Tensor, yIn: T
         if (verbose > 0) process.stderr.write(`\nEpoch ${epoch + 1}, batch ${b}: the loss is ${lossValue}; training stopped and the weights from before the last update were kept (lower the learning rate, or check the data)\n`);
         break outer;
       }
-      if (terminateOnNaN) lastGood = copyWeights(trainable);
+      if (terminateOnNaN) lastGood = saveWeights(trainable, lastGood);
       for (const w of trainable) w.grad = null;
       if (loss.requiresGrad) loss.backward();
       c.optimizer.step(trainable);
