@@ -175,7 +175,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       k.gemmPacked(m, n, kk, A, lda, ta, pbAll, C, ldc, 0, pa[0]);
       return;
     }
-    const rows = Math.ceil(Math.max(Math.ceil(m / (4 * T)), 32) / MR) * MR;
+    // Equal row blocks, a multiple of T of them (up to 4 per thread, each at least ~32 rows): for
+    // m = 100 the old 32-row blocks left one thread 64 rows and the other 36.
+    const jobs0 = T * Math.max(1, Math.min(4, Math.floor(m / (32 * T))));
+    const rows = MR * Math.ceil(Math.ceil(m / MR) / jobs0);
     const jobs: number[][] = [];
     for (let i0 = 0; i0 < m; i0 += rows) {
       const a = tA ? A + i0 * 4 : A + i0 * lda * 4;
