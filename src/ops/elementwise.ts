@@ -49,15 +49,15 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 }
 
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp('sub', 'sub', a, b, (g) => [g, neg(g)]);
+  return binaryOp('sub', 'sub', a, b, (g, _x, y) => [g, y.requiresGrad ? neg(g) : null]);
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp('mul', 'mul', a, b, (g, x, y) => [mul(g, y), mul(g, x)]);
+  return binaryOp('mul', 'mul', a, b, (g, x, y) => [x.requiresGrad ? mul(g, y) : null, y.requiresGrad ? mul(g, x) : null]);
 }
 
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  return binaryOp('div', 'div', a, b, (g, x, y, out) => [div(g, y), y.requiresGrad ? neg(div(mul(g, out), y)) : null]);
+  return binaryOp('div', 'div', a, b, (g, x, y, out) => [x.requiresGrad ? div(g, y) : null, y.requiresGrad ? neg(div(mul(g, out), y)) : null]);
 }
 
 /** a ** b elementwise. The gradient in b needs a > 0 (it uses log a). */

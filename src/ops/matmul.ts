@@ -34,13 +34,20 @@ function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean, fn: str
   kernels().matmul(A.data, B.data, out.data, batch, m, k, n, transA, transB,
     sizeOf(A.shape.slice(0, -2)) === 1 ? 0 : m * k, sizeOf(B.shape.slice(0, -2)) === 1 ? 0 : k * n);
   return recordOp(out, 'matmul', [A, B], (g) => {
-    let ga: Tensor;
-    let gb: Tensor;
-    if (!transA && !transB) { ga = matmulT(g, B, false, true, fn); gb = matmulT(A, g, true, false, fn); }
-    else if (transA && !transB) { ga = matmulT(B, g, false, true, fn); gb = matmulT(A, g, false, false, fn); }
-    else if (!transA && transB) { ga = matmulT(g, B, false, false, fn); gb = matmulT(g, A, true, false, fn); }
-    else { ga = matmulT(B, g, true, true, fn); gb = matmulT(g, A, true, true, fn); }
-    return [A.requiresGrad ? sumTo(ga, A.shape) : null, B.requiresGrad ? sumTo(gb, B.shape) : null];
+    // Only the products an input needs: a network's first layer never wants the data's gradient.
+    const gradA = (): Tensor => {
+      if (!transA && !transB) return matmulT(g, B, false, true, fn);
+      if (transA && !transB) return matmulT(B, g, false, true, fn);
+      if (!transA && transB) return matmulT(g, B, false, false, fn);
+      return matmulT(B, g, true, true, fn);
+    };
+    const gradB = (): Tensor => {
+      if (!transA && !transB) return matmulT(A, g, true, false, fn);
+      if (transA && !transB) return matmulT(A, g, false, false, fn);
+      if (!transA && transB) return matmulT(g, A, true, false, fn);
+      return matmulT(g, A, true, true, fn);
+    };
+    return [A.requiresGrad ? sumTo(gradA(), A.shape) : null, B.requiresGrad ? sumTo(gradB(), B.shape) : null];
   });
 }
 
