@@ -631,6 +631,7 @@ export function convBackFilter(g: usize, x: usize, dy: usize, nImg: i32, accumul
     case 7: return v128.and(f32x4.ge(a, b), one);
     case 8: return v128.and(f32x4.lt(a, b), one);
     case 9: return v128.and(f32x4.le(a, b), one);
+    case 11: return f32x4.mul(a, v128.and(f32x4.gt(b, f32x4.splat(0)), one));
     default: return v128.and(f32x4.eq(a, b), one);
   }
 }

@@ -11,7 +11,9 @@ export type UnaryKernel =
 
 export type BinaryKernel =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'gt' | 'ge' | 'lt' | 'le' | 'eq';
+  | 'gt' | 'ge' | 'lt' | 'le' | 'eq'
+  /** a * (b > 0 ? 1 : 0): relu's backward in one pass (same values, signed zeros and NaNs as mul(a, gt(b, 0))). */
+  | 'maskPositive';
 
 export type ReduceKernel = 'sum' | 'max' | 'min';
 

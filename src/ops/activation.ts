@@ -1,7 +1,7 @@
 import { ValueError } from '../tensor/errors.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
-import { div, exp, gt, minimum, mul, sub, unaryKernel, where } from './elementwise.js';
+import { binaryKernel, div, exp, gt, minimum, mul, sub, unaryKernel, where } from './elementwise.js';
 import { logSumExp, max, sum } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
 import { expectTensor, sampleAwayFromZero, sampleUniform } from './util.js';
@@ -32,7 +32,13 @@ export function tanh(x: Tensor): Tensor {
 export function relu(x: Tensor): Tensor {
   expectTensor(x, 'relu', 'x');
   const out = unaryKernel('relu', x);
-  return recordOp(out, 'relu', [x], (g) => [mul(g, gt(x, 0))]);
+  return recordOp(out, 'relu', [x], (g) => [reluBackward(g, x)]);
+}
+
+/** g where x > 0, else 0 (as mul(g, gt(x, 0)) in one kernel); linear in g, flat in x. */
+function reluBackward(g: Tensor, x: Tensor): Tensor {
+  const out = binaryKernel('maskPositive', g, x, 'relu');
+  return recordOp(out, 'reluBackward', [g], (gg) => [reluBackward(gg, x)]);
 }
 
 /** x for x > 0, alpha x otherwise (alpha 0.2, as tf.nn.leaky_relu). */
@@ -81,6 +87,13 @@ registerOp({ name: 'step', family: 'activation', samples: samples('step', step) 
 registerOp({ name: 'sigmoid', family: 'activation', samples: samples('sigmoid', sigmoid) });
 registerOp({ name: 'tanh', family: 'activation', samples: samples('tanh', tanh) });
 registerOp({ name: 'relu', family: 'activation', samples: samples('relu', relu) });
+registerOp({
+  name: 'internal:reluBackward', family: 'activation',
+  samples: (rng) => [[6], [3, 4]].map((s) => {
+    const x = sampleAwayFromZero(rng, s, 0.05, 3);
+    return { label: `reluBackward [${s}]`, inputs: [sampleUniform(rng, s)], fn: (g: Tensor) => reluBackward(g, x) };
+  }),
+});
 registerOp({ name: 'leakyRelu', family: 'activation', samples: samples('leakyRelu', (x) => leakyRelu(x, 0.1)) });
 registerOp({ name: 'elu', family: 'activation', samples: samples('elu', (x) => elu(x, 1.5)) });
 registerOp({ name: 'softplus', family: 'activation', samples: samples('softplus', softplus, (r, s) => sampleUniform(r, s, -4, 4)) });

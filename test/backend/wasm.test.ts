@@ -294,7 +294,7 @@ for (const [label, opts] of variants) {
 
     test('binary kernels with full, scalar and row broadcasts, bit-exact', () => {
       const rng = new Random(32);
-      const ops: BinaryKernel[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq', 'pow'];
+      const ops: BinaryKernel[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq', 'pow', 'maskPositive'];
       const cases: [number[], number[], number[]][] = [
         [[37, 41], [37, 41], [37, 41]],
         [[37, 41], [1, 1], [37, 41]],

@@ -34,6 +34,7 @@ const binaryFns: Record<BinaryKernel, (a: number, b: number) => number> = {
   lt: (a, b) => (a < b ? 1 : 0),
   le: (a, b) => (a <= b ? 1 : 0),
   eq: (a, b) => (a === b ? 1 : 0),
+  maskPositive: (a, b) => a * (b > 0 ? 1 : 0),
 };
 
 function unary(op: UnaryKernel, x: FloatArray, out: FloatArray): void {

@@ -56,7 +56,7 @@ const UNARY_OPS: Partial<Record<UnaryKernel, number>> = {
   neg: 0, abs: 1, sqrt: 2, square: 3, relu: 4, step: 5, sign: 6, reciprocal: 7, exp: 8, sigmoid: 9,
 };
 const BINARY_OPS: Partial<Record<BinaryKernel, number>> = {
-  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, gt: 6, ge: 7, lt: 8, le: 9, eq: 10,
+  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, gt: 6, ge: 7, lt: 8, le: 9, eq: 10, maskPositive: 11,
 };
 
 function isF32(...arrays: FloatArray[]): boolean {
