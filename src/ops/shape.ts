@@ -15,12 +15,24 @@ function copyStrided(src: FloatArray, srcOffset: number, srcStrides: readonly nu
     dst[0] = src[srcOffset];
     return;
   }
+  if (srcStrides[rank - 1] === 1 && rank > 1) {
+    // Trailing axes that are contiguous in src too are one run (a slice of whole rows is one copy).
+    let r = rank - 1;
+    let run = shape[r];
+    while (r > 0 && srcStrides[r - 1] === run) run *= shape[--r];
+    if (r < rank - 1) {
+      copyStrided(src, srcOffset, [...srcStrides.slice(0, r), 1], dst, [...shape.slice(0, r), run]);
+      return;
+    }
+  }
   const inner = shape[rank - 1];
   const is = srcStrides[rank - 1];
   const idx = new Array<number>(rank).fill(0);
   let so = srcOffset;
   for (let o = 0; o < n; o += inner) {
-    if (is === 1) {
+    if (is === 1 && inner >= 64) {
+      dst.set(src.subarray(so, so + inner), o);
+    } else if (is === 1) {
       for (let j = 0; j < inner; j++) dst[o + j] = src[so + j];
     } else {
       for (let j = 0; j < inner; j++) dst[o + j] = src[so + j * is];
