@@ -329,7 +329,9 @@ for (const [label, opts] of variants) {
 
     test('reductions (sum, max, min) over every axis position, with NaN', () => {
       const rng = new Random(35);
-      const shapes: [number, number, number][] = [[1, 4099, 1], [37, 53, 1], [1, 300, 7], [5, 64, 33], [3, 700, 2], [2, 3, 1000]];
+      const shapes: [number, number, number][] = [[1, 4099, 1], [37, 53, 1], [1, 300, 7], [5, 64, 33], [3, 700, 2], [2, 3, 1000],
+        // sums over many short rows (a conv bias gradient), with rows left over
+        [1, 3001, 6], [1, 640, 1], [1, 129, 31]];
       for (const op of ['sum', 'max', 'min'] as const) {
         for (const [outer, axis, inner] of shapes) {
           const x = randArray(rng, outer * axis * inner, -3, 3);

@@ -46,6 +46,8 @@ export interface WasmBackendOptions {
 const ALIGN = 64;
 // Below these sizes the copies and the call cost more than the reference loop.
 const MIN_ELEMENTWISE = 1024;
+// Sums over rows shorter than this run on rows of about this many floats.
+const MIN_REDUCE_ROW = 32;
 // Repeated rows shorter than this are tiled to about this length before a binary kernel.
 const MIN_ROW = 256;
 const MIN_MATMUL_MNK = 4096;
@@ -443,17 +445,33 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
 
   function reduce(op: ReduceKernel, x: FloatArray, outer: number, axis: number, inner: number, out: FloatArray): void {
     const n = x.length;
-    if (n < MIN_ELEMENTWISE || axis < 1 || n + out.length > capF || !isF32(x, out)) {
+    if (n < MIN_ELEMENTWISE || axis < 1 || n + out.length + MIN_REDUCE_ROW > capF || !isF32(x, out)) {
       jsBackend.reduce(op, x, outer, axis, inner, out);
       return;
     }
+    // A sum over many short rows (a conv bias gradient: [N*H*W, C]) runs as rows of R*inner
+    // floats, independent vector chains instead of one chain per channel; R partials folded here.
+    const R = op === 'sum' && outer === 1 && inner < MIN_REDUCE_ROW && axis >= 4 * MIN_REDUCE_ROW
+      ? Math.ceil(MIN_REDUCE_ROW / inner) : 1;
+    const q = Math.floor(axis / R);
     s.reset();
     const px = s.alloc(n);
-    const po = s.alloc(out.length);
+    const po = s.alloc(R > 1 ? R * inner : out.length);
     s.commit();
     s.f32(px, n).set(x);
-    k.reduce(op === 'sum' ? 0 : op === 'max' ? 1 : 2, px, outer, axis, inner, po);
-    out.set(s.f32(po, out.length));
+    if (R === 1) {
+      k.reduce(op === 'sum' ? 0 : op === 'max' ? 1 : 2, px, outer, axis, inner, po);
+      out.set(s.f32(po, out.length));
+      return;
+    }
+    k.reduce(0, px, 1, q, R * inner, po);
+    const part = s.f32(po, R * inner);
+    for (let i = 0; i < inner; i++) {
+      let acc = 0;
+      for (let r = 0; r < R; r++) acc += part[r * inner + i];
+      for (let a = q * R; a < axis; a++) acc += x[a * inner + i];
+      out[i] = acc;
+    }
   }
 
   function poolGeometry(p: number, g: Pool2dGeometry): void {
