@@ -171,6 +171,9 @@ for (const [label, opts] of variants) {
           checkMatmul(be, rng, 2, 25, 40, 9, tA, tB, true, false);
           checkMatmul(be, rng, 2, 30, 19, 70, tA, tB, false, true);
           checkMatmul(be, rng, 1, 200, 64, 150, tA, tB, false, false);
+          // fewer rows than columns: on two threads, column blocks that each pack their own B
+          checkMatmul(be, rng, 1, 100, 784, 256, tA, tB, false, false);
+          checkMatmul(be, rng, 1, 37, 300, 203, tA, tB, false, false);
         }
       }
       for (let i = 0; i < 20; i++) {

@@ -170,8 +170,22 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
    * row blocks of C are pulled by the threads (each packs only its own rows of A).
    */
   function gemm(m: number, n: number, kk: number, A: number, lda: number, tA: boolean, B: number, ldb: number,
-    tB: boolean, C: number, ldc: number, pa: number[], pbAll: number, bPacked: boolean): void {
+    tB: boolean, C: number, ldc: number, pa: number[], pbAll: number, bPacked: boolean, colSplitOk = false): void {
     const ta = tA ? 1 : 0;
+    // Few rows and many columns (a dense layer's forward, m = batch): the threads take column
+    // blocks and each packs its own part of B, instead of one thread packing all of B first.
+    // Their packing buffers are carved from pbAll, which this call then leaves unfilled.
+    if (colSplitOk && !bPacked && T > 1 && m < n && n >= 16 * T && m * n * kk >= MIN_PARALLEL_MNK) {
+      const J = 2 * T;
+      const nbc = Math.ceil(n / J / 8) * 8;
+      const jobs: number[][] = [];
+      for (let j0 = 0; j0 < n; j0 += nbc) {
+        const b = tB ? B + j0 * ldb * 4 : B + j0 * 4;
+        jobs.push([m, Math.min(nbc, n - j0), kk, A, lda, ta, b, ldb, tB ? 1 : 0, C + j0 * 4, ldc, 0]);
+      }
+      pool.run('gemm', jobs, pa.map((p, t) => [p, pbAll + t * pbSize(nbc, kk) * 4]));
+      return;
+    }
     if (!bPacked) k.packBAll(n, kk, B, ldb, tB ? 1 : 0, pbAll);
     if (T === 1 || m * n * kk < MIN_PARALLEL_MNK || m < 2 * MR) {
       k.gemmPacked(m, n, kk, A, lda, ta, pbAll, C, ldc, 0, pa[0]);
@@ -255,7 +269,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
             if (transA) copyIn(vA, A32, ao + i0, kk, mm, m);
             else copyIn(vA, A32, ao + i0 * kk, mm, kk, kk);
           }
-          gemm(mm, nn, kk, pA, transA ? mm : kk, transA, pB, transB ? kk : nn, transB, pC, nn, pa, pbAll, sameB || i0 > 0);
+          gemm(mm, nn, kk, pA, transA ? mm : kk, transA, pB, transB ? kk : nn, transB, pC, nn, pa, pbAll, sameB || i0 > 0,
+            batch === 1 && mb === m);
           copyOut(vC, C32, co + i0 * n + j0, mm, nn, n);
         }
       }
