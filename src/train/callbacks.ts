@@ -54,7 +54,6 @@ export class ProgressBar implements Callback {
   private readonly interval: number;
   private epochStart = 0;
   private lastDraw = 0;
-  private epoch = 0;
 
   constructor(options: ProgressBarOptions = {}) {
     this.stream = options.stream ?? process.stdout;
@@ -66,7 +65,6 @@ export class ProgressBar implements Callback {
   }
 
   onEpochBegin(epoch: number): void {
-    this.epoch = epoch;
     this.epochStart = performance.now();
     this.lastDraw = 0;
     if (this.params && this.params.verbose === 1) this.stream.write(`Epoch ${epoch + 1}/${this.params.epochs}\n`);
@@ -98,7 +96,6 @@ export class ProgressBar implements Callback {
     const summary = `${steps}/${steps} [${'='.repeat(30)}] - ${fmtTime(secs)} ${perStep.toFixed(0)}ms/step - ${fmtLogs(logs)}`;
     if (this.params.verbose === 2) this.stream.write(`Epoch ${epoch + 1}/${this.params.epochs} - ${fmtTime(secs)} - ${fmtLogs(logs)}\n`);
     else this.stream.write(`${this.tty ? '\r' : ''}${summary}${this.tty ? '\x1b[K' : ''}\n`);
-    void this.epoch;
   }
 }
 

@@ -2,6 +2,7 @@ import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
 import { Sequential } from '../nn/sequential.js';
+import { takeRows } from '../data/transforms.js';
 import { Dense, Activation, Conv1D, Conv2D } from '../nn/layers.js';
 import { resolveOptimizer, type Optimizer } from '../optim/index.js';
 import { ProgressBar, type Callback, type Logs, type TrainingParams } from './callbacks.js';
@@ -159,18 +160,6 @@ function validate(model: Sequential, fn: string, x: Tensor, y: Tensor, loss: Res
   } else if (y.size / y.shape[0] !== out.reduce((a, b) => a * b, 1)) {
     throw new ShapeError(`${model.name}.${fn}: targets ${fmtShape(y.shape)} do not match the model's output [batch,${out.join(',')}] for loss '${loss.name}'`);
   }
-}
-
-/** Rows of a tensor picked by sample indices (a copy). */
-function takeRows(t: Tensor, idx: Int32Array | number[], start: number, end: number): Tensor {
-  const per = t.size / t.shape[0];
-  const n = end - start;
-  const out = allocate(t.dtype, n * per);
-  for (let i = 0; i < n; i++) {
-    const r = idx[start + i];
-    out.set(t.data.subarray(r * per, (r + 1) * per), i * per);
-  }
-  return new Tensor(out, [n, ...t.shape.slice(1)]);
 }
 
 function rowsOf(t: Tensor, start: number, end: number): Tensor {
@@ -337,8 +326,8 @@ Sequential.prototype.fit = async function (this: Sequential, xIn: Tensor, yIn: T
       const s = b * batchSize;
       const e = Math.min(s + batchSize, n);
       await emit('onBatchBegin', b, { batch: b, size: e - s });
-      const xb = takeRows(x, perm, s, e);
-      const yb = takeRows(y, perm, s, e);
+      const xb = takeRows(x, perm.subarray(s, e));
+      const yb = takeRows(y, perm.subarray(s, e));
       const trainable = this.trainableWeights;
       const { loss, pred } = lossOnBatch(this, c, xb, yb, true);
       const lossValue = loss.item();
