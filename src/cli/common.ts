@@ -10,6 +10,11 @@ import { trainTestSplit, standardScaler } from '../data/transforms.js';
 /** A user mistake on the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
+/** A run folder name: 2026-11-23-14-20-05. */
+export function timestamp(): string {
+  return new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*$/, '');
+}
+
 export function positiveInt(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer, got '${v}'`);

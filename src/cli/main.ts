@@ -16,9 +16,9 @@ import { argmax } from '../ops/index.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
-import { UsageError, describeError, loadCliData, modelFrom, positiveInt, positiveNumber } from './common.js';
+import { UsageError, describeError, loadCliData, modelFrom, positiveInt, positiveNumber, timestamp } from './common.js';
 import { LogRecorder } from '../train/callbacks.js';
-import { evaluateWithOutputs, scalarMetrics, writeClassifierReport } from '../plot/report.js';
+import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 
 // The fastest backend, as importing the package does (GRADLAB_BACKEND=js selects the reference).
 loadWasmBackend();
@@ -28,10 +28,6 @@ program
   .name('gradlab')
   .description('Train and run neural networks and SVMs: gradlab train trains a LeNet-5 CNN on the bundled MNIST digits.')
   .exitOverride();
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*$/, '');
-}
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
@@ -79,7 +75,7 @@ program.command('train')
     const seconds = (performance.now() - t) / 1000;
     const trainedEpochs = history.epoch.length;
     // The test predictions come from evaluate's own pass: a second pass would cost seconds.
-    const { logs: test, outputs } = evaluateWithOutputs(model, data.xTest, data.yTest, { batchSize: 256 });
+    const { logs: test, predictions: outputs } = model.evaluateAndPredict(data.xTest, data.yTest, { batchSize: 256 });
     await mkdir(out, { recursive: true });
     await model.save(join(out, 'model'));
     const metrics = {

@@ -7,11 +7,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 import { Tensor } from '../tensor/tensor.js';
 import { SVC, type SVCProgress } from '../svm/index.js';
-import { UsageError, loadCliData, positiveInt, positiveNumber } from './common.js';
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*$/, '');
-}
+import { UsageError, loadCliData, positiveInt, positiveNumber, timestamp } from './common.js';
 
 /** [n, ...] -> [n, features]: SVMs take flat feature vectors. */
 function flat(x: Tensor): Tensor {

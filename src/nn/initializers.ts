@@ -1,5 +1,5 @@
 import { ValueError } from '../tensor/errors.js';
-import { globalRandom, type Random } from '../tensor/random.js';
+import type { Random } from '../tensor/random.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 
 /** Makes initial weights of a shape; fanIn/fanOut as Keras computes them. */
@@ -86,8 +86,4 @@ function fromSaved(fn: string, name: string, config?: Record<string, number>): I
     default:
       throw new ValueError(`${fn}: unknown initializer '${name}' (use glorotUniform, heNormal, zeros, ones, constant, randomNormal, randomUniform)`);
   }
-}
-
-export function defaultRng(): Random {
-  return globalRandom;
 }

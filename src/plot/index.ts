@@ -13,7 +13,7 @@ export type { Colormap, GridOptions, ImagesOptions, FiltersOptions, FeatureMapsO
 export { encodePNG } from './png.js';
 export type { NumericInput, ArrayInput } from './input.js';
 export {
-  writeReport, writeClassifierReport, reportHTML, trainingCurves, batchLosses, scalarMetrics, formatMetric, evaluateWithOutputs,
+  writeReport, writeClassifierReport, reportHTML, trainingCurves, batchLosses, scalarMetrics, formatMetric,
 } from './report.js';
 export type {
   ReportSpec, ReportFigure, ReportTable, ReportResult, ReportFileFormat, MetricValue, ClassifierReportSpec, TrainingLogs,

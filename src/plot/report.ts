@@ -554,8 +554,3 @@ export async function writeClassifierReport(dir: string, spec: ClassifierReportS
   return { ...result, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** The logs of `model.evaluate` and the model's outputs, from one pass over x. */
-export function evaluateWithOutputs(model: Sequential, x: Tensor, y: Targets, args: EvaluateArgs = {}): { logs: Logs; outputs: Tensor } {
-  const { logs, predictions } = model.evaluateAndPredict(x, y, args);
-  return { logs, outputs: predictions };
-}

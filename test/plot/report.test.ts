@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as plot from '../../src/plot/index.js';
 import {
-  batchLosses, evaluateWithOutputs, formatMetric, reportHTML, scalarMetrics, trainingCurves, writeClassifierReport, writeReport,
+  batchLosses, formatMetric, reportHTML, scalarMetrics, trainingCurves, writeClassifierReport, writeReport,
 } from '../../src/plot/report.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { ValueError, ShapeError } from '../../src/tensor/errors.js';
@@ -234,20 +234,6 @@ test('writeClassifierReport: no mistakes gives a note and no grid; flat rows wit
   await assert.rejects(writeClassifierReport(bad, { title: 'B', metrics: {}, yTrue: [0, 1], yPred: [0, 1], images: flat }), (e: unknown) => e instanceof ShapeError && /spec\.images has 20 samples/.test(e.message));
   await assert.rejects(writeClassifierReport(bad, { title: 'B', metrics: {}, yTrue: y, yPred: y, images: flat }), /give spec\.imageShape for flat rows/);
   assert.equal(existsSync(bad), false);
-});
-
-test('evaluateWithOutputs gives evaluate\'s logs and predict\'s outputs from one pass, and leaves the model as it was', () => {
-  manualSeed(3);
-  const model = sequential({ layers: [layers.dense({ inputShape: [4], units: 6, activation: 'relu' }), layers.dense({ units: 3, activation: 'softmax' })] });
-  model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
-  const x = new Tensor(new Float32Array(37 * 4).map((_, i) => Math.cos(i * 0.7)), [37, 4]);
-  const y = new Tensor(new Float32Array(37).map((_, i) => i % 3), [37]);
-  const { logs, outputs } = evaluateWithOutputs(model, x, y, { batchSize: 8 });
-  assert.deepEqual(logs, model.evaluate(x, y, { batchSize: 8 }));
-  const p = model.predict(x, { batchSize: 8 });
-  assert.deepEqual(outputs.shape, [37, 3]);
-  assert.deepEqual(Array.from(outputs.data), Array.from(p.data));
-  assert.equal(Object.prototype.hasOwnProperty.call(model, 'forwardWithLogits'), false);
 });
 
 test('reportHTML escapes every text it shows', () => {

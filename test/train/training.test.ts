@@ -181,3 +181,16 @@ test('the progress bar prints Keras-style lines when not a terminal', async () =
   await m.fit(x, y, { epochs: 2, batchSize: 10, verbose: 0, callbacks: [{ ...bar, onEpochBegin: (e) => { bar.params = { ...bar.params!, verbose: 1 }; bar.onEpochBegin(e); }, onEpochEnd: (e, l) => bar.onEpochEnd(e, l), set params(p) { bar.params = p; }, get params() { return bar.params; } }] });
   assert.match(out, /^Epoch 1\/2\n4\/4 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - accuracy: \d\.\d{4}\nEpoch 2\/2\n/);
 });
+
+test('evaluateAndPredict gives evaluate\'s logs and predict\'s outputs from one pass', () => {
+  gl.manualSeed(3);
+  const model = gl.sequential({ layers: [gl.layers.dense({ inputShape: [4], units: 6, activation: 'relu' }), gl.layers.dense({ units: 3, activation: 'softmax' })] });
+  model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const x = new gl.Tensor(new Float32Array(37 * 4).map((_, i) => Math.cos(i * 0.7)), [37, 4]);
+  const y = new gl.Tensor(new Float32Array(37).map((_, i) => i % 3), [37]);
+  const { logs, predictions } = model.evaluateAndPredict(x, y, { batchSize: 8 });
+  assert.deepEqual(logs, model.evaluate(x, y, { batchSize: 8 }));
+  const p = model.predict(x, { batchSize: 8 });
+  assert.deepEqual(predictions.shape, [37, 3]);
+  assert.deepEqual(Array.from(predictions.data), Array.from(p.data));
+});
