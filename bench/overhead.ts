@@ -2,8 +2,7 @@
 // where the kernel itself is negligible.
 import { fileURLToPath } from 'node:url';
 import * as gl from '../src/index.js';
-
-export interface BenchRow { workload: string; impl: string; value: number; unit: string; note?: string }
+import type { BenchRow } from './common.js';
 
 function perCall(f: () => unknown, minMs = 300): number {
   for (let i = 0; i < 1000; i++) f();

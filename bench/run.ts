@@ -23,6 +23,8 @@ const WORKLOADS: Workload[] = [
   { name: 'training', file: 'training.js', what: 'LeNet-5 and dense-network training and inference' },
   // SVC fit and predict (bench/svc.ts)
   { name: 'svc', file: 'svc.js', what: 'SVC fit and predict' },
+  // The fixed cost of one op call on tiny tensors (bench/overhead.ts)
+  { name: 'overhead', file: 'overhead.js', what: 'per-op overhead' },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));

