@@ -501,28 +501,36 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return Math.max(0, Math.min(g.batch, Math.floor((capF - 64) / (inImg + outImg * (1 + extraPerOut)))));
   }
 
+  /**
+   * Runs `step` over the batch in chunks of `chunk` images, with scratch for one chunk's inputs,
+   * its outputs and (for max pooling) its arg-max indices; the geometry is written once.
+   */
+  function poolInChunks(g: Pool2dGeometry, chunk: number, withIndex: boolean,
+    step: (geo: number, pIn: number, pOut: number, pIdx: number, i0: number, n: number, inImg: number, outImg: number) => void): void {
+    const inImg = g.inH * g.inW * g.channels;
+    const outImg = g.outH * g.outW * g.channels;
+    s.reset();
+    const geo = s.alloc(16);
+    const pIn = s.alloc(chunk * inImg);
+    const pOut = s.alloc(chunk * outImg);
+    const pIdx = withIndex ? s.alloc(chunk * outImg) : 0;
+    s.commit();
+    poolGeometry(geo, g);
+    for (let i0 = 0; i0 < g.batch; i0 += chunk) step(geo, pIn, pOut, pIdx, i0, Math.min(chunk, g.batch - i0), inImg, outImg);
+  }
+
   function maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, g: Pool2dGeometry): void {
     const chunk = isF32(x, out) ? poolChunk(g, 1) : 0;
     if (chunk < 1) {
       jsBackend.maxPool2d(x, out, argmax, g);
       return;
     }
-    const inImg = g.inH * g.inW * g.channels;
-    const outImg = g.outH * g.outW * g.channels;
-    s.reset();
-    const geo = s.alloc(16);
-    const px = s.alloc(chunk * inImg);
-    const po = s.alloc(chunk * outImg);
-    const pi = s.alloc(chunk * outImg);
-    s.commit();
-    poolGeometry(geo, g);
-    for (let i0 = 0; i0 < g.batch; i0 += chunk) {
-      const n = Math.min(chunk, g.batch - i0);
+    poolInChunks(g, chunk, true, (geo, px, po, pi, i0, n, inImg, outImg) => {
       s.f32(px, n * inImg).set(x.subarray(i0 * inImg, (i0 + n) * inImg));
       k.maxPool(geo, px, po, pi, n, i0 * inImg);
       out.set(s.f32(po, n * outImg), i0 * outImg);
       argmax.set(s.i32(pi, n * outImg), i0 * outImg);
-    }
+    });
   }
 
   function avgPool2d(x: FloatArray, out: FloatArray, g: Pool2dGeometry): void {
@@ -531,20 +539,11 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       jsBackend.avgPool2d(x, out, g);
       return;
     }
-    const inImg = g.inH * g.inW * g.channels;
-    const outImg = g.outH * g.outW * g.channels;
-    s.reset();
-    const geo = s.alloc(16);
-    const px = s.alloc(chunk * inImg);
-    const po = s.alloc(chunk * outImg);
-    s.commit();
-    poolGeometry(geo, g);
-    for (let i0 = 0; i0 < g.batch; i0 += chunk) {
-      const n = Math.min(chunk, g.batch - i0);
+    poolInChunks(g, chunk, false, (geo, px, po, _pi, i0, n, inImg, outImg) => {
       s.f32(px, n * inImg).set(x.subarray(i0 * inImg, (i0 + n) * inImg));
       k.avgPool(geo, px, po, n);
       out.set(s.f32(po, n * outImg), i0 * outImg);
-    }
+    });
   }
 
   function avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: Pool2dGeometry): void {
@@ -553,21 +552,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       jsBackend.avgPool2dBackward(dy, dx, g);
       return;
     }
-    const inImg = g.inH * g.inW * g.channels;
-    const outImg = g.outH * g.outW * g.channels;
-    s.reset();
-    const geo = s.alloc(16);
-    const pdx = s.alloc(chunk * inImg);
-    const pdy = s.alloc(chunk * outImg);
-    s.commit();
-    poolGeometry(geo, g);
-    for (let i0 = 0; i0 < g.batch; i0 += chunk) {
-      const n = Math.min(chunk, g.batch - i0);
+    poolInChunks(g, chunk, false, (geo, pdx, pdy, _pi, i0, n, inImg, outImg) => {
       s.f32(pdy, n * outImg).set(dy.subarray(i0 * outImg, (i0 + n) * outImg));
       k.avgPoolBackward(geo, pdy, pdx, n);
       dx.set(s.f32(pdx, n * inImg), i0 * inImg);
-    }
+    });
   }
+
 
   function adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, alpha: number, beta1: number,
     beta2: number, epsilon: number): void {
