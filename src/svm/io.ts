@@ -7,26 +7,14 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { LinearSVC } from './linear.js';
 import { SVC, type SVCState } from './svc.js';
-import type { KernelName } from './kernels.js';
 
 // A saved model is a folder: model.json (kind, hyper-parameters, classes, counts) and
 // weights.safetensors (the arrays, float64). Each file is written atomically; the JSON goes last,
 // so a folder with a model.json always has the weights it names.
 const FORMAT = 'gradlab.svm/1';
 
-interface SVCJson {
-  format: typeof FORMAT;
-  kind: 'SVC';
-  kernel: KernelName;
-  C: number;
-  gamma: number;
-  degree: number;
-  coef0: number;
-  tol: number;
-  classes: number[];
-  nSupport: number[];
-  supportIndices: number[];
-}
+/** The SVC's state less its arrays, which go to the safetensors file. */
+type SVCJson = { format: typeof FORMAT; kind: 'SVC' } & Omit<SVCState, 'svCoef' | 'rho' | 'supportVectors'>;
 
 interface LinearJson {
   format: typeof FORMAT;
