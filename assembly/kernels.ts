@@ -3,10 +3,14 @@
 // keeps exactly one microkernel. Every pointer is a byte address in the imported memory, and the
 // JS side owns the memory layout: these functions never allocate.
 
-// Register blocking: 4x8 in both builds. PERF-NOTES.md found a 6x8 FMA tile best, but this V8
-// (Node 20) schedules all six A broadcasts ahead of the FMAs, which needs 20 xmm registers and
-// spills two accumulators per iteration: measured 20-26 GFLOP/s for the 6x8 microkernel alone
-// against 33-50 for 4x8 (8 accumulators + 2 B + 4 broadcasts = 14 registers, no spills).
+// The microkernels start from C (masked to zero when overwriting) rather than adding C after the
+// loop: with a branch in the epilogue V8 spilled accumulators inside the loop (6x8: 25 against
+// 58 GFLOP/s in cache).
+// Register blocking: 6x8 with relaxed SIMD, 4x8 with plain SIMD. With FMA a 6x8 tile needs 12
+// accumulators + 2 B vectors + 1 A broadcast = 15 xmm registers; plain SIMD's separate multiply
+// needs a temporary per product, so 6x8 spills there and 4x8 is its best tile (PERF-NOTES.md).
+// Measured in cache, one thread: relaxed 6x8 57 GFLOP/s against 51 for relaxed 4x8.
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 const NR: i32 = 8;
 const KC: i32 = 384;
 const MC: i32 = 96;
@@ -15,10 +19,10 @@ const UNPACKED_MAX_N: i32 = 128;
 
 // Edge tiles go through an MR x 8 scratch tile kept right after the A-packing buffer, so each
 // thread (each with its own packing buffers) has its own.
-const TILE_FLOATS: i32 = 4 * 8;
+const TILE_FLOATS: i32 = MR * 8;
 
 export function mr(): i32 {
-  return 4;
+  return MR;
 }
 
 export function heapBase(): usize {
@@ -42,10 +46,12 @@ export function packBSize(n: i32, k: i32): i32 {
 
 // C[4x8] (=|+=) Apanel[kc x 4] . Bpanel[kc x 8]; ldc in bytes.
 function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const keep = overwrite ? i32x4.splat(0) : i32x4.splat(-1);
+  let r0 = c;
+  let c00 = v128.and(v128.load(r0), keep), c01 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c10 = v128.and(v128.load(r0), keep), c11 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c20 = v128.and(v128.load(r0), keep), c21 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c30 = v128.and(v128.load(r0), keep), c31 = v128.and(v128.load(r0, 16), keep);
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -61,13 +67,9 @@ function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrit
     pb += 32;
   }
   let r = c;
-  if (!overwrite) { c00 = f32x4.add(c00, v128.load(r)); c01 = f32x4.add(c01, v128.load(r, 16)); }
   v128.store(r, c00); v128.store(r, c01, 16); r += ldc;
-  if (!overwrite) { c10 = f32x4.add(c10, v128.load(r)); c11 = f32x4.add(c11, v128.load(r, 16)); }
   v128.store(r, c10); v128.store(r, c11, 16); r += ldc;
-  if (!overwrite) { c20 = f32x4.add(c20, v128.load(r)); c21 = f32x4.add(c21, v128.load(r, 16)); }
   v128.store(r, c20); v128.store(r, c21, 16); r += ldc;
-  if (!overwrite) { c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16)); }
   v128.store(r, c30); v128.store(r, c31, 16);
 }
 
@@ -75,10 +77,12 @@ function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrit
 // packed panel: for the skinny products of convolution (n = output channels) packing A would
 // cost as much as the multiply (PERF-NOTES.md: per-image im2col + unpacked A was fastest).
 function kernel4x8u(kc: i32, a: usize, lda: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const keep = overwrite ? i32x4.splat(0) : i32x4.splat(-1);
+  let r0 = c;
+  let c00 = v128.and(v128.load(r0), keep), c01 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c10 = v128.and(v128.load(r0), keep), c11 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c20 = v128.and(v128.load(r0), keep), c21 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c30 = v128.and(v128.load(r0), keep), c31 = v128.and(v128.load(r0, 16), keep);
   let a0 = a;
   const a1 = lda, a2 = lda << 1, a3 = lda * 3;
   for (let p = 0; p < kc; p++) {
@@ -96,24 +100,104 @@ function kernel4x8u(kc: i32, a: usize, lda: usize, pb: usize, c: usize, ldc: usi
     pb += 32;
   }
   let r = c;
-  if (!overwrite) { c00 = f32x4.add(c00, v128.load(r)); c01 = f32x4.add(c01, v128.load(r, 16)); }
   v128.store(r, c00); v128.store(r, c01, 16); r += ldc;
-  if (!overwrite) { c10 = f32x4.add(c10, v128.load(r)); c11 = f32x4.add(c11, v128.load(r, 16)); }
   v128.store(r, c10); v128.store(r, c11, 16); r += ldc;
-  if (!overwrite) { c20 = f32x4.add(c20, v128.load(r)); c21 = f32x4.add(c21, v128.load(r, 16)); }
   v128.store(r, c20); v128.store(r, c21, 16); r += ldc;
-  if (!overwrite) { c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16)); }
   v128.store(r, c30); v128.store(r, c31, 16);
 }
 
+
+// The relaxed build's tile: C[6x8] (=|+=) Apanel[kc x 6] . Bpanel[kc x 8].
+function kernel6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
+  const keep = overwrite ? i32x4.splat(0) : i32x4.splat(-1);
+  let r0 = c;
+  let c00 = v128.and(v128.load(r0), keep), c01 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c10 = v128.and(v128.load(r0), keep), c11 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c20 = v128.and(v128.load(r0), keep), c21 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c30 = v128.and(v128.load(r0), keep), c31 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c40 = v128.and(v128.load(r0), keep), c41 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c50 = v128.and(v128.load(r0), keep), c51 = v128.and(v128.load(r0, 16), keep);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a = v128.load32_splat(pa, 16);
+    c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+    a = v128.load32_splat(pa, 20);
+    c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    pa += 24;
+    pb += 32;
+  }
+  let r = c;
+  v128.store(r, c00); v128.store(r, c01, 16); r += ldc;
+  v128.store(r, c10); v128.store(r, c11, 16); r += ldc;
+  v128.store(r, c20); v128.store(r, c21, 16); r += ldc;
+  v128.store(r, c30); v128.store(r, c31, 16); r += ldc;
+  v128.store(r, c40); v128.store(r, c41, 16); r += ldc;
+  v128.store(r, c50); v128.store(r, c51, 16);
+}
+
+// As kernel6x8, reading 6 rows of A in place (lda in bytes).
+function kernel6x8u(kc: i32, a: usize, lda: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
+  const keep = overwrite ? i32x4.splat(0) : i32x4.splat(-1);
+  let r0 = c;
+  let c00 = v128.and(v128.load(r0), keep), c01 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c10 = v128.and(v128.load(r0), keep), c11 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c20 = v128.and(v128.load(r0), keep), c21 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c30 = v128.and(v128.load(r0), keep), c31 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c40 = v128.and(v128.load(r0), keep), c41 = v128.and(v128.load(r0, 16), keep); r0 += ldc;
+  let c50 = v128.and(v128.load(r0), keep), c51 = v128.and(v128.load(r0, 16), keep);
+  let a0 = a;
+  const a3 = a + lda * 3;
+  let a1 = a3;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let v = v128.load32_splat(a0);
+    c00 = madd(v, b0, c00); c01 = madd(v, b1, c01);
+    v = v128.load32_splat(a0 + lda);
+    c10 = madd(v, b0, c10); c11 = madd(v, b1, c11);
+    v = v128.load32_splat(a0 + (lda << 1));
+    c20 = madd(v, b0, c20); c21 = madd(v, b1, c21);
+    v = v128.load32_splat(a1);
+    c30 = madd(v, b0, c30); c31 = madd(v, b1, c31);
+    v = v128.load32_splat(a1 + lda);
+    c40 = madd(v, b0, c40); c41 = madd(v, b1, c41);
+    v = v128.load32_splat(a1 + (lda << 1));
+    c50 = madd(v, b0, c50); c51 = madd(v, b1, c51);
+    a0 += 4;
+    a1 += 4;
+    pb += 32;
+  }
+  let r = c;
+  v128.store(r, c00); v128.store(r, c01, 16); r += ldc;
+  v128.store(r, c10); v128.store(r, c11, 16); r += ldc;
+  v128.store(r, c20); v128.store(r, c21, 16); r += ldc;
+  v128.store(r, c30); v128.store(r, c31, 16); r += ldc;
+  v128.store(r, c40); v128.store(r, c41, 16); r += ldc;
+  v128.store(r, c50); v128.store(r, c51, 16);
+}
+
 @inline function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
-  kernel4x8(kc, pa, pb, c, ldc, overwrite);
+  if (ASC_FEATURE_RELAXED_SIMD) kernel6x8(kc, pa, pb, c, ldc, overwrite);
+  else kernel4x8(kc, pa, pb, c, ldc, overwrite);
+}
+
+@inline function microU(kc: i32, a: usize, lda: usize, pb: usize, c: usize, ldc: usize, overwrite: bool): void {
+  if (ASC_FEATURE_RELAXED_SIMD) kernel6x8u(kc, a, lda, pb, c, ldc, overwrite);
+  else kernel4x8u(kc, a, lda, pb, c, ldc, overwrite);
 }
 
 // Packs op(A)[0:mc, 0:kc] (a points at its first element) into MR-tall panels [kc][MR],
 // zero-padding the last panel.
 function packA(mc: i32, kc: i32, a: usize, lda: i32, transA: bool, pa: usize): void {
-  const MR = mr();
   const ld = <usize>lda << 2;
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
@@ -134,6 +218,7 @@ function packA(mc: i32, kc: i32, a: usize, lda: i32, transA: bool, pa: usize): v
         const dst = panel + (<usize>(p * MR) << 2);
         if (rows == MR) {
           v128.store(dst, v128.load(src));
+          if (MR == 6) store<u64>(dst, load<u64>(src, 16), 16);
         } else {
           for (let r = 0; r < rows; r++) store<f32>(dst + (<usize>r << 2), load<f32>(src + (<usize>r << 2)));
         }
@@ -219,7 +304,6 @@ export function packBAll(n: i32, k: i32, b: usize, ldb: i32, transB: bool, pb: u
 export function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, pb: usize, c: usize, ldc: i32,
   accumulate: bool, pa: usize): void {
   if (m <= 0 || n <= 0) return;
-  const MR = mr();
   const ldcB = <usize>ldc << 2;
   const ldaB = <usize>lda << 2;
   const tile = pa + (<usize>(MC * KC) << 2);
@@ -257,10 +341,10 @@ export function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: b
             const ap = aBase + <usize>ir * ldaB;
             const cp = c + <usize>(ic + ir) * ldcB + (<usize>(jc + jr) << 2);
             if (rows == MR && cols == NR) {
-              if (inPlace) kernel4x8u(kc, ap, ldaB, pbp, cp, ldcB, overwrite);
+              if (inPlace) microU(kc, ap, ldaB, pbp, cp, ldcB, overwrite);
               else micro(kc, pap, pbp, cp, ldcB, overwrite);
             } else {
-              if (inPlace) kernel4x8u(kc, ap, ldaB, pbp, tile, NR << 2, true);
+              if (inPlace) microU(kc, ap, ldaB, pbp, tile, NR << 2, true);
               else micro(kc, pap, pbp, tile, NR << 2, true);
               for (let r = 0; r < rows; r++) {
                 const dst = cp + <usize>r * ldcB;
