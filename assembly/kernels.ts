@@ -482,22 +482,32 @@ function col2im(g: usize, dcol: usize, dx: usize): void {
 
 // ---- direct convolution for one input channel, stride 1, dilation 1 (LeNet's first layer) ----
 // im2col + GEMM wastes most of its time there: K = KH*KW is tiny, the im2col runs are KW floats
-// long, and OC = 6 output columns make every 4x8 tile an edge tile. Instead eight consecutive
-// output pixels of a row run along two f32x4 lanes and four output channels are the register
-// rows (the transposed 4x8 tile): the taps read the zero-padded image in place.
+// long, and a few output channels make every GEMM tile an edge tile. Instead the lanes run over
+// output channels (NHWC's contiguous axis, so results are stored as they are) and the register
+// rows over four pixels (forward) or four taps (filter gradient), taps read in place from the
+// zero-padded image: a 4 x (2 vectors of 4 channels) tile, 8 accumulators, no transposes. Channel
+// counts that are not a multiple of 4 use a last vector overlapping the one before (6 channels:
+// 0-3 and 2-5), whose shared lanes compute bit-identical values.
 
 @inline function useDirectC1(g: usize): bool {
-  return gi(g, 2) == 1 && gi(g, 8) == 1 && gi(g, 9) == 1 && gi(g, 10) == 1 && gi(g, 11) == 1 &&
+  return gi(g, 2) == 1 && gi(g, 5) >= 4 && gi(g, 8) == 1 && gi(g, 9) == 1 && gi(g, 10) == 1 && gi(g, 11) == 1 &&
     gi(g, 6) * gi(g, 7) >= 2 && directC1Floats(g) <= gi(g, 3) * gi(g, 4) * gi(g, 6) * gi(g, 7);
 }
 
-// Scratch floats (taken from the im2col buffer, OH*OW*KH*KW floats): padded image, packed
-// weights, a 4x8 tile and the channel-planar dy of one image.
+// Width of the padded image: the output row rounded up to the 4-pixel tile, plus the kernel.
+@inline function paddedWidthC1(g: usize): i32 {
+  return ((gi(g, 4) + 3) & ~3) + gi(g, 7) - 1;
+}
+
+// Scratch floats (taken from the im2col buffer, OH*OW*KH*KW floats): the padded image, then
+// either the packed weights (forward) or one image's filter gradient and one channel pair of dy
+// (backward), plus alignment.
 @inline function directC1Floats(g: usize): i32 {
-  const outH = gi(g, 3), outW = gi(g, 4), kH = gi(g, 6), kW = gi(g, 7);
-  const wr = (outW + 7) & ~7;
-  const cb4 = ((gi(g, 5) + 3) >> 2) << 2;
-  return (outH + kH - 1) * (wr + kW - 1) + 16 + cb4 * kH * kW + 32 + cb4 * outH * wr;
+  const T = gi(g, 6) * gi(g, 7);
+  const pairs = (((gi(g, 5) + 3) >> 2) + 1) >> 1;
+  // image, 64-byte alignment, then the tile (32) + weights, or the gradient + its sink row
+  return (gi(g, 3) + gi(g, 6) - 1) * paddedWidthC1(g) + 16 +
+    max(32 + pairs * T * 8, (T + 1) * gi(g, 5) + 16 + gi(g, 3) * gi(g, 4) * 8);
 }
 
 // xp[(outH+KH-1) x wps] = the image with its padding (and the lane slack past outW) as zeros.
@@ -513,72 +523,90 @@ function padImageC1(g: usize, x: usize, xp: usize, wps: i32): void {
   }
 }
 
+// First channel of the v-th 4-channel vector (N >= 4).
+@inline function chanOffC1(v: i32, N: i32): i32 {
+  return min(v << 2, N - 4);
+}
+
 function convForwardC1(g: usize, x: usize, w: usize, y: usize, nImg: i32, buf: usize): void {
   const inImg = <usize>(gi(g, 0) * gi(g, 1)) << 2;
   const outH = gi(g, 3), outW = gi(g, 4), N = gi(g, 5), kH = gi(g, 6), kW = gi(g, 7);
   const T = kH * kW;
-  const wr = (outW + 7) & ~7;
-  const wps = wr + kW - 1;
-  const cbs = (N + 3) >> 2;
+  const wps = paddedWidthC1(g);
+  const wpsB = <usize>wps << 2;
+  const NV = (N + 3) >> 2;
+  const pairs = (NV + 1) >> 1;
   const xp = buf;
-  const wp = (xp + (<usize>((outH + kH - 1) * wps) << 2) + 63) & ~63;
-  const tile = wp + (<usize>(cbs * T * 4) << 2);
-  // wp[cb][t][4]: the weights of four output channels per tap, zero past N
-  for (let cb = 0; cb < cbs; cb++) {
+  const tile = (xp + (<usize>((outH + kH - 1) * wps) << 2) + 63) & ~63;
+  const wp = tile + 128;
+  // wp[pair][t][8]: the two channel vectors of a pair, tap by tap
+  for (let pr = 0; pr < pairs; pr++) {
+    const c0 = chanOffC1(pr << 1, N), c1 = chanOffC1(min((pr << 1) + 1, NV - 1), N);
     for (let t = 0; t < T; t++) {
-      for (let c = 0; c < 4; c++) {
-        const ch = cb * 4 + c;
-        store<f32>(wp + (<usize>((cb * T + t) * 4 + c) << 2), ch < N ? load<f32>(w + (<usize>(t * N + ch) << 2)) : 0);
-      }
+      const src = w + (<usize>(t * N) << 2);
+      const dst = wp + (<usize>((pr * T + t) << 3) << 2);
+      v128.store(dst, v128.load(src + (<usize>c0 << 2)));
+      v128.store(dst, v128.load(src + (<usize>c1 << 2)), 16);
     }
   }
   const outImg = <usize>(outH * outW * N) << 2;
+  const pixB = <usize>N << 2;
   for (let i = 0; i < nImg; i++) {
     padImageC1(g, x + <usize>i * inImg, xp, wps);
     const yi = y + <usize>i * outImg;
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow0 = 0; ow0 < outW; ow0 += 8) {
-        const npix = min(8, outW - ow0);
-        for (let cb = 0; cb < cbs; cb++) {
-          let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-          let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-          let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-          let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-          let wq = wp + (<usize>(cb * T * 4) << 2);
+    for (let pr = 0; pr < pairs; pr++) {
+      const c0B = <usize>chanOffC1(pr << 1, N) << 2;
+      const c1B = <usize>chanOffC1(min((pr << 1) + 1, NV - 1), N) << 2;
+      const wpp = wp + (<usize>(pr * T) << 5);
+      for (let oh = 0; oh < outH; oh++) {
+        const rowBase = xp + <usize>oh * wpsB;
+        for (let ow0 = 0; ow0 < outW; ow0 += 4) {
+          let a00 = f32x4.splat(0), a01 = f32x4.splat(0);
+          let a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+          let a20 = f32x4.splat(0), a21 = f32x4.splat(0);
+          let a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+          let wq = wpp;
+          let r = rowBase + (<usize>ow0 << 2);
           for (let kh = 0; kh < kH; kh++) {
-            let row = xp + (<usize>((oh + kh) * wps + ow0) << 2);
+            let o = r;
             for (let kw = 0; kw < kW; kw++) {
-              const b0 = v128.load(row);
-              const b1 = v128.load(row, 16);
-              let a = v128.load32_splat(wq);
-              c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-              a = v128.load32_splat(wq, 4);
-              c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-              a = v128.load32_splat(wq, 8);
-              c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-              a = v128.load32_splat(wq, 12);
-              c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-              wq += 16;
-              row += 4;
+              const w0 = v128.load(wq);
+              const w1 = v128.load(wq, 16);
+              let v = v128.load32_splat(o);
+              a00 = madd(v, w0, a00); a01 = madd(v, w1, a01);
+              v = v128.load32_splat(o, 4);
+              a10 = madd(v, w0, a10); a11 = madd(v, w1, a11);
+              v = v128.load32_splat(o, 8);
+              a20 = madd(v, w0, a20); a21 = madd(v, w1, a21);
+              v = v128.load32_splat(o, 12);
+              a30 = madd(v, w0, a30); a31 = madd(v, w1, a31);
+              wq += 32;
+              o += 4;
             }
+            r += wpsB;
           }
-          v128.store(tile, c00); v128.store(tile, c01, 16);
-          v128.store(tile, c10, 32); v128.store(tile, c11, 48);
-          v128.store(tile, c20, 64); v128.store(tile, c21, 80);
-          v128.store(tile, c30, 96); v128.store(tile, c31, 112);
-          const nc = min(4, N - cb * 4);
-          for (let j = 0; j < npix; j++) {
-            const dst = yi + (<usize>((oh * outW + ow0 + j) * N + cb * 4) << 2);
-            for (let c = 0; c < nc; c++) store<f32>(dst + (<usize>c << 2), load<f32>(tile + (<usize>(c * 8 + j) << 2)));
+          // a partial block of pixels goes to the tile first (select, not a branch, before the stores)
+          const npix = min(4, outW - ow0);
+          const direct = yi + <usize>(oh * outW + ow0) * pixB;
+          const d = select<usize>(direct, tile, npix == 4);
+          const step = select<usize>(pixB, 32, npix == 4);
+          const e0 = select<usize>(c0B, 0, npix == 4);
+          const e1 = select<usize>(c1B, 16, npix == 4);
+          v128.store(d + e0, a00); v128.store(d + e1, a01);
+          v128.store(d + step + e0, a10); v128.store(d + step + e1, a11);
+          v128.store(d + 2 * step + e0, a20); v128.store(d + 2 * step + e1, a21);
+          v128.store(d + 3 * step + e0, a30); v128.store(d + 3 * step + e1, a31);
+          if (npix < 4) {
+            for (let j = 0; j < npix; j++) {
+              const q = direct + <usize>j * pixB;
+              v128.store(q + c0B, v128.load(tile + (<usize>j << 5)));
+              v128.store(q + c1B, v128.load(tile + (<usize>j << 5), 16));
+            }
           }
         }
       }
     }
   }
-}
-
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
 function convBackFilterC1(g: usize, x: usize, dy: usize, nImg: i32, accumulate: bool, dw: usize, buf: usize): void {
@@ -586,56 +614,80 @@ function convBackFilterC1(g: usize, x: usize, dy: usize, nImg: i32, accumulate: 
   const outH = gi(g, 3), outW = gi(g, 4), N = gi(g, 5), kH = gi(g, 6), kW = gi(g, 7);
   const T = kH * kW;
   const M = outH * outW;
-  const wr = (outW + 7) & ~7;
-  const wps = wr + kW - 1;
-  const cbs = (N + 3) >> 2;
+  const wps = paddedWidthC1(g);
+  const NV = (N + 3) >> 2;
+  const pairs = (NV + 1) >> 1;
   const xp = buf;
-  const dyT = (xp + (<usize>((outH + kH - 1) * wps) << 2) + 63) & ~63;
-  const plane = <usize>(outH * wr) << 2;
-  if (!accumulate) memory.fill(dw, 0, <usize>(T * N) << 2);
+  // one image's gradient, stored (not added: overlapping vectors would add twice), then summed into dw
+  const part = (xp + (<usize>((outH + kH - 1) * wps) << 2) + 63) & ~63;
+  const sink = part + (<usize>(T * N) << 2);
+  // dy of one channel pair as [pixel][8]: the inner loop then reads it at constant offsets
+  const dyp = (sink + (<usize>N << 2) + 63) & ~63;
+  const TN = T * N;
+  if (!accumulate) memory.fill(dw, 0, <usize>TN << 2);
   const outImg = <usize>(M * N) << 2;
-  // dy's padded lanes and channels stay zero, so they add nothing
-  memory.fill(dyT, 0, <usize>(cbs * 4) * plane);
+  const pixB = <usize>N << 2;
   for (let i = 0; i < nImg; i++) {
     padImageC1(g, x + <usize>i * inImg, xp, wps);
     const dyi = dy + <usize>i * outImg;
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const src = dyi + (<usize>((oh * outW + ow) * N) << 2);
-        const dst = dyT + (<usize>(oh * wr + ow) << 2);
-        for (let c = 0; c < N; c++) store<f32>(dst + <usize>c * plane, load<f32>(src + (<usize>c << 2)));
+    for (let pr = 0; pr < pairs; pr++) {
+      const c0B = <usize>chanOffC1(pr << 1, N) << 2;
+      const c1B = <usize>chanOffC1(min((pr << 1) + 1, NV - 1), N) << 2;
+      let src = dyi;
+      const dEnd = dyp + (<usize>M << 5);
+      for (let q = dyp; q < dEnd; q += 32) {
+        v128.store(q, v128.load(src + c0B));
+        v128.store(q, v128.load(src + c1B), 16);
+        src += pixB;
+      }
+      for (let t0 = 0; t0 < T; t0 += 4) {
+        // byte offsets of four taps in the padded image; taps past T repeat the last (results dropped)
+        const t1 = min(t0 + 1, T - 1), t2 = min(t0 + 2, T - 1), t3 = min(t0 + 3, T - 1);
+        const o0 = <usize>((t0 / kW) * wps + t0 % kW) << 2;
+        const o1 = <usize>((t1 / kW) * wps + t1 % kW) << 2;
+        const o2 = <usize>((t2 / kW) * wps + t2 % kW) << 2;
+        const o3 = <usize>((t3 / kW) * wps + t3 % kW) << 2;
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0);
+        let a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+        let a20 = f32x4.splat(0), a21 = f32x4.splat(0);
+        let a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+        let d = dyp;
+        for (let oh = 0; oh < outH; oh++) {
+          const row = xp + (<usize>(oh * wps) << 2);
+          let p0 = row + o0, p1 = row + o1, p2 = row + o2, p3 = row + o3;
+          const end = d + (<usize>outW << 5);
+          for (; d < end; d += 32) {
+            const d0 = v128.load(d);
+            const d1 = v128.load(d, 16);
+            let v = v128.load32_splat(p0);
+            a00 = madd(v, d0, a00); a01 = madd(v, d1, a01);
+            v = v128.load32_splat(p1);
+            a10 = madd(v, d0, a10); a11 = madd(v, d1, a11);
+            v = v128.load32_splat(p2);
+            a20 = madd(v, d0, a20); a21 = madd(v, d1, a21);
+            v = v128.load32_splat(p3);
+            a30 = madd(v, d0, a30); a31 = madd(v, d1, a31);
+            p0 += 4; p1 += 4; p2 += 4; p3 += 4;
+          }
+        }
+        const q0 = part + <usize>t0 * pixB;
+        const q1 = select<usize>(q0 + pixB, sink, t0 + 1 < T);
+        const q2 = select<usize>(q0 + 2 * pixB, sink, t0 + 2 < T);
+        const q3 = select<usize>(q0 + 3 * pixB, sink, t0 + 3 < T);
+        v128.store(q0 + c0B, a00); v128.store(q0 + c1B, a01);
+        v128.store(q1 + c0B, a10); v128.store(q1 + c1B, a11);
+        v128.store(q2 + c0B, a20); v128.store(q2 + c1B, a21);
+        v128.store(q3 + c0B, a30); v128.store(q3 + c1B, a31);
       }
     }
-    for (let cb = 0; cb < cbs; cb++) {
-      const nc = min(4, N - cb * 4);
-      const d0 = dyT + <usize>(cb * 4) * plane;
-      for (let kh = 0; kh < kH; kh++) {
-        for (let kw = 0; kw < kW; kw++) {
-          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-          for (let oh = 0; oh < outH; oh++) {
-            let xr = xp + (<usize>((oh + kh) * wps + kw) << 2);
-            let dr = d0 + (<usize>(oh * wr) << 2);
-            for (let ow0 = 0; ow0 < outW; ow0 += 8) {
-              const b0 = v128.load(xr);
-              const b1 = v128.load(xr, 16);
-              a0 = madd(b0, v128.load(dr), a0); a0 = madd(b1, v128.load(dr, 16), a0);
-              const d1 = dr + plane;
-              a1 = madd(b0, v128.load(d1), a1); a1 = madd(b1, v128.load(d1, 16), a1);
-              const d2 = d1 + plane;
-              a2 = madd(b0, v128.load(d2), a2); a2 = madd(b1, v128.load(d2, 16), a2);
-              const d3 = d2 + plane;
-              a3 = madd(b0, v128.load(d3), a3); a3 = madd(b1, v128.load(d3, 16), a3);
-              xr += 32;
-              dr += 32;
-            }
-          }
-          const o = dw + (<usize>((kh * kW + kw) * N + cb * 4) << 2);
-          store<f32>(o, load<f32>(o) + hsum(a0));
-          if (nc > 1) store<f32>(o, load<f32>(o, 4) + hsum(a1), 4);
-          if (nc > 2) store<f32>(o, load<f32>(o, 8) + hsum(a2), 8);
-          if (nc > 3) store<f32>(o, load<f32>(o, 12) + hsum(a3), 12);
-        }
-      }
+    let j = 0;
+    for (; j + 4 <= TN; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(dw + o, f32x4.add(v128.load(dw + o), v128.load(part + o)));
+    }
+    for (; j < TN; j++) {
+      const o = <usize>j << 2;
+      store<f32>(dw + o, load<f32>(dw + o) + load<f32>(part + o));
     }
   }
 }

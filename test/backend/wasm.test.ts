@@ -213,12 +213,15 @@ for (const [label, opts] of variants) {
       const rng = new Random(23);
       const base = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, inC: 1 };
       // LeNet's 'same' first layer; odd 'same' padding (more after than before); a width that is
-      // not a multiple of 8; 1, 5 and 9 output channels; a one-row kernel; a batch split over threads
+      // not a multiple of 4; 1 (not direct), 4, 5, 9, 10 and 16 output channels (channel vectors
+      // that overlap within and across vector pairs); a one-row kernel; a batch split over threads
       checkConv(be, rng, { ...base, batch: 16, inH: 28, inW: 28, outH: 28, outW: 28, outC: 6, kH: 5, kW: 5, padTop: 2, padLeft: 2 });
       checkConv(be, rng, { ...base, batch: 3, inH: 9, inW: 13, outH: 9, outW: 13, outC: 9, kH: 4, kW: 2, padTop: 1, padLeft: 0 });
       checkConv(be, rng, { ...base, batch: 2, inH: 7, inW: 19, outH: 5, outW: 17, outC: 1, kH: 3, kW: 3, padTop: 0, padLeft: 0 });
       checkConv(be, rng, { ...base, batch: 5, inH: 6, inW: 11, outH: 8, outW: 13, outC: 5, kH: 1, kW: 3, padTop: 1, padLeft: 2 });
       checkConv(be, rng, { ...base, batch: 40, inH: 12, inW: 12, outH: 12, outW: 12, outC: 4, kH: 3, kW: 3, padTop: 1, padLeft: 1 });
+      checkConv(be, rng, { ...base, batch: 3, inH: 10, inW: 11, outH: 8, outW: 9, outC: 10, kH: 3, kW: 3, padTop: 0, padLeft: 0 });
+      checkConv(be, rng, { ...base, batch: 2, inH: 9, inW: 7, outH: 9, outW: 7, outC: 16, kH: 5, kW: 3, padTop: 2, padLeft: 1 });
     });
 
     test('conv2d: a batch bigger than the scratch cap is chunked', () => {
