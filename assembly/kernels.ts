@@ -692,21 +692,29 @@ function convBackFilterC1(g: usize, x: usize, dy: usize, nImg: i32, accumulate: 
   }
 }
 
-/** y[img] = im2col(x[img]) . w for nImg images; col holds OH*OW*KH*KW*C floats. */
-export function convForward(g: usize, x: usize, w: usize, y: usize, nImg: i32, col: usize, pa: usize, pb: usize): void {
+/**
+ * y[img] = act(im2col(x[img]) . w + bias) for nImg images; col holds OH*OW*KH*KW*C floats. The
+ * epilogue (see biasAct) runs on each image while it is still in cache.
+ */
+export function convForward(g: usize, x: usize, w: usize, y: usize, nImg: i32, bias: usize, period: i32, act: i32,
+  col: usize, pa: usize, pb: usize): void {
   const inImg = <usize>(gi(g, 0) * gi(g, 1) * gi(g, 2)) << 2;
   const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
   const outImg = <usize>(M * N) << 2;
   const direct = isPointwise(g);
   if (!direct && useDirectC1(g)) {
     convForwardC1(g, x, w, y, nImg, col);
+    biasAct(y, nImg * M * N, bias, period, act);
     return;
   }
+  if (nImg > 0) packBAll(N, K, w, N, false, pb);
   for (let i = 0; i < nImg; i++) {
     const xi = x + <usize>i * inImg;
     let a = xi;
     if (!direct) { im2col(g, xi, col); a = col; }
-    gemm(M, N, K, a, K, false, w, N, false, y + <usize>i * outImg, N, false, pa, pb);
+    const yi = y + <usize>i * outImg;
+    gemmPacked(M, N, K, a, K, false, pb, yi, N, false, pa);
+    biasAct(yi, M * N, bias, period, act);
   }
 }
 
@@ -879,6 +887,61 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
   }
 }
 
+/**
+ * The epilogue of conv and matmul, in place over n floats: y = act(y + bias) with act 0 linear,
+ * 1 relu, 2 sigmoid (the unary kernels' code, so results match the unfused ops bit for bit).
+ * bias (0 for none) holds `period` floats: the per-channel bias tiled to a multiple of the row
+ * length, so short rows (6 channels) still run as long vectors; n is a multiple of the row.
+ */
+export function biasAct(y: usize, n: i32, bias: usize, period: i32, act: i32): void {
+  if (bias == 0 && act == 0) return;
+  const code = act == 1 ? 4 : 9;
+  for (let o = 0; o < n; o += period) {
+    const len = bias == 0 ? n : min(period, n - o);
+    const base = y + (<usize>o << 2);
+    const l4 = len & ~3;
+    let j = 0;
+    for (; j < l4; j += 4) {
+      const q = base + (<usize>j << 2);
+      let v = v128.load(q);
+      if (bias != 0) v = f32x4.add(v, v128.load(bias + (<usize>j << 2)));
+      if (act != 0) v = unop(code, v);
+      v128.store(q, v);
+    }
+    for (; j < len; j++) {
+      const q = base + (<usize>j << 2);
+      let v = v128.load32_splat(q);
+      if (bias != 0) v = f32x4.add(v, v128.load32_splat(bias + (<usize>j << 2)));
+      if (act != 0) v = unop(code, v);
+      store<f32>(q, f32x4.extract_lane(v, 0));
+    }
+    if (bias == 0) return;
+  }
+}
+
+// dz = dy * act'(y) from the activation's output, in the unfused ops' order of operations.
+@inline function actGrad(act: i32, d: v128, u: v128): v128 {
+  const one = f32x4.splat(1);
+  if (act == 1) return f32x4.mul(d, v128.and(f32x4.gt(u, f32x4.splat(0)), one));
+  if (act == 2) return f32x4.mul(d, f32x4.mul(u, f32x4.sub(one, u)));
+  if (act == 3) return f32x4.mul(d, f32x4.sub(one, f32x4.mul(u, u)));
+  return d;
+}
+
+/** dz[i] = dy[i] * act'(y[i]) over n floats; act 0 linear, 1 relu, 2 sigmoid, 3 tanh. */
+export function actBackward(dy: usize, y: usize, dz: usize, n: i32, act: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dz + o, actGrad(act, v128.load(dy + o), v128.load(y + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dz + o, f32x4.extract_lane(actGrad(act, v128.load32_splat(dy + o), v128.load32_splat(y + o)), 0));
+  }
+}
+
 // ---- pooling (NHWC; geometry block: inH inW C outH outW kH kW strideH strideW padTop padLeft) ---
 
 // Windows are clipped to the image once per output pixel, and the channels (contiguous in NHWC)
@@ -888,11 +951,16 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
 /**
  * Max pooling of nImg images; argmax gets flat indices into x plus indexBase. Ties keep the
  * first cell in (kh, kw) order and NaN never replaces the running max, as in the reference.
+ * The running arg-max is the winning cell's pixel offset in the window (one splat per cell);
+ * the flat index is formed once per output vector.
  */
 export function maxPool(g: usize, x: usize, out: usize, argmax: usize, nImg: i32, indexBase: i32): void {
   const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outH = gi(g, 3), outW = gi(g, 4);
   const kH = gi(g, 5), kW = gi(g, 6), sH = gi(g, 7), sW = gi(g, 8), pT = gi(g, 9), pL = gi(g, 10);
   const lanes = i32x4(0, 1, 2, 3);
+  const vC = i32x4.splat(C);
+  const pixB = <usize>C << 2;
+  const rowB = <usize>inW * pixB;
   let o: usize = 0;
   for (let nb = 0; nb < nImg; nb++) {
     const base = nb * inH * inW;
@@ -902,32 +970,39 @@ export function maxPool(g: usize, x: usize, out: usize, argmax: usize, nImg: i32
       for (let ow = 0; ow < outW; ow++) {
         const iw0 = ow * sW - pL;
         const kw0 = max(0, -iw0), kw1 = min(kW, inW - iw0);
-        const first = (base + (ih0 + kh0) * inW + iw0 + kw0) * C;
+        // pixel index of the window's (unclipped) top-left cell; cells are offsets kh*inW + kw from it
+        const p0 = base + ih0 * inW + iw0;
+        const r0 = kh0 * inW + kw0;
         let c = 0;
         // C >= 4: a last vector overlapping the previous one recomputes the same values
         const cEnd = C >= 4 ? C : 0;
         for (; c < cEnd; c += 4) {
           if (c > C - 4) c = C - 4;
-          let best = v128.load(x + (<usize>(first + c) << 2));
-          let bi = i32x4.add(i32x4.splat(first + c + indexBase), lanes);
+          const cB = <usize>c << 2;
+          let best = v128.load(x + <usize>(p0 + r0) * pixB + cB);
+          let br = i32x4.splat(r0);
+          let row = x + <usize>(p0 + kh0 * inW) * pixB + cB;
           for (let kh = kh0; kh < kh1; kh++) {
+            const rOff = kh * inW;
             for (let kw = kw0; kw < kw1; kw++) {
-              const idx = (base + (ih0 + kh) * inW + iw0 + kw) * C + c;
-              const v = v128.load(x + (<usize>idx << 2));
+              const v = v128.load(row + (<usize>(kw * C) << 2));
               const gt = f32x4.gt(v, best);
               best = v128.bitselect(v, best, gt);
-              bi = v128.bitselect(i32x4.add(i32x4.splat(idx + indexBase), lanes), bi, gt);
+              br = v128.bitselect(i32x4.splat(rOff + kw), br, gt);
             }
+            row += rowB;
           }
           v128.store(out + ((o + <usize>c) << 2), best);
-          v128.store(argmax + ((o + <usize>c) << 2), bi);
+          const idx = i32x4.add(i32x4.add(i32x4.mul(i32x4.add(i32x4.splat(p0), br), vC), lanes), i32x4.splat(c + indexBase));
+          v128.store(argmax + ((o + <usize>c) << 2), idx);
         }
         for (; c < C; c++) {
-          let best = load<f32>(x + (<usize>(first + c) << 2));
-          let bi = first + c;
+          const first = (p0 + r0) * C + c;
+          let best = load<f32>(x + (<usize>first << 2));
+          let bi = first;
           for (let kh = kh0; kh < kh1; kh++) {
             for (let kw = kw0; kw < kw1; kw++) {
-              const idx = (base + (ih0 + kh) * inW + iw0 + kw) * C + c;
+              const idx = (p0 + kh * inW + kw) * C + c;
               const v = load<f32>(x + (<usize>idx << 2));
               const gt = v > best;
               best = select<f32>(v, best, gt);
@@ -940,6 +1015,15 @@ export function maxPool(g: usize, x: usize, out: usize, argmax: usize, nImg: i32
         o += <usize>C;
       }
     }
+  }
+}
+
+/** dx[0..nx) = 0, then dx[argmax[i]] += dy[i] for i < n (max pooling's backward). */
+export function maxPoolBackward(dy: usize, argmax: usize, n: i32, dx: usize, nx: i32): void {
+  memory.fill(dx, 0, <usize>nx << 2);
+  for (let i = 0; i < n; i++) {
+    const q = dx + (<usize>load<i32>(argmax + (<usize>i << 2)) << 2);
+    store<f32>(q, load<f32>(q) + load<f32>(dy + (<usize>i << 2)));
   }
 }
 

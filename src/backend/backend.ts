@@ -17,6 +17,18 @@ export type BinaryKernel =
 
 export type ReduceKernel = 'sum' | 'max' | 'min';
 
+/** Activations a kernel applies to its own output, whose derivatives follow from that output. */
+export type FusedActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh';
+
+/**
+ * Work a conv2d or matmul kernel does on its result before handing it back: y = activation(y + bias),
+ * the bias repeated over rows of bias.length (channels, units). Saves a pass and a copy per op.
+ */
+export interface Epilogue {
+  bias: FloatArray | null;
+  activation: FusedActivation;
+}
+
 /** Geometry of a 2-D convolution in NHWC with [kh, kw, in, out] kernels. Padding is explicit. */
 export interface Conv2dGeometry {
   batch: number;
@@ -77,10 +89,18 @@ export interface Backend {
    * over the batch. C is overwritten.
    */
   matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number,
-    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void;
+    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number, epilogue?: Epilogue): void;
 
   /** y[N,OH,OW,M] = cross-correlation of x[N,H,W,C] with w[KH,KW,C,M] (padding with zeros). */
-  conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry): void;
+  conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void;
+
+  /**
+   * The backward of an epilogue, from its output y: dz = dy * activation'(y) (relu: y > 0,
+   * sigmoid: y (1 - y), tanh: 1 - y^2, linear: 1) and, when dbias is given, its sums over the
+   * rows of `inner` values: dbias[j] = sum_r dz[r * inner + j].
+   */
+  activationBackward(dy: FloatArray, y: FloatArray, activation: FusedActivation, dz: FloatArray,
+    dbias: FloatArray | null, inner: number): void;
   /** dx[N,H,W,C] = transpose of conv2d in x applied to dy[N,OH,OW,M]. dx is overwritten. */
   conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void;
   /** dw[KH,KW,C,M] = transpose of conv2d in w applied to dy. dw is overwritten. */
@@ -91,6 +111,8 @@ export interface Backend {
    * (padded cells never win). A window with no real cell is an error caught before the call.
    */
   maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, g: Pool2dGeometry): void;
+  /** The adjoint of max pooling: dx (overwritten) is zero but for dx[argmax[i]] += dy[i]. */
+  maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray): void;
   /** Average pooling over the real (unpadded) cells of each window. */
   avgPool2d(x: FloatArray, out: FloatArray, g: Pool2dGeometry): void;
   /** The adjoint of avgPool2d: spreads dy over each window's real cells. dx is overwritten. */

@@ -90,20 +90,24 @@ export abstract class Layer {
 
   protected buildWeights(_inputShape: readonly number[]): void {}
 
-  /** The layer's computation on a batch; `training` switches dropout and batch statistics. */
-  abstract forward(x: Tensor, training: boolean): LayerOutput;
+  /**
+   * The layer's computation on a batch; `training` switches dropout and batch statistics. With
+   * `needZ` false a layer may compute u in one fused op and give z only when it is read
+   * (recomputed then); with true, z is computed alongside u.
+   */
+  abstract forward(x: Tensor, training: boolean, needZ?: boolean): LayerOutput;
 
   /** Runs the layer on a batch (inference mode unless told), checking the per-sample shape. */
   apply(x: Tensor, training = false): Tensor {
     return this.call(x, training).u;
   }
 
-  call(x: Tensor, training = false): LayerOutput {
+  call(x: Tensor, training = false, needZ = false): LayerOutput {
     if (!this.built) this.build(x.shape.slice(1));
     else if (!shapesEqual(x.shape.slice(1), this.inputShape!)) {
       throw new ShapeError(`${this.name} (${this.className}): expects input [batch,${this.inputShape!.join(',')}] but got ${fmtShape(x.shape)}`);
     }
-    return this.forward(x, training);
+    return this.forward(x, training, needZ);
   }
 
   protected addWeight(role: string, tensor: Tensor, trainable = true): Tensor {

@@ -1,8 +1,9 @@
 import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { globalRandom, Random } from '../tensor/random.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
+import type { FusedActivation } from '../backend/backend.js';
 import {
-  add, avgPool1d, avgPool2d, conv1d, conv2d, div, globalAvgPool2d, globalMaxPool2d, matmul, maxPool1d, maxPool2d,
+  add, avgPool1d, avgPool2d, conv1d, conv2d, dense, div, globalAvgPool2d, globalMaxPool2d, matmul, maxPool1d, maxPool2d,
   mean, mul, reshape, sqrt, square, sub,
 } from '../ops/index.js';
 import { applyActivation, canonicalActivation, type ActivationName } from './activations.js';
@@ -17,6 +18,16 @@ function activationOutput(name: string, z: Tensor): LayerOutput {
 
 function identity(x: Tensor): LayerOutput {
   return { z: x, u: x };
+}
+
+// Activations the conv and dense kernels apply themselves (their derivative follows from u).
+const FUSABLE: ReadonlySet<string> = new Set<FusedActivation>(['linear', 'relu', 'sigmoid', 'tanh']);
+
+/** u from one fused op; z, when read, recomputed by the separate ops (same values). */
+function fusedOutput(u: Tensor, activation: string, preActivation: () => Tensor): LayerOutput {
+  if (activation === 'linear') return { z: u, u };
+  let z: Tensor | null = null;
+  return { u, get z() { return (z ??= preActivation()); } };
 }
 
 // ---------- Dense ----------
@@ -57,13 +68,16 @@ export class Dense extends Layer {
     if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.units], 'float32', globalRandom));
   }
 
-  forward(x: Tensor): LayerOutput {
+  forward(x: Tensor, _training = false, needZ = false): LayerOutput {
     if (x.shape[x.rank - 1] !== this.kernel!.shape[0]) {
       throw new ShapeError(`${this.name}: input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but the kernel expects ${this.kernel!.shape[0]}`);
     }
-    let z = matmul(x, this.kernel!);
-    if (this.bias) z = add(z, this.bias);
-    return activationOutput(this.activation, z);
+    const pre = (): Tensor => {
+      const z = matmul(x, this.kernel!);
+      return this.bias ? add(z, this.bias) : z;
+    };
+    if (needZ || !FUSABLE.has(this.activation)) return activationOutput(this.activation, pre());
+    return fusedOutput(dense(x, this.kernel!, this.bias, this.activation as FusedActivation), this.activation, pre);
   }
 
   override multiplications(): number {
@@ -138,6 +152,8 @@ abstract class Convolution extends Layer {
   /** The kernel's spatial extent ([kh, kw] or [k]). */
   protected abstract get kernelExtent(): number[];
   protected abstract convolve(x: Tensor, kernel: Tensor): Tensor;
+  /** activation(convolve(x, kernel) + bias) as one op. */
+  protected abstract convolveFused(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor;
 
   protected override buildWeights(s: readonly number[]): void {
     if (s.length !== this.spatialRank + 1) {
@@ -147,10 +163,13 @@ abstract class Convolution extends Layer {
     if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.filters], 'float32', globalRandom));
   }
 
-  forward(x: Tensor): LayerOutput {
-    let z = this.convolve(x, this.kernel!);
-    if (this.bias) z = add(z, this.bias);
-    return activationOutput(this.activation, z);
+  forward(x: Tensor, _training = false, needZ = false): LayerOutput {
+    const pre = (): Tensor => {
+      const z = this.convolve(x, this.kernel!);
+      return this.bias ? add(z, this.bias) : z;
+    };
+    if (needZ || !FUSABLE.has(this.activation)) return activationOutput(this.activation, pre());
+    return fusedOutput(this.convolveFused(x, this.kernel!, this.bias, this.activation as FusedActivation), this.activation, pre);
   }
 
   override multiplications(): number {
@@ -184,6 +203,10 @@ export class Conv2D extends Convolution {
     return conv2d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate });
   }
 
+  protected convolveFused(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+    return conv2d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate, bias, activation });
+  }
+
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate };
   }
@@ -207,6 +230,10 @@ export class Conv1D extends Convolution {
 
   protected convolve(x: Tensor, kernel: Tensor): Tensor {
     return conv1d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate });
+  }
+
+  protected convolveFused(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+    return conv1d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate, bias, activation });
   }
 
   override getConfig(): Record<string, unknown> {

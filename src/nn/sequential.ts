@@ -101,9 +101,10 @@ export class Sequential {
   forwardWithLogits(x: Tensor, training: boolean): { z: Tensor; u: Tensor } {
     this.ensureBuilt('forward', x);
     let u = x;
-    let z = x;
-    for (const l of this.layers) ({ z, u } = l.call(u, training));
-    return { z, u };
+    const last = this.layers.length - 1;
+    // only the last layer's z is read: the others may leave it uncomputed (fused ops)
+    for (let i = 0; i < last; i++) u = this.layers[i].call(u, training).u;
+    return this.layers[last].call(u, training, true);
   }
 
   /** Outputs for x in inference mode, in batches (default 32). */
@@ -130,7 +131,7 @@ export class Sequential {
       const out: LayerTrace[] = [];
       let u = x;
       for (const l of this.layers) {
-        const r = l.call(u, false);
+        const r = l.call(u, false, true);
         out.push({ name: l.name, className: l.className, z: r.z, u: r.u });
         u = r.u;
       }

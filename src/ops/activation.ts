@@ -1,3 +1,4 @@
+import type { FusedActivation } from '../backend/backend.js';
 import { ValueError } from '../tensor/errors.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
@@ -33,6 +34,19 @@ export function relu(x: Tensor): Tensor {
   expectTensor(x, 'relu', 'x');
   const out = unaryKernel('relu', x);
   return recordOp(out, 'relu', [x], (g) => [reluBackward(g, x)]);
+}
+
+/**
+ * dL/dz for u = activation(z), written with differentiable ops on the output u (relu's mask
+ * u > 0 is z > 0): the backward of the fused conv/dense ops when a graph is recorded.
+ */
+export function activationGradFromOutput(g: Tensor, u: Tensor, activation: FusedActivation): Tensor {
+  switch (activation) {
+    case 'linear': return g;
+    case 'relu': return reluBackward(g, u);
+    case 'sigmoid': return mul(g, mul(u, sub(1, u)));
+    case 'tanh': return mul(g, sub(1, mul(u, u)));
+  }
 }
 
 /** g where x > 0, else 0 (as mul(g, gt(x, 0)) in one kernel); linear in g, flat in x. */

@@ -1,7 +1,8 @@
-import type { Conv2dGeometry } from '../backend/backend.js';
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import type { Conv2dGeometry, FusedActivation } from '../backend/backend.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
+import { epilogueBackward } from './fused.js';
 import { registerOp, type OpSample } from './registry.js';
 import { flip, reshape } from './shape.js';
 import { empty, expectTensor, kernels, pairOf, sampleUniform } from './util.js';
@@ -17,6 +18,13 @@ export interface Conv2dOptions {
   dilation?: number | readonly [number, number];
   /** Reverse the kernel spatially: true convolution instead of cross-correlation. */
   flip?: boolean;
+  /** Added per output channel ([M]), as PyTorch's conv2d(input, weight, bias). */
+  bias?: Tensor | null;
+  /**
+   * Applied to the result in the same op (what a Conv2D layer computes): the kernel writes
+   * activation(conv + bias) directly and the backward needs only that output. Default 'linear'.
+   */
+  activation?: FusedActivation;
 }
 
 export interface Conv1dOptions {
@@ -24,6 +32,8 @@ export interface Conv1dOptions {
   padding?: 'valid' | 'same' | 'full' | number;
   dilation?: number;
   flip?: boolean;
+  bias?: Tensor | null;
+  activation?: FusedActivation;
 }
 
 export function pair(fn: string, arg: string, v: number | readonly [number, number] | undefined, dflt: number): [number, number] {
@@ -86,6 +96,23 @@ function conv2dGeom(x: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
   ]);
 }
 
+/**
+ * activation(conv2d + bias) as one op: the kernel adds the bias and applies the activation to its
+ * own output, and the backward gets dz and the bias gradient in one pass from that output.
+ */
+function conv2dGeomFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Conv2dGeometry): Tensor {
+  const u = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
+  kernels().conv2d(x.data, w.data, u.data, g, { bias: bias?.data ?? null, activation });
+  return recordOp(u, 'conv2dBiasActivation', bias ? [x, w, bias] : [x, w], (du) => {
+    const { dz, dbias } = epilogueBackward(du, u, activation, bias);
+    return [
+      x.requiresGrad ? conv2dBackpropInput(dz, w, g) : null,
+      w.requiresGrad ? conv2dBackpropFilter(x, dz, g) : null,
+      dbias,
+    ];
+  });
+}
+
 /** dL/dx of conv2d: a full convolution of dy with the reversed kernel (the transposed convolution). */
 function conv2dBackpropInput(dy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
   const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.inC]);
@@ -111,17 +138,52 @@ function conv2dBackpropFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry): Tensor 
  * Z[n,i,j,m] = sum_{k1,k2,c} W[k1,k2,c,m] X[n, i*s + k1*d - pad, j*s + k2*d - pad, c].
  */
 export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
-  expectTensor(x, 'conv2d', 'x');
-  expectTensor(w, 'conv2d', 'w');
-  [x, w] = pairOf(x, w, 'conv2d');
-  if (x.rank !== 4) throw new ShapeError(`conv2d: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
-  if (w.rank !== 4) throw new ShapeError(`conv2d: kernel must be [KH,KW,C,M] (rank 4), got ${fmtShape(w.shape)}`);
-  const g = convGeometry('conv2d', x.shape, w.shape, options);
-  return conv2dGeom(x, options.flip ? flip(w, [0, 1]) : w, g);
+  const p = prepare2d('conv2d', x, w, options);
+  const e = epilogueOf('conv2d', options, p.w);
+  return e ? conv2dGeomFused(p.x, p.w, e.bias, e.activation, p.g) : conv2dGeom(p.x, p.w, p.g);
+}
+
+/** Checked operands (one dtype, the kernel flipped for true convolution) and the geometry. */
+function prepare2d(fn: string, x: Tensor, w: Tensor, options: Conv2dOptions): { x: Tensor; w: Tensor; g: Conv2dGeometry } {
+  expectTensor(x, fn, 'x');
+  expectTensor(w, fn, 'w');
+  [x, w] = pairOf(x, w, fn);
+  if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
+  if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,C,M] (rank 4), got ${fmtShape(w.shape)}`);
+  const g = convGeometry(fn, x.shape, w.shape, options);
+  return { x, w: options.flip ? flip(w, [0, 1]) : w, g };
+}
+
+const ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh'];
+
+/** The checked bias and activation of the options, or null when there are none (a plain conv). */
+function epilogueOf(fn: string, o: Conv2dOptions | Conv1dOptions, w: Tensor): { bias: Tensor | null; activation: FusedActivation } | null {
+  const bias = o.bias ?? null;
+  const activation = o.activation ?? 'linear';
+  if (!ACTIVATIONS.includes(activation)) {
+    throw new ValueError(`${fn}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(o.activation)}`);
+  }
+  if (bias === null && activation === 'linear') return null;
+  if (bias !== null) {
+    expectTensor(bias, fn, 'bias');
+    const m = w.shape[w.rank - 1];
+    if (bias.rank !== 1 || bias.size !== m) {
+      throw new ShapeError(`${fn}: bias ${fmtShape(bias.shape)} must have shape [${m}] for kernel ${fmtShape(w.shape)}`);
+    }
+    if (bias.dtype !== w.dtype) throw new DTypeError(`${fn}: bias is ${bias.dtype} but the kernel is ${w.dtype}`);
+  }
+  return { bias, activation };
 }
 
 /** 1-D convolution: x [N,L,C], w [K,C,M] -> [N,OL,M], options as conv2d with numbers. */
 export function conv1d(x: Tensor, w: Tensor, options: Conv1dOptions = {}): Tensor {
+  const p = prepare1d(x, w, options);
+  const e = epilogueOf('conv1d', options, p.w);
+  return reshape(e ? conv2dGeomFused(p.x, p.w, e.bias, e.activation, p.g) : conv2dGeom(p.x, p.w, p.g), p.outShape);
+}
+
+/** conv1d as a conv2d over [N,1,L,C]: the reshaped operands, the geometry and the result's shape. */
+function prepare1d(x: Tensor, w: Tensor, options: Conv1dOptions): { x: Tensor; w: Tensor; g: Conv2dGeometry; outShape: number[] } {
   expectTensor(x, 'conv1d', 'x');
   expectTensor(w, 'conv1d', 'w');
   if (x.rank !== 3) throw new ShapeError(`conv1d: input must be [N,L,C] (rank 3), got ${fmtShape(x.shape)}`);
@@ -151,8 +213,7 @@ export function conv1d(x: Tensor, w: Tensor, options: Conv1dOptions = {}): Tenso
     throw e;
   }
   const w2 = reshape(options.flip ? flip(w, 0) : w, [1, K, C, M]);
-  const y = conv2dGeom(reshape(x, [N, 1, L, C]), w2, g);
-  return reshape(y, [N, g.outW, M]);
+  return { x: reshape(x, [N, 1, L, C]), w: w2, g, outShape: [N, g.outW, M] };
 }
 
 // ---------- registry ----------
@@ -170,13 +231,27 @@ const conv2dCases: ConvCase[] = [
   { x: [1, 3, 3, 1], w: [2, 2, 1, 1], o: { padding: 'full', flip: true } },
 ];
 
+// With a bias and an activation conv2d is one fused op: each activation, with and without a bias.
+const fusedActs: FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh'];
 registerOp({
   name: 'conv2d', family: 'conv',
-  samples: (rng: Random): OpSample[] => conv2dCases.map((c) => ({
-    label: `conv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
-    inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
-    fn: (x, w) => conv2d(x, w, c.o),
-  })),
+  samples: (rng: Random): OpSample[] => [
+    ...conv2dCases.map((c) => ({
+      label: `conv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
+      inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
+      fn: (x: Tensor, w: Tensor) => conv2d(x, w, c.o),
+    })),
+    ...[conv2dCases[1], conv2dCases[3], conv2dCases[5], conv2dCases[6]].flatMap((c, i) => fusedActs.map((activation, j): OpSample => {
+      const withBias = (i + j) % 3 !== 2;
+      const x = sampleUniform(rng, c.x);
+      const w = sampleUniform(rng, c.w);
+      return {
+        label: `conv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify({ ...c.o, activation })}${withBias ? ' with bias' : ''}`,
+        inputs: withBias ? [x, w, sampleUniform(rng, [c.w[3]])] : [x, w],
+        fn: (xx, ww, b) => conv2d(xx, ww, { ...c.o, bias: b ?? null, activation }),
+      };
+    })),
+  ],
 });
 
 // The two backward ops are differentiable too (double backward); the sweep checks them directly.
@@ -212,9 +287,16 @@ const conv1dCases: { x: number[]; w: number[]; o: Conv1dOptions }[] = [
 ];
 registerOp({
   name: 'conv1d', family: 'conv',
-  samples: (rng: Random): OpSample[] => conv1dCases.map((c) => ({
-    label: `conv1d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
-    inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
-    fn: (x, w) => conv1d(x, w, c.o),
-  })),
+  samples: (rng: Random): OpSample[] => [
+    ...conv1dCases.map((c) => ({
+      label: `conv1d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
+      inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
+      fn: (x: Tensor, w: Tensor) => conv1d(x, w, c.o),
+    })),
+    ...[conv1dCases[1], conv1dCases[3]].flatMap((c) => (['relu', 'tanh'] as const).map((activation): OpSample => ({
+      label: `conv1d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify({ ...c.o, activation })} with bias`,
+      inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w), sampleUniform(rng, [c.w[2]])],
+      fn: (x, w, b) => conv1d(x, w, { ...c.o, bias: b, activation }),
+    }))),
+  ],
 });

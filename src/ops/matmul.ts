@@ -1,7 +1,10 @@
-import { ShapeError, fmtShape } from '../tensor/errors.js';
+import type { FusedActivation } from '../backend/backend.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { broadcastShapes, shapesEqual, sizeOf } from '../tensor/shape.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
+import { relu, sigmoid, tanh } from './activation.js';
 import { add, mul } from './elementwise.js';
+import { epilogueBackward } from './fused.js';
 import { registerOp } from './registry.js';
 import { sum, sumTo } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
@@ -11,7 +14,7 @@ import { empty, expectTensor, kernels, pairOf, sampleUniform } from './util.js';
  * Batched product of stored matrices with optional transposes: op(a) . op(b) over the last two
  * axes, the leading axes broadcast. Its backward is four calls of itself.
  */
-function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean, fn: string): Tensor {
+export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean, fn: string): Tensor {
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   const m = transA ? ac : ar;
@@ -97,21 +100,50 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   return mul(reshape(a, [a.size, 1]), reshape(b, [1, b.size]));
 }
 
-/** A dense layer's affine map: x . kernel + bias, kernel [in, out] as in Keras. */
-export function dense(x: Tensor, kernel: Tensor, bias?: Tensor | null): Tensor {
+/**
+ * A dense layer: activation(x . kernel + bias), kernel [in, out] as in Keras. On a batch of rows
+ * (x of rank 2) it is one op whose GEMM kernel adds the bias and applies the activation.
+ */
+export function dense(x: Tensor, kernel: Tensor, bias?: Tensor | null, activation: FusedActivation = 'linear'): Tensor {
   expectTensor(x, 'dense', 'x');
   expectTensor(kernel, 'dense', 'kernel');
   if (kernel.rank !== 2) throw new ShapeError(`dense: kernel must be [in, out], got ${fmtShape(kernel.shape)}`);
   if (x.rank < 1 || x.shape[x.rank - 1] !== kernel.shape[0]) {
     throw new ShapeError(`dense: x ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but kernel ${fmtShape(kernel.shape)} expects ${kernel.shape[0]}`);
   }
-  const z = matmul(x, kernel);
-  if (bias === undefined || bias === null) return z;
-  expectTensor(bias, 'dense', 'bias');
-  if (bias.rank !== 1 || bias.size !== kernel.shape[1]) {
-    throw new ShapeError(`dense: bias ${fmtShape(bias.shape)} must have shape [${kernel.shape[1]}] for kernel ${fmtShape(kernel.shape)}`);
+  if (!(activation in FUSED)) {
+    throw new ValueError(`dense: activation must be one of ${Object.keys(FUSED).join(', ')}, got ${JSON.stringify(activation)}`);
   }
-  return add(z, bias);
+  const b = bias ?? null;
+  if (b !== null) {
+    expectTensor(b, 'dense', 'bias');
+    if (b.rank !== 1 || b.size !== kernel.shape[1]) {
+      throw new ShapeError(`dense: bias ${fmtShape(b.shape)} must have shape [${kernel.shape[1]}] for kernel ${fmtShape(kernel.shape)}`);
+    }
+  }
+  const [xs, ks] = pairOf(x, kernel, 'dense');
+  if (b !== null && b.dtype !== ks.dtype) throw new DTypeError(`dense: bias is ${b.dtype} but the kernel is ${ks.dtype}`);
+  if (xs.rank === 2) return denseFused(xs, ks, b, activation);
+  let z = matmul(xs, ks);
+  if (b !== null) z = add(z, b);
+  return FUSED[activation](z);
+}
+
+const FUSED: Record<FusedActivation, (z: Tensor) => Tensor> = { linear: (z) => z, relu, sigmoid, tanh };
+
+function denseFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+  const [m, k] = x.shape;
+  const n = w.shape[1];
+  const u = empty(x.dtype, [m, n]);
+  kernels().matmul(x.data, w.data, u.data, 1, m, k, n, false, false, 0, 0, { bias: bias?.data ?? null, activation });
+  return recordOp(u, 'dense', bias ? [x, w, bias] : [x, w], (du) => {
+    const { dz, dbias } = epilogueBackward(du, u, activation, bias);
+    return [
+      x.requiresGrad ? matmulT(dz, w, false, true, 'dense') : null,
+      w.requiresGrad ? matmulT(x, dz, true, false, 'dense') : null,
+      dbias,
+    ];
+  });
 }
 
 registerOp({
@@ -138,5 +170,11 @@ registerOp({
   samples: (rng) => [
     { label: 'dense with bias', inputs: [sampleUniform(rng, [4, 3]), sampleUniform(rng, [3, 2]), sampleUniform(rng, [2])], fn: (x, k, b) => dense(x, k, b) },
     { label: 'dense no bias, batch of sequences', inputs: [sampleUniform(rng, [2, 4, 3]), sampleUniform(rng, [3, 2])], fn: (x, k) => dense(x, k) },
+    ...(['relu', 'sigmoid', 'tanh'] as const).map((act) => ({
+      label: `dense with bias, ${act}`, inputs: [sampleUniform(rng, [5, 4]), sampleUniform(rng, [4, 3]), sampleUniform(rng, [3])],
+      fn: (x: Tensor, k: Tensor, b: Tensor) => dense(x, k, b, act),
+    })),
+    { label: 'dense no bias, sigmoid', inputs: [sampleUniform(rng, [3, 4]), sampleUniform(rng, [4, 2])], fn: (x, k) => dense(x, k, null, 'sigmoid') },
+    { label: 'dense sequences, tanh', inputs: [sampleUniform(rng, [2, 3, 4]), sampleUniform(rng, [4, 2]), sampleUniform(rng, [2])], fn: (x, k, b) => dense(x, k, b, 'tanh') },
   ],
 });

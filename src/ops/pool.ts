@@ -5,7 +5,7 @@ import { Tensor, recordOp } from '../tensor/tensor.js';
 import { pair } from './conv.js';
 import { max, mean } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
-import { pickedFlat, reshape } from './shape.js';
+import { reshape, takeFlat } from './shape.js';
 import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
 
 export interface Pool2dOptions {
@@ -56,8 +56,15 @@ export function maxPool2d(x: Tensor, options: Pool2dOptions = {}): Tensor {
   const values = empty(x.dtype, shape);
   const argmax = new Int32Array(values.size);
   kernels().maxPool2d(x.data, values.data, argmax, g);
-  // Recorded as a pick by the arg-max indices: the backward is a scatter and the double backward a pick again.
-  return pickedFlat(x, argmax, values);
+  // A pick by the arg-max indices: the backward is a scatter and the double backward a pick again.
+  return recordOp(values, 'maxPool2d', [x], (dy) => [maxPool2dBackward(dy, argmax, x.shape)]);
+}
+
+/** dy scattered (added) to the arg-max cells of a zero input-shaped tensor. */
+function maxPool2dBackward(dy: Tensor, argmax: Int32Array, shape: readonly number[]): Tensor {
+  const dx = empty(dy.dtype, shape);
+  kernels().maxPool2dBackward(dy.data, argmax, dx.data);
+  return recordOp(dx, 'maxPool2dBackward', [dy], (g) => [takeFlat(g, argmax, dy.shape)]);
 }
 
 function avgPoolGeom(x: Tensor, g: Pool2dGeometry): Tensor {
@@ -137,6 +144,16 @@ registerOp({
   samples: (rng) => pool2dCases.slice(0, 3).map((c) => {
     const g = poolGeometry('avgPool2d', empty('float64', c.x), c.o);
     return { label: `avgPool2dBackward ${JSON.stringify(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => avgPool2dBackward(dy, g) };
+  }),
+});
+registerOp({
+  name: 'internal:maxPool2dBackward', family: 'pool',
+  samples: (rng) => pool2dCases.slice(1, 4).map((c) => {
+    const x = sampleDistinct(rng, c.x);
+    const g = poolGeometry('maxPool2d', x, c.o);
+    const argmax = new Int32Array(g.batch * g.outH * g.outW * g.channels);
+    kernels().maxPool2d(x.data, empty('float64', [argmax.length]).data, argmax, g);
+    return { label: `maxPool2dBackward ${JSON.stringify(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => maxPool2dBackward(dy, argmax, c.x) };
   }),
 });
 const pool1dCases: { x: number[]; o: Pool1dOptions }[] = [

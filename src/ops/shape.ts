@@ -327,16 +327,6 @@ function scatterAdd(g: Tensor, idx: Int32Array, ishape: readonly number[], a: nu
   return recordOp(out, 'scatterAdd', [g], (gg) => [gatherIndexed(gg, idx, ishape, a)]);
 }
 
-/**
- * Internal: `values` (any shape) already holds x's flattened entries at the flat indices idx (max
- * pooling's kernel writes them with the arg-max); records it as that pick, so the backward is the
- * same scatter as takeFlat's without gathering the values a second time.
- */
-export function pickedFlat(x: Tensor, idx: Int32Array, values: Tensor): Tensor {
-  const n = idx.length;
-  return recordOp(values, 'gather', [x], (g) => [reshape(scatterAdd(reshape(g, [n]), idx, [n], 0, [x.size]), x.shape)]);
-}
-
 /** Internal: gathers from the flattened x at precomputed flat indices (max pooling uses it). */
 export function takeFlat(x: Tensor, idx: Int32Array, shape: readonly number[]): Tensor {
   return reshape(gatherIndexed(reshape(x, [x.size]), idx, [idx.length], 0), shape);

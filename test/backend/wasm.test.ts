@@ -4,7 +4,9 @@
 // forces the blocked/chunked paths.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Backend, BinaryKernel, Conv2dGeometry, Pool2dGeometry, UnaryKernel } from '../../src/backend/backend.js';
+import type {
+  Backend, BinaryKernel, Conv2dGeometry, FusedActivation, Pool2dGeometry, UnaryKernel,
+} from '../../src/backend/backend.js';
 import { jsBackend } from '../../src/backend/js/index.js';
 import { getBackend, setBackend } from '../../src/backend/index.js';
 import {
@@ -224,6 +226,61 @@ for (const [label, opts] of variants) {
       checkConv(be, rng, { ...base, batch: 2, inH: 9, inW: 7, outH: 9, outW: 7, outC: 16, kH: 5, kW: 3, padTop: 2, padLeft: 1 });
     });
 
+    test('epilogues: bias and activation fused into conv2d and matmul, and their backward', () => {
+      const rng = new Random(29);
+      const acts: FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh'];
+      const base = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 };
+      const geos: Conv2dGeometry[] = [
+        // the direct one-channel path, 6 channels; im2col + GEMM with 16; pointwise with 9
+        { ...base, batch: 8, inH: 28, inW: 28, inC: 1, outH: 28, outW: 28, outC: 6, kH: 5, kW: 5, padTop: 2, padLeft: 2 },
+        { ...base, batch: 5, inH: 14, inW: 14, inC: 6, outH: 10, outW: 10, outC: 16, kH: 5, kW: 5, padTop: 0, padLeft: 0 },
+        { ...base, batch: 3, inH: 5, inW: 7, inC: 4, outH: 5, outW: 7, outC: 9, kH: 1, kW: 1, padTop: 0, padLeft: 0 },
+      ];
+      for (const g of geos) {
+        for (const [i, activation] of acts.entries()) {
+          const x = randArray(rng, g.batch * g.inH * g.inW * g.inC);
+          const w = randArray(rng, g.kH * g.kW * g.inC * g.outC);
+          const bias = i % 2 === 0 ? randArray(rng, g.outC) : null;
+          const yN = g.batch * g.outH * g.outW * g.outC;
+          const got = new Float32Array(yN).fill(NaN);
+          const want = new Float32Array(yN);
+          be.conv2d(x, w, got, g, { bias, activation });
+          jsBackend.conv2d(x, w, want, g, { bias, activation });
+          assertClose(got, want, g.kH * g.kW * g.inC, `conv2d + ${activation}${bias ? ' + bias' : ''} ${JSON.stringify(g)}`);
+        }
+      }
+      for (const [m, k, n] of [[64, 400, 120], [7, 30, 5], [100, 784, 256]]) {
+        for (const [i, activation] of acts.entries()) {
+          const a = randArray(rng, m * k);
+          const b = randArray(rng, k * n);
+          const bias = i % 2 === 1 ? randArray(rng, n) : null;
+          const got = new Float32Array(m * n).fill(NaN);
+          const want = new Float32Array(m * n);
+          be.matmul(a, b, got, 1, m, k, n, false, false, 0, 0, { bias, activation });
+          jsBackend.matmul(a, b, want, 1, m, k, n, false, false, 0, 0, { bias, activation });
+          assertClose(got, want, k, `matmul ${m}x${k}x${n} + ${activation}${bias ? ' + bias' : ''}`);
+        }
+      }
+      for (const [rows, inner] of [[64 * 28 * 28, 6], [64, 120], [3, 5], [1000, 1]]) {
+        for (const activation of acts) {
+          const n = rows * inner;
+          const dy = randArray(rng, n, -2, 2);
+          const y = activation === 'relu' ? randArray(rng, n, -1, 1).map((v) => Math.max(v, 0))
+            : activation === 'sigmoid' ? randArray(rng, n, 0, 1) : randArray(rng, n, -1, 1);
+          const dz1 = new Float32Array(n).fill(NaN);
+          const dz0 = new Float32Array(n);
+          const db1 = new Float32Array(inner).fill(NaN);
+          const db0 = new Float32Array(inner);
+          be.activationBackward(dy, y, activation, dz1, db1, inner);
+          jsBackend.activationBackward(dy, y, activation, dz0, db0, inner);
+          assert.deepEqual(dz1, dz0, `activationBackward ${activation} [${rows}, ${inner}]: bit-identical`);
+          assertClose(db1, db0, rows, `activationBackward ${activation} bias gradient [${rows}, ${inner}]`);
+          be.activationBackward(dy, y, activation, dz1, null, inner);
+          assert.deepEqual(dz1, dz0, `activationBackward ${activation} without a bias gradient`);
+        }
+      }
+    });
+
     test('conv2d: a batch bigger than the scratch cap is chunked', () => {
       const rng = new Random(22);
       const base = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 };
@@ -383,7 +440,27 @@ for (const [label, opts] of variants) {
         be.avgPool2dBackward(dy, d1, g);
         jsBackend.avgPool2dBackward(dy, d0, g);
         assertClose(d1, d0, g.kH * g.kW, `avgPool2dBackward ${what}`);
+        // overlapping windows send several gradients to one cell: sums, in the reference's order
+        const m1 = new Float32Array(inN).fill(NaN);
+        const m0 = new Float32Array(inN);
+        be.maxPool2dBackward(dy, i0, m1);
+        jsBackend.maxPool2dBackward(dy, i0, m0);
+        assert.deepEqual(m1, m0, `maxPool2dBackward ${what}`);
       }
+      // LeNet's first pooling: 64 x 28x28x6, 2x2 windows, long enough for the wasm path
+      const g: Pool2dGeometry = { batch: 64, inH: 28, inW: 28, channels: 6, outH: 14, outW: 14, kH: 2, kW: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 };
+      const x = randArray(rng, 64 * 28 * 28 * 6);
+      const outN = 64 * 14 * 14 * 6;
+      const v1 = new Float32Array(outN), v0 = new Float32Array(outN), i1 = new Int32Array(outN), i0 = new Int32Array(outN);
+      be.maxPool2d(x, v1, i1, g);
+      jsBackend.maxPool2d(x, v0, i0, g);
+      assert.deepEqual(v1, v0, 'maxPool2d LeNet');
+      assert.deepEqual(i1, i0, 'maxPool2d argmax LeNet');
+      const dy = randArray(rng, outN);
+      const m1 = new Float32Array(x.length).fill(NaN), m0 = new Float32Array(x.length);
+      be.maxPool2dBackward(dy, i0, m1);
+      jsBackend.maxPool2dBackward(dy, i0, m0);
+      assert.deepEqual(m1, m0, 'maxPool2dBackward LeNet');
     });
 
     test('scratch stays under its cap', () => {

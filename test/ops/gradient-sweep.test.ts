@@ -78,6 +78,13 @@ test('second derivatives through the backward ops', () => {
     ['conv2d', (x) => gl.sum(gl.square(gl.conv2d(x, gl.flip(x, [1, 2]).reshape([3, 3, 1, 1]), { padding: 'same' }))), [1, 3, 3, 1]],
     ['avgPool2d', (x) => gl.sum(gl.square(gl.avgPool2d(gl.mul(x, x), { size: 2, stride: 1 }))), [1, 3, 3, 1]],
     ['logSoftmax', (x) => gl.sum(gl.mul(gl.logSoftmax(x), gl.arange(0, 4, 1, { dtype: 'float64' }))), [2, 4]],
+    // the fused layer ops: their backward with a graph is made of differentiable ops
+    ['dense + bias + sigmoid', (x) => gl.sum(gl.square(gl.dense(x, gl.transpose(x), gl.sum(x, 0), 'sigmoid'))), [3, 3]],
+    ['dense + tanh', (x) => gl.sum(gl.square(gl.dense(x, gl.mul(x, 0.5), null, 'tanh'))), [2, 2]],
+    ['conv2d + bias + tanh', (x) => gl.sum(gl.square(gl.conv2d(x, gl.flip(x, [1, 2]).reshape([3, 3, 1, 1]),
+      { padding: 'same', bias: gl.sum(x).reshape([1]), activation: 'tanh' }))), [1, 3, 3, 1]],
+    ['conv2d + sigmoid', (x) => gl.sum(gl.square(gl.conv2d(x, gl.flip(x, [1, 2]).reshape([3, 3, 1, 1]),
+      { padding: 'same', activation: 'sigmoid' }))), [1, 3, 3, 1]],
   ];
   for (const [name, f, shape] of cases) {
     const x = gl.randn(shape, { dtype: 'float64', seed: 7 });

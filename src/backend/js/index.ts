@@ -1,5 +1,6 @@
 import type {
-  Backend, BinaryKernel, Conv2dGeometry, FloatArray, Pool2dGeometry, ReduceKernel, UnaryKernel,
+  Backend, BinaryKernel, Conv2dGeometry, Epilogue, FloatArray, FusedActivation, Pool2dGeometry, ReduceKernel,
+  UnaryKernel,
 } from '../backend.js';
 
 /** The reference backend: plain loops, written to be obviously correct. */
@@ -168,7 +169,7 @@ function argReduce(op: 'max' | 'min', x: FloatArray, outer: number, axis: number
 }
 
 function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number,
-  transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void {
+  transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number, epilogue?: Epilogue): void {
   // i-p-j order keeps the innermost loop contiguous in C (and in B when not transposed).
   const row = new Float64Array(n);
   for (let bt = 0; bt < batch; bt++) {
@@ -190,9 +191,39 @@ function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: n
       for (let j = 0; j < n; j++) c[co + i * n + j] = row[j];
     }
   }
+  if (epilogue) applyEpilogue(c, epilogue);
 }
 
-function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry): void {
+/**
+ * y = activation(y + bias) in place, as the separate add and activation kernels compute it (the
+ * sum is stored, and so rounded, before the activation reads it).
+ */
+export function applyEpilogue(y: FloatArray, e: Epilogue): void {
+  const b = e.bias;
+  if (b) {
+    const inner = b.length;
+    for (let o = 0; o < y.length; o += inner) {
+      for (let j = 0; j < inner; j++) y[o + j] += b[j];
+    }
+  }
+  if (e.activation !== 'linear') unary(e.activation, y, y);
+}
+
+function activationBackward(dy: FloatArray, y: FloatArray, activation: FusedActivation, dz: FloatArray,
+  dbias: FloatArray | null, inner: number): void {
+  const n = dy.length;
+  // float32 results are rounded after each product, as the unfused mul/sub kernels store them
+  const r = dz instanceof Float32Array ? Math.fround : (v: number) => v;
+  switch (activation) {
+    case 'linear': for (let i = 0; i < n; i++) dz[i] = dy[i]; break;
+    case 'relu': for (let i = 0; i < n; i++) dz[i] = dy[i] * (y[i] > 0 ? 1 : 0); break;
+    case 'sigmoid': for (let i = 0; i < n; i++) { const u = y[i]; dz[i] = dy[i] * r(u * r(1 - u)); } break;
+    case 'tanh': for (let i = 0; i < n; i++) { const u = y[i]; dz[i] = dy[i] * r(1 - r(u * u)); } break;
+  }
+  if (dbias) reduce('sum', dz, 1, n / inner, inner, dbias);
+}
+
+function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW } = g;
   const acc = new Float64Array(outC);
   for (let nb = 0; nb < batch; nb++) {
@@ -220,6 +251,7 @@ function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry):
       }
     }
   }
+  if (epilogue) applyEpilogue(y, epilogue);
 }
 
 function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void {
@@ -331,6 +363,11 @@ function maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, g: Pool2d
   }
 }
 
+function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray): void {
+  dx.fill(0);
+  for (let i = 0; i < dy.length; i++) dx[argmax[i]] += dy[i];
+}
+
 function windowCounts(g: Pool2dGeometry, outSize: number): Float64Array {
   const count = new Float64Array(outSize);
   forEachWindow(g, () => {}, (o) => { count[o]++; });
@@ -375,7 +412,9 @@ export const jsBackend: Backend = {
   conv2d,
   conv2dBackpropInput,
   conv2dBackpropFilter,
+  activationBackward,
   maxPool2d,
+  maxPool2dBackward,
   avgPool2d,
   avgPool2dBackward,
   adamUpdate,

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type {
-  Backend, BinaryKernel, Conv2dGeometry, FloatArray, Pool2dGeometry, ReduceKernel, UnaryKernel,
+  Backend, BinaryKernel, Conv2dGeometry, Epilogue, FloatArray, FusedActivation, Pool2dGeometry, ReduceKernel,
+  UnaryKernel,
 } from '../backend.js';
-import { jsBackend } from '../js/index.js';
+import { applyEpilogue, jsBackend } from '../js/index.js';
 import { registerBackend, setBackend } from '../index.js';
 import { ValueError } from '../../tensor/errors.js';
 import { compileKernels, instantiate, newMemory, type SimdLevel, type WasmKernels } from './module.js';
@@ -57,6 +58,10 @@ const MIN_PARALLEL_MNK = 64 * 64 * 64;
 const UNARY_OPS: Partial<Record<UnaryKernel, number>> = {
   neg: 0, abs: 1, sqrt: 2, square: 3, relu: 4, step: 5, sign: 6, reciprocal: 7, exp: 8, sigmoid: 9,
 };
+// The epilogue activations the wasm kernels apply (tanh runs on the reference after the copy out).
+const EPILOGUE_ACT: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 0 };
+const ACT_BACKWARD: Record<FusedActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
+
 const BINARY_OPS: Partial<Record<BinaryKernel, number>> = {
   add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, gt: 6, ge: 7, lt: 8, le: 9, eq: 10, maskPositive: 11,
 };
@@ -209,7 +214,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
    */
   function runImages(kernel: PoolKernel, n: number, macsPerImage: number, job: (i0: number, count: number) => number[],
     suffix: number[][]): void {
-    const parts = T === 1 || n * macsPerImage < MIN_PARALLEL_MNK ? 1 : 4 * T;
+    const parts = T === 1 || n * macsPerImage < MIN_PARALLEL_MNK ? 1 : 16 * T;
     const per = Math.ceil(n / Math.min(n, parts));
     const jobs: number[][] = [];
     for (let i0 = 0; i0 < n; i0 += per) jobs.push(job(i0, Math.min(per, n - i0)));
@@ -217,9 +222,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, kk: number, n: number,
-    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void {
-    if (!isF32(a, b, c) || m * n * kk < MIN_MATMUL_MNK) {
-      jsBackend.matmul(a, b, c, batch, m, kk, n, transA, transB, aBatchStride, bBatchStride);
+    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number, epilogue?: Epilogue): void {
+    if (!isF32(a, b, c) || !epilogueOk(epilogue) || m * n * kk < MIN_MATMUL_MNK) {
+      jsBackend.matmul(a, b, c, batch, m, kk, n, transA, transB, aBatchStride, bBatchStride, epilogue);
       return;
     }
     const A32 = a as Float32Array;
@@ -236,7 +241,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       if (mb > 96) mb = Math.floor(mb / 96) * 96;
       if (nb < 8 || mb < 1) {
         // k alone is too long for the cap: no block fits.
-        jsBackend.matmul(a, b, c, batch, m, kk, n, transA, transB, aBatchStride, bBatchStride);
+        jsBackend.matmul(a, b, c, batch, m, kk, n, transA, transB, aBatchStride, bBatchStride, epilogue);
         return;
       }
     }
@@ -246,11 +251,16 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const pA = s.alloc(mb * kk);
     const pB = s.alloc(kk * nb);
     const pC = s.alloc(mb * nb);
+    const whole = mb === m && nb === n;
+    // The epilogue runs in wasm on whole results; a blocked product gets it on the reference after.
+    const bias = (epilogue?.bias ?? null) as Float32Array | null;
+    const [pBias, period] = whole ? tiledBias(bias) : [0, 0];
+    const act = epilogue && whole ? EPILOGUE_ACT[epilogue.activation] : 0;
     s.commit();
+    if (bias && whole) fillTiledBias(pBias, period, bias);
     const vA = s.f32(pA, mb * kk);
     const vB = s.f32(pB, kk * nb);
     const vC = s.f32(pC, mb * nb);
-    const whole = mb === m && nb === n;
     for (let bt = 0; bt < batch; bt++) {
       const ao = bt * aBatchStride;
       const bo = bt * bBatchStride;
@@ -271,10 +281,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
           }
           gemm(mm, nn, kk, pA, transA ? mm : kk, transA, pB, transB ? kk : nn, transB, pC, nn, pa, pbAll, sameB || i0 > 0,
             batch === 1 && mb === m);
+          if (epilogue && whole) k.biasAct(pC, mm * nn, pBias, period, act);
           copyOut(vC, C32, co + i0 * n + j0, mm, nn, n);
         }
       }
     }
+    if (epilogue && !whole) applyEpilogue(c, epilogue);
+    else if (epilogue?.activation === 'tanh') jsBackend.unary('tanh', c, c);
   }
 
   /** Writes the conv geometry block read by the wasm conv kernels. */
@@ -331,21 +344,69 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return { chunk, geo, w, bufs, inImg, outImg, K, x, y, macs: M * K * N };
   }
 
-  function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry): void {
-    const p = isF32(x, w, y) && g.batch > 0 && y.length > 0 ? planConv(g, false) : null;
+  /**
+   * Scratch for an epilogue's bias, tiled to a multiple of its length of at least MIN_ROW floats
+   * (a 6-channel bias would otherwise be a loop per pixel). Returns [pointer, period], [0, 0] for none.
+   */
+  function tiledBias(bias: Float32Array | null): [number, number] {
+    if (!bias) return [0, 0];
+    const inner = bias.length;
+    const period = inner * Math.max(1, Math.ceil(MIN_ROW / inner));
+    return [s.alloc(period), period];
+  }
+
+  function fillTiledBias(p: number, period: number, bias: Float32Array): void {
+    const v = s.f32(p, period);
+    for (let o = 0; o < period; o += bias.length) v.set(bias, o);
+  }
+
+  function epilogueOk(e: Epilogue | undefined): boolean {
+    return !e || !e.bias || e.bias instanceof Float32Array;
+  }
+
+  function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
+    const p = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0 ? planConv(g, false) : null;
     if (!p) {
-      jsBackend.conv2d(x, w, y, g);
+      jsBackend.conv2d(x, w, y, g, epilogue);
       return;
     }
+    const bias = (epilogue?.bias ?? null) as Float32Array | null;
+    const [pBias, period] = tiledBias(bias);
+    const act = epilogue ? EPILOGUE_ACT[epilogue.activation] : 0;
     s.commit();
     convGeometry(p.geo, g);
     s.f32(p.w, w.length).set(w);
+    if (bias) fillTiledBias(pBias, period, bias);
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
-      runImages('convForward', n, p.macs, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt], p.bufs);
+      runImages('convForward', n, p.macs,
+        (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt, pBias, period, act], p.bufs);
       y.set(s.f32(p.y, n * p.outImg), i0 * p.outImg);
     }
+    if (epilogue?.activation === 'tanh') jsBackend.unary('tanh', y, y);
+  }
+
+  function activationBackward(dy: FloatArray, y: FloatArray, activation: FusedActivation, dz: FloatArray,
+    dbias: FloatArray | null, inner: number): void {
+    const n = dy.length;
+    if (n < MIN_ELEMENTWISE || 3 * n + MIN_REDUCE_ROW * inner + 4 * ALIGN > capF || !isF32(dy, y, dz) ||
+      (dbias && !(dbias instanceof Float32Array))) {
+      jsBackend.activationBackward(dy, y, activation, dz, dbias, inner);
+      return;
+    }
+    s.reset();
+    const pdy = s.alloc(n);
+    const py = s.alloc(n);
+    const pdz = s.alloc(n);
+    const sums = dbias ? sumRowsPlan(n / inner, inner) : null;
+    s.commit();
+    s.f32(pdy, n).set(dy);
+    s.f32(py, n).set(y);
+    k.actBackward(pdy, py, pdz, n, ACT_BACKWARD[activation]);
+    const vz = s.f32(pdz, n);
+    dz.set(vz);
+    if (dbias && sums) sumRowsRun(sums, pdz, n / inner, inner, dz, dbias);
   }
 
   function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void {
@@ -458,35 +519,55 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     out.set(s.f32(po, n));
   }
 
-  function reduce(op: ReduceKernel, x: FloatArray, outer: number, axis: number, inner: number, out: FloatArray): void {
-    const n = x.length;
-    if (n < MIN_ELEMENTWISE || axis < 1 || n + out.length + MIN_REDUCE_ROW > capF || !isF32(x, out)) {
-      jsBackend.reduce(op, x, outer, axis, inner, out);
-      return;
-    }
-    // A sum over many short rows (a conv bias gradient: [N*H*W, C]) runs as rows of R*inner
-    // floats, independent vector chains instead of one chain per channel; R partials folded here.
-    const R = op === 'sum' && outer === 1 && inner < MIN_REDUCE_ROW && axis >= 4 * MIN_REDUCE_ROW
-      ? Math.ceil(MIN_REDUCE_ROW / inner) : 1;
-    const q = Math.floor(axis / R);
-    s.reset();
-    const px = s.alloc(n);
-    const po = s.alloc(R > 1 ? R * inner : out.length);
-    s.commit();
-    s.f32(px, n).set(x);
+  interface SumRows { R: number; out: number }
+
+  /**
+   * Plans the column sums of an [axis, inner] matrix already in scratch: a sum over many short
+   * rows (a conv bias gradient: [N*H*W, C]) runs as rows of R*inner floats, independent vector
+   * chains instead of one chain per channel, and the R partials are folded afterwards.
+   */
+  function sumRowsPlan(axis: number, inner: number): SumRows {
+    const R = inner < MIN_REDUCE_ROW && axis >= 4 * MIN_REDUCE_ROW ? Math.ceil(MIN_REDUCE_ROW / inner) : 1;
+    return { R, out: s.alloc(R * inner) };
+  }
+
+  /** Runs a SumRows plan on px (the same values as x, which finishes the rows past a multiple of R). */
+  function sumRowsRun(p: SumRows, px: number, axis: number, inner: number, x: FloatArray, out: FloatArray): void {
+    const { R } = p;
     if (R === 1) {
-      k.reduce(op === 'sum' ? 0 : op === 'max' ? 1 : 2, px, outer, axis, inner, po);
-      out.set(s.f32(po, out.length));
+      k.reduce(0, px, 1, axis, inner, p.out);
+      out.set(s.f32(p.out, inner));
       return;
     }
-    k.reduce(0, px, 1, q, R * inner, po);
-    const part = s.f32(po, R * inner);
+    const q = Math.floor(axis / R);
+    k.reduce(0, px, 1, q, R * inner, p.out);
+    const part = s.f32(p.out, R * inner);
     for (let i = 0; i < inner; i++) {
       let acc = 0;
       for (let r = 0; r < R; r++) acc += part[r * inner + i];
       for (let a = q * R; a < axis; a++) acc += x[a * inner + i];
       out[i] = acc;
     }
+  }
+
+  function reduce(op: ReduceKernel, x: FloatArray, outer: number, axis: number, inner: number, out: FloatArray): void {
+    const n = x.length;
+    if (n < MIN_ELEMENTWISE || axis < 1 || n + out.length + MIN_REDUCE_ROW * inner > capF || !isF32(x, out)) {
+      jsBackend.reduce(op, x, outer, axis, inner, out);
+      return;
+    }
+    s.reset();
+    const px = s.alloc(n);
+    const sums = op === 'sum' && outer === 1 ? sumRowsPlan(axis, inner) : null;
+    const po = sums ? 0 : s.alloc(out.length);
+    s.commit();
+    s.f32(px, n).set(x);
+    if (sums) {
+      sumRowsRun(sums, px, axis, inner, x, out);
+      return;
+    }
+    k.reduce(op === 'sum' ? 0 : op === 'max' ? 1 : 2, px, outer, axis, inner, po);
+    out.set(s.f32(po, out.length));
   }
 
   function poolGeometry(p: number, g: Pool2dGeometry): void {
@@ -531,6 +612,24 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       out.set(s.f32(po, n * outImg), i0 * outImg);
       argmax.set(s.i32(pi, n * outImg), i0 * outImg);
     });
+  }
+
+  function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray): void {
+    const n = dy.length;
+    const nx = dx.length;
+    if (nx < MIN_ELEMENTWISE || 2 * n + nx + 3 * ALIGN > capF || !isF32(dy, dx)) {
+      jsBackend.maxPool2dBackward(dy, argmax, dx);
+      return;
+    }
+    s.reset();
+    const pdy = s.alloc(n);
+    const pi = s.alloc(n);
+    const pdx = s.alloc(nx);
+    s.commit();
+    s.f32(pdy, n).set(dy);
+    s.i32(pi, n).set(argmax);
+    k.maxPoolBackward(pdy, pi, n, pdx, nx);
+    dx.set(s.f32(pdx, nx));
   }
 
   function avgPool2d(x: FloatArray, out: FloatArray, g: Pool2dGeometry): void {
@@ -601,7 +700,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     conv2d,
     conv2dBackpropInput,
     conv2dBackpropFilter,
+    activationBackward,
     maxPool2d,
+    maxPool2dBackward,
     avgPool2d,
     avgPool2dBackward,
     adamUpdate,

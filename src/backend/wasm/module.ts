@@ -12,7 +12,10 @@ export interface WasmKernels {
     ldc: number, accumulate: number, pa: number): void;
   gemm(m: number, n: number, k: number, a: number, lda: number, transA: number, b: number, ldb: number,
     transB: number, c: number, ldc: number, accumulate: number, pa: number, pb: number): void;
-  convForward(g: number, x: number, w: number, y: number, nImg: number, col: number, pa: number, pb: number): void;
+  convForward(g: number, x: number, w: number, y: number, nImg: number, bias: number, period: number, act: number,
+    col: number, pa: number, pb: number): void;
+  biasAct(y: number, n: number, bias: number, period: number, act: number): void;
+  actBackward(dy: number, y: number, dz: number, n: number, act: number): void;
   convBackInput(g: number, dy: number, w: number, dx: number, nImg: number, dcol: number, pa: number, pb: number): void;
   convBackFilter(g: number, x: number, dy: number, nImg: number, accumulate: number, dw: number, col: number,
     pa: number, pb: number): void;
@@ -20,6 +23,7 @@ export interface WasmKernels {
   unary(op: number, x: number, out: number, n: number): void;
   reduce(op: number, x: number, outer: number, axis: number, inner: number, out: number): void;
   maxPool(g: number, x: number, out: number, argmax: number, nImg: number, indexBase: number): void;
+  maxPoolBackward(dy: number, argmax: number, n: number, dx: number, nx: number): void;
   avgPool(g: number, x: number, out: number, nImg: number): void;
   avgPoolBackward(g: number, dy: number, dx: number, nImg: number): void;
   adamUpdate(w: number, g: number, m: number, v: number, n: number, alpha: number, b1: number, b2: number, eps: number): void;
