@@ -16,6 +16,7 @@ const KC: i32 = 384;
 const MC: i32 = 96;
 const NC: i32 = 4096;
 const UNPACKED_MAX_N: i32 = 128;
+const UNPACKED_MAX_K: i32 = 64;
 
 // Edge tiles go through an MR x 8 scratch tile kept right after the A-packing buffer, so each
 // thread (each with its own packing buffers) has its own.
@@ -308,7 +309,8 @@ export function gemmPacked(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: b
   const ldaB = <usize>lda << 2;
   const tile = pa + (<usize>(MC * KC) << 2);
   // Skinny products (few output columns) skip packing A: it would cost as much as the multiply.
-  const unpacked = !transA && n <= UNPACKED_MAX_N;
+  // So do short ones (a conv's input gradient: k = output channels), whose A rows stay in L1.
+  const unpacked = !transA && (n <= UNPACKED_MAX_N || k <= UNPACKED_MAX_K);
   if (k <= 0) {
     if (!accumulate) {
       for (let i = 0; i < m; i++) memory.fill(c + <usize>i * ldcB, 0, <usize>n << 2);
@@ -724,13 +726,15 @@ export function convBackInput(g: usize, dy: usize, w: usize, dx: usize, nImg: i3
   const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
   const outImg = <usize>(M * N) << 2;
   const direct = isPointwise(g);
+  // w^T is packed once for all the images of the call
+  if (nImg > 0) packBAll(K, N, w, N, true, pb);
   for (let i = 0; i < nImg; i++) {
     const dxi = dx + <usize>i * inImg;
     const dyi = dy + <usize>i * outImg;
     if (direct) {
-      gemm(M, K, N, dyi, N, false, w, N, true, dxi, K, false, pa, pb);
+      gemmPacked(M, K, N, dyi, N, false, pb, dxi, K, false, pa);
     } else {
-      gemm(M, K, N, dyi, N, false, w, N, true, dcol, K, false, pa, pb);
+      gemmPacked(M, K, N, dyi, N, false, pb, dcol, K, false, pa);
       col2im(g, dcol, dxi);
     }
   }

@@ -48,6 +48,19 @@ export interface Conv2dGeometry {
   padLeft: number;
 }
 
+/** The gradients conv2dBackward computes: each one given is overwritten, each null is skipped. */
+export interface Conv2dGrads {
+  dx: FloatArray | null;
+  dw: FloatArray | null;
+  dbias: FloatArray | null;
+}
+
+/** A fused activation's output, from which its derivative follows. */
+export interface FusedOutput {
+  y: FloatArray;
+  activation: FusedActivation;
+}
+
 /** Geometry of 2-D pooling in NHWC; channels are pooled independently. */
 export interface Pool2dGeometry {
   batch: number;
@@ -93,6 +106,14 @@ export interface Backend {
 
   /** y[N,OH,OW,M] = cross-correlation of x[N,H,W,C] with w[KH,KW,C,M] (padding with zeros). */
   conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void;
+
+  /**
+   * All of conv2d's gradients in one call (as PyTorch's convolution_backward): dz = dy, or
+   * dy * activation'(y) when the conv fused an activation with output y; then dx from dz and w,
+   * dw from x and dz, and dbias as dz's sums per output channel, each only when asked for.
+   */
+  conv2dBackward(x: FloatArray, w: FloatArray, dy: FloatArray, g: Conv2dGeometry, grads: Conv2dGrads,
+    fused?: FusedOutput): void;
 
   /**
    * The backward of an epilogue, from its output y: dz = dy * activation'(y) (relu: y > 0,

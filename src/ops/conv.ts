@@ -1,7 +1,7 @@
-import type { Conv2dGeometry, FusedActivation } from '../backend/backend.js';
+import type { Conv2dGeometry, FusedActivation, FusedOutput } from '../backend/backend.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import type { Random } from '../tensor/random.js';
-import { Tensor, recordOp } from '../tensor/tensor.js';
+import { Tensor, isGradEnabled, recordOp } from '../tensor/tensor.js';
 import { epilogueBackward } from './fused.js';
 import { registerOp, type OpSample } from './registry.js';
 import { flip, reshape } from './shape.js';
@@ -90,27 +90,35 @@ export function convGeometry(fn: string, xShape: readonly number[], wShape: read
 function conv2dGeom(x: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
   const y = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
   kernels().conv2d(x.data, w.data, y.data, g);
-  return recordOp(y, 'conv2d', [x, w], (dy) => [
-    x.requiresGrad ? conv2dBackpropInput(dy, w, g) : null,
-    w.requiresGrad ? conv2dBackpropFilter(x, dy, g) : null,
-  ]);
+  return recordOp(y, 'conv2d', [x, w], (dy) => {
+    if (!isGradEnabled()) return convGrads(x, w, dy, null, null, g);
+    return [x.requiresGrad ? conv2dBackpropInput(dy, w, g) : null, w.requiresGrad ? conv2dBackpropFilter(x, dy, g) : null];
+  });
 }
 
 /**
  * activation(conv2d + bias) as one op: the kernel adds the bias and applies the activation to its
- * own output, and the backward gets dz and the bias gradient in one pass from that output.
+ * own output, and the backward gets every gradient in one call from dy and that output.
  */
 function conv2dGeomFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Conv2dGeometry): Tensor {
   const u = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
   kernels().conv2d(x.data, w.data, u.data, g, { bias: bias?.data ?? null, activation });
   return recordOp(u, 'conv2dBiasActivation', bias ? [x, w, bias] : [x, w], (du) => {
+    if (!isGradEnabled()) return convGrads(x, w, du, bias, { y: u.data, activation }, g);
+    // with a recorded graph: differentiable ops, for higher-order gradients
     const { dz, dbias } = epilogueBackward(du, u, activation, bias);
-    return [
-      x.requiresGrad ? conv2dBackpropInput(dz, w, g) : null,
-      w.requiresGrad ? conv2dBackpropFilter(x, dz, g) : null,
-      dbias,
-    ];
+    return [x.requiresGrad ? conv2dBackpropInput(dz, w, g) : null, w.requiresGrad ? conv2dBackpropFilter(x, dz, g) : null, dbias];
   });
+}
+
+/** The gradients the inputs want, from one backend call (no graph recorded). */
+function convGrads(x: Tensor, w: Tensor, dy: Tensor, bias: Tensor | null, fused: FusedOutput | null, g: Conv2dGeometry): (Tensor | null)[] {
+  const dx = x.requiresGrad ? empty(x.dtype, x.shape) : null;
+  const dw = w.requiresGrad ? empty(w.dtype, w.shape) : null;
+  const dbias = bias?.requiresGrad ? empty(bias.dtype, bias.shape) : null;
+  kernels().conv2dBackward(x.data, w.data, dy.data, g, { dx: dx?.data ?? null, dw: dw?.data ?? null, dbias: dbias?.data ?? null },
+    fused ?? undefined);
+  return [dx, dw, dbias];
 }
 
 /** dL/dx of conv2d: a full convolution of dy with the reversed kernel (the transposed convolution). */

@@ -249,6 +249,31 @@ for (const [label, opts] of variants) {
           assertClose(got, want, g.kH * g.kW * g.inC, `conv2d + ${activation}${bias ? ' + bias' : ''} ${JSON.stringify(g)}`);
         }
       }
+      // every gradient of a conv in one call, from dy and (for a fused activation) the output
+      for (const [gi, g] of [...geos, { ...geos[1], batch: 70, inH: 30, inW: 30, outH: 26, outW: 26 }].entries()) {
+        for (const [i, activation] of acts.entries()) {
+          const x = randArray(rng, g.batch * g.inH * g.inW * g.inC);
+          const w = randArray(rng, g.kH * g.kW * g.inC * g.outC);
+          const yN = g.batch * g.outH * g.outW * g.outC;
+          const dy = randArray(rng, yN);
+          const y = new Float32Array(yN);
+          jsBackend.conv2d(x, w, y, g, { bias: null, activation });
+          const want = { dx: new Float32Array(x.length), dw: new Float32Array(w.length), dbias: new Float32Array(g.outC) };
+          jsBackend.conv2dBackward(x, w, dy, g, want, { y, activation });
+          // the first layer of a network wants no dx; a layer without bias no dbias
+          const mask = [(i + gi) % 3 !== 0, true, (i + gi) % 2 === 0];
+          const got = {
+            dx: mask[0] ? new Float32Array(x.length).fill(NaN) : null,
+            dw: mask[1] ? new Float32Array(w.length).fill(NaN) : null,
+            dbias: mask[2] ? new Float32Array(g.outC).fill(NaN) : null,
+          };
+          be.conv2dBackward(x, w, dy, g, got, { y, activation });
+          const what = `conv2dBackward ${activation} ${JSON.stringify(g)}`;
+          if (got.dx) assertClose(got.dx, want.dx, g.outC * g.kH * g.kW, `${what} dx`);
+          if (got.dw) assertClose(got.dw, want.dw, g.batch * g.outH * g.outW, `${what} dw`);
+          if (got.dbias) assertClose(got.dbias, want.dbias, g.batch * g.outH * g.outW, `${what} dbias`);
+        }
+      }
       for (const [m, k, n] of [[64, 400, 120], [7, 30, 5], [100, 784, 256]]) {
         for (const [i, activation] of acts.entries()) {
           const a = randArray(rng, m * k);

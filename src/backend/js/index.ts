@@ -1,6 +1,6 @@
 import type {
-  Backend, BinaryKernel, Conv2dGeometry, Epilogue, FloatArray, FusedActivation, Pool2dGeometry, ReduceKernel,
-  UnaryKernel,
+  Backend, BinaryKernel, Conv2dGeometry, Conv2dGrads, Epilogue, FloatArray, FusedActivation, FusedOutput,
+  Pool2dGeometry, ReduceKernel, UnaryKernel,
 } from '../backend.js';
 
 /** The reference backend: plain loops, written to be obviously correct. */
@@ -312,6 +312,19 @@ function conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: 
   for (let i = 0; i < dw.length; i++) dw[i] = acc[i];
 }
 
+function conv2dBackward(x: FloatArray, w: FloatArray, dy: FloatArray, g: Conv2dGeometry, grads: Conv2dGrads,
+  fused?: FusedOutput): void {
+  let dz = dy;
+  if (fused && fused.activation !== 'linear') {
+    dz = dy instanceof Float32Array ? new Float32Array(dy.length) : new Float64Array(dy.length);
+    activationBackward(dy, fused.y, fused.activation, dz, grads.dbias, g.outC);
+  } else if (grads.dbias) {
+    reduce('sum', dz, 1, dz.length / g.outC, g.outC, grads.dbias);
+  }
+  if (grads.dx) conv2dBackpropInput(dz, w, grads.dx, g);
+  if (grads.dw) conv2dBackpropFilter(x, dz, grads.dw, g);
+}
+
 /** Calls visit(outIndex, inIndex) for every real cell of every pooling window, window by window. */
 function forEachWindow(g: Pool2dGeometry, begin: (o: number) => void, visit: (o: number, i: number) => void): void {
   const { batch, inH, inW, channels: C, outH, outW } = g;
@@ -412,6 +425,7 @@ export const jsBackend: Backend = {
   conv2d,
   conv2dBackpropInput,
   conv2dBackpropFilter,
+  conv2dBackward,
   activationBackward,
   maxPool2d,
   maxPool2dBackward,

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type {
-  Backend, BinaryKernel, Conv2dGeometry, Epilogue, FloatArray, FusedActivation, Pool2dGeometry, ReduceKernel,
-  UnaryKernel,
+  Backend, BinaryKernel, Conv2dGeometry, Conv2dGrads, Epilogue, FloatArray, FusedActivation, FusedOutput,
+  Pool2dGeometry, ReduceKernel, UnaryKernel,
 } from '../backend.js';
 import { applyEpilogue, jsBackend } from '../js/index.js';
 import { registerBackend, setBackend } from '../index.js';
@@ -312,6 +312,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     K: number;
     x: number;
     y: number;
+    /** A second output-sized buffer (the activation's output in the backward), or 0. */
+    y2: number;
+    /** Per-thread filter-gradient partials, when asked for. */
+    part: number[];
     /** Multiply-adds per image (M*K*N). */
     macs: number;
   }
@@ -321,7 +325,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
    * gradient), per-thread im2col and packing buffers, then as many images of input and output
    * per chunk as the cap allows. Returns null when not even one image fits.
    */
-  function planConv(g: Conv2dGeometry, partials: boolean): ConvPlan | null {
+  function planConv(g: Conv2dGeometry, partials: number, extraOut = false): ConvPlan | null {
     const K = g.kH * g.kW * g.inC;
     const M = g.outH * g.outW;
     const N = g.outC;
@@ -331,8 +335,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     // the largest B among forward (K x N), backward input (N x K) and filter (M x N)
     const pbF = Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, M));
     const wF = K * N;
-    const fixed = 16 + wF + (partials ? (T - 1) * wF : 0) + T * (colF + packA + pbF + 4 * ALIGN);
-    const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg)));
+    // (the last terms: a bias-gradient reduction's partials, and alignment)
+    const fixed = 16 + wF + partials * (wF + ALIGN) + T * (colF + packA + pbF + 4 * ALIGN) + MIN_REDUCE_ROW + N + 4 * ALIGN;
+    const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg * (extraOut ? 2 : 1))));
     if (chunk < 1) return null;
     s.reset();
     const geo = s.alloc(16);
@@ -341,7 +346,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     for (let t = 0; t < T; t++) bufs.push([s.alloc(colF), s.alloc(packA), s.alloc(pbF)]);
     const x = s.alloc(chunk * inImg);
     const y = s.alloc(chunk * outImg);
-    return { chunk, geo, w, bufs, inImg, outImg, K, x, y, macs: M * K * N };
+    const y2 = extraOut ? s.alloc(chunk * outImg) : 0;
+    const part: number[] = [];
+    for (let t = 0; t < partials; t++) part.push(s.alloc(wF));
+    return { chunk, geo, w, bufs, inImg, outImg, K, x, y, y2, part, macs: M * K * N };
   }
 
   /**
@@ -365,7 +373,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
-    const p = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0 ? planConv(g, false) : null;
+    const p = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0 ? planConv(g, 0) : null;
     if (!p) {
       jsBackend.conv2d(x, w, y, g, epilogue);
       return;
@@ -410,7 +418,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void {
-    const p = isF32(dy, w, dx) && g.batch > 0 && dx.length > 0 && dy.length > 0 ? planConv(g, false) : null;
+    const p = isF32(dy, w, dx) && g.batch > 0 && dx.length > 0 && dy.length > 0 ? planConv(g, 0) : null;
     if (!p) {
       jsBackend.conv2dBackpropInput(dy, w, dx, g);
       return;
@@ -427,27 +435,62 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   function conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void {
-    const wF = g.kH * g.kW * g.inC * g.outC;
-    const p = isF32(x, dy, dw) && g.batch > 0 && dw.length > 0 && dy.length > 0 ? planConv(g, true) : null;
+    conv2dBackward(x, null, dy, g, { dx: null, dw, dbias: null });
+  }
+
+  /**
+   * conv2d's gradients from one copy of dy: dz = dy, or dy * activation'(y) for a fused
+   * activation, computed in place in scratch; then the bias gradient, the filter gradient
+   * (every thread into its own partial, summed at the end) and the input gradient, per chunk.
+   */
+  function conv2dBackward(x: FloatArray, w: FloatArray | null, dy: FloatArray, g: Conv2dGeometry, grads: Conv2dGrads,
+    fused?: FusedOutput): void {
+    const { dx, dw, dbias } = grads;
+    const act = fused ? ACT_BACKWARD[fused.activation] : 0;
+    const arrays = [x, dy, ...(w ? [w] : []), ...(act ? [fused!.y] : []), ...[dx, dw, dbias].filter((a): a is FloatArray => a !== null)];
+    const p = isF32(...arrays) && (w !== null || dx === null) && g.batch > 0 && dy.length > 0 && x.length > 0
+      ? planConv(g, dw ? T : 0, act !== 0) : null;
     if (!p) {
-      jsBackend.conv2dBackpropFilter(x, dy, dw, g);
+      jsBackend.conv2dBackward(x, w ?? new Float32Array(0), dy, g, grads, fused);
       return;
     }
-    // Every thread accumulates into its own dW (thread 0 into p.w); they are summed at the end.
-    const partial = [p.w];
-    for (let t = 1; t < T; t++) partial.push(s.alloc(wF));
+    const N = g.outC;
+    const wF = g.kH * g.kW * g.inC * N;
+    const sums = dbias ? sumRowsPlan(p.chunk * p.outImg / N, N) : null;
     s.commit();
     convGeometry(p.geo, g);
-    for (const q of partial) s.f32(q, wF).fill(0);
-    const suffix = p.bufs.map((b, t) => [partial[t], ...b]);
+    if (dx && w) s.f32(p.w, wF).set(w);
+    for (const q of p.part) s.f32(q, wF).fill(0);
+    const filterSuffix = p.bufs.map((b, t) => [p.part[t], ...b]);
+    const biasAcc = dbias && g.batch > p.chunk ? new Float64Array(N) : null;
+    const biasPart = biasAcc ? new Float32Array(N) : null;
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
-      s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
-      s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
-      runImages('convBackFilter', n, p.macs, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, 1], suffix);
+      const outN = n * p.outImg;
+      s.f32(p.y, outN).set(dy.subarray(i0 * p.outImg, i0 * p.outImg + outN));
+      if (act) {
+        s.f32(p.y2, outN).set(fused!.y.subarray(i0 * p.outImg, i0 * p.outImg + outN));
+        k.actBackward(p.y, p.y2, p.y, outN, act);
+      }
+      if (dbias && sums) {
+        sumRowsRun(sums, p.y, outN / N, N, s.f32(p.y, outN), biasPart ?? dbias);
+        if (biasAcc && biasPart) for (let j = 0; j < N; j++) biasAcc[j] += biasPart[j];
+      }
+      if (dw) {
+        s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
+        runImages('convBackFilter', n, p.macs, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, 1], filterSuffix);
+      }
+      if (dx) {
+        // the chunk's x is no longer needed: its buffer takes dx
+        runImages('convBackInput', n, p.macs, (j0, cnt) => [p.geo, p.y + j0 * p.outImg * 4, p.w, p.x + j0 * p.inImg * 4, cnt], p.bufs);
+        dx.set(s.f32(p.x, n * p.inImg), i0 * p.inImg);
+      }
     }
-    for (let t = 1; t < T; t++) k.binary(0, p.w, 1, partial[t], 1, p.w, 1, wF);
-    dw.set(s.f32(p.w, wF));
+    if (dbias && biasAcc) for (let j = 0; j < N; j++) dbias[j] = biasAcc[j];
+    if (dw) {
+      for (let t = 1; t < T; t++) k.binary(0, p.part[0], 1, p.part[t], 1, p.part[0], 1, wF);
+      dw.set(s.f32(p.part[0], wF));
+    }
   }
 
   function unary(op: UnaryKernel, x: FloatArray, out: FloatArray): void {
@@ -700,6 +743,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     conv2d,
     conv2dBackpropInput,
     conv2dBackpropFilter,
+    conv2dBackward,
     activationBackward,
     maxPool2d,
     maxPool2dBackward,
