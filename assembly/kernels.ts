@@ -896,30 +896,40 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
  * 1 relu, 2 sigmoid (the unary kernels' code, so results match the unfused ops bit for bit).
  * bias (0 for none) holds `period` floats: the per-channel bias tiled to a multiple of the row
  * length, so short rows (6 channels) still run as long vectors; n is a multiple of the row.
+ * Each (bias, activation) pair gets its own loop: a branch per vector cost more than the add.
  */
 export function biasAct(y: usize, n: i32, bias: usize, period: i32, act: i32): void {
-  if (bias == 0 && act == 0) return;
-  const code = act == 1 ? 4 : 9;
+  if (bias == 0) {
+    if (act == 1) biasActRun(y, n, 0, false, 4);
+    else if (act == 2) biasActRun(y, n, 0, false, 9);
+    return;
+  }
   for (let o = 0; o < n; o += period) {
-    const len = bias == 0 ? n : min(period, n - o);
+    const len = min(period, n - o);
     const base = y + (<usize>o << 2);
-    const l4 = len & ~3;
-    let j = 0;
-    for (; j < l4; j += 4) {
-      const q = base + (<usize>j << 2);
-      let v = v128.load(q);
-      if (bias != 0) v = f32x4.add(v, v128.load(bias + (<usize>j << 2)));
-      if (act != 0) v = unop(code, v);
-      v128.store(q, v);
-    }
-    for (; j < len; j++) {
-      const q = base + (<usize>j << 2);
-      let v = v128.load32_splat(q);
-      if (bias != 0) v = f32x4.add(v, v128.load32_splat(bias + (<usize>j << 2)));
-      if (act != 0) v = unop(code, v);
-      store<f32>(q, f32x4.extract_lane(v, 0));
-    }
-    if (bias == 0) return;
+    if (act == 1) biasActRun(base, len, bias, true, 4);
+    else if (act == 2) biasActRun(base, len, bias, true, 9);
+    else biasActRun(base, len, bias, true, -1);
+  }
+}
+
+// op: a unary kernel code, or -1 for none.
+@inline function biasActRun(base: usize, len: i32, bias: usize, hasBias: bool, op: i32): void {
+  const l4 = len & ~3;
+  let j = 0;
+  for (; j < l4; j += 4) {
+    const q = base + (<usize>j << 2);
+    let v = v128.load(q);
+    if (hasBias) v = f32x4.add(v, v128.load(bias + (<usize>j << 2)));
+    if (op >= 0) v = unop(op, v);
+    v128.store(q, v);
+  }
+  for (; j < len; j++) {
+    const q = base + (<usize>j << 2);
+    let v = v128.load32_splat(q);
+    if (hasBias) v = f32x4.add(v, v128.load32_splat(bias + (<usize>j << 2)));
+    if (op >= 0) v = unop(op, v);
+    store<f32>(q, f32x4.extract_lane(v, 0));
   }
 }
 
@@ -932,8 +942,7 @@ export function biasAct(y: usize, n: i32, bias: usize, period: i32, act: i32): v
   return d;
 }
 
-/** dz[i] = dy[i] * act'(y[i]) over n floats; act 0 linear, 1 relu, 2 sigmoid, 3 tanh. */
-export function actBackward(dy: usize, y: usize, dz: usize, n: i32, act: i32): void {
+@inline function actBackwardRun(dy: usize, y: usize, dz: usize, n: i32, act: i32): void {
   const n4 = n & ~3;
   let i = 0;
   for (; i < n4; i += 4) {
@@ -944,6 +953,14 @@ export function actBackward(dy: usize, y: usize, dz: usize, n: i32, act: i32): v
     const o = <usize>i << 2;
     store<f32>(dz + o, f32x4.extract_lane(actGrad(act, v128.load32_splat(dy + o), v128.load32_splat(y + o)), 0));
   }
+}
+
+/** dz[i] = dy[i] * act'(y[i]) over n floats; act 0 linear, 1 relu, 2 sigmoid, 3 tanh. */
+export function actBackward(dy: usize, y: usize, dz: usize, n: i32, act: i32): void {
+  if (act == 1) actBackwardRun(dy, y, dz, n, 1);
+  else if (act == 2) actBackwardRun(dy, y, dz, n, 2);
+  else if (act == 3) actBackwardRun(dy, y, dz, n, 3);
+  else actBackwardRun(dy, y, dz, n, 0);
 }
 
 // ---- pooling (NHWC; geometry block: inH inW C outH outW kH kW strideH strideW padTop padLeft) ---
@@ -1022,11 +1039,14 @@ export function maxPool(g: usize, x: usize, out: usize, argmax: usize, nImg: i32
   }
 }
 
-/** dx[0..nx) = 0, then dx[argmax[i]] += dy[i] for i < n (max pooling's backward). */
-export function maxPoolBackward(dy: usize, argmax: usize, n: i32, dx: usize, nx: i32): void {
+/**
+ * Max pooling's backward over whole images: dx[0..nx) = 0, then dx[argmax[i] - indexBase] +=
+ * dy[i] for i < n (the arg-max indices of these images point into their own nx floats).
+ */
+export function maxPoolBackward(dy: usize, argmax: usize, n: i32, dx: usize, nx: i32, indexBase: i32): void {
   memory.fill(dx, 0, <usize>nx << 2);
   for (let i = 0; i < n; i++) {
-    const q = dx + (<usize>load<i32>(argmax + (<usize>i << 2)) << 2);
+    const q = dx + (<usize>(load<i32>(argmax + (<usize>i << 2)) - indexBase) << 2);
     store<f32>(q, load<f32>(q) + load<f32>(dy + (<usize>i << 2)));
   }
 }

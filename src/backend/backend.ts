@@ -133,7 +133,7 @@ export interface Backend {
    */
   maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, g: Pool2dGeometry): void;
   /** The adjoint of max pooling: dx (overwritten) is zero but for dx[argmax[i]] += dy[i]. */
-  maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray): void;
+  maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray, g: Pool2dGeometry): void;
   /** Average pooling over the real (unpadded) cells of each window. */
   avgPool2d(x: FloatArray, out: FloatArray, g: Pool2dGeometry): void;
   /** The adjoint of avgPool2d: spreads dy over each window's real cells. dx is overwritten. */

@@ -57,13 +57,13 @@ export function maxPool2d(x: Tensor, options: Pool2dOptions = {}): Tensor {
   const argmax = new Int32Array(values.size);
   kernels().maxPool2d(x.data, values.data, argmax, g);
   // A pick by the arg-max indices: the backward is a scatter and the double backward a pick again.
-  return recordOp(values, 'maxPool2d', [x], (dy) => [maxPool2dBackward(dy, argmax, x.shape)]);
+  return recordOp(values, 'maxPool2d', [x], (dy) => [maxPool2dBackward(dy, argmax, g)]);
 }
 
 /** dy scattered (added) to the arg-max cells of a zero input-shaped tensor. */
-function maxPool2dBackward(dy: Tensor, argmax: Int32Array, shape: readonly number[]): Tensor {
-  const dx = empty(dy.dtype, shape);
-  kernels().maxPool2dBackward(dy.data, argmax, dx.data);
+function maxPool2dBackward(dy: Tensor, argmax: Int32Array, g: Pool2dGeometry): Tensor {
+  const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.channels]);
+  kernels().maxPool2dBackward(dy.data, argmax, dx.data, g);
   return recordOp(dx, 'maxPool2dBackward', [dy], (g) => [takeFlat(g, argmax, dy.shape)]);
 }
 
@@ -153,7 +153,7 @@ registerOp({
     const g = poolGeometry('maxPool2d', x, c.o);
     const argmax = new Int32Array(g.batch * g.outH * g.outW * g.channels);
     kernels().maxPool2d(x.data, empty('float64', [argmax.length]).data, argmax, g);
-    return { label: `maxPool2dBackward ${JSON.stringify(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => maxPool2dBackward(dy, argmax, c.x) };
+    return { label: `maxPool2dBackward ${JSON.stringify(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => maxPool2dBackward(dy, argmax, g) };
   }),
 });
 const pool1dCases: { x: number[]; o: Pool1dOptions }[] = [

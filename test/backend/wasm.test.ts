@@ -468,8 +468,8 @@ for (const [label, opts] of variants) {
         // overlapping windows send several gradients to one cell: sums, in the reference's order
         const m1 = new Float32Array(inN).fill(NaN);
         const m0 = new Float32Array(inN);
-        be.maxPool2dBackward(dy, i0, m1);
-        jsBackend.maxPool2dBackward(dy, i0, m0);
+        be.maxPool2dBackward(dy, i0, m1, g);
+        jsBackend.maxPool2dBackward(dy, i0, m0, g);
         assert.deepEqual(m1, m0, `maxPool2dBackward ${what}`);
       }
       // LeNet's first pooling: 64 x 28x28x6, 2x2 windows, long enough for the wasm path
@@ -483,8 +483,8 @@ for (const [label, opts] of variants) {
       assert.deepEqual(i1, i0, 'maxPool2d argmax LeNet');
       const dy = randArray(rng, outN);
       const m1 = new Float32Array(x.length).fill(NaN), m0 = new Float32Array(x.length);
-      be.maxPool2dBackward(dy, i0, m1);
-      jsBackend.maxPool2dBackward(dy, i0, m0);
+      be.maxPool2dBackward(dy, i0, m1, g);
+      jsBackend.maxPool2dBackward(dy, i0, m0, g);
       assert.deepEqual(m1, m0, 'maxPool2dBackward LeNet');
     });
 

@@ -376,7 +376,7 @@ function maxPool2d(x: FloatArray, out: FloatArray, argmax: Int32Array, g: Pool2d
   }
 }
 
-function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray): void {
+function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray, _g: Pool2dGeometry): void {
   dx.fill(0);
   for (let i = 0; i < dy.length; i++) dx[argmax[i]] += dy[i];
 }

@@ -162,6 +162,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   const capF = s.cap / 4;
 
   const pbSize = (n: number, kk: number): number => k.packBSize(n, kk);
+  // pool runs whose kernels take no per-thread buffers
+  const noSuffix: number[][] = Array.from({ length: T }, () => []);
 
   /** One A-packing buffer per thread. */
   function packABuffers(): number[] {
@@ -213,8 +215,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
    * group when the whole call is too small for a hand-off to pay.
    */
   function runImages(kernel: PoolKernel, n: number, macsPerImage: number, job: (i0: number, count: number) => number[],
-    suffix: number[][]): void {
-    const parts = T === 1 || n * macsPerImage < MIN_PARALLEL_MNK ? 1 : 16 * T;
+    suffix: number[][], jobsPerThread = 16): void {
+    const parts = T === 1 || n * macsPerImage < MIN_PARALLEL_MNK ? 1 : jobsPerThread * T;
     const per = Math.ceil(n / Math.min(n, parts));
     const jobs: number[][] = [];
     for (let i0 = 0; i0 < n; i0 += per) jobs.push(job(i0, Math.min(per, n - i0)));
@@ -649,30 +651,32 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       jsBackend.maxPool2d(x, out, argmax, g);
       return;
     }
+    const work = g.outH * g.outW * g.channels * g.kH * g.kW;
     poolInChunks(g, chunk, true, (geo, px, po, pi, i0, n, inImg, outImg) => {
       s.f32(px, n * inImg).set(x.subarray(i0 * inImg, (i0 + n) * inImg));
-      k.maxPool(geo, px, po, pi, n, i0 * inImg);
+      // image groups on the pool threads: the kernel is ~4x the copies here
+      runImages('maxPool', n, work, (j0, cnt) => [geo, px + j0 * inImg * 4, po + j0 * outImg * 4, pi + j0 * outImg * 4, cnt,
+        (i0 + j0) * inImg], noSuffix, 2);
       out.set(s.f32(po, n * outImg), i0 * outImg);
       argmax.set(s.i32(pi, n * outImg), i0 * outImg);
     });
   }
 
-  function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray): void {
-    const n = dy.length;
-    const nx = dx.length;
-    if (nx < MIN_ELEMENTWISE || 2 * n + nx + 3 * ALIGN > capF || !isF32(dy, dx)) {
-      jsBackend.maxPool2dBackward(dy, argmax, dx);
+  function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray, g: Pool2dGeometry): void {
+    const inImg = g.inH * g.inW * g.channels;
+    const outImg = g.outH * g.outW * g.channels;
+    const chunk = isF32(dy, dx) && dx.length >= MIN_ELEMENTWISE ? poolChunk(g, 1) : 0;
+    if (chunk < 1) {
+      jsBackend.maxPool2dBackward(dy, argmax, dx, g);
       return;
     }
-    s.reset();
-    const pdy = s.alloc(n);
-    const pi = s.alloc(n);
-    const pdx = s.alloc(nx);
-    s.commit();
-    s.f32(pdy, n).set(dy);
-    s.i32(pi, n).set(argmax);
-    k.maxPoolBackward(pdy, pi, n, pdx, nx);
-    dx.set(s.f32(pdx, nx));
+    poolInChunks(g, chunk, true, (_geo, pdx, pdy, pi, i0, n) => {
+      s.f32(pdy, n * outImg).set(dy.subarray(i0 * outImg, (i0 + n) * outImg));
+      s.i32(pi, n * outImg).set(argmax.subarray(i0 * outImg, (i0 + n) * outImg));
+      runImages('maxPoolBackward', n, inImg, (j0, cnt) => [pdy + j0 * outImg * 4, pi + j0 * outImg * 4, cnt * outImg,
+        pdx + j0 * inImg * 4, cnt * inImg, (i0 + j0) * inImg], noSuffix, 2);
+      dx.set(s.f32(pdx, n * inImg), i0 * inImg);
+    });
   }
 
   function avgPool2d(x: FloatArray, out: FloatArray, g: Pool2dGeometry): void {

@@ -23,7 +23,7 @@ export interface WasmKernels {
   unary(op: number, x: number, out: number, n: number): void;
   reduce(op: number, x: number, outer: number, axis: number, inner: number, out: number): void;
   maxPool(g: number, x: number, out: number, argmax: number, nImg: number, indexBase: number): void;
-  maxPoolBackward(dy: number, argmax: number, n: number, dx: number, nx: number): void;
+  maxPoolBackward(dy: number, argmax: number, n: number, dx: number, nx: number, indexBase: number): void;
   avgPool(g: number, x: number, out: number, nImg: number): void;
   avgPoolBackward(g: number, dy: number, dx: number, nImg: number): void;
   adamUpdate(w: number, g: number, m: number, v: number, n: number, alpha: number, b1: number, b2: number, eps: number): void;

@@ -2,7 +2,9 @@ import { Worker } from 'node:worker_threads';
 import type { WasmKernels } from './module.js';
 
 /** Kernels a worker can run; the index is the wire format of the control block. */
-export const POOL_KERNELS = ['gemmPacked', 'convForward', 'convBackInput', 'convBackFilter', 'gemm'] as const;
+export const POOL_KERNELS = [
+  'gemmPacked', 'convForward', 'convBackInput', 'convBackFilter', 'gemm', 'maxPool', 'maxPoolBackward',
+] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 
 /**
