@@ -211,15 +211,23 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   /**
-   * Runs an image-wise conv kernel over n images: groups of images pulled by the threads, or one
+   * Runs an image-wise kernel over n images: groups of images pulled by the threads, or one
    * group when the whole call is too small for a hand-off to pay.
    */
-  function runImages(kernel: PoolKernel, n: number, macsPerImage: number, job: (i0: number, count: number) => number[],
-    suffix: number[][], jobsPerThread = 16): void {
-    const parts = T === 1 || n * macsPerImage < MIN_PARALLEL_MNK ? 1 : jobsPerThread * T;
-    const per = Math.ceil(n / Math.min(n, parts));
+  function runImages(kernel: PoolKernel, n: number, workPerImage: number, job: (i0: number, count: number) => number[],
+    suffix: number[][]): void {
     const jobs: number[][] = [];
-    for (let i0 = 0; i0 < n; i0 += per) jobs.push(job(i0, Math.min(per, n - i0)));
+    if (T === 1 || n * workPerImage < MIN_PARALLEL_MNK) {
+      jobs.push(job(0, n));
+    } else {
+      // guided: each job takes a share of what is left, so the last ones are single images and
+      // neither thread waits long for the other's last job
+      for (let i0 = 0; i0 < n;) {
+        const cnt = Math.max(1, Math.ceil((n - i0) / (3 * T)));
+        jobs.push(job(i0, cnt));
+        i0 += cnt;
+      }
+    }
     pool.run(kernel, jobs, suffix);
   }
 
@@ -656,7 +664,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       s.f32(px, n * inImg).set(x.subarray(i0 * inImg, (i0 + n) * inImg));
       // image groups on the pool threads: the kernel is ~4x the copies here
       runImages('maxPool', n, work, (j0, cnt) => [geo, px + j0 * inImg * 4, po + j0 * outImg * 4, pi + j0 * outImg * 4, cnt,
-        (i0 + j0) * inImg], noSuffix, 2);
+        (i0 + j0) * inImg], noSuffix);
       out.set(s.f32(po, n * outImg), i0 * outImg);
       argmax.set(s.i32(pi, n * outImg), i0 * outImg);
     });
@@ -674,7 +682,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       s.f32(pdy, n * outImg).set(dy.subarray(i0 * outImg, (i0 + n) * outImg));
       s.i32(pi, n * outImg).set(argmax.subarray(i0 * outImg, (i0 + n) * outImg));
       runImages('maxPoolBackward', n, inImg, (j0, cnt) => [pdy + j0 * outImg * 4, pi + j0 * outImg * 4, cnt * outImg,
-        pdx + j0 * inImg * 4, cnt * inImg, (i0 + j0) * inImg], noSuffix, 2);
+        pdx + j0 * inImg * 4, cnt * inImg, (i0 + j0) * inImg], noSuffix);
       dx.set(s.f32(pdx, n * inImg), i0 * inImg);
     });
   }
