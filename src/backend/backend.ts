@@ -18,7 +18,8 @@ export type BinaryKernel =
 export type ReduceKernel = 'sum' | 'max' | 'min';
 
 /** Activations a kernel applies to its own output, whose derivatives follow from that output. */
-export type FusedActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh';
+export const FUSED_ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh'] as const;
+export type FusedActivation = (typeof FUSED_ACTIVATIONS)[number];
 
 /**
  * Work a conv2d or matmul kernel does on its result before handing it back: y = activation(y + bias),

@@ -1,9 +1,8 @@
 import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { globalRandom, Random } from '../tensor/random.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
-import type { FusedActivation } from '../backend/backend.js';
 import {
-  add, avgPool1d, avgPool2d, conv1d, conv2d, dense, div, globalAvgPool2d, globalMaxPool2d, matmul, maxPool1d, maxPool2d,
+  FUSED_ACTIVATIONS, type FusedActivation, add, avgPool1d, avgPool2d, conv1d, conv2d, dense, div, globalAvgPool2d, globalMaxPool2d, matmul, maxPool1d, maxPool2d,
   mean, mul, reshape, sqrt, square, sub,
 } from '../ops/index.js';
 import { applyActivation, canonicalActivation, type ActivationName } from './activations.js';
@@ -20,12 +19,16 @@ function identity(x: Tensor): LayerOutput {
   return { z: x, u: x };
 }
 
-// Activations the conv and dense kernels apply themselves (their derivative follows from u).
-const FUSABLE: ReadonlySet<string> = new Set<FusedActivation>(['linear', 'relu', 'sigmoid', 'tanh']);
-
-/** u from one fused op; z, when read, recomputed by the separate ops (same values). */
-function fusedOutput(u: Tensor, activation: string, preActivation: () => Tensor): LayerOutput {
-  if (activation === 'linear') return { z: u, u };
+/**
+ * A conv or dense layer's output. With an activation its kernel can apply (and z not asked for),
+ * u comes from one fused op and z, when read, is recomputed by the separate ops (same values).
+ */
+function affineOutput(activation: string, needZ: boolean, preActivation: () => Tensor,
+  fused: (activation: FusedActivation) => Tensor): LayerOutput {
+  const act = FUSED_ACTIVATIONS.find((a) => a === activation);
+  if (needZ || act === undefined) return activationOutput(activation, preActivation());
+  const u = fused(act);
+  if (act === 'linear') return { z: u, u };
   let z: Tensor | null = null;
   return { u, get z() { return (z ??= preActivation()); } };
 }
@@ -76,8 +79,7 @@ export class Dense extends Layer {
       const z = matmul(x, this.kernel!);
       return this.bias ? add(z, this.bias) : z;
     };
-    if (needZ || !FUSABLE.has(this.activation)) return activationOutput(this.activation, pre());
-    return fusedOutput(dense(x, this.kernel!, this.bias, this.activation as FusedActivation), this.activation, pre);
+    return affineOutput(this.activation, needZ, pre, (act) => dense(x, this.kernel!, this.bias, act));
   }
 
   override multiplications(): number {
@@ -168,8 +170,7 @@ abstract class Convolution extends Layer {
       const z = this.convolve(x, this.kernel!);
       return this.bias ? add(z, this.bias) : z;
     };
-    if (needZ || !FUSABLE.has(this.activation)) return activationOutput(this.activation, pre());
-    return fusedOutput(this.convolveFused(x, this.kernel!, this.bias, this.activation as FusedActivation), this.activation, pre);
+    return affineOutput(this.activation, needZ, pre, (act) => this.convolveFused(x, this.kernel!, this.bias, act));
   }
 
   override multiplications(): number {

@@ -1,4 +1,4 @@
-import type { Conv2dGeometry, FusedActivation, FusedOutput } from '../backend/backend.js';
+import { FUSED_ACTIVATIONS, type Conv2dGeometry, type FusedActivation, type FusedOutput } from '../backend/backend.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, isGradEnabled, recordOp } from '../tensor/tensor.js';
@@ -162,14 +162,12 @@ function prepare2d(fn: string, x: Tensor, w: Tensor, options: Conv2dOptions): { 
   return { x, w: options.flip ? flip(w, [0, 1]) : w, g };
 }
 
-const ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh'];
-
 /** The checked bias and activation of the options, or null when there are none (a plain conv). */
 function epilogueOf(fn: string, o: Conv2dOptions | Conv1dOptions, w: Tensor): { bias: Tensor | null; activation: FusedActivation } | null {
   const bias = o.bias ?? null;
   const activation = o.activation ?? 'linear';
-  if (!ACTIVATIONS.includes(activation)) {
-    throw new ValueError(`${fn}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(o.activation)}`);
+  if (!FUSED_ACTIVATIONS.includes(activation)) {
+    throw new ValueError(`${fn}: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, got ${JSON.stringify(o.activation)}`);
   }
   if (bias === null && activation === 'linear') return null;
   if (bias !== null) {
@@ -240,7 +238,6 @@ const conv2dCases: ConvCase[] = [
 ];
 
 // With a bias and an activation conv2d is one fused op: each activation, with and without a bias.
-const fusedActs: FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh'];
 registerOp({
   name: 'conv2d', family: 'conv',
   samples: (rng: Random): OpSample[] => [
@@ -249,7 +246,7 @@ registerOp({
       inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
       fn: (x: Tensor, w: Tensor) => conv2d(x, w, c.o),
     })),
-    ...[conv2dCases[1], conv2dCases[3], conv2dCases[5], conv2dCases[6]].flatMap((c, i) => fusedActs.map((activation, j): OpSample => {
+    ...[conv2dCases[1], conv2dCases[3], conv2dCases[5], conv2dCases[6]].flatMap((c, i) => FUSED_ACTIVATIONS.map((activation, j): OpSample => {
       const withBias = (i + j) % 3 !== 2;
       const x = sampleUniform(rng, c.x);
       const w = sampleUniform(rng, c.w);

@@ -9,7 +9,7 @@ export {
   reshape, flatten, transpose, permute, squeeze, expandDims, broadcastTo, slice, pad, flip, concat, stack, gather, oneHot,
 } from './shape.js';
 export { matmul, dot, outer, dense } from './matmul.js';
-export type { FusedActivation } from '../backend/backend.js';
+export { FUSED_ACTIVATIONS, type FusedActivation } from '../backend/backend.js';
 export { conv2d, conv1d } from './conv.js';
 export type { Conv2dOptions, Conv1dOptions, Padding } from './conv.js';
 export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, globalAvgPool2d, globalMaxPool2d } from './pool.js';

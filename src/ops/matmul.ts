@@ -1,4 +1,4 @@
-import type { FusedActivation } from '../backend/backend.js';
+import { FUSED_ACTIVATIONS, type FusedActivation } from '../backend/backend.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { broadcastShapes, shapesEqual, sizeOf } from '../tensor/shape.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
@@ -111,8 +111,8 @@ export function dense(x: Tensor, kernel: Tensor, bias?: Tensor | null, activatio
   if (x.rank < 1 || x.shape[x.rank - 1] !== kernel.shape[0]) {
     throw new ShapeError(`dense: x ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but kernel ${fmtShape(kernel.shape)} expects ${kernel.shape[0]}`);
   }
-  if (!(activation in FUSED)) {
-    throw new ValueError(`dense: activation must be one of ${Object.keys(FUSED).join(', ')}, got ${JSON.stringify(activation)}`);
+  if (!FUSED_ACTIVATIONS.includes(activation)) {
+    throw new ValueError(`dense: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`);
   }
   const b = bias ?? null;
   if (b !== null) {

@@ -21,6 +21,12 @@ test('conv2d errors', () => {
   throwsWith(() => gl.conv2d(gl.zeros([1, 4, 4, 1]), gl.zeros([5, 5, 1, 1])), gl.ShapeError, /conv2d: kernel 5x5 \(dilated 5x5\) is larger than the padded input 4x4/);
   throwsWith(() => gl.conv2d(gl.zeros([1, 4, 4, 1]), gl.zeros([3, 3, 1, 1]), { dilation: 2 }), gl.ShapeError, /dilated 5x5/);
   throwsWith(() => gl.conv1d(gl.zeros([1, 4, 2]), gl.zeros([3, 3, 1])), gl.ShapeError, /conv1d: input has 2 channels but kernel expects 3/);
+  // the fused bias and activation options
+  const w = gl.zeros([3, 3, 3, 4]);
+  throwsWith(() => gl.conv2d(x, w, { bias: gl.zeros([5]) }), gl.ShapeError, /^conv2d: bias \[5\] must have shape \[4\] for kernel \[3,3,3,4\]$/);
+  throwsWith(() => gl.conv2d(x, w, { bias: gl.zeros([4], { dtype: 'float64' }) }), gl.DTypeError, /conv2d: bias is float64 but the kernel is float32/);
+  throwsWith(() => gl.conv2d(x, w, { activation: 'softmax' as 'relu' }), gl.ValueError, /conv2d: activation must be one of linear, relu, sigmoid, tanh, got "softmax"/);
+  throwsWith(() => gl.conv1d(gl.zeros([1, 6, 2]), gl.zeros([3, 2, 4]), { bias: gl.zeros([2, 2]) }), gl.ShapeError, /conv1d: bias \[2,2\] must have shape \[4\]/);
 });
 
 test('pooling, matmul, shape and broadcasting errors', () => {
@@ -31,6 +37,9 @@ test('pooling, matmul, shape and broadcasting errors', () => {
   throwsWith(() => gl.reshape(gl.zeros([2, 3]), [4, 2]), gl.ShapeError, /reshape: cannot reshape \[2,3\] \(6 values\) into \[4,2\]/);
   throwsWith(() => gl.sum(gl.zeros([2, 3]), 2), gl.ValueError, /sum: axis 2 is out of range for a tensor of rank 2/);
   throwsWith(() => gl.dense(gl.zeros([4, 3]), gl.zeros([5, 2])), gl.ShapeError, /dense: x \[4,3\] has 3 features but kernel \[5,2\] expects 5/);
+  throwsWith(() => gl.dense(gl.zeros([4, 3]), gl.zeros([3, 2]), gl.zeros([3])), gl.ShapeError, /dense: bias \[3\] must have shape \[2\] for kernel \[3,2\]/);
+  throwsWith(() => gl.dense(gl.zeros([4, 3]), gl.zeros([3, 2]), null, 'toString' as 'relu'), gl.ValueError, /dense: activation must be one of linear, relu, sigmoid, tanh, got "toString"/);
+  throwsWith(() => gl.dense(gl.zeros([4, 3]), gl.zeros([3, 2]), gl.zeros([2], { dtype: 'float64' })), gl.DTypeError, /dense: bias is float64 but the kernel is float32/);
   throwsWith(() => gl.concat([gl.zeros([2, 3]), gl.zeros([3, 3])], 1), gl.ShapeError, /concat: shapes \[2,3\], \[3,3\] differ outside axis 1/);
   throwsWith(() => gl.gather(gl.zeros([3]), [3]), gl.ValueError, /gather: index 3 at position 0 is out of range for an axis of size 3/);
 });

@@ -345,8 +345,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     // the largest B among forward (K x N), backward input (N x K) and filter (M x N)
     const pbF = Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, M));
     const wF = K * N;
-    // (the last terms: a bias-gradient reduction's partials, and alignment)
-    const fixed = 16 + wF + partials * (wF + ALIGN) + T * (colF + packA + pbF + 4 * ALIGN) + MIN_REDUCE_ROW + N + 4 * ALIGN;
+    // (the last terms: the forward's tiled bias or the backward's bias-gradient partials, and alignment)
+    const fixed = 16 + wF + partials * (wF + ALIGN) + T * (colF + packA + pbF + 4 * ALIGN) +
+      Math.max(MIN_ROW, MIN_REDUCE_ROW) + N + 4 * ALIGN;
     const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg * (extraOut ? 2 : 1))));
     if (chunk < 1) return null;
     s.reset();
@@ -422,8 +423,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     s.f32(pdy, n).set(dy);
     s.f32(py, n).set(y);
     k.actBackward(pdy, py, pdz, n, ACT_BACKWARD[activation]);
-    const vz = s.f32(pdz, n);
-    dz.set(vz);
+    dz.set(s.f32(pdz, n));
     if (dbias && sums) sumRowsRun(sums, pdz, n / inner, inner, dz, dbias);
   }
 
