@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { writeFileAtomicSync } from '../src/io/atomic.js';
+import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { benchFile, machine, tmpDir, type BenchRow } from './common.js';
 
 export type { BenchRow } from './common.js';

@@ -1,5 +1,5 @@
 // The public API: re-exports only.
-export { GradlabError, ShapeError, ValueError, DTypeError, FormatError } from './tensor/errors.js';
+export { GradlabError, ShapeError, ValueError, DTypeError, FormatError } from './core/errors.js';
 export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
 export type { DType, NestedArray, BackwardOptions } from './tensor/tensor.js';
 export * from './tensor/creation.js';
@@ -11,7 +11,7 @@ loadWasmBackend();
 // (more exports are added below as modules land; keep one line per module)
 export * from './ops/index.js';
 export type { TensorLike } from './ops/util.js';
-export { writeFileAtomic, writeFileAtomicSync } from './io/atomic.js';
+export { writeFileAtomic, writeFileAtomicSync } from './core/atomic.js';
 export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, readSafetensorsSync } from './io/safetensors.js';
 export type { SafetensorsContents, SafetensorsDType } from './io/safetensors.js';
 export { datasets, loadIdx, readIdx, parseIdx, loadCsv, parseCsv, shuffle, trainTestSplit, concatDatasets, standardScaler, minMaxScaler, StandardScaler, MinMaxScaler } from './data/index.js';

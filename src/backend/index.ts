@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js';
 import { jsBackend } from './js/index.js';
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 
 export type { Backend } from './backend.js';
 

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { GradlabError } from '../tensor/errors.js';
+import { GradlabError } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { layers, sequential, type Sequential } from '../nn/index.js';
 import { loadModel } from '../io/model.js';

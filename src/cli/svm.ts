@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 import { Tensor } from '../tensor/tensor.js';
 import { SVC, type SVCProgress } from '../svm/index.js';

@@ -2,7 +2,7 @@
  * CSV files of numbers into tensors: features x [n, columns] and an optional label column y [n].
  * Quoting follows RFC 4180 (double quotes, "" inside quotes, CRLF or LF line ends).
  */
-import { FormatError, ValueError } from '../tensor/errors.js';
+import { FormatError, ValueError } from '../core/errors.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { readBytes } from './idx.js';
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { FormatError, ValueError } from '../tensor/errors.js';
+import { FormatError, ValueError } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { parseIdx, readBytes } from './idx.js';
 import { concatDatasets, type Dataset } from './transforms.js';

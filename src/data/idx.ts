@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { FormatError, ValueError, fmtShape } from '../tensor/errors.js';
+import { FormatError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';

@@ -2,7 +2,7 @@
  * Data set transforms on Tensors whose first axis is the sample axis (any rank): shuffling,
  * train/test splits, scalers, concatenation. Randomness comes only from the seeded generator.
  */
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Random, rngFor } from '../tensor/random.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FormatError, ValueError, fmtShape } from '../tensor/errors.js';
+import { FormatError, ValueError, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Sequential } from '../nn/sequential.js';
 import { layerFromConfig } from '../nn/layers.js';
 import { resolveOptimizer } from '../optim/index.js';
 import '../train/fit.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
 export const MODEL_FILE = 'model.json';

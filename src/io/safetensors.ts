@@ -11,9 +11,9 @@
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { DTypeError, FormatError, ValueError, fmtShape } from '../tensor/errors.js';
+import { DTypeError, FormatError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 
 /** Element types the format defines that gradlab can read. */
 export type SafetensorsDType =

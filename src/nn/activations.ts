@@ -1,4 +1,4 @@
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { elu, leakyRelu, logSoftmax, relu, sigmoid, softmax, softplus, step, tanh } from '../ops/index.js';
 

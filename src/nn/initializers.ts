@@ -1,4 +1,4 @@
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 

@@ -1,4 +1,4 @@
-import { GradlabError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { GradlabError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { noGrad, Tensor } from '../tensor/tensor.js';
 import { tensor, zeros } from '../tensor/creation.js';
 import { shapesEqual } from '../tensor/shape.js';

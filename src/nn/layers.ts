@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { globalRandom, Random } from '../tensor/random.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import {

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor, noGrad, type NestedArray } from '../tensor/tensor.js';
 import { concat, slice } from '../ops/index.js';
 import { Layer, uniqueName } from './layer.js';

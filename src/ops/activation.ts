@@ -1,5 +1,5 @@
 import type { FusedActivation } from '../backend/backend.js';
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { binaryKernel, div, exp, gt, minimum, mul, sub, unaryKernel, where } from './elementwise.js';

@@ -1,5 +1,5 @@
 import { FUSED_ACTIVATIONS, type Conv2dGeometry, type FusedActivation, type FusedOutput } from '../backend/backend.js';
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, isGradEnabled, recordOp } from '../tensor/tensor.js';
 import { epilogueBackward } from './fused.js';

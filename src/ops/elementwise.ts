@@ -1,5 +1,5 @@
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
 import { Tensor, recordOp, setGradAccumulator } from '../tensor/tensor.js';

@@ -1,4 +1,4 @@
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { expectTensor } from './util.js';

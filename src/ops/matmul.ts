@@ -1,5 +1,5 @@
 import { FUSED_ACTIVATIONS, type FusedActivation } from '../backend/backend.js';
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, shapesEqual, sizeOf } from '../tensor/shape.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { relu, sigmoid, tanh } from './activation.js';

@@ -1,5 +1,5 @@
 import type { Pool2dGeometry } from '../backend/backend.js';
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { pair } from './conv.js';

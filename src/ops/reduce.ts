@@ -1,5 +1,5 @@
 import type { ReduceKernel } from '../backend/backend.js';
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 import { normAxes, normAxis, shapesEqual } from '../tensor/shape.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { add, binaryKernel, div, exp, log, mul, sqrt, square, sub } from './elementwise.js';

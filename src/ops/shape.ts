@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { broadcastShapes, checkShape, normAxes, normAxis, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
 import { Tensor, recordOp, type FloatArray } from '../tensor/tensor.js';

@@ -1,5 +1,5 @@
 import { kernels } from '../backend/index.js';
-import { DTypeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { DTypeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 

@@ -1,5 +1,5 @@
 import { kernels } from '../backend/index.js';
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 
 /** Updates parameters in place from their `.grad`; state is kept per parameter tensor. */

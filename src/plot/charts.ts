@@ -1,7 +1,7 @@
 /** Line charts, function plots and confusion matrices. */
 import type { TopLevelSpec } from 'vega-lite';
 import { Tensor } from '../tensor/tensor.js';
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 import { Figure } from './figure.js';
 import { type NumericInput, vector, positiveInt, positiveNumber, optionalString } from './input.js';
 

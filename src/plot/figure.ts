@@ -7,8 +7,8 @@ import * as path from 'node:path';
 // vega and vega-lite take ~250 ms to load, so they are imported on first render, not with gradlab.
 import type * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
-import { ValueError } from '../tensor/errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { ValueError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/atomic.js';
 
 export type { TopLevelSpec };
 

@@ -4,7 +4,7 @@
  * milliseconds where one rect mark per pixel would take seconds.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Figure } from './figure.js';
 import { pngDataURI } from './png.js';

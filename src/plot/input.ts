@@ -1,5 +1,5 @@
 /** Reading plot inputs (Tensors, arrays, typed arrays) without copying or mutating them. */
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor, type NestedArray } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 

@@ -1,6 +1,6 @@
 /** Decision regions of a classifier on 2-D inputs (COURSE.md C3, D1). */
 import type { TopLevelSpec } from 'vega-lite';
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Figure } from './figure.js';
 import { PALETTE } from './charts.js';

@@ -7,10 +7,10 @@
  */
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { rngFor } from '../tensor/random.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import type { Sequential } from '../nn/sequential.js';
 import type { EvaluateArgs, Targets } from '../train/fit.js';
 import type { Logs } from '../train/callbacks.js';

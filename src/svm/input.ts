@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** A matrix as the SVM functions take it: a 2-D tensor [n, d] or rows of numbers. */

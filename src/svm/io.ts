@@ -1,8 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { FormatError, ValueError } from '../tensor/errors.js';
+import { FormatError, ValueError } from '../core/errors.js';
 import { tensor } from '../tensor/creation.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { LinearSVC } from './linear.js';

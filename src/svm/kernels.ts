@@ -1,4 +1,4 @@
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { toPoint, toRows, type Matrix, type MatrixLike, type PointLike, type VectorLike } from './input.js';

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError } from '../tensor/errors.js';
+import { ShapeError, ValueError } from '../core/errors.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { toVector, type VectorLike } from './input.js';

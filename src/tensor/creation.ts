@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, DTypeError, fmtShape } from './errors.js';
+import { ShapeError, ValueError, DTypeError, fmtShape } from '../core/errors.js';
 import { rngFor, type Random } from './random.js';
 import { checkShape, sizeOf } from './shape.js';
 import { Tensor, allocate, fromNested, type DType, type FloatArray, type NestedArray } from './tensor.js';

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, fmtShape } from './errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 
 export function sizeOf(shape: readonly number[]): number {
   let s = 1;

@@ -1,5 +1,5 @@
 import type { FloatArray } from '../backend/backend.js';
-import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { sizeOf, stridesOf, shapesEqual } from './shape.js';
 
 export type DType = 'float32' | 'float64';

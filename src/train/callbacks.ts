@@ -1,7 +1,7 @@
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Sequential } from '../nn/sequential.js';
-import { writeFileAtomicSync } from '../io/atomic.js';
+import { writeFileAtomicSync } from '../core/atomic.js';
 
 /** Loss, metrics and val_ values by name. */
 export type Logs = Record<string, number>;

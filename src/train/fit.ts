@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
 import { Sequential } from '../nn/sequential.js';

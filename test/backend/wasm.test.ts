@@ -12,7 +12,7 @@ import { getBackend, setBackend } from '../../src/backend/index.js';
 import {
   createWasmBackend, loadWasmBackend, type WasmBackend, type WasmBackendOptions,
 } from '../../src/backend/wasm/index.js';
-import { ValueError } from '../../src/tensor/errors.js';
+import { ValueError } from '../../src/core/errors.js';
 import { Random } from '../../src/tensor/random.js';
 
 function randArray(rng: Random, n: number, lo = -1, hi = 1): Float32Array {

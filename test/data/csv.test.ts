@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadCsv, parseCsv } from '../../src/data/csv.js';
-import { FormatError, ValueError } from '../../src/tensor/errors.js';
+import { FormatError, ValueError } from '../../src/core/errors.js';
 
 test('CSV with a header and a numeric label column by name', () => {
   const d = parseCsv('a,b,target\n1,2,0\n3.5,-4,1\n\n5,6e2,1\n', { label: 'target' });

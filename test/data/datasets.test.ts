@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { datasets, FASHION_MNIST_DIR } from '../../src/data/datasets.js';
-import { FormatError, ValueError } from '../../src/tensor/errors.js';
+import { FormatError, ValueError } from '../../src/core/errors.js';
 
 test('MNIST: shapes, first labels (5 train, 7 test), pixel range and an exact pixel sum', () => {
   const { train, test: t, classNames } = datasets.mnist({ trainSize: 100, testSize: 50 });

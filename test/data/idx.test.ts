@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadIdx, parseIdx, readIdx } from '../../src/data/idx.js';
-import { FormatError, ValueError } from '../../src/tensor/errors.js';
+import { FormatError, ValueError } from '../../src/core/errors.js';
 
 /** An IDX file built by hand: magic 00 00 <code> <rank>, big-endian dims, big-endian values. */
 function idx(code: number, shape: number[], values: number[], extra = 0): Uint8Array {

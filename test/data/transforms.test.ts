@@ -6,7 +6,7 @@ import {
 import { oneHot } from '../../src/ops/index.js';
 import { tensor } from '../../src/tensor/creation.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { DTypeError, ShapeError, ValueError } from '../../src/tensor/errors.js';
+import { DTypeError, ShapeError, ValueError } from '../../src/core/errors.js';
 
 /** x row i is [i, 10i, 100i] (so rows identify themselves), y[i] = i. */
 function indexed(n: number): { x: Tensor; y: Tensor } {

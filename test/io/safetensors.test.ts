@@ -13,7 +13,7 @@ import {
 } from '../../src/io/safetensors.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { tensor } from '../../src/tensor/creation.js';
-import { FormatError, ValueError } from '../../src/tensor/errors.js';
+import { FormatError, ValueError } from '../../src/core/errors.js';
 
 // Fixtures live in the source tree (test/io/fixtures), written by make_safetensors_fixtures.py.
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/io/fixtures');

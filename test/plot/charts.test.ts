@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as plot from '../../src/plot/index.js';
 import { tensor } from '../../src/tensor/creation.js';
-import { ValueError } from '../../src/tensor/errors.js';
+import { ValueError } from '../../src/core/errors.js';
 
 interface LineRow { series: string; x: number; y: number | null }
 interface CMRow { true: string; predicted: string; count: number; value: number }

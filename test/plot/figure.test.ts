@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as plot from '../../src/plot/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { ValueError } from '../../src/tensor/errors.js';
+import { ValueError } from '../../src/core/errors.js';
 import { checkXML, decodePNG, hasPNGSignature, pixelAt, pngSize } from './helpers.js';
 
 function tmpdir(): string {

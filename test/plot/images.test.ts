@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as plot from '../../src/plot/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { tensor } from '../../src/tensor/creation.js';
-import { ShapeError, ValueError } from '../../src/tensor/errors.js';
+import { ShapeError, ValueError } from '../../src/core/errors.js';
 import { decodeDataURI, decodePNG, pixelAt } from './helpers.js';
 
 interface TileRow { index: number; title: string; x: number; y: number; url: string }

@@ -8,7 +8,7 @@ import {
   batchLosses, formatMetric, reportHTML, scalarMetrics, trainingCurves, writeClassifierReport, writeReport,
 } from '../../src/plot/report.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { ValueError, ShapeError } from '../../src/tensor/errors.js';
+import { ValueError, ShapeError } from '../../src/core/errors.js';
 import { manualSeed } from '../../src/tensor/random.js';
 import { layers, sequential } from '../../src/nn/index.js';
 import '../../src/train/index.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hingeLoss, slack, functionalMargin, geometricMargin, onMargin } from '../../src/svm/index.js';
 import { tensor } from '../../src/tensor/creation.js';
-import { ShapeError, ValueError } from '../../src/tensor/errors.js';
+import { ShapeError, ValueError } from '../../src/core/errors.js';
 
 // COURSE D1 by hand: z = -0.5, -0.2, 0.2, 0.5 for y = -1, -1, 1, 1 and w = (0, 1).
 const y = [-1, -1, 1, 1];

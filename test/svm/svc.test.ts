@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SVC, LinearSVC, load, kernels } from '../../src/svm/index.js';
 import { tensor } from '../../src/tensor/creation.js';
-import { ShapeError, ValueError } from '../../src/tensor/errors.js';
+import { ShapeError, ValueError } from '../../src/core/errors.js';
 
 test('separable set: SVC finds the maximum-margin hyperplane', () => {
   // Two columns of points at x1 = 0 (class -1) and x1 = 2 (class +1), plus points farther out.

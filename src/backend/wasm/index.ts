@@ -5,7 +5,7 @@ import type {
 } from '../backend.js';
 import { applyEpilogue, jsBackend } from '../js/index.js';
 import { registerBackend, setBackend } from '../index.js';
-import { ValueError } from '../../tensor/errors.js';
+import { ValueError } from '../../core/errors.js';
 import { compileKernels, instantiate, newMemory, type SimdLevel, type WasmKernels } from './module.js';
 import { singleThread, workerPool, type Pool, type PoolKernel } from './pool.js';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic, writeFileAtomicSync } from '../../src/io/atomic.js';
-import { ValueError } from '../../src/tensor/errors.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../../src/core/atomic.js';
+import { ValueError } from '../../src/core/errors.js';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-atomic-'));

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ValueError } from '../tensor/errors.js';
+import { ValueError } from './errors.js';
 
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);
