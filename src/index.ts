@@ -20,6 +20,5 @@ export * from './nn/index.js';
 export { optimizers } from './optim/index.js';
 export type { Optimizer, SgdOptions, AdamOptions, RmspropOptions } from './optim/index.js';
 export * from './train/index.js';
-export { loadModel } from './io/model.js';
 export * as plot from './plot/index.js';
 export * as svm from './svm/index.js';

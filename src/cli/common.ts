@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { GradlabError } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { layers, sequential, type Sequential } from '../nn/index.js';
-import { loadModel } from '../io/model.js';
+import { layers, sequential, type Model, type Sequential } from '../nn/index.js';
+import { loadModel } from '../nn/saving.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { trainTestSplit, standardScaler } from '../data/transforms.js';
@@ -92,7 +92,7 @@ export function mlp(inputShape: number[], classes: number): Sequential {
 }
 
 /** lenet, mlp, or a folder written by model.save(). */
-export async function modelFrom(spec: string, inputShape: number[], classes: number): Promise<Sequential> {
+export async function modelFrom(spec: string, inputShape: number[], classes: number): Promise<Model> {
   if (spec === 'lenet') return lenet(inputShape, classes);
   if (spec === 'mlp') return mlp(inputShape, classes);
   if (!existsSync(spec)) throw new UsageError(`--model: '${spec}' is neither 'lenet', 'mlp' nor an existing model folder`);

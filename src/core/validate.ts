@@ -15,7 +15,8 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return (v as object).constructor?.name ? `a ${(v as object).constructor.name}` : 'an object';
   if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
+  return typeof v;
 }
 
 const normalize = (s: string) => s.toLowerCase().replace(/[_\-\s]/g, '');

@@ -1,4 +1,4 @@
-import { ValueError } from '../core/errors.js';
+import { hasOwn, unknownNameError } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { elu, leakyRelu, logSoftmax, relu, sigmoid, softmax, softplus, step, tanh } from '../ops/index.js';
 
@@ -21,10 +21,9 @@ const table: Record<string, ((x: Tensor) => Tensor) | null> = {
 };
 
 export function canonicalActivation(fn: string, name: string | undefined | null): string {
+  if (name !== undefined && name !== null && typeof name !== 'string') throw unknownNameError(fn, 'activation', String(name), Object.keys(table));
   const n = (name ?? 'linear').replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
-  if (!(n in table)) {
-    throw new ValueError(`${fn}: unknown activation '${name}' (use one of ${Object.keys(table).join(', ')})`);
-  }
+  if (!hasOwn(table, n)) throw unknownNameError(fn, 'activation', String(name), Object.keys(table));
   return n;
 }
 

@@ -1,14 +1,25 @@
-export { Layer } from './layer.js';
-export type { LayerArgs, LayerOutput, LayerWeight } from './layer.js';
+export { Layer, InputLayer, SymbolicTensor, Node, input } from './layer.js';
+export type { LayerArgs, LayerOutput, LayerWeight, InputArgs, Shape } from './layer.js';
 export {
-  layers, layerFromConfig, Dense, Conv2D, Conv1D, MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D,
-  GlobalAveragePooling2D, GlobalMaxPooling2D, Flatten, Reshape, Dropout, Activation, BatchNormalization,
+  Dense, Conv2D, Conv1D, MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling2D,
+  GlobalAveragePooling1D, GlobalMaxPooling1D, Flatten, Reshape, Dropout, Activation, BatchNormalization,
 } from './layers.js';
 export type {
-  DenseArgs, Conv2DArgs, Conv1DArgs, Pooling2DArgs, Pooling1DArgs, ReshapeArgs, DropoutArgs, ActivationArgs, BatchNormalizationArgs,
+  DenseArgs, Conv2DArgs, Conv1DArgs, Pooling2DArgs, Pooling1DArgs, GlobalPoolingArgs, ReshapeArgs, DropoutArgs, ActivationArgs, BatchNormalizationArgs,
 } from './layers.js';
+export { Merge, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate } from './merge.js';
+export type { ConcatenateArgs } from './merge.js';
+export { ZeroPadding2D, Cropping2D, Rescaling } from './spatial.js';
+export type { ZeroPadding2DArgs, Cropping2DArgs, RescalingArgs, Margins2D } from './spatial.js';
+export { layers, layerClasses } from './catalog.js';
 export { initializers } from './initializers.js';
 export type { Initializer, InitializerName } from './initializers.js';
 export type { ActivationName } from './activations.js';
+export { Model, model } from './model.js';
+export type {
+  ModelArgs, ModelInputs, ModelTargets, Targets, CompileArgs, CompileConfig, FitArgs, EvaluateArgs, PredictOptions, SummaryOptions, LayerTrace,
+  LossSpec, MetricSpec,
+} from './model.js';
 export { Sequential, sequential } from './sequential.js';
-export type { SequentialArgs, LayerTrace, SummaryOptions, PredictOptions } from './sequential.js';
+export type { SequentialArgs, SequentialEntry } from './sequential.js';
+export { loadModel, modelFromConfig, layerFromConfig } from './saving.js';

@@ -1,4 +1,5 @@
 import { ValueError } from '../core/errors.js';
+import { checkOptions, finiteNumber, optionKeys, positiveNumber, unknownNameError } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 
@@ -29,6 +30,23 @@ function make(name: string, draw: (shape: readonly number[], rng: Random) => () 
   };
 }
 
+/** A normal draw with std `std`, redrawn beyond 2 std (Keras' truncated normal). */
+function truncated(r: Random, std: number): () => number {
+  return () => {
+    let v: number;
+    do v = r.normal(); while (Math.abs(v) > 2);
+    return v * std;
+  };
+}
+
+// The std of a standard normal truncated at +-2: Keras divides by it so the scale is kept.
+const TRUNCATED_STD = 0.87962566103423978;
+
+export interface RandomNormalOptions { mean?: number; stddev?: number }
+export interface RandomUniformOptions { minval?: number; maxval?: number }
+const NORMAL_KEYS = optionKeys<RandomNormalOptions>({ mean: true, stddev: true });
+const UNIFORM_KEYS = optionKeys<RandomUniformOptions>({ minval: true, maxval: true });
+
 export const initializers = {
   /** Uniform in +-sqrt(6 / (fanIn + fanOut)) (Keras' default for kernels). */
   glorotUniform: (): Initializer => make('glorotUniform', (s, r) => {
@@ -36,36 +54,55 @@ export const initializers = {
     const lim = Math.sqrt(6 / (fi + fo));
     return () => r.uniform(-lim, lim);
   }),
-  /** Normal with std sqrt(2 / fanIn), truncated at 2 std as Keras does. */
-  heNormal: (): Initializer => make('heNormal', (s, r) => {
-    const std = Math.sqrt(2 / fans(s)[0]) / 0.87962566103423978;
-    return () => {
-      let v: number;
-      do v = r.normal(); while (Math.abs(v) > 2);
-      return v * std;
-    };
+  /** Truncated normal with std sqrt(2 / (fanIn + fanOut)). */
+  glorotNormal: (): Initializer => make('glorotNormal', (s, r) => {
+    const [fi, fo] = fans(s);
+    return truncated(r, Math.sqrt(2 / (fi + fo)) / TRUNCATED_STD);
+  }),
+  /** Normal with std sqrt(2 / fanIn), truncated at 2 std as Keras does (for relu). */
+  heNormal: (): Initializer => make('heNormal', (s, r) => truncated(r, Math.sqrt(2 / fans(s)[0]) / TRUNCATED_STD)),
+  /** Uniform in +-sqrt(6 / fanIn). */
+  heUniform: (): Initializer => make('heUniform', (s, r) => {
+    const lim = Math.sqrt(6 / fans(s)[0]);
+    return () => r.uniform(-lim, lim);
+  }),
+  /** Truncated normal with std sqrt(1 / fanIn) (for selu). */
+  lecunNormal: (): Initializer => make('lecunNormal', (s, r) => truncated(r, Math.sqrt(1 / fans(s)[0]) / TRUNCATED_STD)),
+  /** Uniform in +-sqrt(3 / fanIn). */
+  lecunUniform: (): Initializer => make('lecunUniform', (s, r) => {
+    const lim = Math.sqrt(3 / fans(s)[0]);
+    return () => r.uniform(-lim, lim);
   }),
   zeros: (): Initializer => make('zeros', () => () => 0),
   ones: (): Initializer => make('ones', () => () => 1),
-  constant: (value: number): Initializer => make('constant', () => () => value, { value }),
-  randomNormal: (options: { mean?: number; stddev?: number } = {}): Initializer => {
-    const mean = options.mean ?? 0;
-    const stddev = options.stddev ?? 0.05;
+  constant: (value: number): Initializer => {
+    finiteNumber('initializers.constant', 'value', value);
+    return make('constant', () => () => value, { value });
+  },
+  randomNormal: (options: RandomNormalOptions = {}): Initializer => {
+    const o = checkOptions('initializers.randomNormal', options, NORMAL_KEYS);
+    const mean = finiteNumber('initializers.randomNormal', 'mean', o.mean ?? 0);
+    const stddev = positiveNumber('initializers.randomNormal', 'stddev', o.stddev ?? 0.05);
     return make('randomNormal', (_s, r) => () => r.normal(mean, stddev), { mean, stddev });
   },
-  randomUniform: (options: { minval?: number; maxval?: number } = {}): Initializer => {
-    const lo = options.minval ?? -0.05;
-    const hi = options.maxval ?? 0.05;
+  randomUniform: (options: RandomUniformOptions = {}): Initializer => {
+    const o = checkOptions('initializers.randomUniform', options, UNIFORM_KEYS);
+    const lo = finiteNumber('initializers.randomUniform', 'minval', o.minval ?? -0.05);
+    const hi = finiteNumber('initializers.randomUniform', 'maxval', o.maxval ?? 0.05);
+    if (!(lo < hi)) throw new ValueError(`initializers.randomUniform: minval (${lo}) must be below maxval (${hi})`);
     return make('randomUniform', (_s, r) => () => r.uniform(lo, hi), { minval: lo, maxval: hi });
   },
 };
 
-export type InitializerName = 'glorotUniform' | 'glorot_uniform' | 'heNormal' | 'he_normal' | 'zeros' | 'ones' | 'randomNormal' | 'random_normal' | 'randomUniform' | 'random_uniform';
+export type InitializerName =
+  | 'glorotUniform' | 'glorot_uniform' | 'glorotNormal' | 'glorot_normal' | 'heNormal' | 'he_normal' | 'heUniform' | 'he_uniform'
+  | 'lecunNormal' | 'lecun_normal' | 'lecunUniform' | 'lecun_uniform' | 'zeros' | 'ones'
+  | 'randomNormal' | 'random_normal' | 'randomUniform' | 'random_uniform';
 
 /** An initializer from a name (snake_case or camelCase), an object, or a saved {name, config}. */
 export function resolveInitializer(fn: string, spec: InitializerName | Initializer | undefined, dflt: () => Initializer): Initializer {
   if (spec === undefined) return dflt();
-  if (typeof spec === 'object') {
+  if (typeof spec === 'object' && spec !== null) {
     if (typeof spec.init === 'function') return spec;
     const saved = spec as { name: string; config?: Record<string, number> };
     return fromSaved(fn, saved.name, saved.config);
@@ -74,16 +111,21 @@ export function resolveInitializer(fn: string, spec: InitializerName | Initializ
 }
 
 function fromSaved(fn: string, name: string, config?: Record<string, number>): Initializer {
+  if (typeof name !== 'string') throw new ValueError(`${fn}: an initializer must be a name, an initializers.* object or { name, config }, got ${JSON.stringify(name)}`);
   const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   switch (camel) {
     case 'glorotUniform': return initializers.glorotUniform();
+    case 'glorotNormal': return initializers.glorotNormal();
     case 'heNormal': return initializers.heNormal();
+    case 'heUniform': return initializers.heUniform();
+    case 'lecunNormal': return initializers.lecunNormal();
+    case 'lecunUniform': return initializers.lecunUniform();
     case 'zeros': return initializers.zeros();
     case 'ones': return initializers.ones();
     case 'constant': return initializers.constant(config?.value ?? 0);
     case 'randomNormal': return initializers.randomNormal(config);
     case 'randomUniform': return initializers.randomUniform(config);
     default:
-      throw new ValueError(`${fn}: unknown initializer '${name}' (use glorotUniform, heNormal, zeros, ones, constant, randomNormal, randomUniform)`);
+      throw unknownNameError(fn, 'initializer', name, Object.keys(initializers));
   }
 }

@@ -1,29 +1,46 @@
+// The core layers: dense, convolutions, pooling, reshaping, dropout, activation, batch norm.
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { checkOptions, numberInRange, optionKeys, positiveInt, positiveNumber, booleanOption, oneOf } from '../core/validate.js';
 import { globalRandom, Random } from '../tensor/random.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import {
   FUSED_ACTIVATIONS, type FusedActivation, add, avgPool1d, avgPool2d, conv1d, conv2d, dense, div, globalAvgPool2d, globalMaxPool2d, matmul, maxPool1d, maxPool2d,
-  mean, mul, reshape, sqrt, square, sub,
+  mean, mul, reshape, sqrt, square, sub, max,
 } from '../ops/index.js';
+import { convGeometry } from '../ops/conv.js';
 import { applyActivation, canonicalActivation, type ActivationName } from './activations.js';
 import { initializers, resolveInitializer, type Initializer, type InitializerName } from './initializers.js';
-import { Layer, type LayerArgs, type LayerOutput } from './layer.js';
+import { LAYER_KEYS, Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
 
 type Pair = number | readonly [number, number];
 
-function activationOutput(name: string, z: Tensor): LayerOutput {
+export function activationOutput(name: string, z: Tensor): LayerOutput {
   return { z, u: applyActivation(name, z) };
 }
 
-function identity(x: Tensor): LayerOutput {
+export function identity(x: Tensor): LayerOutput {
   return { z: x, u: x };
+}
+
+/** The option list of a layer: its own keys and every layer's (name, inputShape, trainable, dtype). */
+export function layerKeys<T extends object>(own: { readonly [K in Exclude<keyof Required<T>, keyof LayerArgs>]: true }): readonly string[] {
+  return Object.freeze([...LAYER_KEYS, ...Object.keys(own)]);
+}
+
+/** Checks a layer's options and that the required ones are given. */
+export function layerOptions<T extends object>(fn: string, args: T | undefined, keys: readonly string[], required: readonly (keyof T & string)[] = [], example = ''): T {
+  const a = checkOptions(fn, args, keys);
+  for (const k of required) {
+    if (a[k] === undefined || a[k] === null) throw new ValueError(`${fn}: option '${k}' is required${example ? `, e.g. ${example}` : ''}`);
+  }
+  return a;
 }
 
 /**
  * A conv or dense layer's output. With an activation its kernel can apply (and z not asked for),
  * u comes from one fused op and z, when read, is recomputed by the separate ops (same values).
  */
-function affineOutput(activation: string, needZ: boolean, preActivation: () => Tensor,
+export function affineOutput(activation: string, needZ: boolean, preActivation: () => Tensor,
   fused: (activation: FusedActivation) => Tensor): LayerOutput {
   const act = FUSED_ACTIVATIONS.find((a) => a === activation);
   if (needZ || act === undefined) return activationOutput(activation, preActivation());
@@ -43,6 +60,8 @@ export interface DenseArgs extends LayerArgs {
   biasInitializer?: InitializerName | Initializer;
 }
 
+const DENSE_KEYS = layerKeys<DenseArgs>({ units: true, activation: true, useBias: true, kernelInitializer: true, biasInitializer: true });
+
 /** u = activation(x . kernel + bias) over the last axis; kernel [in, units]. */
 export class Dense extends Layer {
   readonly className = 'Dense';
@@ -55,20 +74,28 @@ export class Dense extends Layer {
   bias: Tensor | null = null;
 
   constructor(args: DenseArgs) {
-    super(args, 'dense');
-    if (!Number.isInteger(args.units) || args.units <= 0) throw new ValueError(`dense: units must be a positive integer, got ${args.units}`);
-    this.units = args.units;
-    this.activation = canonicalActivation('dense', args.activation);
-    this.useBias = args.useBias ?? true;
-    this.kernelInit = resolveInitializer('dense', args.kernelInitializer, initializers.glorotUniform);
-    this.biasInit = resolveInitializer('dense', args.biasInitializer, initializers.zeros);
+    const a = layerOptions('layers.dense', args, DENSE_KEYS, ['units'], '{ units: 10 }');
+    super(a, 'dense');
+    this.units = positiveInt('layers.dense', 'units', a.units);
+    this.activation = canonicalActivation('layers.dense', a.activation);
+    this.useBias = booleanOption('layers.dense', 'useBias', a.useBias ?? true);
+    this.kernelInit = resolveInitializer('layers.dense', a.kernelInitializer, initializers.glorotUniform);
+    this.biasInit = resolveInitializer('layers.dense', a.biasInitializer, initializers.zeros);
   }
 
-  protected override buildWeights(s: readonly number[]): void {
+  override finalActivation(): string {
+    return this.activation;
+  }
+
+  protected override buildWeights(s: Shape): void {
     if (s.length < 1) throw new ShapeError(`${this.name}: Dense needs inputs with a feature axis, got per-sample shape ${fmtShape(s)}`);
     const inDim = s[s.length - 1];
-    this.kernel = this.addWeight('kernel', this.kernelInit.init([inDim, this.units], 'float32', globalRandom));
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.units], 'float32', globalRandom));
+    this.kernel = this.addWeight('kernel', this.kernelInit.init([inDim, this.units], this.dtype, globalRandom));
+    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.units], this.dtype, globalRandom));
+  }
+
+  protected override computeOutputShapes(s: readonly Shape[]): number[][] {
+    return [[...s[0].slice(0, -1), this.units]];
   }
 
   forward(x: Tensor, _training = false, needZ = false): LayerOutput {
@@ -94,7 +121,7 @@ export class Dense extends Layer {
 
 // ---------- convolutions ----------
 
-interface ConvCommonArgs extends LayerArgs {
+export interface ConvCommonArgs extends LayerArgs {
   filters: number;
   padding?: 'valid' | 'same' | 'full';
   activation?: ActivationName;
@@ -115,13 +142,17 @@ export interface Conv1DArgs extends ConvCommonArgs {
   dilationRate?: number;
 }
 
-function asPair(fn: string, arg: string, v: Pair | undefined, dflt: number): [number, number] {
-  const p = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+const CONV_COMMON = { filters: true, padding: true, activation: true, useBias: true, kernelInitializer: true, biasInitializer: true, kernelSize: true, strides: true, dilationRate: true } as const;
+const CONV2D_KEYS = layerKeys<Conv2DArgs>(CONV_COMMON);
+const CONV1D_KEYS = layerKeys<Conv1DArgs>(CONV_COMMON);
+
+export function asPair(fn: string, arg: string, v: Pair | undefined, dflt: number): [number, number] {
+  const p = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
   if (!p.every((d) => Number.isInteger(d) && d > 0)) throw new ValueError(`${fn}: ${arg} must be a positive integer or [h, w], got ${JSON.stringify(v)}`);
   return p as [number, number];
 }
 
-function asInt(fn: string, arg: string, v: number | undefined, dflt: number): number {
+export function asInt(fn: string, arg: string, v: number | undefined, dflt: number): number {
   const d = v ?? dflt;
   if (!Number.isInteger(d) || d <= 0) throw new ValueError(`${fn}: ${arg} must be a positive integer, got ${JSON.stringify(v)}`);
   return d;
@@ -138,31 +169,43 @@ abstract class Convolution extends Layer {
   kernel: Tensor | null = null;
   bias: Tensor | null = null;
 
-  constructor(args: ConvCommonArgs, fn: string, private readonly spatialRank: number) {
-    super(args, fn);
-    if (!Number.isInteger(args.filters) || args.filters <= 0) throw new ValueError(`${fn}: filters must be a positive integer, got ${args.filters}`);
-    this.filters = args.filters;
-    const p = args.padding ?? 'valid';
-    if (p !== 'valid' && p !== 'same' && p !== 'full') throw new ValueError(`${fn}: padding must be 'valid', 'same' or 'full', got ${JSON.stringify(args.padding)}`);
-    this.padding = p;
+  constructor(args: ConvCommonArgs, fn: string, defaultName: string, private readonly spatialRank: number) {
+    super(args, defaultName);
+    this.filters = positiveInt(fn, 'filters', args.filters);
+    this.padding = oneOf(fn, 'padding', args.padding ?? 'valid', ['valid', 'same', 'full'] as const);
     this.activation = canonicalActivation(fn, args.activation);
-    this.useBias = args.useBias ?? true;
+    this.useBias = booleanOption(fn, 'useBias', args.useBias ?? true);
     this.kernelInit = resolveInitializer(fn, args.kernelInitializer, initializers.glorotUniform);
     this.biasInit = resolveInitializer(fn, args.biasInitializer, initializers.zeros);
   }
 
+  override finalActivation(): string {
+    return this.activation;
+  }
+
   /** The kernel's spatial extent ([kh, kw] or [k]). */
   protected abstract get kernelExtent(): number[];
+  /** Input channels the kernel sees per output channel (C, or C / groups). */
+  protected kernelInputChannels(inChannels: number): number {
+    return inChannels;
+  }
   protected abstract convolve(x: Tensor, kernel: Tensor): Tensor;
   /** activation(convolve(x, kernel) + bias) as one op. */
   protected abstract convolveFused(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor;
+  /** The per-sample output shape, computed from the geometry (no dry run). */
+  protected abstract outputShapeFor(s: Shape): number[];
 
-  protected override buildWeights(s: readonly number[]): void {
+  protected override buildWeights(s: Shape): void {
     if (s.length !== this.spatialRank + 1) {
       throw new ShapeError(`${this.name}: ${this.className} needs per-sample input ${this.spatialRank === 2 ? '[H,W,C]' : '[L,C]'}, got ${fmtShape(s)}`);
     }
-    this.kernel = this.addWeight('kernel', this.kernelInit.init([...this.kernelExtent, s[s.length - 1], this.filters], 'float32', globalRandom));
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.filters], 'float32', globalRandom));
+    const inC = this.kernelInputChannels(s[s.length - 1]);
+    this.kernel = this.addWeight('kernel', this.kernelInit.init([...this.kernelExtent, inC, this.filters], this.dtype, globalRandom));
+    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.filters], this.dtype, globalRandom));
+  }
+
+  protected override computeOutputShapes(s: readonly Shape[]): number[][] {
+    return [this.outputShapeFor(s[0])];
   }
 
   forward(x: Tensor, _training = false, needZ = false): LayerOutput {
@@ -175,7 +218,7 @@ abstract class Convolution extends Layer {
 
   override multiplications(): number {
     const out = this.outputShape!.reduce((a, b) => a * b, 1);
-    const inC = this.inputShape![this.inputShape!.length - 1];
+    const inC = this.kernelInputChannels(this.inputShape![this.inputShape!.length - 1]);
     return out * this.kernelExtent.reduce((a, b) => a * b, 1) * inC;
   }
 
@@ -192,20 +235,30 @@ export class Conv2D extends Convolution {
   readonly dilationRate: [number, number];
 
   constructor(args: Conv2DArgs) {
-    super(args, 'conv2d', 2);
-    this.kernelSize = asPair('conv2d', 'kernelSize', args.kernelSize, 3);
-    this.strides = asPair('conv2d', 'strides', args.strides, 1);
-    this.dilationRate = asPair('conv2d', 'dilationRate', args.dilationRate, 1);
+    const a = layerOptions('layers.conv2d', args, CONV2D_KEYS, ['filters', 'kernelSize'], '{ filters: 8, kernelSize: 3 }');
+    super(a, 'layers.conv2d', 'conv2d', 2);
+    this.kernelSize = asPair('layers.conv2d', 'kernelSize', a.kernelSize, 3);
+    this.strides = asPair('layers.conv2d', 'strides', a.strides, 1);
+    this.dilationRate = asPair('layers.conv2d', 'dilationRate', a.dilationRate, 1);
   }
 
   protected get kernelExtent(): number[] { return this.kernelSize; }
 
+  private get options() {
+    return { stride: this.strides, padding: this.padding, dilation: this.dilationRate };
+  }
+
+  protected outputShapeFor(s: Shape): number[] {
+    const g = convGeometry('conv2d', [1, ...s], [...this.kernelSize, this.kernelInputChannels(s[2]), this.filters], this.options);
+    return [g.outH, g.outW, g.outC];
+  }
+
   protected convolve(x: Tensor, kernel: Tensor): Tensor {
-    return conv2d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate });
+    return conv2d(x, kernel, this.options);
   }
 
   protected convolveFused(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
-    return conv2d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate, bias, activation });
+    return conv2d(x, kernel, { ...this.options, bias, activation });
   }
 
   override getConfig(): Record<string, unknown> {
@@ -221,20 +274,32 @@ export class Conv1D extends Convolution {
   readonly dilationRate: number;
 
   constructor(args: Conv1DArgs) {
-    super(args, 'conv1d', 1);
-    this.kernelSize = asInt('conv1d', 'kernelSize', args.kernelSize, 3);
-    this.strides = asInt('conv1d', 'strides', args.strides, 1);
-    this.dilationRate = asInt('conv1d', 'dilationRate', args.dilationRate, 1);
+    const a = layerOptions('layers.conv1d', args, CONV1D_KEYS, ['filters', 'kernelSize'], '{ filters: 8, kernelSize: 3 }');
+    super(a, 'layers.conv1d', 'conv1d', 1);
+    this.kernelSize = asInt('layers.conv1d', 'kernelSize', a.kernelSize, 3);
+    this.strides = asInt('layers.conv1d', 'strides', a.strides, 1);
+    this.dilationRate = asInt('layers.conv1d', 'dilationRate', a.dilationRate, 1);
   }
 
   protected get kernelExtent(): number[] { return [this.kernelSize]; }
 
+  private get options() {
+    return { stride: this.strides, padding: this.padding, dilation: this.dilationRate };
+  }
+
+  protected outputShapeFor(s: Shape): number[] {
+    const g = convGeometry('conv1d', [1, 1, ...s], [1, this.kernelSize, s[1], this.filters], {
+      stride: [1, this.strides], padding: this.padding === 'valid' || this.padding === 'same' || this.padding === 'full' ? this.padding : 'valid', dilation: [1, this.dilationRate],
+    });
+    return [g.outW, g.outC];
+  }
+
   protected convolve(x: Tensor, kernel: Tensor): Tensor {
-    return conv1d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate });
+    return conv1d(x, kernel, this.options);
   }
 
   protected convolveFused(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
-    return conv1d(x, kernel, { stride: this.strides, padding: this.padding, dilation: this.dilationRate, bias, activation });
+    return conv1d(x, kernel, { ...this.options, bias, activation });
   }
 
   override getConfig(): Record<string, unknown> {
@@ -256,14 +321,15 @@ export interface Pooling1DArgs extends LayerArgs {
   padding?: 'valid' | 'same';
 }
 
+const POOL2D_KEYS = layerKeys<Pooling2DArgs>({ poolSize: true, strides: true, padding: true });
+const POOL1D_KEYS = layerKeys<Pooling1DArgs>({ poolSize: true, strides: true, padding: true });
+
 /** What the pooling layers share: padding and the config keys. */
 abstract class Pooling extends Layer {
   readonly padding: 'valid' | 'same';
-  constructor(args: LayerArgs & { padding?: string }, fn: string) {
-    super(args, fn);
-    const p = args.padding ?? 'valid';
-    if (p !== 'valid' && p !== 'same') throw new ValueError(`${fn}: padding must be 'valid' or 'same', got ${JSON.stringify(p)}`);
-    this.padding = p;
+  constructor(args: LayerArgs & { padding?: string }, fn: string, defaultName: string) {
+    super(args, defaultName);
+    this.padding = oneOf(fn, 'padding', args.padding ?? 'valid', ['valid', 'same'] as const);
   }
   abstract readonly poolSize: number | [number, number];
   abstract readonly strides: number | [number, number];
@@ -275,10 +341,11 @@ abstract class Pooling extends Layer {
 abstract class Pooling2D extends Pooling {
   readonly poolSize: [number, number];
   readonly strides: [number, number];
-  constructor(args: Pooling2DArgs, fn: string) {
-    super(args, fn);
-    this.poolSize = asPair(fn, 'poolSize', args.poolSize, 2);
-    this.strides = asPair(fn, 'strides', args.strides ?? this.poolSize, 1);
+  constructor(args: Pooling2DArgs, fn: string, defaultName: string) {
+    const a = checkOptions(fn, args, POOL2D_KEYS);
+    super(a, fn, defaultName);
+    this.poolSize = asPair(fn, 'poolSize', a.poolSize, 2);
+    this.strides = asPair(fn, 'strides', a.strides ?? this.poolSize, 1);
   }
   protected get options() { return { size: this.poolSize, stride: this.strides, padding: this.padding }; }
 }
@@ -286,70 +353,120 @@ abstract class Pooling2D extends Pooling {
 abstract class Pooling1D extends Pooling {
   readonly poolSize: number;
   readonly strides: number;
-  constructor(args: Pooling1DArgs, fn: string) {
-    super(args, fn);
-    this.poolSize = asInt(fn, 'poolSize', args.poolSize, 2);
-    this.strides = asInt(fn, 'strides', args.strides ?? this.poolSize, 1);
+  constructor(args: Pooling1DArgs, fn: string, defaultName: string) {
+    const a = checkOptions(fn, args, POOL1D_KEYS);
+    super(a, fn, defaultName);
+    this.poolSize = asInt(fn, 'poolSize', a.poolSize, 2);
+    this.strides = asInt(fn, 'strides', a.strides ?? this.poolSize, 1);
   }
   protected get options() { return { size: this.poolSize, stride: this.strides, padding: this.padding }; }
 }
 
 export class MaxPooling2D extends Pooling2D {
   readonly className = 'MaxPooling2D';
-  constructor(args: Pooling2DArgs = {}) { super(args, 'max_pooling2d'); }
+  constructor(args: Pooling2DArgs = {}) { super(args, 'layers.maxPooling2d', 'max_pooling2d'); }
   forward(x: Tensor): LayerOutput { return identity(maxPool2d(x, this.options)); }
 }
 
 export class AveragePooling2D extends Pooling2D {
   readonly className = 'AveragePooling2D';
-  constructor(args: Pooling2DArgs = {}) { super(args, 'average_pooling2d'); }
+  constructor(args: Pooling2DArgs = {}) { super(args, 'layers.averagePooling2d', 'average_pooling2d'); }
   forward(x: Tensor): LayerOutput { return identity(avgPool2d(x, this.options)); }
 }
 
 export class MaxPooling1D extends Pooling1D {
   readonly className = 'MaxPooling1D';
-  constructor(args: Pooling1DArgs = {}) { super(args, 'max_pooling1d'); }
+  constructor(args: Pooling1DArgs = {}) { super(args, 'layers.maxPooling1d', 'max_pooling1d'); }
   forward(x: Tensor): LayerOutput { return identity(maxPool1d(x, this.options)); }
 }
 
 export class AveragePooling1D extends Pooling1D {
   readonly className = 'AveragePooling1D';
-  constructor(args: Pooling1DArgs = {}) { super(args, 'average_pooling1d'); }
+  constructor(args: Pooling1DArgs = {}) { super(args, 'layers.averagePooling1d', 'average_pooling1d'); }
   forward(x: Tensor): LayerOutput { return identity(avgPool1d(x, this.options)); }
 }
 
-export class GlobalAveragePooling2D extends Layer {
-  readonly className = 'GlobalAveragePooling2D';
-  constructor(args: LayerArgs = {}) { super(args, 'global_average_pooling2d'); }
-  forward(x: Tensor): LayerOutput { return identity(globalAvgPool2d(x)); }
+export interface GlobalPoolingArgs extends LayerArgs {
+  /** Keep the pooled axes as size 1 (Keras' keepdims). */
+  keepdims?: boolean;
 }
 
-export class GlobalMaxPooling2D extends Layer {
+const GLOBAL_POOL_KEYS = layerKeys<GlobalPoolingArgs>({ keepdims: true });
+
+abstract class GlobalPooling extends Layer {
+  readonly keepdims: boolean;
+  constructor(args: GlobalPoolingArgs, fn: string, defaultName: string, private readonly spatialRank: 1 | 2) {
+    const a = checkOptions(fn, args, GLOBAL_POOL_KEYS);
+    super(a, defaultName);
+    this.keepdims = booleanOption(fn, 'keepdims', a.keepdims ?? false);
+  }
+  protected abstract pool(x: Tensor): Tensor;
+  forward(x: Tensor): LayerOutput {
+    const want = this.spatialRank + 2;
+    if (x.rank !== want) throw new ShapeError(`${this.name}: ${this.className} needs per-sample input ${this.spatialRank === 2 ? '[H,W,C]' : '[L,C]'}, got ${fmtShape(x.shape.slice(1))}`);
+    const y = this.pool(x);
+    return identity(this.keepdims ? reshape(y, [x.shape[0], ...new Array<number>(this.spatialRank).fill(1), x.shape[x.rank - 1]]) : y);
+  }
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), keepdims: this.keepdims };
+  }
+}
+
+export class GlobalAveragePooling2D extends GlobalPooling {
+  readonly className = 'GlobalAveragePooling2D';
+  constructor(args: GlobalPoolingArgs = {}) { super(args, 'layers.globalAveragePooling2d', 'global_average_pooling2d', 2); }
+  protected pool(x: Tensor): Tensor { return globalAvgPool2d(x); }
+}
+
+export class GlobalMaxPooling2D extends GlobalPooling {
   readonly className = 'GlobalMaxPooling2D';
-  constructor(args: LayerArgs = {}) { super(args, 'global_max_pooling2d'); }
-  forward(x: Tensor): LayerOutput { return identity(globalMaxPool2d(x)); }
+  constructor(args: GlobalPoolingArgs = {}) { super(args, 'layers.globalMaxPooling2d', 'global_max_pooling2d', 2); }
+  protected pool(x: Tensor): Tensor { return globalMaxPool2d(x); }
+}
+
+export class GlobalAveragePooling1D extends GlobalPooling {
+  readonly className = 'GlobalAveragePooling1D';
+  constructor(args: GlobalPoolingArgs = {}) { super(args, 'layers.globalAveragePooling1d', 'global_average_pooling1d', 1); }
+  protected pool(x: Tensor): Tensor { return mean(x, 1); }
+}
+
+export class GlobalMaxPooling1D extends GlobalPooling {
+  readonly className = 'GlobalMaxPooling1D';
+  constructor(args: GlobalPoolingArgs = {}) { super(args, 'layers.globalMaxPooling1d', 'global_max_pooling1d', 1); }
+  protected pool(x: Tensor): Tensor { return max(x, 1); }
 }
 
 // ---------- shape, dropout, activation ----------
 
+const PLAIN_KEYS = LAYER_KEYS;
+
 /** Keeps the batch axis and flattens the rest. */
 export class Flatten extends Layer {
   readonly className = 'Flatten';
-  constructor(args: LayerArgs = {}) { super(args, 'flatten'); }
+  constructor(args: LayerArgs = {}) { super(checkOptions('layers.flatten', args, PLAIN_KEYS), 'flatten'); }
+  protected override computeOutputShapes(s: readonly Shape[]): number[][] {
+    return [[s[0].reduce((a, b) => a * b, 1)]];
+  }
   forward(x: Tensor): LayerOutput { return identity(reshape(x, [x.shape[0], -1])); }
 }
 
 export interface ReshapeArgs extends LayerArgs {
+  /** The per-sample shape; one entry may be -1 (inferred). */
   targetShape: readonly number[];
 }
+
+const RESHAPE_KEYS = layerKeys<ReshapeArgs>({ targetShape: true });
 
 export class Reshape extends Layer {
   readonly className = 'Reshape';
   readonly targetShape: number[];
   constructor(args: ReshapeArgs) {
-    super(args, 'reshape');
-    if (!Array.isArray(args.targetShape)) throw new ValueError(`reshape: targetShape must be an array, got ${JSON.stringify(args.targetShape)}`);
-    this.targetShape = [...args.targetShape];
+    const a = layerOptions('layers.reshape', args, RESHAPE_KEYS, ['targetShape'], '{ targetShape: [7, 7, 4] }');
+    super(a, 'reshape');
+    if (!Array.isArray(a.targetShape) || !a.targetShape.every((d) => d === -1 || (Number.isInteger(d) && d > 0)) || a.targetShape.filter((d) => d === -1).length > 1) {
+      throw new ValueError(`layers.reshape: targetShape must be an array of positive integers with at most one -1, got ${JSON.stringify(a.targetShape)}`);
+    }
+    this.targetShape = [...a.targetShape];
   }
   forward(x: Tensor): LayerOutput { return identity(reshape(x, [x.shape[0], ...this.targetShape])); }
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), targetShape: this.targetShape }; }
@@ -360,6 +477,8 @@ export interface DropoutArgs extends LayerArgs {
   seed?: number;
 }
 
+const DROPOUT_KEYS = layerKeys<DropoutArgs>({ rate: true, seed: true });
+
 /** Zeroes a fraction `rate` of inputs in training and scales the rest by 1/(1-rate); identity in inference. */
 export class Dropout extends Layer {
   readonly className = 'Dropout';
@@ -367,11 +486,12 @@ export class Dropout extends Layer {
   readonly seed: number | undefined;
   private readonly rng: Random;
   constructor(args: DropoutArgs) {
-    super(args, 'dropout');
-    if (!(args.rate >= 0 && args.rate < 1)) throw new ValueError(`dropout: rate must be in [0, 1), got ${args.rate}`);
-    this.rate = args.rate;
-    this.seed = args.seed;
-    this.rng = args.seed === undefined ? globalRandom : new Random(args.seed);
+    const a = layerOptions('layers.dropout', args, DROPOUT_KEYS, ['rate'], '{ rate: 0.5 }');
+    super(a, 'dropout');
+    this.rate = numberInRange('layers.dropout', 'rate', a.rate, 0, 1, true);
+    this.seed = a.seed;
+    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ValueError(`layers.dropout: seed must be an integer, got ${JSON.stringify(a.seed)}`);
+    this.rng = a.seed === undefined ? globalRandom : new Random(a.seed);
   }
   forward(x: Tensor, training: boolean): LayerOutput {
     if (!training || this.rate === 0) return identity(x);
@@ -380,19 +500,25 @@ export class Dropout extends Layer {
     for (let i = 0; i < mask.size; i++) mask.data[i] = this.rng.random() < this.rate ? 0 : scale;
     return identity(mul(x, mask));
   }
-  override getConfig(): Record<string, unknown> { return { ...super.getConfig(), rate: this.rate, seed: this.seed }; }
+  override getConfig(): Record<string, unknown> { return { ...super.getConfig(), rate: this.rate, ...(this.seed !== undefined ? { seed: this.seed } : {}) }; }
 }
 
 export interface ActivationArgs extends LayerArgs {
   activation: ActivationName;
 }
 
+const ACTIVATION_KEYS = layerKeys<ActivationArgs>({ activation: true });
+
 export class Activation extends Layer {
   readonly className = 'Activation';
   readonly activation: string;
   constructor(args: ActivationArgs) {
-    super(args, 'activation');
-    this.activation = canonicalActivation('activation', args.activation);
+    const a = layerOptions('layers.activation', args, ACTIVATION_KEYS, ['activation'], "{ activation: 'relu' }");
+    super(a, 'activation');
+    this.activation = canonicalActivation('layers.activation', a.activation);
+  }
+  override finalActivation(): string {
+    return this.activation;
   }
   forward(x: Tensor): LayerOutput { return activationOutput(this.activation, x); }
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), activation: this.activation }; }
@@ -401,15 +527,20 @@ export class Activation extends Layer {
 // ---------- batch normalization ----------
 
 export interface BatchNormalizationArgs extends LayerArgs {
+  /** The channel axis: only the last (-1, Keras' default for channels-last data) is supported. */
+  axis?: number;
   momentum?: number;
   epsilon?: number;
   center?: boolean;
   scale?: boolean;
 }
 
+const BATCH_NORM_KEYS = layerKeys<BatchNormalizationArgs>({ axis: true, momentum: true, epsilon: true, center: true, scale: true });
+
 /**
  * Normalises each channel (last axis) by the batch's mean and variance in training, and by the
- * moving averages in inference, then applies gamma and beta (Keras' defaults: momentum 0.99, epsilon 1e-3).
+ * moving averages in inference, then applies gamma and beta (Keras' defaults: momentum 0.99,
+ * epsilon 1e-3). A frozen layer (trainable false) always runs in inference mode, as in Keras.
  */
 export class BatchNormalization extends Layer {
   readonly className = 'BatchNormalization';
@@ -417,33 +548,44 @@ export class BatchNormalization extends Layer {
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
+  private readonly axisArg: number;
   gamma: Tensor | null = null;
   beta: Tensor | null = null;
   movingMean: Tensor | null = null;
   movingVariance: Tensor | null = null;
 
   constructor(args: BatchNormalizationArgs = {}) {
-    super(args, 'batch_normalization');
-    this.momentum = args.momentum ?? 0.99;
-    this.epsilon = args.epsilon ?? 1e-3;
-    this.center = args.center ?? true;
-    this.scale = args.scale ?? true;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`batchNormalization: momentum must be in [0, 1], got ${this.momentum}`);
-    if (!(this.epsilon > 0)) throw new ValueError(`batchNormalization: epsilon must be > 0, got ${this.epsilon}`);
+    const fn = 'layers.batchNormalization';
+    const a = checkOptions(fn, args, BATCH_NORM_KEYS);
+    super(a, 'batch_normalization');
+    this.axisArg = a.axis ?? -1;
+    if (!Number.isInteger(this.axisArg)) throw new ValueError(`${fn}: axis must be an integer, got ${JSON.stringify(a.axis)}`);
+    this.momentum = numberInRange(fn, 'momentum', a.momentum ?? 0.99, 0, 1);
+    this.epsilon = positiveNumber(fn, 'epsilon', a.epsilon ?? 1e-3);
+    this.center = booleanOption(fn, 'center', a.center ?? true);
+    this.scale = booleanOption(fn, 'scale', a.scale ?? true);
   }
 
-  protected override buildWeights(s: readonly number[]): void {
+  protected override buildWeights(s: Shape): void {
+    if (s.length === 0) throw new ShapeError(`${this.name}: BatchNormalization needs inputs with a channel axis, got per-sample shape []`);
+    if (this.axisArg !== -1 && this.axisArg !== s.length) {
+      throw new ValueError(`${this.name}: axis ${this.axisArg} is not the channel (last) axis of inputs [batch,${s.join(',')}]; only channels-last (axis -1 or ${s.length}) is supported`);
+    }
     const c = s[s.length - 1];
-    if (this.scale) this.gamma = this.addWeight('gamma', initializers.ones().init([c], 'float32', globalRandom));
-    if (this.center) this.beta = this.addWeight('beta', initializers.zeros().init([c], 'float32', globalRandom));
-    this.movingMean = this.addWeight('moving_mean', initializers.zeros().init([c], 'float32', globalRandom), false);
-    this.movingVariance = this.addWeight('moving_variance', initializers.ones().init([c], 'float32', globalRandom), false);
+    if (this.scale) this.gamma = this.addWeight('gamma', initializers.ones().init([c], this.dtype, globalRandom));
+    if (this.center) this.beta = this.addWeight('beta', initializers.zeros().init([c], this.dtype, globalRandom));
+    this.movingMean = this.addWeight('moving_mean', initializers.zeros().init([c], this.dtype, globalRandom), false);
+    this.movingVariance = this.addWeight('moving_variance', initializers.ones().init([c], this.dtype, globalRandom), false);
+  }
+
+  protected override computeOutputShapes(s: readonly Shape[]): number[][] {
+    return [[...s[0]]];
   }
 
   forward(x: Tensor, training: boolean): LayerOutput {
     const axes = x.shape.map((_, i) => i).slice(0, -1);
     let xhat: Tensor;
-    if (training) {
+    if (training && this.trainable) {
       const m = mean(x, axes);
       const centered = sub(x, m);
       const v = mean(square(centered), axes);
@@ -472,33 +614,4 @@ export class BatchNormalization extends Layer {
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon, center: this.center, scale: this.scale };
   }
-}
-
-/** Layer factories with Keras' names. */
-export const layers = {
-  dense: (args: DenseArgs) => new Dense(args),
-  conv2d: (args: Conv2DArgs) => new Conv2D(args),
-  conv1d: (args: Conv1DArgs) => new Conv1D(args),
-  maxPooling2d: (args: Pooling2DArgs = {}) => new MaxPooling2D(args),
-  averagePooling2d: (args: Pooling2DArgs = {}) => new AveragePooling2D(args),
-  maxPooling1d: (args: Pooling1DArgs = {}) => new MaxPooling1D(args),
-  averagePooling1d: (args: Pooling1DArgs = {}) => new AveragePooling1D(args),
-  globalAveragePooling2d: (args: LayerArgs = {}) => new GlobalAveragePooling2D(args),
-  globalMaxPooling2d: (args: LayerArgs = {}) => new GlobalMaxPooling2D(args),
-  flatten: (args: LayerArgs = {}) => new Flatten(args),
-  reshape: (args: ReshapeArgs) => new Reshape(args),
-  dropout: (args: DropoutArgs) => new Dropout(args),
-  activation: (args: ActivationArgs) => new Activation(args),
-  batchNormalization: (args: BatchNormalizationArgs = {}) => new BatchNormalization(args),
-};
-
-/** Rebuilds a layer from its class name and config (for loading saved models). */
-export function layerFromConfig(className: string, config: Record<string, unknown>): Layer {
-  const ctors: Record<string, new (a: never) => Layer> = {
-    Dense, Conv2D, Conv1D, MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D,
-    GlobalAveragePooling2D, GlobalMaxPooling2D, Flatten, Reshape, Dropout, Activation, BatchNormalization,
-  };
-  const C = ctors[className];
-  if (!C) throw new ValueError(`loadModel: unknown layer class '${className}'`);
-  return new C(config as never);
 }

@@ -1,204 +1,146 @@
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { Tensor, noGrad, type NestedArray } from '../tensor/tensor.js';
-import { concat, slice } from '../ops/index.js';
-import { Layer, uniqueName } from './layer.js';
+import { ValueError, fmtShape } from '../core/errors.js';
+import { checkOptions, optionKeys } from '../core/validate.js';
+import type { DType, Tensor } from '../tensor/tensor.js';
+import { InputLayer, Layer, SymbolicTensor, type Shape } from './layer.js';
+import { DeferredGraph, Model, buildGraph } from './model.js';
+import { uniqueName } from './layer.js';
+
+/** A layer, or the symbolic tensor of `gl.input()` to fix the input shape (first only). */
+export type SequentialEntry = Layer | SymbolicTensor;
 
 export interface SequentialArgs {
-  layers?: readonly Layer[];
+  layers?: readonly SequentialEntry[];
   name?: string;
+  trainable?: boolean;
 }
 
-/** One layer's values in `trace()`: the pre-activation z and the output u. */
-export interface LayerTrace {
-  name: string;
-  className: string;
-  z: Tensor;
-  u: Tensor;
-}
+const SEQUENTIAL_KEYS = optionKeys<SequentialArgs>({ layers: true, name: true, trainable: true });
 
-export interface SummaryOptions {
-  /** Print the table (default true); it is returned either way. */
-  print?: boolean;
-  /** Where to print (default console.log). */
-  printFn?: (line: string) => void;
-}
+/** A stack of layers, each feeding the next (Keras' Sequential); a model like any other once built. */
+export class Sequential extends Model {
+  override readonly className: string = 'Sequential';
+  private readonly stack: Layer[] = [];
+  private source: { shape: number[]; dtype: DType } | null = null;
 
-export interface PredictOptions {
-  batchSize?: number;
-}
-
-/** A stack of layers, each feeding the next (Keras' Sequential). */
-export class Sequential {
-  readonly name: string;
-  readonly layers: Layer[] = [];
-  /** Set by a callback to end fit() after the current batch (Keras' stop_training). */
-  stopTraining = false;
-
-  constructor(args: SequentialArgs = {}) {
-    this.name = args.name ?? uniqueName('sequential');
-    for (const l of args.layers ?? []) this.add(l);
+  constructor(args: SequentialArgs | readonly SequentialEntry[] = {}) {
+    const a: SequentialArgs = Array.isArray(args) ? { layers: args } : checkOptions('sequential', args as SequentialArgs, SEQUENTIAL_KEYS);
+    if (a.layers !== undefined && !Array.isArray(a.layers)) throw new ValueError(`sequential: layers must be an array of layers, got ${typeof a.layers}`);
+    const name = a.name ?? uniqueName('sequential');
+    // the graph comes when the input shape is known
+    super(new DeferredGraph(name));
+    for (const l of a.layers ?? []) this.add(l);
+    if (a.trainable === false) this.trainable = false;
   }
 
-  /** Appends a layer; with a known input shape it is built at once, so shapes are inferred as you go. */
-  add(layer: Layer): this {
-    if (!(layer instanceof Layer)) throw new ValueError(`${this.name}.add: expected a layer (e.g. layers.dense({ units: 10 })), got ${typeof layer}`);
-    if (this.layers.some((l) => l.name === layer.name)) throw new ValueError(`${this.name}.add: a layer named '${layer.name}' is already in the model`);
-    const prev = this.layers[this.layers.length - 1];
-    if (prev === undefined) {
-      if (layer.requestedInputShape && !layer.built) layer.build(layer.requestedInputShape);
-    } else {
-      if (layer.requestedInputShape) {
-        throw new ValueError(`${this.name}.add: only the first layer takes inputShape ('${layer.name}' is layer ${this.layers.length + 1})`);
-      }
-      if (prev.outputShape) layer.build(prev.outputShape);
+  override get layers(): Layer[] {
+    return [...this.stack];
+  }
+
+  /**
+   * Appends a layer (or, first, `gl.input({ shape })`); with a known input shape it is built at
+   * once, so shapes are inferred as you go.
+   */
+  add(layer: SequentialEntry): this {
+    if (layer instanceof SymbolicTensor) {
+      if (!(layer.layer instanceof InputLayer)) throw new ValueError(`${this.name}.add: a symbolic tensor can only be added as the input (from gl.input()), got the output of '${layer.layer.name}'`);
+      if (this.stack.length > 0 || this.source) throw new ValueError(`${this.name}.add: gl.input() can only come first`);
+      this.source = { shape: [...layer.perSampleShape], dtype: layer.dtype };
+      return this;
     }
-    this.layers.push(layer);
+    if (!(layer instanceof Layer)) throw new ValueError(`${this.name}.add: expected a layer (e.g. layers.dense({ units: 10 })), got ${layer === null ? 'null' : typeof layer}`);
+    if (layer instanceof InputLayer) throw new ValueError(`${this.name}.add: add gl.input({ shape }) (the symbolic tensor), not an InputLayer`);
+    if (layer === this) throw new ValueError(`${this.name}.add: a model cannot contain itself`);
+    if (this.stack.some((l) => l.name === layer.name)) throw new ValueError(`${this.name}.add: a layer named '${layer.name}' is already in the model`);
+    if (layer.inputCount !== 1) throw new ValueError(`${this.name}.add: '${layer.name}' (${layer.className}) takes ${layer.inputCount === 'many' ? 'several inputs' : `${layer.inputCount} inputs`}; a sequential model passes one tensor from layer to layer (use gl.model for graphs)`);
+    if (this.stack.length > 0 && layer.requestedInputShape) {
+      throw new ValueError(`${this.name}.add: only the first layer takes inputShape ('${layer.name}' is layer ${this.stack.length + 1})`);
+    }
+    this.stack.push(layer);
+    try {
+      if (this.graph) this.extendGraph(layer);
+      else if (this.stack.length === 1) {
+        if (this.source === null) {
+          const known = layer.requestedInputShape ?? (layer.built && layer.inputShapes!.length === 1 ? layer.inputShape : null);
+          if (known) this.source = { shape: [...known], dtype: layer instanceof Model ? layer.inputs[0].dtype : layer.dtype };
+        }
+        if (this.source) this.makeGraph(this.source.shape);
+      }
+    } catch (e) {
+      this.stack.pop();
+      throw e;
+    }
     return this;
   }
 
+  /** Removes the last layer and returns it. */
+  pop(): Layer {
+    const last = this.stack.pop();
+    if (!last) throw new ValueError(`${this.name}.pop: the model has no layers`);
+    if (this.graph) {
+      if (this.stack.length === 0) {
+        this.graph = null;
+        this.inputShapes = null;
+        this.outputShapes = null;
+      } else {
+        this.makeGraph(this.inputs[0].perSampleShape);
+      }
+    }
+    return last;
+  }
+
+  private makeGraph(shape: Shape): void {
+    const input = new InputLayer({ shape, name: `${this.name}_input`, dtype: this.source?.dtype ?? this.stack[0]?.dtype });
+    let t = input.output;
+    for (const l of this.stack) t = l.apply(t);
+    this.setGraph(buildGraph(this.name, [input.output], [t]));
+  }
+
+  private extendGraph(layer: Layer): void {
+    const out = layer.apply(this.outputs[0]);
+    this.setGraph(buildGraph(this.name, this.inputs, [out]));
+  }
+
   /** Builds every layer for a per-sample input shape (done automatically by the first call). */
-  build(inputShape: readonly number[]): void {
-    let s: readonly number[] = inputShape;
-    for (const l of this.layers) {
-      l.build(s);
-      s = l.outputShape!;
+  override build(inputShape: Shape | readonly Shape[]): void {
+    const shape = (inputShape.length > 0 && Array.isArray(inputShape[0]) ? (inputShape as readonly Shape[])[0] : inputShape) as Shape;
+    if (this.graph) {
+      super.build(inputShape);
+      return;
     }
+    if (this.stack.length === 0) throw new ValueError(`${this.name}.build: the model has no layers`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0)) throw new ValueError(`${this.name}.build: inputShape must be positive integers without the batch axis, got ${JSON.stringify(inputShape)}`);
+    this.makeGraph(shape);
   }
 
-  get built(): boolean {
-    return this.layers.length > 0 && this.layers.every((l) => l.built);
+  protected override ensureBuilt(fn: string, xs: readonly Tensor[]): void {
+    if (this.graph) return;
+    if (this.stack.length === 0) throw new ValueError(`${fn}: the model has no layers`);
+    if (xs[0].rank < 1) throw new ValueError(`${fn}: x must have a batch axis, got shape ${fmtShape(xs[0].shape)}`);
+    this.source = { shape: xs[0].shape.slice(1), dtype: xs[0].dtype };
+    this.makeGraph(this.source.shape);
   }
 
-  /** Per-sample input shape (after building). */
-  get inputShape(): number[] | null {
-    return this.layers[0]?.inputShape ?? null;
+  protected override describeInput(): string {
+    return `the first layer '${this.stack[0].name}'`;
   }
 
-  get outputShape(): number[] | null {
-    return this.layers[this.layers.length - 1]?.outputShape ?? null;
+  protected override showsConnections(): boolean {
+    return false;
   }
 
-  private ensureBuilt(fn: string, x: Tensor): void {
-    if (this.layers.length === 0) throw new ValueError(`${this.name}.${fn}: the model has no layers`);
-    if (!(x instanceof Tensor)) throw new ValueError(`${this.name}.${fn}: x must be a Tensor`);
-    if (!this.built) this.build(x.shape.slice(1));
-    const expected = this.inputShape!;
-    const got = x.shape.slice(1);
-    if (got.length !== expected.length || got.some((d, i) => d !== expected[i])) {
-      throw new ShapeError(`${this.name}.${fn}: the first layer '${this.layers[0].name}' expects input [batch,${expected.join(',')}] but x has shape ${fmtShape(x.shape)}`);
-    }
-  }
-
-  /** The forward pass on one batch, recording the graph (used by training). */
-  forward(x: Tensor, training: boolean): Tensor {
-    this.ensureBuilt('forward', x);
-    let u = x;
-    for (const l of this.layers) u = l.apply(u, training);
-    return u;
-  }
-
-  /** The forward pass returning, for the last layer, its pre-activation too (losses from logits use it). */
-  forwardWithLogits(x: Tensor, training: boolean): { z: Tensor; u: Tensor } {
-    this.ensureBuilt('forward', x);
-    let u = x;
-    const last = this.layers.length - 1;
-    // only the last layer's z is read: the others may leave it uncomputed (fused ops)
-    for (let i = 0; i < last; i++) u = this.layers[i].call(u, training).u;
-    return this.layers[last].call(u, training, true);
-  }
-
-  /** Outputs for x in inference mode, in batches (default 32). */
-  predict(x: Tensor, options: PredictOptions = {}): Tensor {
-    this.ensureBuilt('predict', x);
-    const bs = options.batchSize ?? 32;
-    if (!Number.isInteger(bs) || bs <= 0) throw new ValueError(`${this.name}.predict: batchSize must be a positive integer, got ${bs}`);
-    return noGrad(() => {
-      const n = x.shape[0];
-      if (n <= bs) return this.forward(x, false);
-      const parts: Tensor[] = [];
-      for (let s = 0; s < n; s += bs) {
-        const size = Math.min(bs, n - s);
-        parts.push(this.forward(slice(x, [s], [size, ...x.shape.slice(1)]), false));
-      }
-      return concat(parts, 0);
-    });
-  }
-
-  /** Every layer's pre-activation z and output u for x (inference mode), for inspection. */
-  trace(x: Tensor): LayerTrace[] {
-    this.ensureBuilt('trace', x);
-    return noGrad(() => {
-      const out: LayerTrace[] = [];
-      let u = x;
-      for (const l of this.layers) {
-        const r = l.call(u, false, true);
-        out.push({ name: l.name, className: l.className, z: r.z, u: r.u });
-        u = r.u;
-      }
-      return out;
-    });
-  }
-
-  /** Weights of all layers, in layer order. */
-  getWeights(): Tensor[] {
-    return this.layers.flatMap((l) => l.getWeights());
-  }
-
-  setWeights(values: readonly (Tensor | NestedArray)[]): void {
-    const total = this.layers.reduce((n, l) => n + l.weights.length, 0);
-    if (values.length !== total) throw new ValueError(`${this.name}.setWeights: expected ${total} arrays, got ${values.length}`);
-    let k = 0;
-    for (const l of this.layers) {
-      const n = l.weights.length;
-      l.setWeights(values.slice(k, k + n));
-      k += n;
-    }
-  }
-
-  get trainableWeights(): Tensor[] {
-    return this.layers.flatMap((l) => l.trainableWeights);
-  }
-
-  get nonTrainableWeights(): Tensor[] {
-    return this.layers.flatMap((l) => l.nonTrainableWeights);
-  }
-
-  countParams(): number {
-    return this.layers.reduce((n, l) => n + l.countParams(), 0);
-  }
-
-  /** Keras' table plus multiplications per sample; printed unless told otherwise, and returned. */
-  summary(options: SummaryOptions = {}): string {
-    if (!this.built) {
-      throw new ValueError(`${this.name}.summary: the model is not built yet; give the first layer an inputShape or call build([..]) or fit/predict first`);
-    }
-    const fmt = (n: number) => n.toLocaleString('en-US');
-    const rows = this.layers.map((l) => [`${l.name} (${l.className})`, `(None, ${l.outputShape!.join(', ')})`, fmt(l.countParams()), fmt(l.multiplications())]);
-    const head = ['Layer (type)', 'Output Shape', 'Param #', 'Mult. / sample'];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 3);
-    const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('').trimEnd();
-    const total = widths.reduce((a, b) => a + b, 0);
-    const trainable = this.layers.reduce((n, l) => n + l.trainableWeights.reduce((m, w) => m + w.size, 0), 0);
-    const all = this.countParams();
-    const mults = this.layers.reduce((n, l) => n + l.multiplications(), 0);
-    const out = [
-      `Model: "${this.name}"`,
-      '_'.repeat(total),
-      line(head),
-      '='.repeat(total),
-      ...rows.flatMap((r, i) => [line(r), i < rows.length - 1 ? '_'.repeat(total) : '='.repeat(total)]),
-      `Total params: ${fmt(all)}`,
-      `Trainable params: ${fmt(trainable)}`,
-      `Non-trainable params: ${fmt(all - trainable)}`,
-      `Multiplications per sample: ${fmt(mults)}`,
-      '_'.repeat(total),
-    ].join('\n');
-    if (options.print !== false) (options.printFn ?? console.log)(out);
-    return out;
+  override getConfig(): Record<string, unknown> {
+    const g = this.requireGraph('getConfig');
+    return {
+      name: this.name,
+      trainable: this.trainable,
+      inputShape: g.inputs[0].perSampleShape,
+      ...(g.inputs[0].dtype !== 'float32' ? { dtype: g.inputs[0].dtype } : {}),
+      layers: this.stack.map((l) => ({ className: l.className, config: l.getConfig() })),
+    };
   }
 }
 
-/** A new Sequential model (Keras' tf.keras.Sequential). */
-export function sequential(args: SequentialArgs = {}): Sequential {
+/** A new Sequential model: `gl.sequential([layers...])` or `gl.sequential({ layers, name })` (Keras' keras.Sequential). */
+export function sequential(args: SequentialArgs | readonly SequentialEntry[] = {}): Sequential {
   return new Sequential(args);
 }

@@ -1,6 +1,6 @@
 import { ValueError } from '../core/errors.js';
+import { booleanOption, checkOptions, finiteNumber, nonEmptyString, nonNegativeInt, oneOf, optionKeys, positiveNumber } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Sequential } from '../nn/sequential.js';
 import { writeFileAtomicSync } from '../core/atomic.js';
 
 /** Loss, metrics and val_ values by name. */
@@ -15,9 +15,19 @@ export interface TrainingParams {
   metrics: string[];
 }
 
+/** What callbacks may do with the model being trained (gradlab's Model implements it). */
+export interface CallbackModel {
+  readonly name: string;
+  /** Set to true to end fit() after the current batch (Keras' stop_training). */
+  stopTraining: boolean;
+  getWeights(): Tensor[];
+  setWeights(values: readonly Tensor[]): void;
+  save(dir: string): Promise<void>;
+}
+
 /** Any of these hooks, sync or async; `model` and `params` are set before onTrainBegin. */
 export interface Callback {
-  model?: Sequential;
+  model?: CallbackModel;
   params?: TrainingParams;
   onTrainBegin?(logs: Logs): void | Promise<void>;
   onTrainEnd?(logs: Logs): void | Promise<void>;
@@ -43,12 +53,14 @@ export interface ProgressBarOptions {
   updatesPerSecond?: number;
 }
 
+const PROGRESS_BAR_KEYS = optionKeys<ProgressBarOptions>({ stream: true, updatesPerSecond: true });
+
 /**
  * Keras' progress bar: in a terminal one updating line per epoch with ETA, loss and metrics;
  * otherwise (a pipe, a CI log) one plain line at the end of each epoch.
  */
 export class ProgressBar implements Callback {
-  model?: Sequential;
+  model?: CallbackModel;
   params?: TrainingParams;
   private readonly stream: NonNullable<ProgressBarOptions['stream']>;
   private readonly interval: number;
@@ -56,8 +68,12 @@ export class ProgressBar implements Callback {
   private lastDraw = 0;
 
   constructor(options: ProgressBarOptions = {}) {
-    this.stream = options.stream ?? process.stdout;
-    this.interval = 1000 / (options.updatesPerSecond ?? 10);
+    const o = checkOptions('callbacks.progressBar', options, PROGRESS_BAR_KEYS);
+    if (o.stream !== undefined && (o.stream === null || typeof (o.stream as { write?: unknown }).write !== 'function')) {
+      throw new ValueError('callbacks.progressBar: stream must have a write(text) method, e.g. process.stdout');
+    }
+    this.stream = o.stream ?? process.stdout;
+    this.interval = 1000 / positiveNumber('callbacks.progressBar', 'updatesPerSecond', o.updatesPerSecond ?? 10);
   }
 
   private get tty(): boolean {
@@ -115,9 +131,12 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
 }
 
+const MODES = ['min', 'max', 'auto'] as const;
+const EARLY_STOPPING_KEYS = optionKeys<EarlyStoppingOptions>({ monitor: true, patience: true, minDelta: true, mode: true, restoreBestWeights: true });
+
 /** Stops fit() when `monitor` (default val_loss) has not improved for `patience` epochs. */
 export class EarlyStopping implements Callback {
-  model?: Sequential;
+  model?: CallbackModel;
   readonly monitor: string;
   readonly patience: number;
   readonly minDelta: number;
@@ -130,12 +149,13 @@ export class EarlyStopping implements Callback {
   private bestWeights: Tensor[] | null = null;
 
   constructor(options: EarlyStoppingOptions = {}) {
-    this.monitor = options.monitor ?? 'val_loss';
-    this.patience = options.patience ?? 0;
-    this.minDelta = Math.abs(options.minDelta ?? 0);
-    this.mode = options.mode ?? 'auto';
-    this.restoreBestWeights = options.restoreBestWeights ?? false;
-    if (!Number.isInteger(this.patience) || this.patience < 0) throw new ValueError(`earlyStopping: patience must be a non-negative integer, got ${this.patience}`);
+    const fn = 'earlyStopping';
+    const o = checkOptions(fn, options, EARLY_STOPPING_KEYS);
+    this.monitor = nonEmptyString(fn, 'monitor', o.monitor ?? 'val_loss');
+    this.patience = nonNegativeInt(fn, 'patience', o.patience ?? 0);
+    this.minDelta = Math.abs(finiteNumber(fn, 'minDelta', o.minDelta ?? 0));
+    this.mode = oneOf(fn, 'mode', o.mode ?? 'auto', MODES);
+    this.restoreBestWeights = booleanOption(fn, 'restoreBestWeights', o.restoreBestWeights ?? false);
   }
 
   onTrainBegin(): void {
@@ -178,9 +198,11 @@ export interface ModelCheckpointOptions {
   mode?: Mode;
 }
 
+const MODEL_CHECKPOINT_KEYS = optionKeys<ModelCheckpointOptions>({ path: true, monitor: true, saveBestOnly: true, mode: true });
+
 /** Saves the model at the end of each epoch (or only when `monitor` improves). */
 export class ModelCheckpoint implements Callback {
-  model?: Sequential;
+  model?: CallbackModel;
   readonly path: string;
   readonly monitor: string;
   readonly saveBestOnly: boolean;
@@ -188,11 +210,13 @@ export class ModelCheckpoint implements Callback {
   best = NaN;
 
   constructor(options: ModelCheckpointOptions) {
-    if (!options || typeof options.path !== 'string' || options.path === '') throw new ValueError('modelCheckpoint: path must be a non-empty string');
-    this.path = options.path;
-    this.monitor = options.monitor ?? 'val_loss';
-    this.saveBestOnly = options.saveBestOnly ?? false;
-    this.mode = options.mode ?? 'auto';
+    const fn = 'modelCheckpoint';
+    if (options === undefined) throw new ValueError(`${fn}: options with a path are required, e.g. { path: 'checkpoints/epoch-{epoch}' }`);
+    const o = checkOptions(fn, options, MODEL_CHECKPOINT_KEYS);
+    this.path = nonEmptyString(fn, 'path', o.path);
+    this.monitor = nonEmptyString(fn, 'monitor', o.monitor ?? 'val_loss');
+    this.saveBestOnly = booleanOption(fn, 'saveBestOnly', o.saveBestOnly ?? false);
+    this.mode = oneOf(fn, 'mode', o.mode ?? 'auto', MODES);
   }
 
   async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
@@ -203,9 +227,7 @@ export class ModelCheckpoint implements Callback {
       if (!Number.isNaN(this.best) && !better(this.mode, this.monitor, v, this.best, 0)) return;
       this.best = v;
     }
-    const model = this.model as Sequential & { save?: (dir: string) => Promise<void> };
-    if (typeof model.save !== 'function') throw new ValueError('modelCheckpoint: model.save is not available');
-    await model.save(dir);
+    await this.model!.save(dir);
   }
 }
 
@@ -216,8 +238,7 @@ export class CsvLogger implements Callback {
   private keys: string[] = [];
 
   constructor(path: string) {
-    if (typeof path !== 'string' || path === '') throw new ValueError('csvLogger: path must be a non-empty string');
-    this.path = path;
+    this.path = nonEmptyString('csvLogger', 'path', path);
   }
 
   onTrainBegin(): void {
@@ -248,3 +269,49 @@ export const callbacks = {
   csvLogger: (path: string) => new CsvLogger(path),
   logRecorder: () => new LogRecorder(),
 };
+
+type Hook = 'onTrainBegin' | 'onTrainEnd' | 'onEpochBegin' | 'onEpochEnd' | 'onBatchBegin' | 'onBatchEnd';
+
+/** The callbacks of one fit() call, given the model and the run's parameters, called in order. */
+export class CallbackList {
+  readonly callbacks: readonly Callback[];
+
+  constructor(callbacks: readonly Callback[], model: CallbackModel, params: TrainingParams) {
+    callbacks.forEach((cb, i) => {
+      if (cb === null || typeof cb !== 'object') throw new ValueError(`${model.name}.fit: callbacks[${i}] must be an object with hooks such as onEpochEnd, got ${cb === null ? 'null' : typeof cb}`);
+    });
+    this.callbacks = callbacks;
+    for (const cb of callbacks) {
+      cb.model = model;
+      cb.params = params;
+    }
+  }
+
+  private async call(hook: Hook, args: [Logs] | [number, Logs]): Promise<void> {
+    for (const cb of this.callbacks) {
+      const f = cb[hook] as ((...a: unknown[]) => void | Promise<void>) | undefined;
+      if (typeof f === 'function') await f.apply(cb, args);
+    }
+  }
+
+  trainBegin(logs: Logs = {}): Promise<void> { return this.call('onTrainBegin', [logs]); }
+  trainEnd(logs: Logs = {}): Promise<void> { return this.call('onTrainEnd', [logs]); }
+  epochBegin(epoch: number, logs: Logs = {}): Promise<void> { return this.call('onEpochBegin', [epoch, logs]); }
+  epochEnd(epoch: number, logs: Logs): Promise<void> { return this.call('onEpochEnd', [epoch, logs]); }
+  batchBegin(batch: number, logs: Logs): Promise<void> { return this.call('onBatchBegin', [batch, logs]); }
+  batchEnd(batch: number, logs: Logs): Promise<void> { return this.call('onBatchEnd', [batch, logs]); }
+}
+
+/** What fit() returns: per-epoch logs under Keras' keys. */
+export class History {
+  readonly epoch: number[] = [];
+  readonly history: Record<string, number[]> = {};
+  /** Set when training stopped because the loss became NaN or infinite. */
+  terminatedOnNaN: { epoch: number; batch: number } | null = null;
+  params: TrainingParams | null = null;
+
+  record(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+  }
+}

@@ -1,6 +1,3 @@
-import './fit.js';
-export { History } from './fit.js';
-export type { CompileArgs, FitArgs, EvaluateArgs, Targets } from './fit.js';
-export { callbacks, ProgressBar, EarlyStopping, ModelCheckpoint, CsvLogger, LogRecorder } from './callbacks.js';
-export type { Callback, Logs, TrainingParams, EarlyStoppingOptions, ModelCheckpointOptions, ProgressBarOptions } from './callbacks.js';
+export { callbacks, ProgressBar, EarlyStopping, ModelCheckpoint, CsvLogger, LogRecorder, CallbackList, History } from './callbacks.js';
+export type { Callback, CallbackModel, Logs, TrainingParams, EarlyStoppingOptions, ModelCheckpointOptions, ProgressBarOptions } from './callbacks.js';
 export type { LossFn, MetricFn, LossName } from './losses.js';

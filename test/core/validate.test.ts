@@ -24,7 +24,7 @@ test('nearestName, requireOption and the scalar validators', () => {
   assert.equal(nearestName('qqq', ['inputShape', 'name']), null);
   assert.throws(() => requireOption('layers.conv2d', {} as Opts, 'kernelSize', '{ kernelSize: 3 }'), /layers.conv2d: option 'kernelSize' is required, e.g. \{ kernelSize: 3 \}/);
   assert.equal(positiveInt('f', 'n', 3), 3);
-  assert.throws(() => positiveInt('f', 'n', 2.5), /f: n must be a positive integer, got number 2.5/);
+  assert.throws(() => positiveInt('f', 'n', 2.5), /f: n must be a positive integer, got 2.5/);
   assert.throws(() => positiveInt('f', 'n', '3'), /got the string "3"/);
   assert.equal(oneOf('f', 'padding', 'same', ['valid', 'same'] as const), 'same');
   assert.throws(() => oneOf('f', 'padding', 'sme', ['valid', 'same'] as const), /did you mean 'same'/);

@@ -1,0 +1,47 @@
+// Every layer class by its Keras class name (for loading), and the factories with Keras' names.
+import {
+  Activation, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Dense, Dropout, Flatten,
+  GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D, Reshape,
+  type ActivationArgs, type BatchNormalizationArgs, type Conv1DArgs, type Conv2DArgs, type DenseArgs, type DropoutArgs,
+  type GlobalPoolingArgs, type Pooling1DArgs, type Pooling2DArgs, type ReshapeArgs,
+} from './layers.js';
+import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type ConcatenateArgs } from './merge.js';
+import { Cropping2D, Rescaling, ZeroPadding2D, type Cropping2DArgs, type RescalingArgs, type ZeroPadding2DArgs } from './spatial.js';
+import { InputLayer, type LayerArgs } from './layer.js';
+
+/** The layer classes a saved model may name (models themselves: Functional and Sequential). */
+export const layerClasses = {
+  InputLayer, Dense, Conv2D, Conv1D, MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D,
+  GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D, Flatten, Reshape, Dropout, Activation, BatchNormalization,
+  Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, ZeroPadding2D, Cropping2D, Rescaling,
+} as const;
+
+/** Layer factories with Keras' names: `layers.conv2d({ filters: 8, kernelSize: 3 })`. */
+export const layers = {
+  dense: (args: DenseArgs) => new Dense(args),
+  conv2d: (args: Conv2DArgs) => new Conv2D(args),
+  conv1d: (args: Conv1DArgs) => new Conv1D(args),
+  maxPooling2d: (args: Pooling2DArgs = {}) => new MaxPooling2D(args),
+  averagePooling2d: (args: Pooling2DArgs = {}) => new AveragePooling2D(args),
+  maxPooling1d: (args: Pooling1DArgs = {}) => new MaxPooling1D(args),
+  averagePooling1d: (args: Pooling1DArgs = {}) => new AveragePooling1D(args),
+  globalAveragePooling2d: (args: GlobalPoolingArgs = {}) => new GlobalAveragePooling2D(args),
+  globalMaxPooling2d: (args: GlobalPoolingArgs = {}) => new GlobalMaxPooling2D(args),
+  globalAveragePooling1d: (args: GlobalPoolingArgs = {}) => new GlobalAveragePooling1D(args),
+  globalMaxPooling1d: (args: GlobalPoolingArgs = {}) => new GlobalMaxPooling1D(args),
+  flatten: (args: LayerArgs = {}) => new Flatten(args),
+  reshape: (args: ReshapeArgs) => new Reshape(args),
+  dropout: (args: DropoutArgs) => new Dropout(args),
+  activation: (args: ActivationArgs) => new Activation(args),
+  batchNormalization: (args: BatchNormalizationArgs = {}) => new BatchNormalization(args),
+  add: (args: LayerArgs = {}) => new Add(args),
+  subtract: (args: LayerArgs = {}) => new Subtract(args),
+  multiply: (args: LayerArgs = {}) => new Multiply(args),
+  average: (args: LayerArgs = {}) => new Average(args),
+  maximum: (args: LayerArgs = {}) => new Maximum(args),
+  minimum: (args: LayerArgs = {}) => new Minimum(args),
+  concatenate: (args: ConcatenateArgs = {}) => new Concatenate(args),
+  zeroPadding2d: (args: ZeroPadding2DArgs = {}) => new ZeroPadding2D(args),
+  cropping2d: (args: Cropping2DArgs = {}) => new Cropping2D(args),
+  rescaling: (args: RescalingArgs) => new Rescaling(args),
+};

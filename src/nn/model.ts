@@ -1,0 +1,928 @@
+// One Model class (Keras' keras.Model, tfjs-layers' LayersModel): a graph of layer calls on
+// symbolic inputs that is itself a layer, and that owns compile, fit, evaluate, predict,
+// summary and save. Sequential (sequential.ts) extends it.
+import { mkdir } from 'node:fs/promises';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { booleanOption, checkOptions, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt } from '../core/validate.js';
+import { Random } from '../tensor/random.js';
+import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
+import { add, concat, mul, slice } from '../ops/index.js';
+import { takeRows } from '../data/transforms.js';
+import { resolveOptimizer, type Optimizer } from '../optim/index.js';
+import { writeModelFolder } from '../io/folder.js';
+import {
+  CallbackList, History, ProgressBar, type Callback, type CallbackModel, type Logs, type TrainingParams,
+} from '../train/callbacks.js';
+import { resolveLoss, resolveMetric, type LossFn, type LossName, type MetricFn, type ResolvedLoss, type ResolvedMetric } from '../train/losses.js';
+import { InputLayer, Layer, Node, SymbolicTensor, uniqueName, type LayerOutput, type LayerWeight } from './layer.js';
+
+/** Inputs of a model: one tensor, one per input in order, or an object keyed by input name. */
+export type ModelInputs = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
+/** Labels or targets of one output: a tensor, or plain numbers for integer labels. */
+export type Targets = Tensor | readonly number[] | Int32Array | Uint8Array;
+/** Targets of a model: as inputs, per output. */
+export type ModelTargets = Targets | readonly Targets[] | Readonly<Record<string, Targets>>;
+
+export type LossSpec = LossName | LossFn;
+export type MetricSpec = string | MetricFn;
+
+export interface CompileArgs {
+  /** Default 'rmsprop', as Keras. */
+  optimizer?: 'sgd' | 'adam' | 'rmsprop' | Optimizer;
+  /** One loss for every output, one per output in order, or an object keyed by output name. */
+  loss: LossSpec | readonly LossSpec[] | Readonly<Record<string, LossSpec>>;
+  /** Metrics for every output, a list per output, or an object keyed by output name. */
+  metrics?: readonly MetricSpec[] | readonly (readonly MetricSpec[])[] | Readonly<Record<string, MetricSpec | readonly MetricSpec[]>>;
+  /** Weights of the outputs' losses in the total (default 1 each). */
+  lossWeights?: readonly number[] | Readonly<Record<string, number>>;
+}
+
+export interface FitArgs {
+  epochs?: number;
+  batchSize?: number;
+  validationData?: readonly [ModelInputs, ModelTargets];
+  /** Fraction of the samples, taken from the end before shuffling (as Keras), held out for validation. */
+  validationSplit?: number;
+  shuffle?: boolean;
+  /** Seed of the shuffling (default: drawn from the global generator). */
+  seed?: number;
+  callbacks?: readonly Callback[];
+  /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** Stop with the last good weights when the loss becomes NaN or infinite (default true). */
+  terminateOnNaN?: boolean;
+}
+
+export interface EvaluateArgs {
+  batchSize?: number;
+}
+
+export interface PredictOptions {
+  batchSize?: number;
+}
+
+export interface SummaryOptions {
+  /** Print the table (default true); it is returned either way. */
+  print?: boolean;
+  /** Where to print (default console.log). */
+  printFn?: (line: string) => void;
+}
+
+/** One layer's values in `trace()`: the pre-activation z and the output u. */
+export interface LayerTrace {
+  name: string;
+  className: string;
+  z: Tensor;
+  u: Tensor;
+}
+
+export interface ModelArgs {
+  inputs: SymbolicTensor | readonly SymbolicTensor[];
+  outputs: SymbolicTensor | readonly SymbolicTensor[];
+  name?: string;
+  trainable?: boolean;
+}
+
+/** What `compileConfig()` gives and a saved model records: the compile() arguments as names. */
+export interface CompileConfig {
+  optimizer: { name: string; config: Record<string, number | boolean> };
+  /** Per output; null where the loss was a function (not savable). */
+  loss: (string | null)[];
+  metrics: string[][];
+  lossWeights: number[];
+}
+
+const MODEL_KEYS = optionKeys<ModelArgs>({ inputs: true, outputs: true, name: true, trainable: true });
+const COMPILE_KEYS = optionKeys<CompileArgs>({ optimizer: true, loss: true, metrics: true, lossWeights: true });
+const FIT_KEYS = optionKeys<FitArgs>({
+  epochs: true, batchSize: true, validationData: true, validationSplit: true, shuffle: true, seed: true, callbacks: true, verbose: true, terminateOnNaN: true,
+});
+const EVALUATE_KEYS = optionKeys<EvaluateArgs>({ batchSize: true });
+const PREDICT_KEYS = optionKeys<PredictOptions>({ batchSize: true });
+const SUMMARY_KEYS = optionKeys<SummaryOptions>({ print: true, printFn: true });
+
+/** The functional graph: inputs, the computing nodes in execution order, outputs, and the layers. */
+export interface Graph {
+  readonly inputs: readonly SymbolicTensor[];
+  readonly outputs: readonly SymbolicTensor[];
+  /** Calls to run, inputs before the nodes that read them (input layers excluded). */
+  readonly nodes: readonly Node[];
+  /** Every layer once, input layers first, then in order of first call. */
+  readonly layers: readonly Layer[];
+  readonly outputNodes: ReadonlySet<Node>;
+}
+
+function asList<T>(v: T | readonly T[]): readonly T[] {
+  return Array.isArray(v) ? v : [v as T];
+}
+
+/** Orders the calls from `inputs` to `outputs`; every path must start at one of the inputs. */
+export function buildGraph(fn: string, inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[]): Graph {
+  if (inputs.length === 0) throw new ValueError(`${fn}: needs at least one input from gl.input()`);
+  if (outputs.length === 0) throw new ValueError(`${fn}: needs at least one output`);
+  inputs.forEach((t, i) => {
+    if (!(t instanceof SymbolicTensor) || !(t.layer instanceof InputLayer)) {
+      throw new ValueError(`${fn}: inputs[${i}] must be a symbolic tensor made by gl.input({ shape }), got ${t instanceof SymbolicTensor ? `the output of layer '${t.layer.name}'` : typeof t}`);
+    }
+  });
+  if (new Set(inputs).size !== inputs.length) throw new ValueError(`${fn}: the same input appears twice in inputs`);
+  outputs.forEach((t, i) => {
+    if (!(t instanceof SymbolicTensor)) throw new ValueError(`${fn}: outputs[${i}] must be a symbolic tensor (the result of layer.apply on gl.input()), got ${t === null ? 'null' : typeof t}`);
+  });
+  const isInput = new Set(inputs);
+  const order: Node[] = [];
+  const state = new Map<Node, 'open' | 'done'>();
+  // iterative depth-first search: a node is placed after every node it reads
+  for (const out of outputs) {
+    if (isInput.has(out)) continue;
+    const stack: [Node, number][] = [[out.node, 0]];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const [node, k] = top;
+      if (k === 0) {
+        if (state.get(node) === 'done') { stack.pop(); continue; }
+        state.set(node, 'open');
+      }
+      if (k < node.inputs.length) {
+        top[1]++;
+        const s = node.inputs[k];
+        if (isInput.has(s)) continue;
+        if (s.layer instanceof InputLayer) {
+          throw new ValueError(`${fn}: the outputs depend on input '${s.layer.name}', which is not in inputs (inputs: ${inputs.map((t) => `'${t.layer.name}'`).join(', ')})`);
+        }
+        const st = state.get(s.node);
+        if (st === 'open') throw new ValueError(`${fn}: the graph has a cycle through layer '${s.layer.name}'`);
+        if (st !== 'done') stack.push([s.node, 0]);
+      } else {
+        state.set(node, 'done');
+        order.push(node);
+        stack.pop();
+      }
+    }
+  }
+  const layers: Layer[] = inputs.map((t) => t.layer);
+  const seen = new Set<Layer>(layers);
+  for (const n of order) {
+    if (!seen.has(n.layer)) {
+      seen.add(n.layer);
+      layers.push(n.layer);
+    }
+  }
+  const names = new Map<string, Layer>();
+  for (const l of layers) {
+    const other = names.get(l.name);
+    if (other && other !== l) throw new ValueError(`${fn}: two different layers are named '${l.name}'; layer names must be unique in a model`);
+    names.set(l.name, l);
+  }
+  return { inputs, outputs, nodes: order, layers, outputNodes: new Set(outputs.map((o) => o.node)) };
+}
+
+/** Weighted running means of batch values over an epoch. */
+class Averager {
+  private sums = new Map<string, number>();
+  private count = 0;
+  add(values: Logs, n: number): void {
+    for (const [k, v] of Object.entries(values)) this.sums.set(k, (this.sums.get(k) ?? 0) + v * n);
+    this.count += n;
+  }
+  result(): Logs {
+    const out: Logs = {};
+    for (const [k, s] of this.sums) out[k] = s / this.count;
+    return out;
+  }
+}
+
+interface CompiledOutput {
+  /** Prefix of this output's log keys ('' for a single-output model, else `${name}_`). */
+  prefix: string;
+  loss: ResolvedLoss;
+  weight: number;
+  metrics: ResolvedMetric[];
+  lossSpec: string | null;
+  metricSpecs: string[];
+}
+
+interface Compiled {
+  optimizer: Optimizer;
+  outputs: CompiledOutput[];
+}
+
+/** Targets as a float32 tensor with the sample axis first. */
+function targetTensor(fn: string, what: string, y: Targets): Tensor {
+  if (y instanceof Tensor) return y;
+  if (!(Array.isArray(y) || y instanceof Int32Array || y instanceof Uint8Array)) {
+    throw new ValueError(`${fn}: ${what} must be a Tensor or an array of numbers, got ${y === null ? 'null' : typeof y}`);
+  }
+  const data = allocate('float32', y.length);
+  for (let i = 0; i < y.length; i++) {
+    if (typeof y[i] !== 'number') throw new ValueError(`${fn}: ${what}[${i}] is ${JSON.stringify(y[i])}, not a number`);
+    data[i] = y[i];
+  }
+  return new Tensor(data, [y.length]);
+}
+
+function rowsOf(t: Tensor, start: number, end: number): Tensor {
+  const per = t.size / t.shape[0];
+  return new Tensor(t.data.subarray(start * per, end * per), [end - start, ...t.shape.slice(1)]);
+}
+
+function castTo(y: Tensor, like: Tensor): Tensor {
+  if (y.dtype === like.dtype) return y;
+  const d = allocate(like.dtype, y.size);
+  d.set(y.data);
+  return new Tensor(d, y.shape);
+}
+
+function reshapeLike(y: Tensor, u: Tensor): Tensor {
+  if (y.shape.length === u.shape.length && y.shape.every((d, i) => d === u.shape[i])) return castTo(y, u);
+  return castTo(new Tensor(y.data, u.shape), u);
+}
+
+function metricValue(m: ResolvedMetric, y: Tensor, pred: Tensor): number {
+  const v = noGrad(() => m.fn(y, pred));
+  return typeof v === 'number' ? v : v.item();
+}
+
+/** The trainable weights' values before an update, kept in reused arrays (no allocation per batch). */
+function snapshot(ws: readonly Tensor[], into: Float32Array[] | Float64Array[] | null): Float32Array[] | Float64Array[] {
+  if (!into || into.length !== ws.length || ws.some((w, i) => w.data.constructor !== into[i].constructor || w.size !== into[i].length)) {
+    return ws.map((w) => w.data.slice()) as Float32Array[];
+  }
+  ws.forEach((w, i) => into[i].set(w.data));
+  return into;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor) && !ArrayBuffer.isView(v);
+}
+
+const fmtCount = (n: number) => n.toLocaleString('en-US');
+
+/** Internal: a model whose graph comes later (a sequential model before its input shape is known). */
+export class DeferredGraph {
+  constructor(readonly name: string) {}
+}
+
+/**
+ * A network: a graph of layer calls from symbolic inputs to outputs (`gl.model({ inputs, outputs })`),
+ * trained with compile/fit and itself usable as a layer inside another model.
+ */
+export class Model extends Layer implements CallbackModel {
+  readonly className: string = 'Functional';
+  /** Set by a callback to end fit() after the current batch (Keras' stop_training). */
+  stopTraining = false;
+  protected graph: Graph | null = null;
+  private compiled: Compiled | null = null;
+
+  constructor(args: ModelArgs | DeferredGraph) {
+    const deferred = args instanceof DeferredGraph ? args : null;
+    const a = deferred ? null : checkOptions('model', args as ModelArgs, MODEL_KEYS);
+    if (a && (a.inputs === undefined || a.outputs === undefined)) throw new ValueError("model: options 'inputs' and 'outputs' are required, e.g. gl.model({ inputs: x, outputs: y })");
+    super({ name: deferred ? deferred.name : a!.name ?? uniqueName('model') }, 'model');
+    if (a) {
+      this.setGraph(buildGraph(`model '${this.name}'`, asList(a.inputs), asList(a.outputs)));
+      if (a.trainable !== undefined) this.trainable = booleanOption('model', 'trainable', a.trainable);
+    }
+  }
+
+  /** Installs the graph and the per-sample shapes it implies. */
+  protected setGraph(g: Graph): void {
+    this.graph = g;
+    this.inputShapes = g.inputs.map((t) => [...t.perSampleShape]);
+    this.outputShapes = g.outputs.map((t) => [...t.perSampleShape]);
+  }
+
+  /** The layers in order: for a functional model, its input layers first. */
+  get layers(): Layer[] {
+    return this.graph ? [...this.graph.layers] : [];
+  }
+
+  /** The symbolic inputs (for a sequential model, once it is built). */
+  get inputs(): SymbolicTensor[] {
+    return this.graph ? [...this.graph.inputs] : [];
+  }
+
+  get outputs(): SymbolicTensor[] {
+    return this.graph ? [...this.graph.outputs] : [];
+  }
+
+  /** The names of the inputs (their input layers'), as keys of input objects. */
+  get inputNames(): string[] {
+    return this.inputs.map((t) => t.layer.name);
+  }
+
+  /** The names of the outputs (the layers that make them), as keys of loss, target and log objects. */
+  get outputNames(): string[] {
+    const names: string[] = [];
+    for (const t of this.outputs) {
+      let n = t.layer.name;
+      for (let k = 1; names.includes(n); k++) n = `${t.layer.name}_${k}`;
+      names.push(n);
+    }
+    return names;
+  }
+
+  override get inputCount(): number {
+    return this.graph ? this.graph.inputs.length : 1;
+  }
+
+  /** A model's trainable flag applies to every layer inside it (Keras' rule), frozen batch norms included. */
+  override set trainable(value: boolean) {
+    this.setTrainableFlag(value);
+    for (const l of this.layers) if (!(l instanceof InputLayer)) l.trainable = value;
+  }
+
+  override get trainable(): boolean {
+    return this.trainableFlag;
+  }
+
+  /** The layer by name or by position in `layers`. */
+  getLayer(nameOrIndex: string | number): Layer {
+    const ls = this.layers;
+    if (typeof nameOrIndex === 'number') {
+      if (!Number.isInteger(nameOrIndex) || nameOrIndex < 0 || nameOrIndex >= ls.length) {
+        throw new ValueError(`${this.name}.getLayer: index ${nameOrIndex} is out of range (the model has ${ls.length} layers)`);
+      }
+      return ls[nameOrIndex];
+    }
+    const l = ls.find((x) => x.name === nameOrIndex);
+    if (!l) throw new ValueError(`${this.name}.getLayer: no layer named '${nameOrIndex}' (layers: ${ls.map((x) => x.name).join(', ')})`);
+    return l;
+  }
+
+  override finalActivation(): string | null {
+    const outs = this.graph?.outputs;
+    return outs && outs.length === 1 && !(outs[0].layer instanceof InputLayer) ? outs[0].layer.finalActivation() : null;
+  }
+
+  /** Every weight of every layer once, in layer order; roles are paths such as `dense/kernel`. */
+  override get weights(): readonly LayerWeight[] {
+    const out: LayerWeight[] = [];
+    const seen = new Set<Tensor>();
+    for (const l of this.layers) {
+      for (const w of l.weights) {
+        if (seen.has(w.tensor)) continue;
+        seen.add(w.tensor);
+        out.push({ role: `${l.name}/${w.role}`, tensor: w.tensor, trainable: w.trainable });
+      }
+    }
+    return out;
+  }
+
+  override get trainableWeights(): Tensor[] {
+    if (!this.trainable) return [];
+    const out: Tensor[] = [];
+    const seen = new Set<Tensor>();
+    for (const l of this.layers) {
+      for (const t of l.trainableWeights) {
+        if (!seen.has(t)) {
+          seen.add(t);
+          out.push(t);
+        }
+      }
+    }
+    return out;
+  }
+
+  override get nonTrainableWeights(): Tensor[] {
+    const trainable = new Set(this.trainableWeights);
+    return this.weights.map((w) => w.tensor).filter((t) => !trainable.has(t));
+  }
+
+  override multiplications(): number {
+    return this.layers.reduce((n, l) => n + l.multiplications(), 0);
+  }
+
+  forward(x: Tensor, training: boolean, needZ = false): LayerOutput {
+    const outs = this.run([x], training, needZ);
+    if (outs.length !== 1) throw new ValueError(`${this.name}: the model has ${outs.length} outputs; call it with applyAll`);
+    return outs[0];
+  }
+
+  protected override run(inputs: readonly Tensor[], training: boolean, needZ: boolean): LayerOutput[] {
+    return this.execute(inputs, training, needZ ? 'outputs' : 'none');
+  }
+
+  /** Runs the graph on real tensors; `needZ` says which calls must also give their pre-activation. */
+  private execute(inputs: readonly Tensor[], training: boolean, needZ: 'none' | 'outputs' | 'all',
+    observe?: (node: Node, outs: readonly LayerOutput[]) => void): LayerOutput[] {
+    const g = this.requireGraph('forward');
+    const values = new Map<SymbolicTensor, LayerOutput>();
+    g.inputs.forEach((s, i) => values.set(s, { z: inputs[i], u: inputs[i] }));
+    for (const node of g.nodes) {
+      const ins = node.inputs.map((s) => values.get(s)!.u);
+      const outs = node.layer.callTensors(ins, training, needZ === 'all' || (needZ === 'outputs' && g.outputNodes.has(node)));
+      observe?.(node, outs);
+      node.outputs.forEach((s, k) => values.set(s, outs[k]));
+    }
+    return g.outputs.map((s) => values.get(s)!);
+  }
+
+  protected requireGraph(fn: string): Graph {
+    if (!this.graph) throw new ValueError(`${this.name}.${fn}: the model is not built yet; give the first layer an inputShape or call build([..]) or fit/predict first`);
+    return this.graph;
+  }
+
+  /** How errors name input i: `input 'input_1'` (a sequential model names its first layer). */
+  protected describeInput(i: number): string {
+    return `input '${this.graph!.inputs[i].layer.name}'`;
+  }
+
+  /** Builds a model whose graph waits for the first data (a sequential model without inputShape). */
+  protected ensureBuilt(_fn: string, _xs: readonly Tensor[]): void {}
+
+  // ---------- data ----------
+
+  /** x as one tensor per input, in order, checked against the input shapes. */
+  private inputList(fn: string, x: ModelInputs, what: string): Tensor[] {
+    let xs: Tensor[];
+    const n = this.graph ? this.graph.inputs.length : 1;
+    if (x instanceof Tensor) {
+      if (n !== 1) throw new ValueError(`${fn}: the model has ${n} inputs (${this.inputNames.join(', ')}); pass ${what} as an array of ${n} tensors or an object keyed by input name`);
+      xs = [x];
+    } else if (Array.isArray(x)) {
+      if (x.length !== n) throw new ValueError(`${fn}: ${what} holds ${x.length} tensors but the model has ${n} input${n === 1 ? '' : 's'}`);
+      xs = x.map((t, i) => {
+        if (!(t instanceof Tensor)) throw new ValueError(`${fn}: ${what}[${i}] must be a Tensor, got ${t === null ? 'null' : typeof t}`);
+        return t;
+      });
+    } else if (isPlainObject(x)) {
+      this.requireGraph(fn);
+      const names = this.inputNames;
+      for (const k of Object.keys(x)) if (!names.includes(k)) throw new ValueError(`${fn}: ${what} has key '${k}' but the model's inputs are ${names.map((s) => `'${s}'`).join(', ')}`);
+      xs = names.map((k) => {
+        const t = hasOwn(x, k) ? x[k] : undefined;
+        if (!(t instanceof Tensor)) throw new ValueError(`${fn}: ${what}.${k} must be a Tensor, got ${t === undefined ? 'nothing' : typeof t}`);
+        return t;
+      });
+    } else {
+      throw new ValueError(`${fn}: ${what} must be a Tensor${n > 1 ? ', an array of tensors or an object keyed by input name' : ''}, got ${x === null ? 'null' : typeof x}`);
+    }
+    this.ensureBuilt(fn, xs);
+    const g = this.requireGraph(fn);
+    const label = (i: number) => (n === 1 ? what : Array.isArray(x) ? `${what}[${i}]` : `${what}.${this.inputNames[i]}`);
+    xs.forEach((t, i) => {
+      const want = g.inputs[i].perSampleShape;
+      const got = t.shape.slice(1);
+      if (t.rank < 1 || got.length !== want.length || got.some((d, j) => d !== want[j])) {
+        throw new ShapeError(`${fn}: ${this.describeInput(i)} expects input [batch,${want.join(',')}] but ${label(i)} has shape ${fmtShape(t.shape)}`);
+      }
+      if (t.dtype !== g.inputs[i].dtype) throw new ValueError(`${fn}: ${label(i)} is ${t.dtype} but ${this.describeInput(i)} is ${g.inputs[i].dtype}; convert it with tensor(x, { dtype })`);
+    });
+    const count = xs[0].shape[0];
+    xs.forEach((t, i) => {
+      if (t.shape[0] !== count) throw new ShapeError(`${fn}: inputs have different numbers of samples (${label(0)} ${fmtShape(xs[0].shape)}, ${label(i)} ${fmtShape(t.shape)})`);
+    });
+    return xs;
+  }
+
+  /** y as one target tensor per output, in order. */
+  private targetList(fn: string, y: ModelTargets, what: string): Tensor[] {
+    const n = this.graph!.outputs.length;
+    const names = this.outputNames;
+    if (n === 1) {
+      const single = Array.isArray(y) && y.length === 1 && (y[0] instanceof Tensor || Array.isArray(y[0])) ? y[0] : isPlainObject(y) ? this.keyed(fn, y, names, what)[0] : y;
+      return [targetTensor(fn, what, single as Targets)];
+    }
+    if (Array.isArray(y) && y.length === n && y.every((t) => t instanceof Tensor || Array.isArray(t) || ArrayBuffer.isView(t))) {
+      return (y as readonly Targets[]).map((t, i) => targetTensor(fn, `${what}[${i}]`, t));
+    }
+    if (isPlainObject(y)) return this.keyed(fn, y, names, what).map((t, i) => targetTensor(fn, `${what}.${names[i]}`, t));
+    throw new ValueError(`${fn}: the model has ${n} outputs (${names.join(', ')}); pass ${what} as an array of ${n} targets or an object keyed by output name`);
+  }
+
+  private keyed(fn: string, y: Record<string, unknown>, names: readonly string[], what: string): Targets[] {
+    for (const k of Object.keys(y)) if (!names.includes(k)) throw new ValueError(`${fn}: ${what} has key '${k}' but the model's outputs are ${names.map((s) => `'${s}'`).join(', ')}`);
+    return names.map((k) => {
+      if (!hasOwn(y, k)) throw new ValueError(`${fn}: ${what} has no targets for output '${k}'`);
+      return y[k] as Targets;
+    });
+  }
+
+  /** Checks x and y against the model and the losses before any work. */
+  private checkData(fn: string, xs: readonly Tensor[], ys: readonly Tensor[], c: Compiled, what: string): void {
+    const g = this.graph!;
+    const names = this.outputNames;
+    const yName = (i: number) => (ys.length === 1 ? 'y' : `y.${names[i]}`);
+    ys.forEach((y, i) => {
+      if (y.rank < 1 || y.shape[0] !== xs[0].shape[0]) {
+        throw new ShapeError(`${fn}: ${what} and its targets have different numbers of samples (${what} ${fmtShape(xs[0].shape)}, ${yName(i)} ${fmtShape(y.shape)})`);
+      }
+    });
+    if (xs[0].shape[0] === 0) throw new ValueError(`${fn}: ${what} has no samples`);
+    xs.forEach((x, k) => {
+      const xd = x.data;
+      for (let i = 0; i < xd.length; i++) {
+        // x - x is 0 for every finite value and NaN for NaN and +-Infinity
+        if (xd[i] - xd[i] !== 0) {
+          const per = x.size / x.shape[0];
+          throw new ValueError(`${fn}: ${what}${xs.length > 1 ? `[${k}]` : ''} holds ${xd[i]} at sample ${Math.floor(i / per)} (flat index ${i}); clean or impute the data first`);
+        }
+      }
+    });
+    ys.forEach((y, i) => {
+      const out = g.outputs[i].perSampleShape;
+      const units = out[out.length - 1];
+      const loss = c.outputs[i].loss;
+      const producer = g.outputs[i].layer.name;
+      if (loss.sparse) {
+        for (let j = 0; j < y.size; j++) {
+          const v = y.data[j];
+          if (!Number.isInteger(v) || v < 0 || v >= units) {
+            throw new ValueError(`${fn}: label ${v} at sample ${j} is out of range for the ${units} outputs of '${producer}' (labels must be integers in [0, ${units}))`);
+          }
+        }
+      } else if (y.size / y.shape[0] !== out.reduce((a, b) => a * b, 1)) {
+        throw new ShapeError(`${fn}: targets ${fmtShape(y.shape)} do not match the output of '${producer}' [batch,${out.join(',')}] for loss '${loss.name}'`);
+      } else {
+        for (let j = 0; j < y.size; j++) {
+          if (y.data[j] - y.data[j] !== 0) throw new ValueError(`${fn}: ${yName(i)} holds ${y.data[j]} at flat index ${j}; targets must be finite`);
+        }
+      }
+    });
+  }
+
+  // ---------- compile ----------
+
+  /** Chooses the optimizer, the losses and the metrics (Keras' compile). */
+  compile(args: CompileArgs): void {
+    const fn = `${this.name}.compile`;
+    const a = checkOptions(fn, args, COMPILE_KEYS);
+    if (a.loss === undefined) throw new ValueError(`${fn}: a loss is required, e.g. { optimizer: 'adam', loss: 'sparse_categorical_crossentropy' }`);
+    const g = this.graph;
+    const names = g ? this.outputNames : ['output'];
+    const n = names.length;
+    const optimizer = resolveOptimizer(fn, a.optimizer ?? 'rmsprop');
+    const perOutput = <T>(spec: T | readonly T[] | Readonly<Record<string, T>>, what: string, isOne: (v: unknown) => boolean, dflt?: T): T[] => {
+      if (Array.isArray(spec) && !isOne(spec)) {
+        if (spec.length !== n) throw new ValueError(`${fn}: ${what} has ${spec.length} entries but the model has ${n} output${n === 1 ? '' : 's'} (${names.join(', ')})`);
+        return [...spec];
+      }
+      if (isPlainObject(spec) && !isOne(spec)) {
+        for (const k of Object.keys(spec)) if (!names.includes(k)) throw new ValueError(`${fn}: ${what} names output '${k}' but the outputs are ${names.map((s) => `'${s}'`).join(', ')}`);
+        return names.map((k) => {
+          if (hasOwn(spec, k)) return spec[k] as T;
+          if (dflt !== undefined) return dflt;
+          throw new ValueError(`${fn}: ${what} has no entry for output '${k}'; give every output one`);
+        });
+      }
+      return names.map(() => spec as T);
+    };
+    const losses = perOutput<LossSpec>(a.loss, 'loss', (v) => typeof v === 'string' || typeof v === 'function');
+    const weights = a.lossWeights === undefined ? names.map(() => 1) : perOutput<number>(a.lossWeights, 'lossWeights', (v) => typeof v === 'number', 1);
+    weights.forEach((w, i) => {
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new ValueError(`${fn}: lossWeights for output '${names[i]}' must be a finite number >= 0, got ${JSON.stringify(w)}`);
+    });
+    const isSpec = (v: unknown) => typeof v === 'string' || typeof v === 'function';
+    const metricLists: (readonly MetricSpec[])[] = a.metrics === undefined ? names.map(() => [])
+      : Array.isArray(a.metrics) && a.metrics.every(isSpec) ? names.map(() => a.metrics as readonly MetricSpec[])
+        : perOutput<MetricSpec | readonly MetricSpec[]>(a.metrics as Readonly<Record<string, MetricSpec>>, 'metrics', isSpec, [])
+          .map((m) => (Array.isArray(m) ? m : [m as MetricSpec]));
+    const outputs = losses.map((spec, i): CompiledOutput => {
+      const loss = resolveLoss(fn, spec);
+      const units = g ? (g.outputs[i].perSampleShape.at(-1) ?? 1) : 1;
+      const metrics = metricLists[i].map((m) => resolveMetric(fn, m, loss, units));
+      return {
+        prefix: n === 1 ? '' : `${names[i]}_`, loss, weight: weights[i], metrics,
+        lossSpec: typeof spec === 'string' ? loss.name : null,
+        metricSpecs: metricLists[i].filter((m): m is string => typeof m === 'string'),
+      };
+    });
+    this.compiled = { optimizer, outputs };
+  }
+
+  /** The optimizer chosen by compile(), if any. */
+  get optimizer(): Optimizer | null {
+    return this.compiled?.optimizer ?? null;
+  }
+
+  /** The compile() arguments as names, for saving; null before compile(). */
+  compileConfig(): CompileConfig | null {
+    const c = this.compiled;
+    if (!c) return null;
+    return {
+      optimizer: { name: c.optimizer.name, config: c.optimizer.getConfig() },
+      loss: c.outputs.map((o) => o.lossSpec),
+      metrics: c.outputs.map((o) => o.metricSpecs),
+      lossWeights: c.outputs.map((o) => o.weight),
+    };
+  }
+
+  private getCompiled(fn: string): Compiled {
+    const c = this.compiled;
+    if (!c) throw new ValueError(`${this.name}.${fn}: call compile({ optimizer, loss, metrics }) first`);
+    if (this.graph && c.outputs.length !== this.graph.outputs.length) {
+      throw new ValueError(`${this.name}.${fn}: compile() saw ${c.outputs.length} output(s) but the model has ${this.graph.outputs.length}; call compile() again`);
+    }
+    return c;
+  }
+
+  // ---------- training and inference ----------
+
+  /** The total loss of a batch (and each output's, its predictions and batch logs). */
+  private lossOnBatch(c: Compiled, xb: readonly Tensor[], yb: readonly Tensor[], training: boolean): { loss: Tensor; logs: Logs; preds: Tensor[] } {
+    const g = this.graph!;
+    const fused = c.outputs.map((o, i) => o.loss.fromLogits !== undefined && g.outputs[i].layer.finalActivation() === o.loss.fromLogits.activation);
+    const outs = this.execute(xb, training, fused.some((f) => f) ? 'outputs' : 'none');
+    let total: Tensor | null = null;
+    const logs: Logs = {};
+    const perOutput: Logs = {};
+    outs.forEach((o, i) => {
+      const co = c.outputs[i];
+      const target = co.loss.sparse ? yb[i] : reshapeLike(yb[i], o.u);
+      const l = fused[i] ? co.loss.fromLogits!.fn(target, o.z) : co.loss.fn(target, o.u);
+      if (outs.length > 1) perOutput[`${co.prefix}loss`] = l.item();
+      const weighted = co.weight === 1 ? l : mul(l, co.weight);
+      total = total === null ? weighted : add(total, weighted);
+    });
+    logs.loss = total!.item();
+    Object.assign(logs, perOutput);
+    outs.forEach((o, i) => {
+      const co = c.outputs[i];
+      for (const m of co.metrics) logs[`${co.prefix}${m.name}`] = metricValue(m, co.loss.sparse ? yb[i] : reshapeLike(yb[i], o.u), o.u);
+    });
+    return { loss: total!, logs, preds: outs.map((o) => o.u) };
+  }
+
+  private evaluateInternal(c: Compiled, xs: readonly Tensor[], ys: readonly Tensor[], batchSize: number, keep?: Tensor[][]): Logs {
+    const avg = new Averager();
+    const n = xs[0].shape[0];
+    noGrad(() => {
+      for (let s = 0; s < n; s += batchSize) {
+        const e = Math.min(s + batchSize, n);
+        const r = this.lossOnBatch(c, xs.map((x) => rowsOf(x, s, e)), ys.map((y) => rowsOf(y, s, e)), false);
+        keep?.push(r.preds);
+        avg.add(r.logs, e - s);
+      }
+    });
+    return avg.result();
+  }
+
+  /** Loss and metrics over x and y in inference mode. */
+  evaluate(x: ModelInputs, y: ModelTargets, args: EvaluateArgs = {}): Logs {
+    const fn = `${this.name}.evaluate`;
+    const a = checkOptions(fn, args, EVALUATE_KEYS);
+    const batchSize = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
+    const c = this.getCompiled('evaluate');
+    const xs = this.inputList(fn, x, 'x');
+    const ys = this.targetList(fn, y, 'y');
+    this.checkData(fn, xs, ys, c, 'x');
+    return this.evaluateInternal(c, xs, ys, batchSize);
+  }
+
+  /** evaluate() and predict() in one pass over x: the logs and the outputs of a single-output model. */
+  evaluateAndPredict(x: ModelInputs, y: ModelTargets, args: EvaluateArgs = {}): { logs: Logs; predictions: Tensor } {
+    const fn = `${this.name}.evaluateAndPredict`;
+    const a = checkOptions(fn, args, EVALUATE_KEYS);
+    const batchSize = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
+    const c = this.getCompiled('evaluateAndPredict');
+    const xs = this.inputList(fn, x, 'x');
+    const ys = this.targetList(fn, y, 'y');
+    this.checkData(fn, xs, ys, c, 'x');
+    if (ys.length !== 1) throw new ValueError(`${fn}: the model has ${ys.length} outputs; use evaluate() and predictAll()`);
+    const parts: Tensor[][] = [];
+    const logs = this.evaluateInternal(c, xs, ys, batchSize, parts);
+    return { logs, predictions: noGrad(() => concat(parts.map((p) => p[0]), 0)) };
+  }
+
+  /** The outputs of a single-output model for x, in inference mode, in batches (default 32). */
+  predict(x: ModelInputs, options: PredictOptions = {}): Tensor {
+    const outs = this.predictOutputs(`${this.name}.predict`, x, options);
+    if (outs.length !== 1) throw new ValueError(`${this.name}.predict: the model has ${outs.length} outputs (${this.outputNames.join(', ')}); use predictAll(x)`);
+    return outs[0];
+  }
+
+  /** Every output for x, in the order of `outputs`. */
+  predictAll(x: ModelInputs, options: PredictOptions = {}): Tensor[] {
+    return this.predictOutputs(`${this.name}.predictAll`, x, options);
+  }
+
+  private predictOutputs(fn: string, x: ModelInputs, options: PredictOptions): Tensor[] {
+    const a = checkOptions(fn, options, PREDICT_KEYS);
+    const bs = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
+    const xs = this.inputList(fn, x, 'x');
+    return noGrad(() => {
+      const n = xs[0].shape[0];
+      if (n <= bs) return this.execute(xs, false, 'none').map((o) => o.u);
+      const parts: Tensor[][] = [];
+      for (let s = 0; s < n; s += bs) {
+        const size = Math.min(bs, n - s);
+        parts.push(this.execute(xs.map((t) => slice(t, [s], [size, ...t.shape.slice(1)])), false, 'none').map((o) => o.u));
+      }
+      return parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0));
+    });
+  }
+
+  /** Every layer call's pre-activation z and output u for x (inference mode), for inspection. */
+  trace(x: ModelInputs): LayerTrace[] {
+    const xs = this.inputList(`${this.name}.trace`, x, 'x');
+    const out: LayerTrace[] = [];
+    noGrad(() => this.execute(xs, false, 'all', (node, outs) => {
+      out.push({ name: node.layer.name, className: node.layer.className, z: outs[0].z, u: outs[0].u });
+    }));
+    return out;
+  }
+
+  /** Trains for `epochs` over x and y; resolves to the History. */
+  async fit(x: ModelInputs, y: ModelTargets, args: FitArgs = {}): Promise<History> {
+    const fn = `${this.name}.fit`;
+    const a = checkOptions(fn, args, FIT_KEYS);
+    const epochs = nonNegativeInt(fn, 'epochs', a.epochs ?? 1);
+    const batchSize = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
+    const verbose = a.verbose ?? 1;
+    if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new ValueError(`${fn}: verbose must be 0, 1 or 2, got ${JSON.stringify(a.verbose)}`);
+    const shuffle = booleanOption(fn, 'shuffle', a.shuffle ?? true);
+    const terminateOnNaN = booleanOption(fn, 'terminateOnNaN', a.terminateOnNaN ?? true);
+    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ValueError(`${fn}: seed must be an integer, got ${JSON.stringify(a.seed)}`);
+    if (a.callbacks !== undefined && !Array.isArray(a.callbacks)) throw new ValueError(`${fn}: callbacks must be an array, got ${typeof a.callbacks}`);
+    const c = this.getCompiled('fit');
+    let xs = this.inputList(fn, x, 'x');
+    let ys = this.targetList(fn, y, 'y');
+    this.checkData(fn, xs, ys, c, 'x');
+    let val: [Tensor[], Tensor[]] | null = null;
+    if (a.validationData !== undefined) {
+      if (!Array.isArray(a.validationData) || a.validationData.length !== 2) throw new ValueError(`${fn}: validationData must be [x, y], got ${typeof a.validationData}`);
+      const vx = this.inputList(fn, a.validationData[0], 'validationData x');
+      const vy = this.targetList(fn, a.validationData[1], 'validationData y');
+      this.checkData(fn, vx, vy, c, 'validationData x');
+      val = [vx, vy];
+    } else if (a.validationSplit !== undefined && a.validationSplit !== 0) {
+      const f = numberInRange(fn, 'validationSplit', a.validationSplit, 0, 1, true);
+      const total = xs[0].shape[0];
+      const nTrain = Math.floor(total * (1 - f));
+      if (nTrain === 0 || nTrain === total) throw new ValueError(`${fn}: validationSplit ${f} leaves no training or no validation samples out of ${total}`);
+      val = [xs.map((t) => rowsOf(t, nTrain, total)), ys.map((t) => rowsOf(t, nTrain, total))];
+      xs = xs.map((t) => rowsOf(t, 0, nTrain));
+      ys = ys.map((t) => rowsOf(t, 0, nTrain));
+    }
+    const n = xs[0].shape[0];
+    const steps = Math.ceil(n / batchSize);
+    const rng = new Random(a.seed ?? Math.floor(Math.random() * 2 ** 31));
+    const history = new History();
+    const metricNames = ['loss', ...(c.outputs.length > 1 ? c.outputs.map((o) => `${o.prefix}loss`) : []),
+      ...c.outputs.flatMap((o) => o.metrics.map((m) => `${o.prefix}${m.name}`))];
+    const params: TrainingParams = { epochs, steps, samples: n, verbose, metrics: metricNames };
+    history.params = params;
+    const callbacks = new CallbackList([...(verbose > 0 ? [new ProgressBar()] : []), ...(a.callbacks ?? [])], this, params);
+    const order = new Int32Array(n).map((_, i) => i);
+    this.stopTraining = false;
+    await callbacks.trainBegin();
+    let lastGood: Float32Array[] | Float64Array[] | null = null;
+    outer:
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      await callbacks.epochBegin(epoch);
+      const perm = shuffle ? rng.permutation(n) : order;
+      const avg = new Averager();
+      for (let b = 0; b < steps; b++) {
+        const s = b * batchSize;
+        const e = Math.min(s + batchSize, n);
+        await callbacks.batchBegin(b, { batch: b, size: e - s });
+        const rows = perm.subarray(s, e);
+        const xb = xs.map((t) => takeRows(t, rows));
+        const yb = ys.map((t) => takeRows(t, rows));
+        const trainable = this.trainableWeights;
+        const { loss, logs } = this.lossOnBatch(c, xb, yb, true);
+        if (terminateOnNaN && !Number.isFinite(logs.loss)) {
+          // The weights now produced a bad loss: put back the ones from before the last update.
+          if (lastGood) trainable.forEach((w, i) => w.data.set(lastGood![i]));
+          history.terminatedOnNaN = { epoch, batch: b };
+          if (verbose > 0) process.stderr.write(`\nEpoch ${epoch + 1}, batch ${b}: the loss is ${logs.loss}; training stopped and the weights from before the last update were kept (lower the learning rate, or check the data)\n`);
+          break outer;
+        }
+        if (terminateOnNaN) lastGood = snapshot(trainable, lastGood);
+        for (const w of trainable) w.grad = null;
+        if (loss.requiresGrad) loss.backward();
+        c.optimizer.step(trainable);
+        for (const w of trainable) w.grad = null;
+        avg.add(logs, e - s);
+        await callbacks.batchEnd(b, { batch: b, size: e - s, ...avg.result() });
+        if (this.stopTraining) break;
+      }
+      const epochLogs = avg.result();
+      if (val) {
+        const v = this.evaluateInternal(c, val[0], val[1], batchSize);
+        for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
+      }
+      history.record(epoch, epochLogs);
+      await callbacks.epochEnd(epoch, epochLogs);
+      // Let timers and I/O breathe between epochs.
+      await new Promise((r) => setTimeout(r, 0));
+      if (this.stopTraining) break;
+    }
+    await callbacks.trainEnd();
+    return history;
+  }
+
+  // ---------- summary ----------
+
+  /** Keras' table plus multiplications per sample; printed unless told otherwise, and returned. */
+  summary(options: SummaryOptions = {}): string {
+    const fn = `${this.name}.summary`;
+    const o = checkOptions(fn, options, SUMMARY_KEYS);
+    if (o.print !== undefined) booleanOption(fn, 'print', o.print);
+    if (o.printFn !== undefined && typeof o.printFn !== 'function') throw new ValueError(`${fn}: printFn must be a function`);
+    if (!this.graph) {
+      throw new ValueError(`${fn}: the model is not built yet; give the first layer an inputShape or call build([..]) or fit/predict first`);
+    }
+    const connections = this.showsConnections();
+    const shapeText = (shapes: readonly (readonly number[])[], asList: boolean) => {
+      const one = (s: readonly number[]) => `(None${s.map((d) => `, ${d}`).join('')})`;
+      return shapes.length === 1 && !asList ? one(shapes[0]) : `[${shapes.map(one).join(', ')}]`;
+    };
+    const rows: string[][] = [];
+    for (const l of this.summaryLayers()) {
+      const nodes = this.graph.nodes.filter((nd) => nd.layer === l);
+      const shapes = l instanceof InputLayer ? shapeText(l.outputShapes!, true)
+        : nodes.length > 1 ? 'multiple' : shapeText(l.outputShapes!, false);
+      const links = nodes.flatMap((nd) => nd.inputs.map((s) => `${s.layer.name}[${this.nodeIndex(s.node)}][${s.index}]`));
+      const cells = [`${l.name} (${l.className})`, shapes, fmtCount(l.countParams()), fmtCount(l.multiplications())];
+      if (connections) cells.push(links.length > 0 ? links[0] : '');
+      rows.push(cells);
+      if (connections) for (const extra of links.slice(1)) rows.push(['', '', '', '', extra]);
+    }
+    const head = ['Layer (type)', 'Output Shape', 'Param #', 'Mult. / sample', ...(connections ? ['Connected to'] : [])];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 3);
+    const line = (cells: string[]) => cells.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : i === 4 ? `   ${c}`.padEnd(widths[i]) : c.padEnd(widths[i]))).join('').trimEnd();
+    const total = widths.reduce((s, w) => s + w, 0);
+    const trainable = this.trainableWeights.reduce((s, w) => s + w.size, 0);
+    const all = this.countParams();
+    const body: string[] = [];
+    rows.forEach((r, i) => {
+      body.push(line(r));
+      const next = rows[i + 1];
+      if (next === undefined) body.push('='.repeat(total));
+      else if (next[0] !== '') body.push(connections ? '' : '_'.repeat(total));
+    });
+    const out = [
+      `Model: "${this.name}"`,
+      '_'.repeat(total),
+      line(head),
+      '='.repeat(total),
+      ...body,
+      `Total params: ${fmtCount(all)}`,
+      `Trainable params: ${fmtCount(trainable)}`,
+      `Non-trainable params: ${fmtCount(all - trainable)}`,
+      `Multiplications per sample: ${fmtCount(this.multiplications())}`,
+      '_'.repeat(total),
+    ].join('\n');
+    if (o.print !== false) (o.printFn ?? console.log)(out);
+    return out;
+  }
+
+  /** Whether summary() has Keras' "Connected to" column (functional models). */
+  protected showsConnections(): boolean {
+    return true;
+  }
+
+  /** The rows of summary(): every layer, input layers included for a functional model. */
+  protected summaryLayers(): Layer[] {
+    return this.layers;
+  }
+
+  /** A node's position among its layer's calls inside this model (0 unless the layer is shared here). */
+  nodeIndex(node: Node): number {
+    if (node.layer instanceof InputLayer) return 0;
+    let k = 0;
+    for (const nd of this.graph!.nodes) {
+      if (nd === node) return k;
+      if (nd.layer === node.layer) k++;
+    }
+    return node.index;
+  }
+
+  // ---------- saving ----------
+
+  /** The architecture as JSON-ready data: layers and the calls connecting them (Keras' get_config). */
+  override getConfig(): Record<string, unknown> {
+    const g = this.requireGraph('getConfig');
+    const ref = (s: SymbolicTensor) => [s.layer.name, this.nodeIndex(s.node), s.index];
+    return {
+      name: this.name,
+      trainable: this.trainable,
+      layers: g.layers.map((l) => ({ className: l.className, config: l.getConfig() })),
+      nodes: g.nodes.map((nd) => ({ layer: nd.layer.name, inputs: nd.inputs.map(ref) })),
+      inputs: g.inputs.map(ref),
+      outputs: g.outputs.map(ref),
+    };
+  }
+
+  /**
+   * Writes `model.json` (architecture and compile settings) and `weights.safetensors` into dir,
+   * each atomically (temp file + rename), the weights first.
+   */
+  async save(dir: string): Promise<void> {
+    if (typeof dir !== 'string' || dir === '') throw new ValueError(`${this.name}.save: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+    this.requireGraph('save');
+    const tensors: Record<string, Tensor> = {};
+    for (const w of this.weights) tensors[w.role] = w.tensor;
+    const model = { className: this.className, config: this.getConfig() };
+    await mkdir(dir, { recursive: true });
+    await writeModelFolder(dir, { format: 'gradlab-model', version: 2, model, compile: this.compileConfig() }, tensors, this.name);
+  }
+}
+
+/** A functional model from symbolic inputs to outputs (Keras' keras.Model(inputs, outputs)). */
+export function model(args: ModelArgs): Model {
+  return new Model(args);
+}
+

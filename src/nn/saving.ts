@@ -1,0 +1,180 @@
+// gradlab's model folders: a model from its description (model.json) and its tensors, every
+// entry checked against the architecture before anything is trusted.
+import { FormatError, GradlabError, fmtShape } from '../core/errors.js';
+import { hasOwn } from '../core/validate.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { resolveOptimizer } from '../optim/index.js';
+import { readModelDescription, readModelWeights } from '../io/folder.js';
+import { layerClasses } from './catalog.js';
+import { InputLayer, input, type Layer, type SymbolicTensor } from './layer.js';
+import { Model, type CompileConfig } from './model.js';
+import { Sequential } from './sequential.js';
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Runs `make`, turning an argument error into a FormatError that says where in the file it is. */
+function inFile<T>(fn: string, where: string, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof GradlabError && !(e instanceof FormatError)) throw new FormatError(`${fn}: ${where}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A layer (or nested model) from its class name and config, as `getConfig()` wrote them. */
+export function layerFromConfig(className: string, config: unknown, fn = 'layerFromConfig'): Layer {
+  if (typeof className !== 'string') throw new FormatError(`${fn}: a layer's className must be a string, got ${JSON.stringify(className)}`);
+  if (!isObject(config)) throw new FormatError(`${fn}: the config of a ${className} layer must be an object, got ${JSON.stringify(config)}`);
+  if (className === 'Functional' || className === 'Model') return functionalFromConfig(config, fn);
+  if (className === 'Sequential') return sequentialFromConfig(config, fn);
+  if (!hasOwn(layerClasses, className)) {
+    throw new FormatError(`${fn}: unknown layer class '${className}' (layer '${String(config.name)}'; known: ${Object.keys(layerClasses).join(', ')}, Functional, Sequential)`);
+  }
+  const Ctor = layerClasses[className as keyof typeof layerClasses] as unknown as new (c: Json) => Layer;
+  return inFile(fn, `layer '${String(config.name)}' (${className})`, () => new Ctor(config));
+}
+
+function layerEntries(fn: string, config: Json, owner: string): { className: string; config: Json }[] {
+  const layers = config.layers;
+  if (!Array.isArray(layers)) throw new FormatError(`${fn}: model '${owner}' has no list of layers`);
+  return layers.map((l, i) => {
+    if (!isObject(l) || typeof l.className !== 'string' || !isObject(l.config)) throw new FormatError(`${fn}: layer ${i} of model '${owner}' must be { className, config }`);
+    return { className: l.className, config: l.config };
+  });
+}
+
+function sequentialFromConfig(config: Json, fn: string): Sequential {
+  const name = String(config.name);
+  const model = inFile(fn, `model '${name}'`, () => new Sequential({ name: config.name as string }));
+  if (config.inputShape !== undefined) {
+    inFile(fn, `model '${name}' inputShape`, () => model.add(input({ shape: config.inputShape as number[], name: `${name}_input`, dtype: config.dtype as 'float32' })));
+  }
+  for (const l of layerEntries(fn, config, name)) {
+    const layer = layerFromConfig(l.className, l.config, fn);
+    inFile(fn, `model '${name}', layer '${layer.name}'`, () => model.add(layer));
+  }
+  if (config.trainable === false) model.trainable = false;
+  return model;
+}
+
+function functionalFromConfig(config: Json, fn: string): Model {
+  const name = String(config.name);
+  const byName = new Map<string, Layer>();
+  for (const l of layerEntries(fn, config, name)) {
+    const layer = l.className === 'InputLayer'
+      ? inFile(fn, `model '${name}', input '${String(l.config.name)}'`, () => new InputLayer(l.config as never))
+      : layerFromConfig(l.className, l.config, fn);
+    if (byName.has(layer.name)) throw new FormatError(`${fn}: model '${name}' has two layers named '${layer.name}'`);
+    byName.set(layer.name, layer);
+  }
+  const made = new Map<string, SymbolicTensor[]>();
+  const calls = new Map<string, number>();
+  for (const l of byName.values()) if (l instanceof InputLayer) made.set(`${l.name}:0`, [l.output]);
+  const lookup = (ref: unknown, where: string): SymbolicTensor => {
+    if (!Array.isArray(ref) || ref.length !== 3 || typeof ref[0] !== 'string' || !Number.isInteger(ref[1]) || !Number.isInteger(ref[2])) {
+      throw new FormatError(`${fn}: ${where} must be [layerName, nodeIndex, tensorIndex], got ${JSON.stringify(ref)}`);
+    }
+    const t = made.get(`${ref[0]}:${ref[1]}`)?.[ref[2] as number];
+    if (!t) throw new FormatError(`${fn}: ${where} refers to ${JSON.stringify(ref)}, which no earlier call in model '${name}' makes`);
+    return t;
+  };
+  const nodes = config.nodes;
+  if (!Array.isArray(nodes)) throw new FormatError(`${fn}: model '${name}' has no list of nodes`);
+  nodes.forEach((nd, i) => {
+    if (!isObject(nd) || typeof nd.layer !== 'string' || !Array.isArray(nd.inputs)) throw new FormatError(`${fn}: node ${i} of model '${name}' must be { layer, inputs }`);
+    const layer = byName.get(nd.layer);
+    if (!layer || layer instanceof InputLayer) throw new FormatError(`${fn}: node ${i} of model '${name}' calls '${nd.layer}', which is not one of its layers`);
+    const ins = nd.inputs.map((r, k) => lookup(r, `node ${i} ('${nd.layer}') input ${k}`));
+    const k = calls.get(layer.name) ?? 0;
+    calls.set(layer.name, k + 1);
+    made.set(`${layer.name}:${k}`, inFile(fn, `model '${name}', call ${k} of layer '${layer.name}'`, () => layer.applyAll(ins)));
+  });
+  const refs = (key: 'inputs' | 'outputs') => {
+    const v = config[key];
+    if (!Array.isArray(v)) throw new FormatError(`${fn}: model '${name}' has no list of ${key}`);
+    return v.map((r, i) => lookup(r, `${key}[${i}]`));
+  };
+  return inFile(fn, `model '${name}'`, () => new Model({ inputs: refs('inputs'), outputs: refs('outputs'), name, ...(config.trainable === false ? { trainable: false } : {}) }));
+}
+
+/** A model from the `{ className, config }` that `model.save()` writes into model.json (Keras' model_from_config). */
+export function modelFromConfig(description: { className: string; config: unknown }, fn = 'modelFromConfig'): Model {
+  if (!isObject(description)) throw new FormatError(`${fn}: expected { className, config }, got ${JSON.stringify(description)}`);
+  const m = layerFromConfig(description.className, description.config, fn);
+  if (!(m instanceof Model)) throw new FormatError(`${fn}: className '${description.className}' is a layer, not a model`);
+  return m;
+}
+
+/** Copies every weight from the file into the model: each must be there with its shape and dtype, and none left over. */
+function assignWeights(fn: string, model: Model, tensors: Record<string, Tensor>, file: string): void {
+  const used = new Set<string>();
+  for (const w of model.weights) {
+    const t = hasOwn(tensors, w.role) ? tensors[w.role] : undefined;
+    if (!t) throw new FormatError(`${fn}: ${file} has no tensor '${w.role}'`);
+    if (t.size !== w.tensor.size || t.shape.some((d, i) => d !== w.tensor.shape[i]) || t.rank !== w.tensor.rank) {
+      throw new FormatError(`${fn}: '${w.role}' has shape ${fmtShape(t.shape)} in the file but the layer needs ${fmtShape(w.tensor.shape)}`);
+    }
+    if (t.dtype !== w.tensor.dtype) throw new FormatError(`${fn}: '${w.role}' is ${t.dtype} in the file but the layer's weights are ${w.tensor.dtype}`);
+    w.tensor.data.set(t.data);
+    used.add(w.role);
+  }
+  const extra = Object.keys(tensors).filter((k) => !used.has(k));
+  if (extra.length > 0) {
+    throw new FormatError(`${fn}: ${file} holds ${extra.length} tensor(s) no layer of the model uses (${extra.slice(0, 5).map((k) => `'${k}'`).join(', ')}${extra.length > 5 ? ', ...' : ''}); model.json and the weights do not belong together`);
+  }
+}
+
+function restoreCompile(fn: string, model: Model, c: unknown): void {
+  if (c === null || c === undefined) return;
+  if (!isObject(c) || !isObject(c.optimizer) || typeof c.optimizer.name !== 'string') throw new FormatError(`${fn}: the compile settings in model.json are malformed`);
+  const cc = c as unknown as CompileConfig | { optimizer: CompileConfig['optimizer']; loss: string | null; metrics?: string[] };
+  const losses = Array.isArray(cc.loss) ? cc.loss : [cc.loss];
+  if (losses.some((l) => typeof l !== 'string')) return; // a loss function is not savable: the model loads uncompiled
+  inFile(fn, 'compile settings', () => model.compile({
+    optimizer: resolveOptimizer(fn, cc.optimizer.name, cc.optimizer.config ?? {}),
+    loss: (losses.length === 1 ? losses[0] : losses) as 'mse',
+    metrics: (Array.isArray(cc.loss) ? (cc as CompileConfig).metrics : [cc.metrics ?? []]) as string[][],
+    ...(Array.isArray((cc as CompileConfig).lossWeights) ? { lossWeights: (cc as CompileConfig).lossWeights } : {}),
+  }));
+}
+
+/** The version-1 format (sequential models only, before the functional API). */
+function fromVersion1(fn: string, saved: Json): Sequential {
+  if (!Array.isArray(saved.layers) || !Array.isArray(saved.inputShape)) throw new FormatError(`${fn}: a gradlab-sequential model.json needs layers and inputShape`);
+  const model = new Sequential({ name: String(saved.name) });
+  (saved.layers as unknown[]).forEach((l, i) => {
+    if (!isObject(l) || typeof l.className !== 'string' || !isObject(l.config)) throw new FormatError(`${fn}: layer ${i} must be { className, config }`);
+    const config = i === 0 ? { ...l.config, inputShape: saved.inputShape } : { ...l.config };
+    if (i > 0) delete config.inputShape;
+    const layer = layerFromConfig(l.className, config, fn);
+    inFile(fn, `layer '${layer.name}'`, () => model.add(layer));
+  });
+  if (!model.built) inFile(fn, 'inputShape', () => model.build(saved.inputShape as number[]));
+  return model;
+}
+
+/** Restores a model written by `model.save(dir)`: the same architecture, weights and compile settings. */
+export async function loadModel(dir: string): Promise<Model> {
+  const fn = 'loadModel';
+  if (typeof dir !== 'string' || dir === '') throw new FormatError(`${fn}: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+  const { description, file } = readModelDescription(dir, fn);
+  if (!isObject(description)) throw new FormatError(`${fn}: ${file} is not a gradlab model (not a JSON object)`);
+  let model: Model;
+  if (description.format === 'gradlab-sequential' && description.version === 1) {
+    model = fromVersion1(fn, description);
+  } else if (description.format === 'gradlab-model' && description.version === 2) {
+    if (!isObject(description.model)) throw new FormatError(`${fn}: ${file} has no model description`);
+    model = modelFromConfig(description.model as { className: string; config: unknown }, fn);
+  } else {
+    throw new FormatError(`${fn}: ${file} is not a gradlab model (format ${JSON.stringify(description.format)}, version ${JSON.stringify(description.version)})`);
+  }
+  const { tensors, file: weightsFile } = await readModelWeights(dir);
+  assignWeights(fn, model, tensors, weightsFile);
+  restoreCompile(fn, model, description.compile);
+  return model;
+}
