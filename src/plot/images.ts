@@ -367,7 +367,7 @@ export function featureMaps(
   if (options.colormap !== undefined) checkColormap(fn, options.colormap);
   const x = second;
   if (!(x instanceof Tensor)) throw new ValueError(`${fn}: x must be a Tensor (one sample), got ${typeof x}`);
-  if (typeof layerName !== 'string') throw new ValueError(`${fn}: layerName must be a string, got ${typeof layerName}`);
+  stringOption(fn, 'layerName', layerName);
   let input = x;
   if (x.rank === 3) input = new Tensor(x.data, [1, ...x.shape]);
   else if (x.rank !== 4 || x.shape[0] !== 1) throw new ShapeError(`${fn}: x must be one sample [h,w,c] or [1,h,w,c], got ${fmtShape(x.shape)}`);

@@ -12,7 +12,7 @@ import { Tensor, allocate } from '../tensor/tensor.js';
 import { rngFor } from '../tensor/random.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import {
-  checkOptions, describeValue as describe, integer, nonEmptyString, nonNegativeInt, optionKeys, optional, orderedPair,
+  checkOptions, describeValue as describe, integer, isPositiveInt, nonEmptyString, nonNegativeInt, optionKeys, optional, orderedPair,
   requireOption, stringArray, stringOption,
 } from '../core/validate.js';
 import type { Sequential } from '../nn/sequential.js';
@@ -318,7 +318,7 @@ export function batchLosses(batches: readonly Readonly<Logs>[]): { step: number[
   batches.forEach((b, i) => {
     if (b === null || typeof b !== 'object' || typeof b.loss !== 'number') throw new ValueError(`${fn}: batches[${i}] has no numeric 'loss'`);
     const size = b.size;
-    if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) {
+    if (!isPositiveInt(size)) {
       throw new ValueError(`${fn}: batches[${i}].size must be a positive integer (the batch's sample count), got ${String(size)}`);
     }
     // A new epoch restarts the running mean.
