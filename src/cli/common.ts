@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { GradlabError } from '../core/errors.js';
+import { isFiniteNumber, isInteger, isNonNegativeInt, isPositiveInt, isPositiveNumber } from '../core/validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import { layers, sequential, type Model, type Sequential } from '../nn/index.js';
 import { loadModel } from '../nn/saving.js';
@@ -15,17 +16,20 @@ export function timestamp(): string {
   return new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*$/, '');
 }
 
-export function positiveInt(name: string, v: string): number {
+// Command-line values arrive as text: each reader below takes the text and the option's name, and
+// accepts what the core validator of the same meaning accepts (core/validate's predicates), with a
+// UsageError that quotes the text as typed: "--epochs must be a non-negative integer, got 'ten'".
+function numberArg(name: string, v: string, ok: (n: number) => boolean, what: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive integer, got '${v}'`);
+  if (!ok(n)) throw new UsageError(`${name} must be ${what}, got '${v}'`);
   return n;
 }
 
-export function positiveNumber(name: string, v: string): number {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${name} must be a positive number, got '${v}'`);
-  return n;
-}
+export const positiveInt = (name: string, v: string): number => numberArg(name, v, isPositiveInt, 'a positive integer');
+export const nonNegativeInt = (name: string, v: string): number => numberArg(name, v, isNonNegativeInt, 'a non-negative integer');
+export const integer = (name: string, v: string): number => numberArg(name, v, isInteger, 'an integer');
+export const positiveNumber = (name: string, v: string): number => numberArg(name, v, isPositiveNumber, 'a positive number');
+export const finiteNumber = (name: string, v: string): number => numberArg(name, v, isFiniteNumber, 'a number');
 
 export interface CliData {
   name: string;

@@ -16,7 +16,7 @@ import { argmax } from '../ops/index.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
-import { UsageError, describeError, loadCliData, modelFrom, positiveInt, positiveNumber, timestamp } from './common.js';
+import { UsageError, describeError, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 
@@ -46,12 +46,10 @@ program.command('train')
   .option('--out <dir>', 'output folder (default runs/<timestamp>)')
   .option('--quiet', 'no progress bar')
   .action(async (o: Record<string, string | boolean | undefined>) => {
-    const epochs = Number(o.epochs);
-    if (!Number.isInteger(epochs) || epochs < 0) throw new UsageError(`--epochs must be a non-negative integer, got '${o.epochs}'`);
+    const epochs = nonNegativeInt('--epochs', String(o.epochs));
     const batchSize = positiveInt('--batch-size', String(o.batchSize));
     const lr = positiveNumber('--lr', String(o.lr));
-    const seed = Number(o.seed);
-    if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${o.seed}'`);
+    const seed = integer('--seed', String(o.seed));
     const trainSize = o.trainSize !== undefined ? positiveInt('--train-size', String(o.trainSize)) : undefined;
     const testSize = o.testSize !== undefined ? positiveInt('--test-size', String(o.testSize)) : undefined;
     const out = resolve(String(o.out ?? join('runs', timestamp())));

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 import { Tensor } from '../tensor/tensor.js';
 import { SVC, type SVCProgress } from '../svm/index.js';
-import { UsageError, loadCliData, positiveInt, positiveNumber, timestamp } from './common.js';
+import { finiteNumber, integer, loadCliData, positiveInt, positiveNumber, timestamp } from './common.js';
 
 /** [n, ...] -> [n, features]: SVMs take flat feature vectors. */
 function flat(x: Tensor): Tensor {
@@ -37,14 +37,12 @@ export function registerSvmCommand(program: Command): void {
       const g = String(o.gamma);
       const gamma = g === 'scale' || g === 'auto' ? g : positiveNumber('--gamma', g);
       const degree = positiveInt('--degree', String(o.degree));
-      const coef0 = Number(o.coef0);
-      if (!Number.isFinite(coef0)) throw new UsageError(`--coef0 must be a number, got '${o.coef0}'`);
+      const coef0 = finiteNumber('--coef0', String(o.coef0));
       const tol = positiveNumber('--tol', String(o.tol));
       const images = o.data === 'mnist' || o.data === 'fashion-mnist';
       const trainSize = o.trainSize !== undefined ? positiveInt('--train-size', String(o.trainSize)) : images ? 5000 : undefined;
       const testSize = o.testSize !== undefined ? positiveInt('--test-size', String(o.testSize)) : images ? 1000 : undefined;
-      const seed = Number(o.seed);
-      if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${o.seed}'`);
+      const seed = integer('--seed', String(o.seed));
       const kernel = String(o.kernel) as 'rbf' | 'linear' | 'poly' | 'sigmoid';
       const out = resolve(String(o.out ?? join('runs', `svm-${timestamp()}`)));
       const err = (s: string) => { if (!o.quiet) process.stderr.write(s); };

@@ -10,10 +10,16 @@ export function optionKeys<T extends object>(keys: { readonly [K in keyof Requir
   return Object.freeze(Object.keys(keys));
 }
 
-function describe(v: unknown): string {
+/** A value as an error message shows it: `2.5`, `the string "x"`, `an array`, `a Float32Array`, `undefined`. */
+export function describeValue(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return (v as object).constructor?.name ? `a ${(v as object).constructor.name}` : 'an object';
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'object') {
+    const name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+    return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
+  }
   if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
   if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
   return typeof v;
@@ -50,9 +56,21 @@ export function nearestName(name: string, known: readonly string[]): string | nu
   return best !== null && bestD <= Math.max(2, Math.floor(n.length / 3)) ? best : null;
 }
 
+/**
+ * Names other libraries use for what gradlab calls otherwise (scikit-learn's random_state, PyTorch's
+ * lr): suggested when the gradlab name is one of the known ones. Spellings that differ only in case
+ * and underscores (learning_rate, test_size) need no entry: nearestName matches them already.
+ */
+const FOREIGN_NAMES: Readonly<Record<string, string>> = {
+  random_state: 'seed', randomState: 'seed', random_seed: 'seed', randomSeed: 'seed',
+  lr: 'learningRate',
+  eps: 'epsilon',
+};
+
 /** A ValueError for a name that is not one of `known`, suggesting the nearest. */
 export function unknownNameError(fn: string, what: string, name: string, known: readonly string[]): ValueError {
-  const near = nearestName(name, known);
+  const alias = hasOwn(FOREIGN_NAMES, name) && known.includes(FOREIGN_NAMES[name]) ? FOREIGN_NAMES[name] : null;
+  const near = alias ?? nearestName(name, known);
   const hint = near !== null ? ` (did you mean '${near}'?)` : known.length > 0 ? ` (known: ${known.map((k) => `'${k}'`).join(', ')})` : '';
   return new ValueError(`${fn}: unknown ${what} '${name}'${hint}`);
 }
@@ -64,7 +82,7 @@ export function unknownNameError(fn: string, what: string, name: string, known: 
 export function checkOptions<T extends object>(fn: string, options: T | undefined | null, known: readonly string[], what = 'options'): T {
   if (options === undefined) return {} as T;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValueError(`${fn}: ${what} must be an object, got ${describe(options)}`);
+    throw new ValueError(`${fn}: ${what} must be an object, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw unknownNameError(fn, 'option', key, known);
@@ -81,40 +99,81 @@ export function requireOption<T extends object, K extends keyof T & string>(fn: 
   return v as NonNullable<T[K]>;
 }
 
+// Predicates: what each validator below accepts, for callers that word their own errors (the
+// command line reads text, not numbers).
+
+/** An integer >= 1. */
+export const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+/** An integer >= 0. */
+export const isNonNegativeInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+/** Any integer. */
+export const isInteger = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+/** A finite number > 0. */
+export const isPositiveNumber = (v: unknown): v is number => typeof v === 'number' && v > 0 && Number.isFinite(v);
+/** A finite number. */
+export const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
 /** An integer >= 1. */
 export function positiveInt(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ValueError(`${fn}: ${name} must be a positive integer, got ${describe(v)}`);
+  if (!isPositiveInt(v)) throw new ValueError(`${fn}: ${name} must be a positive integer, got ${describeValue(v)}`);
   return v;
 }
 
 /** An integer >= 0. */
 export function nonNegativeInt(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ValueError(`${fn}: ${name} must be a non-negative integer, got ${describe(v)}`);
+  if (!isNonNegativeInt(v)) throw new ValueError(`${fn}: ${name} must be a non-negative integer, got ${describeValue(v)}`);
+  return v;
+}
+
+/** Any integer. */
+export function integer(fn: string, name: string, v: unknown): number {
+  if (!isInteger(v)) throw new ValueError(`${fn}: ${name} must be an integer, got ${describeValue(v)}`);
+  return v;
+}
+
+/** An integer in [lo, hi]. */
+export function intInRange(fn: string, name: string, v: unknown, lo: number, hi: number): number {
+  if (!isInteger(v) || v < lo || v > hi) throw new ValueError(`${fn}: ${name} must be an integer in [${lo}, ${hi}], got ${describeValue(v)}`);
   return v;
 }
 
 /** A finite number > 0. */
 export function positiveNumber(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ValueError(`${fn}: ${name} must be a positive finite number, got ${describe(v)}`);
+  if (!isPositiveNumber(v)) throw new ValueError(`${fn}: ${name} must be a positive finite number, got ${describeValue(v)}`);
+  return v;
+}
+
+/** A finite number >= 0. */
+export function nonNegativeNumber(fn: string, name: string, v: unknown): number {
+  if (!isFiniteNumber(v) || v < 0) throw new ValueError(`${fn}: ${name} must be a finite number >= 0, got ${describeValue(v)}`);
   return v;
 }
 
 /** A finite number. */
 export function finiteNumber(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${fn}: ${name} must be a finite number, got ${describe(v)}`);
+  if (!isFiniteNumber(v)) throw new ValueError(`${fn}: ${name} must be a finite number, got ${describeValue(v)}`);
   return v;
 }
 
 /** A number in [lo, hi] (or [lo, hi) with `hiOpen`). */
 export function numberInRange(fn: string, name: string, v: unknown, lo: number, hi: number, hiOpen = false): number {
   if (typeof v !== 'number' || !(v >= lo) || !(hiOpen ? v < hi : v <= hi)) {
-    throw new ValueError(`${fn}: ${name} must be a number in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${describe(v)}`);
+    throw new ValueError(`${fn}: ${name} must be a number in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${describeValue(v)}`);
   }
   return v;
 }
 
+/** Two finite numbers in increasing order, named `ends` in the message: `[lo, hi] with finite lo < hi`. */
+export function orderedPair(fn: string, name: string, v: unknown, ends: readonly [string, string] = ['lo', 'hi']): [number, number] {
+  if (!Array.isArray(v) || v.length !== 2 || !isFiniteNumber(v[0]) || !isFiniteNumber(v[1]) || !(v[0] < v[1])) {
+    const shown = Array.isArray(v) ? JSON.stringify(v) : describeValue(v);
+    throw new ValueError(`${fn}: ${name} must be [${ends[0]}, ${ends[1]}] with finite ${ends[0]} < ${ends[1]}, got ${shown}`);
+  }
+  return [v[0], v[1]];
+}
+
 export function booleanOption(fn: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new ValueError(`${fn}: ${name} must be true or false, got ${describe(v)}`);
+  if (typeof v !== 'boolean') throw new ValueError(`${fn}: ${name} must be true or false, got ${describeValue(v)}`);
   return v;
 }
 
@@ -122,15 +181,44 @@ export function booleanOption(fn: string, name: string, v: unknown): boolean {
 export function oneOf<const A extends readonly string[]>(fn: string, name: string, v: unknown, allowed: A): A[number] {
   if (typeof v !== 'string' || !allowed.includes(v)) {
     const near = typeof v === 'string' ? nearestName(v, allowed) : null;
-    throw new ValueError(`${fn}: ${name} must be ${allowed.map((a) => `'${a}'`).join(', ')}; got ${describe(v)}${near ? ` (did you mean '${near}'?)` : ''}`);
+    throw new ValueError(`${fn}: ${name} must be ${allowed.map((a) => `'${a}'`).join(', ')}; got ${describeValue(v)}${near ? ` (did you mean '${near}'?)` : ''}`);
   }
+  return v;
+}
+
+/** A string (empty allowed). */
+export function stringOption(fn: string, name: string, v: unknown): string {
+  if (typeof v !== 'string') throw new ValueError(`${fn}: ${name} must be a string, got ${describeValue(v)}`);
   return v;
 }
 
 /** A non-empty string. */
 export function nonEmptyString(fn: string, name: string, v: unknown): string {
-  if (typeof v !== 'string' || v === '') throw new ValueError(`${fn}: ${name} must be a non-empty string, got ${describe(v)}`);
+  if (typeof v !== 'string' || v === '') throw new ValueError(`${fn}: ${name} must be a non-empty string, got ${describeValue(v)}`);
   return v;
+}
+
+/** An array of strings; the error names the first element that is not one. */
+export function stringArray(fn: string, name: string, v: unknown): string[] {
+  if (!Array.isArray(v)) throw new ValueError(`${fn}: ${name} must be an array of strings, got ${describeValue(v)}`);
+  v.forEach((s, i) => {
+    if (typeof s !== 'string') throw new ValueError(`${fn}: ${name}[${i}] is ${describeValue(s)}, not a string`);
+  });
+  return v as string[];
+}
+
+/** A function (a callback option). */
+export function functionOption<F extends (...args: never[]) => unknown>(fn: string, name: string, v: unknown): F {
+  if (typeof v !== 'function') throw new ValueError(`${fn}: ${name} must be a function, got ${describeValue(v)}`);
+  return v as F;
+}
+
+/**
+ * An optional option: undefined stays undefined, anything else must pass `check`:
+ * `optional(fn, 'options.title', o.title, stringOption) ?? 'untitled'`.
+ */
+export function optional<T>(fn: string, name: string, v: unknown, check: (fn: string, name: string, v: unknown) => T): T | undefined {
+  return v === undefined ? undefined : check(fn, name, v);
 }
 
 /** Whether `name` is an own key of the table: `'constructor'` or `'__proto__'` never are. */

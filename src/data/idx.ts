@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { FormatError, ValueError, fmtShape } from '../core/errors.js';
+import { booleanOption, checkOptions, oneOf, optionKeys } from '../core/validate.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -39,11 +40,20 @@ export function maybeGunzip(bytes: Uint8Array, source: string): Uint8Array {
   return bytes;
 }
 
+export interface ParseIdxOptions {
+  /** false: uint8/int8 data is a view into the input (or its gunzipped copy) rather than a copy. Default true. */
+  copy?: boolean;
+}
+
+const PARSE_KEYS = optionKeys<ParseIdxOptions>({ copy: true });
+
 /**
  * Parses IDX bytes (gzipped or not), validating the whole header against the data size.
  * With `copy: false`, uint8/int8 data is a view into `input` (or its gunzipped copy) rather than a copy.
  */
-export function parseIdx(input: Uint8Array, source = '<bytes>', options: { copy?: boolean } = {}): IdxArray {
+export function parseIdx(input: Uint8Array, source = '<bytes>', options: ParseIdxOptions = {}): IdxArray {
+  const o = checkOptions('parseIdx', options, PARSE_KEYS);
+  const copy = o.copy === undefined ? true : booleanOption('parseIdx', 'copy', o.copy);
   const fail = (what: string): never => {
     throw new FormatError(`loadIdx: ${source}: ${what}`);
   };
@@ -76,7 +86,7 @@ export function parseIdx(input: Uint8Array, source = '<bytes>', options: { copy?
   if (actual > expected) {
     fail(`shape ${fmtShape(shape)} of ${kind.type} needs ${expected} data bytes but the file has ${actual} (${actual - expected} extra)`);
   }
-  return { type: kind.type, shape, data: readValues(view, headerSize, count, kind.type, options.copy ?? true) };
+  return { type: kind.type, shape, data: readValues(view, headerSize, count, kind.type, copy) };
 }
 
 function readValues(view: DataView, offset: number, count: number, type: IdxType, copy: boolean): IdxData {
@@ -135,11 +145,11 @@ export interface LoadIdxOptions {
 }
 
 /** Reads an IDX file (gzipped or not) as a Tensor of its values, unscaled. */
+const LOAD_KEYS = optionKeys<LoadIdxOptions>({ dtype: true });
+
 export function loadIdx(path: string, options: LoadIdxOptions = {}): Tensor {
-  const { dtype } = options;
-  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {
-    throw new ValueError(`loadIdx: dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
-  }
+  const o = checkOptions('loadIdx', options, LOAD_KEYS);
+  const dtype = o.dtype === undefined ? undefined : oneOf('loadIdx', 'dtype', o.dtype, ['float32', 'float64'] as const);
   const idx = readIdx(path);
   const wide = dtype ?? (idx.type === 'int32' || idx.type === 'float64' ? 'float64' : 'float32');
   const data = wide === 'float64' ? Float64Array.from(idx.data) : Float32Array.from(idx.data);

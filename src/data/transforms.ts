@@ -3,6 +3,7 @@
  * train/test splits, scalers, concatenation. Randomness comes only from the seeded generator.
  */
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { booleanOption, checkOptions, finiteNumber, optionKeys, optional, orderedPair } from '../core/validate.js';
 import { Random, rngFor } from '../tensor/random.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 
@@ -31,11 +32,7 @@ function checkSameLength(fn: string, x: Tensor, y: Tensor): void {
   }
 }
 
-function checkSeed(fn: string, seed: unknown): void {
-  if (seed !== undefined && !(typeof seed === 'number' && Number.isFinite(seed))) {
-    throw new ValueError(`${fn}: seed must be a finite number, got ${String(seed)}`);
-  }
-}
+const SEED_KEYS = optionKeys<SeedOptions>({ seed: true });
 
 /** The rows of `t` at `idx` along the first axis, as a new tensor. */
 export function takeRows(t: Tensor, idx: ArrayLike<number>): Tensor {
@@ -52,15 +49,15 @@ export function takeRows(t: Tensor, idx: ArrayLike<number>): Tensor {
 export function shuffle(x: Tensor, options?: SeedOptions): Tensor;
 export function shuffle(x: Tensor, y: Tensor, options?: SeedOptions): { x: Tensor; y: Tensor };
 export function shuffle(x: Tensor, yOrOptions?: Tensor | SeedOptions, maybeOptions?: SeedOptions): Tensor | { x: Tensor; y: Tensor } {
-  checkTensor('shuffle', 'x', x);
   const y = yOrOptions instanceof Tensor ? yOrOptions : undefined;
-  const options = (yOrOptions instanceof Tensor ? maybeOptions : yOrOptions) ?? {};
+  const options = checkOptions('shuffle', yOrOptions instanceof Tensor ? maybeOptions : yOrOptions, SEED_KEYS);
+  const seed = optional('shuffle', 'seed', options.seed, finiteNumber);
+  checkTensor('shuffle', 'x', x);
   if (y !== undefined) {
     checkTensor('shuffle', 'y', y);
     checkSameLength('shuffle', x, y);
   }
-  checkSeed('shuffle', options.seed);
-  const perm = rngFor(options.seed).permutation(x.shape[0]);
+  const perm = rngFor(seed).permutation(x.shape[0]);
   return y === undefined ? takeRows(x, perm) : { x: takeRows(x, perm), y: takeRows(y, perm) };
 }
 
@@ -73,6 +70,8 @@ export interface TrainTestSplitOptions extends SeedOptions {
   stratify?: boolean | Tensor | Int32Array | readonly number[];
 }
 
+const SPLIT_KEYS = optionKeys<TrainTestSplitOptions>({ testSize: true, shuffle: true, stratify: true, seed: true });
+
 export interface TrainTestSplit {
   xTrain: Tensor;
   xTest: Tensor;
@@ -81,12 +80,18 @@ export interface TrainTestSplit {
 }
 
 /** Splits x and y into train and test parts, as scikit-learn's train_test_split. */
-export function trainTestSplit(x: Tensor, y: Tensor, options: TrainTestSplitOptions = {}): TrainTestSplit {
+export function trainTestSplit(x: Tensor, y: Tensor, input: TrainTestSplitOptions = {}): TrainTestSplit {
   const fn = 'trainTestSplit';
+  const options = checkOptions(fn, input, SPLIT_KEYS);
+  optional(fn, 'seed', options.seed, finiteNumber);
+  optional(fn, 'shuffle', options.shuffle, booleanOption);
+  const st = options.stratify;
+  if (st !== undefined && typeof st !== 'boolean' && !(st instanceof Tensor) && !(st instanceof Int32Array) && !Array.isArray(st)) {
+    throw new ValueError(`${fn}: stratify must be true, false, a Tensor, an Int32Array or an array of labels, got ${typeof st}`);
+  }
   checkTensor(fn, 'x', x);
   checkTensor(fn, 'y', y);
   checkSameLength(fn, x, y);
-  checkSeed(fn, options.seed);
   const n = x.shape[0];
   const testSize = options.testSize ?? 0.25;
   let nTest: number;
@@ -270,9 +275,13 @@ function asTensor(values: Float64Array, shape: readonly number[], dtype: DType):
 }
 
 export interface StandardScalerOptions {
+  /** Subtract the mean (default true). */
   withMean?: boolean;
+  /** Divide by the standard deviation (default true). */
   withStd?: boolean;
 }
+
+const STANDARD_KEYS = optionKeys<StandardScalerOptions>({ withMean: true, withStd: true });
 
 /** Removes the mean and scales to unit variance per feature (population std; a std of 0 becomes 1). */
 export class StandardScaler {
@@ -287,8 +296,10 @@ export class StandardScaler {
   nSamplesSeen = 0;
 
   constructor(options: StandardScalerOptions = {}) {
-    this.withMean = options.withMean ?? true;
-    this.withStd = options.withStd ?? true;
+    const fn = 'StandardScaler';
+    const o = checkOptions(fn, options, STANDARD_KEYS);
+    this.withMean = optional(fn, 'withMean', o.withMean, booleanOption) ?? true;
+    this.withStd = optional(fn, 'withStd', o.withStd, booleanOption) ?? true;
   }
 
   fit(x: Tensor): this {
@@ -378,6 +389,8 @@ export interface MinMaxScalerOptions {
   featureRange?: readonly [number, number];
 }
 
+const MIN_MAX_KEYS = optionKeys<MinMaxScalerOptions>({ featureRange: true });
+
 /** Scales each feature to featureRange by its min and max; a constant feature maps to the range minimum. */
 export class MinMaxScaler {
   readonly featureRange: readonly [number, number];
@@ -389,11 +402,8 @@ export class MinMaxScaler {
   private fitDtype: DType = 'float32';
 
   constructor(options: MinMaxScalerOptions = {}) {
-    const range = options.featureRange ?? [0, 1];
-    if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isFinite) || !(range[0] < range[1])) {
-      throw new ValueError(`minMaxScaler: featureRange must be [min, max] with min < max, got ${JSON.stringify(range)}`);
-    }
-    this.featureRange = [range[0], range[1]];
+    const o = checkOptions('MinMaxScaler', options, MIN_MAX_KEYS);
+    this.featureRange = orderedPair('MinMaxScaler', 'featureRange', o.featureRange ?? [0, 1], ['min', 'max']);
   }
 
   fit(x: Tensor): this {

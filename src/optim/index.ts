@@ -1,5 +1,8 @@
 import { kernels } from '../backend/index.js';
 import { ValueError } from '../core/errors.js';
+import {
+  booleanOption, checkOptions, hasOwn, nearestName, nonNegativeNumber, numberInRange, optionKeys, positiveNumber,
+} from '../core/validate.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 
 /** Updates parameters in place from their `.grad`; state is kept per parameter tensor. */
@@ -11,10 +14,9 @@ export interface Optimizer {
   getConfig(): Record<string, number | boolean>;
 }
 
-function checkRate(fn: string, lr: number): number {
-  if (!(lr > 0) || !Number.isFinite(lr)) throw new ValueError(`${fn}: learningRate must be a positive number, got ${lr}`);
-  return lr;
-}
+// Each optimizer's options are checked before it is made, whether they come from code or from a
+// saved model's config (resolveOptimizer): unknown keys name the nearest known one, so Keras's
+// learning_rate is met with "did you mean 'learningRate'?".
 
 function stateFor(map: Map<Tensor, FloatArray[]>, p: Tensor, n: number): FloatArray[] {
   let s = map.get(p);
@@ -27,17 +29,26 @@ function stateFor(map: Map<Tensor, FloatArray[]>, p: Tensor, n: number): FloatAr
 }
 
 export interface SgdOptions {
+  /** Default 0.01. */
   learningRate?: number;
+  /** In [0, 1); default 0 (plain gradient descent). */
   momentum?: number;
+  /** Nesterov momentum (default false). */
   nesterov?: boolean;
 }
 
+const SGD_KEYS = optionKeys<SgdOptions>({ learningRate: true, momentum: true, nesterov: true });
+
 /** w -= lr g; with momentum v = m v - lr g, w += v (Nesterov: w += m v - lr g), as Keras. */
 export function sgd(options: SgdOptions = {}): Optimizer {
-  const learningRate = checkRate('sgd', options.learningRate ?? 0.01);
-  const momentum = options.momentum ?? 0;
-  const nesterov = options.nesterov ?? false;
-  if (!(momentum >= 0 && momentum < 1)) throw new ValueError(`sgd: momentum must be in [0, 1), got ${momentum}`);
+  return makeSgd('sgd', options);
+}
+
+function makeSgd(fn: string, input: SgdOptions | undefined): Optimizer {
+  const options = checkOptions(fn, input, SGD_KEYS);
+  const learningRate = positiveNumber(fn, 'learningRate', options.learningRate ?? 0.01);
+  const momentum = numberInRange(fn, 'momentum', options.momentum ?? 0, 0, 1, true);
+  const nesterov = booleanOption(fn, 'nesterov', options.nesterov ?? false);
   const state = new Map<Tensor, FloatArray[]>();
   return {
     name: 'sgd',
@@ -64,25 +75,32 @@ export function sgd(options: SgdOptions = {}): Optimizer {
 }
 
 export interface AdamOptions {
+  /** Default 0.001. */
   learningRate?: number;
+  /** Decay of the first moment, in [0, 1); default 0.9. */
   beta1?: number;
+  /** Decay of the second moment, in [0, 1); default 0.999. */
   beta2?: number;
+  /** Added to the root of the second moment, >= 0; default 1e-7 (Keras's). */
   epsilon?: number;
 }
+
+const ADAM_KEYS = optionKeys<AdamOptions>({ learningRate: true, beta1: true, beta2: true, epsilon: true });
 
 /**
  * Adam as Keras computes it: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
  * w -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + epsilon), epsilon 1e-7.
  */
 export function adam(options: AdamOptions = {}): Optimizer {
-  const learningRate = checkRate('adam', options.learningRate ?? 0.001);
-  const beta1 = options.beta1 ?? 0.9;
-  const beta2 = options.beta2 ?? 0.999;
-  const epsilon = options.epsilon ?? 1e-7;
-  for (const [k, v] of [['beta1', beta1], ['beta2', beta2]] as const) {
-    if (!(v >= 0 && v < 1)) throw new ValueError(`adam: ${k} must be in [0, 1), got ${v}`);
-  }
-  if (!(epsilon >= 0)) throw new ValueError(`adam: epsilon must be >= 0, got ${epsilon}`);
+  return makeAdam('adam', options);
+}
+
+function makeAdam(fn: string, input: AdamOptions | undefined): Optimizer {
+  const options = checkOptions(fn, input, ADAM_KEYS);
+  const learningRate = positiveNumber(fn, 'learningRate', options.learningRate ?? 0.001);
+  const beta1 = numberInRange(fn, 'beta1', options.beta1 ?? 0.9, 0, 1, true);
+  const beta2 = numberInRange(fn, 'beta2', options.beta2 ?? 0.999, 0, 1, true);
+  const epsilon = nonNegativeNumber(fn, 'epsilon', options.epsilon ?? 1e-7);
   const state = new Map<Tensor, FloatArray[]>();
   const steps = new Map<Tensor, number>();
   return {
@@ -103,17 +121,26 @@ export function adam(options: AdamOptions = {}): Optimizer {
 }
 
 export interface RmspropOptions {
+  /** Default 0.001. */
   learningRate?: number;
+  /** Decay of the squared-gradient average, in [0, 1); default 0.9. */
   rho?: number;
+  /** >= 0; default 1e-7 (Keras's). */
   epsilon?: number;
 }
 
+const RMSPROP_KEYS = optionKeys<RmspropOptions>({ learningRate: true, rho: true, epsilon: true });
+
 /** RMSprop as Keras: a = rho a + (1-rho) g^2, w -= lr g / (sqrt(a) + epsilon). */
 export function rmsprop(options: RmspropOptions = {}): Optimizer {
-  const learningRate = checkRate('rmsprop', options.learningRate ?? 0.001);
-  const rho = options.rho ?? 0.9;
-  const epsilon = options.epsilon ?? 1e-7;
-  if (!(rho >= 0 && rho < 1)) throw new ValueError(`rmsprop: rho must be in [0, 1), got ${rho}`);
+  return makeRmsprop('rmsprop', options);
+}
+
+function makeRmsprop(fn: string, input: RmspropOptions | undefined): Optimizer {
+  const options = checkOptions(fn, input, RMSPROP_KEYS);
+  const learningRate = positiveNumber(fn, 'learningRate', options.learningRate ?? 0.001);
+  const rho = numberInRange(fn, 'rho', options.rho ?? 0.9, 0, 1, true);
+  const epsilon = nonNegativeNumber(fn, 'epsilon', options.epsilon ?? 1e-7);
   const state = new Map<Tensor, FloatArray[]>();
   return {
     name: 'rmsprop',
@@ -137,13 +164,18 @@ export function rmsprop(options: RmspropOptions = {}): Optimizer {
 
 export const optimizers = { sgd, adam, rmsprop };
 
-/** An optimizer from a name ('sgd', 'adam', 'rmsprop') or an optimizer object. */
+const MAKERS: Readonly<Record<Optimizer['name'], (fn: string, config: Record<string, unknown> | undefined) => Optimizer>> = {
+  sgd: makeSgd, adam: makeAdam, rmsprop: makeRmsprop,
+};
+
+/**
+ * An optimizer from a name ('sgd', 'adam', 'rmsprop') with its config, or an optimizer object.
+ * The config (e.g. read from a saved model) is checked as the options are:
+ * `loadModel: optimizer 'adam': unknown option 'learning_rate' (did you mean 'learningRate'?)`.
+ */
 export function resolveOptimizer(fn: string, spec: string | Optimizer, config: Record<string, number | boolean> = {}): Optimizer {
   if (typeof spec === 'object' && spec !== null && typeof spec.step === 'function') return spec;
-  switch (spec) {
-    case 'sgd': return sgd(config);
-    case 'adam': return adam(config);
-    case 'rmsprop': return rmsprop(config);
-    default: throw new ValueError(`${fn}: unknown optimizer ${JSON.stringify(spec)} (use 'sgd', 'adam', 'rmsprop' or optimizers.adam({...}))`);
-  }
+  if (typeof spec === 'string' && hasOwn(MAKERS, spec)) return MAKERS[spec as Optimizer['name']](`${fn}: optimizer '${spec}'`, config);
+  const near = typeof spec === 'string' ? nearestName(spec, Object.keys(MAKERS)) : null;
+  throw new ValueError(`${fn}: unknown optimizer ${JSON.stringify(spec)}${near ? ` (did you mean '${near}'?)` : ''} (use 'sgd', 'adam', 'rmsprop' or optimizers.adam({...}))`);
 }

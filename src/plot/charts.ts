@@ -2,8 +2,11 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { Tensor } from '../tensor/tensor.js';
 import { ValueError } from '../core/errors.js';
+import {
+  booleanOption, checkOptions, intInRange, oneOf, optionKeys, optional, orderedPair, positiveNumber, stringOption, unknownNameError,
+} from '../core/validate.js';
 import { Figure } from './figure.js';
-import { type NumericInput, vector, positiveInt, positiveNumber, optionalString } from './input.js';
+import { type NumericInput, vector } from './input.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -34,6 +37,13 @@ export interface FnOptions extends LineOptions {
   samples?: number;
 }
 
+const LINE_KEYS = optionKeys<LineOptions>({
+  title: true, xLabel: true, yLabel: true, width: true, height: true, yScale: true, points: true,
+});
+const FN_KEYS = optionKeys<FnOptions>({
+  title: true, xLabel: true, yLabel: true, width: true, height: true, yScale: true, points: true, samples: true,
+});
+
 interface Row {
   series: string;
   x: number;
@@ -53,10 +63,11 @@ function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-function checkSize(fn: string, opts: { width?: number; height?: number }, w: number, h: number): [number, number] {
+/** The plot area's width and height: the options' (positive numbers) or the defaults. */
+export function plotSize(fn: string, opts: { width?: number; height?: number }, w: number, h: number): [number, number] {
   return [
-    opts.width === undefined ? w : positiveNumber(fn, 'options.width', opts.width),
-    opts.height === undefined ? h : positiveNumber(fn, 'options.height', opts.height),
+    optional(fn, 'options.width', opts.width, positiveNumber) ?? w,
+    optional(fn, 'options.height', opts.height, positiveNumber) ?? h,
   ];
 }
 
@@ -70,22 +81,21 @@ function titleProp(title: string | undefined): { title?: string } {
  * be named (`{ loss: { x, y } }`: a bare `{ x, y }` reads as two series called x and y).
  * Series may differ in length; within one, x and y must not.
  */
-export function line(series: Series | Record<string, Series>, options: LineOptions = {}): Figure {
+export function line(series: Series | Record<string, Series>, input: LineOptions = {}): Figure {
   const fn = 'plot.line';
+  const options = checkOptions(fn, input, LINE_KEYS);
   const named: Record<string, Series> = isSingleSeries(series) ? { y: series } : series;
   if (typeof named !== 'object' || named === null) {
     throw new ValueError(`${fn}: series must be an array, a Tensor or a record of named series, got ${typeof series}`);
   }
   const names = Object.keys(named);
   if (names.length === 0) throw new ValueError(`${fn}: no series given`);
-  const title = optionalString(fn, 'options.title', options.title);
-  const xLabel = optionalString(fn, 'options.xLabel', options.xLabel) ?? 'x';
-  const yLabel = optionalString(fn, 'options.yLabel', options.yLabel) ?? 'y';
-  const yScale = options.yScale ?? 'linear';
-  if (yScale !== 'linear' && yScale !== 'log') {
-    throw new ValueError(`${fn}: options.yScale must be 'linear' or 'log', got ${JSON.stringify(yScale)}`);
-  }
-  const [width, height] = checkSize(fn, options, 480, 300);
+  const title = optional(fn, 'options.title', options.title, stringOption);
+  const xLabel = optional(fn, 'options.xLabel', options.xLabel, stringOption) ?? 'x';
+  const yLabel = optional(fn, 'options.yLabel', options.yLabel, stringOption) ?? 'y';
+  const yScale = oneOf(fn, 'options.yScale', options.yScale ?? 'linear', ['linear', 'log'] as const);
+  optional(fn, 'options.points', options.points, booleanOption);
+  const [width, height] = plotSize(fn, options, 480, 300);
 
   const rows: Row[] = [];
   let longest = 0;
@@ -96,6 +106,9 @@ export function line(series: Series | Record<string, Series>, options: LineOptio
     if (isXY(s)) {
       if (s.x === undefined || s.y === undefined) {
         throw new ValueError(`${fn}: series '${name}' must be values or { x, y }, got an object with keys [${Object.keys(s).join(', ')}]`);
+      }
+      for (const key of Object.keys(s)) {
+        if (key !== 'x' && key !== 'y') throw unknownNameError(`${fn}: series '${name}'`, 'key', key, ['x', 'y']);
       }
       xs = vector(fn, `series '${name}'.x`, s.x).data;
       ys = vector(fn, `series '${name}'.y`, s.y).data;
@@ -161,8 +174,9 @@ export type Fn1 = (x: number) => number;
  * Plots f on [a, b] at `samples` evenly spaced points (e.g. the hinge loss J(t), or z(x)).
  * Several functions may be given as a record of named functions.
  */
-export function fn(f: Fn1 | Record<string, Fn1>, interval: readonly [number, number], options: FnOptions = {}): Figure {
+export function fn(f: Fn1 | Record<string, Fn1>, interval: readonly [number, number], input: FnOptions = {}): Figure {
   const name = 'plot.fn';
+  const options = checkOptions(name, input, FN_KEYS);
   const fns: Record<string, Fn1> = typeof f === 'function' ? { f } : f;
   if (typeof fns !== 'object' || fns === null || Object.keys(fns).length === 0) {
     throw new ValueError(`${name}: f must be a function or a non-empty record of functions`);
@@ -170,14 +184,8 @@ export function fn(f: Fn1 | Record<string, Fn1>, interval: readonly [number, num
   for (const [k, g] of Object.entries(fns)) {
     if (typeof g !== 'function') throw new ValueError(`${name}: f['${k}'] is ${typeof g}, not a function`);
   }
-  if (!Array.isArray(interval) || interval.length !== 2) {
-    throw new ValueError(`${name}: interval must be [a, b], got ${JSON.stringify(interval)}`);
-  }
-  const [a, b] = interval;
-  if (!Number.isFinite(a) || !Number.isFinite(b) || !(a < b)) {
-    throw new ValueError(`${name}: interval [a, b] needs finite a < b, got [${a}, ${b}]`);
-  }
-  const samples = positiveInt(name, 'options.samples', options.samples ?? 200, 2, 100000);
+  const [a, b] = orderedPair(name, 'interval', interval, ['a', 'b']);
+  const samples = intInRange(name, 'options.samples', options.samples ?? 200, 2, 100000);
   const xs = new Float64Array(samples);
   // a + i*step, with the last point exactly b.
   for (let i = 0; i < samples; i++) xs[i] = i === samples - 1 ? b : a + ((b - a) * i) / (samples - 1);
@@ -200,6 +208,8 @@ export interface ConfusionMatrixOptions {
   /** Show each row as fractions of its true class instead of counts. */
   normalize?: boolean;
 }
+
+const CONFUSION_KEYS = optionKeys<ConfusionMatrixOptions>({ title: true, normalize: true });
 
 /** Counts per (true, predicted) class pair, rows = true class, in the order of `classes`. */
 export interface ConfusionCounts {
@@ -270,12 +280,13 @@ export function confusionMatrix(
   yTrue: NumericInput,
   yPred: NumericInput,
   labels?: readonly number[] | readonly string[],
-  options: ConfusionMatrixOptions = {},
+  input: ConfusionMatrixOptions = {},
 ): Figure {
   const fnName = 'plot.confusionMatrix';
-  const title = optionalString(fnName, 'options.title', options.title) ?? 'Confusion matrix';
+  const options = checkOptions(fnName, input, CONFUSION_KEYS);
+  const title = optional(fnName, 'options.title', options.title, stringOption) ?? 'Confusion matrix';
+  const normalize = optional(fnName, 'options.normalize', options.normalize, booleanOption) ?? false;
   const { names, counts } = confusionCounts(yTrue, yPred, labels, fnName);
-  const normalize = options.normalize ?? false;
   const rows: { true: string; predicted: string; count: number; value: number }[] = [];
   let max = 0;
   for (let i = 0; i < names.length; i++) {

@@ -9,6 +9,7 @@ import type * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import { ValueError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import { checkOptions, describeValue, nonEmptyString, optionKeys } from '../core/validate.js';
 
 export type { TopLevelSpec };
 
@@ -18,6 +19,16 @@ export type FigureFormat = 'svg' | 'png' | 'json' | 'html';
 export interface PNGOptions {
   /** Pixels per SVG unit (2 gives a sharp image on high-density screens). Default 1. */
   scale?: number;
+}
+
+const PNG_KEYS = optionKeys<PNGOptions>({ scale: true });
+
+/** A PNG scale (pixels per SVG unit) in (0, 16]. */
+export function pngScale(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 16) {
+    throw new ValueError(`${fn}: ${name} must be a number in (0, 16], got ${describeValue(v)}`);
+  }
+  return v;
 }
 
 const FORMATS: Record<string, FigureFormat> = {
@@ -131,10 +142,8 @@ export class Figure {
 
   /** The chart as a PNG file's bytes. */
   async toPNG(options: PNGOptions = {}): Promise<Uint8Array> {
-    const scale = options.scale ?? 1;
-    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0 || scale > 16) {
-      throw new ValueError(`Figure.toPNG: scale must be a number in (0, 16], got ${String(scale)}`);
-    }
+    const o = checkOptions('Figure.toPNG', options, PNG_KEYS);
+    const scale = pngScale('Figure.toPNG', 'scale', o.scale ?? 1);
     const svg = await this.toSVG();
     // Loaded on first use: the native module is only needed for PNG output.
     const { Resvg } = await import('@resvg/resvg-js');
@@ -172,9 +181,10 @@ export class Figure {
    * .svg, .png, .json (the Vega-Lite spec) or .html. Parent folders are created.
    */
   async save(file: string, options: PNGOptions = {}): Promise<void> {
-    if (typeof file !== 'string' || file.length === 0) {
-      throw new ValueError(`Figure.save: path must be a non-empty string, got ${JSON.stringify(file)}`);
-    }
+    nonEmptyString('Figure.save', 'path', file);
+    // Checked for every format, so that a wrong option is not noticed only once the file is a .png.
+    const o = checkOptions('Figure.save', options, PNG_KEYS);
+    if (o.scale !== undefined) pngScale('Figure.save', 'scale', o.scale);
     const ext = path.extname(file).toLowerCase();
     const format = FORMATS[ext];
     if (format === undefined) {
@@ -188,7 +198,7 @@ export class Figure {
         data = await this.toSVG();
         break;
       case 'png':
-        data = await this.toPNG(options);
+        data = await this.toPNG(o);
         break;
       case 'json':
         data = JSON.stringify(this.#spec, null, 2) + '\n';

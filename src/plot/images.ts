@@ -8,7 +8,10 @@ import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Figure } from './figure.js';
 import { pngDataURI } from './png.js';
-import { type ArrayInput, ndarray, positiveInt, positiveNumber, optionalString, checkFinite } from './input.js';
+import {
+  checkOptions, oneOf, optionKeys, optional, orderedPair, positiveInt, positiveNumber, stringArray, stringOption,
+} from '../core/validate.js';
+import { type ArrayInput, ndarray, checkFinite } from './input.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -37,6 +40,11 @@ export interface ImagesOptions extends GridOptions {
    */
   range?: readonly [number, number];
 }
+
+const COLORMAPS = ['gray', 'gray_r', 'viridis'] as const;
+
+const GRID_KEYS = optionKeys<GridOptions>({ title: true, columns: true, colormap: true, size: true });
+const IMAGES_KEYS = optionKeys<ImagesOptions>({ title: true, columns: true, colormap: true, size: true, titles: true, range: true });
 
 /** A tile: 8-bit pixels, gray (1 channel) or RGB (3). */
 interface Tile {
@@ -76,10 +84,7 @@ function viridis(): Uint8Array {
 }
 
 function checkColormap(fn: string, c: unknown): Colormap {
-  if (c !== 'gray' && c !== 'gray_r' && c !== 'viridis') {
-    throw new ValueError(`${fn}: options.colormap must be 'gray', 'gray_r' or 'viridis', got ${JSON.stringify(c)}`);
-  }
-  return c;
+  return oneOf(fn, 'options.colormap', c, COLORMAPS);
 }
 
 /**
@@ -144,7 +149,7 @@ function defaultColumns(n: number): number {
 function checkGrid(fn: string, options: GridOptions, n: number): { columns: number; size: number; title?: string } {
   const columns = Math.min(n, positiveInt(fn, 'options.columns', options.columns ?? defaultColumns(n)));
   const size = positiveNumber(fn, 'options.size', options.size ?? 84);
-  const title = optionalString(fn, 'options.title', options.title);
+  const title = optional(fn, 'options.title', options.title, stringOption);
   return { columns, size, ...(title === undefined ? {} : { title }) };
 }
 
@@ -235,19 +240,14 @@ function autoRange(lo: number, hi: number): [number, number] {
  * A grid of images (digits, samples with predictions). `images`: [n,h,w], [n,h,w,1] (gray) or
  * [n,h,w,3] (RGB); all images share one value range so their brightness compares.
  */
-export function images(imgs: ArrayInput, options: ImagesOptions = {}): Figure {
+export function images(imgs: ArrayInput, input: ImagesOptions = {}): Figure {
   const fn = 'plot.images';
+  const options = checkOptions(fn, input, IMAGES_KEYS);
   const { data, shape } = ndarray(fn, 'images', imgs);
   const [n, h, w, c] = batchShape(fn, 'images', shape);
-  const titles = options.titles;
-  if (titles !== undefined) {
-    if (!Array.isArray(titles)) throw new ValueError(`${fn}: options.titles must be an array of strings`);
-    if (titles.length !== n) {
-      throw new ValueError(`${fn}: ${titles.length} titles for ${n} images (images shape ${fmtShape(shape)})`);
-    }
-    titles.forEach((t, i) => {
-      if (typeof t !== 'string') throw new ValueError(`${fn}: options.titles[${i}] is ${typeof t}, not a string`);
-    });
+  const titles = optional(fn, 'options.titles', options.titles, stringArray);
+  if (titles !== undefined && titles.length !== n) {
+    throw new ValueError(`${fn}: ${titles.length} titles for ${n} images (images shape ${fmtShape(shape)})`);
   }
   const colormap = checkColormap(fn, options.colormap ?? 'gray');
   const grid = checkGrid(fn, options, n);
@@ -255,11 +255,7 @@ export function images(imgs: ArrayInput, options: ImagesOptions = {}): Figure {
   let lo: number;
   let hi: number;
   if (options.range !== undefined) {
-    const r = options.range;
-    if (!Array.isArray(r) || r.length !== 2 || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || !(r[0] < r[1])) {
-      throw new ValueError(`${fn}: options.range must be [lo, hi] with finite lo < hi, got ${JSON.stringify(r)}`);
-    }
-    [lo, hi] = r;
+    [lo, hi] = orderedPair(fn, 'options.range', options.range);
   } else {
     [lo, hi] = autoRange(...minMax(data, 0, data.length, 1));
   }
@@ -284,8 +280,9 @@ export interface FiltersOptions extends GridOptions {}
  * is that kernel), one tile per output channel. Each filter is scaled to its own min..max; with
  * 3 input channels tiles are RGB, with another count there is one tile per (out, in) pair.
  */
-export function filters(weights: Tensor | HasWeights, options: FiltersOptions = {}): Figure {
+export function filters(weights: Tensor | HasWeights, input: FiltersOptions = {}): Figure {
   const fn = 'plot.filters';
+  const options = checkOptions(fn, input, GRID_KEYS);
   let kernel: Tensor;
   if (weights instanceof Tensor) {
     kernel = weights;
@@ -334,6 +331,8 @@ export interface FeatureMapsOptions extends GridOptions {
   titles?: readonly string[];
 }
 
+const FEATURE_MAPS_KEYS = optionKeys<FeatureMapsOptions>({ title: true, columns: true, colormap: true, size: true, titles: true });
+
 /** A model that reports every layer's output for an input (gradlab's Sequential has `trace`). */
 export interface Traceable {
   trace(x: Tensor): readonly { name: string; u: Tensor }[];
@@ -358,10 +357,17 @@ export function featureMaps(
   fourth?: FeatureMapsOptions,
 ): Figure {
   const fn = 'plot.featureMaps';
-  if (!isTraceable(first)) return featureMapsOf(first, (second as FeatureMapsOptions | undefined) ?? {});
+  if (!isTraceable(first)) return featureMapsOf(first, second as FeatureMapsOptions | undefined);
+  // Checked before the model runs (the counts of titles and columns need its output).
+  const options = checkOptions(fn, fourth, FEATURE_MAPS_KEYS);
+  optional(fn, 'options.title', options.title, stringOption);
+  optional(fn, 'options.titles', options.titles, stringArray);
+  optional(fn, 'options.columns', options.columns, positiveInt);
+  optional(fn, 'options.size', options.size, positiveNumber);
+  if (options.colormap !== undefined) checkColormap(fn, options.colormap);
   const x = second;
   if (!(x instanceof Tensor)) throw new ValueError(`${fn}: x must be a Tensor (one sample), got ${typeof x}`);
-  if (typeof layerName !== 'string') throw new ValueError(`${fn}: layerName must be a string, got ${typeof layerName}`);
+  stringOption(fn, 'layerName', layerName);
   let input = x;
   if (x.rank === 3) input = new Tensor(x.data, [1, ...x.shape]);
   else if (x.rank !== 4 || x.shape[0] !== 1) throw new ShapeError(`${fn}: x must be one sample [h,w,c] or [1,h,w,c], got ${fmtShape(x.shape)}`);
@@ -373,12 +379,12 @@ export function featureMaps(
   if (hit.u.rank !== 4) {
     throw new ShapeError(`${fn}: layer '${layerName}' outputs shape ${fmtShape(hit.u.shape)}, not feature maps [1,h,w,c]`);
   }
-  const options = fourth ?? {};
   return featureMapsOf(hit.u, { ...options, title: options.title ?? `Feature maps of ${layerName}` });
 }
 
-function featureMapsOf(maps: ArrayInput, options: FeatureMapsOptions): Figure {
+function featureMapsOf(maps: ArrayInput, input: FeatureMapsOptions | undefined): Figure {
   const fn = 'plot.featureMaps';
+  const options = checkOptions(fn, input, FEATURE_MAPS_KEYS);
   const { data, shape } = ndarray(fn, 'maps', maps);
   let h: number, w: number, c: number;
   if (shape.length === 3) [h, w, c] = shape;
@@ -386,9 +392,9 @@ function featureMapsOf(maps: ArrayInput, options: FeatureMapsOptions): Figure {
   else throw new ShapeError(`${fn}: maps must have shape [h,w,c] or [1,h,w,c], got ${fmtShape(shape)}`);
   if (h === 0 || w === 0 || c === 0) throw new ShapeError(`${fn}: maps are empty (shape ${fmtShape(shape)})`);
   checkFinite(fn, 'maps', data);
-  const titles = options.titles;
-  if (titles !== undefined && (!Array.isArray(titles) || titles.length !== c)) {
-    throw new ValueError(`${fn}: ${Array.isArray(titles) ? titles.length : 'non-array'} titles for ${c} channels (maps shape ${fmtShape(shape)})`);
+  const titles = optional(fn, 'options.titles', options.titles, stringArray);
+  if (titles !== undefined && titles.length !== c) {
+    throw new ValueError(`${fn}: ${titles.length} titles for ${c} channels (maps shape ${fmtShape(shape)})`);
   }
   const colormap = checkColormap(fn, options.colormap ?? 'viridis');
   const grid = checkGrid(fn, { columns: Math.min(c, 8), ...options }, c);

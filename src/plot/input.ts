@@ -1,5 +1,6 @@
 /** Reading plot inputs (Tensors, arrays, typed arrays) without copying or mutating them. */
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ValueError } from '../core/errors.js';
+import { describeValue } from '../core/validate.js';
 import { Tensor, type NestedArray } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 
@@ -15,13 +16,6 @@ export interface Values {
   readonly shape: readonly number[];
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  if (ArrayBuffer.isView(v)) return v.constructor.name;
-  return typeof v;
-}
-
 /** Reads a vector (any Tensor is flattened). */
 export function vector(fn: string, arg: string, v: NumericInput): Values {
   if (v instanceof Tensor) return { data: v.data, shape: [v.size] };
@@ -29,12 +23,12 @@ export function vector(fn: string, arg: string, v: NumericInput): Values {
     const arr = v as ArrayLike<number>;
     for (let i = 0; i < arr.length; i++) {
       if (typeof arr[i] !== 'number') {
-        throw new ValueError(`${fn}: ${arg}[${i}] is ${describe(arr[i])}, not a number`);
+        throw new ValueError(`${fn}: ${arg}[${i}] is ${describeValue(arr[i])}, not a number`);
       }
     }
     return { data: arr, shape: [arr.length] };
   }
-  throw new ValueError(`${fn}: ${arg} must be a Tensor, an array or a typed array of numbers, got ${describe(v)}`);
+  throw new ValueError(`${fn}: ${arg} must be a Tensor, an array or a typed array of numbers, got ${describeValue(v)}`);
 }
 
 /** Reads an n-dimensional input (nested arrays are copied into a Tensor, Tensors are not). */
@@ -49,7 +43,7 @@ export function ndarray(fn: string, arg: string, v: ArrayInput): Values {
     }
     return { data: t.data, shape: t.shape };
   }
-  throw new ValueError(`${fn}: ${arg} must be a Tensor or nested arrays of numbers, got ${describe(v)}`);
+  throw new ValueError(`${fn}: ${arg} must be a Tensor or nested arrays of numbers, got ${describeValue(v)}`);
 }
 
 export function checkFinite(fn: string, arg: string, data: ArrayLike<number>): void {
@@ -57,30 +51,3 @@ export function checkFinite(fn: string, arg: string, data: ArrayLike<number>): v
     if (!Number.isFinite(data[i])) throw new ValueError(`${fn}: ${arg}[${i}] is ${data[i]}, not a finite number`);
   }
 }
-
-export function checkRank(fn: string, arg: string, shape: readonly number[], ranks: readonly number[], what: string): void {
-  if (!ranks.includes(shape.length)) {
-    throw new ShapeError(`${fn}: ${arg} must be ${what}, got shape ${fmtShape(shape)}`);
-  }
-}
-
-export function positiveInt(fn: string, arg: string, v: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new ValueError(`${fn}: ${arg} must be an integer in [${min}, ${max}], got ${v}`);
-  }
-  return v;
-}
-
-export function positiveNumber(fn: string, arg: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new ValueError(`${fn}: ${arg} must be a positive number, got ${String(v)}`);
-  }
-  return v;
-}
-
-export function optionalString(fn: string, arg: string, v: unknown): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new ValueError(`${fn}: ${arg} must be a string, got ${describe(v)}`);
-  return v;
-}
-

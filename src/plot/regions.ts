@@ -3,9 +3,12 @@ import type { TopLevelSpec } from 'vega-lite';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Figure } from './figure.js';
-import { PALETTE } from './charts.js';
+import {
+  checkOptions, finiteNumber, functionOption, intInRange, nonNegativeNumber, optionKeys, optional, orderedPair, stringOption,
+} from '../core/validate.js';
+import { PALETTE, plotSize } from './charts.js';
 import { pngDataURI } from './png.js';
-import { type ArrayInput, type NumericInput, ndarray, vector, checkFinite, positiveInt, positiveNumber, optionalString } from './input.js';
+import { type ArrayInput, type NumericInput, ndarray, vector, checkFinite } from './input.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -32,6 +35,10 @@ export interface DecisionRegionsOptions {
   width?: number;
   height?: number;
 }
+
+const REGIONS_KEYS = optionKeys<DecisionRegionsOptions>({
+  title: true, xLabel: true, yLabel: true, resolution: true, padding: true, bounds: true, threshold: true, width: true, height: true,
+});
 
 /** The evaluated grid, stored in the spec's `usermeta.grid`: labels[j * x.length + i] is at (x[i], y[j]). */
 export interface RegionGrid {
@@ -97,9 +104,10 @@ function outputLabels(fn: string, out: Tensor | ArrayLike<number>, m: number, y:
  * The classifier's decision regions over the plane, with the labelled points on top.
  * `predict` is called once with an [r*r, 2] float32 Tensor of grid cell centres.
  */
-export function decisionRegions(predict: Predict2D, x2d: ArrayInput, y: NumericInput, options: DecisionRegionsOptions = {}): Figure {
+export function decisionRegions(predict: Predict2D, x2d: ArrayInput, y: NumericInput, input: DecisionRegionsOptions = {}): Figure {
   const fn = 'plot.decisionRegions';
-  if (typeof predict !== 'function') throw new ValueError(`${fn}: predict must be a function, got ${typeof predict}`);
+  const options = checkOptions(fn, input, REGIONS_KEYS);
+  functionOption(fn, 'predict', predict);
   const X = ndarray(fn, 'x2d', x2d);
   if (X.shape.length !== 2 || X.shape[1] !== 2) throw new ShapeError(`${fn}: x2d must have shape [n,2], got ${fmtShape(X.shape)}`);
   const n = X.shape[0];
@@ -108,29 +116,23 @@ export function decisionRegions(predict: Predict2D, x2d: ArrayInput, y: NumericI
   if (Y.length !== n) throw new ValueError(`${fn}: x2d has ${n} points but y has ${Y.length} labels`);
   checkFinite(fn, 'x2d', X.data);
   checkFinite(fn, 'y', Y);
-  const resolution = positiveInt(fn, 'options.resolution', options.resolution ?? 100, 2, 2000);
-  const padding = options.padding ?? 0.1;
-  if (!Number.isFinite(padding) || padding < 0) throw new ValueError(`${fn}: options.padding must be >= 0, got ${padding}`);
-  if (options.threshold !== undefined && !Number.isFinite(options.threshold)) {
-    throw new ValueError(`${fn}: options.threshold must be a finite number, got ${options.threshold}`);
-  }
-  const title = optionalString(fn, 'options.title', options.title);
-  const xLabel = optionalString(fn, 'options.xLabel', options.xLabel) ?? 'x1';
-  const yLabel = optionalString(fn, 'options.yLabel', options.yLabel) ?? 'x2';
-  const width = options.width === undefined ? 360 : positiveNumber(fn, 'options.width', options.width);
-  const height = options.height === undefined ? 360 : positiveNumber(fn, 'options.height', options.height);
+  const resolution = intInRange(fn, 'options.resolution', options.resolution ?? 100, 2, 2000);
+  const padding = nonNegativeNumber(fn, 'options.padding', options.padding ?? 0.1);
+  optional(fn, 'options.threshold', options.threshold, finiteNumber);
+  const title = optional(fn, 'options.title', options.title, stringOption);
+  const xLabel = optional(fn, 'options.xLabel', options.xLabel, stringOption) ?? 'x1';
+  const yLabel = optional(fn, 'options.yLabel', options.yLabel, stringOption) ?? 'x2';
+  const [width, height] = plotSize(fn, options, 360, 360);
 
   let bx: [number, number];
   let by: [number, number];
   if (options.bounds !== undefined) {
-    const b = options.bounds;
-    const ok = (r: unknown): r is [number, number] =>
-      Array.isArray(r) && r.length === 2 && Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] < r[1];
-    if (!Array.isArray(b) || b.length !== 2 || !ok(b[0]) || !ok(b[1])) {
+    const b: unknown = options.bounds;
+    if (!Array.isArray(b) || b.length !== 2) {
       throw new ValueError(`${fn}: options.bounds must be [[x1min, x1max], [x2min, x2max]] with min < max, got ${JSON.stringify(b)}`);
     }
-    bx = [b[0][0], b[0][1]];
-    by = [b[1][0], b[1][1]];
+    bx = orderedPair(fn, 'options.bounds[0]', b[0], ['x1min', 'x1max']);
+    by = orderedPair(fn, 'options.bounds[1]', b[1], ['x2min', 'x2max']);
   } else {
     const span = (k: number): [number, number] => {
       let lo = Infinity;

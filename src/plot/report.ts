@@ -11,10 +11,13 @@ import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { rngFor } from '../tensor/random.js';
 import { writeFileAtomic } from '../core/atomic.js';
-import type { Model } from '../nn/model.js';
+import {
+  checkOptions, describeValue as describe, integer, isPositiveInt, nonEmptyString, nonNegativeInt, optionKeys, optional, orderedPair,
+  requireOption, stringArray, stringOption,
+} from '../core/validate.js';
 import type { EvaluateArgs, Targets } from '../nn/model.js';
 import type { Logs } from '../train/callbacks.js';
-import { Figure } from './figure.js';
+import { Figure, pngScale } from './figure.js';
 import { line, confusionMatrix, confusionCounts, type Series } from './charts.js';
 import { images, filters, type HasWeights } from './images.js';
 import { type NumericInput, vector } from './input.js';
@@ -70,11 +73,11 @@ function escapeHTML(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v;
-}
+const REPORT_KEYS = optionKeys<ReportSpec>({
+  title: true, subtitle: true, metrics: true, figures: true, notes: true, tables: true, formats: true, pngScale: true,
+});
+const FIGURE_KEYS = optionKeys<ReportFigure>({ name: true, figure: true, caption: true });
+const TABLE_KEYS = optionKeys<ReportTable>({ title: true, columns: true, rows: true });
 
 function isMetricValue(v: unknown): v is MetricValue {
   return v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
@@ -109,11 +112,14 @@ export function scalarMetrics(record: Readonly<Record<string, unknown>>): Record
   return out;
 }
 
-function checkSpec(fn: string, dir: string, spec: ReportSpec): void {
-  if (typeof dir !== 'string' || dir.length === 0) throw new ValueError(`${fn}: dir must be a non-empty string, got ${JSON.stringify(dir)}`);
-  if (spec === null || typeof spec !== 'object') throw new ValueError(`${fn}: spec must be an object, got ${describe(spec)}`);
+/** A report spec's keys and values, checked before anything is rendered or written. */
+function checkSpec(fn: string, dir: string, input: ReportSpec): void {
+  nonEmptyString(fn, 'dir', dir);
+  if (input === undefined) throw new ValueError(`${fn}: spec is required, e.g. { title: 'Run 3', metrics: {}, figures: [] }`);
+  const spec = checkOptions(fn, input, REPORT_KEYS, 'spec');
+  for (const key of ['title', 'metrics', 'figures'] as const) requireOption(fn, spec, key, "{ title: 'Run 3', metrics: {}, figures: [] }");
   if (typeof spec.title !== 'string' || spec.title.trim() === '') throw new ValueError(`${fn}: spec.title must be a non-empty string, got ${JSON.stringify(spec.title)}`);
-  if (spec.subtitle !== undefined && typeof spec.subtitle !== 'string') throw new ValueError(`${fn}: spec.subtitle must be a string, got ${describe(spec.subtitle)}`);
+  optional(fn, 'spec.subtitle', spec.subtitle, stringOption);
   if (spec.metrics === null || typeof spec.metrics !== 'object' || Array.isArray(spec.metrics)) {
     throw new ValueError(`${fn}: spec.metrics must be a record of numbers, strings, booleans or null, got ${describe(spec.metrics)}`);
   }
@@ -124,23 +130,23 @@ function checkSpec(fn: string, dir: string, spec: ReportSpec): void {
   const seen = new Set<string>();
   spec.figures.forEach((f: ReportFigure, i: number) => {
     if (f === null || typeof f !== 'object') throw new ValueError(`${fn}: spec.figures[${i}] must be { name, figure, caption }, got ${describe(f)}`);
+    checkOptions(`${fn}: spec.figures[${i}]`, f, FIGURE_KEYS);
     if (typeof f.name !== 'string' || !NAME.test(f.name) || f.name === 'report') {
       throw new ValueError(`${fn}: spec.figures[${i}].name must be a file name of letters, digits, '_' and '-' (not 'report'), got ${JSON.stringify(f.name)}`);
     }
     if (seen.has(f.name)) throw new ValueError(`${fn}: two figures are named '${f.name}'`);
     seen.add(f.name);
     if (!(f.figure instanceof Figure)) throw new ValueError(`${fn}: spec.figures[${i}].figure ('${f.name}') must be a plot Figure, got ${describe(f.figure)}`);
-    if (f.caption !== undefined && typeof f.caption !== 'string') throw new ValueError(`${fn}: spec.figures[${i}].caption must be a string, got ${describe(f.caption)}`);
+    optional(fn, `spec.figures[${i}].caption`, f.caption, stringOption);
   });
-  if (spec.notes !== undefined && (!Array.isArray(spec.notes) || spec.notes.some((n) => typeof n !== 'string'))) {
-    throw new ValueError(`${fn}: spec.notes must be an array of strings`);
-  }
+  optional(fn, 'spec.notes', spec.notes, stringArray);
   if (spec.tables !== undefined) {
     if (!Array.isArray(spec.tables)) throw new ValueError(`${fn}: spec.tables must be an array, got ${describe(spec.tables)}`);
     spec.tables.forEach((t: ReportTable, i: number) => {
       if (t === null || typeof t !== 'object' || typeof t.title !== 'string' || !Array.isArray(t.columns) || !Array.isArray(t.rows)) {
         throw new ValueError(`${fn}: spec.tables[${i}] must be { title, columns, rows }`);
       }
+      checkOptions(`${fn}: spec.tables[${i}]`, t, TABLE_KEYS);
       t.rows.forEach((r, j) => {
         if (!Array.isArray(r) || r.length !== t.columns.length || !r.every(isMetricValue)) {
           throw new ValueError(`${fn}: spec.tables[${i}].rows[${j}] must hold ${t.columns.length} numbers, strings, booleans or null`);
@@ -153,10 +159,7 @@ function checkSpec(fn: string, dir: string, spec: ReportSpec): void {
       throw new ValueError(`${fn}: spec.formats must list 'png' and/or 'svg', got ${JSON.stringify(spec.formats)}`);
     }
   }
-  const scale = spec.pngScale;
-  if (scale !== undefined && (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0 || scale > 16)) {
-    throw new ValueError(`${fn}: spec.pngScale must be a number in (0, 16], got ${String(scale)}`);
-  }
+  optional(fn, 'spec.pngScale', spec.pngScale, pngScale);
 }
 
 /** The width and height attributes of a rendered SVG's root element. */
@@ -198,6 +201,7 @@ footer{margin-top:32px;font-size:12px;color:#777}
  * gradients cannot capture another's, and the page needs nothing outside itself.
  */
 export function reportHTML(spec: ReportSpec, svgs: readonly string[]): string {
+  checkOptions('reportHTML', spec, REPORT_KEYS, 'spec');
   const metrics = Object.entries(spec.metrics);
   const parts: string[] = [
     '<!DOCTYPE html>',
@@ -313,7 +317,7 @@ export function batchLosses(batches: readonly Readonly<Logs>[]): { step: number[
   batches.forEach((b, i) => {
     if (b === null || typeof b !== 'object' || typeof b.loss !== 'number') throw new ValueError(`${fn}: batches[${i}] has no numeric 'loss'`);
     const size = b.size;
-    if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) {
+    if (!isPositiveInt(size)) {
       throw new ValueError(`${fn}: batches[${i}].size must be a positive integer (the batch's sample count), got ${String(size)}`);
     }
     // A new epoch restarts the running mean.
@@ -331,6 +335,8 @@ export function batchLosses(batches: readonly Readonly<Logs>[]): { step: number[
   return { step, loss, runningMean };
 }
 
+const TRAINING_KEYS = optionKeys<TrainingLogs>({ history: true, batches: true });
+
 // Small enough for two curves side by side in the page.
 const CURVE = { width: 360, height: 220 } as const;
 
@@ -340,8 +346,9 @@ const epochAxis = (n: number): number[] => Array.from({ length: n }, (_, i) => i
  * Training curves: for the loss and each metric in `history`, one figure with the training and
  * validation values per epoch; and the loss per batch when `batches` are given.
  */
-export function trainingCurves(logs: TrainingLogs): ReportFigure[] {
+export function trainingCurves(input: TrainingLogs): ReportFigure[] {
   const fn = 'trainingCurves';
+  const logs = checkOptions(fn, input, TRAINING_KEYS, 'logs');
   const out: ReportFigure[] = [];
   const history = logs.history ?? {};
   if (history === null || typeof history !== 'object') throw new ValueError(`${fn}: history must be a record of per-epoch arrays`);
@@ -405,6 +412,12 @@ export interface ClassifierReportSpec extends Omit<ReportSpec, 'figures'> {
   figures?: readonly ReportFigure[];
 }
 
+const CLASSIFIER_KEYS = optionKeys<ClassifierReportSpec>({
+  title: true, subtitle: true, metrics: true, notes: true, tables: true, formats: true, pngScale: true,
+  yTrue: true, yPred: true, classNames: true, images: true, imageShape: true, imageRange: true, training: true,
+  filters: true, seed: true, samples: true, maxMisclassified: true, figures: true,
+});
+
 function labelsOf(fn: string, arg: string, v: NumericInput): number[] {
   const d = vector(fn, arg, v).data;
   const out = new Array<number>(d.length);
@@ -445,12 +458,6 @@ function imageShapeOf(fn: string, x: Tensor, n: number, imageShape: readonly num
   return shape;
 }
 
-function checkCount(fn: string, arg: string, v: number | undefined, dflt: number): number {
-  const n = v ?? dflt;
-  if (!Number.isInteger(n) || n < 0) throw new ValueError(`${fn}: spec.${arg} must be a non-negative integer, got ${String(v)}`);
-  return n;
-}
-
 /**
  * A classifier's report: training curves (when `training` is given), the confusion matrix, a grid
  * of random test samples titled "true=3 est=5", a grid of misclassified samples (or a note that
@@ -459,24 +466,29 @@ function checkCount(fn: string, arg: string, v: number | undefined, dflt: number
 export async function writeClassifierReport(dir: string, spec: ClassifierReportSpec): Promise<ReportResult> {
   const fn = 'writeClassifierReport';
   const t0 = performance.now();
-  if (spec === null || typeof spec !== 'object') throw new ValueError(`${fn}: spec must be an object, got ${describe(spec)}`);
+  if (spec === undefined) throw new ValueError(`${fn}: spec is required, e.g. { title: 'Run 3', metrics: {}, yTrue, yPred }`);
+  checkOptions(fn, spec, CLASSIFIER_KEYS, 'spec');
+  for (const key of ['title', 'metrics', 'yTrue', 'yPred'] as const) requireOption(fn, spec, key, "{ title: 'Run 3', metrics: {}, yTrue, yPred }");
+  const { yTrue: _t, yPred: _p, classNames: _c, images: _i, imageShape: _s, imageRange: _r, training: _h, filters: _f, seed: _d, samples: _n, maxMisclassified: _m, ...rest } = spec;
+  // The page's part of the spec (title, metrics, tables, formats...) is checked before any figure is built.
+  checkSpec(fn, dir, { ...rest, figures: spec.figures ?? [] });
+  if (spec.training !== undefined) checkOptions(`${fn}: spec.training`, spec.training, TRAINING_KEYS);
+  if (spec.imageRange !== undefined) orderedPair(fn, 'spec.imageRange', spec.imageRange);
   const yTrue = labelsOf(fn, 'yTrue', spec.yTrue);
   const yPred = labelsOf(fn, 'yPred', spec.yPred);
   if (yTrue.length !== yPred.length) throw new ValueError(`${fn}: yTrue has ${yTrue.length} values but yPred has ${yPred.length}`);
   if (yTrue.length === 0) throw new ValueError(`${fn}: yTrue and yPred are empty`);
   const names = spec.classNames;
   if (names !== undefined) {
-    if (!Array.isArray(names) || names.length === 0 || names.some((s) => typeof s !== 'string')) {
-      throw new ValueError(`${fn}: spec.classNames must be a non-empty array of strings`);
-    }
+    stringArray(fn, 'spec.classNames', names);
+    if (names.length === 0) throw new ValueError(`${fn}: spec.classNames must be a non-empty array of strings`);
     // Names go with class indices 0..k-1.
     const bad = [...yTrue, ...yPred].find((c) => c < 0 || c >= names.length);
     if (bad !== undefined) throw new ValueError(`${fn}: class ${bad} occurs but spec.classNames names classes 0..${names.length - 1}`);
   }
-  const samples = checkCount(fn, 'samples', spec.samples, 16);
-  const maxWrong = checkCount(fn, 'maxMisclassified', spec.maxMisclassified, 16);
-  const seed = spec.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new ValueError(`${fn}: spec.seed must be an integer, got ${String(seed)}`);
+  const samples = nonNegativeInt(fn, 'spec.samples', spec.samples ?? 16);
+  const maxWrong = nonNegativeInt(fn, 'spec.maxMisclassified', spec.maxMisclassified ?? 16);
+  const seed = integer(fn, 'spec.seed', spec.seed ?? 0);
   const n = yTrue.length;
   const shape = spec.images !== undefined ? imageShapeOf(fn, spec.images, n, spec.imageShape) : null;
   const nameOf = (c: number): string => (names ? names[c] : String(c));
@@ -548,7 +560,6 @@ export async function writeClassifierReport(dir: string, spec: ClassifierReportS
     }
   }
   tables.push(...(spec.tables ?? []));
-  const { yTrue: _t, yPred: _p, classNames: _c, images: _i, imageShape: _s, imageRange: _r, training: _h, filters: _f, seed: _d, samples: _n, maxMisclassified: _m, ...rest } = spec;
   const result = await writeReport(dir, { ...rest, figures, notes, tables });
   // Building the figures (tiles, confusion counts) is part of the report's cost too.
   return { ...result, seconds: (performance.now() - t0) / 1000 };

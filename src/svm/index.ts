@@ -2,7 +2,7 @@
 // descent, one-vs-rest), the libsvm kernels as functions and Gram builders, the course's margin and
 // hinge-loss tools, and save/load of fitted models (model.json + weights.safetensors).
 export { SVC } from './svc.js';
-export type { SVCOptions, SVCProgress, SVCState, ClassWeight } from './svc.js';
+export type { SVCOptions, SVCProgress, SVCState, ClassWeight, DecisionFunctionOptions } from './svc.js';
 export { LinearSVC } from './linear.js';
 export type { LinearSVCOptions, LinearSVCState } from './linear.js';
 export { loadModel as load, saveModel as save } from './io.js';

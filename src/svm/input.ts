@@ -91,9 +91,3 @@ export function toRows(x: MatrixLike | VectorLike, fn: string, arg: string): Mat
   }
   return toMatrix(x as MatrixLike, fn, arg);
 }
-
-export function checkPositive(fn: string, name: string, v: number): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new ValueError(`${fn}: ${name} must be a positive finite number, got ${String(v)}`);
-  }
-}

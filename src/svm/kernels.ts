@@ -1,4 +1,5 @@
 import { ValueError } from '../core/errors.js';
+import { checkOptions, finiteNumber, nonNegativeInt, nonNegativeNumber, optionKeys } from '../core/validate.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { toPoint, toRows, type Matrix, type MatrixLike, type PointLike, type VectorLike } from './input.js';
@@ -151,14 +152,13 @@ function dotOf(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-function specOf(kind: KernelName, fn: string, o: KernelOptions): KernelSpec {
-  const gamma = o.gamma ?? 1;
-  const degree = o.degree ?? 3;
-  const coef0 = o.coef0 ?? 0;
-  if (!Number.isFinite(gamma)) throw new ValueError(`${fn}: gamma must be finite, got ${gamma}`);
-  if (kind === 'rbf' && gamma < 0) throw new ValueError(`${fn}: gamma must be >= 0, got ${gamma}`);
-  if (!Number.isFinite(coef0)) throw new ValueError(`${fn}: coef0 must be finite, got ${coef0}`);
-  if (!Number.isInteger(degree) || degree < 0) throw new ValueError(`${fn}: degree must be a non-negative integer, got ${degree}`);
+const KERNEL_KEYS = optionKeys<KernelOptions>({ gamma: true, degree: true, coef0: true });
+
+function specOf(kind: KernelName, fn: string, options: KernelOptions | undefined): KernelSpec {
+  const o = checkOptions(fn, options, KERNEL_KEYS);
+  const gamma = (kind === 'rbf' ? nonNegativeNumber : finiteNumber)(fn, 'gamma', o.gamma ?? 1);
+  const degree = nonNegativeInt(fn, 'degree', o.degree ?? 3);
+  const coef0 = finiteNumber(fn, 'coef0', o.coef0 ?? 0);
   return { kind, gamma, degree, coef0 };
 }
 

@@ -1,9 +1,11 @@
-import { ShapeError, ValueError } from '../core/errors.js';
+import { FormatError, ShapeError, ValueError } from '../core/errors.js';
+import { checkOptions, finiteNumber, oneOf, optionKeys, positiveInt, positiveNumber } from '../core/validate.js';
 import { tensor } from '../tensor/creation.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkPositive, toMatrix, toVector, type Matrix, type MatrixLike, type VectorLike } from './input.js';
-import { checkXY, encodeLabels } from './svc.js';
+import { FORMAT, checkDir, checkFields, f64, fromFile, numberList, saved2D, savedArray, writeSaved, type SavedHeader, type SavedModel } from './format.js';
+import { toMatrix, type Matrix, type MatrixLike, type VectorLike } from './input.js';
+import { accuracy, checkXY, encodeLabels } from './labels.js';
 
 export interface LinearSVCOptions {
   /** Penalty on the loss, > 0 (default 1). */
@@ -27,6 +29,13 @@ export interface LinearSVCState {
   coef: Matrix;
   intercept: Float64Array;
 }
+
+const LINEAR_KEYS = optionKeys<LinearSVCOptions>({ C: true, loss: true, tol: true, maxIter: true, seed: true });
+
+/** model.json of a LinearSVC: its state less the arrays, which go to weights.safetensors. */
+type LinearJson = SavedHeader & { kind: 'LinearSVC' } & Omit<LinearSVCState, 'coef' | 'intercept'>;
+
+const LINEAR_JSON_KEYS = optionKeys<LinearJson>({ format: true, kind: true, C: true, loss: true, tol: true, classes: true });
 
 /**
  * Dual coordinate descent for one binary L2-regularised SVM (Hsieh et al. 2008, the liblinear
@@ -108,14 +117,13 @@ export class LinearSVC {
   iterations: number[] = [];
 
   constructor(options: LinearSVCOptions = {}) {
-    if (options.C !== undefined) checkPositive('LinearSVC', 'C', options.C);
-    if (options.tol !== undefined) checkPositive('LinearSVC', 'tol', options.tol);
-    if (options.loss !== undefined && options.loss !== 'hinge' && options.loss !== 'squared_hinge') {
-      throw new ValueError(`LinearSVC: loss must be 'hinge' or 'squared_hinge', got '${String(options.loss)}'`);
-    }
-    if (options.maxIter !== undefined && !(Number.isInteger(options.maxIter) && options.maxIter > 0)) {
-      throw new ValueError(`LinearSVC: maxIter must be a positive integer, got ${options.maxIter}`);
-    }
+    const fn = 'LinearSVC';
+    const o = checkOptions(fn, options, LINEAR_KEYS);
+    if (o.C !== undefined) positiveNumber(fn, 'C', o.C);
+    if (o.tol !== undefined) positiveNumber(fn, 'tol', o.tol);
+    if (o.loss !== undefined) oneOf(fn, 'loss', o.loss, ['hinge', 'squared_hinge'] as const);
+    if (o.maxIter !== undefined) positiveInt(fn, 'maxIter', o.maxIter);
+    if (o.seed !== undefined) finiteNumber(fn, 'seed', o.seed);
     this.options = { ...options };
   }
 
@@ -132,8 +140,7 @@ export class LinearSVC {
 
   fit(x: MatrixLike, y: VectorLike): this {
     const { m, yy } = checkXY('LinearSVC.fit', x, y);
-    const { classes, index } = encodeLabels(yy);
-    if (classes.length < 2) throw new ValueError(`LinearSVC.fit: y has one class only (${classes[0]}); a classifier needs at least two`);
+    const { classes, index } = encodeLabels('LinearSVC.fit', yy);
     const C = this.options.C ?? 1;
     const loss = this.options.loss ?? 'squared_hinge';
     const tol = this.options.tol ?? 1e-4;
@@ -167,8 +174,28 @@ export class LinearSVC {
   get intercept(): Tensor { return tensor(this.fitted('intercept').intercept.slice(), { dtype: 'float64' }); }
   /** Writes the fitted model to the folder dir: model.json and weights.safetensors, each atomically. */
   async save(dir: string): Promise<void> {
-    const { saveModel } = await import('./io.js'); // loaded lazily: io.ts imports this module
-    await saveModel(this, dir);
+    checkDir('svm.save', dir);
+    const s = this.getState();
+    const json: LinearJson = { format: FORMAT, kind: 'LinearSVC', C: s.C, loss: s.loss, tol: s.tol, classes: s.classes };
+    await writeSaved(dir, json, { coef: f64(s.coef.data, [s.coef.rows, s.coef.cols]), intercept: f64(s.intercept, [s.intercept.length]) });
+  }
+
+  /** The LinearSVC of a folder read by `svm.load`, model.json checked as strictly as options are. */
+  static fromSaved(saved: SavedModel): LinearSVC {
+    const { json, tensors, jsonPath, weightsPath } = saved;
+    checkFields(jsonPath, json, LINEAR_JSON_KEYS);
+    const classes = numberList(jsonPath, json, 'classes', Number.isFinite, 'finite numbers');
+    if (classes.length < 2) throw new FormatError(`svm.load: ${jsonPath} has ${classes.length} classes; a classifier has two or more`);
+    const { rows, cols } = saved2D(tensors, 'coef', weightsPath);
+    const models = classes.length === 2 ? 1 : classes.length;
+    if (rows !== models) throw new FormatError(`svm.load: ${weightsPath} tensor 'coef' has ${rows} rows for ${classes.length} classes, expected ${models}`);
+    const state: LinearSVCState = {
+      C: json.C as number, loss: json.loss as LinearSVCState['loss'], tol: json.tol as number, classes,
+      coef: { data: savedArray(tensors, 'coef', weightsPath, [rows, cols]), rows, cols },
+      intercept: savedArray(tensors, 'intercept', weightsPath, [rows]),
+    };
+    // The constructor's checks of C, loss and tol apply to the file's values too.
+    return fromFile(jsonPath, () => LinearSVC.fromState(state));
   }
 
   getState(): LinearSVCState { return this.fitted('getState'); }
@@ -210,11 +237,6 @@ export class LinearSVC {
   }
 
   score(x: MatrixLike, y: VectorLike): number {
-    const yy = toVector(y, 'LinearSVC.score', 'y');
-    const pred = this.predict(x).data;
-    if (pred.length !== yy.length) throw new ShapeError(`LinearSVC.score: x has ${pred.length} samples but y has ${yy.length} labels`);
-    let ok = 0;
-    for (let i = 0; i < yy.length; i++) if (pred[i] === yy[i]) ok++;
-    return ok / yy.length;
+    return accuracy('LinearSVC.score', y, () => this.predict(x).data);
   }
 }

@@ -1,4 +1,5 @@
 import { ShapeError, ValueError } from '../core/errors.js';
+import { checkOptions, finiteNumber, nonNegativeNumber, oneOf, optionKeys } from '../core/validate.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { toVector, type VectorLike } from './input.js';
@@ -34,9 +35,7 @@ export function hingeLoss(y: VectorLike, z: VectorLike): number;
 export function hingeLoss(y: VectorLike, z: VectorLike, reduction: 'sum' | 'mean'): number;
 export function hingeLoss(y: VectorLike, z: VectorLike, reduction: 'none'): Tensor;
 export function hingeLoss(y: VectorLike, z: VectorLike, reduction: HingeReduction = 'sum'): number | Tensor {
-  if (reduction !== 'sum' && reduction !== 'mean' && reduction !== 'none') {
-    throw new ValueError(`hingeLoss: reduction must be 'sum', 'mean' or 'none', got '${String(reduction)}'`);
-  }
+  oneOf('hingeLoss', 'reduction', reduction, ['sum', 'mean', 'none'] as const);
   const [yy, zz] = labelsAndScores('hingeLoss', y, z);
   const per = new Float64Array(yy.length);
   let s = 0;
@@ -69,12 +68,16 @@ export interface OnMarginOptions {
   tol?: number;
 }
 
+const ON_MARGIN_KEYS = optionKeys<OnMarginOptions>({ margin: true, tol: true });
+
 /** Indices of the samples with y_i z_i equal to the margin (within tol): the points that lie on it. */
 export function onMargin(y: VectorLike, z: VectorLike, options: OnMarginOptions = {}): number[] {
-  const [yy, zz] = labelsAndScores('onMargin', y, z);
-  const tol = options.tol ?? 1e-9;
-  if (!(tol >= 0)) throw new ValueError(`onMargin: tol must be >= 0, got ${tol}`);
-  const g = options.margin ?? functionalMargin(yy, zz);
+  const fn = 'onMargin';
+  const o = checkOptions(fn, options, ON_MARGIN_KEYS);
+  const tol = nonNegativeNumber(fn, 'tol', o.tol ?? 1e-9);
+  if (o.margin !== undefined) finiteNumber(fn, 'margin', o.margin);
+  const [yy, zz] = labelsAndScores(fn, y, z);
+  const g = o.margin ?? functionalMargin(yy, zz);
   const out: number[] = [];
   for (let i = 0; i < yy.length; i++) if (Math.abs(yy[i] * zz[i] - g) <= tol) out.push(i);
   return out;

@@ -1,9 +1,17 @@
-import { ShapeError, ValueError } from '../core/errors.js';
+import { FormatError, ShapeError, ValueError } from '../core/errors.js';
+import {
+  booleanOption, checkOptions, finiteNumber, functionOption, isNonNegativeInt, nearestName, nonNegativeInt, oneOf, optionKeys,
+  positiveNumber,
+} from '../core/validate.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KernelBlockCache, KernelRows } from './cache.js';
-import { checkPositive, toMatrix, toVector, type Matrix, type MatrixLike, type VectorLike } from './input.js';
+import {
+  FORMAT, checkDir, checkFields, f64, fromFile, numberList, saved2D, savedArray, writeSaved, type SavedHeader, type SavedModel,
+} from './format.js';
+import { toMatrix, type Matrix, type MatrixLike, type VectorLike } from './input.js';
 import { kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
+import { accuracy, checkXY, encodeLabels } from './labels.js';
 import { solveCSVC, type QRows } from './solver.js';
 
 export type ClassWeight = 'balanced' | Readonly<Record<number, number>>;
@@ -64,37 +72,47 @@ export interface SVCState {
   supportVectors: Matrix;
 }
 
-function resolveKernelOptions(o: SVCOptions): void {
-  const k = o.kernel ?? 'rbf';
-  if (typeof k !== 'function' && k !== 'rbf' && k !== 'linear' && k !== 'poly' && k !== 'sigmoid') {
-    throw new ValueError(`SVC: kernel must be 'rbf', 'linear', 'poly', 'sigmoid' or a function, got '${String(k)}'`);
+const SVC_KEYS = optionKeys<SVCOptions>({
+  kernel: true, C: true, gamma: true, degree: true, coef0: true, tol: true, cacheSize: true, maxIter: true,
+  classWeight: true, shrinking: true, onProgress: true,
+});
+
+const KERNEL_NAMES = ['rbf', 'linear', 'poly', 'sigmoid'] as const;
+
+/** Checks every option before any work: unknown keys (with the nearest known one), then each value. */
+function checkSVCOptions(options: SVCOptions | undefined): SVCOptions {
+  const fn = 'SVC';
+  const o = checkOptions(fn, options, SVC_KEYS);
+  const k = o.kernel;
+  if (k !== undefined && typeof k !== 'function' && !(KERNEL_NAMES as readonly unknown[]).includes(k)) {
+    const near = typeof k === 'string' ? nearestName(k, KERNEL_NAMES) : null;
+    throw new ValueError(`${fn}: kernel must be 'rbf', 'linear', 'poly', 'sigmoid' or a function, got '${String(k)}'${near ? ` (did you mean '${near}'?)` : ''}`);
   }
-  if (o.C !== undefined) checkPositive('SVC', 'C', o.C);
+  if (o.C !== undefined) positiveNumber(fn, 'C', o.C);
   const g = o.gamma;
   if (g !== undefined && g !== 'scale' && g !== 'auto') {
     if (typeof g !== 'number' || !Number.isFinite(g) || g <= 0) {
-      throw new ValueError(`SVC: gamma must be 'scale', 'auto' or a number > 0, got ${String(g)}`);
+      throw new ValueError(`${fn}: gamma must be 'scale', 'auto' or a number > 0, got ${String(g)}`);
     }
   }
-  if (o.degree !== undefined && (!Number.isInteger(o.degree) || o.degree < 0)) {
-    throw new ValueError(`SVC: degree must be a non-negative integer, got ${o.degree}`);
-  }
-  if (o.coef0 !== undefined && !Number.isFinite(o.coef0)) throw new ValueError(`SVC: coef0 must be finite, got ${o.coef0}`);
-  if (o.tol !== undefined) checkPositive('SVC', 'tol', o.tol);
-  if (o.cacheSize !== undefined) checkPositive('SVC', 'cacheSize', o.cacheSize);
+  if (o.degree !== undefined) nonNegativeInt(fn, 'degree', o.degree);
+  if (o.coef0 !== undefined) finiteNumber(fn, 'coef0', o.coef0);
+  if (o.tol !== undefined) positiveNumber(fn, 'tol', o.tol);
+  if (o.cacheSize !== undefined) positiveNumber(fn, 'cacheSize', o.cacheSize);
   if (o.maxIter !== undefined && !(o.maxIter === -1 || (Number.isInteger(o.maxIter) && o.maxIter > 0))) {
-    throw new ValueError(`SVC: maxIter must be -1 or a positive integer, got ${o.maxIter}`);
+    throw new ValueError(`${fn}: maxIter must be -1 or a positive integer, got ${o.maxIter}`);
   }
+  checkClassWeight(fn, o.classWeight);
+  if (o.shrinking !== undefined) booleanOption(fn, 'shrinking', o.shrinking);
+  if (o.onProgress !== undefined) functionOption(fn, 'onProgress', o.onProgress);
+  return o;
 }
 
-/** Sorted distinct labels and each sample's class index. */
-export function encodeLabels(y: Float64Array): { classes: number[]; index: Int32Array } {
-  const classes = [...new Set(y)].sort((a, b) => a - b);
-  const pos = new Map<number, number>();
-  classes.forEach((c, i) => pos.set(c, i));
-  const index = new Int32Array(y.length);
-  for (let i = 0; i < y.length; i++) index[i] = pos.get(y[i]) as number;
-  return { classes, index };
+/** 'balanced', a {label: weight} object of positive weights, or nothing (its labels are checked against y at fit). */
+function checkClassWeight(fn: string, cw: unknown): void {
+  if (cw === undefined || cw === null || cw === 'balanced') return;
+  if (typeof cw !== 'object') throw new ValueError(`${fn}: classWeight must be 'balanced' or a {label: weight} object`);
+  for (const [label, v] of Object.entries(cw)) positiveNumber(fn, `classWeight[${label}]`, v);
 }
 
 export function classWeights(fn: string, cw: ClassWeight | null | undefined, classes: number[], counts: Int32Array, n: number): Float64Array {
@@ -104,22 +122,29 @@ export function classWeights(fn: string, cw: ClassWeight | null | undefined, cla
     for (let c = 0; c < classes.length; c++) w[c] = n / (classes.length * counts[c]);
     return w;
   }
-  if (typeof cw !== 'object') throw new ValueError(`${fn}: classWeight must be 'balanced' or a {label: weight} object`);
+  checkClassWeight(fn, cw);
   for (const [label, v] of Object.entries(cw)) {
     const c = classes.indexOf(Number(label));
     if (c < 0) throw new ValueError(`${fn}: classWeight names label ${label}, which is not in y (labels: ${classes.join(', ')})`);
-    checkPositive(fn, `classWeight[${label}]`, v);
     w[c] = v;
   }
   return w;
 }
 
-export function checkXY(fn: string, x: MatrixLike, y: VectorLike): { m: Matrix; yy: Float64Array } {
-  const m = toMatrix(x, fn, 'x');
-  const yy = toVector(y, fn, 'y');
-  if (yy.length !== m.rows) throw new ShapeError(`${fn}: x has ${m.rows} samples but y has ${yy.length} labels`);
-  return { m, yy };
+/** model.json of an SVC: its state less the arrays, which go to weights.safetensors. */
+type SVCJson = SavedHeader & { kind: 'SVC' } & Omit<SVCState, 'svCoef' | 'rho' | 'supportVectors'>;
+
+const SVC_JSON_KEYS = optionKeys<SVCJson>({
+  format: true, kind: true, kernel: true, C: true, gamma: true, degree: true, coef0: true, tol: true,
+  classes: true, nSupport: true, supportIndices: true,
+});
+
+export interface DecisionFunctionOptions {
+  /** 'ovr' (default, scikit-learn's) or 'ovo' (libsvm's pairs); only for more than two classes. */
+  shape?: 'ovr' | 'ovo';
 }
+
+const DECISION_KEYS = optionKeys<DecisionFunctionOptions>({ shape: true });
 
 /**
  * Kernel support vector classifier, as libsvm's C-SVC and scikit-learn's SVC: SMO with
@@ -138,13 +163,14 @@ export class SVC {
   cacheStats = { computed: 0, hits: 0, kernelValues: 0, bulk: false };
 
   constructor(options: SVCOptions = {}) {
-    resolveKernelOptions(options);
+    checkSVCOptions(options);
     this.options = { ...options };
     this.customKernel = typeof options.kernel === 'function' ? options.kernel : undefined;
   }
 
   /** Builds a fitted SVC from saved state (see `save`). */
   static fromState(state: SVCState, options: SVCOptions = {}): SVC {
+    checkSVCOptions(options);
     const m = new SVC({ ...options, kernel: state.kernel, C: state.C, gamma: state.gamma, degree: state.degree, coef0: state.coef0, tol: state.tol });
     m.state = state;
     return m;
@@ -164,10 +190,7 @@ export class SVC {
   fit(x: MatrixLike, y: VectorLike): this {
     const o = this.options;
     const { m, yy } = checkXY('SVC.fit', x, y);
-    const { classes, index } = encodeLabels(yy);
-    if (classes.length < 2) {
-      throw new ValueError(`SVC.fit: y has one class only (${classes[0]}); a classifier needs at least two`);
-    }
+    const { classes, index } = encodeLabels('SVC.fit', yy);
     const n = m.rows, d = m.cols;
     const kernelName: KernelName = typeof o.kernel === 'function' ? 'rbf' : o.kernel ?? 'rbf';
     let gamma: number;
@@ -348,8 +371,50 @@ export class SVC {
   get gamma(): number { return this.fitted('gamma').gamma; }
   /** Writes the fitted model to the folder dir: model.json and weights.safetensors, each atomically. */
   async save(dir: string): Promise<void> {
-    const { saveModel } = await import('./io.js'); // loaded lazily: io.ts imports this module
-    await saveModel(this, dir);
+    checkDir('svm.save', dir);
+    if (this.customKernel) {
+      throw new ValueError('svm.save: an SVC with a custom kernel function cannot be saved (the function is code, not data)');
+    }
+    const s = this.getState();
+    const k = s.classes.length;
+    const json: SVCJson = {
+      format: FORMAT, kind: 'SVC', kernel: s.kernel, C: s.C, gamma: s.gamma, degree: s.degree, coef0: s.coef0, tol: s.tol,
+      classes: s.classes, nSupport: s.nSupport, supportIndices: s.supportIndices,
+    };
+    await writeSaved(dir, json, {
+      support_vectors: f64(s.supportVectors.data, [s.supportVectors.rows, s.supportVectors.cols]),
+      sv_coef: f64(s.svCoef, [k - 1, s.supportVectors.rows]),
+      rho: f64(s.rho, [s.rho.length]),
+    });
+  }
+
+  /**
+   * The SVC of a folder read by `svm.load`: model.json is checked as strictly as options are
+   * (no unknown or missing field, valid hyper-parameters) and every array against its counts.
+   */
+  static fromSaved(saved: SavedModel): SVC {
+    const { json, tensors, jsonPath, weightsPath } = saved;
+    checkFields(jsonPath, json, SVC_JSON_KEYS);
+    const classes = numberList(jsonPath, json, 'classes', Number.isFinite, 'finite numbers');
+    const nSupport = numberList(jsonPath, json, 'nSupport', isNonNegativeInt, 'non-negative integers');
+    const k = classes.length;
+    if (k < 2 || nSupport.length !== k) {
+      throw new FormatError(`svm.load: ${jsonPath} has ${k} classes and ${nSupport.length} support-vector counts; a classifier has two classes or more, one count each`);
+    }
+    const nSV = nSupport.reduce((a, b) => a + b, 0);
+    const supportIndices = numberList(jsonPath, json, 'supportIndices', isNonNegativeInt, 'non-negative integers');
+    if (supportIndices.length !== nSV) throw new FormatError(`svm.load: ${jsonPath} has ${supportIndices.length} support indices for ${nSV} support vectors`);
+    if (typeof json.gamma !== 'number') throw new FormatError(`svm.load: ${jsonPath}: field 'gamma' must be the number the fit used, got ${JSON.stringify(json.gamma)}`);
+    const d = saved2D(tensors, 'support_vectors', weightsPath).cols;
+    const state: SVCState = {
+      kernel: json.kernel as KernelName, C: json.C as number, gamma: json.gamma, degree: json.degree as number,
+      coef0: json.coef0 as number, tol: json.tol as number, classes, nSupport, supportIndices,
+      svCoef: savedArray(tensors, 'sv_coef', weightsPath, [k - 1, nSV]),
+      rho: savedArray(tensors, 'rho', weightsPath, [(k * (k - 1)) / 2]),
+      supportVectors: { data: savedArray(tensors, 'support_vectors', weightsPath, [nSV, d]), rows: nSV, cols: d },
+    };
+    // The constructor's checks of kernel, C, gamma, degree, coef0 and tol apply to the file's values too.
+    return fromFile(jsonPath, () => SVC.fromState(state));
   }
 
   /** A copy of the fitted state (for saving). */
@@ -392,9 +457,9 @@ export class SVC {
    * More classes: shape 'ovr' (default, scikit-learn's) gives [n, classes] of votes plus a
    * squashed confidence; 'ovo' gives libsvm's [n, pairs] values, positive for the first class of each pair.
    */
-  decisionFunction(x: MatrixLike, options: { shape?: 'ovr' | 'ovo' } = {}): Tensor {
-    const shape = options.shape ?? 'ovr';
-    if (shape !== 'ovr' && shape !== 'ovo') throw new ValueError(`SVC.decisionFunction: shape must be 'ovr' or 'ovo', got '${String(shape)}'`);
+  decisionFunction(x: MatrixLike, options: DecisionFunctionOptions = {}): Tensor {
+    const o = checkOptions('SVC.decisionFunction', options, DECISION_KEYS);
+    const shape = oneOf('SVC.decisionFunction', 'shape', o.shape ?? 'ovr', ['ovr', 'ovo'] as const);
     const { dec, n, pairs } = this.ovoValues(x, 'decisionFunction');
     const k = this.fitted('decisionFunction').classes.length;
     if (k === 2) return tensor(dec.map((v) => -v), { dtype: 'float64' });
@@ -436,11 +501,6 @@ export class SVC {
 
   /** Mean accuracy of predict(x) against y. */
   score(x: MatrixLike, y: VectorLike): number {
-    const yy = toVector(y, 'SVC.score', 'y');
-    const pred = this.predict(x).data;
-    if (pred.length !== yy.length) throw new ShapeError(`SVC.score: x has ${pred.length} samples but y has ${yy.length} labels`);
-    let ok = 0;
-    for (let i = 0; i < yy.length; i++) if (pred[i] === yy[i]) ok++;
-    return ok / yy.length;
+    return accuracy('SVC.score', y, () => this.predict(x).data);
   }
 }

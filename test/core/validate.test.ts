@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValueError } from '../../src/core/errors.js';
-import { checkOptions, nearestName, oneOf, optionKeys, positiveInt, requireOption } from '../../src/core/validate.js';
+import {
+  checkOptions, describeValue, functionOption, intInRange, integer, isPositiveInt, nearestName, nonNegativeNumber, oneOf, optionKeys,
+  optional, orderedPair, positiveInt, positiveNumber, requireOption, stringArray, stringOption, unknownNameError,
+} from '../../src/core/validate.js';
 
 interface Opts { kernelSize: number; strides?: number; learningRate?: number }
 const KEYS = optionKeys<Opts>({ kernelSize: true, strides: true, learningRate: true });
@@ -28,4 +31,48 @@ test('nearestName, requireOption and the scalar validators', () => {
   assert.throws(() => positiveInt('f', 'n', '3'), /got the string "3"/);
   assert.equal(oneOf('f', 'padding', 'same', ['valid', 'same'] as const), 'same');
   assert.throws(() => oneOf('f', 'padding', 'sme', ['valid', 'same'] as const), /did you mean 'same'/);
+});
+
+test('other libraries\' names for an option suggest gradlab\'s, when it is one of the known keys', () => {
+  const known = optionKeys<{ seed?: number; learningRate?: number; epsilon?: number }>({ seed: true, learningRate: true, epsilon: true });
+  assert.throws(() => checkOptions('f', { random_state: 0 } as never, known), /f: unknown option 'random_state' \(did you mean 'seed'\?\)/);
+  assert.throws(() => checkOptions('f', { lr: 0.1 } as never, known), /unknown option 'lr' \(did you mean 'learningRate'\?\)/);
+  assert.throws(() => checkOptions('f', { eps: 1e-8 } as never, known), /did you mean 'epsilon'/);
+  // Only when the gradlab name is an option of this function:
+  assert.equal(unknownNameError('f', 'option', 'random_state', ['testSize']).message, "f: unknown option 'random_state' (known: 'testSize')");
+  assert.equal(unknownNameError('f', 'option', 'constructor', ['seed']).message, "f: unknown option 'constructor' (known: 'seed')");
+});
+
+test('the shared scalar, string, pair and function validators', () => {
+  assert.equal(describeValue(undefined), 'undefined');
+  assert.equal(describeValue(new Float32Array(2)), 'a Float32Array');
+  assert.equal(describeValue({}), 'an object');
+  assert.equal(describeValue(Object.create(null)), 'an object');
+  assert.equal(describeValue(() => 1), 'a function');
+  assert.equal(isPositiveInt(3), true);
+  assert.equal(isPositiveInt('3'), false);
+  assert.throws(() => positiveNumber('f', 'C', 0), /f: C must be a positive finite number, got 0/);
+  assert.throws(() => positiveNumber('f', 'C', Infinity), ValueError);
+  assert.equal(integer('f', 'seed', -3), -3);
+  assert.throws(() => integer('f', 'seed', 0.5), /f: seed must be an integer, got 0.5/);
+  assert.equal(intInRange('f', 'n', 10, 1, 10), 10);
+  assert.throws(() => intInRange('f', 'n', 11, 1, 10), /f: n must be an integer in \[1, 10\], got 11/);
+  assert.equal(nonNegativeNumber('f', 'tol', 0), 0);
+  assert.throws(() => nonNegativeNumber('f', 'tol', -1e-9), /tol must be a finite number >= 0/);
+  assert.throws(() => nonNegativeNumber('f', 'tol', NaN), ValueError);
+  assert.equal(stringOption('f', 'title', ''), '');
+  assert.throws(() => stringOption('f', 'title', 3), /f: title must be a string, got 3/);
+  assert.deepEqual(stringArray('f', 'names', ['a']), ['a']);
+  assert.throws(() => stringArray('f', 'names', ['a', 2]), /f: names\[1\] is 2, not a string/);
+  assert.throws(() => stringArray('f', 'names', 'a'), /names must be an array of strings/);
+  assert.deepEqual(orderedPair('f', 'range', [0, 1]), [0, 1]);
+  for (const bad of [[1, 1], [0, NaN], [0], 'x']) {
+    assert.throws(() => orderedPair('f', 'range', bad, ['min', 'max']), /f: range must be \[min, max\] with finite min < max/);
+  }
+  const g = () => 1;
+  assert.equal(functionOption('f', 'cb', g), g);
+  assert.throws(() => functionOption('f', 'cb', {}), /f: cb must be a function, got an object/);
+  assert.equal(optional('f', 'title', undefined, stringOption), undefined);
+  assert.equal(optional('f', 'n', 4, positiveInt), 4);
+  assert.throws(() => optional('f', 'n', null, positiveInt), /n must be a positive integer, got null/);
 });

@@ -134,7 +134,7 @@ test('writeReport: formats [] writes only the page; bad input throws before anyt
   const bad = join(tmp(), 'bad');
   const cases: [unknown, RegExp][] = [
     [{ title: '', metrics: {}, figures: [] }, /spec\.title must be a non-empty string/],
-    [{ title: 't', metrics: { h: [1, 2] }, figures: [] }, /spec\.metrics\['h'\] is array/],
+    [{ title: 't', metrics: { h: [1, 2] }, figures: [] }, /spec\.metrics\['h'\] is an array/],
     [{ title: 't', metrics: {}, figures: [{ name: '../x', figure: fig }] }, /spec\.figures\[0\]\.name must be a file name/],
     [{ title: 't', metrics: {}, figures: [{ name: 'report', figure: fig }] }, /not 'report'/],
     [{ title: 't', metrics: {}, figures: [{ name: 'a', figure: fig }, { name: 'a', figure: fig }] }, /two figures are named 'a'/],

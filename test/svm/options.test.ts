@@ -1,0 +1,102 @@
+// Options of the svm module: unknown keys are errors naming the nearest known key, values are
+// checked before any work, and a saved model.json is checked as strictly as the options it holds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SVC, LinearSVC, load, save, kernels, onMargin } from '../../src/svm/index.js';
+import { FormatError, ValueError } from '../../src/core/errors.js';
+
+const x = [[0, 0], [1, 1], [2, 2], [3, 3]];
+const y = [0, 0, 1, 1];
+
+function valueError(re: RegExp): (e: unknown) => boolean {
+  return (e: unknown) => e instanceof ValueError && re.test(e.message);
+}
+
+test('SVC and LinearSVC: scikit-learn spellings name the gradlab option', () => {
+  assert.throws(() => new SVC({ class_weight: 'balanced' } as never), valueError(/^SVC: unknown option 'class_weight' \(did you mean 'classWeight'\?\)$/));
+  assert.throws(() => new SVC({ max_iter: 10 } as never), valueError(/unknown option 'max_iter' \(did you mean 'maxIter'\?\)/));
+  assert.throws(() => new SVC({ cache_size: 100 } as never), valueError(/did you mean 'cacheSize'/));
+  assert.throws(() => new SVC({ kernal: 'rbf' } as never), valueError(/unknown option 'kernal' \(did you mean 'kernel'\?\)/));
+  assert.throws(() => new SVC({ probability: true } as never), valueError(/SVC: unknown option 'probability' \(known: 'kernel', 'C', /));
+  assert.throws(() => new LinearSVC({ random_state: 0 } as never), valueError(/^LinearSVC: unknown option 'random_state' \(did you mean 'seed'\?\)$/));
+  assert.throws(() => new LinearSVC({ c: 1 } as never), valueError(/unknown option 'c' \(did you mean 'C'\?\)/));
+  assert.throws(() => SVC.fromState({} as never, { gama: 1 } as never), valueError(/SVC: unknown option 'gama' \(did you mean 'gamma'\?\)/));
+  for (const bad of [null, 3, 'rbf', [1]]) assert.throws(() => new SVC(bad as never), valueError(/SVC: options must be an object/));
+});
+
+test('SVC and LinearSVC: option values are checked at construction', () => {
+  assert.throws(() => new SVC({ kernel: 'rbff' as never }), valueError(/kernel must be 'rbf', 'linear', 'poly', 'sigmoid' or a function, got 'rbff' \(did you mean 'rbf'\?\)/));
+  assert.throws(() => new SVC({ degree: 2.5 }), valueError(/SVC: degree must be a non-negative integer/));
+  assert.throws(() => new SVC({ coef0: NaN }), valueError(/SVC: coef0 must be a finite number/));
+  assert.throws(() => new SVC({ shrinking: 'yes' as never }), valueError(/SVC: shrinking must be true or false/));
+  assert.throws(() => new SVC({ onProgress: 'log' as never }), valueError(/SVC: onProgress must be a function/));
+  assert.throws(() => new SVC({ classWeight: 'auto' as never }), valueError(/classWeight must be 'balanced' or a \{label: weight\} object/));
+  assert.throws(() => new SVC({ classWeight: { 1: -2 } }), valueError(/SVC: classWeight\[1\] must be a positive finite number/));
+  assert.throws(() => new LinearSVC({ loss: 'squared-hinge' as never }), valueError(/LinearSVC: loss must be 'hinge', 'squared_hinge'.*did you mean 'squared_hinge'/));
+  assert.throws(() => new LinearSVC({ maxIter: 0 }), valueError(/LinearSVC: maxIter must be a positive integer/));
+  assert.throws(() => new LinearSVC({ seed: NaN }), valueError(/LinearSVC: seed must be a finite number/));
+});
+
+test('decisionFunction, kernels and onMargin check their options', () => {
+  const m = new SVC({ kernel: 'linear' }).fit(x, y);
+  assert.throws(() => m.decisionFunction(x, { shap: 'ovo' } as never), valueError(/SVC\.decisionFunction: unknown option 'shap' \(did you mean 'shape'\?\)/));
+  assert.throws(() => m.decisionFunction(x, { shape: 'ovx' as never }), valueError(/shape must be 'ovr', 'ovo'/));
+  assert.throws(() => kernels.rbf([1], [2], { gamm: 1 } as never), valueError(/kernels\.rbf: unknown option 'gamm' \(did you mean 'gamma'\?\)/));
+  assert.throws(() => kernels.poly.gram(x, undefined, { Degree: 2 } as never), valueError(/kernels\.poly\.gram: unknown option 'Degree' \(did you mean 'degree'\?\)/));
+  assert.throws(() => kernels.rbf([1], [2], { gamma: -1 }), valueError(/kernels\.rbf: gamma must be a finite number >= 0/));
+  assert.throws(() => kernels.poly([1], [2], { degree: 1.5 }), valueError(/degree must be a non-negative integer/));
+  assert.equal(kernels.sigmoid([1], [2], { gamma: -1 }), Math.tanh(-2)); // only rbf needs gamma >= 0
+  assert.throws(() => onMargin([1, -1], [1, -1], { tolerance: 1e-6 } as never), valueError(/^onMargin: unknown option 'tolerance' \(known: 'margin', 'tol'\)$/));
+  assert.throws(() => onMargin([1, -1], [1, -1], { tol: -1 }), valueError(/onMargin: tol must be a finite number >= 0/));
+  assert.throws(() => onMargin([1, -1], [1, -1], { margin: NaN }), valueError(/onMargin: margin must be a finite number/));
+  assert.deepEqual(onMargin([1, -1], [1, -2], { margin: 1 }), [0]);
+});
+
+test('svm.load checks model.json as strictly as options: unknown and missing fields, bad values, counts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradlab-svm-opts-'));
+  try {
+    const svcDir = join(dir, 'svc');
+    await save(new SVC({ kernel: 'rbf', C: 2 }).fit(x, y), svcDir);
+    const file = join(svcDir, 'model.json');
+    const good = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const rewrite = (json: Record<string, unknown>) => writeFileSync(file, JSON.stringify(json));
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...good, class_weight: null }, /model\.json: unknown field 'class_weight'/],
+      [{ ...good, gama: 1 }, /unknown field 'gama' \(did you mean 'gamma'\?\)/],
+      [(({ classes: _c, ...rest }) => rest)(good), /model\.json has no field 'classes'/],
+      [{ ...good, C: -1 }, /model\.json: SVC: C must be a positive finite number/],
+      [{ ...good, kernel: 'rbff' }, /model\.json: SVC: kernel must be/],
+      [{ ...good, gamma: 'scale' }, /field 'gamma' must be the number the fit used/],
+      [{ ...good, nSupport: [1] }, /2 classes and 1 support-vector counts/],
+      [{ ...good, supportIndices: [0] }, /support indices for \d+ support vectors/],
+      [{ ...good, kind: 'SVR' }, /unknown model kind "SVR"/],
+    ];
+    for (const [json, re] of cases) {
+      rewrite(json);
+      await assert.rejects(load(svcDir), (e: unknown) => e instanceof FormatError && e.message.startsWith('svm.load: ') && re.test(e.message), String(re));
+    }
+    rewrite(good);
+    assert.ok((await load(svcDir)) instanceof SVC);
+
+    const linDir = join(dir, 'lin');
+    await new LinearSVC().fit(x, y).save(linDir);
+    const linFile = join(linDir, 'model.json');
+    const lin = JSON.parse(readFileSync(linFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(linFile, JSON.stringify({ ...lin, loss: 'log' }));
+    await assert.rejects(load(linDir), (e: unknown) => e instanceof FormatError && /LinearSVC: loss must be 'hinge', 'squared_hinge'/.test(e.message));
+    writeFileSync(linFile, JSON.stringify({ ...lin, classes: [0, 1, 2] }));
+    await assert.rejects(load(linDir), /tensor 'coef' has 1 rows for 3 classes, expected 3/);
+    writeFileSync(linFile, JSON.stringify({ ...lin, maxIter: 10 }));
+    await assert.rejects(load(linDir), /unknown field 'maxIter'/);
+
+    await assert.rejects(save(new SVC({ kernel: (a, b) => a[0] * b[0] }).fit(x, y), join(dir, 'custom')), /custom kernel function cannot be saved/);
+    await assert.rejects(save(new SVC(), join(dir, 'unfitted')), /SVC\.getState: the model is not fitted/);
+    await assert.rejects(save({} as never, join(dir, 'other')), /svm\.save: model must be a fitted SVC or LinearSVC/);
+    await assert.rejects(save(new SVC().fit(x, y), ''), /svm\.save: dir must be a non-empty path/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
