@@ -1,61 +1,18 @@
-import type { ReduceKernel } from '../backend/backend.js';
 import { ValueError } from '../core/errors.js';
-import { normAxes, normAxis, shapesEqual } from '../tensor/shape.js';
+import { normAxes, normAxis } from '../tensor/shape.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { add, binaryKernel, div, exp, log, mul, sqrt, square, sub } from './elementwise.js';
+import { broadcastTo, finalShape, reduceKernel, reshape, sum, type Axis } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
-import { broadcastTo, reshape } from './shape.js';
 import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
 
-/** An axis option: one axis, several, or all when omitted. */
-export type Axis = number | readonly number[];
-
-function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
-  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
-}
-
-function finalShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
-  return keepDims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
-}
-
-/** Runs a reduce kernel over the given axes (no autograd); the result keeps reduced axes as 1. */
-function reduceKernel(op: ReduceKernel, x: Tensor, axes: readonly number[]): Tensor {
-  // Runs of adjacent reduced axes are reduced in one pass, from the last run to the first.
-  const runs: [number, number][] = [];
-  for (const a of axes) {
-    const last = runs[runs.length - 1];
-    if (last && last[1] === a) last[1] = a + 1;
-    else runs.push([a, a + 1]);
-  }
-  let cur = x;
-  let shape = [...x.shape];
-  for (let k = runs.length - 1; k >= 0; k--) {
-    const [from, to] = runs[k];
-    const len = shape.slice(from, to).reduce((p, d) => p * d, 1);
-    if (len === 1) continue;
-    const outer = shape.slice(0, from).reduce((p, d) => p * d, 1);
-    const inner = shape.slice(to).reduce((p, d) => p * d, 1);
-    shape = shape.map((d, i) => (i >= from && i < to ? 1 : d));
-    const out = empty(x.dtype, shape);
-    kernels().reduce(op, cur.data, outer, len, inner, out.data);
-    cur = out;
-  }
-  return cur === x ? new Tensor(x.data.slice(), keptShape(x.shape, axes)) : new Tensor(cur.data, keptShape(x.shape, axes));
-}
+// sum and sumTo live with reshape and broadcastTo in primitives.ts (their backwards need one another).
+export { sum, sumTo, type Axis } from './primitives.js';
 
 function checkNonEmpty(fn: string, x: Tensor, axes: readonly number[]): void {
   for (const a of axes) {
     if (x.shape[a] === 0) throw new ValueError(`${fn}: cannot reduce over axis ${a} of size 0 (shape [${x.shape}])`);
   }
-}
-
-/** Sum over `axis` (all axes when omitted). */
-export function sum(x: Tensor, axis?: Axis, keepDims = false): Tensor {
-  expectTensor(x, 'sum', 'x');
-  const axes = normAxes('sum', axis, x.rank);
-  const kept = reduceKernel('sum', x, axes);
-  const out = new Tensor(kept.data, finalShape(x.shape, axes, keepDims));
-  return recordOp(out, 'sum', [x], (g) => [broadcastTo(reshape(g, kept.shape), x.shape)]);
 }
 
 export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
@@ -147,17 +104,6 @@ export function std(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tens
   return sqrt(variance(x, axis, options));
 }
 
-/** Sums a broadcast gradient back to `shape` (the adjoint of broadcastTo). */
-export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  return reshape(sum(g, axes, true), shape);
-}
-
 // ---------- registry ----------
 
 const axisCases: [number[], Axis | undefined, boolean][] = [
@@ -172,7 +118,6 @@ function reduceSamples(name: string, f: (x: Tensor, axis: Axis | undefined, keep
   }));
 }
 
-registerOp({ name: 'sum', family: 'reduce', samples: reduceSamples('sum', sum) });
 registerOp({ name: 'mean', family: 'reduce', samples: reduceSamples('mean', mean) });
 registerOp({ name: 'max', family: 'reduce', samples: reduceSamples('max', max, true) });
 registerOp({ name: 'min', family: 'reduce', samples: reduceSamples('min', min, true) });
