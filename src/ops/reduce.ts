@@ -1,4 +1,5 @@
 import { ValueError } from '../core/errors.js';
+import { booleanOption, checkOptions, finiteNumber, optionKeys } from '../core/validate.js';
 import { normAxes, normAxis } from '../tensor/shape.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { add, binaryKernel, div, exp, log, mul, sqrt, square, sub } from './elementwise.js';
@@ -89,19 +90,29 @@ export interface VarianceOptions {
   ddof?: number;
 }
 
-export function variance(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
-  expectTensor(x, 'variance', 'x');
-  const axes = normAxes('variance', axis, x.rank);
-  checkNonEmpty('variance', x, axes);
+const VARIANCE_KEYS = optionKeys<VarianceOptions>({ keepDims: true, ddof: true });
+
+function varianceOf(fn: 'variance' | 'std', x: Tensor, axis: Axis | undefined, options: VarianceOptions | undefined): Tensor {
+  expectTensor(x, fn, 'x');
+  const o = checkOptions(fn, options, VARIANCE_KEYS);
+  const keepDims = o.keepDims === undefined ? false : booleanOption(fn, 'keepDims', o.keepDims);
+  const ddof = o.ddof === undefined ? 0 : finiteNumber(fn, 'ddof', o.ddof);
+  const axes = normAxes(fn, axis, x.rank);
+  checkNonEmpty(fn, x, axes);
   const n = axes.reduce((c, a) => c * x.shape[a], 1);
-  const ddof = options.ddof ?? 0;
-  if (!(n - ddof > 0)) throw new ValueError(`variance: ddof ${ddof} leaves no degrees of freedom for ${n} values`);
+  if (!(n - ddof > 0)) throw new ValueError(`${fn}: ddof ${ddof} leaves no degrees of freedom for ${n} values`);
   const centered = sub(x, mean(x, axes, true));
-  return div(sum(square(centered), axes, options.keepDims ?? false), n - ddof);
+  return div(sum(square(centered), axes, keepDims), n - ddof);
 }
 
-export function std(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
-  return sqrt(variance(x, axis, options));
+/** Mean squared deviation from the mean over `axis` (all axes when omitted), divided by n - ddof. */
+export function variance(x: Tensor, axis?: Axis, options?: VarianceOptions): Tensor {
+  return varianceOf('variance', x, axis, options);
+}
+
+/** The square root of variance. */
+export function std(x: Tensor, axis?: Axis, options?: VarianceOptions): Tensor {
+  return sqrt(varianceOf('std', x, axis, options));
 }
 
 // ---------- registry ----------

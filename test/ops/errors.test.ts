@@ -52,3 +52,34 @@ test('loss errors: labels out of range, shapes that differ', () => {
   throwsWith(() => gl.losses.hinge(gl.tensor([2]), gl.tensor([1])), gl.ValueError, /hinge: labels must be -1\/\+1 or 0\/1, got 2/);
   throwsWith(() => gl.oneHot([3], 3), gl.ValueError, /oneHot: label 3 at position 0 is not an integer in \[0, 3\)/);
 });
+
+test('options objects are checked: unknown keys name the nearest known one, values are typed', () => {
+  const t = gl.tensor([[1], [0]]);
+  const p = gl.tensor([[0.3], [0.6]]);
+  throwsWith(() => gl.losses.binaryCrossentropy(t, p, { from_logits: true } as never), gl.ValueError,
+    /^losses\.binaryCrossentropy: unknown option 'from_logits' \(did you mean 'fromLogits'\?\)$/);
+  throwsWith(() => gl.losses.categoricalCrossentropy(t, p, { fromLogit: true } as never), gl.ValueError,
+    /^losses\.categoricalCrossentropy: unknown option 'fromLogit' \(did you mean 'fromLogits'\?\)$/);
+  throwsWith(() => gl.losses.sparseCategoricalCrossentropy([0, 0], p, { logits: true } as never), gl.ValueError,
+    /^losses\.sparseCategoricalCrossentropy: unknown option 'logits' \(known: 'fromLogits'\)$/);
+  throwsWith(() => gl.losses.binaryCrossentropy(t, p, { fromLogits: 'yes' as never }), gl.ValueError,
+    /^losses\.binaryCrossentropy: fromLogits must be true or false, got the string "yes"$/);
+  throwsWith(() => gl.losses.binaryCrossentropy(t, p, null as never), gl.ValueError, /^losses\.binaryCrossentropy: options must be an object, got null$/);
+  throwsWith(() => gl.losses.sparseCategoricalCrossentropy(3 as never, p), gl.ValueError, /sparseCategoricalCrossentropy: yTrue must be a Tensor or an array of integer labels, got number/);
+  const x = gl.tensor([1, 2, 3, 4]);
+  throwsWith(() => gl.variance(x, 0, { keep_dims: true } as never), gl.ValueError, /^variance: unknown option 'keep_dims' \(did you mean 'keepDims'\?\)$/);
+  throwsWith(() => gl.std(x, 0, { dof: 1 } as never), gl.ValueError, /^std: unknown option 'dof' \(did you mean 'ddof'\?\)$/);
+  throwsWith(() => x.variance(0, { correction: 1 } as never), gl.ValueError, /^variance: unknown option 'correction' \(known: 'keepDims', 'ddof'\)$/);
+  throwsWith(() => gl.std(x, 0, { keepDims: 1 as never }), gl.ValueError, /^std: keepDims must be true or false, got number 1$/);
+  throwsWith(() => gl.variance(x, 0, { ddof: NaN }), gl.ValueError, /^variance: ddof must be a finite number, got number NaN$/);
+  throwsWith(() => gl.variance(x, 0, { ddof: 4 }), gl.ValueError, /^variance: ddof 4 leaves no degrees of freedom for 4 values$/);
+  const x64 = gl.tensor([0.5], { dtype: 'float64' });
+  throwsWith(() => gl.gradcheck(gl.tanh, [x64], { raise_exception: false } as never), gl.ValueError,
+    /^gradcheck: unknown option 'raise_exception' \(did you mean 'raiseException'\?\)$/);
+  throwsWith(() => gl.gradcheck(gl.tanh, [x64], { eps: 0 }), gl.ValueError, /^gradcheck: eps must be a positive finite number, got number 0$/);
+  throwsWith(() => gl.gradcheck(gl.tanh, [x64], { atol: -1 }), gl.ValueError, /^gradcheck: atol must not be negative, got -1$/);
+  throwsWith(() => gl.gradcheck(gl.tanh, [x64], { raiseException: 0 as never }), gl.ValueError, /^gradcheck: raiseException must be true or false/);
+  // valid options still work
+  assert.equal(gl.gradcheck(gl.tanh, [x64], { atol: 1e-6, rtol: 0, eps: 1e-5, seed: 3, raiseException: true }).passed, true);
+  assert.equal(gl.variance(x, 0, { ddof: 1, keepDims: true }).shape.length, 1);
+});
