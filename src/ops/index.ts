@@ -18,6 +18,8 @@ export {
   step, sigmoid, tanh, relu, relu6, leakyRelu, elu, selu, softplus, softmax, logSoftmax, silu, swish, gelu, hardSigmoid, hardSwish,
 } from './activation.js';
 export type { ReluOptions, GeluOptions } from './activation.js';
+export { layerNorm } from './normalization.js';
+export type { LayerNormOptions } from './normalization.js';
 export { gradcheck, jacobian } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export * as losses from './loss.js';

@@ -99,6 +99,8 @@ test('second derivatives through the backward ops', () => {
     ['hardSwish', (x) => gl.sum(gl.square(gl.hardSwish(gl.mul(x, 3)))), [5]],
     ['hardSigmoid', (x) => gl.sum(gl.square(gl.hardSigmoid(gl.mul(x, 2)))), [5]],
     ['relu with options', (x) => gl.sum(gl.square(gl.relu(x, { maxValue: 1, negativeSlope: 0.3, threshold: 0.2 }))), [5]],
+    ['layerNorm', (x) => gl.sum(gl.square(gl.layerNorm(gl.reshape(x, [2, 3]), { gamma: gl.slice(x, [0], [3]), beta: gl.slice(x, [3], [3]) }))), [6]],
+    ['layerNorm axis [0,2]', (x) => gl.sum(gl.mul(gl.layerNorm(gl.reshape(x, [2, 2, 2]), { axis: [0, 2] }), gl.reshape(x, [2, 2, 2]))), [8]],
     ['conv2d + sigmoid', (x) => gl.sum(gl.square(gl.conv2d(x, gl.flip(x, [1, 2]).reshape([3, 3, 1, 1]),
       { padding: 'same', activation: 'sigmoid' }))), [1, 3, 3, 1]],
   ];
@@ -129,5 +131,28 @@ test('the one-loop backward and the backward made of ops (createGraph) give the 
       const d = Math.abs(a.grad!.data[i] - b.grad!.data[i]);
       assert.ok(d <= 1e-13 * (1 + Math.abs(a.grad!.data[i])), `${name} at x = ${x.data[i]}: loop ${a.grad!.data[i]}, ops ${b.grad!.data[i]}`);
     }
+  }
+});
+
+test('layerNorm: the one-loop backward and the backward made of ops agree for x, gamma and beta', () => {
+  for (const [shape, axis, pshape] of [[[3, 4, 5], -1, [5]], [[2, 3, 4, 2], [1, 2], [3, 4]], [[2, 3, 4], [0, 2], [2, 4]]] as [number[], number | number[], number[]][]) {
+    const x0 = gl.randn(shape, { dtype: 'float64', seed: 21 });
+    const g0 = gl.add(gl.randn(pshape, { dtype: 'float64', seed: 22 }), 1);
+    const b0 = gl.randn(pshape, { dtype: 'float64', seed: 23 });
+    const seed = gl.randn(shape, { dtype: 'float64', seed: 24 });
+    const run = (createGraph: boolean) => {
+      const [x, g, b] = [x0, g0, b0].map((t) => new Tensor(t.data.slice(), t.shape, true));
+      gl.layerNorm(x, { axis, gamma: g, beta: b }).backward(seed, { createGraph });
+      return [x, g, b].map((t) => t.grad!);
+    };
+    const loop = run(false);
+    const ops = run(true);
+    ['x', 'gamma', 'beta'].forEach((name, k) => {
+      assert.ok(ops[k].requiresGrad || name === 'beta', `${name}: the createGraph gradient is recorded`);
+      for (let i = 0; i < loop[k].size; i++) {
+        const d = Math.abs(loop[k].data[i] - ops[k].data[i]);
+        assert.ok(d <= 1e-12 * (1 + Math.abs(loop[k].data[i])), `layerNorm ${JSON.stringify(axis)} d${name}[${i}]: loop ${loop[k].data[i]}, ops ${ops[k].data[i]}`);
+      }
+    });
   }
 });
