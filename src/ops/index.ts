@@ -19,6 +19,8 @@ export {
 } from './activation.js';
 export type { ReluOptions, GeluOptions } from './activation.js';
 export { layerNorm } from './normalization.js';
+export { resize, upSampling2d } from './resize.js';
+export type { ResizeMethod, ResizeOptions, UpSampling2dOptions } from './resize.js';
 export type { LayerNormOptions } from './normalization.js';
 export { gradcheck, jacobian } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
