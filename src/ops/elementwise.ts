@@ -3,9 +3,8 @@ import { ValueError } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
 import { Tensor, recordOp, setGradAccumulator } from '../tensor/tensor.js';
+import { broadcastTo, sumTo } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
-import { sumTo } from './reduce.js';
-import { broadcastTo } from './shape.js';
 import {
   empty, expectTensor, kernels, pairOf, sampleAwayFromZero, sampleUniform, toTensor, type TensorLike,
 } from './util.js';

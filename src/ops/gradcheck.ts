@@ -1,4 +1,5 @@
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { booleanOption, checkOptions, finiteNumber, optionKeys, positiveNumber } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { expectTensor } from './util.js';
@@ -24,6 +25,14 @@ export interface GradcheckResult {
   worst: { input: number; index: number; analytic: number; numerical: number } | null;
 }
 
+const GRADCHECK_KEYS = optionKeys<GradcheckOptions>({ eps: true, atol: true, rtol: true, raiseException: true, seed: true });
+
+function tolerance(name: string, v: unknown): number {
+  const t = finiteNumber('gradcheck', name, v);
+  if (t < 0) throw new ValueError(`gradcheck: ${name} must not be negative, got ${t}`);
+  return t;
+}
+
 function scalarize(out: Tensor, v: Float64Array): number {
   let s = 0;
   for (let i = 0; i < out.size; i++) s += out.data[i] * v[i];
@@ -35,10 +44,15 @@ function scalarize(out: Tensor, v: Float64Array): number {
  * The output is contracted with a fixed random vector v, so the check is of the vector-Jacobian
  * product v^T J for every input entry: any wrong Jacobian entry shows up with probability 1.
  */
-export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
-  const eps = options.eps ?? 1e-6;
-  const atol = options.atol ?? 1e-5;
-  const rtol = options.rtol ?? 1e-3;
+export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], options?: GradcheckOptions): GradcheckResult {
+  const o = checkOptions('gradcheck', options, GRADCHECK_KEYS);
+  const eps = o.eps === undefined ? 1e-6 : positiveNumber('gradcheck', 'eps', o.eps);
+  const atol = o.atol === undefined ? 1e-5 : tolerance('atol', o.atol);
+  const rtol = o.rtol === undefined ? 1e-3 : tolerance('rtol', o.rtol);
+  const raise = o.raiseException === undefined ? true : booleanOption('gradcheck', 'raiseException', o.raiseException);
+  const seed = o.seed === undefined ? 0 : finiteNumber('gradcheck', 'seed', o.seed);
+  if (typeof fn !== 'function') throw new ValueError(`gradcheck: fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+  if (!Array.isArray(inputs)) throw new ValueError('gradcheck: inputs must be an array of tensors');
   inputs.forEach((t, i) => {
     expectTensor(t, 'gradcheck', `inputs[${i}]`);
     if (t.dtype !== 'float64') {
@@ -48,7 +62,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
   const leaves = inputs.map((t) => new Tensor(t.data.slice(), t.shape, true));
   const out = fn(...leaves);
   expectTensor(out, 'gradcheck', 'fn(...) result');
-  const rng = new Random(options.seed ?? 0);
+  const rng = new Random(seed);
   const v = new Float64Array(out.size);
   for (let i = 0; i < v.length; i++) v[i] = rng.normal();
   if (out.requiresGrad) {
@@ -84,7 +98,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: readonly 
     });
   }
   const passed = worst === null;
-  if (!passed && options.raiseException !== false) {
+  if (!passed && raise) {
     const w = worst as unknown as NonNullable<GradcheckResult['worst']>;
     throw new ValueError(`gradcheck: gradient mismatch for inputs[${w.input}] ${fmtShape(inputs[w.input].shape)} at flat index ${w.index}: analytic ${w.analytic}, numerical ${w.numerical} (atol ${atol}, rtol ${rtol})`);
   }

@@ -14,7 +14,14 @@ export { conv2d, conv1d } from './conv.js';
 export type { Conv2dOptions, Conv1dOptions, Padding } from './conv.js';
 export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, globalAvgPool2d, globalMaxPool2d } from './pool.js';
 export type { Pool2dOptions, Pool1dOptions } from './pool.js';
-export { step, sigmoid, tanh, relu, leakyRelu, elu, softplus, softmax, logSoftmax } from './activation.js';
+export {
+  step, sigmoid, tanh, relu, relu6, leakyRelu, elu, selu, softplus, softmax, logSoftmax, silu, swish, gelu, hardSigmoid, hardSwish,
+} from './activation.js';
+export type { ReluOptions, GeluOptions } from './activation.js';
+export { layerNorm } from './normalization.js';
+export { resize, upSampling2d } from './resize.js';
+export type { ResizeMethod, ResizeOptions, UpSampling2dOptions } from './resize.js';
+export type { LayerNormOptions } from './normalization.js';
 export { gradcheck, jacobian } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export * as losses from './loss.js';

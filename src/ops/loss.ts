@@ -1,4 +1,5 @@
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { booleanOption, checkOptions, optionKeys } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -17,6 +18,14 @@ export interface CrossentropyOptions {
   fromLogits?: boolean;
 }
 
+const CROSSENTROPY_KEYS = optionKeys<CrossentropyOptions>({ fromLogits: true });
+
+/** Whether yPred holds logits, from checked options. */
+function fromLogits(fn: string, options: CrossentropyOptions | undefined): boolean {
+  const o = checkOptions(fn, options, CROSSENTROPY_KEYS);
+  return o.fromLogits === undefined ? false : booleanOption(fn, 'fromLogits', o.fromLogits);
+}
+
 function samePair(fn: string, yTrue: Tensor, yPred: Tensor): [Tensor, Tensor] {
   expectTensor(yTrue, fn, 'yTrue');
   expectTensor(yPred, fn, 'yPred');
@@ -29,13 +38,13 @@ function samePair(fn: string, yTrue: Tensor, yPred: Tensor): [Tensor, Tensor] {
 
 /** mean((yTrue - yPred)^2) over the batch and the outputs. */
 export function meanSquaredError(yTrue: Tensor, yPred: Tensor): Tensor {
-  const [t, p] = samePair('meanSquaredError', yTrue, yPred);
+  const [t, p] = samePair('losses.meanSquaredError', yTrue, yPred);
   return mean(square(sub(p, t)));
 }
 
 /** mean(|yTrue - yPred|). */
 export function meanAbsoluteError(yTrue: Tensor, yPred: Tensor): Tensor {
-  const [t, p] = samePair('meanAbsoluteError', yTrue, yPred);
+  const [t, p] = samePair('losses.meanAbsoluteError', yTrue, yPred);
   return mean(abs(sub(p, t)));
 }
 
@@ -43,52 +52,63 @@ export function meanAbsoluteError(yTrue: Tensor, yPred: Tensor): Tensor {
  * The logistic loss, mean over all entries: -(y log p + (1-y) log(1-p)); from logits z it is
  * softplus(z) - y z, exact for any z.
  */
-export function binaryCrossentropy(yTrue: Tensor, yPred: Tensor, options: CrossentropyOptions = {}): Tensor {
-  const [t, p] = samePair('binaryCrossentropy', yTrue, yPred);
-  if (options.fromLogits) return mean(sub(softplus(p), mul(t, p)));
+export function binaryCrossentropy(yTrue: Tensor, yPred: Tensor, options?: CrossentropyOptions): Tensor {
+  const logits = fromLogits('losses.binaryCrossentropy', options);
+  const [t, p] = samePair('losses.binaryCrossentropy', yTrue, yPred);
+  if (logits) return mean(sub(softplus(p), mul(t, p)));
   const q = clip(p, EPSILON, 1 - EPSILON);
   return neg(mean(add(mul(t, log(q)), mul(sub(1, t), log(sub(1, q))))));
 }
 
 /** -sum(y log p) over classes (last axis), mean over the batch. Probabilities are renormalised as Keras does. */
-export function categoricalCrossentropy(yTrue: Tensor, yPred: Tensor, options: CrossentropyOptions = {}): Tensor {
-  const [t, p] = samePair('categoricalCrossentropy', yTrue, yPred);
-  if (p.rank === 0) throw new ShapeError('categoricalCrossentropy: yPred must have a class axis, got a scalar');
-  const logp = options.fromLogits ? logSoftmax(p, -1) : log(clip(div(p, sum(p, -1, true)), EPSILON, 1 - EPSILON));
+export function categoricalCrossentropy(yTrue: Tensor, yPred: Tensor, options?: CrossentropyOptions): Tensor {
+  const logits = fromLogits('losses.categoricalCrossentropy', options);
+  const [t, p] = samePair('losses.categoricalCrossentropy', yTrue, yPred);
+  return categorical('losses.categoricalCrossentropy', t, p, logits);
+}
+
+function categorical(fn: string, t: Tensor, p: Tensor, logits: boolean): Tensor {
+  if (p.rank === 0) throw new ShapeError(`${fn}: yPred must have a class axis, got a scalar`);
+  const logp = logits ? logSoftmax(p, -1) : log(clip(div(p, sum(p, -1, true)), EPSILON, 1 - EPSILON));
   return mean(neg(sum(mul(t, logp), -1)));
 }
 
 /** Categorical cross-entropy with integer labels [N] (or [N,1]) against yPred [N, K]. */
-export function sparseCategoricalCrossentropy(yTrue: Tensor | readonly number[], yPred: Tensor, options: CrossentropyOptions = {}): Tensor {
-  expectTensor(yPred, 'sparseCategoricalCrossentropy', 'yPred');
+export function sparseCategoricalCrossentropy(yTrue: Tensor | readonly number[], yPred: Tensor, options?: CrossentropyOptions): Tensor {
+  const fn = 'losses.sparseCategoricalCrossentropy';
+  const logits = fromLogits(fn, options);
+  expectTensor(yPred, fn, 'yPred');
+  if (!(yTrue instanceof Tensor) && !Array.isArray(yTrue) && !(yTrue instanceof Int32Array)) {
+    throw new ValueError(`${fn}: yTrue must be a Tensor or an array of integer labels, got ${yTrue === null ? 'null' : typeof yTrue}`);
+  }
   const labels = yTrue instanceof Tensor ? yTrue : null;
   const values: ArrayLike<number> = labels ? labels.data : yTrue as readonly number[];
   const lshape = labels ? labels.shape : [values.length];
   const lead = yPred.shape.slice(0, -1);
   const flatLabels = lshape.length === lead.length + 1 && lshape[lshape.length - 1] === 1 ? lshape.slice(0, -1) : lshape;
   if (yPred.rank < 1 || !shapesEqual(flatLabels, lead)) {
-    throw new ShapeError(`sparseCategoricalCrossentropy: labels ${fmtShape(lshape)} do not match predictions ${fmtShape(yPred.shape)} (expected labels ${fmtShape(lead)})`);
+    throw new ShapeError(`${fn}: labels ${fmtShape(lshape)} do not match predictions ${fmtShape(yPred.shape)} (expected labels ${fmtShape(lead)})`);
   }
   const K = yPred.shape[yPred.rank - 1];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v) || v < 0 || v >= K) {
-      throw new ValueError(`sparseCategoricalCrossentropy: label ${v} at position ${i} is out of range for ${K} classes (yPred ${fmtShape(yPred.shape)})`);
+      throw new ValueError(`${fn}: label ${v} at position ${i} is out of range for ${K} classes (yPred ${fmtShape(yPred.shape)})`);
     }
   }
   const t = reshape(oneHot(Array.from(values), K, yPred.dtype), yPred.shape);
-  return categoricalCrossentropy(t, yPred, options);
+  return categorical(fn, t, yPred, logits);
 }
 
 /** mean(max(1 - y * yPred, 0)) with labels +-1; labels given as 0/1 are mapped to -1/+1 as Keras does. */
 export function hinge(yTrue: Tensor, yPred: Tensor): Tensor {
-  const [t, p] = samePair('hinge', yTrue, yPred);
+  const [t, p] = samePair('losses.hinge', yTrue, yPred);
   let zeroOne = true;
   for (let i = 0; i < t.size; i++) {
     const v = t.data[i];
     if (v !== 0 && v !== 1) zeroOne = false;
     if (v !== 0 && v !== 1 && v !== -1) {
-      throw new ValueError(`hinge: labels must be -1/+1 or 0/1, got ${v} at position ${i}`);
+      throw new ValueError(`losses.hinge: labels must be -1/+1 or 0/1, got ${v} at position ${i}`);
     }
   }
   const y = zeroOne ? sub(mul(t, 2), 1) : t;

@@ -50,7 +50,7 @@ declare module '../tensor/tensor.js' {
     gather(indices: Tensor | readonly number[], axis?: number): Tensor;
     pad(paddings: readonly (readonly [number, number])[], value?: number): Tensor;
     flip(axis?: number | readonly number[]): Tensor;
-    relu(): Tensor;
+    relu(options?: A.ReluOptions): Tensor;
     sigmoid(): Tensor;
     tanh(): Tensor;
     softmax(axis?: number): Tensor;
@@ -100,7 +100,7 @@ P.slice = function (b, s) { return S.slice(this, b, s); };
 P.gather = function (i, a) { return S.gather(this, i, a); };
 P.pad = function (p, v) { return S.pad(this, p, v); };
 P.flip = function (a) { return S.flip(this, a); };
-P.relu = function () { return A.relu(this); };
+P.relu = function (o) { return A.relu(this, o); };
 P.sigmoid = function () { return A.sigmoid(this); };
 P.tanh = function () { return A.tanh(this); };
 P.softmax = function (a) { return A.softmax(this, a); };

@@ -1,61 +1,19 @@
-import type { ReduceKernel } from '../backend/backend.js';
 import { ValueError } from '../core/errors.js';
-import { normAxes, normAxis, shapesEqual } from '../tensor/shape.js';
+import { booleanOption, checkOptions, finiteNumber, optionKeys } from '../core/validate.js';
+import { normAxes, normAxis } from '../tensor/shape.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { add, binaryKernel, div, exp, log, mul, sqrt, square, sub } from './elementwise.js';
+import { broadcastTo, finalShape, reduceKernel, reshape, sum, type Axis } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
-import { broadcastTo, reshape } from './shape.js';
 import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
 
-/** An axis option: one axis, several, or all when omitted. */
-export type Axis = number | readonly number[];
-
-function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
-  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
-}
-
-function finalShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
-  return keepDims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
-}
-
-/** Runs a reduce kernel over the given axes (no autograd); the result keeps reduced axes as 1. */
-function reduceKernel(op: ReduceKernel, x: Tensor, axes: readonly number[]): Tensor {
-  // Runs of adjacent reduced axes are reduced in one pass, from the last run to the first.
-  const runs: [number, number][] = [];
-  for (const a of axes) {
-    const last = runs[runs.length - 1];
-    if (last && last[1] === a) last[1] = a + 1;
-    else runs.push([a, a + 1]);
-  }
-  let cur = x;
-  let shape = [...x.shape];
-  for (let k = runs.length - 1; k >= 0; k--) {
-    const [from, to] = runs[k];
-    const len = shape.slice(from, to).reduce((p, d) => p * d, 1);
-    if (len === 1) continue;
-    const outer = shape.slice(0, from).reduce((p, d) => p * d, 1);
-    const inner = shape.slice(to).reduce((p, d) => p * d, 1);
-    shape = shape.map((d, i) => (i >= from && i < to ? 1 : d));
-    const out = empty(x.dtype, shape);
-    kernels().reduce(op, cur.data, outer, len, inner, out.data);
-    cur = out;
-  }
-  return cur === x ? new Tensor(x.data.slice(), keptShape(x.shape, axes)) : new Tensor(cur.data, keptShape(x.shape, axes));
-}
+// sum and sumTo live with reshape and broadcastTo in primitives.ts (their backwards need one another).
+export { sum, sumTo, type Axis } from './primitives.js';
 
 function checkNonEmpty(fn: string, x: Tensor, axes: readonly number[]): void {
   for (const a of axes) {
     if (x.shape[a] === 0) throw new ValueError(`${fn}: cannot reduce over axis ${a} of size 0 (shape [${x.shape}])`);
   }
-}
-
-/** Sum over `axis` (all axes when omitted). */
-export function sum(x: Tensor, axis?: Axis, keepDims = false): Tensor {
-  expectTensor(x, 'sum', 'x');
-  const axes = normAxes('sum', axis, x.rank);
-  const kept = reduceKernel('sum', x, axes);
-  const out = new Tensor(kept.data, finalShape(x.shape, axes, keepDims));
-  return recordOp(out, 'sum', [x], (g) => [broadcastTo(reshape(g, kept.shape), x.shape)]);
 }
 
 export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
@@ -132,30 +90,29 @@ export interface VarianceOptions {
   ddof?: number;
 }
 
-export function variance(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
-  expectTensor(x, 'variance', 'x');
-  const axes = normAxes('variance', axis, x.rank);
-  checkNonEmpty('variance', x, axes);
+const VARIANCE_KEYS = optionKeys<VarianceOptions>({ keepDims: true, ddof: true });
+
+function varianceOf(fn: 'variance' | 'std', x: Tensor, axis: Axis | undefined, options: VarianceOptions | undefined): Tensor {
+  expectTensor(x, fn, 'x');
+  const o = checkOptions(fn, options, VARIANCE_KEYS);
+  const keepDims = o.keepDims === undefined ? false : booleanOption(fn, 'keepDims', o.keepDims);
+  const ddof = o.ddof === undefined ? 0 : finiteNumber(fn, 'ddof', o.ddof);
+  const axes = normAxes(fn, axis, x.rank);
+  checkNonEmpty(fn, x, axes);
   const n = axes.reduce((c, a) => c * x.shape[a], 1);
-  const ddof = options.ddof ?? 0;
-  if (!(n - ddof > 0)) throw new ValueError(`variance: ddof ${ddof} leaves no degrees of freedom for ${n} values`);
+  if (!(n - ddof > 0)) throw new ValueError(`${fn}: ddof ${ddof} leaves no degrees of freedom for ${n} values`);
   const centered = sub(x, mean(x, axes, true));
-  return div(sum(square(centered), axes, options.keepDims ?? false), n - ddof);
+  return div(sum(square(centered), axes, keepDims), n - ddof);
 }
 
-export function std(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
-  return sqrt(variance(x, axis, options));
+/** Mean squared deviation from the mean over `axis` (all axes when omitted), divided by n - ddof. */
+export function variance(x: Tensor, axis?: Axis, options?: VarianceOptions): Tensor {
+  return varianceOf('variance', x, axis, options);
 }
 
-/** Sums a broadcast gradient back to `shape` (the adjoint of broadcastTo). */
-export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.rank - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  return reshape(sum(g, axes, true), shape);
+/** The square root of variance. */
+export function std(x: Tensor, axis?: Axis, options?: VarianceOptions): Tensor {
+  return sqrt(varianceOf('std', x, axis, options));
 }
 
 // ---------- registry ----------
@@ -172,7 +129,6 @@ function reduceSamples(name: string, f: (x: Tensor, axis: Axis | undefined, keep
   }));
 }
 
-registerOp({ name: 'sum', family: 'reduce', samples: reduceSamples('sum', sum) });
 registerOp({ name: 'mean', family: 'reduce', samples: reduceSamples('mean', mean) });
 registerOp({ name: 'max', family: 'reduce', samples: reduceSamples('max', max, true) });
 registerOp({ name: 'min', family: 'reduce', samples: reduceSamples('min', min, true) });

@@ -1,73 +1,13 @@
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
-import { broadcastShapes, checkShape, normAxes, normAxis, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
-import { Tensor, recordOp, type FloatArray } from '../tensor/tensor.js';
+import { normAxes, normAxis, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
+import { Tensor, recordOp } from '../tensor/tensor.js';
+import { copyStrided, reshape } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
-import { sumTo } from './reduce.js';
 import { empty, expectTensor, sampleUniform } from './util.js';
 
-/** Copies src, read with the given strides (0 repeats), into dst laid out contiguously in `shape`. */
-function copyStrided(src: FloatArray, srcOffset: number, srcStrides: readonly number[], dst: FloatArray, shape: readonly number[]): void {
-  const rank = shape.length;
-  const n = dst.length;
-  if (n === 0) return;
-  if (rank === 0) {
-    dst[0] = src[srcOffset];
-    return;
-  }
-  if (srcStrides[rank - 1] === 1 && rank > 1) {
-    // Trailing axes that are contiguous in src too are one run (a slice of whole rows is one copy).
-    let r = rank - 1;
-    let run = shape[r];
-    while (r > 0 && srcStrides[r - 1] === run) run *= shape[--r];
-    if (r < rank - 1) {
-      copyStrided(src, srcOffset, [...srcStrides.slice(0, r), 1], dst, [...shape.slice(0, r), run]);
-      return;
-    }
-  }
-  const inner = shape[rank - 1];
-  const is = srcStrides[rank - 1];
-  const idx = new Array<number>(rank).fill(0);
-  let so = srcOffset;
-  for (let o = 0; o < n; o += inner) {
-    if (is === 1 && inner >= 64) {
-      dst.set(src.subarray(so, so + inner), o);
-    } else if (is === 1) {
-      for (let j = 0; j < inner; j++) dst[o + j] = src[so + j];
-    } else {
-      for (let j = 0; j < inner; j++) dst[o + j] = src[so + j * is];
-    }
-    for (let d = rank - 2; d >= 0; d--) {
-      idx[d]++;
-      so += srcStrides[d];
-      if (idx[d] < shape[d]) break;
-      so -= srcStrides[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
-}
-
-/** Same values in a new shape; one dimension may be -1 (inferred). */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  expectTensor(x, 'reshape', 'x');
-  const target = [...shape];
-  const unknown = target.indexOf(-1);
-  if (unknown >= 0) {
-    if (target.indexOf(-1, unknown + 1) >= 0) throw new ValueError(`reshape: only one dimension may be -1, got ${fmtShape(shape)}`);
-    const known = target.reduce((p, d, i) => (i === unknown ? p : p * d), 1);
-    if (known === 0 || x.size % known !== 0) {
-      throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} values) into ${fmtShape(shape)}`);
-    }
-    target[unknown] = x.size / known;
-  }
-  checkShape('reshape', target);
-  if (sizeOf(target) !== x.size) {
-    throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} values) into ${fmtShape(shape)} (${sizeOf(target)} values)`);
-  }
-  if (shapesEqual(target, x.shape)) return x;
-  const out = new Tensor(x.data, target);
-  return recordOp(out, 'reshape', [x], (g) => [reshape(g, x.shape)]);
-}
+// reshape and broadcastTo live with sum and sumTo in primitives.ts (their backwards need one another).
+export { reshape, broadcastTo } from './primitives.js';
 
 /** All values in one dimension (like torch.flatten / numpy ravel); from `startAxis` on when given. */
 export function flatten(x: Tensor, startAxis = 0): Tensor {
@@ -116,22 +56,6 @@ export function expandDims(x: Tensor, axis = 0): Tensor {
   const shape = [...x.shape];
   shape.splice(a, 0, 1);
   return reshape(x, shape);
-}
-
-/** Repeats x along axes of size 1 (and new leading axes) to `shape`. */
-export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
-  expectTensor(x, 'broadcastTo', 'x');
-  const target = broadcastShapes('broadcastTo', x.shape, shape);
-  if (!shapesEqual(target, shape)) {
-    throw new ShapeError(`broadcastTo: cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
-  }
-  if (shapesEqual(x.shape, shape)) return x;
-  const lead = shape.length - x.rank;
-  const st = stridesOf(x.shape);
-  const strides = shape.map((_, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : st[i - lead]));
-  const out = empty(x.dtype, shape);
-  copyStrided(x.data, 0, strides, out.data, shape);
-  return recordOp(out, 'broadcastTo', [x], (g) => [sumTo(g, x.shape)]);
 }
 
 /**
@@ -357,13 +281,11 @@ function reg(name: string, cases: ((rng: Random) => OpSample)[]): void {
   registerOp({ name, family: 'shape', samples: (rng) => cases.map((c) => c(rng)) });
 }
 
-reg('reshape', [one('reshape', '[2,3,4]->[6,-1]', [2, 3, 4], (x) => reshape(x, [6, -1]))]);
 reg('flatten', [one('flatten', '[2,3,4]', [2, 3, 4], (x) => flatten(x)), one('flatten', 'from 1', [2, 3, 4], (x) => flatten(x, 1))]);
 reg('transpose', [one('transpose', '[3,4]', [3, 4], (x) => transpose(x)), one('transpose', 'perm [1,2,0]', [2, 3, 4], (x) => transpose(x, [1, 2, 0]))]);
 reg('permute', [one('permute', '[0,3,1,2]', [2, 3, 4, 2], (x) => permute(x, [0, 3, 1, 2]))]);
 reg('squeeze', [one('squeeze', '[1,3,1]', [1, 3, 1], (x) => squeeze(x)), one('squeeze', 'axis 0', [1, 3, 1], (x) => squeeze(x, 0))]);
 reg('expandDims', [one('expandDims', 'axis -1', [2, 3], (x) => expandDims(x, -1))]);
-reg('broadcastTo', [one('broadcastTo', '[3,1]->[2,3,4]', [3, 1], (x) => broadcastTo(x, [2, 3, 4]))]);
 reg('slice', [one('slice', 'middle', [4, 5], (x) => slice(x, [1, 2], [2, -1])), one('slice', '3-D', [3, 4, 5], (x) => slice(x, [1, 0, 1], [1, 3, 3]))]);
 reg('pad', [one('pad', '[[1,2],[0,1]]', [2, 3], (x) => pad(x, [[1, 2], [0, 1]], 0.5))]);
 reg('flip', [one('flip', 'all', [2, 3], (x) => flip(x)), one('flip', 'axis 1', [2, 3, 4], (x) => flip(x, 1))]);

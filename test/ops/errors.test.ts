@@ -52,3 +52,72 @@ test('loss errors: labels out of range, shapes that differ', () => {
   throwsWith(() => gl.losses.hinge(gl.tensor([2]), gl.tensor([1])), gl.ValueError, /hinge: labels must be -1\/\+1 or 0\/1, got 2/);
   throwsWith(() => gl.oneHot([3], 3), gl.ValueError, /oneHot: label 3 at position 0 is not an integer in \[0, 3\)/);
 });
+
+test('options objects are checked: unknown keys name the nearest known one, values are typed', () => {
+  const t = gl.tensor([[1], [0]]);
+  const p = gl.tensor([[0.3], [0.6]]);
+  throwsWith(() => gl.losses.binaryCrossentropy(t, p, { from_logits: true } as never), gl.ValueError,
+    /^losses\.binaryCrossentropy: unknown option 'from_logits' \(did you mean 'fromLogits'\?\)$/);
+  throwsWith(() => gl.losses.categoricalCrossentropy(t, p, { fromLogit: true } as never), gl.ValueError,
+    /^losses\.categoricalCrossentropy: unknown option 'fromLogit' \(did you mean 'fromLogits'\?\)$/);
+  throwsWith(() => gl.losses.sparseCategoricalCrossentropy([0, 0], p, { logits: true } as never), gl.ValueError,
+    /^losses\.sparseCategoricalCrossentropy: unknown option 'logits' \(known: 'fromLogits'\)$/);
+  throwsWith(() => gl.losses.binaryCrossentropy(t, p, { fromLogits: 'yes' as never }), gl.ValueError,
+    /^losses\.binaryCrossentropy: fromLogits must be true or false, got the string "yes"$/);
+  throwsWith(() => gl.losses.binaryCrossentropy(t, p, null as never), gl.ValueError, /^losses\.binaryCrossentropy: options must be an object, got null$/);
+  throwsWith(() => gl.losses.sparseCategoricalCrossentropy(3 as never, p), gl.ValueError, /sparseCategoricalCrossentropy: yTrue must be a Tensor or an array of integer labels, got number/);
+  const x = gl.tensor([1, 2, 3, 4]);
+  throwsWith(() => gl.variance(x, 0, { keep_dims: true } as never), gl.ValueError, /^variance: unknown option 'keep_dims' \(did you mean 'keepDims'\?\)$/);
+  throwsWith(() => gl.std(x, 0, { dof: 1 } as never), gl.ValueError, /^std: unknown option 'dof' \(did you mean 'ddof'\?\)$/);
+  throwsWith(() => x.variance(0, { correction: 1 } as never), gl.ValueError, /^variance: unknown option 'correction' \(known: 'keepDims', 'ddof'\)$/);
+  throwsWith(() => gl.std(x, 0, { keepDims: 1 as never }), gl.ValueError, /^std: keepDims must be true or false, got number 1$/);
+  throwsWith(() => gl.variance(x, 0, { ddof: NaN }), gl.ValueError, /^variance: ddof must be a finite number, got number NaN$/);
+  throwsWith(() => gl.variance(x, 0, { ddof: 4 }), gl.ValueError, /^variance: ddof 4 leaves no degrees of freedom for 4 values$/);
+  const x64 = gl.tensor([0.5], { dtype: 'float64' });
+  throwsWith(() => gl.gradcheck(gl.tanh, [x64], { raise_exception: false } as never), gl.ValueError,
+    /^gradcheck: unknown option 'raise_exception' \(did you mean 'raiseException'\?\)$/);
+  throwsWith(() => gl.gradcheck(gl.tanh, [x64], { eps: 0 }), gl.ValueError, /^gradcheck: eps must be a positive finite number, got number 0$/);
+  throwsWith(() => gl.gradcheck(gl.tanh, [x64], { atol: -1 }), gl.ValueError, /^gradcheck: atol must not be negative, got -1$/);
+  throwsWith(() => gl.gradcheck(gl.tanh, [x64], { raiseException: 0 as never }), gl.ValueError, /^gradcheck: raiseException must be true or false/);
+  // valid options still work
+  assert.equal(gl.gradcheck(gl.tanh, [x64], { atol: 1e-6, rtol: 0, eps: 1e-5, seed: 3, raiseException: true }).passed, true);
+  assert.equal(gl.variance(x, 0, { ddof: 1, keepDims: true }).shape.length, 1);
+});
+
+test('new activations, layerNorm, resize and upSampling2d reject bad arguments before any work', () => {
+  const x = gl.zeros([2, 3]);
+  throwsWith(() => gl.relu(x, { max_value: 6 } as never), gl.ValueError, /^relu: unknown option 'max_value' \(did you mean 'maxValue'\?\)$/);
+  throwsWith(() => gl.relu(x, { maxValue: -1 }), gl.ValueError, /^relu: maxValue must not be negative, got -1$/);
+  throwsWith(() => gl.relu(x, { negativeSlope: '0.1' as never }), gl.ValueError, /^relu: negativeSlope must be a finite number, got the string "0.1"$/);
+  throwsWith(() => gl.relu(x, { threshold: -0.5 }), gl.ValueError, /^relu: threshold must not be negative, got -0.5$/);
+  throwsWith(() => gl.relu([1, 2] as never), gl.ValueError, /^relu: x must be a Tensor, got object$/);
+  throwsWith(() => gl.gelu(x, { approximate: 'tanh' as never }), gl.ValueError, /^gelu: approximate must be true or false, got the string "tanh"$/);
+  throwsWith(() => gl.gelu(x, { approximat: true } as never), gl.ValueError, /^gelu: unknown option 'approximat' \(did you mean 'approximate'\?\)$/);
+  throwsWith(() => gl.selu(null as never), gl.ValueError, /^selu: x must be a Tensor, got null$/);
+
+  const t = gl.zeros([2, 3, 4]);
+  throwsWith(() => gl.layerNorm(t, { gamma: gl.ones([3]) }), gl.ShapeError, /^layerNorm: gamma \[3\] must have shape \[4\] \(axes \[2\] of x \[2,3,4\]\)$/);
+  throwsWith(() => gl.layerNorm(t, { axis: [0, 2], beta: gl.ones([4, 2]) }), gl.ShapeError, /^layerNorm: beta \[4,2\] must have shape \[2,4\] \(axes \[0,2\] of x \[2,3,4\]\)$/);
+  throwsWith(() => gl.layerNorm(t, { gamma: gl.ones([4], { dtype: 'float64' }) }), gl.DTypeError, /^layerNorm: gamma is float64 but x is float32$/);
+  throwsWith(() => gl.layerNorm(t, { axis: 3 }), gl.ValueError, /^layerNorm: axis 3 is out of range for a tensor of rank 3$/);
+  throwsWith(() => gl.layerNorm(t, { axis: [] }), gl.ValueError, /^layerNorm: axis must name at least one axis, got \[\]$/);
+  throwsWith(() => gl.layerNorm(t, { epsilon: -1e-3 }), gl.ValueError, /^layerNorm: epsilon must not be negative/);
+  throwsWith(() => gl.layerNorm(t, { Epsilon: 1e-5 } as never), gl.ValueError, /^layerNorm: unknown option 'Epsilon' \(did you mean 'epsilon'\?\)$/);
+  throwsWith(() => gl.layerNorm(t, { center: false } as never), gl.ValueError, /^layerNorm: unknown option 'center' \(known: 'axis', 'epsilon', 'gamma', 'beta'\)$/);
+  throwsWith(() => gl.layerNorm(gl.tensor(1)), gl.ShapeError, /^layerNorm: x must have at least one axis, got a scalar$/);
+
+  const img = gl.zeros([1, 4, 4, 3]);
+  throwsWith(() => gl.resize(gl.zeros([4, 4]), [2, 2]), gl.ShapeError, /^resize: x must be \[N,H,W,C\] \(rank 4\) or \[H,W,C\] \(rank 3\), got \[4,4\]$/);
+  throwsWith(() => gl.resize(img, [0, 3]), gl.ValueError, /^resize: size\[0\] \(height\) must be a positive integer, got number 0$/);
+  throwsWith(() => gl.resize(img, [2.5, 3]), gl.ValueError, /^resize: size\[0\] \(height\) must be a positive integer, got number 2.5$/);
+  throwsWith(() => gl.resize(img, [2] as never), gl.ValueError, /^resize: size must be \[height, width\], got \[2\]$/);
+  throwsWith(() => gl.resize(img, [2, 2], { method: 'bicubic' as never }), gl.ValueError, /^resize: method must be 'nearest', 'bilinear'; got the string "bicubic"$/);
+  throwsWith(() => gl.resize(img, [2, 2], { alignCorners: true, halfPixelCenters: true }), gl.ValueError, /^resize: halfPixelCenters and alignCorners cannot both be true$/);
+  throwsWith(() => gl.resize(img, [2, 2], { align_corners: true } as never), gl.ValueError, /^resize: unknown option 'align_corners' \(did you mean 'alignCorners'\?\)$/);
+  throwsWith(() => gl.resize(gl.zeros([1, 0, 4, 3]), [2, 2]), gl.ShapeError, /^resize: x \[1,0,4,3\] has an empty height or width$/);
+  throwsWith(() => gl.upSampling2d(gl.zeros([4, 4, 3])), gl.ShapeError, /^upSampling2d: x must be \[N,H,W,C\] \(rank 4\), got \[4,4,3\]$/);
+  throwsWith(() => gl.upSampling2d(img, { size: [2] as never }), gl.ValueError, /^upSampling2d: size must be a positive integer or a pair of them, got \[2\]$/);
+  throwsWith(() => gl.upSampling2d(img, { size: 0 }), gl.ValueError, /^upSampling2d: size must be a positive integer, got number 0$/);
+  throwsWith(() => gl.upSampling2d(img, { interpolation: 'area' as never }), gl.ValueError, /^upSampling2d: interpolation must be 'nearest', 'bilinear'; got the string "area"$/);
+  throwsWith(() => gl.upSampling2d(img, { data_format: 'channels_last' } as never), gl.ValueError, /^upSampling2d: unknown option 'data_format' \(known: 'size', 'interpolation'\)$/);
+});

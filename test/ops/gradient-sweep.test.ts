@@ -8,6 +8,8 @@ import { unaryKernel } from '../../src/ops/elementwise.js';
 
 // Functions of the ops layer that are not differentiable (comparisons, indices, checking tools).
 const NOT_OPS = new Set(['gt', 'ge', 'lt', 'le', 'eq', 'argmax', 'argmin', 'oneHot', 'gradcheck', 'jacobian', 'registeredOps']);
+// Exported under a second name (Keras' spelling): the same function object as a registered op.
+const ALIASES: Record<string, string> = { swish: 'silu' };
 
 test('every registered op passes a float64 gradcheck on all of its samples', () => {
   const rng = new gl.Random(20261123);
@@ -36,8 +38,14 @@ test('every exported differentiable function is in the registry', () => {
   for (const [name, value] of Object.entries(ops)) {
     if (typeof value !== 'function' || NOT_OPS.has(name)) continue;
     assert.equal((gl as Record<string, unknown>)[name], value, `${name} is not exported from the package root`);
+    if (name in ALIASES) {
+      assert.equal(value, (ops as Record<string, unknown>)[ALIASES[name]], `${name} is listed as an alias of ${ALIASES[name]} but is another function`);
+      if (!names.has(ALIASES[name])) missing.push(`${name} (alias of ${ALIASES[name]})`);
+      continue;
+    }
     if (!names.has(name)) missing.push(name);
   }
+  for (const name of Object.keys(ALIASES)) assert.equal(typeof (ops as Record<string, unknown>)[name], 'function', `alias ${name} is not exported`);
   for (const [name, value] of Object.entries(gl.losses)) {
     if (typeof value === 'function' && !names.has(`losses.${name}`)) missing.push(`losses.${name}`);
   }
@@ -83,6 +91,16 @@ test('second derivatives through the backward ops', () => {
     ['dense + tanh', (x) => gl.sum(gl.square(gl.dense(x, gl.mul(x, 0.5), null, 'tanh'))), [2, 2]],
     ['conv2d + bias + tanh', (x) => gl.sum(gl.square(gl.conv2d(x, gl.flip(x, [1, 2]).reshape([3, 3, 1, 1]),
       { padding: 'same', bias: gl.sum(x).reshape([1]), activation: 'tanh' }))), [1, 3, 3, 1]],
+    // the activations computed by one loop: with a graph their backward is made of ops
+    ['silu', (x) => gl.sum(gl.mul(gl.silu(x), gl.silu(x))), [5]],
+    ['gelu', (x) => gl.sum(gl.square(gl.gelu(x))), [5]],
+    ['gelu approximate', (x) => gl.sum(gl.square(gl.gelu(x, { approximate: true }))), [5]],
+    ['selu', (x) => gl.sum(gl.square(gl.selu(x))), [5]],
+    ['hardSwish', (x) => gl.sum(gl.square(gl.hardSwish(gl.mul(x, 3)))), [5]],
+    ['hardSigmoid', (x) => gl.sum(gl.square(gl.hardSigmoid(gl.mul(x, 2)))), [5]],
+    ['relu with options', (x) => gl.sum(gl.square(gl.relu(x, { maxValue: 1, negativeSlope: 0.3, threshold: 0.2 }))), [5]],
+    ['layerNorm', (x) => gl.sum(gl.square(gl.layerNorm(gl.reshape(x, [2, 3]), { gamma: gl.slice(x, [0], [3]), beta: gl.slice(x, [3], [3]) }))), [6]],
+    ['layerNorm axis [0,2]', (x) => gl.sum(gl.mul(gl.layerNorm(gl.reshape(x, [2, 2, 2]), { axis: [0, 2] }), gl.reshape(x, [2, 2, 2]))), [8]],
     ['conv2d + sigmoid', (x) => gl.sum(gl.square(gl.conv2d(x, gl.flip(x, [1, 2]).reshape([3, 3, 1, 1]),
       { padding: 'same', activation: 'sigmoid' }))), [1, 3, 3, 1]],
   ];
@@ -90,5 +108,51 @@ test('second derivatives through the backward ops', () => {
     const x = gl.randn(shape, { dtype: 'float64', seed: 7 });
     const r = gl.gradcheck(gradOf(f), [x], { raiseException: false });
     assert.ok(r.passed, `second derivative of ${name}: ${JSON.stringify(r.worst)}`);
+  }
+});
+
+test('the one-loop backward and the backward made of ops (createGraph) give the same gradient', () => {
+  const x = gl.mul(gl.randn([64], { dtype: 'float64', seed: 11 }), 3);
+  const cases: [string, (x: Tensor) => Tensor][] = [
+    ['silu', gl.silu], ['gelu', (v) => gl.gelu(v)], ['gelu approximate', (v) => gl.gelu(v, { approximate: true })],
+    ['selu', gl.selu], ['hardSwish', gl.hardSwish], ['hardSigmoid', gl.hardSigmoid], ['relu6', (v) => gl.relu6(gl.mul(v, 3))],
+    ['relu with options', (v) => gl.relu(v, { maxValue: 2, negativeSlope: 0.1, threshold: 0.5 })],
+  ];
+  const seed = gl.randn([64], { dtype: 'float64', seed: 12 });
+  for (const [name, f] of cases) {
+    const a = new Tensor(x.data.slice(), x.shape, true);
+    f(a).backward(seed);
+    const b = new Tensor(x.data.slice(), x.shape, true);
+    f(b).backward(seed, { createGraph: true });
+    // piecewise-linear ones have a gradient that is constant in x: nothing to record
+    const linearPieces = ['hardSigmoid', 'relu6', 'relu with options'].includes(name);
+    assert.equal(b.grad!.requiresGrad, !linearPieces, `${name}: the createGraph gradient is recorded`);
+    for (let i = 0; i < x.size; i++) {
+      const d = Math.abs(a.grad!.data[i] - b.grad!.data[i]);
+      assert.ok(d <= 1e-13 * (1 + Math.abs(a.grad!.data[i])), `${name} at x = ${x.data[i]}: loop ${a.grad!.data[i]}, ops ${b.grad!.data[i]}`);
+    }
+  }
+});
+
+test('layerNorm: the one-loop backward and the backward made of ops agree for x, gamma and beta', () => {
+  for (const [shape, axis, pshape] of [[[3, 4, 5], -1, [5]], [[2, 3, 4, 2], [1, 2], [3, 4]], [[2, 3, 4], [0, 2], [2, 4]]] as [number[], number | number[], number[]][]) {
+    const x0 = gl.randn(shape, { dtype: 'float64', seed: 21 });
+    const g0 = gl.add(gl.randn(pshape, { dtype: 'float64', seed: 22 }), 1);
+    const b0 = gl.randn(pshape, { dtype: 'float64', seed: 23 });
+    const seed = gl.randn(shape, { dtype: 'float64', seed: 24 });
+    const run = (createGraph: boolean) => {
+      const [x, g, b] = [x0, g0, b0].map((t) => new Tensor(t.data.slice(), t.shape, true));
+      gl.layerNorm(x, { axis, gamma: g, beta: b }).backward(seed, { createGraph });
+      return [x, g, b].map((t) => t.grad!);
+    };
+    const loop = run(false);
+    const ops = run(true);
+    ['x', 'gamma', 'beta'].forEach((name, k) => {
+      assert.ok(ops[k].requiresGrad || name === 'beta', `${name}: the createGraph gradient is recorded`);
+      for (let i = 0; i < loop[k].size; i++) {
+        const d = Math.abs(loop[k].data[i] - ops[k].data[i]);
+        assert.ok(d <= 1e-12 * (1 + Math.abs(loop[k].data[i])), `layerNorm ${JSON.stringify(axis)} d${name}[${i}]: loop ${loop[k].data[i]}, ops ${ops[k].data[i]}`);
+      }
+    });
   }
 });
