@@ -65,6 +65,7 @@ const FOREIGN_NAMES: Readonly<Record<string, string>> = {
   random_state: 'seed', randomState: 'seed', random_seed: 'seed', randomSeed: 'seed',
   lr: 'learningRate',
   eps: 'epsilon',
+  filepath: 'path', file_path: 'path',
 };
 
 /** A ValueError for a name that is not one of `known`, suggesting the nearest. */

@@ -1,18 +1,26 @@
 import { hasOwn, unknownNameError } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { elu, leakyRelu, logSoftmax, relu, sigmoid, softmax, softplus, step, tanh } from '../ops/index.js';
+import { elu, gelu, hardSigmoid, hardSwish, leakyRelu, logSoftmax, relu, relu6, selu, sigmoid, silu, softmax, softplus, step, tanh } from '../ops/index.js';
 
 /** Activation names as Keras spells them (camelCase accepted too). */
 export type ActivationName =
   | 'linear' | 'step' | 'sigmoid' | 'tanh' | 'relu' | 'softmax' | 'leaky_relu' | 'leakyRelu'
-  | 'elu' | 'softplus' | 'log_softmax' | 'logSoftmax';
+  | 'elu' | 'softplus' | 'log_softmax' | 'logSoftmax' | 'relu6' | 'silu' | 'swish' | 'gelu' | 'hard_sigmoid' | 'hardSigmoid'
+  | 'hard_swish' | 'hardSwish' | 'selu';
 
 const table: Record<string, ((x: Tensor) => Tensor) | null> = {
   linear: null,
   step,
   sigmoid,
   tanh,
-  relu,
+  relu: (x) => relu(x),
+  relu6,
+  silu,
+  swish: silu,
+  gelu: (x) => gelu(x),
+  hard_sigmoid: hardSigmoid,
+  hard_swish: hardSwish,
+  selu,
   softmax: (x) => softmax(x, -1),
   leaky_relu: (x) => leakyRelu(x),
   elu: (x) => elu(x),

@@ -7,6 +7,10 @@ import {
 } from './layers.js';
 import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, type ConcatenateArgs } from './merge.js';
 import { Cropping2D, Rescaling, ZeroPadding2D, type Cropping2DArgs, type RescalingArgs, type ZeroPadding2DArgs } from './spatial.js';
+import {
+  ELU, LayerNormalization, LeakyReLU, ReLU, Resizing, Softmax, UpSampling2D,
+  type ELUArgs, type LayerNormalizationArgs, type LeakyReLUArgs, type ReLUArgs, type ResizingArgs, type SoftmaxArgs, type UpSampling2DArgs,
+} from './activation-layers.js';
 import { InputLayer, type LayerArgs } from './layer.js';
 
 /** The layer classes a saved model may name (models themselves: Functional and Sequential). */
@@ -14,6 +18,7 @@ export const layerClasses = {
   InputLayer, Dense, Conv2D, Conv1D, MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D,
   GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D, Flatten, Reshape, Dropout, Activation, BatchNormalization,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, ZeroPadding2D, Cropping2D, Rescaling,
+  ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizing,
 } as const;
 
 /** Layer factories with Keras' names: `layers.conv2d({ filters: 8, kernelSize: 3 })`. */
@@ -44,4 +49,11 @@ export const layers = {
   zeroPadding2d: (args: ZeroPadding2DArgs = {}) => new ZeroPadding2D(args),
   cropping2d: (args: Cropping2DArgs = {}) => new Cropping2D(args),
   rescaling: (args: RescalingArgs) => new Rescaling(args),
+  relu: (args: ReLUArgs = {}) => new ReLU(args),
+  leakyRelu: (args: LeakyReLUArgs = {}) => new LeakyReLU(args),
+  elu: (args: ELUArgs = {}) => new ELU(args),
+  softmax: (args: SoftmaxArgs = {}) => new Softmax(args),
+  layerNormalization: (args: LayerNormalizationArgs = {}) => new LayerNormalization(args),
+  upSampling2d: (args: UpSampling2DArgs = {}) => new UpSampling2D(args),
+  resizing: (args: ResizingArgs) => new Resizing(args),
 };

@@ -11,6 +11,8 @@ export { Merge, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate 
 export type { ConcatenateArgs } from './merge.js';
 export { ZeroPadding2D, Cropping2D, Rescaling } from './spatial.js';
 export type { ZeroPadding2DArgs, Cropping2DArgs, RescalingArgs, Margins2D } from './spatial.js';
+export { ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizing } from './activation-layers.js';
+export type { ReLUArgs, LeakyReLUArgs, ELUArgs, SoftmaxArgs, LayerNormalizationArgs, UpSampling2DArgs, ResizingArgs } from './activation-layers.js';
 export { layers, layerClasses } from './catalog.js';
 export { initializers } from './initializers.js';
 export type { Initializer, InitializerName } from './initializers.js';

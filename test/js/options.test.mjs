@@ -97,3 +97,58 @@ test('plot: matplotlib spellings of chart options', async () => {
     "writeClassifierReport: unknown option 'class_names' (did you mean 'classNames'?)",
   );
 });
+
+// ---------------------------------------------------------------------------------------------
+// ops
+
+test('ops: PyTorch and Keras spellings of op options', () => {
+  const img = gl.zeros([1, 5, 5, 1]);
+  const k = gl.zeros([3, 3, 1, 1]);
+  rejects(() => gl.conv2d(img, k, { strides: 2 }), "conv2d: unknown option 'strides' (did you mean 'stride'?)");
+  rejects(() => gl.maxPool2d(img, { pool_size: 2 }), "maxPool2d: unknown option 'pool_size' (known: 'size', 'stride', 'padding')");
+  rejects(() => gl.losses.binaryCrossentropy(gl.zeros([2]), gl.zeros([2]), { from_logits: true }), "losses.binaryCrossentropy: unknown option 'from_logits' (did you mean 'fromLogits'?)");
+  rejects(() => gl.gelu(gl.zeros([2]), { approximated: true }), "gelu: unknown option 'approximated' (did you mean 'approximate'?)");
+});
+
+// ---------------------------------------------------------------------------------------------
+// nn and train: layers, models, compile, fit, callbacks
+
+test('nn: Keras layer arguments in snake_case name the camelCase ones', () => {
+  const { layers } = gl;
+  rejects(() => layers.conv2d({ filters: 8, kernel_size: 5 }), "layers.conv2d: unknown option 'kernel_size' (did you mean 'kernelSize'?)");
+  rejects(() => layers.conv2d({ filters: 8 }), "layers.conv2d: option 'kernelSize' is required, e.g. { filters: 8, kernelSize: 3 }");
+  rejects(() => layers.dense({ units: 10, input_shape: [4] }), "layers.dense: unknown option 'input_shape' (did you mean 'inputShape'?)");
+  rejects(() => layers.dense({ units: 10, use_bias: false }), "layers.dense: unknown option 'use_bias' (did you mean 'useBias'?)");
+  rejects(() => layers.dense({ unit: 10 }), "layers.dense: unknown option 'unit' (did you mean 'units'?)");
+  rejects(() => layers.dense({}), "layers.dense: option 'units' is required, e.g. { units: 10 }");
+  rejects(() => layers.maxPooling2d({ pool_size: 2 }), "layers.maxPooling2d: unknown option 'pool_size' (did you mean 'poolSize'?)");
+  rejects(() => layers.dropout({ rate: 0.5, noise_shape: [1] }), "layers.dropout: unknown option 'noise_shape' (known: 'name', 'inputShape', 'trainable', 'dtype', 'rate', 'seed')");
+  rejects(() => layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, moving_mean_initializer: 'zeros' }),
+    "layers.batchNormalization: unknown option 'moving_mean_initializer' (known: 'name', 'inputShape', 'trainable', 'dtype', 'axis', 'momentum', 'epsilon', 'center', 'scale')");
+  rejects(() => layers.dense({ units: 2, activation: 'constructor' }), "layers.dense: unknown activation 'constructor' (known: 'linear', 'step', 'sigmoid', 'tanh', 'relu', 'relu6', 'silu', 'swish', 'gelu', 'hard_sigmoid', 'hard_swish', 'selu', 'softmax', 'leaky_relu', 'elu', 'softplus', 'log_softmax')");
+  rejects(() => layers.dense({ units: 2, activation: 'Relu6' }), "layers.dense: unknown activation 'Relu6' (did you mean 'relu6'?)");
+  rejects(() => layers.concatenate({ axis: -1, name: 'c', dtypes: 'float32' }), "layers.concatenate: unknown option 'dtypes' (did you mean 'dtype'?)");
+  rejects(() => gl.input({ shape: [2], batch_size: 4 }), "input: unknown option 'batch_size' (known: 'shape', 'name', 'dtype')");
+  rejects(() => gl.input({ batch_shape: [null, 2] }), "input: unknown option 'batch_shape' (known: 'shape', 'name', 'dtype')");
+  rejects(() => gl.sequential({ layer: [] }), "sequential: unknown option 'layer' (did you mean 'layers'?)");
+  const i = gl.input({ shape: [2] });
+  rejects(() => gl.model({ input: i, outputs: i }), "model: unknown option 'input' (did you mean 'inputs'?)");
+});
+
+test('nn and train: compile, fit, evaluate, predict and callbacks as Keras users spell them', async () => {
+  const m = gl.sequential([gl.layers.dense({ inputShape: [2], units: 2, activation: 'softmax', name: 'out' })]);
+  m.build([2]);
+  rejects(() => m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', loss_weights: [1] }),
+    `${m.name}.compile: unknown option 'loss_weights' (did you mean 'lossWeights'?)`);
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  await rejectsAsync(m.fit(x, y, { epochs: 1, batch_size: 4 }), `${m.name}.fit: unknown option 'batch_size' (did you mean 'batchSize'?)`);
+  await rejectsAsync(m.fit(x, y, { validation_data: [x, y] }), `${m.name}.fit: unknown option 'validation_data' (did you mean 'validationData'?)`);
+  await rejectsAsync(m.fit(x, y, { validation_split: 0.2 }), `${m.name}.fit: unknown option 'validation_split' (did you mean 'validationSplit'?)`);
+  await rejectsAsync(m.fit(x, y, { epochs: 1, verbose: 0, steps_per_epoch: 2 }), `${m.name}.fit: unknown option 'steps_per_epoch' (known: 'epochs', 'batchSize', 'validationData', 'validationSplit', 'shuffle', 'seed', 'callbacks', 'verbose', 'terminateOnNaN')`);
+  rejects(() => m.evaluate(x, y, { batch_size: 4 }), `${m.name}.evaluate: unknown option 'batch_size' (did you mean 'batchSize'?)`);
+  rejects(() => m.predict(x, { batch_size: 4 }), `${m.name}.predict: unknown option 'batch_size' (did you mean 'batchSize'?)`);
+  rejects(() => m.summary({ line_length: 80 }), `${m.name}.summary: unknown option 'line_length' (known: 'print', 'printFn')`);
+  rejects(() => gl.callbacks.earlyStopping({ monitor: 'val_loss', restore_best_weights: true }), "earlyStopping: unknown option 'restore_best_weights' (did you mean 'restoreBestWeights'?)");
+  rejects(() => gl.callbacks.modelCheckpoint({ filepath: 'x' }), "modelCheckpoint: unknown option 'filepath' (did you mean 'path'?)");
+  rejects(() => gl.callbacks.modelCheckpoint({ path: 'x', save_best_only: true }), "modelCheckpoint: unknown option 'save_best_only' (did you mean 'saveBestOnly'?)");
+});
