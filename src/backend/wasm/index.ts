@@ -347,7 +347,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const wF = K * N;
     // (the last terms: the forward's tiled bias or the backward's bias-gradient partials, and alignment)
     const fixed = 16 + wF + partials * (wF + ALIGN) + T * (colF + packA + pbF + 4 * ALIGN) +
-      Math.max(MIN_ROW, MIN_REDUCE_ROW) + N + 4 * ALIGN;
+      Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
     const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg * (extraOut ? 2 : 1))));
     if (chunk < 1) return null;
     s.reset();
@@ -427,21 +427,28 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     if (dbias && sums) sumRowsRun(sums, pdz, n / inner, inner, dz, dbias);
   }
 
-  function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void {
-    const p = isF32(dy, w, dx) && g.batch > 0 && dx.length > 0 && dy.length > 0 ? planConv(g, 0) : null;
+  function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
+    const p = isF32(dy, w, dx) && epilogueOk(epilogue) && g.batch > 0 && dx.length > 0 && dy.length > 0 ? planConv(g, 0) : null;
     if (!p) {
-      jsBackend.conv2dBackpropInput(dy, w, dx, g);
+      jsBackend.conv2dBackpropInput(dy, w, dx, g, epilogue);
       return;
     }
+    // a transposed convolution's bias is per input channel of this geometry
+    const bias = (epilogue?.bias ?? null) as Float32Array | null;
+    const [pBias, period] = tiledBias(bias);
+    const act = epilogue ? EPILOGUE_ACT[epilogue.activation] : 0;
     s.commit();
     convGeometry(p.geo, g);
     s.f32(p.w, w.length).set(w);
+    if (bias) fillTiledBias(pBias, period, bias);
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
       runImages('convBackInput', n, p.macs, (j0, cnt) => [p.geo, p.y + j0 * p.outImg * 4, p.w, p.x + j0 * p.inImg * 4, cnt], p.bufs);
+      if (epilogue) k.biasAct(p.x, n * p.inImg, pBias, period, act);
       dx.set(s.f32(p.x, n * p.inImg), i0 * p.inImg);
     }
+    if (epilogue?.activation === 'tanh') jsBackend.unary('tanh', dx, dx);
   }
 
   function conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void {
@@ -756,6 +763,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     conv2dBackpropInput,
     conv2dBackpropFilter,
     conv2dBackward,
+    groupedConv2d: jsBackend.groupedConv2d,
+    groupedConv2dBackpropInput: jsBackend.groupedConv2dBackpropInput,
+    groupedConv2dBackpropFilter: jsBackend.groupedConv2dBackpropFilter,
     activationBackward,
     maxPool2d,
     maxPool2dBackward,
