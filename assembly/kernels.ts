@@ -763,6 +763,453 @@ export function convBackFilter(g: usize, x: usize, dy: usize, nImg: i32, accumul
   }
 }
 
+// ---- grouped and depthwise convolution: lanes over output channels ------------------------------
+// Geometry block: the conv fields, then groups at [14]. With few input channels per group the
+// GEMM route has nothing to multiply (K = KH*KW*C/groups, N = M/groups: a depthwise 3x3 is a
+// 9 x 1 product per channel), so these kernels vectorize over output channels instead, NHWC's
+// contiguous axis, as the one-channel direct kernels above do. Each image is first laid out
+// "expanded": zero-padded, each pixel holding for every in-group channel c the input value each
+// output lane o reads (x[o / Mg * Cg + c]), Cp = M rounded up to 4 lanes (the extra lanes zero).
+// Then every tap is one aligned vector load per 4 output channels, with no bounds checks. The
+// input gradient runs the same loop over dy with zeros between its pixels (the stride) and the
+// kernel reversed, then sums each group's Mg lanes; the filter gradient correlates the expanded
+// image with dy. Register tiles: 4 output pixels (forward, input gradient; 8 spilled and ran
+// 1.3x slower) or 9 taps (filter).
+
+@inline function cpOf(m: i32): i32 {
+  return (m + 3) & ~3;
+}
+
+@inline function align64(p: usize): usize {
+  return (p + 63) & ~63;
+}
+
+// Rows of the padded image the taps of the output rows reach: (out - 1) * s + (k - 1) * d + 1.
+@inline function paddedExtent(out: i32, k: i32, s: i32, d: i32): i32 {
+  return (out - 1) * s + (k - 1) * d + 1;
+}
+
+/** Per-thread scratch floats of groupedForward: expanded image, packed kernel, output staging. */
+export function groupedForwardFloats(g: usize): i32 {
+  const M = gi(g, 5), Cg = gi(g, 2) / gi(g, 14), Cp = cpOf(M);
+  const Hp = paddedExtent(gi(g, 3), gi(g, 6), gi(g, 8), gi(g, 10));
+  const Wp = paddedExtent(gi(g, 4), gi(g, 7), gi(g, 9), gi(g, 11));
+  const stage = Cp == M ? 0 : gi(g, 3) * gi(g, 4) * Cp;
+  return Hp * Wp * Cg * Cp + gi(g, 6) * gi(g, 7) * Cg * Cp + stage + 48;
+}
+
+/** Per-thread scratch floats of groupedBackInput: dilated dy, reversed kernel, per-lane results. */
+export function groupedBackInputFloats(g: usize): i32 {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), M = gi(g, 5), G = gi(g, 14);
+  const Cg = C / G, Cp = cpOf(M);
+  const Hz = inH + (gi(g, 6) - 1) * gi(g, 10);
+  const Wz = inW + (gi(g, 7) - 1) * gi(g, 11);
+  const stage = Cg == 1 && Cp == M && M == C ? 0 : inH * inW * Cg * Cp;
+  return Hz * Wz * Cp + gi(g, 6) * gi(g, 7) * Cg * Cp + stage + 48;
+}
+
+/** Per-thread scratch floats of groupedBackFilter (its [KH*KW*Cg, Cp] partial is separate). */
+export function groupedBackFilterFloats(g: usize): i32 {
+  const M = gi(g, 5), Cg = gi(g, 2) / gi(g, 14), Cp = cpOf(M);
+  const Hp = paddedExtent(gi(g, 3), gi(g, 6), gi(g, 8), gi(g, 10));
+  const Wp = paddedExtent(gi(g, 4), gi(g, 7), gi(g, 9), gi(g, 11));
+  const stage = Cp == M ? 0 : gi(g, 3) * gi(g, 4) * Cp;
+  return Hp * Wp * Cg * Cp + stage + 32;
+}
+
+// xp[Hp, Wp, Cg, Cp]: pixel (ih + pT, iw + pL) holds, for block channel c and lane o < M,
+// x[ih, iw, (o / Mg) * Cg + c]; everything else zero.
+function expandImage(g: usize, x: usize, Hp: i32, Wp: i32, Cp: i32, xp: usize): void {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), M = gi(g, 5), G = gi(g, 14);
+  const pT = gi(g, 12), pL = gi(g, 13);
+  const Cg = C / G, Mg = M / G;
+  const pixF = Cg * Cp;
+  memory.fill(xp, 0, <usize>(Hp * Wp * pixF) << 2);
+  const qEnd = min(inW, Wp - pL);
+  if (qEnd <= 0) return;
+  for (let ih = 0; ih < inH; ih++) {
+    const r = ih + pT;
+    if (r >= Hp) break;
+    const src0 = x + (<usize>(ih * inW * C) << 2);
+    const dst0 = xp + (<usize>((r * Wp + pL) * pixF) << 2);
+    if (Mg == 1 && Cg == 1) {
+      // depthwise, one output per channel: the image row itself, channels padded to Cp
+      if (Cp == C) memory.copy(dst0, src0, <usize>(qEnd * C) << 2);
+      else for (let iw = 0; iw < qEnd; iw++) copyRun(dst0 + (<usize>(iw * Cp) << 2), src0 + (<usize>(iw * C) << 2), C);
+      continue;
+    }
+    for (let iw = 0; iw < qEnd; iw++) {
+      const src = src0 + (<usize>(iw * C) << 2);
+      const dst = dst0 + (<usize>(iw * pixF) << 2);
+      for (let b = 0; b < G; b++) {
+        for (let c = 0; c < Cg; c++) {
+          const v = load<f32>(src + (<usize>(b * Cg + c) << 2));
+          const d = dst + (<usize>(c * Cp + b * Mg) << 2);
+          let m = 0;
+          if (Mg >= 4) {
+            const vv = f32x4.splat(v);
+            for (; m + 4 <= Mg; m += 4) v128.store(d + (<usize>m << 2), vv);
+          }
+          for (; m < Mg; m++) store<f32>(d + (<usize>m << 2), v);
+        }
+      }
+    }
+  }
+}
+
+// zp[Hz, Wz, Cp] = dy with (stride - 1) zeros between its pixels, shifted by (offH, offW) (which
+// may be negative: padding wider than the kernel drops dy's first rows), lanes past M zero.
+function dilateImage(g: usize, dy: usize, Hz: i32, Wz: i32, Cp: i32, zp: usize): void {
+  const outH = gi(g, 3), outW = gi(g, 4), M = gi(g, 5);
+  const sH = gi(g, 8), sW = gi(g, 9);
+  const offH = (gi(g, 6) - 1) * gi(g, 10) - gi(g, 12);
+  const offW = (gi(g, 7) - 1) * gi(g, 11) - gi(g, 13);
+  memory.fill(zp, 0, <usize>(Hz * Wz * Cp) << 2);
+  for (let oh = 0; oh < outH; oh++) {
+    const r = oh * sH + offH;
+    if (r < 0) continue;
+    if (r >= Hz) break;
+    for (let ow = 0; ow < outW; ow++) {
+      const q = ow * sW + offW;
+      if (q < 0) continue;
+      if (q >= Wz) break;
+      copyRun(zp + (<usize>((r * Wz + q) * Cp) << 2), dy + (<usize>((oh * outW + ow) * M) << 2), M);
+    }
+  }
+}
+
+// wp[t, c, Cp] = w[t', c, 0..M) (t' = t, or T-1-t reversed), lanes past M zero.
+function packGrouped(w: usize, T: i32, Cg: i32, M: i32, Cp: i32, reverse: bool, wp: usize): void {
+  for (let t = 0; t < T; t++) {
+    const ts = reverse ? T - 1 - t : t;
+    for (let c = 0; c < Cg; c++) {
+      const dst = wp + (<usize>((t * Cg + c) * Cp) << 2);
+      copyRun(dst, w + (<usize>((ts * Cg + c) * M) << 2), M);
+      for (let o = M; o < Cp; o++) store<f32>(dst + (<usize>o << 2), 0);
+    }
+  }
+}
+
+// dst[r, 0..M) = src[r, 0..M) for rows of Cp floats (dropping the padding lanes).
+function compactRows(src: usize, rows: i32, Cp: i32, M: i32, dst: usize): void {
+  for (let r = 0; r < rows; r++) copyRun(dst + (<usize>(r * M) << 2), src + (<usize>(r * Cp) << 2), M);
+}
+
+// out[oh, ow, Cp] = sum over taps and block channels of xp (strided, dilated) * wp.
+function forwardTaps(g: usize, xp: usize, Wp: i32, Cp: i32, wp: usize, out: usize): void {
+  const outH = gi(g, 3), outW = gi(g, 4), kH = gi(g, 6), kW = gi(g, 7);
+  const sH = gi(g, 8), sW = gi(g, 9), dH = gi(g, 10), dW = gi(g, 11);
+  const Cg = gi(g, 2) / gi(g, 14);
+  const cpB = <usize>Cp << 2;
+  const pixB = <usize>Cg * cpB;
+  const stepB = <usize>sW * pixB;
+  const rowB = <usize>Wp * pixB;
+  const tapHB = <usize>dH * rowB;
+  const tapWB = <usize>dW * pixB;
+  for (let oh = 0; oh < outH; oh++) {
+    const rowBase = xp + <usize>(oh * sH) * rowB;
+    let ow = 0;
+    for (; ow + 4 <= outW; ow += 4) {
+      const pBase = rowBase + <usize>ow * stepB;
+      const o0 = out + <usize>(oh * outW + ow) * cpB;
+      for (let vo: usize = 0; vo < cpB; vo += 16) {
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        let wq = wp + vo;
+        let r = pBase + vo;
+        for (let kh = 0; kh < kH; kh++) {
+          let q = r;
+          for (let kw = 0; kw < kW; kw++) {
+            let p = q;
+            for (let c = 0; c < Cg; c++) {
+              const wv = v128.load(wq);
+              a0 = madd(v128.load(p), wv, a0);
+              a1 = madd(v128.load(p + stepB), wv, a1);
+              a2 = madd(v128.load(p + 2 * stepB), wv, a2);
+              a3 = madd(v128.load(p + 3 * stepB), wv, a3);
+              wq += cpB;
+              p += cpB;
+            }
+            q += tapWB;
+          }
+          r += tapHB;
+        }
+        v128.store(o0 + vo, a0);
+        v128.store(o0 + cpB + vo, a1);
+        v128.store(o0 + 2 * cpB + vo, a2);
+        v128.store(o0 + 3 * cpB + vo, a3);
+      }
+    }
+    for (; ow < outW; ow++) {
+      const pBase = rowBase + <usize>ow * stepB;
+      const o0 = out + <usize>(oh * outW + ow) * cpB;
+      for (let vo: usize = 0; vo < cpB; vo += 16) {
+        let a0 = f32x4.splat(0);
+        let wq = wp + vo;
+        let r = pBase + vo;
+        for (let kh = 0; kh < kH; kh++) {
+          let q = r;
+          for (let kw = 0; kw < kW; kw++) {
+            let p = q;
+            for (let c = 0; c < Cg; c++) {
+              a0 = madd(v128.load(p), v128.load(wq), a0);
+              wq += cpB;
+              p += cpB;
+            }
+            q += tapWB;
+          }
+          r += tapHB;
+        }
+        v128.store(o0 + vo, a0);
+      }
+    }
+  }
+}
+
+// out[ih, iw, c, Cp] = sum over taps of zp (stride 1, dilated) * wr[t, c] (the reversed kernel).
+function backInputTaps(g: usize, zp: usize, Wz: i32, Cp: i32, wr: usize, out: usize): void {
+  const inH = gi(g, 0), inW = gi(g, 1), kH = gi(g, 6), kW = gi(g, 7);
+  const dH = gi(g, 10), dW = gi(g, 11);
+  const Cg = gi(g, 2) / gi(g, 14);
+  const cpB = <usize>Cp << 2;
+  const rowB = <usize>Wz * cpB;
+  const tapHB = <usize>dH * rowB;
+  const tapWB = <usize>dW * cpB;
+  // consecutive taps of one block channel are Cg*Cp floats apart in wr, as are an output
+  // pixel's block channels in out
+  const wStep = <usize>Cg * cpB;
+  for (let ih = 0; ih < inH; ih++) {
+    const rowBase = zp + <usize>ih * rowB;
+    let iw = 0;
+    for (; iw + 4 <= inW; iw += 4) {
+      const pBase = rowBase + <usize>iw * cpB;
+      for (let c = 0; c < Cg; c++) {
+        const o0 = out + <usize>((ih * inW + iw) * Cg + c) * cpB;
+        for (let vo: usize = 0; vo < cpB; vo += 16) {
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          let wq = wr + <usize>c * cpB + vo;
+          let r = pBase + vo;
+          for (let kh = 0; kh < kH; kh++) {
+            let p = r;
+            for (let kw = 0; kw < kW; kw++) {
+              const wv = v128.load(wq);
+              a0 = madd(v128.load(p), wv, a0);
+              a1 = madd(v128.load(p + cpB), wv, a1);
+              a2 = madd(v128.load(p + 2 * cpB), wv, a2);
+              a3 = madd(v128.load(p + 3 * cpB), wv, a3);
+              wq += wStep;
+              p += tapWB;
+            }
+            r += tapHB;
+          }
+          v128.store(o0 + vo, a0);
+          v128.store(o0 + wStep + vo, a1);
+          v128.store(o0 + 2 * wStep + vo, a2);
+          v128.store(o0 + 3 * wStep + vo, a3);
+        }
+      }
+    }
+    for (; iw < inW; iw++) {
+      const pBase = rowBase + <usize>iw * cpB;
+      for (let c = 0; c < Cg; c++) {
+        const o0 = out + <usize>((ih * inW + iw) * Cg + c) * cpB;
+        for (let vo: usize = 0; vo < cpB; vo += 16) {
+          let a0 = f32x4.splat(0);
+          let wq = wr + <usize>c * cpB + vo;
+          let r = pBase + vo;
+          for (let kh = 0; kh < kH; kh++) {
+            let p = r;
+            for (let kw = 0; kw < kW; kw++) {
+              a0 = madd(v128.load(p), v128.load(wq), a0);
+              wq += wStep;
+              p += tapWB;
+            }
+            r += tapHB;
+          }
+          v128.store(o0 + vo, a0);
+        }
+      }
+    }
+  }
+}
+
+// part[t, c, Cp] += sum over output pixels of xp (at the tap, strided) * dy. The kernel is cut
+// into tiles of 3 kernel rows x 3 "columns" (a column is a kernel column and block channel pair,
+// kW*Cg per row), the tile's 9 sums in registers over a whole output row: a 3x3 depthwise kernel
+// is one tile, one pass over dy (1.8x faster than 3 taps at a time). Row pointers and column
+// offsets stay in registers (9 separate tap offsets spilled and ran as slowly as 3 taps).
+// Tile rows/columns past the kernel repeat its last one, and their sums are dropped.
+function filterTaps(g: usize, xp: usize, Wp: i32, Cp: i32, dy: usize, part: usize): void {
+  const outH = gi(g, 3), outW = gi(g, 4), kH = gi(g, 6), kW = gi(g, 7);
+  const sH = gi(g, 8), sW = gi(g, 9), dH = gi(g, 10), dW = gi(g, 11);
+  const Cg = gi(g, 2) / gi(g, 14);
+  const cols = kW * Cg;
+  const cpB = <usize>Cp << 2;
+  const pixB = <usize>Cg * cpB;
+  const stepB = <usize>sW * pixB;
+  const rowB = <usize>Wp * pixB;
+  // part rows: tap (kh, kw) and block channel c at (kh * kW + kw) * Cg + c = kh * cols + column
+  const partRowB = <usize>cols * cpB;
+  for (let oh = 0; oh < outH; oh++) {
+    const rowBase = xp + <usize>(oh * sH) * rowB;
+    const dRow = dy + <usize>(oh * outW) * cpB;
+    for (let r0 = 0; r0 < kH; r0 += 3) {
+      const nr = min(3, kH - r0);
+      const ro0 = <usize>(r0 * dH) * rowB;
+      const ro1 = <usize>(min(r0 + 1, kH - 1) * dH) * rowB;
+      const ro2 = <usize>(min(r0 + 2, kH - 1) * dH) * rowB;
+      for (let c0 = 0; c0 < cols; c0 += 3) {
+        const nc = min(3, cols - c0);
+        const j1 = min(c0 + 1, cols - 1), j2 = min(c0 + 2, cols - 1);
+        // column j = kw * Cg + c sits kw*dW pixels and c block channels along
+        const co0 = <usize>((c0 / Cg) * dW) * pixB + <usize>(c0 % Cg) * cpB;
+        const co1 = <usize>((j1 / Cg) * dW) * pixB + <usize>(j1 % Cg) * cpB;
+        const co2 = <usize>((j2 / Cg) * dW) * pixB + <usize>(j2 % Cg) * cpB;
+        const q0 = part + <usize>r0 * partRowB + <usize>c0 * cpB;
+        for (let vo: usize = 0; vo < cpB; vo += 16) {
+          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0);
+          let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0);
+          let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a22 = f32x4.splat(0);
+          let p0 = rowBase + ro0 + vo, p1 = rowBase + ro1 + vo, p2 = rowBase + ro2 + vo;
+          let d = dRow + vo;
+          const dEnd = d + <usize>outW * cpB;
+          for (; d < dEnd; d += cpB) {
+            const dv = v128.load(d);
+            a00 = madd(v128.load(p0 + co0), dv, a00);
+            a01 = madd(v128.load(p0 + co1), dv, a01);
+            a02 = madd(v128.load(p0 + co2), dv, a02);
+            a10 = madd(v128.load(p1 + co0), dv, a10);
+            a11 = madd(v128.load(p1 + co1), dv, a11);
+            a12 = madd(v128.load(p1 + co2), dv, a12);
+            a20 = madd(v128.load(p2 + co0), dv, a20);
+            a21 = madd(v128.load(p2 + co1), dv, a21);
+            a22 = madd(v128.load(p2 + co2), dv, a22);
+            p0 += stepB;
+            p1 += stepB;
+            p2 += stepB;
+          }
+          let q = q0 + vo;
+          v128.store(q, f32x4.add(v128.load(q), a00));
+          if (nc > 1) v128.store(q + cpB, f32x4.add(v128.load(q + cpB), a01));
+          if (nc > 2) v128.store(q + 2 * cpB, f32x4.add(v128.load(q + 2 * cpB), a02));
+          if (nr > 1) {
+            q += partRowB;
+            v128.store(q, f32x4.add(v128.load(q), a10));
+            if (nc > 1) v128.store(q + cpB, f32x4.add(v128.load(q + cpB), a11));
+            if (nc > 2) v128.store(q + 2 * cpB, f32x4.add(v128.load(q + 2 * cpB), a12));
+          }
+          if (nr > 2) {
+            q += partRowB;
+            v128.store(q, f32x4.add(v128.load(q), a20));
+            if (nc > 1) v128.store(q + cpB, f32x4.add(v128.load(q + cpB), a21));
+            if (nc > 2) v128.store(q + 2 * cpB, f32x4.add(v128.load(q + 2 * cpB), a22));
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * y[img] = act(groupedConv(x[img], w) + bias) for nImg images (w [KH,KW,C/groups,M]); buf is
+ * this thread's groupedForwardFloats of scratch. The epilogue is biasAct's.
+ */
+export function groupedForward(g: usize, x: usize, w: usize, y: usize, nImg: i32, bias: usize, period: i32, act: i32,
+  buf: usize): void {
+  const C = gi(g, 2), M = gi(g, 5), G = gi(g, 14);
+  const Cg = C / G, Cp = cpOf(M), T = gi(g, 6) * gi(g, 7);
+  const M2 = gi(g, 3) * gi(g, 4);
+  const Hp = paddedExtent(gi(g, 3), gi(g, 6), gi(g, 8), gi(g, 10));
+  const Wp = paddedExtent(gi(g, 4), gi(g, 7), gi(g, 9), gi(g, 11));
+  const xp = align64(buf);
+  const wp = align64(xp + (<usize>(Hp * Wp * Cg * Cp) << 2));
+  const stage = align64(wp + (<usize>(T * Cg * Cp) << 2));
+  packGrouped(w, T, Cg, M, Cp, false, wp);
+  const inImg = <usize>(gi(g, 0) * gi(g, 1) * C) << 2;
+  const outImg = <usize>(M2 * M) << 2;
+  for (let i = 0; i < nImg; i++) {
+    const yi = y + <usize>i * outImg;
+    expandImage(g, x + <usize>i * inImg, Hp, Wp, Cp, xp);
+    if (Cp == M) {
+      forwardTaps(g, xp, Wp, Cp, wp, yi);
+    } else {
+      forwardTaps(g, xp, Wp, Cp, wp, stage);
+      compactRows(stage, M2, Cp, M, yi);
+    }
+    biasAct(yi, M2 * M, bias, period, act);
+  }
+}
+
+/** dx[img] = groupedConv's input gradient of dy[img] for nImg images; buf: groupedBackInputFloats. */
+export function groupedBackInput(g: usize, dy: usize, w: usize, dx: usize, nImg: i32, buf: usize): void {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), M = gi(g, 5), G = gi(g, 14);
+  const Cg = C / G, Mg = M / G, Cp = cpOf(M), T = gi(g, 6) * gi(g, 7);
+  const Hz = inH + (gi(g, 6) - 1) * gi(g, 10);
+  const Wz = inW + (gi(g, 7) - 1) * gi(g, 11);
+  const zp = align64(buf);
+  const wr = align64(zp + (<usize>(Hz * Wz * Cp) << 2));
+  const stage = align64(wr + (<usize>(T * Cg * Cp) << 2));
+  packGrouped(w, T, Cg, M, Cp, true, wr);
+  const direct = Cg == 1 && Cp == M && M == C;
+  const P = inH * inW;
+  const inImg = <usize>(P * C) << 2;
+  const outImg = <usize>(gi(g, 3) * gi(g, 4) * M) << 2;
+  for (let i = 0; i < nImg; i++) {
+    const dxi = dx + <usize>i * inImg;
+    dilateImage(g, dy + <usize>i * outImg, Hz, Wz, Cp, zp);
+    if (direct) {
+      backInputTaps(g, zp, Wz, Cp, wr, dxi);
+      continue;
+    }
+    backInputTaps(g, zp, Wz, Cp, wr, stage);
+    // dx[p, b*Cg + c] = sum over the group's Mg lanes of stage[p, c, b*Mg ..]
+    if (Cg == 1 && Mg == 1) {
+      compactRows(stage, P, Cp, M, dxi);
+      continue;
+    }
+    for (let p = 0; p < P; p++) {
+      const sp = stage + (<usize>(p * Cg * Cp) << 2);
+      const dp = dxi + (<usize>(p * C) << 2);
+      for (let b = 0; b < G; b++) {
+        for (let c = 0; c < Cg; c++) {
+          const s0 = sp + (<usize>(c * Cp + b * Mg) << 2);
+          let acc: f32 = 0;
+          for (let m = 0; m < Mg; m++) acc += load<f32>(s0 + (<usize>m << 2));
+          store<f32>(dp + (<usize>(b * Cg + c) << 2), acc);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * part[KH*KW*Cg, Cp] += groupedConv's filter gradient over nImg images (the caller zeroes part
+ * and drops its padding lanes); buf: groupedBackFilterFloats.
+ */
+export function groupedBackFilter(g: usize, x: usize, dy: usize, nImg: i32, part: usize, buf: usize): void {
+  const C = gi(g, 2), M = gi(g, 5), G = gi(g, 14);
+  const Cg = C / G, Cp = cpOf(M);
+  const M2 = gi(g, 3) * gi(g, 4);
+  const Hp = paddedExtent(gi(g, 3), gi(g, 6), gi(g, 8), gi(g, 10));
+  const Wp = paddedExtent(gi(g, 4), gi(g, 7), gi(g, 9), gi(g, 11));
+  const xp = align64(buf);
+  const dyp = align64(xp + (<usize>(Hp * Wp * Cg * Cp) << 2));
+  const inImg = <usize>(gi(g, 0) * gi(g, 1) * C) << 2;
+  const outImg = <usize>(M2 * M) << 2;
+  for (let i = 0; i < nImg; i++) {
+    expandImage(g, x + <usize>i * inImg, Hp, Wp, Cp, xp);
+    let d = dy + <usize>i * outImg;
+    if (Cp != M) {
+      for (let r = 0; r < M2; r++) {
+        const q = dyp + (<usize>(r * Cp) << 2);
+        copyRun(q, d + (<usize>(r * M) << 2), M);
+        for (let o = M; o < Cp; o++) store<f32>(q + (<usize>o << 2), 0);
+      }
+      d = dyp;
+    }
+    filterTaps(g, xp, Wp, Cp, d, part);
+  }
+}
+
 // ---- elementwise ------------------------------------------------------------------------------
 // Same semantics as the js reference, lane by lane (bitselect keeps its NaN behaviour).
 

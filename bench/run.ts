@@ -19,6 +19,8 @@ interface Workload { name: string; file: string; what: string }
 const WORKLOADS: Workload[] = [
   { name: 'gemm', file: 'gemm.js', what: 'GEMM n = 256, 512, 1024, 2048' },
   { name: 'conv', file: 'conv.js', what: 'conv2d forward and both backward passes, cases (a) and (b)' },
+  // depthwise (MobileNet) and grouped convolution kernels (bench/grouped.ts)
+  { name: 'grouped', file: 'grouped.js', what: 'depthwise and grouped conv kernels, js vs wasm vs PyTorch' },
   // LeNet-5 training/inference on MNIST and the dense 784-256-10 network (bench/training.ts)
   { name: 'training', file: 'training.js', what: 'LeNet-5 and dense-network training and inference' },
   // SVC fit and predict (bench/svc.ts)

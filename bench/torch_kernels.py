@@ -1,4 +1,4 @@
-"""PyTorch side of bench/gemm.ts and bench/conv.ts: times GEMM and conv2d forward/backward on the
+"""PyTorch side of bench/gemm.ts, bench/conv.ts and bench/grouped.ts: times GEMM and conv2d forward/backward on the
 same float32 data (raw .f32 files written by the TypeScript side) and prints JSON rows.
 Run by the benchmark through /usr/bin/python3; usage: torch_kernels.py SPEC.json"""
 import json
@@ -50,9 +50,11 @@ def main():
             w = load(c['w'], c['w_shape']).permute(3, 2, 0, 1).contiguous()
             dy = load(c['dy'], c['dy_shape']).permute(0, 3, 1, 2).contiguous()
             stride, pad, dil = c['stride'], c['padding'], c['dilation']
-            fwd = lambda: F.conv2d(x, w, None, stride, pad, dil)
+            # grouped / depthwise (bench/grouped.ts): w [kh,kw,C/groups,M] -> [M,C/groups,kh,kw]
+            groups = c.get('groups', 1)
+            fwd = lambda: F.conv2d(x, w, None, stride, pad, dil, groups)
             bwd = lambda mask: torch.ops.aten.convolution_backward(
-                dy, x, w, None, stride, pad, dil, False, [0, 0], 1, mask)
+                dy, x, w, None, stride, pad, dil, False, [0, 0], groups, mask)
             for name, fn in ((c['fwd'], fwd),
                              (c['bwd_input'], lambda: bwd([True, False, False])),
                              (c['bwd_filter'], lambda: bwd([False, True, False]))):

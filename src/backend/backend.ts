@@ -123,10 +123,28 @@ export interface Backend {
    */
   activationBackward(dy: FloatArray, y: FloatArray, activation: FusedActivation, dz: FloatArray,
     dbias: FloatArray | null, inner: number): void;
-  /** dx[N,H,W,C] = transpose of conv2d in x applied to dy[N,OH,OW,M]. dx is overwritten. */
-  conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void;
+  /**
+   * dx[N,H,W,C] = transpose of conv2d in x applied to dy[N,OH,OW,M]. dx is overwritten. With an
+   * epilogue (a transposed convolution layer's bias, per input channel C, and activation) the
+   * kernel applies it to dx before returning.
+   */
+  conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void;
   /** dw[KH,KW,C,M] = transpose of conv2d in w applied to dy. dw is overwritten. */
   conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void;
+
+  /**
+   * Grouped convolution (Keras Conv2D with `groups`; DepthwiseConv2D is groups = C): the C input
+   * channels split into `groups` blocks of Cg = C/groups and the M outputs into blocks of
+   * Mg = M/groups, output block b seeing input block b only:
+   *   y[n,i,j,b*Mg+m] = sum_{kh,kw,c<Cg} x[n, i*s + kh*d - pad, j*s + kw*d - pad, b*Cg+c] w[kh,kw,c,b*Mg+m]
+   * with w [KH,KW,Cg,M] (g.inC = C and g.outC = M are the totals). A depthwise kernel
+   * [KH,KW,C,mult] is the same memory as [KH,KW,1,C*mult]. groups = 1 is conv2d.
+   */
+  groupedConv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, groups: number, epilogue?: Epilogue): void;
+  /** dx[N,H,W,C] = transpose of groupedConv2d in x applied to dy. dx is overwritten. */
+  groupedConv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, groups: number): void;
+  /** dw[KH,KW,C/groups,M] = transpose of groupedConv2d in w applied to dy. dw is overwritten. */
+  groupedConv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry, groups: number): void;
 
   /**
    * Max pooling: out[N,OH,OW,C] and, in argmax, the flat index into x of each maximum

@@ -1,5 +1,6 @@
-import { FUSED_ACTIVATIONS, type Conv2dGeometry, type FusedActivation, type FusedOutput } from '../backend/backend.js';
+import { FUSED_ACTIVATIONS, type Conv2dGeometry, type Epilogue, type FloatArray, type FusedActivation, type FusedOutput } from '../backend/backend.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { checkOptions, optionKeys, positiveInt } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, isGradEnabled, recordOp } from '../tensor/tensor.js';
 import { epilogueBackward } from './fused.js';
@@ -25,6 +26,12 @@ export interface Conv2dOptions {
    * activation(conv + bias) directly and the backward needs only that output. Default 'linear'.
    */
   activation?: FusedActivation;
+  /**
+   * Channel groups (Keras Conv2D `groups`, PyTorch's too): the C input channels split into
+   * `groups` blocks and the M outputs likewise, output block g seeing input block g only, so w is
+   * [KH, KW, C/groups, M]. groups = C is a depthwise convolution. Default 1.
+   */
+  groups?: number;
 }
 
 export interface Conv1dOptions {
@@ -34,6 +41,51 @@ export interface Conv1dOptions {
   flip?: boolean;
   bias?: Tensor | null;
   activation?: FusedActivation;
+}
+
+/** depthwiseConv2d's options: conv2d's, without flip and groups (groups is the channel count). */
+export interface DepthwiseConv2dOptions {
+  stride?: number | readonly [number, number];
+  /** 'valid' (default), 'same' (TensorFlow's), 'full', or zeros per side, as conv2d. */
+  padding?: Padding;
+  dilation?: number | readonly [number, number];
+  /** Added per output channel ([C * depthMultiplier]). */
+  bias?: Tensor | null;
+  activation?: FusedActivation;
+}
+
+export interface Conv2dTransposeOptions {
+  /** The upsampling factor: a number or [h, w] (default 1). */
+  stride?: number | readonly [number, number];
+  /**
+   * Keras's: 'valid' (default) gives (in - 1) * stride + max(k, stride) outputs, 'same' in * stride;
+   * the zeros cut are those a 'same' conv2d from the output would pad (the odd one at the end).
+   */
+  padding?: 'valid' | 'same';
+  /**
+   * Extra output rows/columns (Keras's output_padding): a number or [h, w], each below the stride;
+   * the output is then (in - 1) * stride + k - 2 * pad + outputPadding, pad = floor(k / 2) for
+   * 'same' and 0 for 'valid' (k the dilated kernel size). Default: none (the sizes above).
+   */
+  outputPadding?: number | readonly [number, number] | null;
+  dilation?: number | readonly [number, number];
+  /** Added per output channel ([filters]). */
+  bias?: Tensor | null;
+  activation?: FusedActivation;
+}
+
+const CONV2D_KEYS = optionKeys<Conv2dOptions>({
+  stride: true, padding: true, dilation: true, flip: true, bias: true, activation: true, groups: true,
+});
+const CONV1D_KEYS = optionKeys<Conv1dOptions>({ stride: true, padding: true, dilation: true, flip: true, bias: true, activation: true });
+const DEPTHWISE_KEYS = optionKeys<DepthwiseConv2dOptions>({ stride: true, padding: true, dilation: true, bias: true, activation: true });
+const TRANSPOSE_KEYS = optionKeys<Conv2dTransposeOptions>({
+  stride: true, padding: true, outputPadding: true, dilation: true, bias: true, activation: true,
+});
+
+/** A conv's geometry with its channel groups (1: a plain conv2d, whose kernels take the geometry alone). */
+interface Geom extends Conv2dGeometry {
+  groups: number;
 }
 
 export function pair(fn: string, arg: string, v: number | readonly [number, number] | undefined, dflt: number): [number, number] {
@@ -63,11 +115,23 @@ export function resolvePadding(fn: string, padding: Padding, axis: 0 | 1, inSize
   return [p, p];
 }
 
-export function convGeometry(fn: string, xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions): Conv2dGeometry {
+/**
+ * The explicit geometry of x [N,H,W,C] convolved with w [KH,KW,C/groups,M] (checked), for
+ * options' stride, padding and dilation.
+ */
+export function convGeometry(fn: string, xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions, groups = 1): Geom {
   const [N, H, W, C] = xShape;
   const [KH, KW, KC, M] = wShape;
-  if (C !== KC) {
-    throw new ShapeError(`${fn}: input has ${C} channels but kernel expects ${KC} (input ${fmtShape(xShape)}, kernel ${fmtShape(wShape)})`);
+  const shapes = `(input ${fmtShape(xShape)}, kernel ${fmtShape(wShape)})`;
+  if (groups === 1 && C !== KC) {
+    throw new ShapeError(`${fn}: input has ${C} channels but kernel expects ${KC} ${shapes}`);
+  }
+  if (groups !== 1) {
+    if (C % groups !== 0) throw new ShapeError(`${fn}: input has ${C} channels, not divisible by groups ${groups} ${shapes}`);
+    if (M % groups !== 0) throw new ShapeError(`${fn}: kernel has ${M} output channels, not divisible by groups ${groups} ${shapes}`);
+    if (KC !== C / groups) {
+      throw new ShapeError(`${fn}: input has ${C} channels in ${groups} groups of ${C / groups}, but the kernel expects ${KC} per group (kernel [KH,KW,C/groups,M]) ${shapes}`);
+    }
   }
   const [sh, sw] = pair(fn, 'stride', options.stride, 1);
   const [dh, dw] = pair(fn, 'dilation', options.dilation, 1);
@@ -83,15 +147,31 @@ export function convGeometry(fn: string, xShape: readonly number[], wShape: read
   }
   return {
     batch: N, inH: H, inW: W, inC: C, outH, outW, outC: M, kH: KH, kW: KW,
-    strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl,
+    strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl, groups,
   };
 }
 
-function conv2dGeom(x: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
+// The kernels of a geometry: conv2d's for one group, the grouped ones otherwise.
+function convKernel(x: FloatArray, w: FloatArray, y: FloatArray, g: Geom, epilogue?: Epilogue): void {
+  if (g.groups === 1) kernels().conv2d(x, w, y, g, epilogue);
+  else kernels().groupedConv2d(x, w, y, g, g.groups, epilogue);
+}
+
+function backpropInputKernel(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Geom): void {
+  if (g.groups === 1) kernels().conv2dBackpropInput(dy, w, dx, g);
+  else kernels().groupedConv2dBackpropInput(dy, w, dx, g, g.groups);
+}
+
+function backpropFilterKernel(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Geom): void {
+  if (g.groups === 1) kernels().conv2dBackpropFilter(x, dy, dw, g);
+  else kernels().groupedConv2dBackpropFilter(x, dy, dw, g, g.groups);
+}
+
+function conv2dGeom(x: Tensor, w: Tensor, g: Geom): Tensor {
   const y = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
-  kernels().conv2d(x.data, w.data, y.data, g);
+  convKernel(x.data, w.data, y.data, g);
   return recordOp(y, 'conv2d', [x, w], (dy) => {
-    if (!isGradEnabled()) return convGrads(x, w, dy, null, null, g);
+    if (!isGradEnabled() && g.groups === 1) return convGrads(x, w, dy, null, null, g);
     return [x.requiresGrad ? conv2dBackpropInput(dy, w, g) : null, w.requiresGrad ? conv2dBackpropFilter(x, dy, g) : null];
   });
 }
@@ -100,12 +180,13 @@ function conv2dGeom(x: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
  * activation(conv2d + bias) as one op: the kernel adds the bias and applies the activation to its
  * own output, and the backward gets every gradient in one call from dy and that output.
  */
-function conv2dGeomFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Conv2dGeometry): Tensor {
+function conv2dGeomFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Geom): Tensor {
   const u = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
-  kernels().conv2d(x.data, w.data, u.data, g, { bias: bias?.data ?? null, activation });
+  convKernel(x.data, w.data, u.data, g, { bias: bias?.data ?? null, activation });
   return recordOp(u, 'conv2dBiasActivation', bias ? [x, w, bias] : [x, w], (du) => {
-    if (!isGradEnabled()) return convGrads(x, w, du, bias, { y: u.data, activation }, g);
-    // with a recorded graph: differentiable ops, for higher-order gradients
+    if (!isGradEnabled() && g.groups === 1) return convGrads(x, w, du, bias, { y: u.data, activation }, g);
+    // with a recorded graph: differentiable ops, for higher-order gradients (and for groups, whose
+    // kernels without a graph are the same calls: one epilogue pass, then each gradient)
     const { dz, dbias } = epilogueBackward(du, u, activation, bias);
     return [x.requiresGrad ? conv2dBackpropInput(dz, w, g) : null, w.requiresGrad ? conv2dBackpropFilter(x, dz, g) : null, dbias];
   });
@@ -122,9 +203,9 @@ function convGrads(x: Tensor, w: Tensor, dy: Tensor, bias: Tensor | null, fused:
 }
 
 /** dL/dx of conv2d: a full convolution of dy with the reversed kernel (the transposed convolution). */
-function conv2dBackpropInput(dy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
+function conv2dBackpropInput(dy: Tensor, w: Tensor, g: Geom): Tensor {
   const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.inC]);
-  kernels().conv2dBackpropInput(dy.data, w.data, dx.data, g);
+  backpropInputKernel(dy.data, w.data, dx.data, g);
   return recordOp(dx, 'conv2dBackpropInput', [dy, w], (gx) => [
     dy.requiresGrad ? conv2dGeom(gx, w, g) : null,
     w.requiresGrad ? conv2dBackpropFilter(gx, dy, g) : null,
@@ -132,9 +213,9 @@ function conv2dBackpropInput(dy: Tensor, w: Tensor, g: Conv2dGeometry): Tensor {
 }
 
 /** dL/dw of conv2d: the correlation of x with dy. */
-function conv2dBackpropFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry): Tensor {
-  const dw = empty(x.dtype, [g.kH, g.kW, g.inC, g.outC]);
-  kernels().conv2dBackpropFilter(x.data, dy.data, dw.data, g);
+function conv2dBackpropFilter(x: Tensor, dy: Tensor, g: Geom): Tensor {
+  const dw = empty(x.dtype, [g.kH, g.kW, g.inC / g.groups, g.outC]);
+  backpropFilterKernel(x.data, dy.data, dw.data, g);
   return recordOp(dw, 'conv2dBackpropFilter', [x, dy], (gw) => [
     x.requiresGrad ? conv2dBackpropInput(dy, gw, g) : null,
     dy.requiresGrad ? conv2dGeom(x, gw, g) : null,
@@ -145,25 +226,31 @@ function conv2dBackpropFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry): Tensor 
  * 2-D convolution (cross-correlation unless `flip`): x [N,H,W,C], w [KH,KW,C,M] -> [N,OH,OW,M].
  * Z[n,i,j,m] = sum_{k1,k2,c} W[k1,k2,c,m] X[n, i*s + k1*d - pad, j*s + k2*d - pad, c].
  */
-export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
-  const p = prepare2d('conv2d', x, w, options);
-  const e = epilogueOf('conv2d', options, p.w);
+export function conv2d(x: Tensor, w: Tensor, options?: Conv2dOptions): Tensor {
+  const o = checkOptions('conv2d', options, CONV2D_KEYS);
+  const groups = o.groups === undefined ? 1 : positiveInt('conv2d', 'groups', o.groups);
+  const p = prepare2d('conv2d', x, w, o, groups);
+  const e = epilogueOf('conv2d', o, w.shape[3], w.shape, p.w.dtype);
   return e ? conv2dGeomFused(p.x, p.w, e.bias, e.activation, p.g) : conv2dGeom(p.x, p.w, p.g);
 }
 
 /** Checked operands (one dtype, the kernel flipped for true convolution) and the geometry. */
-function prepare2d(fn: string, x: Tensor, w: Tensor, options: Conv2dOptions): { x: Tensor; w: Tensor; g: Conv2dGeometry } {
+function prepare2d(fn: string, x: Tensor, w: Tensor, options: Conv2dOptions, groups: number): { x: Tensor; w: Tensor; g: Geom } {
   expectTensor(x, fn, 'x');
   expectTensor(w, fn, 'w');
   [x, w] = pairOf(x, w, fn);
   if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
-  if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,C,M] (rank 4), got ${fmtShape(w.shape)}`);
-  const g = convGeometry(fn, x.shape, w.shape, options);
+  if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,${groups === 1 ? 'C' : 'C/groups'},M] (rank 4), got ${fmtShape(w.shape)}`);
+  const g = convGeometry(fn, x.shape, w.shape, options, groups);
   return { x, w: options.flip ? flip(w, [0, 1]) : w, g };
 }
 
-/** The checked bias and activation of the options, or null when there are none (a plain conv). */
-function epilogueOf(fn: string, o: Conv2dOptions | Conv1dOptions, w: Tensor): { bias: Tensor | null; activation: FusedActivation } | null {
+/**
+ * The checked bias ([m], the kernel's dtype) and activation of the options, or null when there
+ * are none (a plain conv). wShape is the kernel as the caller gave it, for the message.
+ */
+function epilogueOf(fn: string, o: { bias?: Tensor | null; activation?: FusedActivation }, m: number, wShape: readonly number[],
+  dtype: string): { bias: Tensor | null; activation: FusedActivation } | null {
   const bias = o.bias ?? null;
   const activation = o.activation ?? 'linear';
   if (!FUSED_ACTIVATIONS.includes(activation)) {
@@ -172,24 +259,125 @@ function epilogueOf(fn: string, o: Conv2dOptions | Conv1dOptions, w: Tensor): { 
   if (bias === null && activation === 'linear') return null;
   if (bias !== null) {
     expectTensor(bias, fn, 'bias');
-    const m = w.shape[w.rank - 1];
     if (bias.rank !== 1 || bias.size !== m) {
-      throw new ShapeError(`${fn}: bias ${fmtShape(bias.shape)} must have shape [${m}] for kernel ${fmtShape(w.shape)}`);
+      throw new ShapeError(`${fn}: bias ${fmtShape(bias.shape)} must have shape [${m}] for kernel ${fmtShape(wShape)}`);
     }
-    if (bias.dtype !== w.dtype) throw new DTypeError(`${fn}: bias is ${bias.dtype} but the kernel is ${w.dtype}`);
+    if (bias.dtype !== dtype) throw new DTypeError(`${fn}: bias is ${bias.dtype} but the kernel is ${dtype}`);
   }
   return { bias, activation };
 }
 
+/**
+ * Depthwise 2-D convolution (Keras DepthwiseConv2D, tf.nn.depthwise_conv2d): each input channel
+ * convolved with its own depthMultiplier filters. x [N,H,W,C], w [KH,KW,C,depthMultiplier] ->
+ * [N,OH,OW,C*depthMultiplier], output channel c*depthMultiplier + m from input channel c:
+ * Z[n,i,j,c*D+m] = sum_{k1,k2} W[k1,k2,c,m] X[n, i*s + k1*d - pad, j*s + k2*d - pad, c].
+ * The same as conv2d(x, reshape(w, [KH,KW,1,C*D]), { groups: C }).
+ */
+export function depthwiseConv2d(x: Tensor, w: Tensor, options?: DepthwiseConv2dOptions): Tensor {
+  const fn = 'depthwiseConv2d';
+  const o = checkOptions(fn, options, DEPTHWISE_KEYS);
+  expectTensor(x, fn, 'x');
+  expectTensor(w, fn, 'w');
+  [x, w] = pairOf(x, w, fn);
+  if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
+  if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,C,depthMultiplier] (rank 4), got ${fmtShape(w.shape)}`);
+  const [KH, KW, KC, D] = w.shape;
+  const C = x.shape[3];
+  if (KC !== C) {
+    throw new ShapeError(`${fn}: input has ${C} channels but the kernel [KH,KW,C,depthMultiplier] has ${KC} (input ${fmtShape(x.shape)}, kernel ${fmtShape(w.shape)})`);
+  }
+  // the geometry of the kernel as given (its messages name it), with C*D outputs in C groups
+  const g: Geom = { ...convGeometry(fn, x.shape, w.shape, o), outC: C * D, groups: C };
+  const e = epilogueOf(fn, o, C * D, w.shape, w.dtype);
+  const wg = reshape(w, [KH, KW, 1, C * D]);
+  return e ? conv2dGeomFused(x, wg, e.bias, e.activation, g) : conv2dGeom(x, wg, g);
+}
+
+/** Keras's output size of a transposed convolution along one axis (conv_utils.deconv_output_length). */
+function transposeOutputLength(inSize: number, effK: number, stride: number, padding: 'valid' | 'same', outputPadding: number | null): number {
+  if (outputPadding === null) return padding === 'valid' ? inSize * stride + Math.max(effK - stride, 0) : inSize * stride;
+  const pad = padding === 'same' ? Math.floor(effK / 2) : 0;
+  return (inSize - 1) * stride + effK - 2 * pad + outputPadding;
+}
+
+/**
+ * Transposed convolution (Keras Conv2DTranspose, "deconvolution"): x [N,H,W,C], w
+ * [KH,KW,filters,C] -> [N,OH,OW,filters], the adjoint of conv2d with that kernel from an
+ * [N,OH,OW,filters] input (so conv2dTranspose(dy, w) is conv2d's input gradient). OH follows
+ * Keras (see Conv2dTransposeOptions); the zeros cut are those a 'same' conv2d from OH would add,
+ * the odd one at the end, as TensorFlow places them (Keras's torch backend differs when it warns).
+ */
+export function conv2dTranspose(x: Tensor, w: Tensor, options?: Conv2dTransposeOptions): Tensor {
+  const fn = 'conv2dTranspose';
+  const o = checkOptions(fn, options, TRANSPOSE_KEYS);
+  expectTensor(x, fn, 'x');
+  expectTensor(w, fn, 'w');
+  [x, w] = pairOf(x, w, fn);
+  if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
+  if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,filters,C] (rank 4), got ${fmtShape(w.shape)}`);
+  const [N, H, W, C] = x.shape;
+  const [KH, KW, F, KC] = w.shape;
+  const shapes = `(input ${fmtShape(x.shape)}, kernel ${fmtShape(w.shape)})`;
+  if (KC !== C) throw new ShapeError(`${fn}: input has ${C} channels but the kernel [KH,KW,filters,C] expects ${KC} ${shapes}`);
+  if (KH < 1 || KW < 1 || F < 1) throw new ShapeError(`${fn}: kernel must have a non-empty window and at least one filter ${shapes}`);
+  const [sh, sw] = pair(fn, 'stride', o.stride, 1);
+  const [dh, dw] = pair(fn, 'dilation', o.dilation, 1);
+  const padding = o.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') {
+    throw new ValueError(`${fn}: padding must be 'valid' or 'same', got ${JSON.stringify(o.padding)}`);
+  }
+  let op: [number, number] | null = null;
+  if (o.outputPadding !== undefined && o.outputPadding !== null) {
+    const v = o.outputPadding;
+    const q: readonly unknown[] = typeof v === 'number' ? [v, v] : Array.isArray(v) ? v : [];
+    if (q.length !== 2 || !q.every((t) => typeof t === 'number' && Number.isInteger(t) && t >= 0)) {
+      throw new ValueError(`${fn}: outputPadding must be a non-negative integer or a pair of them, got ${JSON.stringify(v)}`);
+    }
+    op = [q[0] as number, q[1] as number];
+    if (op[0] >= sh || op[1] >= sw) {
+      throw new ValueError(`${fn}: outputPadding ${JSON.stringify(v)} must be smaller than the stride ${JSON.stringify(o.stride ?? 1)} on each axis`);
+    }
+  }
+  const ekh = (KH - 1) * dh + 1;
+  const ekw = (KW - 1) * dw + 1;
+  const OH = transposeOutputLength(H, ekh, sh, padding, op && op[0]);
+  const OW = transposeOutputLength(W, ekw, sw, padding, op && op[1]);
+  if (OH < 1 || OW < 1) throw new ShapeError(`${fn}: the output would be ${OH}x${OW} ${shapes}`);
+  // the conv2d (from [N,OH,OW,F] to x's shape) whose adjoint this is
+  const pt = padding === 'same' ? Math.floor(Math.max((H - 1) * sh + ekh - OH, 0) / 2) : 0;
+  const pl = padding === 'same' ? Math.floor(Math.max((W - 1) * sw + ekw - OW, 0) / 2) : 0;
+  const g: Geom = {
+    batch: N, inH: OH, inW: OW, inC: F, outH: H, outW: W, outC: C, kH: KH, kW: KW,
+    strideH: sh, strideW: sw, dilationH: dh, dilationW: dw, padTop: pt, padLeft: pl, groups: 1,
+  };
+  const e = epilogueOf(fn, o, F, w.shape, w.dtype);
+  return e ? conv2dTransposeFused(x, w, e.bias, e.activation, g) : conv2dBackpropInput(x, w, g);
+}
+
+/**
+ * activation(conv2dTranspose + bias) as one op: the input-gradient kernel applies the epilogue,
+ * and the backward is conv2d (for x) and conv2d's filter gradient (for w) of dz.
+ */
+function conv2dTransposeFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Geom): Tensor {
+  const u = empty(x.dtype, [g.batch, g.inH, g.inW, g.inC]);
+  kernels().conv2dBackpropInput(x.data, w.data, u.data, g, { bias: bias?.data ?? null, activation });
+  return recordOp(u, 'conv2dTransposeBiasActivation', bias ? [x, w, bias] : [x, w], (du) => {
+    const { dz, dbias } = epilogueBackward(du, u, activation, bias);
+    return [x.requiresGrad ? conv2dGeom(dz, w, g) : null, w.requiresGrad ? conv2dBackpropFilter(dz, x, g) : null, dbias];
+  });
+}
+
 /** 1-D convolution: x [N,L,C], w [K,C,M] -> [N,OL,M], options as conv2d with numbers. */
-export function conv1d(x: Tensor, w: Tensor, options: Conv1dOptions = {}): Tensor {
-  const p = prepare1d(x, w, options);
-  const e = epilogueOf('conv1d', options, p.w);
+export function conv1d(x: Tensor, w: Tensor, options?: Conv1dOptions): Tensor {
+  const o = checkOptions('conv1d', options, CONV1D_KEYS);
+  const p = prepare1d(x, w, o);
+  const e = epilogueOf('conv1d', o, p.w.shape[3], w.shape, p.w.dtype);
   return reshape(e ? conv2dGeomFused(p.x, p.w, e.bias, e.activation, p.g) : conv2dGeom(p.x, p.w, p.g), p.outShape);
 }
 
 /** conv1d as a conv2d over [N,1,L,C]: the reshaped operands, the geometry and the result's shape. */
-function prepare1d(x: Tensor, w: Tensor, options: Conv1dOptions): { x: Tensor; w: Tensor; g: Conv2dGeometry; outShape: number[] } {
+function prepare1d(x: Tensor, w: Tensor, options: Conv1dOptions): { x: Tensor; w: Tensor; g: Geom; outShape: number[] } {
   expectTensor(x, 'conv1d', 'x');
   expectTensor(w, 'conv1d', 'w');
   if (x.rank !== 3) throw new ShapeError(`conv1d: input must be [N,L,C] (rank 3), got ${fmtShape(x.shape)}`);
@@ -207,7 +395,7 @@ function prepare1d(x: Tensor, w: Tensor, options: Conv1dOptions): { x: Tensor; w
   if (C !== KC) {
     throw new ShapeError(`conv1d: input has ${C} channels but kernel expects ${KC} (input ${fmtShape(x.shape)}, kernel ${fmtShape(w.shape)})`);
   }
-  let g: Conv2dGeometry;
+  let g: Geom;
   try {
     g = convGeometry('conv1d', [N, 1, L, C], [1, K, C, M], {
       stride: [1, options.stride ?? 1], dilation: [1, options.dilation ?? 1], padding,
@@ -236,17 +424,25 @@ const conv2dCases: ConvCase[] = [
   { x: [1, 6, 6, 2], w: [2, 2, 2, 1], o: { padding: 'same', dilation: 2 } },
   { x: [1, 3, 3, 1], w: [2, 2, 1, 1], o: { padding: 'full', flip: true } },
 ];
+// grouped: two groups of 2 -> 3; three groups of 2 -> 1 with stride and dilation; groups = C
+// (depthwise, two outputs per channel); groups = C = M with flip and full padding
+const groupedCases: ConvCase[] = [
+  { x: [1, 5, 5, 4], w: [3, 3, 2, 6], o: { groups: 2, padding: 'same' } },
+  { x: [2, 6, 7, 6], w: [2, 3, 2, 3], o: { groups: 3, stride: 2, dilation: [1, 2] } },
+  { x: [1, 5, 6, 3], w: [3, 3, 1, 6], o: { groups: 3, padding: 1, stride: [2, 1] } },
+  { x: [2, 4, 4, 4], w: [2, 2, 1, 4], o: { groups: 4, padding: 'full', flip: true } },
+];
 
 // With a bias and an activation conv2d is one fused op: each activation, with and without a bias.
 registerOp({
   name: 'conv2d', family: 'conv',
   samples: (rng: Random): OpSample[] => [
-    ...conv2dCases.map((c) => ({
+    ...[...conv2dCases, ...groupedCases].map((c) => ({
       label: `conv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
       inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
       fn: (x: Tensor, w: Tensor) => conv2d(x, w, c.o),
     })),
-    ...[conv2dCases[1], conv2dCases[3], conv2dCases[5], conv2dCases[6]].flatMap((c, i) => FUSED_ACTIVATIONS.map((activation, j): OpSample => {
+    ...[conv2dCases[1], conv2dCases[3], conv2dCases[5], conv2dCases[6], groupedCases[0], groupedCases[2]].flatMap((c, i) => FUSED_ACTIVATIONS.map((activation, j): OpSample => {
       const withBias = (i + j) % 3 !== 2;
       const x = sampleUniform(rng, c.x);
       const w = sampleUniform(rng, c.w);
@@ -262,8 +458,8 @@ registerOp({
 // The two backward ops are differentiable too (double backward); the sweep checks them directly.
 registerOp({
   name: 'internal:conv2dBackpropInput', family: 'conv',
-  samples: (rng: Random): OpSample[] => conv2dCases.slice(0, 5).map((c) => {
-    const g = convGeometry('conv2d', c.x, c.w, c.o);
+  samples: (rng: Random): OpSample[] => [...conv2dCases.slice(0, 5), ...groupedCases].map((c) => {
+    const g = convGeometry('conv2d', c.x, c.w, c.o, c.o.groups);
     return {
       label: `conv2dBackpropInput x${fmtShape(c.x)} ${JSON.stringify(c.o)}`,
       inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.outC]), sampleUniform(rng, c.w)],
@@ -273,14 +469,78 @@ registerOp({
 });
 registerOp({
   name: 'internal:conv2dBackpropFilter', family: 'conv',
-  samples: (rng: Random): OpSample[] => conv2dCases.slice(0, 5).map((c) => {
-    const g = convGeometry('conv2d', c.x, c.w, c.o);
+  samples: (rng: Random): OpSample[] => [...conv2dCases.slice(0, 5), ...groupedCases].map((c) => {
+    const g = convGeometry('conv2d', c.x, c.w, c.o, c.o.groups);
     return {
       label: `conv2dBackpropFilter x${fmtShape(c.x)} ${JSON.stringify(c.o)}`,
       inputs: [sampleUniform(rng, c.x), sampleUniform(rng, [g.batch, g.outH, g.outW, g.outC])],
       fn: (x, dy) => conv2dBackpropFilter(x, dy, g),
     };
   }),
+});
+
+// depthwise: multipliers 1, 2 and 3; every padding kind; strides, dilations, pairs of them
+const depthwiseCases: { x: number[]; w: number[]; o: DepthwiseConv2dOptions }[] = [
+  { x: [1, 5, 5, 2], w: [3, 3, 2, 1], o: {} },
+  { x: [2, 5, 6, 3], w: [3, 3, 3, 2], o: { padding: 'same' } },
+  { x: [1, 7, 6, 2], w: [2, 3, 2, 3], o: { padding: 'same', stride: 2 } },
+  { x: [1, 7, 7, 2], w: [3, 2, 2, 1], o: { padding: [1, 2], dilation: 2 } },
+  { x: [2, 6, 5, 1], w: [2, 2, 1, 2], o: { padding: 1, stride: [2, 1], dilation: [1, 2] } },
+  { x: [1, 3, 4, 2], w: [2, 2, 2, 2], o: { padding: 'full' } },
+];
+registerOp({
+  name: 'depthwiseConv2d', family: 'conv',
+  samples: (rng: Random): OpSample[] => [
+    ...depthwiseCases.map((c) => ({
+      label: `depthwiseConv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
+      inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
+      fn: (x: Tensor, w: Tensor) => depthwiseConv2d(x, w, c.o),
+    })),
+    ...[depthwiseCases[1], depthwiseCases[2], depthwiseCases[4]].flatMap((c, i) => FUSED_ACTIVATIONS.map((activation, j): OpSample => {
+      const withBias = (i + j) % 3 !== 2;
+      const x = sampleUniform(rng, c.x);
+      const w = sampleUniform(rng, c.w);
+      return {
+        label: `depthwiseConv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify({ ...c.o, activation })}${withBias ? ' with bias' : ''}`,
+        inputs: withBias ? [x, w, sampleUniform(rng, [c.w[2] * c.w[3]])] : [x, w],
+        fn: (xx, ww, b) => depthwiseConv2d(xx, ww, { ...c.o, bias: b ?? null, activation }),
+      };
+    })),
+  ],
+});
+
+// transposed: 'valid' and 'same', strides 1-3 (a kernel smaller than its stride leaves zero
+// rows), output paddings, dilation, an even kernel, more filters than inputs and fewer
+const transposeCases: { x: number[]; w: number[]; o: Conv2dTransposeOptions }[] = [
+  { x: [1, 3, 3, 2], w: [3, 3, 1, 2], o: {} },
+  { x: [2, 3, 4, 2], w: [3, 3, 2, 2], o: { stride: 2, padding: 'same' } },
+  { x: [1, 3, 3, 1], w: [2, 2, 3, 1], o: { stride: 2 } },
+  { x: [1, 2, 3, 2], w: [1, 2, 2, 2], o: { stride: 3 } },
+  { x: [1, 3, 3, 2], w: [3, 3, 2, 2], o: { stride: 2, padding: 'same', outputPadding: 0 } },
+  { x: [1, 3, 2, 1], w: [3, 2, 2, 1], o: { stride: [2, 3], outputPadding: [1, 2] } },
+  { x: [1, 3, 3, 2], w: [2, 2, 1, 2], o: { dilation: 2, padding: 'same' } },
+  { x: [1, 2, 2, 2], w: [3, 3, 2, 2], o: { stride: 2, dilation: [2, 1] } },
+  { x: [1, 3, 3, 1], w: [4, 4, 2, 1], o: { stride: 2, padding: 'same', outputPadding: 1 } },
+];
+registerOp({
+  name: 'conv2dTranspose', family: 'conv',
+  samples: (rng: Random): OpSample[] => [
+    ...transposeCases.map((c) => ({
+      label: `conv2dTranspose x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
+      inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
+      fn: (x: Tensor, w: Tensor) => conv2dTranspose(x, w, c.o),
+    })),
+    ...[transposeCases[1], transposeCases[5], transposeCases[8]].flatMap((c, i) => FUSED_ACTIVATIONS.map((activation, j): OpSample => {
+      const withBias = (i + j) % 3 !== 2;
+      const x = sampleUniform(rng, c.x);
+      const w = sampleUniform(rng, c.w);
+      return {
+        label: `conv2dTranspose x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify({ ...c.o, activation })}${withBias ? ' with bias' : ''}`,
+        inputs: withBias ? [x, w, sampleUniform(rng, [c.w[2]])] : [x, w],
+        fn: (xx, ww, b) => conv2dTranspose(xx, ww, { ...c.o, bias: b ?? null, activation }),
+      };
+    })),
+  ],
 });
 
 const conv1dCases: { x: number[]; w: number[]; o: Conv1dOptions }[] = [

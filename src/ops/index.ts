@@ -10,8 +10,8 @@ export {
 } from './shape.js';
 export { matmul, dot, outer, dense } from './matmul.js';
 export { FUSED_ACTIVATIONS, type FusedActivation } from '../backend/backend.js';
-export { conv2d, conv1d } from './conv.js';
-export type { Conv2dOptions, Conv1dOptions, Padding } from './conv.js';
+export { conv2d, conv1d, depthwiseConv2d, conv2dTranspose } from './conv.js';
+export type { Conv2dOptions, Conv1dOptions, DepthwiseConv2dOptions, Conv2dTransposeOptions, Padding } from './conv.js';
 export { maxPool2d, avgPool2d, maxPool1d, avgPool1d, globalAvgPool2d, globalMaxPool2d } from './pool.js';
 export type { Pool2dOptions, Pool1dOptions } from './pool.js';
 export {

@@ -1,5 +1,6 @@
 import type { Pool2dGeometry } from '../backend/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { checkOptions, optionKeys } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { pair } from './conv.js';
@@ -22,6 +23,9 @@ export interface Pool1dOptions {
   stride?: number;
   padding?: 'valid' | 'same';
 }
+
+const POOL2D_KEYS = optionKeys<Pool2dOptions>({ size: true, stride: true, padding: true });
+const POOL1D_KEYS = optionKeys<Pool1dOptions>({ size: true, stride: true, padding: true });
 
 function poolGeometry(fn: string, x: Tensor, options: Pool2dOptions): Pool2dGeometry {
   if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
@@ -49,9 +53,10 @@ function poolGeometry(fn: string, x: Tensor, options: Pool2dOptions): Pool2dGeom
 }
 
 /** Max over each window; the gradient goes to the arg-max only. */
-export function maxPool2d(x: Tensor, options: Pool2dOptions = {}): Tensor {
+export function maxPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
+  const o = checkOptions('maxPool2d', options, POOL2D_KEYS);
   expectTensor(x, 'maxPool2d', 'x');
-  const g = poolGeometry('maxPool2d', x, options);
+  const g = poolGeometry('maxPool2d', x, o);
   const shape = [g.batch, g.outH, g.outW, g.channels];
   const values = empty(x.dtype, shape);
   const argmax = new Int32Array(values.size);
@@ -80,12 +85,14 @@ function avgPool2dBackward(dy: Tensor, g: Pool2dGeometry): Tensor {
 }
 
 /** Mean over each window's real cells; each of d inputs gets 1/d of the gradient. */
-export function avgPool2d(x: Tensor, options: Pool2dOptions = {}): Tensor {
+export function avgPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
+  const o = checkOptions('avgPool2d', options, POOL2D_KEYS);
   expectTensor(x, 'avgPool2d', 'x');
-  return avgPoolGeom(x, poolGeometry('avgPool2d', x, options));
+  return avgPoolGeom(x, poolGeometry('avgPool2d', x, o));
 }
 
-function pool1d(fn: string, x: Tensor, options: Pool1dOptions, pool2d: (x: Tensor, o: Pool2dOptions) => Tensor): Tensor {
+function pool1d(fn: string, x: Tensor, opts: Pool1dOptions | undefined, pool2d: (x: Tensor, o: Pool2dOptions) => Tensor): Tensor {
+  const options = checkOptions(fn, opts, POOL1D_KEYS);
   expectTensor(x, fn, 'x');
   if (x.rank !== 3) throw new ShapeError(`${fn}: input must be [N,L,C] (rank 3), got ${fmtShape(x.shape)}`);
   for (const k of ['size', 'stride'] as const) {
@@ -97,11 +104,11 @@ function pool1d(fn: string, x: Tensor, options: Pool1dOptions, pool2d: (x: Tenso
   return reshape(y, [N, y.shape[2], C]);
 }
 
-export function maxPool1d(x: Tensor, options: Pool1dOptions = {}): Tensor {
+export function maxPool1d(x: Tensor, options?: Pool1dOptions): Tensor {
   return pool1d('maxPool1d', x, options, maxPool2d);
 }
 
-export function avgPool1d(x: Tensor, options: Pool1dOptions = {}): Tensor {
+export function avgPool1d(x: Tensor, options?: Pool1dOptions): Tensor {
   return pool1d('avgPool1d', x, options, avgPool2d);
 }
 

@@ -111,6 +111,41 @@ function checkConv(be: Backend, rng: Random, g: Conv2dGeometry): void {
   assertClose(dw1, dw0, g.batch * g.outH * g.outW, `conv2dBackpropFilter ${what}`);
 }
 
+/** A random geometry for a grouped conv with `groups` groups of cg inputs and mg outputs each. */
+function groupedGeometry(rng: Random, groups: number, cg: number, mg: number, big: boolean): Conv2dGeometry {
+  return { ...randomConv(rng, big), inC: groups * cg, outC: groups * mg };
+}
+
+/** groupedConv2d (plain and with each epilogue) and its two backward kernels against the reference. */
+function checkGrouped(be: Backend, rng: Random, g: Conv2dGeometry, groups: number, acts: FusedActivation[] = ['linear']): void {
+  const xN = g.batch * g.inH * g.inW * g.inC;
+  const wN = g.kH * g.kW * (g.inC / groups) * g.outC;
+  const yN = g.batch * g.outH * g.outW * g.outC;
+  const x = randArray(rng, xN);
+  const w = randArray(rng, wN);
+  const dy = randArray(rng, yN);
+  const what = `groups ${groups} ${JSON.stringify(g)}`;
+  const K = g.kH * g.kW * (g.inC / groups);
+  for (const [i, activation] of acts.entries()) {
+    const epilogue = activation === 'linear' && i === 0 ? undefined : { bias: i % 2 === 0 ? randArray(rng, g.outC) : null, activation };
+    const y1 = new Float32Array(yN).fill(NaN);
+    const y0 = new Float32Array(yN);
+    be.groupedConv2d(x, w, y1, g, groups, epilogue);
+    jsBackend.groupedConv2d(x, w, y0, g, groups, epilogue);
+    assertClose(y1, y0, K, `groupedConv2d ${activation}${epilogue?.bias ? ' + bias' : ''} ${what}`);
+  }
+  const dx1 = new Float32Array(xN).fill(NaN);
+  const dx0 = new Float32Array(xN);
+  be.groupedConv2dBackpropInput(dy, w, dx1, g, groups);
+  jsBackend.groupedConv2dBackpropInput(dy, w, dx0, g, groups);
+  assertClose(dx1, dx0, (g.outC / groups) * g.kH * g.kW, `groupedConv2dBackpropInput ${what}`);
+  const dw1 = new Float32Array(wN).fill(NaN);
+  const dw0 = new Float32Array(wN);
+  be.groupedConv2dBackpropFilter(x, dy, dw1, g, groups);
+  jsBackend.groupedConv2dBackpropFilter(x, dy, dw0, g, groups);
+  assertClose(dw1, dw0, g.batch * g.outH * g.outW, `groupedConv2dBackpropFilter ${what}`);
+}
+
 function randomPool(rng: Random): Pool2dGeometry {
   const kH = int(rng, 1, 3);
   const kW = int(rng, 1, 3);
@@ -303,6 +338,74 @@ for (const [label, opts] of variants) {
           be.activationBackward(dy, y, activation, dz1, null, inner);
           assert.deepEqual(dz1, dz0, `activationBackward ${activation} without a bias gradient`);
         }
+      }
+    });
+
+    test('grouped and depthwise conv: forward, epilogues and both backward passes on random geometry', () => {
+      const rng = new Random(24);
+      // depthwise with multipliers 1-3 (channel counts off the 4-lane vectors too), few input
+      // channels per group (the lane kernels), many (per-group GEMM convs), one group
+      for (let i = 0; i < 30; i++) {
+        const kind = i % 5;
+        const groups = kind === 4 ? int(rng, 1, 3) : int(rng, 1, 9);
+        const cg = kind < 2 ? 1 : kind === 2 ? int(rng, 2, 5) : kind === 3 ? int(rng, 16, 20) : int(rng, 1, 3);
+        const mg = kind === 0 ? 1 : int(rng, 1, 5);
+        checkGrouped(be, rng, groupedGeometry(rng, groups, cg, mg, i % 6 === 0), groups, i % 3 === 0 ? ['linear', 'relu', 'sigmoid', 'tanh'] : ['linear']);
+      }
+      // MobileNet-like depthwise 3x3 layers ('same' stride 1 and 2), and a ResNeXt-like 32x4d group
+      const base = { dilationH: 1, dilationW: 1 };
+      checkGrouped(be, rng, { ...base, batch: 3, inH: 14, inW: 14, inC: 32, outH: 14, outW: 14, outC: 32, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 }, 32,
+        ['linear', 'relu']);
+      checkGrouped(be, rng, { ...base, batch: 2, inH: 15, inW: 16, inC: 24, outH: 8, outW: 8, outC: 24, kH: 3, kW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 0 }, 24);
+      checkGrouped(be, rng, { ...base, batch: 2, inH: 9, inW: 9, inC: 128, outH: 9, outW: 9, outC: 128, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 }, 32);
+      // padding wider than the kernel (dy's first rows never reach dx), and a 1x1 depthwise
+      checkGrouped(be, rng, { ...base, batch: 2, inH: 5, inW: 6, inC: 6, outH: 9, outW: 8, outC: 12, kH: 2, kW: 3, strideH: 1, strideW: 1, padTop: 3, padLeft: 2 }, 6);
+      checkGrouped(be, rng, { ...base, batch: 2, inH: 5, inW: 6, inC: 5, outH: 5, outW: 6, outC: 5, kH: 1, kW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 5);
+      // wide groups (Cg * M >= 1024): one GEMM conv per group on channel slices, with an epilogue
+      checkGrouped(be, rng, { ...base, batch: 3, inH: 7, inW: 8, inC: 64, outH: 4, outW: 8, outC: 48, kH: 3, kW: 3, strideH: 2, strideW: 1, padTop: 1, padLeft: 1 }, 2,
+        ['linear', 'relu', 'tanh']);
+    });
+
+    test('grouped conv: both strategies on the same shapes (forced lane kernels, forced per-group GEMMs)', () => {
+      const rng = new Random(28);
+      const lanes = createWasmBackend({ ...opts, groupedSlicesMinCgM: Infinity });
+      const slices = createWasmBackend({ ...opts, groupedSlicesMinCgM: 1 });
+      try {
+        for (let i = 0; i < 8; i++) {
+          const groups = int(rng, 2, 4);
+          const g = groupedGeometry(rng, groups, int(rng, 2, 18), int(rng, 1, 9), i % 4 === 0);
+          checkGrouped(lanes, rng, g, groups, i % 2 === 0 ? ['linear', 'sigmoid'] : ['linear']);
+          checkGrouped(slices, rng, g, groups, i % 2 === 0 ? ['linear', 'sigmoid'] : ['linear']);
+        }
+      } finally {
+        lanes.close();
+        slices.close();
+      }
+    });
+
+    test('grouped conv: a batch runs in chunks (cache-sized, and fewer images under a small cap)', () => {
+      const rng = new Random(25);
+      const base = { dilationH: 1, dilationW: 1, strideH: 1, strideW: 1 };
+      // 10 images of 32x32x64: chunks of a few images (~2 MiB a thread), and under the 4 MiB cap
+      // fewer than a chunk's worth fit
+      checkGrouped(be, rng, { ...base, batch: 10, inH: 32, inW: 32, inC: 64, outH: 32, outW: 32, outC: 64, kH: 3, kW: 3, padTop: 1, padLeft: 1 }, 64);
+    });
+
+    test('conv2dBackpropInput with an epilogue (a transposed conv layer), per input channel', () => {
+      const rng = new Random(26);
+      const acts: FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh'];
+      for (let i = 0; i < 8; i++) {
+        const g = randomConv(rng, i % 4 === 0);
+        const activation = acts[i % 4];
+        const dy = randArray(rng, g.batch * g.outH * g.outW * g.outC);
+        const w = randArray(rng, g.kH * g.kW * g.inC * g.outC);
+        const bias = i % 3 === 2 ? null : randArray(rng, g.inC);
+        const xN = g.batch * g.inH * g.inW * g.inC;
+        const got = new Float32Array(xN).fill(NaN);
+        const want = new Float32Array(xN);
+        be.conv2dBackpropInput(dy, w, got, g, { bias, activation });
+        jsBackend.conv2dBackpropInput(dy, w, want, g, { bias, activation });
+        assertClose(got, want, g.outC * g.kH * g.kW, `conv2dBackpropInput + ${activation}${bias ? ' + bias' : ''} ${JSON.stringify(g)}`);
       }
     });
 

@@ -54,8 +54,26 @@ test('every exported differentiable function is in the registry', () => {
 
 test('conv2d samples cover its option space', () => {
   const labels = registeredOps().find((o) => o.name === 'conv2d')!.samples(new gl.Random(1)).map((s) => s.label);
-  for (const needle of ['"valid"', '"same"', '"full"', '"padding":1', '"stride":2', '"dilation":2', '"flip":true', 'w[2,2', 'w[3,3', ',1] w', ',2] w', 'x[1,', 'x[2,']) {
+  for (const needle of ['"valid"', '"same"', '"full"', '"padding":1', '"stride":2', '"dilation":2', '"flip":true', 'w[2,2', 'w[3,3', ',1] w', ',2] w', 'x[1,', 'x[2,',
+    '"groups":2', '"groups":3', '"groups":4', 'with bias']) {
     assert.ok(labels.some((l) => l.includes(needle)), `no conv2d sample with ${needle}`);
+  }
+  // groups with a fused bias and activation
+  assert.ok(labels.some((l) => l.includes('"groups"') && l.includes('"activation":"relu"') && l.includes('with bias')));
+});
+
+test('depthwiseConv2d and conv2dTranspose samples cover their option spaces', () => {
+  const labelsOf = (name: string) => registeredOps().find((o) => o.name === name)!.samples(new gl.Random(1)).map((s) => s.label);
+  const dw = labelsOf('depthwiseConv2d');
+  // multipliers 1, 2, 3 (the kernel's last dimension), every padding kind, strides and dilations, fused epilogues
+  for (const needle of [',1] {', ',2] {', ',3] {', '{}', '"same"', '"full"', '"padding":1', '"padding":[1,2]', '"stride":2', '"stride":[2,1]',
+    '"dilation":2', '"dilation":[1,2]', '"activation":"sigmoid"', 'with bias']) {
+    assert.ok(dw.some((l) => l.includes(needle)), `no depthwiseConv2d sample with ${needle}`);
+  }
+  const tr = labelsOf('conv2dTranspose');
+  for (const needle of ['{}', '"same"', '"stride":2', '"stride":3', '"stride":[2,3]', '"outputPadding":0', '"outputPadding":1', '"outputPadding":[1,2]',
+    '"dilation":2', '"dilation":[2,1]', 'w[4,4', 'w[1,2', '"activation":"tanh"', 'with bias']) {
+    assert.ok(tr.some((l) => l.includes(needle)), `no conv2dTranspose sample with ${needle}`);
   }
 });
 

@@ -254,7 +254,7 @@ function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, 
   if (epilogue) applyEpilogue(y, epilogue);
 }
 
-function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void {
+function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
   const { batch, inH, inW, inC, outH, outW, outC, kH, kW } = g;
   const acc = new Float64Array(dx.length);
   for (let nb = 0; nb < batch; nb++) {
@@ -281,6 +281,7 @@ function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: C
     }
   }
   for (let i = 0; i < dx.length; i++) dx[i] = acc[i];
+  if (epilogue) applyEpilogue(dx, epilogue);
 }
 
 function conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void {
@@ -323,6 +324,113 @@ function conv2dBackward(x: FloatArray, w: FloatArray, dy: FloatArray, g: Conv2dG
   }
   if (grads.dx) conv2dBackpropInput(dz, w, grads.dx, g);
   if (grads.dw) conv2dBackpropFilter(x, dz, grads.dw, g);
+}
+
+// Grouped convolution: conv2d's loops with the channel sums restricted to each output channel's
+// block. Input block b is channels [b*Cg, (b+1)*Cg), output block b [b*Mg, (b+1)*Mg); w is
+// [KH,KW,Cg,M], so w's row for tap t and block channel c starts at (t*Cg + c)*M.
+
+function groupedConv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, groups: number, epilogue?: Epilogue): void {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW } = g;
+  const Cg = inC / groups;
+  const Mg = outC / groups;
+  const acc = new Float64Array(outC);
+  for (let nb = 0; nb < batch; nb++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        acc.fill(0);
+        for (let kh = 0; kh < kH; kh++) {
+          const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= inH) continue;
+          for (let kw = 0; kw < kW; kw++) {
+            const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            if (iw < 0 || iw >= inW) continue;
+            const xo = ((nb * inH + ih) * inW + iw) * inC;
+            const wo = (kh * kW + kw) * Cg * outC;
+            for (let b = 0; b < groups; b++) {
+              for (let c = 0; c < Cg; c++) {
+                const xv = x[xo + b * Cg + c];
+                if (xv === 0) continue;
+                const wc = wo + c * outC + b * Mg;
+                for (let m = 0; m < Mg; m++) acc[b * Mg + m] += xv * w[wc + m];
+              }
+            }
+          }
+        }
+        const yo = ((nb * outH + oh) * outW + ow) * outC;
+        for (let m = 0; m < outC; m++) y[yo + m] = acc[m];
+      }
+    }
+  }
+  if (epilogue) applyEpilogue(y, epilogue);
+}
+
+function groupedConv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, groups: number): void {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW } = g;
+  const Cg = inC / groups;
+  const Mg = outC / groups;
+  const acc = new Float64Array(dx.length);
+  for (let nb = 0; nb < batch; nb++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const yo = ((nb * outH + oh) * outW + ow) * outC;
+        for (let kh = 0; kh < kH; kh++) {
+          const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= inH) continue;
+          for (let kw = 0; kw < kW; kw++) {
+            const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            if (iw < 0 || iw >= inW) continue;
+            const xo = ((nb * inH + ih) * inW + iw) * inC;
+            const wo = (kh * kW + kw) * Cg * outC;
+            for (let b = 0; b < groups; b++) {
+              for (let c = 0; c < Cg; c++) {
+                let s = 0;
+                const wc = wo + c * outC + b * Mg;
+                const yb = yo + b * Mg;
+                for (let m = 0; m < Mg; m++) s += dy[yb + m] * w[wc + m];
+                acc[xo + b * Cg + c] += s;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < dx.length; i++) dx[i] = acc[i];
+}
+
+function groupedConv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry, groups: number): void {
+  const { batch, inH, inW, inC, outH, outW, outC, kH, kW } = g;
+  const Cg = inC / groups;
+  const Mg = outC / groups;
+  const acc = new Float64Array(dw.length);
+  for (let nb = 0; nb < batch; nb++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const yo = ((nb * outH + oh) * outW + ow) * outC;
+        for (let kh = 0; kh < kH; kh++) {
+          const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+          if (ih < 0 || ih >= inH) continue;
+          for (let kw = 0; kw < kW; kw++) {
+            const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+            if (iw < 0 || iw >= inW) continue;
+            const xo = ((nb * inH + ih) * inW + iw) * inC;
+            const wo = (kh * kW + kw) * Cg * outC;
+            for (let b = 0; b < groups; b++) {
+              for (let c = 0; c < Cg; c++) {
+                const xv = x[xo + b * Cg + c];
+                if (xv === 0) continue;
+                const wc = wo + c * outC + b * Mg;
+                const yb = yo + b * Mg;
+                for (let m = 0; m < Mg; m++) acc[wc + m] += xv * dy[yb + m];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < dw.length; i++) dw[i] = acc[i];
 }
 
 /** Calls visit(outIndex, inIndex) for every real cell of every pooling window, window by window. */
@@ -426,6 +534,9 @@ export const jsBackend: Backend = {
   conv2dBackpropInput,
   conv2dBackpropFilter,
   conv2dBackward,
+  groupedConv2d,
+  groupedConv2dBackpropInput,
+  groupedConv2dBackpropFilter,
   activationBackward,
   maxPool2d,
   maxPool2dBackward,

@@ -4,6 +4,9 @@ import type {
   Pool2dGeometry, ReduceKernel, UnaryKernel,
 } from '../backend.js';
 import { applyEpilogue, jsBackend } from '../js/index.js';
+import {
+  groupedConv2dBackpropFilterBySlices, groupedConv2dBackpropInputBySlices, groupedConv2dBySlices,
+} from '../grouped.js';
 import { registerBackend, setBackend } from '../index.js';
 import { ValueError } from '../../core/errors.js';
 import { compileKernels, instantiate, newMemory, type SimdLevel, type WasmKernels } from './module.js';
@@ -42,6 +45,12 @@ export interface WasmBackendOptions {
   threads?: number;
   /** Cap on the scratch region in MiB. Default: GRADLAB_WASM_SCRATCH_MB or 96. */
   scratchMiB?: number;
+  /**
+   * A grouped conv with Cg > 1 input channels per group and M outputs runs as one GEMM conv per
+   * group (on channel slices) when Cg * M is at least this, else on the lane kernels, as depthwise
+   * convs (Cg = 1) always do. Infinity: always the lanes. Default 1024 (bench/grouped.ts).
+   */
+  groupedSlicesMinCgM?: number;
 }
 
 const ALIGN = 64;
@@ -54,6 +63,11 @@ const MIN_ROW = 256;
 const MIN_MATMUL_MNK = 4096;
 // Below this GEMM volume one thread finishes before a hand-off would pay.
 const MIN_PARALLEL_MNK = 64 * 64 * 64;
+// Grouped convs with Cg > 1 input channels per group and Cg * M >= this run per group on the
+// GEMM convs; the others (depthwise included) on the lane kernels (see groupedBySlices).
+const SLICES_MIN_CGM = 1024;
+// Scratch bytes per thread of one chunk of images for the grouped lane kernels.
+const GROUPED_CHUNK_BYTES = 2 * 1024 * 1024;
 
 const UNARY_OPS: Partial<Record<UnaryKernel, number>> = {
   neg: 0, abs: 1, sqrt: 2, square: 3, relu: 4, step: 5, sign: 6, reciprocal: 7, exp: 8, sigmoid: 9,
@@ -80,6 +94,10 @@ class Scratch {
   }
   reset(): void {
     this.top = this.base;
+  }
+  /** Floats allocated since the last reset. */
+  used(): number {
+    return (this.top - this.base) / 4;
   }
   alloc(floats: number): number {
     const p = this.top;
@@ -143,6 +161,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   const threads = options.threads ?? envThreads();
   if (!Number.isInteger(threads) || threads < 1) {
     throw new ValueError(`createWasmBackend: threads must be a positive integer, got ${threads}`);
+  }
+  const slicesMinCgM = options.groupedSlicesMinCgM ?? SLICES_MIN_CGM;
+  if (!(slicesMinCgM >= 1)) {
+    throw new ValueError(`createWasmBackend: groupedSlicesMinCgM must be at least 1, got ${slicesMinCgM}`);
   }
   const scratchMiB = options.scratchMiB ?? envScratchMiB();
   if (!(scratchMiB >= 4)) {
@@ -347,7 +369,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const wF = K * N;
     // (the last terms: the forward's tiled bias or the backward's bias-gradient partials, and alignment)
     const fixed = 16 + wF + partials * (wF + ALIGN) + T * (colF + packA + pbF + 4 * ALIGN) +
-      Math.max(MIN_ROW, MIN_REDUCE_ROW) + N + 4 * ALIGN;
+      Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
     const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg * (extraOut ? 2 : 1))));
     if (chunk < 1) return null;
     s.reset();
@@ -427,21 +449,28 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     if (dbias && sums) sumRowsRun(sums, pdz, n / inner, inner, dz, dbias);
   }
 
-  function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry): void {
-    const p = isF32(dy, w, dx) && g.batch > 0 && dx.length > 0 && dy.length > 0 ? planConv(g, 0) : null;
+  function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
+    const p = isF32(dy, w, dx) && epilogueOk(epilogue) && g.batch > 0 && dx.length > 0 && dy.length > 0 ? planConv(g, 0) : null;
     if (!p) {
-      jsBackend.conv2dBackpropInput(dy, w, dx, g);
+      jsBackend.conv2dBackpropInput(dy, w, dx, g, epilogue);
       return;
     }
+    // a transposed convolution's bias is per input channel of this geometry
+    const bias = (epilogue?.bias ?? null) as Float32Array | null;
+    const [pBias, period] = tiledBias(bias);
+    const act = epilogue ? EPILOGUE_ACT[epilogue.activation] : 0;
     s.commit();
     convGeometry(p.geo, g);
     s.f32(p.w, w.length).set(w);
+    if (bias) fillTiledBias(pBias, period, bias);
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
       runImages('convBackInput', n, p.macs, (j0, cnt) => [p.geo, p.y + j0 * p.outImg * 4, p.w, p.x + j0 * p.inImg * 4, cnt], p.bufs);
+      if (epilogue) k.biasAct(p.x, n * p.inImg, pBias, period, act);
       dx.set(s.f32(p.x, n * p.inImg), i0 * p.inImg);
     }
+    if (epilogue?.activation === 'tanh') jsBackend.unary('tanh', dx, dx);
   }
 
   function conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void {
@@ -501,6 +530,163 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       for (let t = 1; t < T; t++) k.binary(0, p.part[0], 1, p.part[t], 1, p.part[0], 1, wF);
       dw.set(s.f32(p.part[0], wF));
     }
+  }
+
+  // ---- grouped and depthwise convolution ----
+
+  /**
+   * Whether a grouped conv runs as one GEMM conv per group on channel slices rather than on the
+   * lane kernels. The lanes' expanded image holds Cg * M floats a pixel, and past ~1024 they fall
+   * out of cache and lose to the GEMMs (ResNeXt's 8+ channels per group); with fewer, or one
+   * channel per group (depthwise: groups of a 9 x 1 product), the per-group calls lose (measured
+   * on 3x3 convs, bench/grouped.ts: Cg 4 M 128 lanes 1.3x faster, Cg 8 M 512 GEMMs 3x faster,
+   * depthwise C 1024 lanes 6x faster).
+   */
+  function groupedBySlices(g: Conv2dGeometry, groups: number): boolean {
+    const cg = g.inC / groups;
+    return cg > 1 && cg * g.outC >= slicesMinCgM;
+  }
+
+  interface GroupedPlan {
+    geo: number;
+    w: number;
+    /** Per thread: its scratch (and, for the filter gradient, its partial first). */
+    suffix: number[][];
+    part: number[];
+    x: number;
+    y: number;
+    chunk: number;
+    inImg: number;
+    outImg: number;
+    macs: number;
+  }
+
+  /**
+   * Scratch for a grouped kernel: the geometry, the kernel, the per-thread buffers whose size
+   * the module reports, the filter-gradient partials, then as many images as fit. Null when
+   * not even one image fits under the cap.
+   */
+  function planGrouped(g: Conv2dGeometry, groups: number, kind: 'forward' | 'input' | 'filter', biasLen: number): GroupedPlan | null {
+    const Cg = g.inC / groups;
+    const Cp = Math.ceil(g.outC / 4) * 4;
+    const wF = g.kH * g.kW * Cg * g.outC;
+    const partF = kind === 'filter' ? g.kH * g.kW * Cg * Cp : 0;
+    s.reset();
+    const geo = s.alloc(16);
+    s.commit();
+    s.i32(geo, 15).set([g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.strideH, g.strideW,
+      g.dilationH, g.dilationW, g.padTop, g.padLeft, groups]);
+    const per = kind === 'forward' ? k.groupedForwardFloats(geo) : kind === 'input' ? k.groupedBackInputFloats(geo) : k.groupedBackFilterFloats(geo);
+    const inImg = g.inH * g.inW * g.inC;
+    const outImg = g.outH * g.outW * g.outC;
+    const fixed = s.used() + wF + T * (per + partF + 2 * ALIGN) + (biasLen ? biasLen + MIN_ROW : 0) + 4 * ALIGN;
+    const fit = Math.floor((capF - fixed) / (inImg + outImg));
+    if (fit < 1) return null;
+    // These kernels do a few multiply-adds per float moved, so chunks are sized to stay in cache
+    // between the copy in, the kernel and the copy out (~2 MiB per thread; the whole batch at
+    // once ran 1.2-1.4x slower on 32x56x56x64, whose 51 MB of input and output pass L3).
+    const chunk = Math.min(g.batch, fit, Math.max(T, Math.floor((T * GROUPED_CHUNK_BYTES) / 4 / (inImg + outImg))));
+    const w = kind === 'filter' ? 0 : s.alloc(wF);
+    const part: number[] = [];
+    const suffix: number[][] = [];
+    for (let t = 0; t < T; t++) {
+      if (partF) part.push(s.alloc(partF));
+      const buf = s.alloc(per);
+      suffix.push(partF ? [part[t], buf] : [buf]);
+    }
+    const x = s.alloc(chunk * inImg);
+    const y = s.alloc(chunk * outImg);
+    return { geo, w, suffix, part, x, y, chunk, inImg, outImg, macs: g.outH * g.outW * g.outC * g.kH * g.kW * Cg };
+  }
+
+  function groupedConv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, groups: number, epilogue?: Epilogue): void {
+    if (groups === 1) {
+      conv2d(x, w, y, g, epilogue);
+      return;
+    }
+    const ok = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0;
+    if (ok && groupedBySlices(g, groups)) {
+      groupedConv2dBySlices(backend, x, w, y, g, groups, epilogue);
+      return;
+    }
+    const bias = (epilogue?.bias ?? null) as Float32Array | null;
+    const p = ok ? planGrouped(g, groups, 'forward', bias ? bias.length : 0) : null;
+    if (!p) {
+      jsBackend.groupedConv2d(x, w, y, g, groups, epilogue);
+      return;
+    }
+    const [pBias, period] = tiledBias(bias);
+    const act = epilogue ? EPILOGUE_ACT[epilogue.activation] : 0;
+    s.commit();
+    s.f32(p.w, w.length).set(w);
+    if (bias) fillTiledBias(pBias, period, bias);
+    for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
+      const n = Math.min(p.chunk, g.batch - i0);
+      s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
+      runImages('groupedForward', n, p.macs,
+        (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt, pBias, period, act], p.suffix);
+      y.set(s.f32(p.y, n * p.outImg), i0 * p.outImg);
+    }
+    if (epilogue?.activation === 'tanh') jsBackend.unary('tanh', y, y);
+  }
+
+  function groupedConv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, groups: number): void {
+    if (groups === 1) {
+      conv2dBackpropInput(dy, w, dx, g);
+      return;
+    }
+    const ok = isF32(dy, w, dx) && g.batch > 0 && dx.length > 0 && dy.length > 0;
+    if (ok && groupedBySlices(g, groups)) {
+      groupedConv2dBackpropInputBySlices(backend, dy, w, dx, g, groups);
+      return;
+    }
+    const p = ok ? planGrouped(g, groups, 'input', 0) : null;
+    if (!p) {
+      jsBackend.groupedConv2dBackpropInput(dy, w, dx, g, groups);
+      return;
+    }
+    s.commit();
+    s.f32(p.w, w.length).set(w);
+    for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
+      const n = Math.min(p.chunk, g.batch - i0);
+      s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
+      runImages('groupedBackInput', n, p.macs,
+        (j0, cnt) => [p.geo, p.y + j0 * p.outImg * 4, p.w, p.x + j0 * p.inImg * 4, cnt], p.suffix);
+      dx.set(s.f32(p.x, n * p.inImg), i0 * p.inImg);
+    }
+  }
+
+  function groupedConv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry, groups: number): void {
+    if (groups === 1) {
+      conv2dBackpropFilter(x, dy, dw, g);
+      return;
+    }
+    const ok = isF32(x, dy, dw) && g.batch > 0 && dy.length > 0 && x.length > 0;
+    if (ok && groupedBySlices(g, groups)) {
+      groupedConv2dBackpropFilterBySlices(backend, x, dy, dw, g, groups);
+      return;
+    }
+    const p = ok ? planGrouped(g, groups, 'filter', 0) : null;
+    if (!p) {
+      jsBackend.groupedConv2dBackpropFilter(x, dy, dw, g, groups);
+      return;
+    }
+    const M = g.outC;
+    const Cp = Math.ceil(M / 4) * 4;
+    const rows = g.kH * g.kW * (g.inC / groups);
+    s.commit();
+    for (const q of p.part) s.f32(q, rows * Cp).fill(0);
+    for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
+      const n = Math.min(p.chunk, g.batch - i0);
+      s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
+      s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
+      runImages('groupedBackFilter', n, p.macs,
+        (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt], p.suffix);
+    }
+    for (let t = 1; t < T; t++) k.binary(0, p.part[0], 1, p.part[t], 1, p.part[0], 1, rows * Cp);
+    const part = s.f32(p.part[0], rows * Cp);
+    if (Cp === M) dw.set(part);
+    else for (let r = 0; r < rows; r++) dw.set(part.subarray(r * Cp, r * Cp + M), r * M);
   }
 
   function unary(op: UnaryKernel, x: FloatArray, out: FloatArray): void {
@@ -745,7 +931,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }
   }
 
-  return {
+  const backend: WasmBackend = {
     name: 'wasm',
     unary,
     binary,
@@ -756,6 +942,9 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     conv2dBackpropInput,
     conv2dBackpropFilter,
     conv2dBackward,
+    groupedConv2d,
+    groupedConv2dBackpropInput,
+    groupedConv2dBackpropFilter,
     activationBackward,
     maxPool2d,
     maxPool2dBackward,
@@ -772,6 +961,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }),
     close: () => pool.close(),
   };
+  return backend;
 }
 
 let loadedBackend: WasmBackend | undefined;

@@ -19,6 +19,12 @@ export interface WasmKernels {
   convBackInput(g: number, dy: number, w: number, dx: number, nImg: number, dcol: number, pa: number, pb: number): void;
   convBackFilter(g: number, x: number, dy: number, nImg: number, accumulate: number, dw: number, col: number,
     pa: number, pb: number): void;
+  groupedForwardFloats(g: number): number;
+  groupedBackInputFloats(g: number): number;
+  groupedBackFilterFloats(g: number): number;
+  groupedForward(g: number, x: number, w: number, y: number, nImg: number, bias: number, period: number, act: number, buf: number): void;
+  groupedBackInput(g: number, dy: number, w: number, dx: number, nImg: number, buf: number): void;
+  groupedBackFilter(g: number, x: number, dy: number, nImg: number, part: number, buf: number): void;
   binary(op: number, a: number, aMode: number, b: number, bMode: number, out: number, rows: number, inner: number): void;
   unary(op: number, x: number, out: number, n: number): void;
   reduce(op: number, x: number, outer: number, axis: number, inner: number, out: number): void;
