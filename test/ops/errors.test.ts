@@ -38,7 +38,7 @@ test('grouped, depthwise and transposed convolution errors', () => {
     /^conv2d: kernel has 5 output channels, not divisible by groups 3 \(input \[2,8,8,6\], kernel \[3,3,2,5\]\)$/);
   throwsWith(() => gl.conv2d(x, gl.zeros([3, 3, 6, 4]), { groups: 2 }), gl.ShapeError,
     /^conv2d: input has 6 channels in 2 groups of 3, but the kernel expects 6 per group \(kernel \[KH,KW,C\/groups,M\]\) \(input \[2,8,8,6\], kernel \[3,3,6,4\]\)$/);
-  throwsWith(() => gl.conv2d(x, gl.zeros([3, 3, 3, 4]), { groups: 0 }), gl.ValueError, /^conv2d: groups must be a positive integer, got number 0$/);
+  throwsWith(() => gl.conv2d(x, gl.zeros([3, 3, 3, 4]), { groups: 0 }), gl.ValueError, /^conv2d: groups must be a positive integer, got 0$/);
   throwsWith(() => gl.conv2d(x, gl.zeros([3, 3, 3, 4]), { groups: 1.5 }), gl.ValueError, /conv2d: groups must be a positive integer/);
   throwsWith(() => gl.conv2d(x, gl.zeros([3, 3, 3, 4]), { groups: 2, bias: gl.zeros([3]) }), gl.ShapeError,
     /^conv2d: bias \[3\] must have shape \[4\] for kernel \[3,3,3,4\]$/);
