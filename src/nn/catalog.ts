@@ -11,6 +11,9 @@ import {
   ELU, LayerNormalization, LeakyReLU, ReLU, Resizing, Softmax, UpSampling2D,
   type ELUArgs, type LayerNormalizationArgs, type LeakyReLUArgs, type ReLUArgs, type ResizingArgs, type SoftmaxArgs, type UpSampling2DArgs,
 } from './activation-layers.js';
+import {
+  Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs,
+} from './conv-variants.js';
 import { InputLayer, type LayerArgs } from './layer.js';
 
 /** The layer classes a saved model may name (models themselves: Functional and Sequential). */
@@ -18,7 +21,7 @@ export const layerClasses = {
   InputLayer, Dense, Conv2D, Conv1D, MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D,
   GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D, Flatten, Reshape, Dropout, Activation, BatchNormalization,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, ZeroPadding2D, Cropping2D, Rescaling,
-  ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizing,
+  ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizing, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
 } as const;
 
 /** Layer factories with Keras' names: `layers.conv2d({ filters: 8, kernelSize: 3 })`. */
@@ -26,6 +29,9 @@ export const layers = {
   dense: (args: DenseArgs) => new Dense(args),
   conv2d: (args: Conv2DArgs) => new Conv2D(args),
   conv1d: (args: Conv1DArgs) => new Conv1D(args),
+  depthwiseConv2d: (args: DepthwiseConv2DArgs) => new DepthwiseConv2D(args),
+  separableConv2d: (args: SeparableConv2DArgs) => new SeparableConv2D(args),
+  conv2dTranspose: (args: Conv2DTransposeArgs) => new Conv2DTranspose(args),
   maxPooling2d: (args: Pooling2DArgs = {}) => new MaxPooling2D(args),
   averagePooling2d: (args: Pooling2DArgs = {}) => new AveragePooling2D(args),
   maxPooling1d: (args: Pooling1DArgs = {}) => new MaxPooling1D(args),

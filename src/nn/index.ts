@@ -13,6 +13,8 @@ export { ZeroPadding2D, Cropping2D, Rescaling } from './spatial.js';
 export type { ZeroPadding2DArgs, Cropping2DArgs, RescalingArgs, Margins2D } from './spatial.js';
 export { ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizing } from './activation-layers.js';
 export type { ReLUArgs, LeakyReLUArgs, ELUArgs, SoftmaxArgs, LayerNormalizationArgs, UpSampling2DArgs, ResizingArgs } from './activation-layers.js';
+export { DepthwiseConv2D, SeparableConv2D, Conv2DTranspose } from './conv-variants.js';
+export type { DepthwiseConv2DArgs, SeparableConv2DArgs, Conv2DTransposeArgs } from './conv-variants.js';
 export { layers, layerClasses } from './catalog.js';
 export { initializers } from './initializers.js';
 export type { Initializer, InitializerName } from './initializers.js';

@@ -134,6 +134,8 @@ export interface Conv2DArgs extends ConvCommonArgs {
   kernelSize: Pair;
   strides?: Pair;
   dilationRate?: Pair;
+  /** Channel groups: input and output channels in `groups` blocks, block g seeing block g only (default 1). */
+  groups?: number;
 }
 
 export interface Conv1DArgs extends ConvCommonArgs {
@@ -143,7 +145,7 @@ export interface Conv1DArgs extends ConvCommonArgs {
 }
 
 const CONV_COMMON = { filters: true, padding: true, activation: true, useBias: true, kernelInitializer: true, biasInitializer: true, kernelSize: true, strides: true, dilationRate: true } as const;
-const CONV2D_KEYS = layerKeys<Conv2DArgs>(CONV_COMMON);
+const CONV2D_KEYS = layerKeys<Conv2DArgs>({ ...CONV_COMMON, groups: true });
 const CONV1D_KEYS = layerKeys<Conv1DArgs>(CONV_COMMON);
 
 export function asPair(fn: string, arg: string, v: Pair | undefined, dflt: number): [number, number] {
@@ -233,6 +235,7 @@ export class Conv2D extends Convolution {
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly dilationRate: [number, number];
+  readonly groups: number;
 
   constructor(args: Conv2DArgs) {
     const a = layerOptions('layers.conv2d', args, CONV2D_KEYS, ['filters', 'kernelSize'], '{ filters: 8, kernelSize: 3 }');
@@ -240,16 +243,23 @@ export class Conv2D extends Convolution {
     this.kernelSize = asPair('layers.conv2d', 'kernelSize', a.kernelSize, 3);
     this.strides = asPair('layers.conv2d', 'strides', a.strides, 1);
     this.dilationRate = asPair('layers.conv2d', 'dilationRate', a.dilationRate, 1);
+    this.groups = positiveInt('layers.conv2d', 'groups', a.groups ?? 1);
+    if (this.filters % this.groups !== 0) throw new ValueError(`layers.conv2d: filters (${this.filters}) must be divisible by groups (${this.groups})`);
   }
 
   protected get kernelExtent(): number[] { return this.kernelSize; }
 
+  protected override kernelInputChannels(inChannels: number): number {
+    if (inChannels % this.groups !== 0) throw new ShapeError(`${this.name}: input has ${inChannels} channels, not divisible by groups ${this.groups}`);
+    return inChannels / this.groups;
+  }
+
   private get options() {
-    return { stride: this.strides, padding: this.padding, dilation: this.dilationRate };
+    return { stride: this.strides, padding: this.padding, dilation: this.dilationRate, ...(this.groups !== 1 ? { groups: this.groups } : {}) };
   }
 
   protected outputShapeFor(s: Shape): number[] {
-    const g = convGeometry('conv2d', [1, ...s], [...this.kernelSize, this.kernelInputChannels(s[2]), this.filters], this.options);
+    const g = convGeometry('conv2d', [1, ...s], [...this.kernelSize, this.kernelInputChannels(s[2]), this.filters], this.options, this.groups);
     return [g.outH, g.outW, g.outC];
   }
 
@@ -262,7 +272,7 @@ export class Conv2D extends Convolution {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate };
+    return { ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, groups: this.groups };
   }
 }
 
