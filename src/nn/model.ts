@@ -197,7 +197,9 @@ interface CompiledOutput {
   prefix: string;
   loss: ResolvedLoss;
   weight: number;
-  metrics: ResolvedMetric[];
+  /** As given to compile(): 'accuracy' is resolved once the output's size is known. */
+  metricArgs: readonly MetricSpec[];
+  metrics: ResolvedMetric[] | null;
   lossSpec: string | null;
   metricSpecs: string[];
 }
@@ -580,10 +582,10 @@ export class Model extends Layer implements CallbackModel {
           .map((m) => (Array.isArray(m) ? m : [m as MetricSpec]));
     const outputs = losses.map((spec, i): CompiledOutput => {
       const loss = resolveLoss(fn, spec);
-      const units = g ? (g.outputs[i].perSampleShape.at(-1) ?? 1) : 1;
-      const metrics = metricLists[i].map((m) => resolveMetric(fn, m, loss, units));
+      // an unknown metric name is an error now, even before the model is built
+      for (const m of metricLists[i]) resolveMetric(fn, m, loss, 2);
       return {
-        prefix: n === 1 ? '' : `${names[i]}_`, loss, weight: weights[i], metrics,
+        prefix: n === 1 ? '' : `${names[i]}_`, loss, weight: weights[i], metricArgs: metricLists[i], metrics: null,
         lossSpec: typeof spec === 'string' ? loss.name : null,
         metricSpecs: metricLists[i].filter((m): m is string => typeof m === 'string'),
       };
@@ -608,6 +610,7 @@ export class Model extends Layer implements CallbackModel {
     };
   }
 
+  /** The compile() settings, with metrics resolved for the built graph. */
   private getCompiled(fn: string): Compiled {
     const c = this.compiled;
     if (!c) throw new ValueError(`${this.name}.${fn}: call compile({ optimizer, loss, metrics }) first`);
@@ -615,6 +618,12 @@ export class Model extends Layer implements CallbackModel {
       throw new ValueError(`${this.name}.${fn}: compile() saw ${c.outputs.length} output(s) but the model has ${this.graph.outputs.length}; call compile() again`);
     }
     return c;
+  }
+
+  /** Output i's metrics, by its size once the graph is built ('accuracy' is binary for one unit, categorical for several, as Keras). */
+  private metricsOf(o: CompiledOutput, i: number): ResolvedMetric[] {
+    const units = this.requireGraph('compile').outputs[i].perSampleShape.at(-1) ?? 1;
+    return (o.metrics ??= o.metricArgs.map((m) => resolveMetric(`${this.name}.compile`, m, o.loss, units)));
   }
 
   // ---------- training and inference ----------
@@ -639,7 +648,7 @@ export class Model extends Layer implements CallbackModel {
     Object.assign(logs, perOutput);
     outs.forEach((o, i) => {
       const co = c.outputs[i];
-      for (const m of co.metrics) logs[`${co.prefix}${m.name}`] = metricValue(m, co.loss.sparse ? yb[i] : reshapeLike(yb[i], o.u), o.u);
+      for (const m of this.metricsOf(co, i)) logs[`${co.prefix}${m.name}`] = metricValue(m, co.loss.sparse ? yb[i] : reshapeLike(yb[i], o.u), o.u);
     });
     return { loss: total!, logs, preds: outs.map((o) => o.u) };
   }
@@ -760,7 +769,7 @@ export class Model extends Layer implements CallbackModel {
     const rng = new Random(a.seed ?? Math.floor(Math.random() * 2 ** 31));
     const history = new History();
     const metricNames = ['loss', ...(c.outputs.length > 1 ? c.outputs.map((o) => `${o.prefix}loss`) : []),
-      ...c.outputs.flatMap((o) => o.metrics.map((m) => `${o.prefix}${m.name}`))];
+      ...c.outputs.flatMap((o, i) => this.metricsOf(o, i).map((m) => `${o.prefix}${m.name}`))];
     const params: TrainingParams = { epochs, steps, samples: n, verbose, metrics: metricNames };
     history.params = params;
     const callbacks = new CallbackList([...(verbose > 0 ? [new ProgressBar()] : []), ...(a.callbacks ?? [])], this, params);

@@ -210,3 +210,29 @@ test('layers and models called on real tensors compute; graphs are checked when 
   assert.throws(() => gl.layers.concatenate({ axis: 0 }), /axis 0 is the batch/);
   assert.throws(() => gl.input({ shape: [0, 3] }), /input: shape \[0,3\] must be a positive integer/);
 });
+
+test('a sequential model without an input shape builds on its first data; add and pop keep the graph', async () => {
+  gl.manualSeed(17);
+  const m = gl.sequential({ name: 'lazy' });
+  m.add(gl.layers.dense({ units: 4, activation: 'relu' }));
+  m.add(gl.layers.dense({ units: 3, name: 'top' }));
+  assert.equal(m.built, false);
+  assert.throws(() => m.summary({ print: false }), /lazy.summary: the model is not built yet/);
+  // 'accuracy' with a regression loss and 3 outputs is categorical accuracy, decided when the output size is known
+  m.compile({ optimizer: 'sgd', loss: 'mse', metrics: ['accuracy'] });
+  const x = gl.randn([6, 5], { seed: 2 });
+  const y = gl.oneHot(gl.tensor([0, 1, 2, 0, 1, 2]), 3);
+  const ev = m.evaluate(x, y);
+  assert.deepEqual(Object.keys(ev), ['loss', 'accuracy']);
+  assert.equal(ev.accuracy * 6, Math.round(ev.accuracy * 6), 'a fraction of the 6 rows');
+  assert.deepEqual(m.inputs[0].shape, [null, 5]);
+  assert.deepEqual(m.outputShape, [3]);
+  const top = m.pop();
+  assert.equal(top.name, 'top');
+  assert.deepEqual(m.outputShape, [4]);
+  m.add(gl.layers.dense({ units: 2 }));
+  assert.deepEqual(m.predict(x).shape, [6, 2]);
+  assert.throws(() => m.add(gl.layers.add()), /takes several inputs; a sequential model passes one tensor/);
+  assert.throws(() => m.add(gl.layers.dense({ units: 2, inputShape: [3] })), /only the first layer takes inputShape/);
+  assert.throws(() => gl.sequential([gl.input({ shape: [2] }), gl.layers.dense({ units: 1, name: 'x1' }), gl.input({ shape: [2] })]), /gl.input\(\) can only come first/);
+});
