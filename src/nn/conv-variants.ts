@@ -1,15 +1,14 @@
 // The convolutions of mobile and generative networks: depthwise (MobileNet), separable
 // (Xception) and transposed (U-Net decoders, GAN generators).
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { booleanOption, oneOf, positiveInt } from '../core/validate.js';
+import { oneOf, positiveInt } from '../core/validate.js';
 import { globalRandom } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type FusedActivation, add, conv2d, conv2dTranspose, depthwiseConv2d } from '../ops/index.js';
+import { type FusedActivation, conv2d, conv2dTranspose, depthwiseConv2d } from '../ops/index.js';
 import { convGeometry } from '../ops/conv.js';
-import { canonicalActivation, type ActivationName } from './activations.js';
 import { initializers, resolveInitializer, type Initializer, type InitializerName } from './initializers.js';
-import { Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
-import { affineOutput, asPair, layerKeys, layerOptions } from './layers.js';
+import type { Layer, Shape } from './layer.js';
+import { AffineLayer, asPair, layerKeys, layerOptions, type AffineArgs } from './layers.js';
 
 type Pair = number | readonly [number, number];
 
@@ -17,17 +16,14 @@ function needImage(layer: Layer, s: Shape): void {
   if (s.length !== 3) throw new ShapeError(`${layer.name}: ${layer.className} needs per-sample input [H,W,C], got ${fmtShape(s)}`);
 }
 
-export interface DepthwiseConv2DArgs extends LayerArgs {
+export interface DepthwiseConv2DArgs extends AffineArgs {
   kernelSize: Pair;
   strides?: Pair;
   padding?: 'valid' | 'same';
   /** Filters per input channel (default 1): C * depthMultiplier outputs. */
   depthMultiplier?: number;
   dilationRate?: Pair;
-  activation?: ActivationName;
-  useBias?: boolean;
   depthwiseInitializer?: InitializerName | Initializer;
-  biasInitializer?: InitializerName | Initializer;
 }
 
 const DEPTHWISE_KEYS = layerKeys<DepthwiseConv2DArgs>({
@@ -36,36 +32,25 @@ const DEPTHWISE_KEYS = layerKeys<DepthwiseConv2DArgs>({
 });
 
 /** Each input channel convolved with its own depthMultiplier filters; kernel [kh, kw, C, depthMultiplier] (Keras' DepthwiseConv2D). */
-export class DepthwiseConv2D extends Layer {
+export class DepthwiseConv2D extends AffineLayer {
   readonly className: string = 'DepthwiseConv2D';
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: 'valid' | 'same';
   readonly depthMultiplier: number;
   readonly dilationRate: [number, number];
-  readonly activation: string;
-  readonly useBias: boolean;
   private readonly depthwiseInit: Initializer;
-  protected readonly biasInit: Initializer;
   depthwiseKernel: Tensor | null = null;
-  bias: Tensor | null = null;
 
   constructor(args: DepthwiseConv2DArgs, fn = 'layers.depthwiseConv2d', keys = DEPTHWISE_KEYS, defaultName = 'depthwise_conv2d') {
     const a = layerOptions(fn, args, keys, ['kernelSize'], '{ kernelSize: 3 }');
-    super(a, defaultName);
+    super(a, fn, defaultName);
     this.kernelSize = asPair(fn, 'kernelSize', a.kernelSize, 3);
     this.strides = asPair(fn, 'strides', a.strides, 1);
     this.padding = oneOf(fn, 'padding', a.padding ?? 'valid', ['valid', 'same'] as const);
     this.depthMultiplier = positiveInt(fn, 'depthMultiplier', a.depthMultiplier ?? 1);
     this.dilationRate = asPair(fn, 'dilationRate', a.dilationRate, 1);
-    this.activation = canonicalActivation(fn, a.activation);
-    this.useBias = booleanOption(fn, 'useBias', a.useBias ?? true);
     this.depthwiseInit = resolveInitializer(fn, a.depthwiseInitializer, initializers.glorotUniform);
-    this.biasInit = resolveInitializer(fn, a.biasInitializer, initializers.zeros);
-  }
-
-  override finalActivation(): string {
-    return this.activation;
   }
 
   protected get convOptions() {
@@ -84,7 +69,7 @@ export class DepthwiseConv2D extends Layer {
   }
 
   protected buildRest(s: Shape): void {
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([s[2] * this.depthMultiplier], this.dtype, globalRandom));
+    this.addBias(s[2] * this.depthMultiplier);
   }
 
   protected override computeOutputShapes(s: readonly Shape[]): number[][] {
@@ -96,13 +81,12 @@ export class DepthwiseConv2D extends Layer {
     return inChannels * this.depthMultiplier;
   }
 
-  forward(x: Tensor, _training = false, needZ = false): LayerOutput {
-    const k = this.depthwiseKernel!;
-    const pre = (): Tensor => {
-      const z = depthwiseConv2d(x, k, this.convOptions);
-      return this.bias ? add(z, this.bias) : z;
-    };
-    return affineOutput(this.activation, needZ, pre, (act: FusedActivation) => depthwiseConv2d(x, k, { ...this.convOptions, bias: this.bias, activation: act }));
+  protected linear(x: Tensor): Tensor {
+    return depthwiseConv2d(x, this.depthwiseKernel!, this.convOptions);
+  }
+
+  protected linearFused(x: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+    return depthwiseConv2d(x, this.depthwiseKernel!, { ...this.convOptions, bias, activation });
   }
 
   override multiplications(): number {
@@ -113,7 +97,7 @@ export class DepthwiseConv2D extends Layer {
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, depthMultiplier: this.depthMultiplier,
-      dilationRate: this.dilationRate, activation: this.activation, useBias: this.useBias,
+      dilationRate: this.dilationRate,
     };
   }
 }
@@ -149,21 +133,19 @@ export class SeparableConv2D extends DepthwiseConv2D {
 
   protected override buildRest(s: Shape): void {
     this.pointwiseKernel = this.addWeight('pointwise_kernel', this.pointwiseInit.init([1, 1, s[2] * this.depthMultiplier, this.filters], this.dtype, globalRandom));
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.filters], this.dtype, globalRandom));
+    this.addBias(this.filters);
   }
 
   protected override outputChannels(): number {
     return this.filters;
   }
 
-  override forward(x: Tensor, _training = false, needZ = false): LayerOutput {
-    const d = depthwiseConv2d(x, this.depthwiseKernel!, this.convOptions);
-    const pk = this.pointwiseKernel!;
-    const pre = (): Tensor => {
-      const z = conv2d(d, pk);
-      return this.bias ? add(z, this.bias) : z;
-    };
-    return affineOutput(this.activation, needZ, pre, (act: FusedActivation) => conv2d(d, pk, { bias: this.bias, activation: act }));
+  protected override linear(x: Tensor): Tensor {
+    return conv2d(depthwiseConv2d(x, this.depthwiseKernel!, this.convOptions), this.pointwiseKernel!);
+  }
+
+  protected override linearFused(x: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+    return conv2d(depthwiseConv2d(x, this.depthwiseKernel!, this.convOptions), this.pointwiseKernel!, { bias, activation });
   }
 
   override multiplications(): number {
@@ -176,7 +158,7 @@ export class SeparableConv2D extends DepthwiseConv2D {
   }
 }
 
-export interface Conv2DTransposeArgs extends LayerArgs {
+export interface Conv2DTransposeArgs extends AffineArgs {
   filters: number;
   kernelSize: Pair;
   strides?: Pair;
@@ -184,10 +166,7 @@ export interface Conv2DTransposeArgs extends LayerArgs {
   /** Extra output rows/columns, each below the stride (Keras' output_padding; default none). */
   outputPadding?: Pair | null;
   dilationRate?: Pair;
-  activation?: ActivationName;
-  useBias?: boolean;
   kernelInitializer?: InitializerName | Initializer;
-  biasInitializer?: InitializerName | Initializer;
 }
 
 const TRANSPOSE_KEYS = layerKeys<Conv2DTransposeArgs>({
@@ -196,7 +175,7 @@ const TRANSPOSE_KEYS = layerKeys<Conv2DTransposeArgs>({
 });
 
 /** The adjoint of a convolution, upsampling by its strides; kernel [kh, kw, filters, C] (Keras' Conv2DTranspose). */
-export class Conv2DTranspose extends Layer {
+export class Conv2DTranspose extends AffineLayer {
   readonly className = 'Conv2DTranspose';
   readonly filters: number;
   readonly kernelSize: [number, number];
@@ -204,17 +183,13 @@ export class Conv2DTranspose extends Layer {
   readonly padding: 'valid' | 'same';
   readonly outputPadding: [number, number] | null;
   readonly dilationRate: [number, number];
-  readonly activation: string;
-  readonly useBias: boolean;
   private readonly kernelInit: Initializer;
-  private readonly biasInit: Initializer;
   kernel: Tensor | null = null;
-  bias: Tensor | null = null;
 
   constructor(args: Conv2DTransposeArgs) {
     const fn = 'layers.conv2dTranspose';
     const a = layerOptions(fn, args, TRANSPOSE_KEYS, ['filters', 'kernelSize'], '{ filters: 16, kernelSize: 3, strides: 2 }');
-    super(a, 'conv2d_transpose');
+    super(a, fn, 'conv2d_transpose');
     this.filters = positiveInt(fn, 'filters', a.filters);
     this.kernelSize = asPair(fn, 'kernelSize', a.kernelSize, 3);
     this.strides = asPair(fn, 'strides', a.strides, 1);
@@ -226,14 +201,7 @@ export class Conv2DTranspose extends Layer {
       throw new ValueError(`${fn}: outputPadding must be a non-negative integer or [h, w], each below the strides ${JSON.stringify(this.strides)}, got ${JSON.stringify(op)}`);
     }
     this.dilationRate = asPair(fn, 'dilationRate', a.dilationRate, 1);
-    this.activation = canonicalActivation(fn, a.activation);
-    this.useBias = booleanOption(fn, 'useBias', a.useBias ?? true);
     this.kernelInit = resolveInitializer(fn, a.kernelInitializer, initializers.glorotUniform);
-    this.biasInit = resolveInitializer(fn, a.biasInitializer, initializers.zeros);
-  }
-
-  override finalActivation(): string {
-    return this.activation;
   }
 
   private get convOptions() {
@@ -243,16 +211,15 @@ export class Conv2DTranspose extends Layer {
   protected override buildWeights(s: Shape): void {
     needImage(this, s);
     this.kernel = this.addWeight('kernel', this.kernelInit.init([...this.kernelSize, this.filters, s[2]], this.dtype, globalRandom));
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.filters], this.dtype, globalRandom));
+    this.addBias(this.filters);
   }
 
-  forward(x: Tensor, _training = false, needZ = false): LayerOutput {
-    const k = this.kernel!;
-    const pre = (): Tensor => {
-      const z = conv2dTranspose(x, k, this.convOptions);
-      return this.bias ? add(z, this.bias) : z;
-    };
-    return affineOutput(this.activation, needZ, pre, (act: FusedActivation) => conv2dTranspose(x, k, { ...this.convOptions, bias: this.bias, activation: act }));
+  protected linear(x: Tensor): Tensor {
+    return conv2dTranspose(x, this.kernel!, this.convOptions);
+  }
+
+  protected linearFused(x: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+    return conv2dTranspose(x, this.kernel!, { ...this.convOptions, bias, activation });
   }
 
   override multiplications(): number {
@@ -263,7 +230,7 @@ export class Conv2DTranspose extends Layer {
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding,
-      outputPadding: this.outputPadding, dilationRate: this.dilationRate, activation: this.activation, useBias: this.useBias,
+      outputPadding: this.outputPadding, dilationRate: this.dilationRate,
     };
   }
 }

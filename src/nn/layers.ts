@@ -50,63 +50,99 @@ export function affineOutput(activation: string, needZ: boolean, preActivation: 
   return { u, get z() { return (z ??= preActivation()); } };
 }
 
-// ---------- Dense ----------
-
-export interface DenseArgs extends LayerArgs {
-  units: number;
+/** The options every affine layer takes: its activation and bias. */
+export interface AffineArgs extends LayerArgs {
   activation?: ActivationName;
   useBias?: boolean;
-  kernelInitializer?: InitializerName | Initializer;
   biasInitializer?: InitializerName | Initializer;
 }
 
-const DENSE_KEYS = layerKeys<DenseArgs>({ units: true, activation: true, useBias: true, kernelInitializer: true, biasInitializer: true });
-
-/** u = activation(x . kernel + bias) over the last axis; kernel [in, units]. */
-export class Dense extends Layer {
-  readonly className = 'Dense';
-  readonly units: number;
+/**
+ * A layer computing activation(linear(x) + bias): Dense and the convolutions. Its kernel op can
+ * add the bias and apply a fused activation itself (one op, one pass).
+ */
+export abstract class AffineLayer extends Layer {
   readonly activation: string;
   readonly useBias: boolean;
-  private readonly kernelInit: Initializer;
-  private readonly biasInit: Initializer;
-  kernel: Tensor | null = null;
+  protected readonly biasInit: Initializer;
   bias: Tensor | null = null;
 
-  constructor(args: DenseArgs) {
-    const a = layerOptions('layers.dense', args, DENSE_KEYS, ['units'], '{ units: 10 }');
-    super(a, 'dense');
-    this.units = positiveInt('layers.dense', 'units', a.units);
-    this.activation = canonicalActivation('layers.dense', a.activation);
-    this.useBias = booleanOption('layers.dense', 'useBias', a.useBias ?? true);
-    this.kernelInit = resolveInitializer('layers.dense', a.kernelInitializer, initializers.glorotUniform);
-    this.biasInit = resolveInitializer('layers.dense', a.biasInitializer, initializers.zeros);
+  constructor(args: AffineArgs, fn: string, defaultName: string) {
+    super(args, defaultName);
+    this.activation = canonicalActivation(fn, args.activation);
+    this.useBias = booleanOption(fn, 'useBias', args.useBias ?? true);
+    this.biasInit = resolveInitializer(fn, args.biasInitializer, initializers.zeros);
   }
 
   override finalActivation(): string {
     return this.activation;
   }
 
+  /** The linear map, without the bias. */
+  protected abstract linear(x: Tensor): Tensor;
+  /** activation(linear(x) + bias) as one op. */
+  protected abstract linearFused(x: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor;
+
+  /** Adds the bias weight of `units` values, when the layer has one. */
+  protected addBias(units: number): void {
+    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([units], this.dtype, globalRandom));
+  }
+
+  forward(x: Tensor, _training = false, needZ = false): LayerOutput {
+    const pre = (): Tensor => {
+      const z = this.linear(x);
+      return this.bias ? add(z, this.bias) : z;
+    };
+    return affineOutput(this.activation, needZ, pre, (act) => this.linearFused(x, this.bias, act));
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), activation: this.activation, useBias: this.useBias };
+  }
+}
+
+// ---------- Dense ----------
+
+export interface DenseArgs extends AffineArgs {
+  units: number;
+  kernelInitializer?: InitializerName | Initializer;
+}
+
+const DENSE_KEYS = layerKeys<DenseArgs>({ units: true, activation: true, useBias: true, kernelInitializer: true, biasInitializer: true });
+
+/** u = activation(x . kernel + bias) over the last axis; kernel [in, units]. */
+export class Dense extends AffineLayer {
+  readonly className = 'Dense';
+  readonly units: number;
+  private readonly kernelInit: Initializer;
+  kernel: Tensor | null = null;
+
+  constructor(args: DenseArgs) {
+    const a = layerOptions('layers.dense', args, DENSE_KEYS, ['units'], '{ units: 10 }');
+    super(a, 'layers.dense', 'dense');
+    this.units = positiveInt('layers.dense', 'units', a.units);
+    this.kernelInit = resolveInitializer('layers.dense', a.kernelInitializer, initializers.glorotUniform);
+  }
+
   protected override buildWeights(s: Shape): void {
     if (s.length < 1) throw new ShapeError(`${this.name}: Dense needs inputs with a feature axis, got per-sample shape ${fmtShape(s)}`);
-    const inDim = s[s.length - 1];
-    this.kernel = this.addWeight('kernel', this.kernelInit.init([inDim, this.units], this.dtype, globalRandom));
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.units], this.dtype, globalRandom));
+    this.kernel = this.addWeight('kernel', this.kernelInit.init([s[s.length - 1], this.units], this.dtype, globalRandom));
+    this.addBias(this.units);
   }
 
   protected override computeOutputShapes(s: readonly Shape[]): number[][] {
     return [[...s[0].slice(0, -1), this.units]];
   }
 
-  forward(x: Tensor, _training = false, needZ = false): LayerOutput {
+  protected linear(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.kernel!.shape[0]) {
       throw new ShapeError(`${this.name}: input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but the kernel expects ${this.kernel!.shape[0]}`);
     }
-    const pre = (): Tensor => {
-      const z = matmul(x, this.kernel!);
-      return this.bias ? add(z, this.bias) : z;
-    };
-    return affineOutput(this.activation, needZ, pre, (act) => dense(x, this.kernel!, this.bias, act));
+    return matmul(x, this.kernel!);
+  }
+
+  protected linearFused(x: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+    return dense(x, this.kernel!, bias, activation);
   }
 
   override multiplications(): number {
@@ -115,19 +151,16 @@ export class Dense extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), units: this.units, activation: this.activation, useBias: this.useBias };
+    return { ...super.getConfig(), units: this.units };
   }
 }
 
 // ---------- convolutions ----------
 
-export interface ConvCommonArgs extends LayerArgs {
+export interface ConvCommonArgs extends AffineArgs {
   filters: number;
   padding?: 'valid' | 'same' | 'full';
-  activation?: ActivationName;
-  useBias?: boolean;
   kernelInitializer?: InitializerName | Initializer;
-  biasInitializer?: InitializerName | Initializer;
 }
 
 export interface Conv2DArgs extends ConvCommonArgs {
@@ -160,29 +193,18 @@ export function asInt(fn: string, arg: string, v: number | undefined, dflt: numb
   return d;
 }
 
-/** What Conv1D and Conv2D share: filters, bias, activation, weights [...kernel, in, filters]. */
-abstract class Convolution extends Layer {
+/** What Conv1D and Conv2D share: filters, padding, weights [...kernel, in, filters]. */
+abstract class Convolution extends AffineLayer {
   readonly filters: number;
   readonly padding: 'valid' | 'same' | 'full';
-  readonly activation: string;
-  readonly useBias: boolean;
   private readonly kernelInit: Initializer;
-  private readonly biasInit: Initializer;
   kernel: Tensor | null = null;
-  bias: Tensor | null = null;
 
   constructor(args: ConvCommonArgs, fn: string, defaultName: string, private readonly spatialRank: number) {
-    super(args, defaultName);
+    super(args, fn, defaultName);
     this.filters = positiveInt(fn, 'filters', args.filters);
     this.padding = oneOf(fn, 'padding', args.padding ?? 'valid', ['valid', 'same', 'full'] as const);
-    this.activation = canonicalActivation(fn, args.activation);
-    this.useBias = booleanOption(fn, 'useBias', args.useBias ?? true);
     this.kernelInit = resolveInitializer(fn, args.kernelInitializer, initializers.glorotUniform);
-    this.biasInit = resolveInitializer(fn, args.biasInitializer, initializers.zeros);
-  }
-
-  override finalActivation(): string {
-    return this.activation;
   }
 
   /** The kernel's spatial extent ([kh, kw] or [k]). */
@@ -191,9 +213,6 @@ abstract class Convolution extends Layer {
   protected kernelInputChannels(inChannels: number): number {
     return inChannels;
   }
-  protected abstract convolve(x: Tensor, kernel: Tensor): Tensor;
-  /** activation(convolve(x, kernel) + bias) as one op. */
-  protected abstract convolveFused(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor;
   /** The per-sample output shape, computed from the geometry (no dry run). */
   protected abstract outputShapeFor(s: Shape): number[];
 
@@ -203,19 +222,11 @@ abstract class Convolution extends Layer {
     }
     const inC = this.kernelInputChannels(s[s.length - 1]);
     this.kernel = this.addWeight('kernel', this.kernelInit.init([...this.kernelExtent, inC, this.filters], this.dtype, globalRandom));
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasInit.init([this.filters], this.dtype, globalRandom));
+    this.addBias(this.filters);
   }
 
   protected override computeOutputShapes(s: readonly Shape[]): number[][] {
     return [this.outputShapeFor(s[0])];
-  }
-
-  forward(x: Tensor, _training = false, needZ = false): LayerOutput {
-    const pre = (): Tensor => {
-      const z = this.convolve(x, this.kernel!);
-      return this.bias ? add(z, this.bias) : z;
-    };
-    return affineOutput(this.activation, needZ, pre, (act) => this.convolveFused(x, this.kernel!, this.bias, act));
   }
 
   override multiplications(): number {
@@ -225,7 +236,7 @@ abstract class Convolution extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), filters: this.filters, padding: this.padding, activation: this.activation, useBias: this.useBias };
+    return { ...super.getConfig(), filters: this.filters, padding: this.padding };
   }
 }
 
@@ -263,12 +274,12 @@ export class Conv2D extends Convolution {
     return [g.outH, g.outW, g.outC];
   }
 
-  protected convolve(x: Tensor, kernel: Tensor): Tensor {
-    return conv2d(x, kernel, this.options);
+  protected linear(x: Tensor): Tensor {
+    return conv2d(x, this.kernel!, this.options);
   }
 
-  protected convolveFused(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
-    return conv2d(x, kernel, { ...this.options, bias, activation });
+  protected linearFused(x: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+    return conv2d(x, this.kernel!, { ...this.options, bias, activation });
   }
 
   override getConfig(): Record<string, unknown> {
@@ -299,17 +310,17 @@ export class Conv1D extends Convolution {
 
   protected outputShapeFor(s: Shape): number[] {
     const g = convGeometry('conv1d', [1, 1, ...s], [1, this.kernelSize, s[1], this.filters], {
-      stride: [1, this.strides], padding: this.padding === 'valid' || this.padding === 'same' || this.padding === 'full' ? this.padding : 'valid', dilation: [1, this.dilationRate],
+      stride: [1, this.strides], padding: this.padding, dilation: [1, this.dilationRate],
     });
     return [g.outW, g.outC];
   }
 
-  protected convolve(x: Tensor, kernel: Tensor): Tensor {
-    return conv1d(x, kernel, this.options);
+  protected linear(x: Tensor): Tensor {
+    return conv1d(x, this.kernel!, this.options);
   }
 
-  protected convolveFused(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
-    return conv1d(x, kernel, { ...this.options, bias, activation });
+  protected linearFused(x: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
+    return conv1d(x, this.kernel!, { ...this.options, bias, activation });
   }
 
   override getConfig(): Record<string, unknown> {
