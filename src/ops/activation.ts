@@ -3,12 +3,14 @@ import { ValueError } from '../core/errors.js';
 import { booleanOption, checkOptions, finiteNumber, optionKeys } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { normAxis } from '../tensor/shape.js';
-import { Tensor, isGradEnabled, recordOp } from '../tensor/tensor.js';
+import { Tensor, isGradEnabled, recordOp, type ReluOptions } from '../tensor/tensor.js';
 import { add, binaryKernel, div, exp, gt, minimum, mul, square, sub, unaryKernel, where } from './elementwise.js';
 import { logSumExp, max, sum } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
 import { normalCdf as normalCdfScalar } from './special.js';
 import { empty, expectTensor, sampleAwayFromZero, sampleUniform } from './util.js';
+
+export type { ReluOptions };
 
 /** Hard threshold: 1 where x >= 0, else 0. Its gradient is zero everywhere it exists. */
 export function step(x: Tensor): Tensor {
@@ -31,14 +33,6 @@ export function tanh(x: Tensor): Tensor {
   return recordOp(out, 'tanh', [x], (g) => [mul(g, sub(1, mul(out, out)))]);
 }
 
-export interface ReluOptions {
-  /** The largest output (Keras' max_value); none when omitted or null. */
-  maxValue?: number | null;
-  /** The slope below the threshold (Keras' negative_slope, default 0). */
-  negativeSlope?: number;
-  /** Where the identity part starts (default 0). */
-  threshold?: number;
-}
 
 const RELU_KEYS = optionKeys<ReluOptions>({ maxValue: true, negativeSlope: true, threshold: true });
 

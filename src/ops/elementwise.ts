@@ -2,7 +2,7 @@ import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import { ValueError } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
-import { Tensor, recordOp, setGradAccumulator } from '../tensor/tensor.js';
+import { Tensor, recordOp } from '../tensor/tensor.js';
 import { broadcastTo, sumTo } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
 import {
@@ -142,8 +142,6 @@ export function ge(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf
 export function lt(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'lt'); return binaryKernel('lt', x, y, 'lt'); }
 export function le(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'le'); return binaryKernel('le', x, y, 'le'); }
 export function eq(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'eq'); return binaryKernel('eq', x, y, 'eq'); }
-
-setGradAccumulator(add);
 
 // ---------- registry ----------
 

@@ -1,107 +1,18 @@
-// Tensor methods (x.mul(y).sum()) as thin calls of the ops, attached here to avoid an import cycle.
-import { Tensor } from '../tensor/tensor.js';
-import type { TensorLike } from './util.js';
+// Tensor's methods (x.mul(y).sum()) call these ops; the tensor layer declares them, ops installs them.
+import { installTensorOps, type TensorOps } from '../tensor/tensor.js';
 import * as E from './elementwise.js';
 import * as R from './reduce.js';
 import * as S from './shape.js';
 import * as M from './matmul.js';
 import * as A from './activation.js';
 
-declare module '../tensor/tensor.js' {
-  interface Tensor {
-    add(other: TensorLike): Tensor;
-    sub(other: TensorLike): Tensor;
-    mul(other: TensorLike): Tensor;
-    div(other: TensorLike): Tensor;
-    pow(exponent: TensorLike): Tensor;
-    maximum(other: TensorLike): Tensor;
-    minimum(other: TensorLike): Tensor;
-    gt(other: TensorLike): Tensor;
-    ge(other: TensorLike): Tensor;
-    lt(other: TensorLike): Tensor;
-    le(other: TensorLike): Tensor;
-    eq(other: TensorLike): Tensor;
-    neg(): Tensor;
-    exp(): Tensor;
-    log(): Tensor;
-    sqrt(): Tensor;
-    abs(): Tensor;
-    square(): Tensor;
-    clip(min: number, max: number): Tensor;
-    sum(axis?: R.Axis, keepDims?: boolean): Tensor;
-    mean(axis?: R.Axis, keepDims?: boolean): Tensor;
-    max(axis?: R.Axis, keepDims?: boolean): Tensor;
-    min(axis?: R.Axis, keepDims?: boolean): Tensor;
-    argmax(axis?: number, keepDims?: boolean): Tensor;
-    argmin(axis?: number, keepDims?: boolean): Tensor;
-    logSumExp(axis?: R.Axis, keepDims?: boolean): Tensor;
-    variance(axis?: R.Axis, options?: R.VarianceOptions): Tensor;
-    std(axis?: R.Axis, options?: R.VarianceOptions): Tensor;
-    matmul(other: Tensor): Tensor;
-    dot(other: Tensor): Tensor;
-    reshape(shape: readonly number[]): Tensor;
-    flatten(startAxis?: number): Tensor;
-    transpose(perm?: readonly number[]): Tensor;
-    permute(perm: readonly number[]): Tensor;
-    squeeze(axis?: number | readonly number[]): Tensor;
-    expandDims(axis?: number): Tensor;
-    broadcastTo(shape: readonly number[]): Tensor;
-    slice(begin: readonly number[], size?: readonly number[]): Tensor;
-    gather(indices: Tensor | readonly number[], axis?: number): Tensor;
-    pad(paddings: readonly (readonly [number, number])[], value?: number): Tensor;
-    flip(axis?: number | readonly number[]): Tensor;
-    relu(options?: A.ReluOptions): Tensor;
-    sigmoid(): Tensor;
-    tanh(): Tensor;
-    softmax(axis?: number): Tensor;
-    logSoftmax(axis?: number): Tensor;
-  }
-}
-
-const P = Tensor.prototype;
-P.add = function (o) { return E.add(this, o); };
-P.sub = function (o) { return E.sub(this, o); };
-P.mul = function (o) { return E.mul(this, o); };
-P.div = function (o) { return E.div(this, o); };
-P.pow = function (o) { return E.pow(this, o); };
-P.maximum = function (o) { return E.maximum(this, o); };
-P.minimum = function (o) { return E.minimum(this, o); };
-P.gt = function (o) { return E.gt(this, o); };
-P.ge = function (o) { return E.ge(this, o); };
-P.lt = function (o) { return E.lt(this, o); };
-P.le = function (o) { return E.le(this, o); };
-P.eq = function (o) { return E.eq(this, o); };
-P.neg = function () { return E.neg(this); };
-P.exp = function () { return E.exp(this); };
-P.log = function () { return E.log(this); };
-P.sqrt = function () { return E.sqrt(this); };
-P.abs = function () { return E.abs(this); };
-P.square = function () { return E.square(this); };
-P.clip = function (lo, hi) { return E.clip(this, lo, hi); };
-P.sum = function (a, k) { return R.sum(this, a, k); };
-P.mean = function (a, k) { return R.mean(this, a, k); };
-P.max = function (a, k) { return R.max(this, a, k); };
-P.min = function (a, k) { return R.min(this, a, k); };
-P.argmax = function (a, k) { return R.argmax(this, a, k); };
-P.argmin = function (a, k) { return R.argmin(this, a, k); };
-P.logSumExp = function (a, k) { return R.logSumExp(this, a, k); };
-P.variance = function (a, o) { return R.variance(this, a, o); };
-P.std = function (a, o) { return R.std(this, a, o); };
-P.matmul = function (o) { return M.matmul(this, o); };
-P.dot = function (o) { return M.dot(this, o); };
-P.reshape = function (s) { return S.reshape(this, s); };
-P.flatten = function (s) { return S.flatten(this, s); };
-P.transpose = function (p) { return S.transpose(this, p); };
-P.permute = function (p) { return S.permute(this, p); };
-P.squeeze = function (a) { return S.squeeze(this, a); };
-P.expandDims = function (a) { return S.expandDims(this, a); };
-P.broadcastTo = function (s) { return S.broadcastTo(this, s); };
-P.slice = function (b, s) { return S.slice(this, b, s); };
-P.gather = function (i, a) { return S.gather(this, i, a); };
-P.pad = function (p, v) { return S.pad(this, p, v); };
-P.flip = function (a) { return S.flip(this, a); };
-P.relu = function (o) { return A.relu(this, o); };
-P.sigmoid = function () { return A.sigmoid(this); };
-P.tanh = function () { return A.tanh(this); };
-P.softmax = function (a) { return A.softmax(this, a); };
-P.logSoftmax = function (a) { return A.logSoftmax(this, a); };
+const ops: TensorOps = {
+  add: E.add, sub: E.sub, mul: E.mul, div: E.div, pow: E.pow, maximum: E.maximum, minimum: E.minimum,
+  gt: E.gt, ge: E.ge, lt: E.lt, le: E.le, eq: E.eq, neg: E.neg, exp: E.exp, log: E.log, sqrt: E.sqrt, abs: E.abs, square: E.square, clip: E.clip,
+  sum: R.sum, mean: R.mean, max: R.max, min: R.min, argmax: R.argmax, argmin: R.argmin, logSumExp: R.logSumExp, variance: R.variance, std: R.std,
+  matmul: M.matmul, dot: M.dot,
+  reshape: S.reshape, flatten: S.flatten, transpose: S.transpose, permute: S.permute, squeeze: S.squeeze, expandDims: S.expandDims,
+  broadcastTo: S.broadcastTo, slice: S.slice, gather: S.gather, pad: S.pad, flip: S.flip,
+  relu: A.relu, sigmoid: A.sigmoid, tanh: A.tanh, softmax: A.softmax, logSoftmax: A.logSoftmax,
+};
+installTensorOps(ops);

@@ -6,12 +6,12 @@
 import type { ReduceKernel } from '../backend/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, checkShape, normAxes, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
-import { Tensor, recordOp, type FloatArray } from '../tensor/tensor.js';
+import { Tensor, recordOp, type FloatArray, type Axis } from '../tensor/tensor.js';
 import { registerOp, type OpSample } from './registry.js';
 import { empty, expectTensor, kernels, sampleUniform } from './util.js';
 
-/** An axis option: one axis, several, or all when omitted. */
-export type Axis = number | readonly number[];
+export type { Axis };
+
 
 /** Copies src, read with the given strides (0 repeats), into dst laid out contiguously in `shape`. */
 export function copyStrided(src: FloatArray, srcOffset: number, srcStrides: readonly number[], dst: FloatArray, shape: readonly number[]): void {

@@ -1,11 +1,13 @@
 import { ValueError } from '../core/errors.js';
 import { booleanOption, checkOptions, finiteNumber, optionKeys } from '../core/validate.js';
 import { normAxes, normAxis } from '../tensor/shape.js';
-import { Tensor, recordOp } from '../tensor/tensor.js';
+import { Tensor, recordOp, type VarianceOptions } from '../tensor/tensor.js';
 import { add, binaryKernel, div, exp, log, mul, sqrt, square, sub } from './elementwise.js';
 import { broadcastTo, finalShape, reduceKernel, reshape, sum, type Axis } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
 import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
+
+export type { VarianceOptions };
 
 // sum and sumTo live with reshape and broadcastTo in primitives.ts (their backwards need one another).
 export { sum, sumTo, type Axis } from './primitives.js';
@@ -84,11 +86,6 @@ export function logSumExp(x: Tensor, axis?: Axis, keepDims = false): Tensor {
   return keepDims ? out : reshape(out, finalShape(x.shape, axes, false));
 }
 
-export interface VarianceOptions {
-  keepDims?: boolean;
-  /** Delta degrees of freedom: divide by n - ddof (0 as NumPy; 1 for the unbiased estimate). */
-  ddof?: number;
-}
 
 const VARIANCE_KEYS = optionKeys<VarianceOptions>({ keepDims: true, ddof: true });
 

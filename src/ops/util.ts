@@ -1,10 +1,9 @@
 import { kernels } from '../backend/index.js';
 import { DTypeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
-import { Tensor, allocate, type DType } from '../tensor/tensor.js';
+import { Tensor, allocate, type DType, type TensorLike } from '../tensor/tensor.js';
 
-/** A tensor or a plain number (which takes the other operand's dtype). */
-export type TensorLike = Tensor | number;
+export type { TensorLike };
 
 export function toTensor(x: TensorLike, dtype: DType, fn: string, arg: string): Tensor {
   if (x instanceof Tensor) return x;

@@ -57,12 +57,89 @@ export function withGradMode<T>(enabled: boolean, fn: () => T): T {
   }
 }
 
-// The ops module installs the differentiable add used to accumulate gradients (avoids an import cycle).
-let accumulate: (a: Tensor, b: Tensor) => Tensor = () => {
-  throw new Error('gradlab: ops not loaded');
-};
-export function setGradAccumulator(fn: (a: Tensor, b: Tensor) => Tensor): void {
-  accumulate = fn;
+/** A tensor or a plain number (which takes the other operand's dtype). */
+export type TensorLike = Tensor | number;
+/** An axis option: one axis, several, or all when omitted. */
+export type Axis = number | readonly number[];
+
+export interface VarianceOptions {
+  keepDims?: boolean;
+  /** Delta degrees of freedom: divide by n - ddof (0 as NumPy; 1 for the unbiased estimate). */
+  ddof?: number;
+}
+
+export interface ReluOptions {
+  /** The largest output (Keras' max_value); none when omitted or null. */
+  maxValue?: number | null;
+  /** The slope below the threshold (Keras' negative_slope, default 0). */
+  negativeSlope?: number;
+  /** Where the identity part starts (default 0). */
+  threshold?: number;
+}
+
+/**
+ * The ops behind Tensor's methods (x.mul(y).sum()) and gradient accumulation. ops/ implements
+ * them and installs them when it loads, so this layer needs nothing from the layers above.
+ */
+export interface TensorOps {
+  add(a: TensorLike, b: TensorLike): Tensor;
+  sub(a: TensorLike, b: TensorLike): Tensor;
+  mul(a: TensorLike, b: TensorLike): Tensor;
+  div(a: TensorLike, b: TensorLike): Tensor;
+  pow(a: TensorLike, b: TensorLike): Tensor;
+  maximum(a: TensorLike, b: TensorLike): Tensor;
+  minimum(a: TensorLike, b: TensorLike): Tensor;
+  gt(a: TensorLike, b: TensorLike): Tensor;
+  ge(a: TensorLike, b: TensorLike): Tensor;
+  lt(a: TensorLike, b: TensorLike): Tensor;
+  le(a: TensorLike, b: TensorLike): Tensor;
+  eq(a: TensorLike, b: TensorLike): Tensor;
+  neg(x: Tensor): Tensor;
+  exp(x: Tensor): Tensor;
+  log(x: Tensor): Tensor;
+  sqrt(x: Tensor): Tensor;
+  abs(x: Tensor): Tensor;
+  square(x: Tensor): Tensor;
+  clip(x: Tensor, min: number, max: number): Tensor;
+  sum(x: Tensor, axis?: Axis, keepDims?: boolean): Tensor;
+  mean(x: Tensor, axis?: Axis, keepDims?: boolean): Tensor;
+  max(x: Tensor, axis?: Axis, keepDims?: boolean): Tensor;
+  min(x: Tensor, axis?: Axis, keepDims?: boolean): Tensor;
+  argmax(x: Tensor, axis?: number, keepDims?: boolean): Tensor;
+  argmin(x: Tensor, axis?: number, keepDims?: boolean): Tensor;
+  logSumExp(x: Tensor, axis?: Axis, keepDims?: boolean): Tensor;
+  variance(x: Tensor, axis?: Axis, options?: VarianceOptions): Tensor;
+  std(x: Tensor, axis?: Axis, options?: VarianceOptions): Tensor;
+  matmul(a: Tensor, b: Tensor): Tensor;
+  dot(a: Tensor, b: Tensor): Tensor;
+  reshape(x: Tensor, shape: readonly number[]): Tensor;
+  flatten(x: Tensor, startAxis?: number): Tensor;
+  transpose(x: Tensor, perm?: readonly number[]): Tensor;
+  permute(x: Tensor, perm: readonly number[]): Tensor;
+  squeeze(x: Tensor, axis?: number | readonly number[]): Tensor;
+  expandDims(x: Tensor, axis?: number): Tensor;
+  broadcastTo(x: Tensor, shape: readonly number[]): Tensor;
+  slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor;
+  gather(x: Tensor, indices: Tensor | readonly number[], axis?: number): Tensor;
+  pad(x: Tensor, paddings: readonly (readonly [number, number])[], value?: number): Tensor;
+  flip(x: Tensor, axis?: number | readonly number[]): Tensor;
+  relu(x: Tensor, options?: ReluOptions): Tensor;
+  sigmoid(x: Tensor): Tensor;
+  tanh(x: Tensor): Tensor;
+  softmax(x: Tensor, axis?: number): Tensor;
+  logSoftmax(x: Tensor, axis?: number): Tensor;
+}
+
+let installed: TensorOps | null = null;
+
+/** Called once by ops/ as it loads. */
+export function installTensorOps(ops: TensorOps): void {
+  installed = ops;
+}
+
+function ops(): TensorOps {
+  if (installed === null) throw new Error('gradlab: the ops are not loaded (import gradlab, not its tensor module alone)');
+  return installed;
 }
 
 /**
@@ -178,7 +255,7 @@ export class Tensor {
         if (!g) continue;
         grads.delete(t);
         if (t.gradFn === null) {
-          const acc = t.grad === null ? g : accumulate(t.grad, g);
+          const acc = t.grad === null ? g : ops().add(t.grad, g);
           t.grad = options.createGraph ? acc : acc.detachIfRecorded();
           continue;
         }
@@ -190,7 +267,7 @@ export class Tensor {
             throw new Error(`gradlab internal: ${t.gradFn!.op} backward gave ${fmtShape(ig.shape)} for input ${fmtShape(input.shape)}`);
           }
           const prev = grads.get(input);
-          grads.set(input, prev ? accumulate(prev, ig) : ig);
+          grads.set(input, prev ? ops().add(prev, ig) : ig);
         });
       }
     });
@@ -203,6 +280,54 @@ export class Tensor {
   toString(): string {
     return formatTensor(this);
   }
+
+  // PyTorch-style methods: each is the op of the same name with this tensor first.
+  add(other: TensorLike): Tensor { return ops().add(this, other); }
+  sub(other: TensorLike): Tensor { return ops().sub(this, other); }
+  mul(other: TensorLike): Tensor { return ops().mul(this, other); }
+  div(other: TensorLike): Tensor { return ops().div(this, other); }
+  pow(exponent: TensorLike): Tensor { return ops().pow(this, exponent); }
+  maximum(other: TensorLike): Tensor { return ops().maximum(this, other); }
+  minimum(other: TensorLike): Tensor { return ops().minimum(this, other); }
+  gt(other: TensorLike): Tensor { return ops().gt(this, other); }
+  ge(other: TensorLike): Tensor { return ops().ge(this, other); }
+  lt(other: TensorLike): Tensor { return ops().lt(this, other); }
+  le(other: TensorLike): Tensor { return ops().le(this, other); }
+  eq(other: TensorLike): Tensor { return ops().eq(this, other); }
+  neg(): Tensor { return ops().neg(this); }
+  exp(): Tensor { return ops().exp(this); }
+  log(): Tensor { return ops().log(this); }
+  sqrt(): Tensor { return ops().sqrt(this); }
+  abs(): Tensor { return ops().abs(this); }
+  square(): Tensor { return ops().square(this); }
+  clip(min: number, max: number): Tensor { return ops().clip(this, min, max); }
+  sum(axis?: Axis, keepDims?: boolean): Tensor { return ops().sum(this, axis, keepDims); }
+  mean(axis?: Axis, keepDims?: boolean): Tensor { return ops().mean(this, axis, keepDims); }
+  max(axis?: Axis, keepDims?: boolean): Tensor { return ops().max(this, axis, keepDims); }
+  min(axis?: Axis, keepDims?: boolean): Tensor { return ops().min(this, axis, keepDims); }
+  argmax(axis?: number, keepDims?: boolean): Tensor { return ops().argmax(this, axis, keepDims); }
+  argmin(axis?: number, keepDims?: boolean): Tensor { return ops().argmin(this, axis, keepDims); }
+  logSumExp(axis?: Axis, keepDims?: boolean): Tensor { return ops().logSumExp(this, axis, keepDims); }
+  variance(axis?: Axis, options?: VarianceOptions): Tensor { return ops().variance(this, axis, options); }
+  std(axis?: Axis, options?: VarianceOptions): Tensor { return ops().std(this, axis, options); }
+  matmul(other: Tensor): Tensor { return ops().matmul(this, other); }
+  dot(other: Tensor): Tensor { return ops().dot(this, other); }
+  reshape(shape: readonly number[]): Tensor { return ops().reshape(this, shape); }
+  flatten(startAxis?: number): Tensor { return ops().flatten(this, startAxis); }
+  transpose(perm?: readonly number[]): Tensor { return ops().transpose(this, perm); }
+  permute(perm: readonly number[]): Tensor { return ops().permute(this, perm); }
+  squeeze(axis?: number | readonly number[]): Tensor { return ops().squeeze(this, axis); }
+  expandDims(axis?: number): Tensor { return ops().expandDims(this, axis); }
+  broadcastTo(shape: readonly number[]): Tensor { return ops().broadcastTo(this, shape); }
+  slice(begin: readonly number[], size?: readonly number[]): Tensor { return ops().slice(this, begin, size); }
+  gather(indices: Tensor | readonly number[], axis?: number): Tensor { return ops().gather(this, indices, axis); }
+  pad(paddings: readonly (readonly [number, number])[], value?: number): Tensor { return ops().pad(this, paddings, value); }
+  flip(axis?: number | readonly number[]): Tensor { return ops().flip(this, axis); }
+  relu(options?: ReluOptions): Tensor { return ops().relu(this, options); }
+  sigmoid(): Tensor { return ops().sigmoid(this); }
+  tanh(): Tensor { return ops().tanh(this); }
+  softmax(axis?: number): Tensor { return ops().softmax(this, axis); }
+  logSoftmax(axis?: number): Tensor { return ops().logSoftmax(this, axis); }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return formatTensor(this);
