@@ -38,7 +38,10 @@ export interface Pool {
   readonly size: number;
   /**
    * Runs every job (its leading arguments) on whichever thread takes it first; thread t appends
-   * suffix[t]. Returns when all jobs are done.
+   * suffix[t]. Returns when all jobs are done. Which thread runs which job changes from call to
+   * call, so for the same bits on every call (ARCHITECTURE.md) a job's results may depend only
+   * on its own arguments: jobs write disjoint outputs, or per-job partials folded in job order,
+   * and suffix[t] holds only scratch.
    */
   run(kernel: PoolKernel, jobs: number[][], suffix: number[][]): void;
   close(): void;
