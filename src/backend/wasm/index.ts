@@ -10,7 +10,7 @@ import {
 import { registerBackend, setBackend } from '../index.js';
 import { ValueError } from '../../core/errors.js';
 import { compileKernels, instantiate, newMemory, type SimdLevel, type WasmKernels } from './module.js';
-import { singleThread, workerPool, type Pool, type PoolKernel } from './pool.js';
+import { MAX_JOBS, singleThread, workerPool, type Pool, type PoolKernel } from './pool.js';
 
 /**
  * The WebAssembly SIMD backend. Tensor data stays in ordinary (garbage-collected) typed arrays;
@@ -238,9 +238,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
    * of what is left, so the last ones are single images and neither thread waits long for the
    * other's last job. The cut depends only on n, the work and T, never on timing, so a kernel
    * that reduces over images into one partial per job (the filter gradients) adds in the same
-   * order on every call. At most maxJobs jobs: past it, maxJobs equal contiguous groups.
+   * order on every call. At most maxJobs jobs (and the pool queue's MAX_JOBS): past it, that
+   * many equal contiguous groups.
    */
-  function imageJobs(n: number, workPerImage: number, maxJobs = Infinity): [number, number][] {
+  function imageJobs(n: number, workPerImage: number, maxJobs: number = MAX_JOBS): [number, number][] {
     if (T === 1 || n * workPerImage < MIN_PARALLEL_MNK) return [[0, n]];
     const jobs: [number, number][] = [];
     for (let i0 = 0; i0 < n;) {
@@ -248,8 +249,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       jobs.push([i0, cnt]);
       i0 += cnt;
     }
-    if (jobs.length <= maxJobs) return jobs;
-    const J = Math.max(1, Math.floor(maxJobs));
+    if (jobs.length <= maxJobs && jobs.length <= MAX_JOBS) return jobs;
+    const J = Math.max(1, Math.min(MAX_JOBS, Math.floor(maxJobs)));
     const equal: [number, number][] = [];
     for (let j = 0; j < J; j++) {
       const a = Math.floor((j * n) / J);
