@@ -63,6 +63,8 @@ const MIN_ROW = 256;
 const MIN_MATMUL_MNK = 4096;
 // Below this GEMM volume one thread finishes before a hand-off would pay.
 const MIN_PARALLEL_MNK = 64 * 64 * 64;
+// Floats read by a fold of filter-gradient partials below which one thread does it.
+const MIN_PARALLEL_FOLD = 1 << 16;
 // Grouped convs with Cg > 1 input channels per group and Cg * M >= this run per group on the
 // GEMM convs; the others (depthwise included) on the lane kernels (see groupedBySlices).
 const SLICES_MIN_CGM = 1024;
@@ -272,12 +274,40 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
    * costs up to ~15 multiply-adds), and at most a quarter of the scratch cap; never fewer than T.
    */
   function maxPartials(batch: number, pixels: number, partF: number): number {
-    return Math.max(T, Math.min(Math.floor((batch * pixels) / 256), Math.floor(capF / 4 / (partF + ALIGN / 4))));
+    return Math.max(T, Math.min(Math.floor((batch * pixels) / 256), Math.floor(capF / 4 / partialStride(partF))));
   }
 
-  /** Adds partials 1..count-1 (of `floats` floats each) into partial 0, in index order. */
+  /**
+   * `count` partials of `floats` floats, one block, each 64-byte aligned at a fixed stride (as
+   * sumPartials reads them). Returns the pointers.
+   */
+  function allocPartials(count: number, floats: number): number[] {
+    const stride = partialStride(floats);
+    const base = count > 0 ? s.alloc(count * stride) : 0;
+    return Array.from({ length: count }, (_, j) => base + j * stride * 4);
+  }
+
+  function partialStride(floats: number): number {
+    return Math.ceil(floats / 16) * 16;
+  }
+
+  /**
+   * Partial 0 = the sum of partials 0..count-1 (allocPartials) in index order, each element
+   * on its own, so the split of the columns over the threads does not change the bits.
+   */
   function foldPartials(part: number[], count: number, floats: number): void {
-    for (let j = 1; j < count; j++) k.binary(0, part[0], 1, part[j], 1, part[0], 1, floats);
+    if (count <= 1) return;
+    const stride = partialStride(floats);
+    const jobs: number[][] = [];
+    if (T > 1 && count * floats >= MIN_PARALLEL_FOLD) {
+      const blk = Math.ceil(floats / (2 * T) / 16) * 16;
+      for (let c0 = 0; c0 < floats; c0 += blk) {
+        jobs.push([part[0] + c0 * 4, stride, count, Math.min(blk, floats - c0), part[0] + c0 * 4]);
+      }
+    } else {
+      jobs.push([part[0], stride, count, floats, part[0]]);
+    }
+    pool.run('sumPartials', jobs, noSuffix);
   }
 
   function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, kk: number, n: number,
@@ -395,7 +425,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const pbF = Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, M));
     const wF = K * N;
     // (the last terms: the forward's tiled bias or the backward's bias-gradient partials, and alignment)
-    const fixed = 16 + wF + partials * (wF + ALIGN) + T * (colF + packA + pbF + 4 * ALIGN) +
+    const fixed = 16 + wF + partials * partialStride(wF) + T * (colF + packA + pbF + 4 * ALIGN) +
       Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
     const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg * (extraOut ? 2 : 1))));
     if (chunk < 1) return null;
@@ -407,8 +437,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const x = s.alloc(chunk * inImg);
     const y = s.alloc(chunk * outImg);
     const y2 = extraOut ? s.alloc(chunk * outImg) : 0;
-    const part: number[] = [];
-    for (let t = 0; t < partials; t++) part.push(s.alloc(wF));
+    const part = allocPartials(partials, wF);
     return { chunk, geo, w, bufs, inImg, outImg, K, x, y, y2, part, macs: M * K * N };
   }
 
@@ -628,13 +657,12 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     // every chunk's cut has at most as many jobs as the first's
     const maxParts = partF ? maxPartials(g.batch, g.outH * g.outW, partF) : 0;
     const parts = partF ? imageJobs(cacheChunk, macs, maxParts).length : 0;
-    const fixed = s.used() + wF + T * (per + ALIGN) + parts * (partF + ALIGN) + (biasLen ? biasLen + MIN_ROW : 0) + 4 * ALIGN;
+    const fixed = s.used() + wF + T * (per + ALIGN) + parts * partialStride(partF) + (biasLen ? biasLen + MIN_ROW : 0) + 4 * ALIGN;
     const fit = Math.floor((capF - fixed) / (inImg + outImg));
     if (fit < 1) return null;
     const chunk = Math.min(cacheChunk, fit);
     const w = kind === 'filter' ? 0 : s.alloc(wF);
-    const part: number[] = [];
-    for (let j = 0; j < parts; j++) part.push(s.alloc(partF));
+    const part = allocPartials(parts, partF);
     const suffix: number[][] = [];
     for (let t = 0; t < T; t++) suffix.push([s.alloc(per)]);
     const x = s.alloc(chunk * inImg);

@@ -4,7 +4,7 @@ import type { WasmKernels } from './module.js';
 /** Kernels a worker can run; the index is the wire format of the control block. */
 export const POOL_KERNELS = [
   'gemmPacked', 'convForward', 'convBackInput', 'convBackFilter', 'gemm', 'maxPool', 'maxPoolBackward',
-  'groupedForward', 'groupedBackInput', 'groupedBackFilter',
+  'groupedForward', 'groupedBackInput', 'groupedBackFilter', 'sumPartials',
 ] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 
