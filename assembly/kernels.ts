@@ -1635,6 +1635,41 @@ export function reduce(op: i32, x: usize, outer: i32, axis: i32, inner: i32, out
   }
 }
 
+/**
+ * dst[i] = ((src[i] + src[stride + i]) + src[2 * stride + i]) + ... over count partials spaced
+ * stride floats apart, for i < n: the filter gradients' per-job partials folded in job order, so
+ * the bits never depend on how the columns were split (dst may be the first partial). Sixteen
+ * columns at a time, each partial read once: a pairwise fold reads partial 0 again per partial.
+ */
+export function sumPartials(src: usize, stride: i32, count: i32, n: i32, dst: usize): void {
+  const sB = <usize>stride << 2;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    let p = src + o;
+    let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
+    for (let j = 1; j < count; j++) {
+      p += sB;
+      a0 = f32x4.add(a0, v128.load(p));
+      a1 = f32x4.add(a1, v128.load(p, 16));
+      a2 = f32x4.add(a2, v128.load(p, 32));
+      a3 = f32x4.add(a3, v128.load(p, 48));
+    }
+    const d = dst + o;
+    v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    let p = src + o;
+    let acc = load<f32>(p);
+    for (let j = 1; j < count; j++) {
+      p += sB;
+      acc += load<f32>(p);
+    }
+    store<f32>(dst + o, acc);
+  }
+}
+
 // ---- optimizer ---------------------------------------------------------------------------------
 
 /**

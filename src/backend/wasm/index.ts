@@ -10,7 +10,7 @@ import {
 import { registerBackend, setBackend } from '../index.js';
 import { ValueError } from '../../core/errors.js';
 import { compileKernels, instantiate, newMemory, type SimdLevel, type WasmKernels } from './module.js';
-import { singleThread, workerPool, type Pool, type PoolKernel } from './pool.js';
+import { MAX_JOBS, singleThread, workerPool, type Pool, type PoolKernel } from './pool.js';
 
 /**
  * The WebAssembly SIMD backend. Tensor data stays in ordinary (garbage-collected) typed arrays;
@@ -63,6 +63,8 @@ const MIN_ROW = 256;
 const MIN_MATMUL_MNK = 4096;
 // Below this GEMM volume one thread finishes before a hand-off would pay.
 const MIN_PARALLEL_MNK = 64 * 64 * 64;
+// Floats read by a fold of filter-gradient partials below which one thread does it.
+const MIN_PARALLEL_FOLD = 1 << 16;
 // Grouped convs with Cg > 1 input channels per group and Cg * M >= this run per group on the
 // GEMM convs; the others (depthwise included) on the lane kernels (see groupedBySlices).
 const SLICES_MIN_CGM = 1024;
@@ -233,24 +235,79 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   /**
-   * Runs an image-wise kernel over n images: groups of images pulled by the threads, or one
-   * group when the whole call is too small for a hand-off to pay.
+   * How an image-wise kernel's n images are cut into jobs ([first image, count] each): one job
+   * when the whole call is too small for a hand-off to pay, else guided: each job takes a share
+   * of what is left, so the last ones are single images and neither thread waits long for the
+   * other's last job. The cut depends only on n, the work and T, never on timing, so a kernel
+   * that reduces over images into one partial per job (the filter gradients) adds in the same
+   * order on every call. At most maxJobs jobs (and the pool queue's MAX_JOBS): past it, that
+   * many equal contiguous groups.
    */
+  function imageJobs(n: number, workPerImage: number, maxJobs: number = MAX_JOBS): [number, number][] {
+    if (T === 1 || n * workPerImage < MIN_PARALLEL_MNK) return [[0, n]];
+    const jobs: [number, number][] = [];
+    for (let i0 = 0; i0 < n;) {
+      const cnt = Math.max(1, Math.ceil((n - i0) / (3 * T)));
+      jobs.push([i0, cnt]);
+      i0 += cnt;
+    }
+    if (jobs.length <= maxJobs && jobs.length <= MAX_JOBS) return jobs;
+    const J = Math.max(1, Math.min(MAX_JOBS, Math.floor(maxJobs)));
+    const equal: [number, number][] = [];
+    for (let j = 0; j < J; j++) {
+      const a = Math.floor((j * n) / J);
+      equal.push([a, Math.floor(((j + 1) * n) / J) - a]);
+    }
+    return equal;
+  }
+
+  /** Runs an image-wise kernel over n images as the jobs of imageJobs, pulled by the threads. */
   function runImages(kernel: PoolKernel, n: number, workPerImage: number, job: (i0: number, count: number) => number[],
     suffix: number[][]): void {
+    pool.run(kernel, imageJobs(n, workPerImage).map(([i0, cnt]) => job(i0, cnt)), suffix);
+  }
+
+  /**
+   * How many filter-gradient partials (one per job, see imageJobs) a reduction over `batch`
+   * images may use: folding them costs one add per weight per partial against `pixels` multiply-adds
+   * per weight per image, so at most batch * pixels / 256 of them (an add that streams partials
+   * costs up to ~15 multiply-adds), and at most a quarter of the scratch cap; never fewer than T.
+   */
+  function maxPartials(batch: number, pixels: number, partF: number): number {
+    return Math.max(T, Math.min(Math.floor((batch * pixels) / 256), Math.floor(capF / 4 / partialStride(partF))));
+  }
+
+  /**
+   * `count` partials of `floats` floats, one block, each 64-byte aligned at a fixed stride (as
+   * sumPartials reads them). Returns the pointers.
+   */
+  function allocPartials(count: number, floats: number): number[] {
+    const stride = partialStride(floats);
+    const base = count > 0 ? s.alloc(count * stride) : 0;
+    return Array.from({ length: count }, (_, j) => base + j * stride * 4);
+  }
+
+  function partialStride(floats: number): number {
+    return Math.ceil(floats / 16) * 16;
+  }
+
+  /**
+   * Partial 0 = the sum of partials 0..count-1 (allocPartials) in index order, each element
+   * on its own, so the split of the columns over the threads does not change the bits.
+   */
+  function foldPartials(part: number[], count: number, floats: number): void {
+    if (count <= 1) return;
+    const stride = partialStride(floats);
     const jobs: number[][] = [];
-    if (T === 1 || n * workPerImage < MIN_PARALLEL_MNK) {
-      jobs.push(job(0, n));
-    } else {
-      // guided: each job takes a share of what is left, so the last ones are single images and
-      // neither thread waits long for the other's last job
-      for (let i0 = 0; i0 < n;) {
-        const cnt = Math.max(1, Math.ceil((n - i0) / (3 * T)));
-        jobs.push(job(i0, cnt));
-        i0 += cnt;
+    if (T > 1 && count * floats >= MIN_PARALLEL_FOLD) {
+      const blk = Math.ceil(floats / (2 * T) / 16) * 16;
+      for (let c0 = 0; c0 < floats; c0 += blk) {
+        jobs.push([part[0] + c0 * 4, stride, count, Math.min(blk, floats - c0), part[0] + c0 * 4]);
       }
+    } else {
+      jobs.push([part[0], stride, count, floats, part[0]]);
     }
-    pool.run(kernel, jobs, suffix);
+    pool.run('sumPartials', jobs, noSuffix);
   }
 
   function matmul(a: FloatArray, b: FloatArray, c: FloatArray, batch: number, m: number, kk: number, n: number,
@@ -346,14 +403,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     y: number;
     /** A second output-sized buffer (the activation's output in the backward), or 0. */
     y2: number;
-    /** Per-thread filter-gradient partials, when asked for. */
+    /** Filter-gradient partials, one per job of a chunk (see imageJobs), when asked for. */
     part: number[];
     /** Multiply-adds per image (M*K*N). */
     macs: number;
   }
 
   /**
-   * Lays out a conv call: geometry, the kernel (plus per-thread dW partials for the filter
+   * Lays out a conv call: geometry, the kernel (plus `partials` dW partials for the filter
    * gradient), per-thread im2col and packing buffers, then as many images of input and output
    * per chunk as the cap allows. Returns null when not even one image fits.
    */
@@ -368,7 +425,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const pbF = Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, M));
     const wF = K * N;
     // (the last terms: the forward's tiled bias or the backward's bias-gradient partials, and alignment)
-    const fixed = 16 + wF + partials * (wF + ALIGN) + T * (colF + packA + pbF + 4 * ALIGN) +
+    const fixed = 16 + wF + partials * partialStride(wF) + T * (colF + packA + pbF + 4 * ALIGN) +
       Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
     const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg * (extraOut ? 2 : 1))));
     if (chunk < 1) return null;
@@ -380,8 +437,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const x = s.alloc(chunk * inImg);
     const y = s.alloc(chunk * outImg);
     const y2 = extraOut ? s.alloc(chunk * outImg) : 0;
-    const part: number[] = [];
-    for (let t = 0; t < partials; t++) part.push(s.alloc(wF));
+    const part = allocPartials(partials, wF);
     return { chunk, geo, w, bufs, inImg, outImg, K, x, y, y2, part, macs: M * K * N };
   }
 
@@ -479,28 +535,36 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
 
   /**
    * conv2d's gradients from one copy of dy: dz = dy, or dy * activation'(y) for a fused
-   * activation, computed in place in scratch; then the bias gradient, the filter gradient
-   * (every thread into its own partial, summed at the end) and the input gradient, per chunk.
+   * activation, computed in place in scratch; then the bias gradient, the filter gradient and
+   * the input gradient, per chunk. The filter gradient is a sum over images: each job of a chunk
+   * (imageJobs, the same cut on every call) sums its images into its own partial, job j of every
+   * chunk into partial j, and the partials are folded in index order at the end, so which thread
+   * ran which job never changes the order of the additions (per-thread partials did: the same
+   * seeds gave different weights from run to run).
    */
   function conv2dBackward(x: FloatArray, w: FloatArray | null, dy: FloatArray, g: Conv2dGeometry, grads: Conv2dGrads,
     fused?: FusedOutput): void {
     const { dx, dw, dbias } = grads;
     const act = fused ? ACT_BACKWARD[fused.activation] : 0;
     const arrays = [x, dy, ...(w ? [w] : []), ...(act ? [fused!.y] : []), ...[dx, dw, dbias].filter((a): a is FloatArray => a !== null)];
+    const N = g.outC;
+    const wF = g.kH * g.kW * g.inC * N;
+    const macs = g.outH * g.outW * wF;
+    const maxParts = maxPartials(g.batch, g.outH * g.outW, wF);
+    // the most jobs any chunk can have (the cut's job count never falls as the images grow)
+    const parts = dw ? imageJobs(g.batch, macs, maxParts).length : 0;
     const p = isF32(...arrays) && (w !== null || dx === null) && g.batch > 0 && dy.length > 0 && x.length > 0
-      ? planConv(g, dw ? T : 0, act !== 0) : null;
+      ? planConv(g, parts, act !== 0) : null;
     if (!p) {
       jsBackend.conv2dBackward(x, w ?? new Float32Array(0), dy, g, grads, fused);
       return;
     }
-    const N = g.outC;
-    const wF = g.kH * g.kW * g.inC * N;
     const sums = dbias ? sumRowsPlan(p.chunk * p.outImg / N, N) : null;
     s.commit();
     convGeometry(p.geo, g);
     if (dx && w) s.f32(p.w, wF).set(w);
-    for (const q of p.part) s.f32(q, wF).fill(0);
-    const filterSuffix = p.bufs.map((b, t) => [p.part[t], ...b]);
+    // partials written so far: a job's first chunk overwrites its partial, later ones add
+    let written = 0;
     const biasAcc = dbias && g.batch > p.chunk ? new Float64Array(N) : null;
     const biasPart = biasAcc ? new Float32Array(N) : null;
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
@@ -517,7 +581,11 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       }
       if (dw) {
         s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
-        runImages('convBackFilter', n, p.macs, (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, 1], filterSuffix);
+        const cut = imageJobs(n, p.macs, maxParts);
+        if (cut.length > p.part.length) throw new Error(`wasm conv2dBackward: ${cut.length} jobs for ${p.part.length} partials`);
+        pool.run('convBackFilter', cut.map(([j0, cnt], j) =>
+          [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, j < written ? 1 : 0, p.part[j]]), p.bufs);
+        written = Math.max(written, cut.length);
       }
       if (dx) {
         // the chunk's x is no longer needed: its buffer takes dx
@@ -527,7 +595,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }
     if (dbias && biasAcc) for (let j = 0; j < N; j++) dbias[j] = biasAcc[j];
     if (dw) {
-      for (let t = 1; t < T; t++) k.binary(0, p.part[0], 1, p.part[t], 1, p.part[0], 1, wF);
+      foldPartials(p.part, written, wF);
       dw.set(s.f32(p.part[0], wF));
     }
   }
@@ -550,9 +618,11 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   interface GroupedPlan {
     geo: number;
     w: number;
-    /** Per thread: its scratch (and, for the filter gradient, its partial first). */
+    /** Per thread: its scratch. */
     suffix: number[][];
+    /** Filter-gradient partials, one per job of a chunk (see imageJobs); maxParts caps the cut. */
     part: number[];
+    maxParts: number;
     x: number;
     y: number;
     chunk: number;
@@ -571,6 +641,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const Cp = Math.ceil(g.outC / 4) * 4;
     const wF = g.kH * g.kW * Cg * g.outC;
     const partF = kind === 'filter' ? g.kH * g.kW * Cg * Cp : 0;
+    const macs = g.outH * g.outW * g.outC * g.kH * g.kW * Cg;
     s.reset();
     const geo = s.alloc(16);
     s.commit();
@@ -579,24 +650,24 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const per = kind === 'forward' ? k.groupedForwardFloats(geo) : kind === 'input' ? k.groupedBackInputFloats(geo) : k.groupedBackFilterFloats(geo);
     const inImg = g.inH * g.inW * g.inC;
     const outImg = g.outH * g.outW * g.outC;
-    const fixed = s.used() + wF + T * (per + partF + 2 * ALIGN) + (biasLen ? biasLen + MIN_ROW : 0) + 4 * ALIGN;
-    const fit = Math.floor((capF - fixed) / (inImg + outImg));
-    if (fit < 1) return null;
     // These kernels do a few multiply-adds per float moved, so chunks are sized to stay in cache
     // between the copy in, the kernel and the copy out (~2 MiB per thread; the whole batch at
     // once ran 1.2-1.4x slower on 32x56x56x64, whose 51 MB of input and output pass L3).
-    const chunk = Math.min(g.batch, fit, Math.max(T, Math.floor((T * GROUPED_CHUNK_BYTES) / 4 / (inImg + outImg))));
+    const cacheChunk = Math.min(g.batch, Math.max(T, Math.floor((T * GROUPED_CHUNK_BYTES) / 4 / (inImg + outImg))));
+    // every chunk's cut has at most as many jobs as the first's
+    const maxParts = partF ? maxPartials(g.batch, g.outH * g.outW, partF) : 0;
+    const parts = partF ? imageJobs(cacheChunk, macs, maxParts).length : 0;
+    const fixed = s.used() + wF + T * (per + ALIGN) + parts * partialStride(partF) + (biasLen ? biasLen + MIN_ROW : 0) + 4 * ALIGN;
+    const fit = Math.floor((capF - fixed) / (inImg + outImg));
+    if (fit < 1) return null;
+    const chunk = Math.min(cacheChunk, fit);
     const w = kind === 'filter' ? 0 : s.alloc(wF);
-    const part: number[] = [];
+    const part = allocPartials(parts, partF);
     const suffix: number[][] = [];
-    for (let t = 0; t < T; t++) {
-      if (partF) part.push(s.alloc(partF));
-      const buf = s.alloc(per);
-      suffix.push(partF ? [part[t], buf] : [buf]);
-    }
+    for (let t = 0; t < T; t++) suffix.push([s.alloc(per)]);
     const x = s.alloc(chunk * inImg);
     const y = s.alloc(chunk * outImg);
-    return { geo, w, suffix, part, x, y, chunk, inImg, outImg, macs: g.outH * g.outW * g.outC * g.kH * g.kW * Cg };
+    return { geo, w, suffix, part, maxParts, x, y, chunk, inImg, outImg, macs };
   }
 
   function groupedConv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, groups: number, epilogue?: Epilogue): void {
@@ -675,15 +746,21 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const Cp = Math.ceil(M / 4) * 4;
     const rows = g.kH * g.kW * (g.inC / groups);
     s.commit();
+    // job j of every chunk adds into partial j, folded in index order: the same additions in
+    // the same order whichever thread ran which job (see conv2dBackward)
     for (const q of p.part) s.f32(q, rows * Cp).fill(0);
+    let used = 0;
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
       s.f32(p.y, n * p.outImg).set(dy.subarray(i0 * p.outImg, (i0 + n) * p.outImg));
-      runImages('groupedBackFilter', n, p.macs,
-        (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt], p.suffix);
+      const cut = imageJobs(n, p.macs, p.maxParts);
+      if (cut.length > p.part.length) throw new Error(`wasm groupedConv2dBackpropFilter: ${cut.length} jobs for ${p.part.length} partials`);
+      pool.run('groupedBackFilter', cut.map(([j0, cnt], j) =>
+        [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, p.part[j]]), p.suffix);
+      used = Math.max(used, cut.length);
     }
-    for (let t = 1; t < T; t++) k.binary(0, p.part[0], 1, p.part[t], 1, p.part[0], 1, rows * Cp);
+    foldPartials(p.part, used, rows * Cp);
     const part = s.f32(p.part[0], rows * Cp);
     if (Cp === M) dw.set(part);
     else for (let r = 0; r < rows; r++) dw.set(part.subarray(r * Cp, r * Cp + M), r * M);

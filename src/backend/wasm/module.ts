@@ -32,6 +32,7 @@ export interface WasmKernels {
   maxPoolBackward(dy: number, argmax: number, n: number, dx: number, nx: number, indexBase: number): void;
   avgPool(g: number, x: number, out: number, nImg: number): void;
   avgPoolBackward(g: number, dy: number, dx: number, nImg: number): void;
+  sumPartials(src: number, stride: number, count: number, n: number, dst: number): void;
   adamUpdate(w: number, g: number, m: number, v: number, n: number, alpha: number, b1: number, b2: number, eps: number): void;
 }
 

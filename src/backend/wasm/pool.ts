@@ -4,7 +4,7 @@ import type { WasmKernels } from './module.js';
 /** Kernels a worker can run; the index is the wire format of the control block. */
 export const POOL_KERNELS = [
   'gemmPacked', 'convForward', 'convBackInput', 'convBackFilter', 'gemm', 'maxPool', 'maxPoolBackward',
-  'groupedForward', 'groupedBackInput', 'groupedBackFilter',
+  'groupedForward', 'groupedBackInput', 'groupedBackFilter', 'sumPartials',
 ] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 
@@ -38,7 +38,10 @@ export interface Pool {
   readonly size: number;
   /**
    * Runs every job (its leading arguments) on whichever thread takes it first; thread t appends
-   * suffix[t]. Returns when all jobs are done.
+   * suffix[t]. Returns when all jobs are done. Which thread runs which job changes from call to
+   * call, so for the same bits on every call (ARCHITECTURE.md) a job's results may depend only
+   * on its own arguments: jobs write disjoint outputs, or per-job partials folded in job order,
+   * and suffix[t] holds only scratch.
    */
   run(kernel: PoolKernel, jobs: number[][], suffix: number[][]): void;
   close(): void;
