@@ -121,6 +121,17 @@ test('second derivatives through the backward ops', () => {
     ['layerNorm axis [0,2]', (x) => gl.sum(gl.mul(gl.layerNorm(gl.reshape(x, [2, 2, 2]), { axis: [0, 2] }), gl.reshape(x, [2, 2, 2]))), [8]],
     ['conv2d + sigmoid', (x) => gl.sum(gl.square(gl.conv2d(x, gl.flip(x, [1, 2]).reshape([3, 3, 1, 1]),
       { padding: 'same', activation: 'sigmoid' }))), [1, 3, 3, 1]],
+    // the convolution variants: depthwise, grouped and transposed, fused or not
+    ['depthwiseConv2d', (x) => gl.sum(gl.square(gl.depthwiseConv2d(x, gl.reshape(gl.slice(x, [0, 0, 0, 0], [1, 2, 2, 2]), [2, 2, 2, 1]),
+      { padding: 'same' }))), [1, 3, 3, 2]],
+    ['depthwiseConv2d + bias + tanh', (x) => gl.sum(gl.square(gl.depthwiseConv2d(x, gl.reshape(gl.slice(x, [0, 0, 0, 0], [1, 2, 2, 2]), [2, 2, 2, 1]),
+      { stride: 2, padding: 'same', bias: gl.reshape(gl.sum(x, [0, 1, 2]), [2]), activation: 'tanh' }))), [1, 3, 3, 2]],
+    ['grouped conv2d', (x) => gl.sum(gl.square(gl.conv2d(x, gl.reshape(gl.slice(x, [0, 0, 0, 0], [1, 2, 2, 4]), [2, 2, 2, 2]),
+      { groups: 2, padding: 'same' }))), [1, 3, 3, 4]],
+    ['conv2dTranspose', (x) => gl.sum(gl.square(gl.conv2dTranspose(x, gl.reshape(gl.slice(x, [0, 0, 0, 0], [1, 2, 2, 1]), [2, 2, 1, 1]),
+      { stride: 2, padding: 'same' }))), [1, 3, 3, 1]],
+    ['conv2dTranspose + bias + sigmoid', (x) => gl.sum(gl.square(gl.conv2dTranspose(x, gl.reshape(gl.slice(x, [0, 0, 0, 0], [1, 2, 2, 1]), [2, 2, 1, 1]),
+      { stride: 2, bias: gl.reshape(gl.sum(x), [1]), activation: 'sigmoid' }))), [1, 3, 3, 1]],
   ];
   for (const [name, f, shape] of cases) {
     const x = gl.randn(shape, { dtype: 'float64', seed: 7 });
