@@ -21,7 +21,7 @@ export function describeValue(v: unknown): string {
     return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
   }
   if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
-  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return typeof v;
 }
 

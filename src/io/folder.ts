@@ -1,6 +1,7 @@
 // A model folder: model.json (what the model is) beside weights.safetensors (its tensors).
 // Knows nothing of layers: nn/ turns models into these two parts and back.
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FormatError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -12,6 +13,7 @@ export const WEIGHTS_FILE = 'weights.safetensors';
 
 /** Writes the weights, then model.json, each atomically, so a model.json on disk always has its weights beside it. */
 export async function writeModelFolder(dir: string, description: unknown, tensors: Record<string, Tensor>, modelName: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
   await writeSafetensors(join(dir, WEIGHTS_FILE), tensors, { format: 'gradlab', model: modelName });
   await writeFileAtomic(join(dir, MODEL_FILE), JSON.stringify(description, null, 2) + '\n');
 }

@@ -1,13 +1,14 @@
 // Activations as layers with their own options (Keras' ReLU, LeakyReLU, ELU, Softmax), layer
 // normalization, and resizing.
-import { ValueError, ShapeError, fmtShape } from '../core/errors.js';
+import { ValueError } from '../core/errors.js';
 import { booleanOption, checkOptions, finiteNumber, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../core/validate.js';
 import { globalRandom } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { elu, layerNorm, leakyRelu, relu, resize, softmax, upSampling2d } from '../ops/index.js';
 import { initializers } from './initializers.js';
 import { Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
-import { identity, layerKeys, layerOptions } from './layers.js';
+import { asPair, identity, layerKeys, layerOptions, needImage } from './layers.js';
+import { sizeOf } from '../tensor/shape.js';
 
 export interface ReLUArgs extends LayerArgs {
   /** The largest output (default none; 6 gives relu6). */
@@ -161,7 +162,7 @@ export class LayerNormalization extends Layer {
     return identity(layerNorm(x, { axis: this.axesFor(x.rank), epsilon: this.epsilon, gamma: this.gamma, beta: this.beta }));
   }
   override multiplications(): number {
-    return this.inputShape!.reduce((p, q) => p * q, 1) * (this.scale ? 2 : 1);
+    return sizeOf(this.inputShape!) * (this.scale ? 2 : 1);
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), axis: this.axis.length === 1 ? this.axis[0] : this.axis, epsilon: this.epsilon, center: this.center, scale: this.scale };
@@ -185,14 +186,11 @@ export class UpSampling2D extends Layer {
     const fn = 'layers.upSampling2d';
     const a = checkOptions(fn, args, UPSAMPLING_KEYS);
     super(a, 'up_sampling2d');
-    const s = a.size ?? 2;
-    this.size = typeof s === 'number' ? [positiveInt(fn, 'size', s), s] : Array.isArray(s) && s.length === 2
-      ? [positiveInt(fn, 'size[0]', s[0]), positiveInt(fn, 'size[1]', s[1])]
-      : (() => { throw new ValueError(`${fn}: size must be a positive integer or [h, w], got ${JSON.stringify(s)}`); })();
+    this.size = asPair(fn, 'size', a.size, 2);
     this.interpolation = oneOf(fn, 'interpolation', a.interpolation ?? 'nearest', ['nearest', 'bilinear'] as const);
   }
   protected override buildWeights(s: Shape): void {
-    if (s.length !== 3) throw new ShapeError(`${this.name}: UpSampling2D needs per-sample input [H,W,C], got ${fmtShape(s)}`);
+    needImage(this, s);
   }
   protected override computeOutputShapes(s: readonly Shape[]): number[][] {
     return [[s[0][0] * this.size[0], s[0][1] * this.size[1], s[0][2]]];
@@ -225,7 +223,7 @@ export class Resizing extends Layer {
     this.interpolation = oneOf(fn, 'interpolation', a.interpolation ?? 'bilinear', ['nearest', 'bilinear'] as const);
   }
   protected override buildWeights(s: Shape): void {
-    if (s.length !== 3) throw new ShapeError(`${this.name}: Resizing needs per-sample input [H,W,C], got ${fmtShape(s)}`);
+    needImage(this, s);
   }
   protected override computeOutputShapes(s: readonly Shape[]): number[][] {
     return [[this.height, this.width, s[0][2]]];

@@ -1,20 +1,16 @@
 // The convolutions of mobile and generative networks: depthwise (MobileNet), separable
 // (Xception) and transposed (U-Net decoders, GAN generators).
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ValueError } from '../core/errors.js';
 import { oneOf, positiveInt } from '../core/validate.js';
 import { globalRandom } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type FusedActivation, conv2d, conv2dTranspose, depthwiseConv2d } from '../ops/index.js';
 import { convGeometry } from '../ops/conv.js';
 import { initializers, resolveInitializer, type Initializer, type InitializerName } from './initializers.js';
-import type { Layer, Shape } from './layer.js';
-import { AffineLayer, asPair, layerKeys, layerOptions, type AffineArgs } from './layers.js';
+import type { Shape } from './layer.js';
+import { AffineLayer, asPair, layerKeys, layerOptions, needImage, type AffineArgs } from './layers.js';
 
 type Pair = number | readonly [number, number];
-
-function needImage(layer: Layer, s: Shape): void {
-  if (s.length !== 3) throw new ShapeError(`${layer.name}: ${layer.className} needs per-sample input [H,W,C], got ${fmtShape(s)}`);
-}
 
 export interface DepthwiseConv2DArgs extends AffineArgs {
   kernelSize: Pair;

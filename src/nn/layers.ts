@@ -1,6 +1,6 @@
 // The core layers: dense, convolutions, pooling, reshaping, dropout, activation, batch norm.
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { checkOptions, numberInRange, optionKeys, positiveInt, positiveNumber, booleanOption, oneOf } from '../core/validate.js';
+import { checkOptions, numberInRange, positiveInt, positiveNumber, booleanOption, oneOf, requireOption } from '../core/validate.js';
 import { globalRandom, Random } from '../tensor/random.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import {
@@ -11,6 +11,7 @@ import { convGeometry } from '../ops/conv.js';
 import { applyActivation, canonicalActivation, type ActivationName } from './activations.js';
 import { initializers, resolveInitializer, type Initializer, type InitializerName } from './initializers.js';
 import { LAYER_KEYS, Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
+import { sizeOf } from '../tensor/shape.js';
 
 type Pair = number | readonly [number, number];
 
@@ -30,9 +31,7 @@ export function layerKeys<T extends object>(own: { readonly [K in Exclude<keyof 
 /** Checks a layer's options and that the required ones are given. */
 export function layerOptions<T extends object>(fn: string, args: T | undefined, keys: readonly string[], required: readonly (keyof T & string)[] = [], example = ''): T {
   const a = checkOptions(fn, args, keys);
-  for (const k of required) {
-    if (a[k] === undefined || a[k] === null) throw new ValueError(`${fn}: option '${k}' is required${example ? `, e.g. ${example}` : ''}`);
-  }
+  for (const k of required) requireOption(fn, a, k, example || undefined);
   return a;
 }
 
@@ -101,6 +100,11 @@ export abstract class AffineLayer extends Layer {
   }
 }
 
+/** Layers on images need per-sample [H,W,C]. */
+export function needImage(layer: Layer, s: Shape): void {
+  if (s.length !== 3) throw new ShapeError(`${layer.name}: ${layer.className} needs per-sample input [H,W,C], got ${fmtShape(s)}`);
+}
+
 // ---------- Dense ----------
 
 export interface DenseArgs extends AffineArgs {
@@ -147,7 +151,7 @@ export class Dense extends AffineLayer {
 
   override multiplications(): number {
     const s = this.inputShape!;
-    return s.slice(0, -1).reduce((a, b) => a * b, 1) * s[s.length - 1] * this.units;
+    return sizeOf(s.slice(0, -1)) * s[s.length - 1] * this.units;
   }
 
   override getConfig(): Record<string, unknown> {
@@ -230,9 +234,9 @@ abstract class Convolution extends AffineLayer {
   }
 
   override multiplications(): number {
-    const out = this.outputShape!.reduce((a, b) => a * b, 1);
+    const out = sizeOf(this.outputShape!);
     const inC = this.kernelInputChannels(this.inputShape![this.inputShape!.length - 1]);
-    return out * this.kernelExtent.reduce((a, b) => a * b, 1) * inC;
+    return out * sizeOf(this.kernelExtent) * inC;
   }
 
   override getConfig(): Record<string, unknown> {
@@ -459,14 +463,12 @@ export class GlobalMaxPooling1D extends GlobalPooling {
 
 // ---------- shape, dropout, activation ----------
 
-const PLAIN_KEYS = LAYER_KEYS;
-
 /** Keeps the batch axis and flattens the rest. */
 export class Flatten extends Layer {
   readonly className = 'Flatten';
-  constructor(args: LayerArgs = {}) { super(checkOptions('layers.flatten', args, PLAIN_KEYS), 'flatten'); }
+  constructor(args: LayerArgs = {}) { super(checkOptions('layers.flatten', args, LAYER_KEYS), 'flatten'); }
   protected override computeOutputShapes(s: readonly Shape[]): number[][] {
-    return [[s[0].reduce((a, b) => a * b, 1)]];
+    return [[sizeOf(s[0])]];
   }
   forward(x: Tensor): LayerOutput { return identity(reshape(x, [x.shape[0], -1])); }
 }
@@ -629,7 +631,7 @@ export class BatchNormalization extends Layer {
   }
 
   override multiplications(): number {
-    return this.inputShape!.reduce((a, b) => a * b, 1) * (this.scale ? 2 : 1);
+    return sizeOf(this.inputShape!) * (this.scale ? 2 : 1);
   }
 
   override getConfig(): Record<string, unknown> {

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { add, concat, div, maximum, minimum, mul, sub } from '../ops/index.js';
 import { LAYER_KEYS, Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
 import { identity, layerKeys } from './layers.js';
+import { sizeOf } from '../tensor/shape.js';
 
 /** Base of the merge layers: they take a list of inputs, never one tensor. */
 export abstract class Merge extends Layer {
@@ -25,7 +26,7 @@ export abstract class Merge extends Layer {
 
   /** Output values per sample (for multiplications()). */
   protected outputSize(): number {
-    return this.outputShape!.reduce((a, b) => a * b, 1);
+    return sizeOf(this.outputShape!);
   }
 }
 

@@ -1,7 +1,6 @@
 // One Model class (Keras' keras.Model, tfjs-layers' LayersModel): a graph of layer calls on
 // symbolic inputs that is itself a layer, and that owns compile, fit, evaluate, predict,
 // summary and save. Sequential (sequential.ts) extends it.
-import { mkdir } from 'node:fs/promises';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { booleanOption, checkOptions, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
@@ -15,6 +14,7 @@ import {
 } from '../train/callbacks.js';
 import { resolveLoss, resolveMetric, type LossFn, type LossName, type MetricFn, type ResolvedLoss, type ResolvedMetric } from '../train/losses.js';
 import { InputLayer, Layer, Node, SymbolicTensor, uniqueName, type LayerOutput, type LayerWeight } from './layer.js';
+import { sizeOf } from '../tensor/shape.js';
 
 /** Inputs of a model: one tensor, one per input in order, or an object keyed by input name. */
 export type ModelInputs = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
@@ -534,7 +534,7 @@ export class Model extends Layer implements CallbackModel {
             throw new ValueError(`${fn}: label ${v} at sample ${j} is out of range for the ${units} outputs of '${producer}' (labels must be integers in [0, ${units}))`);
           }
         }
-      } else if (y.size / y.shape[0] !== out.reduce((a, b) => a * b, 1)) {
+      } else if (y.size / y.shape[0] !== sizeOf(out)) {
         throw new ShapeError(`${fn}: targets ${fmtShape(y.shape)} do not match the output of '${producer}' [batch,${out.join(',')}] for loss '${loss.name}'`);
       } else {
         for (let j = 0; j < y.size; j++) {
@@ -925,7 +925,6 @@ export class Model extends Layer implements CallbackModel {
     const tensors: Record<string, Tensor> = {};
     for (const w of this.weights) tensors[w.role] = w.tensor;
     const model = { className: this.className, config: this.getConfig() };
-    await mkdir(dir, { recursive: true });
     await writeModelFolder(dir, { format: 'gradlab-model', version: 2, model, compile: this.compileConfig() }, tensors, this.name);
   }
 }

@@ -1,9 +1,8 @@
 import { ValueError, fmtShape } from '../core/errors.js';
 import { checkOptions, optionKeys } from '../core/validate.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
-import { InputLayer, Layer, SymbolicTensor, type Shape } from './layer.js';
+import { InputLayer, Layer, SymbolicTensor, uniqueName, type Shape } from './layer.js';
 import { DeferredGraph, Model, buildGraph } from './model.js';
-import { uniqueName } from './layer.js';
 
 /** A layer, or the symbolic tensor of `gl.input()` to fix the input shape (first only). */
 export type SequentialEntry = Layer | SymbolicTensor;

@@ -1,10 +1,11 @@
 // Layers that move or rescale pixels: zero padding, cropping, rescaling.
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { ShapeError, ValueError } from '../core/errors.js';
 import { checkOptions, finiteNumber } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, mul, pad, slice } from '../ops/index.js';
 import { Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
-import { identity, layerKeys, layerOptions } from './layers.js';
+import { identity, layerKeys, layerOptions, needImage } from './layers.js';
+import { sizeOf } from '../tensor/shape.js';
 
 /** Keras' forms: n (every side), [h, w] (symmetric per axis) or [[top, bottom], [left, right]]. */
 export type Margins2D = number | readonly [number, number] | readonly [readonly [number, number], readonly [number, number]];
@@ -21,10 +22,6 @@ function margins(fn: string, arg: string, v: Margins2D | undefined, dflt: number
     }
   }
   throw new ValueError(`${fn}: ${arg} must be a non-negative integer, [h, w] or [[top, bottom], [left, right]], got ${JSON.stringify(v)}`);
-}
-
-function needImage(layer: Layer, s: Shape): void {
-  if (s.length !== 3) throw new ShapeError(`${layer.name}: ${layer.className} needs per-sample input [H,W,C], got ${fmtShape(s)}`);
 }
 
 export interface ZeroPadding2DArgs extends LayerArgs {
@@ -103,6 +100,6 @@ export class Rescaling extends Layer {
     const y = mul(x, this.scale);
     return identity(this.offset === 0 ? y : add(y, this.offset));
   }
-  override multiplications(): number { return this.inputShape!.reduce((a, b) => a * b, 1); }
+  override multiplications(): number { return sizeOf(this.inputShape!); }
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), scale: this.scale, offset: this.offset }; }
 }
