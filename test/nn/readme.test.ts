@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -16,7 +17,7 @@ test('the README tour of the functional API runs', async () => {
   const blocks = [...readme.slice(from, to).matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
   assert.equal(blocks.length, 3);
   const index = pathToFileURL(join(root, 'dist', 'src', 'index.js')).href;
-  const dir = mkdtempSync(join(root, 'dist', 'test', 'readme-'));
+  const dir = mkdtempSync(join(tmpdir(), 'gradlab-readme-'));
   const file = join(dir, 'tour.mjs');
   const lines: string[] = [];
   writeFileSync(file, `import * as gl from '${index}';\n${blocks.join('\n')}\nexport { net, two, clf, base, digits, bigs };\n`);
