@@ -22,3 +22,4 @@ export type { Optimizer, SgdOptions, AdamOptions, RmspropOptions } from './optim
 export * from './train/index.js';
 export * as plot from './plot/index.js';
 export * as svm from './svm/index.js';
+export * as io from './interop/index.js';

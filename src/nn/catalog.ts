@@ -14,7 +14,9 @@ import {
 import {
   Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs,
 } from './conv-variants.js';
-import { InputLayer, type LayerArgs } from './layer.js';
+import { ValueError } from '../core/errors.js';
+import { hasOwn } from '../core/validate.js';
+import { InputLayer, type Layer, type LayerArgs } from './layer.js';
 
 /** The layer classes a saved model may name (models themselves: Functional and Sequential). */
 export const layerClasses = {
@@ -23,6 +25,32 @@ export const layerClasses = {
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, ZeroPadding2D, Cropping2D, Rescaling,
   ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizing, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
 } as const;
+
+/** A layer class a saved config can name: built from its config object. */
+export type LayerClass = new (config: Record<string, unknown>) => Layer;
+
+const registeredClasses = new Map<string, LayerClass>();
+
+/** Adds a layer class that saved models may name (gradlab's interop layers, or a user's own). */
+export function registerLayerClass(className: string, ctor: LayerClass): void {
+  if (typeof className !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw new ValueError(`registerLayerClass: className must be an identifier, got ${JSON.stringify(className)}`);
+  if (hasOwn(layerClasses, className) || className === 'Functional' || className === 'Sequential' || className === 'Model') {
+    throw new ValueError(`registerLayerClass: '${className}' is a built-in class`);
+  }
+  if (typeof ctor !== 'function') throw new ValueError(`registerLayerClass: ctor of '${className}' must be a class, got ${typeof ctor}`);
+  registeredClasses.set(className, ctor);
+}
+
+/** The class a config names: a built-in one or a registered one; undefined when unknown. */
+export function findLayerClass(className: string): LayerClass | undefined {
+  if (hasOwn(layerClasses, className)) return layerClasses[className as keyof typeof layerClasses] as unknown as LayerClass;
+  return registeredClasses.get(className);
+}
+
+/** Every class name a config may use. */
+export function knownLayerClassNames(): string[] {
+  return [...Object.keys(layerClasses), ...registeredClasses.keys()];
+}
 
 /** Layer factories with Keras' names: `layers.conv2d({ filters: 8, kernelSize: 3 })`. */
 export const layers = {

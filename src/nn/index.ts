@@ -15,14 +15,15 @@ export { ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizi
 export type { ReLUArgs, LeakyReLUArgs, ELUArgs, SoftmaxArgs, LayerNormalizationArgs, UpSampling2DArgs, ResizingArgs } from './activation-layers.js';
 export { DepthwiseConv2D, SeparableConv2D, Conv2DTranspose } from './conv-variants.js';
 export type { DepthwiseConv2DArgs, SeparableConv2DArgs, Conv2DTransposeArgs } from './conv-variants.js';
-export { layers, layerClasses } from './catalog.js';
+export { layers, layerClasses, registerLayerClass } from './catalog.js';
+export type { LayerClass } from './catalog.js';
 export { initializers } from './initializers.js';
 export type { Initializer, InitializerName } from './initializers.js';
 export type { ActivationName } from './activations.js';
-export { Model, model } from './model.js';
+export { Model, model, registerModelFileFormat } from './model.js';
 export type {
   ModelArgs, ModelInputs, ModelTargets, Targets, CompileArgs, CompileConfig, FitArgs, EvaluateArgs, PredictOptions, SummaryOptions, LayerTrace,
-  LossSpec, MetricSpec,
+  LossSpec, MetricSpec, SaveOptions, LoadWeightsOptions, ModelFileFormat,
 } from './model.js';
 export { Sequential, sequential } from './sequential.js';
 export type { SequentialArgs, SequentialEntry } from './sequential.js';

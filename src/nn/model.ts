@@ -1,14 +1,15 @@
 // One Model class (Keras' keras.Model, tfjs-layers' LayersModel): a graph of layer calls on
 // symbolic inputs that is itself a layer, and that owns compile, fit, evaluate, predict,
 // summary and save. Sequential (sequential.ts) extends it.
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { booleanOption, checkOptions, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
 import { add, concat, mul, slice } from '../ops/index.js';
 import { takeRows } from '../data/transforms.js';
 import { resolveOptimizer, type Optimizer } from '../optim/index.js';
-import { writeModelFolder } from '../io/folder.js';
+import { readModelWeights, writeModelFolder } from '../io/folder.js';
+import { readSafetensors } from '../io/safetensors.js';
 import {
   CallbackList, History, ProgressBar, type Callback, type CallbackModel, type Logs, type TrainingParams,
 } from '../train/callbacks.js';
@@ -916,11 +917,63 @@ export class Model extends Layer implements CallbackModel {
   }
 
   /**
-   * Writes `model.json` (architecture and compile settings) and `weights.safetensors` into dir,
-   * each atomically (temp file + rename), the weights first.
+   * Loads weights into this model's layers. A gradlab model folder or `.safetensors` file is read
+   * here (every weight must be there with its shape unless `byName`); other formats (Keras `.h5`,
+   * `.weights.h5`) come from the registered file formats.
    */
-  async save(dir: string): Promise<void> {
-    if (typeof dir !== 'string' || dir === '') throw new ValueError(`${this.name}.save: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+  async loadWeights(path: string, options: LoadWeightsOptions = {}): Promise<void> {
+    const fn = `${this.name}.loadWeights`;
+    if (typeof path !== 'string' || path === '') throw new ValueError(`${fn}: path must be a non-empty path, got ${JSON.stringify(path)}`);
+    const o = checkOptions(fn, options, LOAD_WEIGHTS_KEYS);
+    const byName = booleanOption(fn, 'byName', o.byName ?? false);
+    const skipMismatch = booleanOption(fn, 'skipMismatch', o.skipMismatch ?? false);
+    if (skipMismatch && !byName) throw new ValueError(`${fn}: skipMismatch needs byName: true (as Keras' skip_mismatch needs by_name)`);
+    this.requireGraph('loadWeights');
+    const format = fileFormatFor(fn, path, undefined, 'loadWeights');
+    if (format) {
+      await format.loadWeights!(this, path, { byName, skipMismatch });
+      return;
+    }
+    const tensors = path.toLowerCase().endsWith('.safetensors') ? (await readSafetensors(path)).tensors : (await readModelWeights(path)).tensors;
+    const updates: [Tensor, Tensor][] = [];
+    const used = new Set<string>();
+    for (const w of this.weights) {
+      const t = hasOwn(tensors, w.role) ? tensors[w.role] : undefined;
+      if (!t) {
+        if (byName) continue;
+        throw new FormatError(`${fn}: ${path} has no weight '${w.role}' (pass { byName: true } to load only the layers it names)`);
+      }
+      used.add(w.role);
+      if (t.rank !== w.tensor.rank || t.shape.some((d, i) => d !== w.tensor.shape[i])) {
+        if (skipMismatch) continue;
+        throw new FormatError(`${fn}: '${w.role}' has shape ${fmtShape(t.shape)} in ${path} but the layer needs ${fmtShape(w.tensor.shape)}`);
+      }
+      updates.push([w.tensor, t]);
+    }
+    const extra = Object.keys(tensors).filter((k) => !used.has(k));
+    if (!byName && extra.length > 0) throw new FormatError(`${fn}: ${path} holds weights no layer of ${this.name} has (${extra.slice(0, 5).map((k) => `'${k}'`).join(', ')})`);
+    for (const [target, source] of updates) target.data.set(source.data);
+  }
+
+  /**
+   * Writes the model. By default into the folder `path`: `model.json` (architecture and compile
+   * settings) and `weights.safetensors`, each atomically (temp file + rename), the weights first.
+   * Another format is chosen by `options.format` or by the path's ending (e.g. `.onnx`), among
+   * those registered with `registerModelFileFormat`.
+   */
+  async save(path: string, options: SaveOptions = {}): Promise<void> {
+    const dir = path;
+    if (typeof dir !== 'string' || dir === '') throw new ValueError(`${this.name}.save: path must be a non-empty path, got ${JSON.stringify(dir)}`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ValueError(`${this.name}.save: options must be an object, got ${JSON.stringify(options)}`);
+    const format = fileFormatFor(`${this.name}.save`, path, options.format, 'save');
+    if (format) {
+      this.requireGraph('save');
+      const { format: _f, ...rest } = options;
+      await format.save!(this, path, rest);
+      return;
+    }
+    const unknown = Object.keys(options).filter((k) => k !== 'format');
+    if (unknown.length > 0) throw new ValueError(`${this.name}.save: option '${unknown[0]}' does not apply to gradlab's folder format`);
     this.requireGraph('save');
     const tensors: Record<string, Tensor> = {};
     for (const w of this.weights) tensors[w.role] = w.tensor;
@@ -934,3 +987,57 @@ export function model(args: ModelArgs): Model {
   return new Model(args);
 }
 
+/** Options of `model.save`; a format may take more (validated by its writer). */
+export interface SaveOptions {
+  /** 'gradlab' (a folder, the default) or a registered format such as 'onnx' or 'tfjs'; by default chosen from the path's ending. */
+  format?: string;
+  /** The ONNX opset to write (ONNX export only). */
+  opset?: number;
+  readonly [option: string]: unknown;
+}
+
+export interface LoadWeightsOptions {
+  /** Match weights to layers by layer name (Keras' by_name); layers the file does not name keep their weights. */
+  byName?: boolean;
+  /** With byName: skip layers whose weights in the file have another count or shape instead of failing. */
+  skipMismatch?: boolean;
+}
+
+const LOAD_WEIGHTS_KEYS = optionKeys<LoadWeightsOptions>({ byName: true, skipMismatch: true });
+
+/** A file format besides gradlab's folder that models can be saved in or load weights from. */
+export interface ModelFileFormat {
+  /** The name `save(path, { format })` takes, e.g. 'onnx'. */
+  readonly name: string;
+  /** Path endings that select the format, lower case, e.g. ['.onnx']. */
+  readonly extensions: readonly string[];
+  save?(model: Model, path: string, options: Readonly<Record<string, unknown>>): Promise<void>;
+  loadWeights?(model: Model, path: string, options: LoadWeightsOptions): Promise<void>;
+}
+
+const fileFormats: ModelFileFormat[] = [];
+
+/** Adds a format to `model.save` and `model.loadWeights` (gradlab's interop modules register theirs). */
+export function registerModelFileFormat(format: ModelFileFormat): void {
+  const i = fileFormats.findIndex((f) => f.name === format.name);
+  if (i >= 0) fileFormats[i] = format;
+  else fileFormats.push(format);
+}
+
+/** The registered format that `path` or `requested` names and that can `action`; null for gradlab's own folder. */
+export function fileFormatFor(fn: string, path: string, requested: unknown, action: 'save' | 'loadWeights'): ModelFileFormat | null {
+  const can = fileFormats.filter((f) => f[action] !== undefined);
+  if (requested !== undefined) {
+    if (requested === 'gradlab') return null;
+    const f = can.find((x) => x.name === requested);
+    if (!f) throw new ValueError(`${fn}: format must be one of ${['gradlab', ...can.map((x) => x.name)].map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(requested)}`);
+    return f;
+  }
+  const lower = path.toLowerCase();
+  let best: ModelFileFormat | null = null;
+  let bestLength = 0;
+  for (const f of can) {
+    for (const ext of f.extensions) if (lower.endsWith(ext) && ext.length > bestLength) { best = f; bestLength = ext.length; }
+  }
+  return best;
+}

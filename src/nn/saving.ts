@@ -5,7 +5,7 @@ import { hasOwn } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { resolveOptimizer } from '../optim/index.js';
 import { readModelDescription, readModelWeights } from '../io/folder.js';
-import { layerClasses } from './catalog.js';
+import { findLayerClass, knownLayerClassNames } from './catalog.js';
 import { InputLayer, input, type Layer, type SymbolicTensor } from './layer.js';
 import { Model, type CompileConfig } from './model.js';
 import { Sequential } from './sequential.js';
@@ -32,10 +32,10 @@ export function layerFromConfig(className: string, config: unknown, fn = 'layerF
   if (!isObject(config)) throw new FormatError(`${fn}: the config of a ${className} layer must be an object, got ${JSON.stringify(config)}`);
   if (className === 'Functional' || className === 'Model') return functionalFromConfig(config, fn);
   if (className === 'Sequential') return sequentialFromConfig(config, fn);
-  if (!hasOwn(layerClasses, className)) {
-    throw new FormatError(`${fn}: unknown layer class '${className}' (layer '${String(config.name)}'; known: ${Object.keys(layerClasses).join(', ')}, Functional, Sequential)`);
+  const Ctor = findLayerClass(className);
+  if (!Ctor) {
+    throw new FormatError(`${fn}: unknown layer class '${className}' (layer '${String(config.name)}'; known: ${knownLayerClassNames().join(', ')}, Functional, Sequential)`);
   }
-  const Ctor = layerClasses[className as keyof typeof layerClasses] as unknown as new (c: Json) => Layer;
   return inFile(fn, `layer '${String(config.name)}' (${className})`, () => new Ctor(config));
 }
 

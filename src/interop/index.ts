@@ -1,0 +1,4 @@
+// gl.io: reading and writing the formats the field uses (Keras, TensorFlow.js, ONNX) besides
+// gradlab's own folder. Importing this module registers those formats with model.save and
+// model.loadWeights.
+export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, readSafetensorsSync } from '../io/safetensors.js';
