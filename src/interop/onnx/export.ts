@@ -33,7 +33,7 @@ export const ONNX_OPSETS: readonly number[] = Object.keys(IR_VERSION).map(Number
 
 function checkExportOptions(fn: string, options: OnnxExportOptions | undefined): number {
   const o = checkOptions(fn, options, EXPORT_KEYS);
-  const opset = o.opset ?? 13;
+  const opset = o.opset === undefined ? 13 : o.opset;
   if (typeof opset !== 'number' || !Number.isInteger(opset) || !(opset in IR_VERSION)) {
     throw new ValueError(`${fn}: opset must be an integer from ${ONNX_OPSETS[0]} to ${ONNX_OPSETS[ONNX_OPSETS.length - 1]}, got ${JSON.stringify(opset)}`);
   }
