@@ -381,6 +381,16 @@ test('errors: bad options, bad opsets, layers ONNX cannot express, bad paths; no
     const inner = gl.model({ inputs: x, outputs: new Scale().apply(L.dense({ units: 4 }).apply(x)), name: 'inner' });
     const outer = gl.sequential([inner, L.dense({ units: 2 })]);
     await assert.rejects(outer.save(file), (e) => e instanceof gl.ValueError && /layer 'scale_by_two' \(ScaleByTwo\) cannot be exported to ONNX: gradlab has no ONNX mapping/.test(e.message));
+    // a subclass of a built-in class may compute something else under its class name
+    class Doubled extends gl.Dense {
+      override forward(x: gl.Tensor) { const u = gl.mul(super.forward(x).u, 2); return { z: u, u }; }
+    }
+    const sub = gl.sequential([new Doubled({ inputShape: [3], units: 2, name: 'doubled' })]);
+    await assert.rejects(gl.io.saveOnnx(sub, file), (e) => e instanceof gl.ValueError && /'doubled' \(Dense\) cannot be exported to ONNX: it is a Doubled \(a subclass of Dense\)/.test(e.message));
+    class Custom extends gl.Model {}
+    const xi = gl.input({ shape: [3] });
+    const custom = new Custom({ inputs: xi, outputs: L.dense({ units: 2 }).apply(xi), name: 'custom' });
+    await assert.rejects(gl.io.saveOnnx(gl.sequential([custom]), file), (e) => e instanceof gl.ValueError && /'custom' \(Functional\) cannot be exported to ONNX: it is a Custom/.test(e.message));
     // float64 weights would not give the same outputs
     const f64 = gl.sequential([L.dense({ inputShape: [3], units: 2, dtype: 'float64', name: 'wide' })]);
     await assert.rejects(gl.io.saveOnnx(f64, file), (e) => e instanceof gl.ValueError && /'wide'|float64/.test(e.message));

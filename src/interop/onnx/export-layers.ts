@@ -26,7 +26,7 @@ export interface Call {
   readonly base: string;
 }
 
-type Converter = (b: GraphBuilder, c: Call) => Value[];
+export type Converter = (b: GraphBuilder, c: Call) => Value[];
 
 /** Raised for a layer or option that ONNX cannot express exactly. */
 export function cannot(c: Call | Layer, why: string): ValueError {
@@ -193,10 +193,8 @@ const convert: Record<string, Converter> = {
   GlobalAveragePooling1D: (b, c) => globalPool(b, c, 'Average', (c.layer as GlobalAveragePooling1D).keepdims),
   GlobalMaxPooling1D: (b, c) => globalPool(b, c, 'Max', (c.layer as GlobalMaxPooling1D).keepdims),
 
-  Flatten: (b, c) => {
-    void (c.layer as Flatten);
-    return [new Value(c.outShapes[0], 'nhwc', b.op('Flatten', [b.get(c.inputs[0], 'nhwc')], `${c.base}/flatten`, { axis: 1 }))];
-  },
+  // gradlab's flatten order is channels-last
+  Flatten: (b, c) => [new Value(c.outShapes[0], 'nhwc', b.op('Flatten', [b.get(c.inputs[0], 'nhwc')], `${c.base}/flatten`, { axis: 1 }))],
 
   Reshape: (b, c) => {
     const l = c.layer as Reshape;
@@ -206,10 +204,7 @@ const convert: Record<string, Converter> = {
   },
 
   // inference: the identity
-  Dropout: (_b, c) => {
-    void (c.layer as Dropout);
-    return [c.inputs[0]];
-  },
+  Dropout: (_b, c) => [c.inputs[0]],
 
   Activation: (b, c) => {
     const l = c.layer as Activation;
@@ -431,10 +426,17 @@ function merge(b: GraphBuilder, c: Call, f: (xs: string[], base: string, layout:
   return [new Value(c.outShapes[0], layout, f(ins.map((v) => b.get(v, layout)), c.base, layout))];
 }
 
-/** The converter of a layer class, or undefined when ONNX export does not know it. */
-export function converterFor(layer: Layer): Converter | undefined {
-  const f = Object.prototype.hasOwnProperty.call(convert, layer.className) ? convert[layer.className] : undefined;
-  return f && layer instanceof (classes[layer.className] as abstract new (...a: never[]) => Layer) ? f : undefined;
+/**
+ * The converter of a layer, or why there is none: an unknown class, or a subclass of a built-in
+ * one (which may compute something else under the same class name).
+ */
+export function converterFor(layer: Layer): Converter | string {
+  const cls = Object.prototype.hasOwnProperty.call(classes, layer.className) ? classes[layer.className] : undefined;
+  if (cls === undefined) return 'gradlab has no ONNX mapping for this layer class';
+  if (layer.constructor !== cls) {
+    return `it is a ${layer.constructor.name || 'subclass'} (a subclass of ${layer.className}), whose computation may differ from ${layer.className}'s`;
+  }
+  return convert[layer.className];
 }
 
 const classes: Record<string, unknown> = {

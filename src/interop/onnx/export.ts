@@ -15,7 +15,8 @@ import { checkOptions, optionKeys } from '../../core/validate.js';
 import { InputLayer, type Layer, type Node, type SymbolicTensor } from '../../nn/layer.js';
 import { Model, registerModelFileFormat } from '../../nn/model.js';
 import { GraphBuilder, Value } from './export-builder.js';
-import { cannot, converterFor } from './export-layers.js';
+import { cannot, converterFor, type Converter } from './export-layers.js';
+import { Sequential } from '../../nn/sequential.js';
 
 /** gradlab's version, written as the ONNX producer_version (a test keeps it equal to package.json's). */
 export const GRADLAB_VERSION = '0.1.0';
@@ -85,8 +86,14 @@ function checkModel(fn: string, model: unknown): Model {
     if (t.dtype !== 'float32') throw new ValueError(`${fn}: input '${t.layer.name}' is ${t.dtype}; ONNX export writes float32 models only`);
   });
   for (const l of everyLayer(model)) {
-    if (l instanceof Model || l instanceof InputLayer) continue;
-    if (!converterFor(l)) throw cannot(l, 'gradlab has no ONNX mapping for this layer class');
+    if (l instanceof Model) {
+      // a Model subclass may run its graph its own way
+      if (l.constructor !== Model && l.constructor !== Sequential) throw cannot(l, `it is a ${l.constructor.name} (a subclass of Model), whose computation may differ from its graph's`);
+      continue;
+    }
+    if (l instanceof InputLayer) continue;
+    const f = converterFor(l);
+    if (typeof f === 'string') throw cannot(l, f);
     if (l.dtype !== 'float32' || l.weights.some((w) => w.tensor.dtype !== 'float32')) {
       throw cannot(l, `its weights are ${l.dtype}; ONNX export writes float32 models only (a float64 model would not give the same outputs)`);
     }
@@ -107,7 +114,7 @@ function inline(b: GraphBuilder, m: Model, inputs: readonly Value[], prefix: str
     let outs: Value[];
     if (node.layer instanceof Model) outs = inline(b, node.layer, args, `${base}/`);
     else {
-      const f = converterFor(node.layer)!;
+      const f = converterFor(node.layer) as Converter;
       outs = f(b, { layer: node.layer, inputs: args, outShapes: node.outputs.map((s) => s.perSampleShape), base });
     }
     node.outputs.forEach((s, i) => values.set(s, outs[i]));
