@@ -116,6 +116,9 @@ const CASES: Case[] = [
   { label: 'Resizing bilinear up', make: () => L.resizing({ height: 5, width: 7 }), inputs: [[2, 3, 2]] },
   { label: 'Resizing bilinear down', make: () => L.resizing({ height: 3, width: 2 }), inputs: [[7, 5, 1]] },
   { label: 'Resizing nearest up', make: () => L.resizing({ height: 7, width: 5, interpolation: 'nearest' }), inputs: [[3, 2, 2]] },
+  { label: 'Resizing bilinear to one row', make: () => L.resizing({ height: 1, width: 4 }), inputs: [[4, 3, 2]] },
+  { label: 'Resizing nearest to one column', make: () => L.resizing({ height: 2, width: 1, interpolation: 'nearest' }), inputs: [[4, 3, 2]] },
+  { label: 'Dense on images', make: () => L.dense({ units: 3, activation: 'elu' }), inputs: [[2, 3, 4]] },
   { label: 'Resizing nearest down', make: () => L.resizing({ height: 3, width: 4, interpolation: 'nearest' }), inputs: [[7, 9, 1]] },
 ];
 
