@@ -7,3 +7,5 @@ export {
   kerasLayerClassNames,
 } from './keras/config.js';
 export type { KerasWeightArray, KerasLayerWeights, AssignKerasWeightsOptions } from './keras/config.js';
+export { loadTfjs, loadTfjsArtifacts, saveTfjs, tfjsArtifactsFromModel } from './tfjs.js';
+export type { TfjsArtifacts, TfjsWeightSpec, SaveTfjsOptions } from './tfjs.js';

@@ -39,8 +39,18 @@ interface Ctx {
   readonly source: string;
   /** Keras 3 (config.json) semantics, e.g. its hard_sigmoid. */
   keras3: boolean;
+  /** Written by TensorFlow.js (keras_version 'tfjs-layers ...'), whose bilinear upsampling differs. */
+  tfjs: boolean;
   depth: number;
+  /** Weight values the layers built so far hold, and the most allowed (a file's own count, or a sane limit). */
+  weights: number;
+  maxWeights: number;
 }
+
+/** Per-sample values one layer output may hold: far above real models, far below what would exhaust memory. */
+const MAX_ACTIVATION = 2 ** 26;
+/** Weight values a config may ask for unless the caller knows the file's count. */
+const MAX_WEIGHTS = 2 ** 28;
 
 function fail(ctx: Ctx, msg: string): FormatError {
   return new FormatError(`${ctx.fn}: ${ctx.source}: ${msg}`);
@@ -192,6 +202,7 @@ function perSample(ctx: Ctx, where: string, key: string, v: unknown): number[] {
   if (!dims.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)) {
     throw fail(ctx, `${where}: ${key} ${show(v)} must have fixed positive dimensions after the batch axis (gradlab needs every per-sample size)`);
   }
+  if ((dims as number[]).reduce((a, b) => a * b, 1) > MAX_ACTIVATION) throw fail(ctx, `${where}: ${key} ${show(v)} is larger than gradlab allows per sample (${MAX_ACTIVATION} values)`);
   return dims as number[];
 }
 
@@ -324,6 +335,7 @@ const CONVERTERS: Record<string, Converter> = {
   },
   UpSampling2D: (k, b) => {
     k.channelsLast();
+    if (k.ctx.tfjs && own(k.c, 'interpolation') === 'bilinear') throw k.bad('interpolation', 'bilinear', "is not supported from TensorFlow.js: its bilinear UpSampling2D samples without half-pixel centres, gradlab's (as Keras') with them");
     return new UpSampling2D({ ...b, size: intOrTuple(k, 'size', 2), interpolation: strOpt(k, 'interpolation') as 'nearest' });
   },
   Resizing: (k, b) => {
@@ -337,6 +349,10 @@ const CONVERTERS: Record<string, Converter> = {
   },
   DepthwiseConv2D: (k, b) => {
     const depthMultiplier = numOpt(k, 'depth_multiplier');
+    const dil = own(k.c, 'dilation_rate');
+    if (k.ctx.tfjs && dil !== undefined && dil !== null && dil !== 1 && !(Array.isArray(dil) && dil.every((d) => d === 1))) {
+      throw k.bad('dilation_rate', dil, 'is not supported from TensorFlow.js: its DepthwiseConv2D ignores the dilation in the output shape');
+    }
     k.only('groups', (v) => v === 1, '1');
     return new DepthwiseConv2D({ ...b, depthMultiplier, ...conv2dArgs(k) });
   },
@@ -353,6 +369,43 @@ const CONVERTERS: Record<string, Converter> = {
     return new Conv2DTranspose({ ...b, filters, outputPadding: (op ?? null) as [number, number] | null, ...conv2dArgs(k) });
   },
 };
+
+
+/**
+ * Checks, before a layer is built on inputs of these per-sample shapes, that its weights and its
+ * output stay within the limits: a config from an untrusted file must not make gradlab allocate
+ * without bound (building runs the layer once on a zero sample).
+ */
+function precheck(ctx: Ctx, layer: Layer, shapes: readonly (readonly number[])[]): void {
+  if (layer instanceof Model || layer.built) return;
+  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const s = shapes[0] ?? [];
+  const last = s[s.length - 1] ?? 1;
+  const spatial = size(s.slice(0, -1));
+  const k = (v: number | readonly number[]) => (typeof v === 'number' ? v : size(v));
+  let weights = 0;
+  let out = Math.max(...shapes.map(size));
+  if (layer instanceof Dense) { weights = last * layer.units + layer.units; out = spatial * layer.units; }
+  else if (layer instanceof Conv2D || layer instanceof Conv1D) { weights = k(layer.kernelSize) * last * layer.filters + layer.filters; out = spatial * layer.filters; }
+  else if (layer instanceof SeparableConv2D) { weights = k(layer.kernelSize) * last * layer.depthMultiplier + last * layer.depthMultiplier * layer.filters + layer.filters; out = spatial * Math.max(layer.filters, last * layer.depthMultiplier); }
+  else if (layer instanceof DepthwiseConv2D) { weights = k(layer.kernelSize) * last * layer.depthMultiplier + last * layer.depthMultiplier; out = spatial * last * layer.depthMultiplier; }
+  else if (layer instanceof Conv2DTranspose) { weights = k(layer.kernelSize) * last * layer.filters + layer.filters; out = ((s[0] ?? 1) * layer.strides[0] + layer.kernelSize[0]) * ((s[1] ?? 1) * layer.strides[1] + layer.kernelSize[1]) * layer.filters; }
+  else if (layer instanceof BatchNormalization) weights = 4 * last;
+  else if (layer instanceof LayerNormalization) weights = 2 * layer.axis.reduce((a, d) => a * (s[(d < 0 ? d + s.length + 1 : d) - 1] ?? 1), 1);
+  else if (layer instanceof UpSampling2D) out = size(s) * layer.size[0] * layer.size[1];
+  else if (layer instanceof Resizing) out = layer.height * layer.width * last;
+  else if (layer instanceof ZeroPadding2D) out = ((s[0] ?? 1) + layer.padding[0][0] + layer.padding[0][1]) * ((s[1] ?? 1) + layer.padding[1][0] + layer.padding[1][1]) * last;
+  else if (shapes.length > 1) {
+    // merges broadcast: the output holds at most every input's largest extent per axis
+    const rank = Math.max(...shapes.map((x) => x.length));
+    let n = 0;
+    for (let i = 0; i < rank; i++) n = (n || 1) * Math.max(...shapes.map((x) => x[x.length - rank + i] ?? 1));
+    out = layer instanceof Concatenate ? shapes.reduce((a, x) => a + size(x), 0) : n;
+  }
+  if (!(out <= MAX_ACTIVATION)) throw fail(ctx, `layer '${layer.name}' (${layer.className}) would make about ${out} values per sample from input ${shapes.map((x) => fmtShape(x)).join(', ')}, more than gradlab allows (${MAX_ACTIVATION})`);
+  ctx.weights += weights;
+  if (!(ctx.weights <= ctx.maxWeights)) throw fail(ctx, `layer '${layer.name}' (${layer.className}) would bring the model to about ${ctx.weights} weight values, more than ${ctx.maxWeights === MAX_WEIGHTS ? 'gradlab allows' : 'the file holds'} (${ctx.maxWeights})`);
+}
 
 /** The Keras classes `modelFromKerasConfig` reads (besides InputLayer, Sequential, Functional and Model). */
 export const kerasLayerClassNames: readonly string[] = Object.freeze(Object.keys(CONVERTERS));
@@ -442,6 +495,8 @@ function sequentialFrom(ctx: Ctx, e: Entry): Sequential {
     }
     const shape = first && !MODEL_CLASSES.has(le.className) && model.inputs.length === 0 ? declaredShape(ctx, `layer '${le.name}'`, le.config) : undefined;
     const layer = anyFromEntry(ctx, le, shape);
+    const inShape = model.outputs.length > 0 ? model.outputs[0].perSampleShape : shape;
+    if (inShape) precheck(ctx, layer, [inShape]);
     inLayer(ctx, `${where}, layer '${le.name}'`, () => model.add(layer));
     order.push(layer);
     first = false;
@@ -575,6 +630,7 @@ function functionalFrom(ctx: Ctx, e: Entry): Model {
         const at = `layer '${name}' call ${k}`;
         const ins = v.nodes[k].map((r) => lookup(r, at));
         if (ins.some((t) => t === undefined)) break;
+        precheck(ctx, v.layer, (ins as SymbolicTensor[]).map((t) => t.perSampleShape));
         const outs = inLayer(ctx, at, () => v.layer.applyAll(ins as SymbolicTensor[]));
         made.set(`${name}:${k + offset.get(name)!}`, outs);
         k++;
@@ -608,8 +664,8 @@ function functionalFrom(ctx: Ctx, e: Entry): Model {
  * `model_config` or TensorFlow.js' `modelTopology` (also wrapped as `{ model_config, keras_version,
  * backend }`), or Keras 3's config.json. `source` names the file in error messages.
  */
-export function modelFromKerasConfig(config: unknown, source: string, fn = 'modelFromKerasConfig'): Model {
-  const ctx: Ctx = { fn, source: typeof source === 'string' && source !== '' ? source : 'config', keras3: false, depth: 0 };
+export function modelFromKerasConfig(config: unknown, source: string, fn = 'modelFromKerasConfig', maxWeights = MAX_WEIGHTS): Model {
+  const ctx: Ctx = { fn, source: typeof source === 'string' && source !== '' ? source : 'config', keras3: false, tfjs: false, depth: 0, weights: 0, maxWeights };
   let c = config;
   if (typeof c === 'string') {
     try {
@@ -621,8 +677,9 @@ export function modelFromKerasConfig(config: unknown, source: string, fn = 'mode
   if (!isObject(c)) throw fail(ctx, `the model config must be an object { class_name, config }, got ${show(c)}`);
   const version = own(c, 'keras_version');
   if (isObject(own(c, 'model_config'))) c = own(c, 'model_config') as Json;
-  else if (typeof own(c, 'model_config') === 'string') return modelFromKerasConfig(own(c, 'model_config'), source, fn);
+  else if (typeof own(c, 'model_config') === 'string') return modelFromKerasConfig(own(c, 'model_config'), source, fn, maxWeights);
   if (!isObject(c)) throw fail(ctx, 'the model config is not an object');
+  ctx.tfjs = typeof version === 'string' && version.startsWith('tfjs');
   ctx.keras3 = (typeof version === 'string' && /^3\./.test(version)) || own(c, 'module') !== undefined || own(c, 'registered_name') !== undefined;
   const top = own(c, 'class_name');
   if (typeof top !== 'string' || !MODEL_CLASSES.has(top)) throw fail(ctx, `the top-level class is ${show(top)}, not Sequential, Functional or Model`);
@@ -723,7 +780,7 @@ function matchByNames(targets: LayerWeight[], arrays: readonly KerasWeightArray[
 export function assignKerasWeights(model: Model, entries: readonly KerasLayerWeights[], options: AssignKerasWeightsOptions = {}, source = 'weights', fn = 'assignKerasWeights'): void {
   const byName = options.byName ?? false;
   const skipMismatch = options.skipMismatch ?? false;
-  const ctx: Ctx = { fn, source, keras3: false, depth: 0 };
+  const ctx: Ctx = { fn, source, keras3: false, tfjs: false, depth: 0, weights: 0, maxWeights: MAX_WEIGHTS };
   if (!Array.isArray(entries)) throw fail(ctx, `entries must be a list, got ${show(entries)}`);
   const fileLayers = entries.filter((e) => e.arrays.length > 0);
   const targets = kerasWeightedLayers(model);
