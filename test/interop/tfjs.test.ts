@@ -236,3 +236,98 @@ test('refusals: layers tfjs computes otherwise, bad options, graph models, broke
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('int32 weights and int32 quantized weights are read as tfjs reads them', () => {
+  const m = gl.sequential({ name: 'ints', layers: [layers.dense({ inputShape: [2], units: 2, name: 'd' })] });
+  const kernel = new Int32Array([1, -2, 3, 70000]);
+  const q = new Uint8Array([0, 10]);
+  const data = new Uint8Array(16 + 2);
+  data.set(new Uint8Array(kernel.buffer), 0);
+  data.set(q, 16);
+  const topology = { class_name: 'Sequential', config: { name: 'ints', layers: [{ class_name: 'Dense', config: { name: 'd', units: 2, batch_input_shape: [null, 2] } }] }, keras_version: 'tfjs-layers 4.22.0' };
+  void m;
+  const loaded = loadTfjsArtifacts({ modelTopology: topology, weightData: data, weightSpecs: [
+    { name: 'd/kernel', shape: [2, 2], dtype: 'int32' },
+    { name: 'd/bias', shape: [2], dtype: 'int32', quantization: { dtype: 'uint8', min: -1.2, scale: 0.35 } },
+  ] });
+  assert.deepEqual(Array.from(loaded.weights[0].tensor.data), [1, -2, 3, 70000]);
+  // tfjs rounds dequantized int32 values: round(0 * 0.35 - 1.2) = -1, round(10 * 0.35 - 1.2) = 2
+  assert.deepEqual(Array.from(loaded.weights[1].tensor.data), [-1, 2]);
+});
+
+test('fuzz: mutated model.json and .bin give a typed error or a model (no crash, no hang)', { timeout: 60_000 }, async () => {
+  const src = join(fixtures, 'functional');
+  const baseJson = readFileSync(join(src, 'model.json'), 'utf8');
+  const baseBin = readFileSync(join(src, 'group1-shard1of1.bin'));
+  const golden = JSON.parse(readFileSync(join(src, 'golden.json'), 'utf8')) as Golden;
+  const reference = gradlabPredict(await loadTfjs(join(src, 'model.json')), golden.inputs).map((t) => Array.from(t.data));
+  const r = seeded(Number(process.env.GRADLAB_FUZZ_SEED ?? 2024));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor((r() + 0.5) * xs.length) % xs.length];
+  const weird: unknown[] = [null, -1, 0, 1.5, 2 ** 31, 1e9, 3e38, 'x', '__proto__', 'constructor', [], {}, [null, 2], [-1], true, 'channels_first', 'float16', 'bool', { dtype: 'uint8' }, 'bilinear'];
+  /** Every [container, key] in the JSON tree. */
+  const slots = (v: unknown, out: [Record<string, unknown> | unknown[], string | number][] = []) => {
+    if (Array.isArray(v)) v.forEach((x, i) => { out.push([v, i]); slots(x, out); });
+    else if (typeof v === 'object' && v !== null) for (const k of Object.keys(v)) { out.push([v as Record<string, unknown>, k]); slots((v as Record<string, unknown>)[k], out); }
+    return out;
+  };
+  const root = mkdtempSync(join(tmpdir(), 'gradlab-tfjs-fuzz-'));
+  const counts = { mutations: 0, typedErrors: 0, acceptedIdentical: 0, acceptedDifferent: 0 };
+  const untyped: string[] = [];
+  try {
+    for (let n = 0; n < 400; n++) {
+      let json = baseJson;
+      let bin: Uint8Array = Uint8Array.from(baseBin);
+      let what = '';
+      const kind = pick(['json-value', 'json-value', 'json-value', 'json-delete', 'json-proto', 'json-truncate', 'json-flip', 'bin-truncate', 'bin-extend', 'bin-flip']);
+      if (kind.startsWith('json-') && kind !== 'json-truncate' && kind !== 'json-flip') {
+        const j = JSON.parse(baseJson) as unknown;
+        const all = slots(j);
+        const [c, k] = pick(all);
+        if (kind === 'json-delete') {
+          if (Array.isArray(c)) c.splice(k as number, 1); else delete c[k as string];
+        } else if (kind === 'json-proto') {
+          if (!Array.isArray(c)) { const v = c[k as string]; delete c[k as string]; Object.defineProperty(c, pick(['__proto__', 'constructor', 'toString', 'hasOwnProperty']), { value: v, enumerable: true, configurable: true, writable: true }); what = String(k); }
+        } else {
+          (c as Record<string | number, unknown>)[k] = pick(weird);
+        }
+        json = JSON.stringify(j);
+      } else if (kind === 'json-truncate') {
+        json = json.slice(0, Math.floor((r() + 0.5) * json.length));
+      } else if (kind === 'json-flip') {
+        const b = Buffer.from(json);
+        b[Math.floor((r() + 0.5) * b.length) % b.length] ^= 1 << Math.floor((r() + 0.5) * 7);
+        json = b.toString('latin1');
+      } else if (kind === 'bin-truncate') {
+        bin = bin.subarray(0, Math.floor((r() + 0.5) * bin.length));
+      } else if (kind === 'bin-extend') {
+        bin = Uint8Array.from([...bin, 1, 2, 3, 4]);
+      } else {
+        bin[Math.floor((r() + 0.5) * bin.length) % bin.length] ^= 1 << Math.floor((r() + 0.5) * 8);
+      }
+      const d = join(root, String(n));
+      mkdirSync(d);
+      writeFileSync(join(d, 'model.json'), json);
+      writeFileSync(join(d, 'group1-shard1of1.bin'), bin);
+      counts.mutations++;
+      try {
+        const m = await loadTfjs(join(d, 'model.json'));
+        const ys = gradlabPredict(m, golden.inputs).map((t) => Array.from(t.data));
+        if (JSON.stringify(ys) === JSON.stringify(reference)) counts.acceptedIdentical++;
+        else {
+          counts.acceptedDifferent++;
+          // only a change the format cannot see may alter the results: float bits, or a number in the config
+          assert.ok(kind === 'bin-flip' || kind === 'json-value' || kind === 'json-flip' || kind === 'json-delete', `mutation ${n} (${kind} ${what}) loaded a different model`);
+        }
+      } catch (e) {
+        if (e instanceof GradlabError) counts.typedErrors++;
+        else untyped.push(`mutation ${n} (${kind}): ${(e as Error).stack ?? String(e)}`);
+      }
+      rmSync(d, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  console.log(`tfjs fuzz: ${counts.mutations} mutations, ${counts.typedErrors} typed errors, ${counts.acceptedIdentical} accepted-identical, ${counts.acceptedDifferent} accepted-different`);
+  assert.deepEqual(untyped, []);
+  assert.ok(counts.typedErrors > 100, 'most mutations should be caught');
+});
