@@ -383,6 +383,7 @@ function quantizeAffine(values: ArrayLike<number>, dtype: 'uint8' | 'uint16'): {
 function checkTfjsCompatible(fn: string, model: Model): void {
   const walk = (m: Model) => {
     for (const l of kerasLayers(m)) {
+      if (l.dtype !== 'float32') throw new ValueError(`${fn}: layer '${l.name}' (${l.className}) computes in ${l.dtype}; TensorFlow.js layers compute in float32`);
       const bad = (why: string) => new ValueError(`${fn}: layer '${l.name}' (${l.className}) ${why}, which TensorFlow.js layers cannot compute`);
       if (l instanceof Model) walk(l);
       else if (l instanceof Subtract) throw bad('is a Subtract layer');
@@ -476,6 +477,11 @@ registerModelFileFormat({
         throw new FormatError(`${model.name}.loadWeights: ${p}: ${d.path.join('/')} has shape ${fmtShape(s.tensor.shape)} but the model needs ${fmtShape(d.weight.tensor.shape)}`);
       }
       updates.push([d.weight, s]);
+    }
+    const used = new Set(dst.map((d) => d.path.join('/')));
+    const extra = [...src.keys()].filter((k) => !used.has(k));
+    if (!options.byName && extra.length > 0) {
+      throw new FormatError(`${model.name}.loadWeights: ${p} holds weights model '${model.name}' has no place for (${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', ...' : ''}); pass { byName: true } to load the ones it names`);
     }
     for (const [d, s] of updates) d.tensor.data.set(s.tensor.data);
   },

@@ -189,3 +189,69 @@ test('round trip kerasConfigFromModel -> modelFromKerasConfig for every fixture 
     assert.deepEqual(outputsOf(b, x), outputsOf(a, x), name);
   }
 });
+
+test('every gradlab layer class survives kerasConfigFromModel -> modelFromKerasConfig with identical predictions', () => {
+  const { layers } = gl;
+  const img = gl.input({ shape: [8, 8, 4], name: 'img' });
+  const seq = gl.input({ shape: [9, 3], name: 'seq' });
+  const vec = gl.input({ shape: [6], name: 'vec' });
+  let t = layers.zeroPadding2d({ padding: [[1, 2], [0, 1]], name: 'zp' }).apply(img);
+  t = layers.cropping2d({ cropping: [[1, 0], [0, 1]], name: 'cr' }).apply(t);
+  t = layers.conv2d({ filters: 4, kernelSize: 3, groups: 2, dilationRate: [1, 2], padding: 'same', activation: 'relu', name: 'c2' }).apply(t);
+  t = layers.batchNormalization({ momentum: 0.8, epsilon: 0.02, center: false, name: 'bn' }).apply(t);
+  t = layers.depthwiseConv2d({ kernelSize: 2, dilationRate: 2, depthMultiplier: 2, padding: 'same', name: 'dw' }).apply(t);
+  t = layers.separableConv2d({ filters: 3, kernelSize: [2, 3], strides: 2, depthMultiplier: 2, useBias: false, activation: 'sigmoid', name: 'sp' }).apply(t);
+  t = layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 1, activation: 'silu', name: 'ct' }).apply(t);
+  t = layers.upSampling2d({ size: 2, interpolation: 'bilinear', name: 'upb' }).apply(t);
+  t = layers.resizing({ height: 5, width: 7, name: 'rz' }).apply(t);
+  t = layers.resizing({ height: 6, width: 4, interpolation: 'nearest', name: 'rzn' }).apply(t);
+  t = layers.upSampling2d({ size: [1, 2], name: 'up' }).apply(t);
+  t = layers.layerNormalization({ axis: [-2, -1], epsilon: 1e-2, scale: false, name: 'ln' }).apply(t);
+  t = layers.rescaling({ scale: 3, offset: 0.1, name: 'rs' }).apply(t);
+  const a = layers.maxPooling2d({ poolSize: [2, 3], strides: 1, padding: 'same', name: 'mp' }).apply(t);
+  const b = layers.averagePooling2d({ poolSize: 2, name: 'ap' }).apply(t);
+  const pooled = [
+    layers.flatten({ name: 'fl' }).apply(layers.globalMaxPooling2d({ keepdims: true, name: 'gmp' }).apply(a)),
+    layers.globalAveragePooling2d({ name: 'gap' }).apply(b),
+  ];
+  let s = layers.conv1d({ filters: 4, kernelSize: 2, strides: 2, padding: 'same', activation: 'softplus', name: 'c1' }).apply(seq);
+  s = layers.maxPooling1d({ poolSize: 2, padding: 'same', name: 'mp1' }).apply(s);
+  pooled.push(layers.globalAveragePooling1d({ name: 'gap1' }).apply(layers.averagePooling1d({ poolSize: 2, strides: 1, name: 'ap1' }).apply(s)));
+  pooled.push(layers.globalMaxPooling1d({ name: 'gmp1' }).apply(s));
+  const d = layers.dense({ units: 6, activation: 'gelu', name: 'd' }).apply(vec);
+  const acts = [
+    layers.relu({ maxValue: 0.7, negativeSlope: 0.1, threshold: 0.05, name: 'relu' }).apply(d),
+    layers.leakyRelu({ negativeSlope: 0.15, name: 'leaky' }).apply(d),
+    layers.elu({ alpha: 0.6, name: 'elu' }).apply(d),
+    layers.softmax({ name: 'sm' }).apply(d),
+    layers.activation({ activation: 'selu', name: 'selu' }).apply(layers.dropout({ rate: 0.25, seed: 3, name: 'drop' }).apply(d)),
+  ];
+  const m1 = layers.subtract({ name: 'sub' }).apply([acts[0], acts[1]]);
+  const m2 = layers.multiply({ name: 'mul' }).apply([acts[2], acts[3]]);
+  const m3 = layers.maximum({ name: 'max' }).apply([m1, m2]);
+  const m4 = layers.minimum({ name: 'min' }).apply([m3, acts[4]]);
+  const m5 = layers.average({ name: 'avg' }).apply([m4, layers.add({ name: 'add' }).apply([m1, acts[4]])]);
+  pooled.push(layers.flatten({ name: 'fl2' }).apply(layers.reshape({ targetShape: [2, -1], name: 'rsh' }).apply(m5)));
+  const all = layers.concatenate({ name: 'cat' }).apply(pooled);
+  const out = layers.dense({ units: 3, activation: 'log_softmax', useBias: false, name: 'out' }).apply(all);
+  const m = gl.model({ name: 'every', inputs: [img, seq, vec], outputs: [out, layers.activation({ activation: 'relu6', name: 'r6' }).apply(t)] });
+  randomize(m, 11);
+  const covered = new Set(m.layers.map((l) => l.className));
+  for (const name of Object.keys(gl.layerClasses)) assert.ok(covered.has(name), `no ${name} in the model`);
+  const cfg = JSON.parse(JSON.stringify(kerasConfigFromModel(m))) as unknown;
+  const back = modelFromKerasConfig(cfg, 'every.json');
+  copyWeights(m, back);
+  const x = inputsOf(m);
+  assert.deepEqual(outputsOf(back, x), outputsOf(m, x));
+  // silu is written as Keras' and tfjs' 'swish', the same function
+  const configs = (mm: Model) => JSON.stringify(mm.layers.map((l) => l.getConfig())).replaceAll('"silu"', '"swish"');
+  assert.equal(configs(back), configs(m));
+});
+
+test('kerasConfigFromModel refuses what Keras cannot express', () => {
+  const { layers } = gl;
+  const full = gl.sequential([layers.conv2d({ inputShape: [4, 4, 1], filters: 1, kernelSize: 2, padding: 'full', name: 'cf' })]);
+  assert.throws(() => kerasConfigFromModel(full), /layer 'cf' \(Conv2D\) uses padding 'full'/);
+  const step = gl.sequential([layers.dense({ inputShape: [2], units: 1, activation: 'step', name: 'st' })]);
+  assert.throws(() => kerasConfigFromModel(step), /layer 'st' \(Dense\) uses activation 'step'/);
+});

@@ -331,3 +331,18 @@ test('fuzz: mutated model.json and .bin give a typed error or a model (no crash,
   assert.deepEqual(untyped, []);
   assert.ok(counts.typedErrors > 100, 'most mutations should be caught');
 });
+
+test('model.loadWeights reads a tfjs model.json into a model of the same architecture', async () => {
+  const dir = join(fixtures, 'functional');
+  const m = await loadTfjs(join(dir, 'model.json'));
+  const fresh = await loadTfjs(join(dir, 'model.json'));
+  for (const w of fresh.weights) w.tensor.data.fill(0);
+  await fresh.loadWeights(join(dir, 'model.json'));
+  assert.deepEqual(fresh.weights.map((w) => Array.from(w.tensor.data)), m.weights.map((w) => Array.from(w.tensor.data)));
+  const other = gl.sequential([layers.dense({ inputShape: [5], units: 3, name: 'hint_dense' })]);
+  await assert.rejects(other.loadWeights(join(dir, 'model.json')), /holds weights model 'sequential[_0-9]*' has no place for \(conv\/kernel/);
+  const before = other.weights.map((w) => Array.from(w.tensor.data));
+  await other.loadWeights(join(dir, 'model.json'), { byName: true });
+  assert.deepEqual(Array.from(other.weights[0].tensor.data), Array.from(m.getLayer('hint_dense').weights[0].tensor.data));
+  assert.notDeepEqual(other.weights.map((w) => Array.from(w.tensor.data)), before);
+});

@@ -3,7 +3,7 @@
 // TensorFlow.js readers share. Keys that change what a model computes are honoured or refused;
 // initializers, regularizers, constraints and bookkeeping keys are ignored.
 import { FormatError, GradlabError, ValueError, fmtShape } from '../../core/errors.js';
-import { describeValue, hasOwn } from '../../core/validate.js';
+import { booleanOption, checkOptions, describeValue, hasOwn, optionKeys } from '../../core/validate.js';
 import type { DType } from '../../tensor/tensor.js';
 import {
   Activation, Add, AveragePooling1D, AveragePooling2D, Average, BatchNormalization, Concatenate, Conv1D, Conv2D, Conv2DTranspose, Cropping2D,
@@ -76,6 +76,8 @@ const BOOKKEEPING = new Set([
   'input_tensor', 'optional',
 ]);
 
+const NULL_ONLY = new Set(['lora_rank', 'lora_alpha', 'quantization_config', 'noise_shape', 'renorm_clipping', 'virtual_batch_size', 'adjustment']);
+
 function ignoredKey(k: string): boolean {
   return BOOKKEEPING.has(k) || /_(initializer|regularizer|constraint)$/.test(k);
 }
@@ -113,6 +115,8 @@ class Keys {
 
   finish(): void {
     for (const k of Object.keys(this.c)) {
+      // Keras 3's LoRA and quantization settings change nothing while unset
+      if (NULL_ONLY.has(k) && !this.used.has(k) && isNullish(this.c[k])) continue;
       if (!this.used.has(k) && !ignoredKey(k)) throw this.bad(k, this.c[k], 'is a key gradlab does not know for this class; it may change the computation, so the model is refused');
     }
   }
@@ -710,6 +714,8 @@ export interface AssignKerasWeightsOptions {
   skipMismatch?: boolean;
 }
 
+const ASSIGN_KEYS = optionKeys<AssignKerasWeightsOptions>({ byName: true, skipMismatch: true });
+
 /** Keras' weight names of a layer, in Keras' order: kernel, bias, gamma, beta, moving_mean, ... */
 export function kerasWeightNames(layer: Layer): string[] {
   return layer.weights.map((w) => w.role);
@@ -778,10 +784,15 @@ function matchByNames(targets: LayerWeight[], arrays: readonly KerasWeightArray[
  * before any weight is written.
  */
 export function assignKerasWeights(model: Model, entries: readonly KerasLayerWeights[], options: AssignKerasWeightsOptions = {}, source = 'weights', fn = 'assignKerasWeights'): void {
-  const byName = options.byName ?? false;
-  const skipMismatch = options.skipMismatch ?? false;
+  if (!(model instanceof Model)) throw new ValueError(`${fn}: model must be a gradlab Model, got ${describeValue(model)}`);
+  const o = checkOptions(fn, options, ASSIGN_KEYS);
+  const byName = booleanOption(fn, 'options.byName', o.byName ?? false);
+  const skipMismatch = booleanOption(fn, 'options.skipMismatch', o.skipMismatch ?? false);
   const ctx: Ctx = { fn, source, keras3: false, tfjs: false, depth: 0, weights: 0, maxWeights: MAX_WEIGHTS };
   if (!Array.isArray(entries)) throw fail(ctx, `entries must be a list, got ${show(entries)}`);
+  entries.forEach((e, i) => {
+    if (!isObject(e) || typeof e.layerName !== 'string' || !Array.isArray(e.arrays)) throw fail(ctx, `entry ${i} must be { layerName, arrays }, got ${show(e)}`);
+  });
   const fileLayers = entries.filter((e) => e.arrays.length > 0);
   const targets = kerasWeightedLayers(model);
   const pairs: [Layer, KerasLayerWeights][] = [];
