@@ -255,3 +255,40 @@ test('kerasConfigFromModel refuses what Keras cannot express', () => {
   const step = gl.sequential([layers.dense({ inputShape: [2], units: 1, activation: 'step', name: 'st' })]);
   assert.throws(() => kerasConfigFromModel(step), /layer 'st' \(Dense\) uses activation 'step'/);
 });
+
+test('Keras 3: a nested Sequential (calls numbered from 0) and a shared layer called twice', () => {
+  const dense = (name: string, units: number, history: [string, number, number][], shapes: (number | null)[][]) => ({
+    module: 'keras.layers', class_name: 'Dense', registered_name: null, name,
+    config: { name, trainable: true, dtype: policy, units, activation: 'tanh', use_bias: true, kernel_initializer: null, bias_initializer: null, lora_rank: null },
+    inbound_nodes: history.map((h, i) => ({ args: [{ class_name: '__keras_tensor__', config: { shape: shapes[i], dtype: 'float32', keras_history: h } }], kwargs: {} })),
+  });
+  const inner = {
+    module: 'keras', class_name: 'Sequential', registered_name: null, name: 'inner', build_config: { input_shape: [null, 3] },
+    config: { name: 'inner', trainable: true, dtype: policy, layers: [
+      { module: 'keras.layers', class_name: 'InputLayer', registered_name: null, config: { batch_shape: [null, 3], dtype: 'float32', sparse: false, name: 'inner_in' } },
+      { module: 'keras.layers', class_name: 'Dense', registered_name: null, config: { name: 'i1', dtype: policy, units: 4, activation: 'leaky_relu' } },
+      { module: 'keras.layers', class_name: 'Dense', registered_name: null, config: { name: 'i2', dtype: policy, units: 3, activation: 'hard_sigmoid' } },
+    ] },
+    inbound_nodes: [{ args: [tensor('x', [null, 3])], kwargs: { mask: null } }],
+  };
+  const cfg = {
+    module: 'keras.src.models.functional', class_name: 'Functional', registered_name: 'Functional',
+    config: { name: 'outer', trainable: true, layers: [
+      { module: 'keras.layers', class_name: 'InputLayer', registered_name: null, name: 'x', config: { batch_shape: [null, 3], dtype: 'float32', sparse: false, name: 'x' }, inbound_nodes: [] },
+      inner,
+      dense('shared', 3, [['x', 0, 0], ['inner', 0, 0]], [[null, 3], [null, 3]]),
+      { module: 'keras.layers', class_name: 'Add', registered_name: null, name: 'sum', config: { name: 'sum', dtype: policy }, inbound_nodes: [{ args: [[tensor('shared', [null, 3]), { class_name: '__keras_tensor__', config: { shape: [null, 3], dtype: 'float32', keras_history: ['shared', 1, 0] } }]], kwargs: {} }] },
+    ], input_layers: [['x', 0, 0]], output_layers: [['sum', 0, 0]] },
+  };
+  const m = modelFromKerasConfig(cfg, 'model.keras');
+  randomize(m, 2);
+  const x = inputsOf(m);
+  const sh = m.getLayer('shared');
+  const inn = m.getLayer('inner') as Model;
+  assert.equal(inn.layers[1].getConfig().activation, 'hard_sigmoid');
+  const want = gl.add(sh.apply(x[0]) as Tensor, sh.apply(inn.apply(x[0]) as Tensor) as Tensor);
+  assert.deepEqual(outputsOf(m, x)[0], Float32Array.from(want.data));
+  // the same activation in a tf.keras 2.x file means something else
+  const k2 = JSON.parse(JSON.stringify(cfg).replaceAll('"module"', '"modulex"').replaceAll('"registered_name"', '"rn"')) as unknown;
+  assert.throws(() => modelFromKerasConfig(k2, 'model.h5'), /layer 'i1' \(Dense\): activation "leaky_relu"/);
+});

@@ -167,7 +167,7 @@ test('gradlab models saved as tfjs load in TensorFlow.js with the same predictio
   const root = mkdtempSync(join(tmpdir(), 'gradlab-tfjs-'));
   try {
     for (const [name, m] of Object.entries(exportModels())) {
-      for (const quantize of [undefined, 'uint8', 'float16'] as const) {
+      for (const quantize of [undefined, 'uint8', 'uint16', 'float16'] as const) {
         const dir = join(root, `${name}-${quantize ?? 'f32'}`);
         await m.save(dir, { format: 'tfjs', ...(quantize ? { quantize } : {}) });
         const j = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
