@@ -487,28 +487,31 @@ function sequentialFrom(ctx: Ctx, e: Entry): Sequential {
   if (!Array.isArray(list)) throw fail(ctx, `${where} has no list of layers`);
   const model = inLayer(ctx, where, () => new Sequential({ name: e.name }));
   const order: Layer[] = [];
+  const entries = list.map((raw, i) => entryOf(ctx, raw, `${where}, layer ${i}`));
+  // Keras 3 may give the input shape only in build_config: the input comes first, so that every
+  // layer is checked before it is built
+  const firstDeclares = entries.length > 0 && (entries[0].className === 'InputLayer' || MODEL_CLASSES.has(entries[0].className) || declaredShape(ctx, `layer '${entries[0].name}'`, entries[0].config) !== undefined);
+  const buildShape = firstDeclares ? undefined : modelBuildShape(ctx, e);
+  if (buildShape) inLayer(ctx, `${where}, build shape`, () => model.add(input({ shape: buildShape, name: `${e.name}_input` })));
   let first = true;
-  list.forEach((raw, i) => {
-    const le = entryOf(ctx, raw, `${where}, layer ${i}`);
+  let start = buildShape;
+  entries.forEach((le) => {
     if (le.className === 'InputLayer') {
-      if (!first) throw fail(ctx, `${where}: InputLayer '${le.name}' is not the first layer`);
+      if (!first || buildShape) throw fail(ctx, `${where}: InputLayer '${le.name}' is not the first layer`);
       const { shape, dtype } = inputLayerSpec(ctx, le);
+      start = shape;
       inLayer(ctx, `${where}, input '${le.name}'`, () => model.add(input({ shape, name: `${le.name}`, ...(dtype ? { dtype } : {}) })));
       first = false;
       return;
     }
-    const shape = first && !MODEL_CLASSES.has(le.className) && model.inputs.length === 0 ? declaredShape(ctx, `layer '${le.name}'`, le.config) : undefined;
+    const shape = first && !MODEL_CLASSES.has(le.className) && model.inputs.length === 0 && !buildShape ? declaredShape(ctx, `layer '${le.name}'`, le.config) : undefined;
     const layer = anyFromEntry(ctx, le, shape);
-    const inShape = model.outputs.length > 0 ? model.outputs[0].perSampleShape : shape;
+    const inShape = model.outputs.length > 0 ? model.outputs[0].perSampleShape : shape ?? start;
     if (inShape) precheck(ctx, layer, [inShape]);
     inLayer(ctx, `${where}, layer '${le.name}'`, () => model.add(layer));
     order.push(layer);
     first = false;
   });
-  if (!model.built) {
-    const shape = modelBuildShape(ctx, e);
-    if (shape) inLayer(ctx, `${where}, build shape`, () => model.build(shape));
-  }
   const trainable = own(e.config, 'trainable');
   if (trainable === false) model.trainable = false;
   kerasOrder.set(model, order);
