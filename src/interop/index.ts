@@ -2,3 +2,4 @@
 // gradlab's own folder. Importing this module registers those formats with model.save and
 // model.loadWeights.
 export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, readSafetensorsSync } from '../io/safetensors.js';
+export { loadKeras } from './keras/files.js';
