@@ -13,8 +13,11 @@ const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const DATASPACE = 0x0001;
 const DATA_LAYOUT = 0x0008;
 const FILTER_PIPELINE = 0x000b;
-/** DataView reads one jsfive call may make: far above what a Keras file's metadata needs. */
-const READ_BUDGET_BASE = 2_000_000;
+/**
+ * DataView reads one jsfive call (a group's members, an object's attributes) may make: a group of
+ * 1000 layers takes about 50,000; a hostile B-tree reaches the limit in about a second.
+ */
+const READ_BUDGET = 1_000_000;
 /** The most objects a walk visits, and how deep, before calling the file unreasonable. */
 const MAX_DEPTH = 64;
 const MAX_RANK = 32;
@@ -108,7 +111,7 @@ export class H5File {
   private constructor(readonly source: string, buffer: ArrayBuffer, file: hdf5.File) {
     this.buffer = buffer;
     this.ctor = file._dataobjects.constructor as DataObjectsCtor;
-    this.budget = READ_BUDGET_BASE + buffer.byteLength;
+    this.budget = READ_BUDGET;
     this.root = new H5Group(this, '/', file._dataobjects, 0);
   }
 
@@ -123,11 +126,16 @@ export class H5File {
     // sizes of offsets and lengths: byte 13/14 in version 0, 9/10 in versions 2 and 3
     const [so, sl] = version === 0 ? [bytes[13], bytes[14]] : [bytes[9], bytes[10]];
     if (so !== 8 || sl !== 8) throw new FormatError(`${source}: HDF5 file with ${so}-byte offsets and ${sl}-byte lengths (only 8 is supported)`);
+    // the end-of-file address (v0: offset 40; v2/3: offset 28), as libhdf5 checks it: a file cut short
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const eofAt = version === 0 ? 40 : 28;
+    const eof = dv.getUint32(eofAt, true) + dv.getUint32(eofAt + 4, true) * 2 ** 32;
+    if (eof > bytes.length) throw new FormatError(`${source}: truncated HDF5 file: its superblock says ${eof} bytes, the file has ${bytes.length}`);
     // a copy: jsfive reads from an ArrayBuffer of its own, and the caller's bytes stay untouched
     const buffer = bytes.slice().buffer;
     let file: hdf5.File;
     try {
-      file = withBudget(READ_BUDGET_BASE + buffer.byteLength, () => new hdf5.File(buffer, source));
+      file = withBudget(READ_BUDGET, () => new hdf5.File(buffer, source));
     } catch (e) {
       throw new FormatError(`${source}: unreadable HDF5 superblock or root group: ${messageOf(e)}`);
     }

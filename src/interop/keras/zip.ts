@@ -18,6 +18,9 @@ const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 /** Deflate cannot compress by more than about 1032:1; a claim beyond that is a lie or a bomb. */
 const MAX_RATIO = 1100;
+/** Weights compress little (about 1.1:1): a large entry claiming more than 50:1 is taken for a zip bomb. */
+const BOMB_RATIO = 50;
+const BOMB_FREE_BYTES = 256 * 2 ** 20;
 
 let crcTable: Uint32Array | null = null;
 
@@ -93,6 +96,7 @@ export function readZipEntries(bytes: Uint8Array, source: string, wanted: readon
       data = raw.slice();
     } else if (method === 8) {
       if (usize > MAX_RATIO * Math.max(csize, 1) + 1024) throw fail(`zip entry '${name}' claims ${usize} bytes from ${csize} compressed (more than deflate can give)`);
+      if (usize > BOMB_FREE_BYTES && usize > BOMB_RATIO * csize) throw fail(`zip entry '${name}' would inflate ${csize} bytes to ${usize} (a zip bomb?)`);
       try {
         data = inflateSync(raw, { out: new Uint8Array(usize) });
       } catch (err) {
