@@ -88,6 +88,45 @@ test('HDF5 strings: NUL-padded fixed-length (h5py 2) and variable-length (h5py 3
   assert.deepEqual([it.shape, it.dtype, [...it.data]], [[], '<i8', [3]]);
 });
 
+test('HDF5 datasets: float16/32/64 and integers of either byte order; chunked, compressed and string data refused', () => {
+  const f = H5File.open(new Uint8Array(fs.readFileSync(fixture('dtypes.h5'))), 'dtypes.h5');
+  const floats = Float32Array.from([-1.5, 0.25, 3.0, 65504.0, -0.0, 1e-3]);
+  for (const name of ['f4', 'f8', 'f4be', 'f8be']) {
+    const a = f.root.dataset(name);
+    assert.deepEqual(a.shape, [2, 3]);
+    assert.deepEqual([...a.data], [...floats], name);
+  }
+  const h = f.root.dataset('f2');
+  assert.equal(h.dtype, '<f2');
+  assert.deepEqual([...h.data.slice(0, 5)], [-1.5, 0.25, 3, 65504, -0]);
+  assert.ok(Math.abs(h.data[5] - 0.0010004043579101562) < 1e-9);
+  for (const name of ['i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4', 'i4be']) assert.deepEqual([...f.root.dataset(name).data], [0, 1, 2, 3, 100, 127], name);
+  assert.deepEqual([...f.root.dataset('neg').data], [-128, -1, 5]);
+  assert.deepEqual([f.root.dataset('scalar').shape, [...f.root.dataset('scalar').data]], [[], [2.5]]);
+  assert.deepEqual([f.root.dataset('empty').shape, f.root.dataset('empty').data.length], [[0, 3], 0]);
+  assert.throws(() => f.root.dataset('chunked'), (e: unknown) => e instanceof FormatError && /\/chunked: uses chunked storage/.test(e.message));
+  assert.throws(() => f.root.dataset('compressed'), (e: unknown) => e instanceof FormatError && /compressed or filtered/.test(e.message));
+  assert.throws(() => f.root.dataset('strings'), (e: unknown) => e instanceof FormatError && /datatype S2/.test(e.message));
+  assert.throws(() => f.root.dataset('nothing'), (e: unknown) => e instanceof FormatError && /dtypes\.h5: HDF5 object \/nothing: not found/.test(e.message));
+  assert.throws(() => f.root.group('f4'), (e: unknown) => e instanceof FormatError && /is a dataset/.test(e.message));
+  // attributes: prototype names are plain names, lists of bytes and of str alike
+  // jsfive collects attributes in a plain object, where a '__proto__' string is dropped: absent, not inherited
+  assert.equal(f.root.attr('__proto__'), undefined);
+  assert.ok(!f.root.attrNames().includes('__proto__'));
+  assert.deepEqual(f.root.attr('constructor'), [1, 2]);
+  assert.equal(f.root.attr('toString'), undefined);
+  assert.deepEqual(f.root.attr('ints'), [1, 2, 3]);
+  assert.deepEqual(f.root.stringListAttr('bytes_list'), ['x', 'yz']);
+  assert.deepEqual(f.root.stringListAttr('str_list'), ['x', 'yz']);
+  assert.equal(f.root.stringAttr('vlen_str'), 'variable');
+  assert.equal(f.root.attr('pi'), 3.25);
+  // jsfive drops a member named '__proto__' too: reading it is a FormatError, never Object.prototype
+  assert.throws(() => f.root.group('__proto__'), (e: unknown) => e instanceof FormatError && /__proto__: not found/.test(e.message));
+  assert.equal(f.root.has('constructor'), false);
+  assert.equal(f.root.has('__proto__/constructor'), false);
+  assert.ok(!f.root.keys().includes('constructor'));
+});
+
 test("Keras' snake_case of class names, as Keras 3 paths use them", () => {
   assert.deepEqual(['Conv2D', 'MaxPooling2D', 'BatchNormalization', 'InputLayer', 'GlobalAveragePooling2D', 'Dense', 'Functional', 'ReLU', 'Conv2DTranspose'].map(kerasSnakeCase),
     ['conv2d', 'max_pooling2d', 'batch_normalization', 'input_layer', 'global_average_pooling2d', 'dense', 'functional', 're_lu', 'conv2d_transpose']);
@@ -129,6 +168,12 @@ test('loadWeights: Keras-1-era names (block1_conv1_W_1:0), by order into a model
   const model = vggLike(false);
   await model.loadWeights(fixture('vgg_keras1.h5'));
   assertMatches(model, 'vgg_keras1');
+});
+
+test("loadWeights: Keras 1 names without ':0' (dense_1_W, dense_1_b)", async () => {
+  const model = sequential([layers.dense({ inputShape: [3], units: 4, activation: 'relu' }), layers.dense({ units: 2 })]);
+  await model.loadWeights(fixture('keras1_dense.h5'));
+  assertMatches(model, 'keras1_dense');
 });
 
 test('loadWeights: byName loads the layers the file names and leaves the others', async () => {

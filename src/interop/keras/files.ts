@@ -260,12 +260,10 @@ function loadKeras3(bytes: Uint8Array, source: string): Model {
   const meta = files.get('metadata.json');
   let wrapped: unknown = config;
   if (meta) {
+    // the writer's version decides Keras 3 semantics (e.g. its hard_sigmoid) in the mapping
     const m = parseJson(source, 'metadata.json', meta);
-    // Keras 3 semantics (e.g. its hard_sigmoid) follow the version that wrote the file
-    if (m && typeof m === 'object' && !Array.isArray(m) && hasOwn(m, 'keras_version') && typeof (m as Record<string, unknown>).keras_version === 'string'
-      && config && typeof config === 'object' && !Array.isArray(config)) {
-      wrapped = { ...(config as Record<string, unknown>) };
-    }
+    const version = m !== null && typeof m === 'object' && !Array.isArray(m) && hasOwn(m, 'keras_version') ? (m as Record<string, unknown>).keras_version : undefined;
+    if (typeof version === 'string') wrapped = { model_config: config, keras_version: version };
   }
   const model = modelFromKerasConfig(wrapped, source, 'loadKeras');
   const wsource = `${source} (model.weights.h5)`;

@@ -1,9 +1,16 @@
 // A small, checked reader of HDF5 files as Keras writes them, over jsfive. jsfive parses the
-// object headers, links and attributes; this module checks the file first, runs every jsfive call
-// under a read budget (jsfive follows addresses from the file: a B-tree whose nodes point back at
-// each other, or a heap block listed many times, makes it walk for ever), turns whatever it
-// throws into a FormatError naming the file and the object, and reads dataset bytes itself, after
-// checking them against the file's length (jsfive would build a JavaScript array per element).
+// object headers, links and attributes; this module checks the superblock first, turns whatever
+// jsfive throws (strings, TypeErrors of its failed asserts, RangeErrors past the buffer) into a
+// FormatError naming the file and the object, and reads dataset bytes itself after checking them
+// against the file's length (jsfive would build a JavaScript array per element).
+// Where jsfive can loop on a hostile file, and what bounds it here:
+// - B-tree nodes (group members, chunk indexes): a node may list the same child many times, level
+//   after level, so the walk grows exponentially; global heaps and fractal heap blocks are walked by
+//   addresses from the file too. Every jsfive call runs under a budget of DataView reads.
+// - Object header continuations: v1 headers stop at their message count; jsfive's v2 parser
+//   remembers visited blocks.
+// - Soft links (jsfive follows them recursively): not followed; Keras writes none.
+// - Chunked and filtered data (chunk loops, inflate bombs): refused; Keras writes contiguous datasets.
 import * as hdf5 from 'jsfive';
 import { FormatError, fmtShape } from '../../core/errors.js';
 import { hasOwn } from '../../core/validate.js';
@@ -131,8 +138,8 @@ export class H5File {
     const eofAt = version === 0 ? 40 : 28;
     const eof = dv.getUint32(eofAt, true) + dv.getUint32(eofAt + 4, true) * 2 ** 32;
     if (eof > bytes.length) throw new FormatError(`${source}: truncated HDF5 file: its superblock says ${eof} bytes, the file has ${bytes.length}`);
-    // a copy: jsfive reads from an ArrayBuffer of its own, and the caller's bytes stay untouched
-    const buffer = bytes.slice().buffer;
+    // jsfive reads an ArrayBuffer (and never writes it): a view of part of one is copied
+    const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : bytes.slice().buffer;
     let file: hdf5.File;
     try {
       file = withBudget(READ_BUDGET, () => new hdf5.File(buffer, source));
