@@ -13,7 +13,6 @@
 // - Chunked and filtered data (chunk loops, inflate bombs): refused; Keras writes contiguous datasets.
 import * as hdf5 from 'jsfive';
 import { FormatError, fmtShape } from '../../core/errors.js';
-import { hasOwn } from '../../core/validate.js';
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 // Header message types (HDF5 spec IV.A.2).
@@ -374,9 +373,4 @@ function half(h: number): number {
   if (e === 0) return s * 2 ** -14 * (f / 1024);
   if (e === 31) return f === 0 ? s * Infinity : NaN;
   return s * 2 ** (e - 15) * (1 + f / 1024);
-}
-
-/** Own-property lookup in parsed JSON (a file may hold "__proto__" or "constructor" keys). */
-export function own<T>(o: Record<string, T>, key: string): T | undefined {
-  return hasOwn(o, key) ? o[key] : undefined;
 }
