@@ -176,6 +176,12 @@ test("loadWeights: Keras 1 names without ':0' (dense_1_W, dense_1_b)", async () 
   assertMatches(model, 'keras1_dense');
 });
 
+test("loadWeights: a file in HDF5's newer format (h5py libver='latest': superblock v3, v2 object headers)", async () => {
+  const model = sequential([layers.dense({ inputShape: [3], units: 4, activation: 'relu' }), layers.dense({ units: 2 })]);
+  await model.loadWeights(fixture('latest_format.weights.h5'));
+  assertMatches(model, 'latest_format');
+});
+
 test('loadWeights: byName loads the layers the file names and leaves the others', async () => {
   const model = vggLike(true);
   await model.loadWeights(fixture('vgg_keras1.h5'), { byName: true });

@@ -320,6 +320,13 @@ async function loadKerasWeights(model: Model, path: string, options: LoadWeights
   throw new FormatError(`${fn}: ${source} is an HDF5 file but not a Keras weights file (no 'layer_names' attribute, 'model_weights' or 'layers' group)`);
 }
 
+/**
+ * model.loadWeights for Keras files: a save_weights .h5 (layer groups at the root), a full-model
+ * .h5 (under model_weights), a Keras 3 .weights.h5 or .keras. Keras 2 files load in Keras' order
+ * (the file's layers with weights against the model's) or, with byName, by layer name; with
+ * skipMismatch the layers whose shapes differ are skipped and named in one console.warn line.
+ * Keras 3 files are matched by position (layers/<class>_N), so byName does not apply to them.
+ */
 registerModelFileFormat({
   name: 'keras-h5',
   extensions: ['.h5', '.hdf5', '.weights.h5', '.keras'],
