@@ -10,3 +10,6 @@ export type { KerasWeightArray, KerasLayerWeights, AssignKerasWeightsOptions } f
 export { loadTfjs, loadTfjsArtifacts, saveTfjs, tfjsArtifactsFromModel } from './tfjs.js';
 export type { TfjsArtifacts, TfjsWeightSpec, SaveTfjsOptions } from './tfjs.js';
 export { loadKeras } from './keras/files.js';
+// ONNX export (registers the 'onnx' format with model.save).
+export { saveOnnx, encodeOnnx, ONNX_OPSETS } from './onnx/export.js';
+export type { OnnxExportOptions } from './onnx/export.js';
