@@ -1,0 +1,3 @@
+// gl.applications: ready-made networks.
+export { pretrained, listPretrained, pretrainedRoot, digitNet, selectClasses } from './pretrained.js';
+export type { PretrainedInfo, DigitNetArgs, SelectClassesOptions } from './pretrained.js';
