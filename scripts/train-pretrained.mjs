@@ -19,6 +19,7 @@ function arg(name, dflt) {
 }
 const epochs = Number(arg('epochs', '3'));
 const seed = Number(arg('seed', '0'));
+const filters = arg('filters', '16,32,64').split(',').map(Number);
 const out = path.resolve(arg('out', path.join(repo, 'pretrained', 'mnist-digits-0-4')));
 if (!Number.isInteger(epochs) || epochs < 1 || !Number.isInteger(seed)) {
   console.error('train-pretrained: --epochs must be a positive integer and --seed an integer');
@@ -33,7 +34,7 @@ const srcTest = gl.applications.selectClasses(test, SOURCE);
 console.log(`MNIST digits 0-4: ${src.x.shape[0]} training and ${srcTest.x.shape[0]} test images`);
 
 gl.manualSeed(seed);
-const net = gl.applications.digitNet({ classes: SOURCE.length, name: 'mnist_digits_0_4' });
+const net = gl.applications.digitNet({ classes: SOURCE.length, name: 'mnist_digits_0_4', filters });
 net.compile({ optimizer: gl.optimizers.adam({ learningRate: 0.001 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
 net.summary();
 const tTrain = performance.now();
@@ -44,7 +45,7 @@ console.log(`Test accuracy on digits 0-4: ${(100 * r.accuracy).toFixed(2)}% (los
 
 await net.save(out);
 const info = {
-  description: 'A small CNN (3x3 conv 16/32/64 with 2x2 max pooling, dense 64, softmax 5) trained on the MNIST digits 0-4; a base for transfer to the digits 5-9',
+  description: `A small CNN (3x3 conv ${filters.join('/')} with 2x2 max pooling, dense 64, softmax 5) trained on the MNIST digits 0-4; a base for transfer to the digits 5-9`,
   sourceTask: 'MNIST digits 0-4 (5 classes)',
   inputShape: [28, 28, 1],
   classNames: SOURCE.map(String),
@@ -56,6 +57,7 @@ const info = {
   batchSize: 64,
   optimizer: 'adam (learning rate 0.001)',
   parameters: net.countParams(),
+  filters,
   featureLayer: 'flatten',
   topBlock: ['block3_conv1'],
   seed,

@@ -110,7 +110,7 @@ export async function pretrained(name: string): Promise<Model> {
   const fn = 'pretrained';
   const known = listPretrained();
   if (typeof name !== 'string' || !known.some((k) => k.name === name)) {
-    throw new ValueError(`${fn}: unknown network ${describeValue(name)}; shipped: ${known.map((k) => `'${k.name}'`).join(', ') || 'none'}`);
+    throw new ValueError(`${fn}: unknown network ${typeof name === 'string' ? `'${name}'` : describeValue(name)}; shipped: ${known.map((k) => `'${k.name}'`).join(', ') || 'none'}`);
   }
   return loadModel(join(pretrainedRoot(), name));
 }
@@ -122,9 +122,11 @@ export interface DigitNetArgs {
   name?: string;
   /** Default [28, 28, 1]. */
   inputShape?: number[];
+  /** Filters of the three conv blocks (default [16, 32, 64]). */
+  filters?: [number, number, number];
 }
 
-const DIGIT_NET_KEYS = optionKeys<DigitNetArgs>({ classes: true, name: true, inputShape: true });
+const DIGIT_NET_KEYS = optionKeys<DigitNetArgs>({ classes: true, name: true, inputShape: true, filters: true });
 
 /**
  * The shipped digit network's architecture with fresh weights (the script trains it; the transfer
@@ -143,9 +145,9 @@ export function digitNet(args: DigitNetArgs): Model {
     y = layers.conv2d({ name: `block${i}_conv1`, filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(y) as SymbolicTensor;
     y = layers.maxPooling2d({ name: `block${i}_pool`, poolSize: 2 }).apply(y) as SymbolicTensor;
   };
-  block(1, 16);
-  block(2, 32);
-  block(3, 64);
+  const filters = a.filters ?? [16, 32, 64];
+  if (!Array.isArray(filters) || filters.length !== 3) throw new ValueError(`${fn}: filters must be three positive integers, got ${describeValue(filters)}`);
+  filters.forEach((f, i) => block(i + 1, positiveInt(fn, `filters[${i}]`, f)));
   y = layers.flatten({ name: 'flatten' }).apply(y) as SymbolicTensor;
   y = layers.dense({ name: 'fc1', units: 64, activation: 'relu' }).apply(y) as SymbolicTensor;
   y = layers.dense({ name: 'predictions', units: classes, activation: 'softmax' }).apply(y) as SymbolicTensor;

@@ -16,6 +16,7 @@ import { argmax } from '../ops/index.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
+import { registerTransferCommand } from './transfer.js';
 import { UsageError, describeError, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
@@ -173,6 +174,7 @@ program.command('predict')
   });
 
 registerSvmCommand(program);
+registerTransferCommand(program);
 
 async function main(): Promise<void> {
   try {
