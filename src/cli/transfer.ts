@@ -348,6 +348,7 @@ export function registerTransferCommand(program: Command): void {
       const imageSize = o.imageSize !== undefined ? imageSizeArg(String(o.imageSize)) : undefined;
       const baseSpec = String(o.base);
       const shipped = listPretrained().some((p) => p.name === baseSpec);
+      if (!shipped && !existsSync(baseSpec)) throw new UsageError(`--base: '${baseSpec}' does not exist (shipped networks: ${listPretrained().map((p) => p.name).join(', ')})`);
       if (!shipped && o.data === undefined) throw new UsageError('--base with your own network needs --data <folder of class subfolders>');
       if (o.data === undefined && imageSize !== undefined) throw new UsageError('--image-size applies to --data <folder>; the MNIST digits are 28x28');
       const mode = (o.preprocess as Preprocess | undefined) ?? (shipped ? 'scale' : 'none');

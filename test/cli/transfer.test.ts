@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'transfer', ...args], { encoding: 'utf8', timeout: 120_000 });
+const tmp = mkdtempSync(join(tmpdir(), 'gradlab-transfer-'));
+
+test('gradlab transfer, small: metrics.json with both accuracies, the report, and transfer beats scratch', () => {
+  const out = join(tmp, 'run');
+  const r = run('--train-size', '25', '--test-size', '300', '--val-size', '100', '--epochs', '60', '--fine-tune-epochs', '2', '--scratch-epochs', '8', '--seed', '3', '--out', out);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /Test accuracy: transfer \d+\.\d+% \(head alone \d+\.\d+%\), from scratch \d+\.\d+%/);
+  const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  for (const k of ['transfer_test_accuracy', 'scratch_test_accuracy', 'margin', 'head_only_test_accuracy', 'seconds', 'feature_seconds', 'base_parameters', 'train_samples', 'test_samples']) {
+    assert.equal(typeof m[k], 'number', `${k}: ${String(m[k])}`);
+  }
+  assert.equal(m.train_samples, 25);
+  assert.equal(m.test_samples, 300);
+  assert.equal(m.source_test_accuracy, JSON.parse(readFileSync(join(dirname(cli), '..', '..', '..', 'pretrained', 'mnist-digits-0-4', 'info.json'), 'utf8')).testAccuracy);
+  const transfer = m.transfer_test_accuracy as number, scratch = m.scratch_test_accuracy as number;
+  assert.ok(transfer > scratch + 0.05, `transfer ${transfer}, scratch ${scratch}`);
+  assert.equal(m.margin, transfer - scratch);
+  // Curves: head epochs then fine-tuning epochs; the baseline's own.
+  const th = m.transfer_history as Record<string, number[]>;
+  assert.equal(th.val_accuracy.length, 62);
+  assert.equal((m.scratch_history as Record<string, number[]>).loss.length, 8);
+  const ex = m.test_examples as { index: number; true: string; transfer: string; scratch: string }[];
+  assert.equal(ex.length, 8);
+  for (const e of ex) assert.ok(['5', '6', '7', '8', '9'].includes(e.true) && ['5', '6', '7', '8', '9'].includes(e.transfer), JSON.stringify(e));
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /transfer_test_accuracy/);
+  assert.match(html, /scratch_test_accuracy/);
+  for (const f of ['eight_test_images', 'compare_val_accuracy', 'compare_loss', 'confusion_matrix', 'test_samples']) {
+    assert.ok(existsSync(join(out, `${f}.png`)), f);
+    assert.match(html, new RegExp(`fig-${f}`));
+  }
+  assert.ok(existsSync(join(out, 'model', 'model.json')));
+});
+
+test('gradlab transfer: bad options are one-line errors with exit code 2', () => {
+  const cases: [string[], RegExp][] = [
+    [['--epochs', 'ten'], /--epochs must be a non-negative integer, got 'ten'/],
+    [['--train-size', '0'], /--train-size must be a positive integer/],
+    [['--fine-tune-lr', '-1'], /--fine-tune-lr must be a positive number/],
+    [['--base', join(tmp, 'nothing.h5')], /--base: '.*nothing\.h5' does not exist/],
+    [['--base', join(tmp, 'nothing.h5'), '--data', tmp], /--base: '.*nothing\.h5' does not exist/],
+    [['--base', tmp], /--base with your own network needs --data/],
+    [['--image-size', '32'], /--image-size applies to --data/],
+    [['--preprocess', 'magic'], /argument 'magic' is invalid/],
+    [['--data', join(tmp, 'no-such-folder')], /--data: '.*no-such-folder' is not a folder/],
+    [['--base', tmp, '--data', tmp], /is not a \.h5, \.keras or \.onnx file, a model\.json, or a folder holding model\.json/],
+  ];
+  for (const [args, re] of cases) {
+    const r = run(...args, '--out', join(tmp, 'bad'));
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  // A corrupt model file is a format error naming the file, still exit 2.
+  const bad = join(tmp, 'bad-model');
+  mkdirSync(bad, { recursive: true });
+  writeFileSync(join(bad, 'model.json'), '{"format": "gradlab-model", "version": 2, "model": 7}');
+  const r = run('--base', bad, '--data', tmp, '--out', join(tmp, 'bad'));
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /model\.json/);
+});
