@@ -2,3 +2,6 @@
 // gradlab's own folder. Importing this module registers those formats with model.save and
 // model.loadWeights.
 export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, readSafetensorsSync } from '../io/safetensors.js';
+export { loadOnnx, loadOnnxSync, supportedOnnxOps, OnnxNode } from './onnx/import.js';
+export type { OnnxNodeConfig } from './onnx/import.js';
+export { decodeTensorFile as decodeOnnxTensor } from './onnx/proto.js';
