@@ -12,10 +12,10 @@ import { registerLayerClass } from '../../nn/catalog.js';
 import { InputLayer, Layer, type LayerOutput, type Shape, type SymbolicTensor } from '../../nn/layer.js';
 import { Model } from '../../nn/model.js';
 import {
-  BATCH, DT, checkDims, checkGraph, decodeAttributes, decodeModel, decodeTensor, defaultOpset, isFloatType, safeInt, sizeOfDims, typeName,
+  BATCH, DT, MAX_COMPUTED, checkDims, checkGraph, decodeAttributes, decodeModel, decodeTensor, defaultOpset, isFloatType, safeInt, sizeOfDims, typeName,
   type AttrValue, type Attrs, type Const, type Elem,
 } from './proto.js';
-import { OPS, isConst, runOp, type OpContext, type SlotRole, type Value } from './ops.js';
+import { OPS, OP_ATTRIBUTES, isConst, runOp, type OpContext, type SlotRole, type Value } from './ops.js';
 
 /** The ONNX op types loadOnnx reads (besides Constant, ConstantOfShape, Shape, Size and Range, which always fold). */
 export function supportedOnnxOps(): string[] {
@@ -322,6 +322,7 @@ function convert(bytes: Uint8Array, file: string): Converted {
       return n;
     });
     checkDims(perSample, where);
+    if (sizeOfDims(perSample) > MAX_COMPUTED) throw new FormatError(`${where}: a sample of shape [${perSample.join(',')}] has more than ${MAX_COMPUTED} values`);
     const d0 = dims[0].value;
     let b = 1;
     if (d0.case === 'dimValue') {
@@ -345,6 +346,12 @@ function convert(bytes: Uint8Array, file: string): Converted {
     const fail = (msg: string): never => { throw new FormatError(`loadOnnx: ${file}: ${where}, opset ${opset}: ${msg}`); };
     if (node.domain !== '' && node.domain !== 'ai.onnx') fail(`op '${node.opType}' of domain '${node.domain}' is not supported`);
     const attrs = decodeAttributes(node.attribute, `loadOnnx: ${file}: ${where}`);
+    const allowed = hasOwn(OP_ATTRIBUTES, node.opType) ? OP_ATTRIBUTES[node.opType] : null;
+    if (allowed) {
+      // opset-1 ops carry consumed_inputs, an old in-place hint without effect on the result
+      const extra = Object.keys(attrs).filter((a) => !allowed.includes(a) && a !== 'consumed_inputs');
+      if (extra.length > 0) fail(`attribute '${extra[0]}' is not one of ${node.opType}'s (${allowed.join(', ') || 'none'})`);
+    }
     const ins: (Val | null)[] = node.input.map((n) => (n === '' ? null : values.get(n)!));
     const setConst = (i: number, c: Const) => { if (node.output[i]) values.set(node.output[i], { kind: 'const', c }); };
     const op = node.opType;
@@ -384,6 +391,7 @@ function convert(bytes: Uint8Array, file: string): Converted {
         const type = v?.type ?? DT.FLOAT;
         const fill = v ? (v.data[0] as number) : 0;
         const n = sizeOfDims(dims);
+        if (n > MAX_COMPUTED) fail(`shape [${dims.join(',')}] has more than ${MAX_COMPUTED} values`);
         return setConst(0, { type, dims, data: (type === DT.FLOAT ? new Float32Array(n) : new Float64Array(n)).fill(fill) });
       }
       const [start, limit, delta] = cs.map((c) => (c ? (c.data[0] as number) : NaN));

@@ -10,7 +10,7 @@ import {
   tanh, transpose, maxPool2d, broadcastTo, where, gt,
 } from '../../ops/index.js';
 import { erf as erfScalar } from '../../ops/special.js';
-import { BATCH, DT, isFloatType, sizeOfDims, type AttrValue, type Attrs, type Const } from './proto.js';
+import { BATCH, DT, MAX_COMPUTED, isFloatType, sizeOfDims, type AttrValue, type Attrs, type Const } from './proto.js';
 
 /** An op input: a tensor (computed or a weight), a constant known at load time, or absent. */
 export type Value = Tensor | Const | null;
@@ -129,6 +129,12 @@ function normAxis(ctx: OpContext, a: number, rank: number): number {
   return r;
 }
 
+/** Refuses outputs too large for one sample before they are allocated (hostile sizes in a file). */
+function checkOutput(ctx: OpContext, shape: readonly number[]): void {
+  const per = sizeOfDims(shape.slice(1));
+  if (!(per <= MAX_COMPUTED) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(ctx, `the output [${shape.join(',')}] is too large or malformed`);
+}
+
 // ---------- layout helpers ----------
 
 const toNHWC = (x: Tensor) => transpose(x, [0, 2, 3, 1]);
@@ -211,6 +217,7 @@ function convTranspose(inputs: readonly Value[], ctx: OpContext): Tensor[] {
   const full = (n: number, i: 0 | 1, k: number) => (n - 1) * s[i] + (k - 1) * d[i] + 1 + op[i];
   const fullH = full(H, 0, kh);
   const fullW = full(W, 1, kw);
+  checkOutput(ctx, [x4.shape[0], Mg * group, fullH, fullW]);
   let pads: [number, number, number, number];
   const outShape = ais(ctx, 'output_shape');
   const auto = astr(ctx, 'auto_pad', 'NOTSET');
@@ -627,6 +634,7 @@ function padOp(inputs: readonly Value[], ctx: OpContext): Tensor[] {
   let y = x;
   if (crop.some(([a, b]) => a + b > 0)) y = slice(y, crop.map(([a]) => a), x.shape.map((d, i) => d - crop[i][0] - crop[i][1]));
   const grow = x.shape.map((_, i) => [Math.max(full[i], 0), Math.max(full[i + r], 0)] as [number, number]);
+  checkOutput(ctx, y.shape.map((d, i) => d + grow[i][0] + grow[i][1]));
   if (mode === 'constant') {
     if (grow.some(([a, b]) => a + b > 0)) y = pad(y, grow, value);
     return [y];
@@ -719,9 +727,11 @@ function resizeOp(inputs: readonly Value[], ctx: OpContext): Tensor[] {
   }
   if (ctx.opset >= 18 && attr(ctx, 'axes') !== undefined) fail(ctx, 'attribute axes is not supported');
   if (astr(ctx, 'keep_aspect_ratio_policy', 'stretch') !== 'stretch') fail(ctx, 'keep_aspect_ratio_policy is not supported');
+  if (ai(ctx, 'antialias', 0) !== 0) fail(ctx, 'antialias is not supported');
   if (sizes === undefined && scales === undefined) fail(ctx, 'neither scales nor sizes is given');
   const outShape = sizes ?? x.shape.map((d, i) => Math.floor(d * scales![i]));
   if (outShape.length !== x.rank) fail(ctx, `scales/sizes have ${outShape.length} values for rank ${x.rank}`);
+  checkOutput(ctx, outShape);
   let y = x;
   for (let a = 0; a < x.rank; a++) {
     if (outShape[a] === x.shape[a] && (scales === undefined || scales[a] === 1)) continue;
@@ -777,6 +787,7 @@ function expandOp(inputs: readonly Value[], ctx: OpContext): Tensor[] {
     if (a !== b && a !== 1 && b !== 1) fail(ctx, `cannot expand [${x.shape.join(',')}] to [${s.join(',')}]`);
     out.push(a === 1 ? b : a);
   }
+  checkOutput(ctx, out);
   return [broadcastTo(x, out)];
 }
 
@@ -960,3 +971,33 @@ export function runOp(op: string, inputs: readonly Value[], ctx: OpContext, nOut
   const outs = def.run(inputs, ctx);
   return outs;
 }
+
+const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+const POOL_ATTRS = ['auto_pad', 'ceil_mode', 'dilations', 'kernel_shape', 'pads', 'strides'];
+const REDUCE_ATTRS = ['axes', 'keepdims', 'noop_with_empty_axes'];
+const BROADCAST_ATTRS = ['broadcast', 'axis'];
+
+/**
+ * The attributes each op may carry; any other is refused, since dropping one silently would
+ * give another model (a renamed 'strides' must not read as the default stride).
+ */
+export const OP_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  Conv: CONV_ATTRS, ConvTranspose: [...CONV_ATTRS, 'output_padding', 'output_shape'],
+  MaxPool: [...POOL_ATTRS, 'storage_order'], AveragePool: [...POOL_ATTRS, 'count_include_pad'],
+  GlobalAveragePool: [], GlobalMaxPool: [], GlobalLpPool: ['p'],
+  BatchNormalization: ['epsilon', 'momentum', 'spatial', 'is_test', 'training_mode'], InstanceNormalization: ['epsilon'],
+  LayerNormalization: ['axis', 'epsilon', 'stash_type'],
+  Relu: [], LeakyRelu: ['alpha'], Elu: ['alpha'], Celu: ['alpha'], Selu: ['alpha', 'gamma'], Sigmoid: [], HardSigmoid: ['alpha', 'beta'],
+  HardSwish: [], Tanh: [], Softplus: [], Softsign: [], ThresholdedRelu: ['alpha'], Mish: [], PRelu: [], Clip: ['min', 'max'],
+  Softmax: ['axis'], LogSoftmax: ['axis'], Gemm: ['alpha', 'beta', 'transA', 'transB', 'broadcast'], MatMul: [],
+  Add: BROADCAST_ATTRS, Sub: BROADCAST_ATTRS, Mul: BROADCAST_ATTRS, Div: BROADCAST_ATTRS, Pow: BROADCAST_ATTRS,
+  Sum: [], Mean: [], Max: [], Min: [], Sqrt: [], Exp: [], Log: [], Neg: [], Abs: [], Reciprocal: [], Erf: [],
+  Flatten: ['axis'], Reshape: ['shape', 'allowzero'], Transpose: ['perm'], Concat: ['axis'], Squeeze: ['axes'], Unsqueeze: ['axes'],
+  Pad: ['mode', 'pads', 'paddings', 'value'], Identity: [], Dropout: ['ratio', 'is_test', 'seed'], Slice: ['starts', 'ends', 'axes'],
+  Gather: ['axis'], Cast: ['to', 'saturate'], Expand: [],
+  ReduceMean: REDUCE_ATTRS, ReduceSum: REDUCE_ATTRS, ReduceMax: REDUCE_ATTRS, ReduceMin: REDUCE_ATTRS, ReduceSumSquare: REDUCE_ATTRS,
+  ReduceL1: REDUCE_ATTRS, ReduceL2: REDUCE_ATTRS, ReduceLogSum: REDUCE_ATTRS, ReduceLogSumExp: REDUCE_ATTRS,
+  Resize: ['mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias', 'axes', 'keep_aspect_ratio_policy'],
+  Upsample: ['mode', 'scales'], Split: ['axis', 'split', 'num_outputs'], Where: [],
+  Constant: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'], ConstantOfShape: ['value'], Shape: ['start', 'end'], Size: [], Range: [],
+};

@@ -4,8 +4,10 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProtoSchema, type AttributeProto, type GraphProto, type ModelProto, type TensorProto } from 'onnx-buf';
 import { FormatError } from '../../core/errors.js';
 
-/** Most elements one tensor of the file may hold (2^31: 8 GiB of float32). */
-export const MAX_ELEMENTS = 2 ** 31;
+/** Most elements one tensor of the file may hold (2^30: 4 GiB of float32). */
+export const MAX_ELEMENTS = 2 ** 30;
+/** Most elements of a tensor made at load time (ConstantOfShape, a graph input's sample, a dry run). */
+export const MAX_COMPUTED = 2 ** 26;
 /** Most axes of a tensor. */
 export const MAX_RANK = 16;
 
