@@ -11,6 +11,8 @@ export const MAX_COMPUTED = 2 ** 26;
 /** Most axes of a tensor. */
 export const MAX_RANK = 16;
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** ONNX element types (TensorProto.DataType) that gradlab reads. */
 export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13 } as const;
 const BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8 };
@@ -92,6 +94,7 @@ export function decodeTensor(t: TensorProto, where: string): Const {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     switch (type) {
       case DT.FLOAT: {
+        if (LITTLE_ENDIAN) return { type, dims, data: new Float32Array(new Uint8Array(raw).buffer) }; // one copy, aligned (Buffer.slice would be a view)
         const out = new Float32Array(n);
         for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
         return { type, dims, data: out };
