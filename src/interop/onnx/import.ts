@@ -15,7 +15,7 @@ import {
   BATCH, DT, MAX_COMPUTED, checkDims, checkGraph, decodeAttributes, decodeModel, decodeTensor, defaultOpset, isFloatType, safeInt, sizeOfDims, typeName,
   type AttrValue, type Attrs, type Const, type Elem,
 } from './proto.js';
-import { OPS, OP_ATTRIBUTES, isConst, runOp, type OpContext, type SlotRole, type Value } from './ops.js';
+import { BOOL_OPS, OPS, OP_ATTRIBUTES, isConst, runOp, type OpContext, type SlotRole, type Value } from './ops.js';
 
 /** The ONNX op types loadOnnx reads (besides Constant, ConstantOfShape, Shape, Size and Range, which always fold). */
 export function supportedOnnxOps(): string[] {
@@ -273,6 +273,8 @@ function hasBatch(c: Const): boolean {
 function outputType(op: string, attrs: Attrs, ins: readonly (Const | null)[]): number {
   if (op === 'Cast') return typeof attrs.to === 'number' ? attrs.to : DT.FLOAT;
   if (op === 'Where') return ins[1]?.type ?? DT.FLOAT;
+  if (BOOL_OPS.has(op)) return DT.BOOL;
+  if (op === 'CastLike') return ins[1]?.type ?? DT.FLOAT;
   return ins.find((c) => c !== null)?.type ?? DT.FLOAT;
 }
 
@@ -407,6 +409,10 @@ function convert(bytes: Uint8Array, file: string): Converted {
     if (allConst) {
       // a constant subgraph: computed now on float64 tensors (the batch symbol as a sentinel)
       const cs = ins.map((v) => (v as { c: Const } | null)?.c ?? null);
+      if ((op === 'Cast' || op === 'CastLike') && cs[0]) {
+        // any type to any type, ints truncated toward zero as C casts do
+        return setConst(0, constFromTensor(tensorFromConst(cs[0]), outputType(op, attrs, cs), `loadOnnx: ${file}: ${where}`));
+      }
       const vals: Value[] = cs.map((c, i) => (c === null ? null : (def!.constSlots?.(opset) ?? []).includes(i) ? c : tensorFromConst(c)));
       let outs: Tensor[];
       try {

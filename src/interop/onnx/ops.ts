@@ -7,7 +7,7 @@ import { rand } from '../../tensor/creation.js';
 import {
   abs, add, avgPool2d, concat, conv2d, conv2dTranspose, div, elu, exp, gather, leakyRelu, log, logSoftmax, logSumExp, matmul,
   max, maximum, mean, min, minimum, mul, neg, pad, pow, relu, reshape, sigmoid, slice, softmax, softplus, sqrt, square, sub, sum,
-  tanh, transpose, maxPool2d, broadcastTo, where, gt,
+  tanh, transpose, maxPool2d, broadcastTo, where, gt, lt, ge, le, eq,
 } from '../../ops/index.js';
 import { erf as erfScalar } from '../../ops/special.js';
 import { BATCH, DT, MAX_COMPUTED, isFloatType, sizeOfDims, type AttrValue, type Attrs, type Const } from './proto.js';
@@ -723,7 +723,7 @@ function resizeOp(inputs: readonly Value[], ctx: OpContext): Tensor[] {
   } else {
     const s = inputs[2];
     if (s && isConst(s) && s.data.length > 0) scales = ints(ctx, s, 'scales');
-    if (inputs[3]) sizes = ints(ctx, inputs[3], 'sizes');
+    if (inputs[3]) sizes = constElems(ctx, inputs[3], 'sizes').map((d) => (d === BATCH ? x.shape[0] : (d as number)));
   }
   if (ctx.opset >= 18 && attr(ctx, 'axes') !== undefined) fail(ctx, 'attribute axes is not supported');
   if (astr(ctx, 'keep_aspect_ratio_policy', 'stretch') !== 'stretch') fail(ctx, 'keep_aspect_ratio_policy is not supported');
@@ -855,8 +855,139 @@ function identityOp(inputs: readonly Value[]): Tensor[] {
   return [T(inputs[0])];
 }
 
+
+// ---------- more elementwise and layout ops ----------
+
+/** f elementwise with derivative df(x) made of ops (null: zero gradient, for steps such as Floor). */
+function pointwise(x: Tensor, name: string, f: (v: number) => number, df: ((x: Tensor) => Tensor) | null): Tensor {
+  const out = new Tensor(x.dtype === 'float64' ? new Float64Array(x.size) : new Float32Array(x.size), x.shape);
+  for (let i = 0; i < x.size; i++) out.data[i] = f(x.data[i]);
+  return recordOp(out, name, [x], (g) => [df ? mul(g, df(x)) : mul(g, 0)]);
+}
+
+function sinOp(x: Tensor): Tensor {
+  return pointwise(x, 'sin', Math.sin, (t) => cosOp(t));
+}
+
+function cosOp(x: Tensor): Tensor {
+  return pointwise(x, 'cos', Math.cos, (t) => neg(sinOp(t)));
+}
+
+/** Round half to even, as ONNX's Round. */
+function roundEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+function tileOp(inputs: readonly Value[], ctx: OpContext): Tensor[] {
+  let x = T(inputs[0]);
+  const reps = ints(ctx, inputs[1], 'repeats');
+  if (reps.length !== x.rank || reps.some((r) => !Number.isInteger(r) || r < 0)) fail(ctx, `repeats [${reps.join(',')}] do not fit rank ${x.rank}`);
+  checkOutput(ctx, x.shape.map((d, i) => d * reps[i]));
+  reps.forEach((r, a) => {
+    if (r === 1) return;
+    const n = x.shape[a];
+    x = gather(x, Array.from({ length: n * r }, (_, i) => i % n), a);
+  });
+  return [x];
+}
+
+function depthToSpace(inputs: readonly Value[], ctx: OpContext): Tensor[] {
+  const x = T(inputs[0]);
+  if (x.rank !== 4) fail(ctx, `input must be 4-D, got [${x.shape.join(',')}]`);
+  const b = ai(ctx, 'blocksize', 0);
+  const [N, C, H, W] = x.shape;
+  if (b < 1 || C % (b * b) !== 0) fail(ctx, `blocksize ${b} does not divide ${C} channels`);
+  const c = C / (b * b);
+  const crd = astr(ctx, 'mode', 'DCR') === 'CRD';
+  const t = crd ? transpose(reshape(x, [N, c, b, b, H, W]), [0, 1, 4, 2, 5, 3]) : transpose(reshape(x, [N, b, b, c, H, W]), [0, 3, 4, 1, 5, 2]);
+  return [reshape(t, [N, c, H * b, W * b])];
+}
+
+function spaceToDepth(inputs: readonly Value[], ctx: OpContext): Tensor[] {
+  const x = T(inputs[0]);
+  if (x.rank !== 4) fail(ctx, `input must be 4-D, got [${x.shape.join(',')}]`);
+  const b = ai(ctx, 'blocksize', 0);
+  const [N, C, H, W] = x.shape;
+  if (b < 1 || H % b !== 0 || W % b !== 0) fail(ctx, `blocksize ${b} does not divide ${H}x${W}`);
+  const t = transpose(reshape(x, [N, C, H / b, b, W / b, b]), [0, 3, 5, 1, 2, 4]);
+  return [reshape(t, [N, C * b * b, H / b, W / b])];
+}
+
+function lrn(inputs: readonly Value[], ctx: OpContext): Tensor[] {
+  const x = T(inputs[0]);
+  const size = ai(ctx, 'size', 0);
+  if (size < 1 || x.rank < 3) fail(ctx, `size ${size} and input rank ${x.rank} do not fit`);
+  const alpha = ai(ctx, 'alpha', 1e-4);
+  const beta = ai(ctx, 'beta', 0.75);
+  const bias = ai(ctx, 'bias', 1);
+  const C = x.shape[1];
+  const lo = Math.floor((size - 1) / 2);
+  const hi = Math.ceil((size - 1) / 2);
+  const sq = pad(square(x), x.shape.map((_, i) => (i === 1 ? [lo, hi] : [0, 0]) as [number, number]));
+  let acc: Tensor | null = null;
+  for (let k = 0; k < size; k++) {
+    const part = slice(sq, x.shape.map((_, i) => (i === 1 ? k : 0)), x.shape.map((d, i) => (i === 1 ? C : d)));
+    acc = acc ? add(acc, part) : part;
+  }
+  return [div(x, pow(add(mul(acc!, alpha / size), bias), beta))];
+}
+
+function mvn(inputs: readonly Value[], ctx: OpContext): Tensor[] {
+  const x = T(inputs[0]);
+  const axes = (ais(ctx, 'axes') ?? [0, 2, 3]).map((a) => normAxis(ctx, a, x.rank));
+  const m = mean(x, axes, true);
+  const c = sub(x, m);
+  return [div(c, add(sqrt(mean(square(c), axes, true)), 1e-9))];
+}
+
+function compare(f: (a: Tensor, b: Tensor) => Tensor): OpDef {
+  return { run(inputs) { const like = firstTensor(inputs); return [f(T(inputs[0], like), T(inputs[1], like))]; } };
+}
+
+const truthy = (t: Tensor) => gt(abs(t), 0);
+
+export const MORE_OPS: Readonly<Record<string, OpDef>> = {
+  Sin: unary((x) => sinOp(x)),
+  Cos: unary((x) => cosOp(x)),
+  Sign: unary((x) => pointwise(x, 'sign', Math.sign, null)),
+  Floor: unary((x) => pointwise(x, 'floor', Math.floor, null)),
+  Ceil: unary((x) => pointwise(x, 'ceil', Math.ceil, null)),
+  Round: unary((x) => pointwise(x, 'round', roundEven, null)),
+  Shrink: unary((x, ctx) => {
+    const l = ai(ctx, 'lambd', 0.5);
+    const b = ai(ctx, 'bias', 0);
+    return where(gt(neg(x), l), add(x, b), where(gt(x, l), sub(x, b), 0));
+  }),
+  Tile: { run: tileOp, constSlots: () => [1] },
+  DepthToSpace: { run: depthToSpace },
+  SpaceToDepth: { run: spaceToDepth },
+  LRN: { run: lrn },
+  MeanVarianceNormalization: { run: mvn },
+  CastLike: {
+    run(inputs, ctx) {
+      const like = inputs[1];
+      const to = like instanceof Tensor ? (like.dtype === 'float64' ? DT.DOUBLE : DT.FLOAT) : isConst(like) ? like.type : DT.FLOAT;
+      return castOp([inputs[0]], { ...ctx, attrs: { to } });
+    },
+  },
+  Equal: compare((a, b) => eq(a, b)),
+  Less: compare((a, b) => lt(a, b)),
+  Greater: compare((a, b) => gt(a, b)),
+  LessOrEqual: compare((a, b) => le(a, b)),
+  GreaterOrEqual: compare((a, b) => ge(a, b)),
+  Not: unary((x) => eq(x, 0)),
+  And: compare((a, b) => mul(truthy(a), truthy(b))),
+  Or: compare((a, b) => gt(add(truthy(a), truthy(b)), 0)),
+  Xor: compare((a, b) => eq(add(truthy(a), truthy(b)), 1)),
+};
+
+/** Ops whose result is boolean (a constant of them is bool; on tensors, 0 and 1). */
+export const BOOL_OPS: ReadonlySet<string> = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor']);
+
 /** Every supported op by its ONNX type. */
 export const OPS: Readonly<Record<string, OpDef>> = {
+  ...MORE_OPS,
   Conv: { run: conv, slot: (i) => (i >= 1 ? 'param' : 'const') },
   ConvTranspose: { run: convTranspose, slot: (i) => (i >= 1 ? 'param' : 'const') },
   MaxPool: { run: (inp, ctx) => pool('max', inp, ctx) },
@@ -999,5 +1130,8 @@ export const OP_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
   ReduceL1: REDUCE_ATTRS, ReduceL2: REDUCE_ATTRS, ReduceLogSum: REDUCE_ATTRS, ReduceLogSumExp: REDUCE_ATTRS,
   Resize: ['mode', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'antialias', 'axes', 'keep_aspect_ratio_policy'],
   Upsample: ['mode', 'scales'], Split: ['axis', 'split', 'num_outputs'], Where: [],
+  Sin: [], Cos: [], Sign: [], Floor: [], Ceil: [], Round: [], Shrink: ['lambd', 'bias'], Tile: [], DepthToSpace: ['blocksize', 'mode'],
+  SpaceToDepth: ['blocksize'], LRN: ['alpha', 'beta', 'bias', 'size'], MeanVarianceNormalization: ['axes'], CastLike: ['saturate'],
+  Equal: [], Less: [], Greater: [], LessOrEqual: [], GreaterOrEqual: [], Not: [], And: [], Or: [], Xor: [],
   Constant: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'], ConstantOfShape: ['value'], Shape: ['start', 'end'], Size: [], Range: [],
 };

@@ -52,6 +52,15 @@ export function safeInt(v: bigint | number, where: string): number {
   return n;
 }
 
+/**
+ * int64 data as numbers: exporters write INT64_MAX/MIN for "to the end" in Slice, so values past
+ * 2^53 clamp there (every op that reads such a value clamps it to an axis size anyway).
+ */
+function clampInt(v: bigint): number {
+  const lim = BigInt(Number.MAX_SAFE_INTEGER);
+  return v > lim ? Number.MAX_SAFE_INTEGER : v < -lim ? -Number.MAX_SAFE_INTEGER : Number(v);
+}
+
 /** Checks dims (non-negative, bounded rank and size) and returns them as numbers. */
 export function checkDims(dims: readonly (bigint | number)[], where: string): number[] {
   if (dims.length > MAX_RANK) throw new FormatError(`${where}: ${dims.length} dims (at most ${MAX_RANK})`);
@@ -119,8 +128,8 @@ export function decodeTensor(t: TensorProto, where: string): Const {
             case DT.INT16: out[i] = view.getInt16(2 * i, true); break;
             case DT.INT32: out[i] = view.getInt32(4 * i, true); break;
             case DT.UINT32: out[i] = view.getUint32(4 * i, true); break;
-            case DT.INT64: out[i] = safeInt(view.getBigInt64(8 * i, true), `${w} element ${i}`); break;
-            case DT.UINT64: out[i] = safeInt(view.getBigUint64(8 * i, true), `${w} element ${i}`); break;
+            case DT.INT64: out[i] = clampInt(view.getBigInt64(8 * i, true)); break;
+            case DT.UINT64: out[i] = clampInt(view.getBigUint64(8 * i, true)); break;
           }
         }
         return { type, dims, data: out };
@@ -137,11 +146,11 @@ export function decodeTensor(t: TensorProto, where: string): Const {
   }
   if (type === DT.INT64) {
     if (t.int64Data.length !== n) throw lengthError(t.int64Data.length, 'int64_data');
-    return { type, dims, data: Float64Array.from(t.int64Data, (v, i) => safeInt(v, `${w} element ${i}`)) };
+    return { type, dims, data: Float64Array.from(t.int64Data, clampInt) };
   }
   if (type === DT.UINT64 || type === DT.UINT32) {
     if (t.uint64Data.length !== n) throw lengthError(t.uint64Data.length, 'uint64_data');
-    return { type, dims, data: Float64Array.from(t.uint64Data, (v, i) => safeInt(v, `${w} element ${i}`)) };
+    return { type, dims, data: Float64Array.from(t.uint64Data, clampInt) };
   }
   // int32_data carries int32, int16, int8, uint16, uint8, bool and float16 (as bits)
   if (t.int32Data.length !== n) throw lengthError(t.int32Data.length, 'int32_data');
@@ -174,7 +183,7 @@ export function decodeAttributes(list: readonly AttributeProto[], where: string)
     if (a.refAttrName) throw new FormatError(`${w}: attribute references (functions) are not supported`);
     switch (a.type) {
       case 1: out[a.name] = a.f; break;
-      case 2: out[a.name] = safeInt(a.i, w); break;
+      case 2: out[a.name] = clampInt(a.i); break;
       case 3: out[a.name] = utf8.decode(a.s); break;
       case 4:
         if (!a.t) throw new FormatError(`${w}: tensor attribute without a tensor`);
@@ -183,7 +192,7 @@ export function decodeAttributes(list: readonly AttributeProto[], where: string)
       case 6: out[a.name] = [...a.floats]; break;
       case 7:
         if (a.ints.length > 1 << 20) throw new FormatError(`${w}: ${a.ints.length} ints`);
-        out[a.name] = a.ints.map((v) => safeInt(v, w));
+        out[a.name] = a.ints.map(clampInt);
         break;
       case 8: out[a.name] = a.strings.map((s) => utf8.decode(s)); break;
       default:
