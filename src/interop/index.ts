@@ -3,5 +3,5 @@
 // model.loadWeights.
 export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, readSafetensorsSync } from '../io/safetensors.js';
 export { loadOnnx, loadOnnxSync, supportedOnnxOps, OnnxNode } from './onnx/import.js';
-export type { OnnxNodeConfig } from './onnx/import.js';
+export type { OnnxNodeConfig, LoadOnnxOptions } from './onnx/import.js';
 export { decodeTensorFile as decodeOnnxTensor } from './onnx/proto.js';

@@ -114,3 +114,18 @@ test('unsupported ops and refused files are FormatErrors that say what and where
   short.graph!.initializer[0].rawData = short.graph!.initializer[0].rawData.slice(4);
   await assert.rejects(gl.io.loadOnnx(toBinary(ModelProtoSchema, short)), /raw_data has \d+ bytes but dims/);
 });
+
+test('inputShapes gives the dims a graph leaves symbolic besides the batch', async () => {
+  const file = join(FIX, 'rescnn_dynamic_hw.onnx');
+  await assert.rejects(gl.io.loadOnnx(file), (e: Error) => e instanceof gl.FormatError && /dim 2 is symbolic \('h'\)/.test(e.message) && /inputShapes/.test(e.message));
+  const g = golden('rescnn');
+  const model = await gl.io.loadOnnx(file, { inputShapes: { x: [3, 16, 16] } });
+  const y = model.predict(gl.tensor(Float32Array.from(g.input)).reshape(g.inputShape));
+  assert.ok(maxDiff(y, g.output) < 1e-4);
+  // the same graph on larger images
+  const big = await gl.io.loadOnnx(file, { inputShapes: { x: [3, 24, 20] } });
+  assert.deepEqual(big.predict(gl.zeros([2, 3, 24, 20])).shape, [2, 10]);
+  await assert.rejects(gl.io.loadOnnx(file, { inputShapes: { image: [3, 16, 16] } }), /not an input/);
+  await assert.rejects(gl.io.loadOnnx(file, { inputShapes: { x: [3, 16] } }), gl.ValueError);
+  await assert.rejects(gl.io.loadOnnx(file, { inputShape: [3, 16, 16] } as never), /unknown option 'inputShape'/);
+});

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { NodeProto, ValueInfoProto } from 'onnx-buf';
 import { FormatError, GradlabError, ValueError } from '../../core/errors.js';
-import { hasOwn } from '../../core/validate.js';
+import { checkOptions, hasOwn, optionKeys, positiveInt } from '../../core/validate.js';
 import { zeros } from '../../tensor/creation.js';
 import { Tensor, noGrad, type DType } from '../../tensor/tensor.js';
 import { registerLayerClass } from '../../nn/catalog.js';
@@ -216,6 +216,24 @@ export class OnnxNode extends Layer {
     return this.run([x], training)[0];
   }
 
+  /** Multiplications per sample of the convolutions and matrix products (for summary()). */
+  override multiplications(): number {
+    const w = this.slots[1];
+    const wShape = w?.kind === 'weight' ? w.shape : w?.kind === 'const' ? [...w.value.dims] : null;
+    const out = this.outputShapes?.[0];
+    const ins = this.inputShapes;
+    if (!out || !ins) return 0;
+    if ((this.opType === 'Conv' || this.opType === 'ConvTranspose') && wShape && wShape.length >= 3) {
+      const perTap = sizeOfDims(wShape.slice(1));
+      return this.opType === 'Conv' ? sizeOfDims(out) * perTap : sizeOfDims(ins[0]) * perTap;
+    }
+    if ((this.opType === 'Gemm' || this.opType === 'MatMul') && ins[0].length >= 1) {
+      const transA = this.opType === 'Gemm' && this.attrs.transA === 1;
+      return transA ? 0 : sizeOfDims(out) * ins[0][ins[0].length - 1];
+    }
+    return 0;
+  }
+
   override getConfig(): Record<string, unknown> {
     return {
       name: this.name, trainable: this.trainable, opType: this.opType, opset: this.opset, attrs: attrsToJson(this.attrs),
@@ -287,8 +305,32 @@ function elemType(vi: ValueInfoProto): number {
   return vi.type?.value.case === 'tensorType' ? vi.type.value.value.elemType : 0;
 }
 
+export interface LoadOnnxOptions {
+  /**
+   * Per-sample shapes (no batch axis) of graph inputs by name, for graphs whose inputs have
+   * symbolic dims besides the batch (e.g. exported with a dynamic height and width).
+   */
+  inputShapes?: Readonly<Record<string, readonly number[]>>;
+}
+
+const LOAD_KEYS = optionKeys<LoadOnnxOptions>({ inputShapes: true });
+
+function checkLoadOptions(options: LoadOnnxOptions | undefined): Map<string, number[]> {
+  const o = checkOptions('loadOnnx', options, LOAD_KEYS);
+  const shapes = new Map<string, number[]>();
+  if (o.inputShapes === undefined) return shapes;
+  if (typeof o.inputShapes !== 'object' || o.inputShapes === null || Array.isArray(o.inputShapes)) {
+    throw new ValueError(`loadOnnx: inputShapes must be an object of per-sample shapes by input name, got ${JSON.stringify(o.inputShapes)}`);
+  }
+  for (const [name, shape] of Object.entries(o.inputShapes)) {
+    if (!Array.isArray(shape)) throw new ValueError(`loadOnnx: inputShapes.${name} must be an array of positive integers, got ${JSON.stringify(shape)}`);
+    shapes.set(name, shape.map((d, i) => positiveInt('loadOnnx', `inputShapes.${name}[${i}]`, d)));
+  }
+  return shapes;
+}
+
 /** Converts a decoded, checked model proto into a gradlab Model. */
-function convert(bytes: Uint8Array, file: string): Converted {
+function convert(bytes: Uint8Array, file: string, given: ReadonlyMap<string, number[]> = new Map()): Converted {
   const proto = decodeModel(bytes, file);
   const g = proto.graph!;
   const opset = defaultOpset(proto, file);
@@ -305,6 +347,11 @@ function convert(bytes: Uint8Array, file: string): Converted {
     usedNames.add(n);
     return n;
   };
+  for (const name of given.keys()) {
+    if (!g.input.some((vi) => vi.name === name && !g.initializer.some((t) => t.name === name))) {
+      throw new ValueError(`loadOnnx: inputShapes names '${name}', which is not an input of ${file} (inputs: ${g.input.filter((vi) => !g.initializer.some((t) => t.name === vi.name)).map((vi) => `'${vi.name}'`).join(', ')})`);
+    }
+  }
   // graph inputs (that are not initializers): the model's inputs, dim 0 the batch
   const inputs: SymbolicTensor[] = [];
   const dim0 = new Map<SymbolicTensor, number>();
@@ -317,8 +364,14 @@ function convert(bytes: Uint8Array, file: string): Converted {
     if (t !== DT.FLOAT && t !== DT.DOUBLE) throw new FormatError(`${where} is ${typeName(t)}; gradlab models take float or double inputs`);
     const dims = vi.type?.value.case === 'tensorType' ? vi.type.value.value.shape?.dim ?? [] : [];
     if (dims.length === 0) throw new FormatError(`${where} has no shape or is a scalar; gradlab inputs need a batch axis`);
+    const want = given.get(vi.name);
+    if (want && want.length !== dims.length - 1) throw new ValueError(`loadOnnx: inputShapes.${vi.name} [${want.join(',')}] has ${want.length} dims but '${vi.name}' has ${dims.length - 1} besides the batch`);
     const perSample = dims.slice(1).map((d, i) => {
-      if (d.value.case !== 'dimValue') throw new FormatError(`${where}: dim ${i + 1} is symbolic ('${d.value.value ?? ''}'); only the batch (dim 0) may be`);
+      if (want) {
+        if (d.value.case === 'dimValue' && Number(d.value.value) !== want[i]) throw new ValueError(`loadOnnx: inputShapes.${vi.name}[${i}] is ${want[i]} but the graph fixes that dim to ${d.value.value}`);
+        return want[i];
+      }
+      if (d.value.case !== 'dimValue') throw new FormatError(`${where}: dim ${i + 1} is symbolic ('${d.value.value ?? ''}'); only the batch (dim 0) may be (give the shape with loadOnnx(path, { inputShapes: { '${vi.name}': [...] } }))`);
       const n = safeInt(d.value.value, where);
       if (n < 1) throw new FormatError(`${where}: dim ${i + 1} is ${n}`);
       return n;
@@ -499,7 +552,8 @@ export function unsupportedOps(nodes: readonly NodeProto[]): string[] {
  * predicts, trains (fit), summarizes and saves. Inputs and outputs keep the graph's own layout
  * and order (NCHW for PyTorch exports); dim 0 of each graph input is the batch.
  */
-export async function loadOnnx(pathOrBytes: string | Uint8Array): Promise<Model> {
+export async function loadOnnx(pathOrBytes: string | Uint8Array, options?: LoadOnnxOptions): Promise<Model> {
+  const shapes = checkLoadOptions(options);
   let bytes: Uint8Array;
   let file: string;
   if (typeof pathOrBytes === 'string') {
@@ -516,16 +570,21 @@ export async function loadOnnx(pathOrBytes: string | Uint8Array): Promise<Model>
   } else {
     throw new ValueError(`loadOnnx: pathOrBytes must be a path or a Uint8Array, got ${pathOrBytes === null ? 'null' : typeof pathOrBytes}`);
   }
-  return loadOnnxSync(bytes, file);
+  return convertChecked(bytes, file, shapes);
 }
 
 /** loadOnnx on bytes already in memory; `file` names them in errors. */
-export function loadOnnxSync(bytes: Uint8Array, file = '<bytes>'): Model {
+export function loadOnnxSync(bytes: Uint8Array, file = '<bytes>', options?: LoadOnnxOptions): Model {
+  if (!(bytes instanceof Uint8Array)) throw new ValueError(`loadOnnxSync: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  return convertChecked(bytes, String(file), checkLoadOptions(options));
+}
+
+function convertChecked(bytes: Uint8Array, file: string, shapes: ReadonlyMap<string, number[]>): Model {
   try {
-    return convert(bytes, file).model;
+    return convert(bytes, file, shapes).model;
   } catch (e) {
     if (e instanceof GradlabError) {
-      if (e instanceof FormatError) throw e;
+      if (e instanceof FormatError || e instanceof ValueError && e.message.startsWith('loadOnnx: inputShapes')) throw e;
       throw new FormatError(`loadOnnx: ${file}: ${e.message}`);
     }
     // anything else (a RangeError deep inside an op on hostile sizes) is still the file's fault
