@@ -172,12 +172,134 @@ function spatialPads(ctx: OpContext, oneD: boolean, inH: number, inW: number, k:
   return [lo(th), lo(tw), th - lo(th), tw - lo(tw)];
 }
 
+
+// ---------- 3-D convolution and pooling, as sums and maxima of 2-D ones over the depth taps ----------
+
+function listN(ctx: OpContext, name: string, n: number, dflt: number): number[] {
+  const v = ais(ctx, name);
+  if (v === undefined) return new Array<number>(n).fill(dflt);
+  if (v.length !== n) fail(ctx, `attribute ${name} has ${v.length} values for ${n} spatial axes`);
+  return v;
+}
+
+/** begin and end pads per spatial axis for pads/auto_pad (effective kernel ek per axis). */
+function padsN(ctx: OpContext, sizes: readonly number[], ek: readonly number[], s: readonly number[]): { lo: number[]; hi: number[] } {
+  const n = sizes.length;
+  const auto = astr(ctx, 'auto_pad', 'NOTSET');
+  if (auto === 'NOTSET') {
+    const p = listN(ctx, 'pads', 2 * n, 0);
+    if (p.some((x) => x < 0 || !Number.isInteger(x))) fail(ctx, `attribute pads [${p.join(',')}] is not valid`);
+    return { lo: p.slice(0, n), hi: p.slice(n) };
+  }
+  if (auto === 'VALID') return { lo: new Array<number>(n).fill(0), hi: new Array<number>(n).fill(0) };
+  if (auto !== 'SAME_UPPER' && auto !== 'SAME_LOWER') fail(ctx, `auto_pad '${auto}' is not known`);
+  const total = sizes.map((m, i) => Math.max((Math.ceil(m / s[i]) - 1) * s[i] + ek[i] - m, 0));
+  const lo = total.map((t) => (auto === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2)));
+  return { lo, hi: total.map((t, i) => t - lo[i]) };
+}
+
+/** Depth slice d of [N, C, D, H, W] as [N, C, H, W]. */
+function depthSlice(x: Tensor, d: number): Tensor {
+  const [N, C, , H, W] = x.shape;
+  return reshape(slice(x, [0, 0, d, 0, 0], [N, C, 1, H, W]), [N, C, H, W]);
+}
+
+function stackDepth(planes: readonly Tensor[]): Tensor {
+  const [N, C, H, W] = planes[0].shape;
+  return concat(planes.map((p) => reshape(p, [N, C, 1, H, W])), 2);
+}
+
+function conv3d(x: Tensor, w: Tensor, b: Tensor | null, ctx: OpContext): Tensor {
+  const group = ai(ctx, 'group', 1);
+  const [M, Cg, kd, kh, kw] = w.shape;
+  if (group < 1 || x.shape[1] !== Cg * group || M % group !== 0) fail(ctx, `input has ${x.shape[1]} channels, weight [${w.shape.join(',')}] with group ${group} does not fit`);
+  const s = listN(ctx, 'strides', 3, 1);
+  const d = listN(ctx, 'dilations', 3, 1);
+  const ek = [kd, kh, kw].map((k, i) => (k - 1) * d[i] + 1);
+  const { lo, hi } = padsN(ctx, x.shape.slice(2), ek, s);
+  const xp = lo[0] + hi[0] > 0 ? pad(x, [[0, 0], [0, 0], [lo[0], hi[0]], [0, 0], [0, 0]]) : x;
+  const D = xp.shape[2];
+  const od = Math.floor((D - ek[0]) / s[0]) + 1;
+  if (od < 1) fail(ctx, `kernel depth ${ek[0]} is larger than the padded input depth ${D}`);
+  const planes: Tensor[] = [];
+  for (let o = 0; o < od; o++) {
+    let acc: Tensor | null = null;
+    for (let a = 0; a < kd; a++) {
+      const xs = toNHWC(depthSlice(xp, o * s[0] + a * d[0]));
+      const wa = transpose(reshape(slice(w, [0, 0, a, 0, 0], [M, Cg, 1, kh, kw]), [M, Cg, kh, kw]), [2, 3, 1, 0]);
+      let xq = xs;
+      let padding: [number, number] = [lo[1], lo[2]];
+      if (lo[1] !== hi[1] || lo[2] !== hi[2]) {
+        xq = pad(xs, [[0, 0], [lo[1], hi[1]], [lo[2], hi[2]], [0, 0]]);
+        padding = [0, 0];
+      }
+      const y = conv2d(xq, wa, { stride: [s[1], s[2]], dilation: [d[1], d[2]], padding, groups: group, bias: a === 0 ? b : null });
+      acc = acc ? add(acc, y) : y;
+    }
+    planes.push(toNCHW(acc!));
+  }
+  return stackDepth(planes);
+}
+
+function pool3d(kind: 'max' | 'avg', x: Tensor, ctx: OpContext): Tensor {
+  const k = listN(ctx, 'kernel_shape', 3, 0);
+  if (k.some((v) => v < 1)) fail(ctx, 'attribute kernel_shape is required');
+  const s = listN(ctx, 'strides', 3, 1);
+  const d = listN(ctx, 'dilations', 3, 1);
+  if (d.some((v) => v !== 1)) fail(ctx, 'dilated 3-D pooling is not supported');
+  const sizes = x.shape.slice(2);
+  const { lo, hi } = padsN(ctx, sizes, k, s);
+  const ceil = ai(ctx, 'ceil_mode', 0) === 1;
+  const out = sizes.map((n, i) => {
+    const span = n + lo[i] + hi[i] - k[i];
+    if (span < 0) fail(ctx, `window ${k[i]} is larger than the padded input ${n + lo[i] + hi[i]}`);
+    let o = (ceil ? Math.ceil(span / s[i]) : Math.floor(span / s[i])) + 1;
+    if (ceil && (o - 1) * s[i] >= n + lo[i]) o--;
+    return o;
+  });
+  const extra = out.map((o, i) => Math.max((o - 1) * s[i] + k[i] - (sizes[i] + lo[i] + hi[i]), 0));
+  const spec: [number, number][] = [[0, 0], [0, 0], ...sizes.map((_, i) => [lo[i], hi[i] + extra[i]] as [number, number])];
+  const planes: Tensor[] = [];
+  if (kind === 'max') {
+    const xp = pad(x, spec, -Infinity);
+    for (let o = 0; o < out[0]; o++) {
+      let acc: Tensor | null = null;
+      for (let a = 0; a < k[0]; a++) {
+        const y = maxPool2d(toNHWC(depthSlice(xp, o * s[0] + a)), { size: [k[1], k[2]], stride: [s[1], s[2]] });
+        acc = acc ? maximum(acc, y) : y;
+      }
+      planes.push(toNCHW(acc!));
+    }
+    return stackDepth(planes);
+  }
+  // average: the sum over the window's cells over the number counted (explicit pads too when count_include_pad)
+  const includePad = ai(ctx, 'count_include_pad', 0) === 1;
+  const xp = pad(x, spec);
+  const ones = new Tensor((x.dtype === 'float64' ? new Float64Array(sizeOfDims(sizes)) : new Float32Array(sizeOfDims(sizes))).fill(1), [1, 1, ...sizes]);
+  const mask = pad(pad(ones, [[0, 0], [0, 0], ...sizes.map((_, i) => [lo[i], hi[i]] as [number, number])], includePad ? 1 : 0),
+    [[0, 0], [0, 0], ...extra.map((e) => [0, e] as [number, number])]);
+  for (let o = 0; o < out[0]; o++) {
+    let num: Tensor | null = null;
+    let den: Tensor | null = null;
+    for (let a = 0; a < k[0]; a++) {
+      const opt = { size: [k[1], k[2]] as [number, number], stride: [s[1], s[2]] as [number, number] };
+      const y = avgPool2d(toNHWC(depthSlice(xp, o * s[0] + a)), opt);
+      const m = avgPool2d(toNHWC(depthSlice(mask, o * s[0] + a)), opt);
+      num = num ? add(num, y) : y;
+      den = den ? add(den, m) : m;
+    }
+    planes.push(toNCHW(div(num!, den!)));
+  }
+  return stackDepth(planes);
+}
+
 // ---------- convolutions ----------
 
 function conv(inputs: readonly Value[], ctx: OpContext): Tensor[] {
   const x = T(inputs[0]);
   const w = T(inputs[1], x);
   const b = inputs[2] ? T(inputs[2], x) : null;
+  if (x.rank === 5 && w.rank === 5) return [conv3d(x, w, b, ctx)];
   const { x4, oneD } = as2d(ctx, x);
   if (w.rank !== x.rank) fail(ctx, `weight of rank ${w.rank} for input of rank ${x.rank}`);
   const group = ai(ctx, 'group', 1);
@@ -200,10 +322,44 @@ function conv(inputs: readonly Value[], ctx: OpContext): Tensor[] {
   return [oneD ? reshape(out, [out.shape[0], out.shape[1], out.shape[3]]) : out];
 }
 
+
+/** 3-D transposed convolution: each (input depth, kernel tap) pair adds a 2-D one into output depth i s + a d. */
+function convTranspose3d(x: Tensor, w: Tensor, b: Tensor | null, ctx: OpContext): Tensor {
+  if (astr(ctx, 'auto_pad', 'NOTSET') !== 'NOTSET' || attr(ctx, 'output_shape') !== undefined) fail(ctx, '3-D ConvTranspose takes explicit pads only (no auto_pad or output_shape)');
+  const s = listN(ctx, 'strides', 3, 1);
+  const d = listN(ctx, 'dilations', 3, 1);
+  const op = listN(ctx, 'output_padding', 3, 0);
+  const p = listN(ctx, 'pads', 6, 0);
+  const [C, Mg, kd, kh, kw] = w.shape;
+  const group = ai(ctx, 'group', 1);
+  const D = x.shape[2];
+  const fullD = (D - 1) * s[0] + (kd - 1) * d[0] + 1 + op[0];
+  const inner: OpContext = {
+    ...ctx,
+    attrs: { strides: [s[1], s[2]], dilations: [d[1], d[2]], output_padding: [op[1], op[2]], pads: [p[1], p[2], p[4], p[5]], group },
+  };
+  const planes: (Tensor | null)[] = new Array<Tensor | null>(fullD).fill(null);
+  for (let i = 0; i < D; i++) {
+    const xi = depthSlice(x, i);
+    for (let a = 0; a < kd; a++) {
+      const wa = reshape(slice(w, [0, 0, a, 0, 0], [C, Mg, 1, kh, kw]), [C, Mg, kh, kw]);
+      const y = convTranspose([xi, wa, null], inner)[0];
+      const t = i * s[0] + a * d[0];
+      planes[t] = planes[t] ? add(planes[t]!, y) : y;
+    }
+  }
+  const some = planes.find((q) => q !== null)!;
+  const filled = planes.map((q) => q ?? mul(some, 0));
+  let y = stackDepth(filled.slice(p[0], fullD - p[3]));
+  if (b) y = add(y, reshape(b, [1, b.size, 1, 1, 1]));
+  return y;
+}
+
 function convTranspose(inputs: readonly Value[], ctx: OpContext): Tensor[] {
   const x = T(inputs[0]);
   const w = T(inputs[1], x);
   const b = inputs[2] ? T(inputs[2], x) : null;
+  if (x.rank === 5 && w.rank === 5) return [convTranspose3d(x, w, b, ctx)];
   const { x4, oneD } = as2d(ctx, x);
   const group = ai(ctx, 'group', 1);
   const w4 = oneD ? reshape(w, [w.shape[0], w.shape[1], 1, w.shape[2]]) : w;
@@ -270,6 +426,7 @@ function convTranspose(inputs: readonly Value[], ctx: OpContext): Tensor[] {
 
 function pool(kind: 'max' | 'avg', inputs: readonly Value[], ctx: OpContext): Tensor[] {
   const x = T(inputs[0]);
+  if (x.rank === 5) return [pool3d(kind, x, ctx)];
   const { x4, oneD } = as2d(ctx, x);
   const k = list2(ctx, 'kernel_shape', oneD, 0);
   if (k[0] < 1 || k[1] < 1) fail(ctx, 'attribute kernel_shape is required');
