@@ -129,3 +129,46 @@ test('inputShapes gives the dims a graph leaves symbolic besides the batch', asy
   await assert.rejects(gl.io.loadOnnx(file, { inputShapes: { x: [3, 16] } }), gl.ValueError);
   await assert.rejects(gl.io.loadOnnx(file, { inputShape: [3, 16, 16] } as never), /unknown option 'inputShape'/);
 });
+
+test('gradients through imported graphs match finite differences (every trainable weight, a few entries each)', async () => {
+  for (const file of ['rescnn_opset11.onnx', 'upnet_opset13.onnx', 'mlp_opset17.onnx']) {
+    const model = await gl.io.loadOnnx(join(FIX, file));
+    const shape = model.inputs[0].perSampleShape;
+    const x = gl.randn([2, ...shape], { seed: 3 });
+    const outShape = model.predict(x).shape;
+    const r = gl.randn(outShape, { seed: 4 });
+    const loss = () => gl.sum(gl.mul(model.apply(x), r));
+    const weights = model.trainableWeights;
+    for (const w of weights) w.grad = null;
+    loss().backward();
+    const rand = (() => { let s = 7; return () => (s = (s * 48271) % 2147483647) / 2147483647; })();
+    let worst = 0;
+    let kinks = 0;
+    let probes = 0;
+    for (const w of weights) {
+      for (let k = 0; k < 3; k++) {
+        const i = Math.floor(rand() * w.size);
+        const keep = w.data[i];
+        const h = 1e-2 * Math.max(1, Math.abs(keep));
+        const mid = gl.noGrad(() => loss().item());
+        w.data[i] = keep + h;
+        const up = gl.noGrad(() => loss().item());
+        w.data[i] = keep - h;
+        const down = gl.noGrad(() => loss().item());
+        w.data[i] = keep;
+        // a ReLU or max-pool kink within h: the one-sided slopes differ and no difference quotient is the gradient
+        const right = (up - mid) / h;
+        const left = (mid - down) / h;
+        if (Math.abs(right - left) > 2e-3 * Math.max(1, Math.abs(right), Math.abs(left))) { kinks++; continue; }
+        const fd = (up - down) / (2 * h);
+        const an = w.grad!.data[i];
+        const err = Math.abs(fd - an) / Math.max(1, Math.abs(fd), Math.abs(an));
+        worst = Math.max(worst, err);
+        probes++;
+      }
+    }
+    console.log(`${file}: ${weights.length} trainable weights, ${probes} probes, worst relative gradient error ${worst.toExponential(2)} (${kinks} probes at kinks skipped)`);
+    assert.ok(worst < 1e-2, `${file}: ${worst}`); // float32 differences; a wrong gradient is off by far more
+    assert.ok(probes >= 2 * weights.length, `${file}: only ${probes} probes away from kinks`);
+  }
+});
