@@ -28,6 +28,7 @@ function rng(seed: number): () => number {
   };
 }
 
+const atPredict: string[] = [];
 type Outcome = 'typed' | 'typed-at-predict' | 'identical' | 'different';
 
 function outcome(bytes: Uint8Array, reference: Float32Array | null, untyped: string[], label: string): Outcome {
@@ -43,7 +44,7 @@ function outcome(bytes: Uint8Array, reference: Float32Array | null, untyped: str
   try {
     y = model.predict(X);
   } catch (e) {
-    if (e instanceof gl.GradlabError) return 'typed-at-predict';
+    if (e instanceof gl.GradlabError) { atPredict.push(`${label}: ${(e as Error).message.slice(0, 160)}`); return 'typed-at-predict'; }
     untyped.push(`${label}: predict: ${(e as Error).name}: ${(e as Error).message}`);
     return 'typed';
   }
@@ -135,8 +136,10 @@ test('fuzz: mutated .onnx files give typed errors or an equivalent model', { tim
   const seconds = (Date.now() - started) / 1000;
   console.log(`onnx fuzz: ${mutations} mutations in ${seconds.toFixed(1)} s: ${counts.typed} typed errors at load, ${counts['typed-at-predict']} typed errors at predict, ${counts.identical} accepted-identical, ${counts.different} accepted-different, ${untyped.length} untyped`);
   if (untyped.length > 0) console.log(untyped.slice(0, 20).join('\n'));
+  if (atPredict.length > 0) console.log(`typed errors at predict: ${atPredict.join('; ')}`);
   if (structuralDifferent.length > 0) console.log(`structural mutations accepted with other predictions: ${structuralDifferent.join(', ')}`);
   assert.deepEqual(untyped, []);
   assert.deepEqual(structuralDifferent, []);
+  assert.deepEqual(atPredict, [], 'every defect the file can show is found at load');
   assert.ok(mutations >= 400);
 });

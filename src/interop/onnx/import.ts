@@ -15,7 +15,7 @@ import {
   BATCH, DT, MAX_COMPUTED, checkDims, checkGraph, decodeAttributes, decodeModel, decodeTensor, defaultOpset, isFloatType, safeInt, sizeOfDims, typeName,
   type AttrValue, type Attrs, type Const, type Elem,
 } from './proto.js';
-import { BOOL_OPS, OPS, OP_ATTRIBUTES, isConst, runOp, type OpContext, type SlotRole, type Value } from './ops.js';
+import { BOOL_OPS, OPS, OP_ATTRIBUTES, attributeKindError, inferShapes, isConst, runOp, type OpContext, type SlotRole, type Value } from './ops.js';
 
 /** The ONNX op types loadOnnx reads (besides Constant, ConstantOfShape, Shape, Size and Range, which always fold). */
 export function supportedOnnxOps(): string[] {
@@ -186,6 +186,19 @@ export class OnnxNode extends Layer {
   }
 
   protected override computeOutputShapes(inputShapes: readonly Shape[]): number[][] {
+    const slotShapes = this.slots.map((s) => {
+      switch (s.kind) {
+        case 'input': return [this.batchHints[s.index], ...inputShapes[s.index]];
+        case 'weight': return s.shape;
+        case 'const': return [...s.value.dims];
+        default: return null;
+      }
+    });
+    const inferred = inferShapes(this.context(false), slotShapes);
+    if (inferred && inferred.length === this.outputCount) {
+      this.dryRunDim0 = inferred.map((s) => s[0]);
+      return inferred.map((s) => s.slice(1));
+    }
     const dtype = this.slots.some((s) => s.kind === 'weight' && s.dtype === 'float64') ? 'float64' : 'float32';
     const outs = noGrad(() => this.run(inputShapes.map((s, i) => zeros([this.batchHints[i], ...s], { dtype })), false));
     this.dryRunDim0 = outs.map((o) => o.u.shape[0] ?? 1);
@@ -204,12 +217,21 @@ export class OnnxNode extends Layer {
         default: return null;
       }
     });
-    const ctx: OpContext = {
-      op: this.opType, attrs: this.attrs, opset: this.opset, where: `layer '${this.name}' (${this.opType})`, training, trainable: this.trainable,
-    };
-    const outs = runOp(this.opType, values, ctx, this.outputCount);
+    const ctx = this.context(training);
+    let outs: Tensor[];
+    try {
+      outs = runOp(this.opType, values, ctx, this.outputCount);
+    } catch (e) {
+      if (e instanceof GradlabError) throw e;
+      // inputs the file describes inconsistently (shapes were inferred, not run, at load)
+      throw new FormatError(`loadOnnx: ${ctx.where}: cannot compute (${(e as Error).message})`);
+    }
     if (outs.length < this.outputCount) throw new FormatError(`loadOnnx: ${ctx.where} gives ${outs.length} outputs, the node names ${this.outputCount}`);
     return outs.slice(0, this.outputCount).map((u) => ({ z: u, u }));
+  }
+
+  private context(training: boolean): OpContext {
+    return { op: this.opType, attrs: this.attrs, opset: this.opset, where: `layer '${this.name}' (${this.opType})`, training, trainable: this.trainable };
   }
 
   forward(x: Tensor, training: boolean): LayerOutput {
@@ -400,12 +422,15 @@ function convert(bytes: Uint8Array, file: string, given: ReadonlyMap<string, num
     const where = `node ${k}${node.name ? ` ('${node.name}')` : ''} (${node.opType})`;
     const fail = (msg: string): never => { throw new FormatError(`loadOnnx: ${file}: ${where}, opset ${opset}: ${msg}`); };
     if (node.domain !== '' && node.domain !== 'ai.onnx') fail(`op '${node.opType}' of domain '${node.domain}' is not supported`);
-    const attrs = decodeAttributes(node.attribute, `loadOnnx: ${file}: ${where}`);
     const allowed = hasOwn(OP_ATTRIBUTES, node.opType) ? OP_ATTRIBUTES[node.opType] : null;
-    if (allowed) {
-      // opset-1 ops carry consumed_inputs, an old in-place hint without effect on the result
-      const extra = Object.keys(attrs).filter((a) => !allowed.includes(a) && a !== 'consumed_inputs');
-      if (extra.length > 0) fail(`attribute '${extra[0]}' is not one of ${node.opType}'s (${allowed.join(', ') || 'none'})`);
+    if (!allowed) fail(`unsupported op '${node.opType}'`);
+    const attrs = decodeAttributes(node.attribute, `loadOnnx: ${file}: ${where}`);
+    // opset-1 ops carry consumed_inputs, an old in-place hint without effect on the result
+    const extra = Object.keys(attrs).filter((a) => !allowed!.includes(a) && a !== 'consumed_inputs');
+    if (extra.length > 0) fail(`attribute '${extra[0]}' is not one of ${node.opType}'s (${allowed!.join(', ') || 'none'})`);
+    for (const [name, v] of Object.entries(attrs)) {
+      const bad = attributeKindError(node.opType, name, v);
+      if (bad) fail(bad);
     }
     const ins: (Val | null)[] = node.input.map((n) => (n === '' ? null : values.get(n)!));
     const setConst = (i: number, c: Const) => { if (node.output[i]) values.set(node.output[i], { kind: 'const', c }); };

@@ -113,8 +113,8 @@ export function constTensor(c: Const, dtype: DType = c.type === DT.DOUBLE ? 'flo
   return t;
 }
 
-function T(v: Value, like?: Tensor): Tensor {
-  if (v === null) throw new FormatError('loadOnnx: a required input is missing');
+function T(v: Value | undefined, like?: Tensor): Tensor {
+  if (v === null || v === undefined) throw new FormatError('loadOnnx: a required input of an op is missing');
   if (v instanceof Tensor) return like && v.dtype !== like.dtype && !v.requiresGrad ? constTensor({ type: 0, dims: v.shape, data: v.data }, like.dtype) : v;
   return constTensor(v, like?.dtype);
 }
@@ -1292,3 +1292,90 @@ export const OP_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
   Equal: [], Less: [], Greater: [], LessOrEqual: [], GreaterOrEqual: [], Not: [], And: [], Or: [], Xor: [],
   Constant: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'], ConstantOfShape: ['value'], Shape: ['start', 'end'], Size: [], Range: [],
 };
+
+/** Ops whose output has their first input's shape. */
+const SAME_SHAPE = new Set([
+  'Relu', 'LeakyRelu', 'Elu', 'Celu', 'Selu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Softplus', 'Softsign', 'Mish', 'ThresholdedRelu',
+  'Clip', 'Softmax', 'LogSoftmax', 'Sqrt', 'Exp', 'Log', 'Neg', 'Abs', 'Reciprocal', 'Erf', 'Identity', 'BatchNormalization',
+  'InstanceNormalization', 'LRN', 'Sin', 'Cos', 'Sign', 'Floor', 'Ceil', 'Round', 'Shrink',
+]);
+
+/**
+ * Output shapes by arithmetic for the ops that dominate a CNN's load time (convolutions,
+ * pooling, elementwise), so that loading need not run them once; null where a dry run decides.
+ */
+export function inferShapes(ctx: OpContext, slots: readonly (readonly number[] | null)[]): number[][] | null {
+  const op = ctx.op;
+  const x = slots[0];
+  if (!x) return null;
+  const weight = slots[1] ?? null;
+  if (SAME_SHAPE.has(op)) {
+    if (op === 'BatchNormalization') {
+      const c = x[1];
+      if (ai(ctx, 'training_mode', 0) === 1 || slots.length !== 5 || !slots.slice(1).every((p) => p && p.length === 1 && p[0] === c)) return null;
+    } else if (op === 'InstanceNormalization') return null;
+    else if (op === 'Clip' ? slots.length > 3 : slots.length !== 1) return null;
+    return [[...x]];
+  }
+  if ((op === 'GlobalAveragePool' || op === 'GlobalMaxPool') && x.length >= 3 && slots.length === 1) return [x.map((d, i) => (i < 2 ? d : 1))];
+  if (x.length !== 4) return null;
+  const [N, C, H, W] = x;
+  const size = (n: number, lo: number, hi: number, ek: number, s: number, ceil: boolean, poolRule: boolean) => {
+    const span = n + lo + hi - ek;
+    if (span < 0) return -1;
+    let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    if (poolRule && ceil && (o - 1) * s >= n + lo) o--;
+    return o;
+  };
+  if (op === 'Conv' && weight && weight.length === 4) {
+    const [M, Cg, kh, kw] = weight;
+    const group = ai(ctx, 'group', 1);
+    if (group < 1 || C !== Cg * group || M % group !== 0 || slots.length > 3) return null;
+    if (slots.length === 3 && slots[2] && (slots[2].length !== 1 || slots[2][0] !== M)) return null;
+    const s = list2(ctx, 'strides', false, 1);
+    const d = list2(ctx, 'dilations', false, 1);
+    const [pt, pl, pb, pr] = spatialPads(ctx, false, H, W, [kh, kw], s, d);
+    const oh = size(H, pt, pb, (kh - 1) * d[0] + 1, s[0], false, false);
+    const ow = size(W, pl, pr, (kw - 1) * d[1] + 1, s[1], false, false);
+    return oh >= 1 && ow >= 1 ? [[N, M, oh, ow]] : null;
+  }
+  if (op === 'MaxPool' || op === 'AveragePool') {
+    if (slots.length !== 1) return null;
+    if (op === 'MaxPool' && ai(ctx, 'storage_order', 0) !== 0) return null;
+    const k = list2(ctx, 'kernel_shape', false, 0);
+    if (k[0] < 1 || k[1] < 1) return null;
+    const s = list2(ctx, 'strides', false, 1);
+    const d = list2(ctx, 'dilations', false, 1);
+    if (op === 'AveragePool' && (d[0] !== 1 || d[1] !== 1)) return null;
+    const [pt, pl, pb, pr] = spatialPads(ctx, false, H, W, k, s, d);
+    const ceil = ai(ctx, 'ceil_mode', 0) === 1;
+    const oh = size(H, pt, pb, (k[0] - 1) * d[0] + 1, s[0], ceil, true);
+    const ow = size(W, pl, pr, (k[1] - 1) * d[1] + 1, s[1], ceil, true);
+    return oh >= 1 && ow >= 1 ? [[N, C, oh, ow]] : null;
+  }
+  return null;
+}
+
+const NUMBER_ATTRS = [
+  'alpha', 'beta', 'epsilon', 'momentum', 'gamma', 'lambd', 'bias', 'ratio', 'min', 'max', 'p', 'axis', 'keepdims', 'group', 'transA',
+  'transB', 'ceil_mode', 'count_include_pad', 'storage_order', 'allowzero', 'to', 'blocksize', 'size', 'noop_with_empty_axes',
+  'training_mode', 'is_test', 'spatial', 'broadcast', 'num_outputs', 'start', 'end', 'saturate', 'seed', 'exclude_outside', 'antialias',
+  'cubic_coeff_a', 'extrapolation_value', 'stash_type', 'value_float', 'value_int',
+];
+const STRING_ATTRS = ['auto_pad', 'mode', 'coordinate_transformation_mode', 'nearest_mode', 'keep_aspect_ratio_policy'];
+const LIST_ATTRS = [
+  'pads', 'paddings', 'strides', 'dilations', 'kernel_shape', 'perm', 'axes', 'starts', 'ends', 'split', 'shape', 'output_padding',
+  'output_shape', 'scales', 'value_floats', 'value_ints',
+];
+
+/** The kind an attribute's value must have ('value' is a tensor but Pad-2's number); null when it fits. */
+export function attributeKindError(op: string, name: string, v: AttrValue): string | null {
+  const want = name === 'value' ? (op === 'Pad' ? 'number' : 'tensor')
+    : NUMBER_ATTRS.includes(name) ? 'number' : STRING_ATTRS.includes(name) ? 'string' : LIST_ATTRS.includes(name) ? 'list of numbers' : null;
+  if (want === null) return null;
+  const ok = want === 'number' ? typeof v === 'number'
+    : want === 'string' ? typeof v === 'string'
+      : want === 'tensor' ? typeof v === 'object' && v !== null && !Array.isArray(v)
+        : Array.isArray(v) && v.every((x) => typeof x === 'number');
+  return ok ? null : `attribute '${name}' must be a ${want}, got ${typeof v === 'object' && !Array.isArray(v) ? 'a tensor' : JSON.stringify(v)}`;
+}

@@ -196,8 +196,8 @@ export function decodeAttributes(list: readonly AttributeProto[], where: string)
         break;
       case 8: out[a.name] = a.strings.map((s) => utf8.decode(s)); break;
       default:
-        // subgraphs (If, Loop) and sparse tensors: the op that needs them is unsupported anyway
-        out[a.name] = `<unsupported attribute type ${a.type}>`;
+        // subgraphs and sparse tensors: no supported op takes them
+        throw new FormatError(`${w}: attribute type ${a.type} (graph, sparse tensor or type proto) is not supported`);
     }
   }
   return out;
