@@ -172,3 +172,12 @@ test('gradients through imported graphs match finite differences (every trainabl
     assert.ok(probes >= 2 * weights.length, `${file}: only ${probes} probes away from kinks`);
   }
 });
+
+test('a graph exported with a fixed batch predicts and trains on other batch sizes', async () => {
+  // exported from 2 samples without dynamic axes: view(x.size(0), -1) became Reshape to [2, 16]
+  const model = await gl.io.loadOnnx(join(FIX, 'rescnn_fixed_batch.onnx'));
+  const g = golden('rescnn');
+  const y = model.predict(gl.tensor(Float32Array.from(g.input)).reshape(g.inputShape)); // 3 samples
+  assert.deepEqual(y.shape, [3, 10]);
+  assert.ok(maxDiff(y, g.output) < 1e-4);
+});

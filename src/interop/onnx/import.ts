@@ -379,6 +379,7 @@ function convert(bytes: Uint8Array, file: string, given: ReadonlyMap<string, num
   const dim0 = new Map<SymbolicTensor, number>();
   /** Graph inputs with a fixed dim 0: Shape gives its value; with a symbolic one, the batch symbol. */
   let fixedBatch = true;
+  let graphBatch = -1;
   for (const vi of g.input) {
     if (values.has(vi.name)) continue;
     const where = `loadOnnx: ${file}: graph input '${vi.name}'`;
@@ -406,6 +407,7 @@ function convert(bytes: Uint8Array, file: string, given: ReadonlyMap<string, num
       b = safeInt(d0.value, where);
       if (b < 1) throw new FormatError(`${where}: dim 0 is ${b}`);
       if (b > 1 << 20) throw new FormatError(`${where}: dim 0 is ${b}, more than ${1 << 20}`);
+      if (graphBatch < 0) graphBatch = b;
     } else fixedBatch = false;
     const layer = new InputLayer({ shape: perSample, name: claim(vi.name), dtype: t === DT.DOUBLE ? 'float64' : 'float32' });
     values.set(vi.name, { kind: 'sym', s: layer.output });
@@ -506,6 +508,15 @@ function convert(bytes: Uint8Array, file: string, given: ReadonlyMap<string, num
     }
     // a computing node: one OnnxNode layer
     const constSlots = def!.constSlots?.(opset) ?? [];
+    const data = ins[0];
+    const target = ins[1];
+    if (op === 'Reshape' && opset >= 5 && fixedBatch && data?.kind === 'sym' && target?.kind === 'const' && target.c.dims.length === 1) {
+      // a graph exported with a fixed batch b folds view(x.size(0), -1) to [b, ...]: read b as the batch
+      const c = target.c;
+      if (c.data.length > 0 && c.data[0] === graphBatch && dim0.get(data.s) === graphBatch) {
+        ins[1] = { kind: 'const', c: { type: c.type, dims: c.dims, data: [BATCH, ...Array.from(c.data as ArrayLike<number>).slice(1)] } };
+      }
+    }
     const names = SLOT_NAMES[op];
     const slots: Slot[] = [];
     const dyn: SymbolicTensor[] = [];
