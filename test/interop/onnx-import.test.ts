@@ -53,6 +53,9 @@ test('an imported model summarizes, saves as a gradlab folder and loads back wit
   // conv weights and biases train, batch norm statistics do not
   const bn = model.layers.find((l) => l instanceof gl.io.OnnxNode && l.opType === 'BatchNormalization')!;
   assert.deepEqual(bn.weights.map((w) => [w.role, w.trainable]), [['scale', true], ['B', true], ['mean', false], ['var', false]]);
+  // the MLP's three Gemms train; GELU's scalars (0.5, sqrt 2, 1) stay constants
+  const mlp = await gl.io.loadOnnx(join(FIX, 'mlp_opset13.onnx'));
+  assert.deepEqual(mlp.trainableWeights.map((t) => t.shape), [[32, 20], [32], [16, 32], [16], [4, 16], [4]]);
   const dir = join(mkdtempSync(join(tmpdir(), 'gradlab-onnx-')), 'rescnn');
   await model.save(dir);
   const again = await gl.loadModel(dir);

@@ -531,7 +531,7 @@ function convert(bytes: Uint8Array, file: string, given: ReadonlyMap<string, num
         return;
       }
       const c = v.c;
-      const role: SlotRole = def!.slot?.(i, opset) ?? 'const';
+      const role: SlotRole = def!.slot?.(i, opset, c.data.length) ?? 'const';
       const big = c.data.length > 64;
       if (isFloatType(c.type) && !constSlots.includes(i) && !hasBatch(c) && (role !== 'const' || big)) {
         const base = names?.[i] ?? `input_${i}`;

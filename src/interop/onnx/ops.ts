@@ -31,8 +31,8 @@ export type SlotRole = 'param' | 'state' | 'const';
 
 export interface OpDef {
   run(inputs: readonly Value[], ctx: OpContext): Tensor[];
-  /** The role of a float constant in input slot i (default 'const'). */
-  slot?(i: number, opset: number): SlotRole;
+  /** The role of a float constant of `size` values in input slot i (default 'const'). */
+  slot?(i: number, opset: number, size: number): SlotRole;
   /** Input slots that must be known at load time (shapes, axes, pads). */
   constSlots?(opset: number): readonly number[];
 }
@@ -580,9 +580,12 @@ function legacyAlign(a: Tensor, b: Tensor, ctx: OpContext): Tensor {
   return reshape(b, shape);
 }
 
+/** Tensors added or multiplied in (biases, scales) train; scalars (GELU's 0.5, sqrt 2) stay constants. */
+const tensorParam = (_i: number, _opset: number, size: number): SlotRole => (size > 1 ? 'param' : 'const');
+
 function binary(f: (a: Tensor, b: Tensor) => Tensor): OpDef {
   return {
-    slot: () => 'param',
+    slot: tensorParam,
     run(inputs, ctx) {
       const like = firstTensor(inputs);
       const a = T(inputs[0], like);
@@ -594,7 +597,7 @@ function binary(f: (a: Tensor, b: Tensor) => Tensor): OpDef {
 
 function variadic(f: (a: Tensor, b: Tensor) => Tensor, meanOf = false): OpDef {
   return {
-    slot: () => 'param',
+    slot: tensorParam,
     run(inputs) {
       const like = firstTensor(inputs);
       const ts = inputs.filter((v) => v !== null).map((v) => T(v, like));
