@@ -16,3 +16,4 @@ export type { TfjsArtifacts, TfjsWeightSpec, SaveTfjsOptions } from './tfjs.js';
 export { loadOnnx, loadOnnxSync, supportedOnnxOps, OnnxNode } from './onnx/import.js';
 export type { OnnxNodeConfig, LoadOnnxOptions } from './onnx/import.js';
 export { decodeTensorFile as decodeOnnxTensor } from './onnx/proto.js';
+export type { Const as OnnxConstant } from './onnx/proto.js';

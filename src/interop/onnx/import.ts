@@ -425,7 +425,10 @@ function convert(bytes: Uint8Array, file: string, given: ReadonlyMap<string, num
     const fail = (msg: string): never => { throw new FormatError(`loadOnnx: ${file}: ${where}, opset ${opset}: ${msg}`); };
     if (node.domain !== '' && node.domain !== 'ai.onnx') fail(`op '${node.opType}' of domain '${node.domain}' is not supported`);
     const allowed = hasOwn(OP_ATTRIBUTES, node.opType) ? OP_ATTRIBUTES[node.opType] : null;
-    if (!allowed) fail(`unsupported op '${node.opType}'`);
+    if (!allowed) {
+      const others = unsupportedOps(g.node).filter((t) => t !== node.opType);
+      fail(`unsupported op '${node.opType}'${others.length > 0 ? ` (the graph also uses ${others.map((t) => `'${t}'`).join(', ')}, unsupported too)` : ''}`);
+    }
     const attrs = decodeAttributes(node.attribute, `loadOnnx: ${file}: ${where}`);
     // opset-1 ops carry consumed_inputs, an old in-place hint without effect on the result
     const extra = Object.keys(attrs).filter((a) => !allowed!.includes(a) && a !== 'consumed_inputs');
@@ -577,8 +580,8 @@ function convert(bytes: Uint8Array, file: string, given: ReadonlyMap<string, num
   return { model, opset };
 }
 
-/** Checks op types before converting (for messages naming every unsupported op at once). */
-export function unsupportedOps(nodes: readonly NodeProto[]): string[] {
+/** The op types of nodes gradlab cannot run (named all at once in the error). */
+function unsupportedOps(nodes: readonly NodeProto[]): string[] {
   const ok = new Set(supportedOnnxOps());
   return [...new Set(nodes.filter((n) => !ok.has(n.opType) || (n.domain !== '' && n.domain !== 'ai.onnx')).map((n) => n.opType))];
 }
