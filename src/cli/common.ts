@@ -3,7 +3,7 @@ import { GradlabError } from '../core/errors.js';
 import { isFiniteNumber, isInteger, isNonNegativeInt, isPositiveInt, isPositiveNumber } from '../core/validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import { layers, sequential, type Model, type Sequential } from '../nn/index.js';
-import { loadModel } from '../nn/saving.js';
+import { loadModel } from '../interop/door.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { trainTestSplit, standardScaler } from '../data/transforms.js';
@@ -95,11 +95,11 @@ export function mlp(inputShape: number[], classes: number): Sequential {
   ] });
 }
 
-/** lenet, mlp, or a folder written by model.save(). */
+/** lenet, mlp, or a saved model in any format gradlab reads (folder, .h5, .keras, model.json, .onnx). */
 export async function modelFrom(spec: string, inputShape: number[], classes: number): Promise<Model> {
   if (spec === 'lenet') return lenet(inputShape, classes);
   if (spec === 'mlp') return mlp(inputShape, classes);
-  if (!existsSync(spec)) throw new UsageError(`--model: '${spec}' is neither 'lenet', 'mlp' nor an existing model folder`);
+  if (!existsSync(spec)) throw new UsageError(`--model: '${spec}' is neither 'lenet', 'mlp' nor an existing model (a gradlab folder, .h5, .keras, model.json or .onnx)`);
   return loadModel(spec);
 }
 

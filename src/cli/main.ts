@@ -16,6 +16,7 @@ import { argmax } from '../ops/index.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
+import { registerConvertCommand } from './convert.js';
 import { UsageError, describeError, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
@@ -109,7 +110,7 @@ program.command('train')
 
 program.command('summary')
   .description('print the layer table of a model')
-  .argument('<model>', "'lenet', 'mlp', or a saved model folder")
+  .argument('<model>', "'lenet', 'mlp', or a saved model: a gradlab folder, Keras .h5/.keras, TF.js model.json or .onnx")
   .option('--input-shape <shape>', 'per-sample input shape for lenet/mlp, e.g. 28,28,1', '28,28,1')
   .option('--classes <n>', 'outputs for lenet/mlp', '10')
   .action(async (spec: string, o: { inputShape: string; classes: string }) => {
@@ -120,12 +121,12 @@ program.command('summary')
 
 program.command('evaluate')
   .description('loss and accuracy of a saved model on a data set')
-  .argument('<model>', 'a saved model folder')
+  .argument('<model>', 'a saved model: a gradlab folder, Keras .h5/.keras, TF.js model.json or .onnx')
   .addOption(new Option('--data <data>', "'mnist', 'fashion-mnist', or a CSV file").default('mnist'))
   .option('--label <column>', 'label column of a CSV file')
   .option('--test-size <n>', 'use only the first n test samples')
   .action(async (spec: string, o: Record<string, string | undefined>) => {
-    if (!existsSync(spec)) throw new UsageError(`model folder '${spec}' does not exist`);
+    if (!existsSync(spec)) throw new UsageError(`model '${spec}' does not exist`);
     const testSize = o.testSize !== undefined ? positiveInt('--test-size', o.testSize) : undefined;
     const data = loadCliData(String(o.data), { testSize, seed: 0, label: o.label });
     const model = await modelFrom(spec, data.xTest.shape.slice(1), data.classes);
@@ -136,10 +137,10 @@ program.command('evaluate')
 
 program.command('predict')
   .description('class predictions of a saved model')
-  .argument('<model>', 'a saved model folder')
+  .argument('<model>', 'a saved model: a gradlab folder, Keras .h5/.keras, TF.js model.json or .onnx')
   .argument('<input>', "a JSON file of samples, a CSV file of features, or mnist:<index> / fashion-mnist:<index> for a test image")
   .action(async (spec: string, input: string) => {
-    if (!existsSync(spec)) throw new UsageError(`model folder '${spec}' does not exist`);
+    if (!existsSync(spec)) throw new UsageError(`model '${spec}' does not exist`);
     let x: Tensor;
     let truth: number[] | null = null;
     const m = /^(mnist|fashion-mnist):(\d+)(?:-(\d+))?$/.exec(input);
@@ -173,6 +174,7 @@ program.command('predict')
   });
 
 registerSvmCommand(program);
+registerConvertCommand(program);
 
 async function main(): Promise<void> {
   try {

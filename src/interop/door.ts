@@ -8,6 +8,8 @@ import type { Model } from '../nn/model.js';
 import { loadKeras } from './keras/files.js';
 import { loadTfjs } from './tfjs.js';
 import { loadOnnx } from './onnx/import.js';
+// Registers ONNX with model.save, so a model from this door can be written in every format (tfjs and Keras register above).
+import './onnx/export.js';
 
 /** The formats `loadModel` tells apart. */
 export type ModelFormatName = 'gradlab' | 'keras-h5' | 'keras' | 'tfjs' | 'onnx';

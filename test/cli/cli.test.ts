@@ -36,7 +36,7 @@ test('mistakes give one clear line and exit code 2', () => {
   assert.match(u.stderr, /unknown option '--bogus'/);
   const f = run('evaluate', '/no/such/model');
   assert.equal(f.status, 2);
-  assert.equal(f.stderr.trim(), "gradlab: model folder '/no/such/model' does not exist");
+  assert.equal(f.stderr.trim(), "gradlab: model '/no/such/model' does not exist");
   const d = run('train', '--data', '/no/such.csv');
   assert.equal(d.status, 2);
   assert.match(d.stderr, /^gradlab: --data: '\/no\/such.csv' is neither 'mnist', 'fashion-mnist' nor an existing CSV file\n$/);
