@@ -5,6 +5,7 @@ import { checkOptions, optionKeys, positiveInt } from '../core/validate.js';
 import { tensor, zeros } from '../tensor/creation.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { noGrad, Tensor, type DType, type NestedArray } from '../tensor/tensor.js';
+import { buildingFromFile } from './initializers.js';
 
 /** A per-sample shape: no batch axis. */
 export type Shape = readonly number[];
@@ -102,6 +103,16 @@ export class Node {
 
 type AnyInput = Tensor | SymbolicTensor | readonly (Tensor | SymbolicTensor)[];
 
+/** The largest per-sample tensor a model read from a file may have (2^27 values: 512 MB in float32). */
+export const MAX_SAMPLE_VALUES = 2 ** 27;
+
+function checkSampleSizes(shapes: readonly Shape[], what: string): void {
+  for (const s of shapes) {
+    const n = s.reduce((a, b) => a * b, 1);
+    if (!(n <= MAX_SAMPLE_VALUES)) throw new ValueError(`per-sample ${what} ${fmtShape(s)} has ${n} values, more than the ${MAX_SAMPLE_VALUES} a loaded model may have`);
+  }
+}
+
 function isShapeList(s: Shape | readonly Shape[]): s is readonly Shape[] {
   return s.length > 0 && Array.isArray(s[0]);
 }
@@ -184,11 +195,17 @@ export abstract class Layer {
     }
     this.checkInputCount(shapes.length);
     try {
+      const fromFile = buildingFromFile();
+      if (fromFile) checkSampleSizes(shapes, 'input');
       this.buildWeights(shapes.length === 1 ? shapes[0] : shapes);
-      this.outputShapes = this.computeOutputShapes(shapes);
+      const outs = this.computeOutputShapes(shapes);
+      if (fromFile) checkSampleSizes(outs, 'output');
+      this.outputShapes = outs;
       this.inputShapes = shapes;
     } catch (e) {
       this.weightList = [];
+      // A file's huge sizes can still reach an allocation (a dry run): its RangeError is the file's fault.
+      if (e instanceof RangeError && buildingFromFile()) throw new ValueError(`${this.name} (${this.className}): ${e.message} (sizes too large)`);
       if (e instanceof GradlabError && !e.message.startsWith(this.name + ':') && !e.message.startsWith(this.name + ' (')) {
         const Cls = e.constructor as new (m: string) => GradlabError;
         const shown = shapes.map((s) => fmtShape(['batch' as unknown as number, ...s])).join(', ');

@@ -8,7 +8,8 @@ import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
 import { add, concat, mul, slice } from '../ops/index.js';
 import { takeRows } from '../data/transforms.js';
 import { resolveOptimizer, type Optimizer } from '../optim/index.js';
-import { readModelWeights, writeModelFolder } from '../io/folder.js';
+import { readModelFolder, writeModelFolder } from '../io/folder.js';
+import { checkFileTensor, fileTensor, shapeMatches } from './weight-files.js';
 import { readSafetensors } from '../io/safetensors.js';
 import {
   CallbackList, History, ProgressBar, type Callback, type CallbackModel, type Logs, type TrainingParams,
@@ -927,37 +928,40 @@ export class Model extends Layer implements CallbackModel {
     const o = checkOptions(fn, options, LOAD_WEIGHTS_KEYS);
     const byName = booleanOption(fn, 'byName', o.byName ?? false);
     const skipMismatch = booleanOption(fn, 'skipMismatch', o.skipMismatch ?? false);
+    const allowNonFinite = booleanOption(fn, 'allowNonFinite', o.allowNonFinite ?? false);
     if (skipMismatch && !byName) throw new ValueError(`${fn}: skipMismatch needs byName: true (as Keras' skip_mismatch needs by_name)`);
     this.requireGraph('loadWeights');
     const format = fileFormatFor(fn, path, undefined, 'loadWeights');
     if (format) {
+      if (o.allowNonFinite !== undefined) throw new ValueError(`${fn}: allowNonFinite applies to gradlab folders and .safetensors files, not to ${format.name} files`);
       await format.loadWeights!(this, path, { byName, skipMismatch });
       return;
     }
-    const tensors = path.toLowerCase().endsWith('.safetensors') ? (await readSafetensors(path)).tensors : (await readModelWeights(path)).tensors;
+    const { tensors, dtypes, file } = path.toLowerCase().endsWith('.safetensors')
+      ? { ...(await readSafetensors(path)), file: path }
+      : await readModelFolder(path, fn).then((c) => ({ tensors: c.tensors, dtypes: c.dtypes, file: c.weightsFile }));
     const updates: [Tensor, Tensor][] = [];
     const used = new Set<string>();
     for (const w of this.weights) {
-      const t = hasOwn(tensors, w.role) ? tensors[w.role] : undefined;
+      const t = fileTensor(tensors, w.role);
       if (!t) {
         if (byName) continue;
-        throw new FormatError(`${fn}: ${path} has no weight '${w.role}' (pass { byName: true } to load only the layers it names)`);
+        throw new FormatError(`${fn}: ${file} has no weight '${w.role}' (pass { byName: true } to load only the layers it names)`);
       }
       used.add(w.role);
-      if (t.rank !== w.tensor.rank || t.shape.some((d, i) => d !== w.tensor.shape[i])) {
-        if (skipMismatch) continue;
-        throw new FormatError(`${fn}: '${w.role}' has shape ${fmtShape(t.shape)} in ${path} but the layer needs ${fmtShape(w.tensor.shape)}`);
-      }
+      if (skipMismatch && !shapeMatches(t, w.tensor)) continue;
+      checkFileTensor(fn, file, w.role, t, fileTensor(dtypes, w.role), w.tensor, allowNonFinite);
       updates.push([w.tensor, t]);
     }
     const extra = Object.keys(tensors).filter((k) => !used.has(k));
-    if (!byName && extra.length > 0) throw new FormatError(`${fn}: ${path} holds weights no layer of ${this.name} has (${extra.slice(0, 5).map((k) => `'${k}'`).join(', ')})`);
+    if (!byName && extra.length > 0) throw new FormatError(`${fn}: ${file} holds weights no layer of ${this.name} has (${extra.slice(0, 5).map((k) => `'${k}'`).join(', ')})`);
     for (const [target, source] of updates) target.data.set(source.data);
   }
 
   /**
-   * Writes the model. By default into the folder `path`: `model.json` (architecture and compile
-   * settings) and `weights.safetensors`, each atomically (temp file + rename), the weights first.
+   * Writes the model. By default into the folder `path`: `model.json` (architecture, compile
+   * settings, and the name and SHA-256 of its weights file) and `weights-<hash>.safetensors`,
+   * replaced as one unit (see io/folder.ts): a reader or a killed save never mixes old and new.
    * Another format is chosen by `options.format` or by the path's ending (e.g. `.onnx`), among
    * those registered with `registerModelFileFormat`.
    */
@@ -978,7 +982,7 @@ export class Model extends Layer implements CallbackModel {
     const tensors: Record<string, Tensor> = {};
     for (const w of this.weights) tensors[w.role] = w.tensor;
     const model = { className: this.className, config: this.getConfig() };
-    await writeModelFolder(dir, { format: 'gradlab-model', version: 2, model, compile: this.compileConfig() }, tensors, this.name);
+    await writeModelFolder(dir, { format: 'gradlab-model', version: 3, model, compile: this.compileConfig() }, tensors, this.name, `${this.name}.save`);
   }
 }
 
@@ -1001,9 +1005,11 @@ export interface LoadWeightsOptions {
   byName?: boolean;
   /** With byName: skip layers whose weights in the file have another count or shape instead of failing. */
   skipMismatch?: boolean;
+  /** Accept NaN and infinite weights (gradlab folders and .safetensors files; refused by default). */
+  allowNonFinite?: boolean;
 }
 
-const LOAD_WEIGHTS_KEYS = optionKeys<LoadWeightsOptions>({ byName: true, skipMismatch: true });
+const LOAD_WEIGHTS_KEYS = optionKeys<LoadWeightsOptions>({ byName: true, skipMismatch: true, allowNonFinite: true });
 
 /** A file format besides gradlab's folder that models can be saved in or load weights from. */
 export interface ModelFileFormat {
