@@ -389,6 +389,7 @@ export class InputLayer extends Layer {
   readonly output: SymbolicTensor;
 
   constructor(args: InputArgs) {
+    if (args === undefined) throw new ValueError("input: options { shape } are required, e.g. gl.input({ shape: [28, 28, 1] })");
     checkOptions('input', args, INPUT_KEYS);
     if (args.shape === undefined) throw new ValueError("input: option 'shape' is required, e.g. gl.input({ shape: [28, 28, 1] })");
     const shape = checkShapeArg('input', 'shape', args.shape);

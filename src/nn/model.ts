@@ -2,7 +2,7 @@
 // symbolic inputs that is itself a layer, and that owns compile, fit, evaluate, predict,
 // summary and save. Sequential (sequential.ts) extends it.
 import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { booleanOption, checkOptions, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt } from '../core/validate.js';
+import { booleanOption, checkOptions, describeValue, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
 import { add, concat, mul, slice } from '../ops/index.js';
@@ -641,7 +641,8 @@ export class Model extends Layer implements CallbackModel {
     outs.forEach((o, i) => {
       const co = c.outputs[i];
       const target = co.loss.sparse ? yb[i] : reshapeLike(yb[i], o.u);
-      const l = fused[i] ? co.loss.fromLogits!.fn(target, o.z) : co.loss.fn(target, o.u);
+      const l: unknown = fused[i] ? co.loss.fromLogits!.fn(target, o.z) : co.loss.fn(target, o.u);
+      if (!(l instanceof Tensor) || l.size !== 1) throw new ValueError(`${this.name}: the loss of output ${i} must give a scalar Tensor, got ${l instanceof Tensor ? `shape ${fmtShape(l.shape)}` : describeValue(l)}`);
       if (outs.length > 1) perOutput[`${co.prefix}loss`] = l.item();
       const weighted = co.weight === 1 ? l : mul(l, co.weight);
       total = total === null ? weighted : add(total, weighted);
@@ -1025,6 +1026,16 @@ const fileFormats: ModelFileFormat[] = [];
 
 /** Adds a format to `model.save` and `model.loadWeights` (gradlab's interop modules register theirs). */
 export function registerModelFileFormat(format: ModelFileFormat): void {
+  const fn = 'registerModelFileFormat';
+  if (format === null || typeof format !== 'object') throw new ValueError(`${fn}: format must be { name, extensions, save?, loadWeights? }, got ${describeValue(format)}`);
+  if (typeof format.name !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(format.name) || format.name === 'gradlab') throw new ValueError(`${fn}: name must be a lower-case name other than 'gradlab', got ${describeValue(format.name)}`);
+  if (!Array.isArray(format.extensions) || !format.extensions.every((e) => typeof e === 'string' && e.startsWith('.') && e === e.toLowerCase())) {
+    throw new ValueError(`${fn}: extensions of '${format.name}' must be lower-case endings such as '.onnx', got ${describeValue(format.extensions)}`);
+  }
+  for (const k of ['save', 'loadWeights'] as const) {
+    if (format[k] !== undefined && typeof format[k] !== 'function') throw new ValueError(`${fn}: ${k} of '${format.name}' must be a function, got ${describeValue(format[k])}`);
+  }
+  if (format.save === undefined && format.loadWeights === undefined) throw new ValueError(`${fn}: format '${format.name}' has neither save nor loadWeights`);
   const i = fileFormats.findIndex((f) => f.name === format.name);
   if (i >= 0) fileFormats[i] = format;
   else fileFormats.push(format);
