@@ -5,8 +5,9 @@
 // (weights-<16 hex>.safetensors), then model.json, which names that file and its SHA-256, is
 // renamed into place: that rename is the commit. Only then are the old weights file and the
 // temporary files of killed saves removed. A reader therefore finds the old model or the new one,
-// never new weights under an old model.json. Folders written before (weights.safetensors, no
-// record in model.json) still load.
+// never new weights under an old model.json. model.json also carries the SHA-256 of its own
+// content ("checksum"), so a flipped bit in it is found too; deleting that line makes a hand-edited
+// model.json loadable. Folders written before (weights.safetensors, no record in model.json) still load.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -40,7 +41,8 @@ export async function writeModelFolder(dir: string, description: Record<string, 
   const bytes = encodeSafetensors(tensors, { format: 'gradlab', model: modelName });
   const hash = sha256(bytes);
   const record: WeightsRecord = { file: `weights-${hash.slice(0, 16)}.safetensors`, sha256: hash, bytes: bytes.length };
-  const json = JSON.stringify({ ...description, weights: record }, null, 2) + '\n';
+  const content = { ...description, weights: record };
+  const json = JSON.stringify({ ...content, checksum: `sha256:${sha256(new TextEncoder().encode(JSON.stringify(content)))}` }, null, 2) + '\n';
   try {
     await fsp.mkdir(dir, { recursive: true });
   } catch (err) {
@@ -158,11 +160,25 @@ export function readModelDescription(dir: string, fn: string): { description: un
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new FormatError(`${fn}: no ${MODEL_FILE} in ${dir} (is it a folder written by model.save()?)`);
     throw ioError(fn, 'read', 'the model description', file, err);
   }
+  let description: unknown;
   try {
-    return { description: JSON.parse(text), file, text };
+    description = JSON.parse(text);
   } catch (e) {
     throw new FormatError(`${fn}: ${file} is not valid JSON (${(e as Error).message})`);
   }
+  checkOwnChecksum(fn, description, file);
+  return { description, file, text };
+}
+
+/** model.json's `checksum`: the SHA-256 of the rest of its content, as JSON.stringify writes it (so whitespace does not count). */
+function checkOwnChecksum(fn: string, description: unknown, file: string): void {
+  if (description === null || typeof description !== 'object' || Array.isArray(description) || !Object.hasOwn(description, 'checksum')) return;
+  const { checksum, ...content } = description as Record<string, unknown>;
+  if (typeof checksum !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(checksum)) throw new FormatError(`${fn}: ${file}: checksum must be 'sha256:' and 64 hex digits, got ${JSON.stringify(checksum)}`);
+  if (checksum.slice(7) !== sha256(new TextEncoder().encode(JSON.stringify(content)))) {
+    throw new FormatError(`${fn}: ${file} does not match its checksum (the file is corrupt, or was edited: remove the "checksum" line to load an edited model.json)`);
+  }
+  delete (description as Record<string, unknown>).checksum;
 }
 
 /** The weights record of a parsed model.json, checked; null for a folder that predates it. */
