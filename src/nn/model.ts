@@ -1029,8 +1029,8 @@ export function registerModelFileFormat(format: ModelFileFormat): void {
   const fn = 'registerModelFileFormat';
   if (format === null || typeof format !== 'object') throw new ValueError(`${fn}: format must be { name, extensions, save?, loadWeights? }, got ${describeValue(format)}`);
   if (typeof format.name !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(format.name) || format.name === 'gradlab') throw new ValueError(`${fn}: name must be a lower-case name other than 'gradlab', got ${describeValue(format.name)}`);
-  if (!Array.isArray(format.extensions) || !format.extensions.every((e) => typeof e === 'string' && e.startsWith('.') && e === e.toLowerCase())) {
-    throw new ValueError(`${fn}: extensions of '${format.name}' must be lower-case endings such as '.onnx', got ${describeValue(format.extensions)}`);
+  if (!Array.isArray(format.extensions) || !format.extensions.every((e) => typeof e === 'string' && e !== '' && e === e.toLowerCase())) {
+    throw new ValueError(`${fn}: extensions of '${format.name}' must be lower-case path endings such as '.onnx' or 'model.json', got ${describeValue(format.extensions)}`);
   }
   for (const k of ['save', 'loadWeights'] as const) {
     if (format[k] !== undefined && typeof format[k] !== 'function') throw new ValueError(`${fn}: ${k} of '${format.name}' must be a function, got ${describeValue(format[k])}`);
