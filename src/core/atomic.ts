@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ValueError, ioError } from './errors.js';
+import { showJson } from './validate.js';
 
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);
@@ -19,7 +20,7 @@ function tempPathFor(target: string): string {
 
 function checkArgs(fn: string, file: string, data: string | Uint8Array): void {
   if (typeof file !== 'string' || file.length === 0) {
-    throw new ValueError(`${fn}: path must be a non-empty string, got ${JSON.stringify(file)}`);
+    throw new ValueError(`${fn}: path must be a non-empty string, got ${showJson(file)}`);
   }
   if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
     throw new ValueError(`${fn}: data must be a string or Uint8Array, got ${Object.prototype.toString.call(data)}`);

@@ -16,6 +16,7 @@ import { FormatError, IOError, ioError } from '../core/errors.js';
 import { isWriting, parseTempName, writeFileAtomic } from '../core/atomic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './safetensors.js';
+import { showJson } from '../core/validate.js';
 
 export const MODEL_FILE = 'model.json';
 /** The weights file of folders written before model.json named its weights. */
@@ -174,7 +175,7 @@ export function readModelDescription(dir: string, fn: string): { description: un
 function checkOwnChecksum(fn: string, description: unknown, file: string): void {
   if (description === null || typeof description !== 'object' || Array.isArray(description) || !Object.hasOwn(description, 'checksum')) return;
   const { checksum, ...content } = description as Record<string, unknown>;
-  if (typeof checksum !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(checksum)) throw new FormatError(`${fn}: ${file}: checksum must be 'sha256:' and 64 hex digits, got ${JSON.stringify(checksum)}`);
+  if (typeof checksum !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(checksum)) throw new FormatError(`${fn}: ${file}: checksum must be 'sha256:' and 64 hex digits, got ${showJson(checksum)}`);
   if (checksum.slice(7) !== sha256(new TextEncoder().encode(JSON.stringify(content)))) {
     throw new FormatError(`${fn}: ${file} does not match its checksum (the file is corrupt, or was edited: remove the "checksum" line to load an edited model.json)`);
   }
@@ -186,11 +187,11 @@ function weightsRecord(fn: string, description: unknown, file: string): WeightsR
   const d = description as Record<string, unknown> | null;
   if (d === null || typeof d !== 'object' || !Object.hasOwn(d, 'weights')) return null;
   const w = d.weights as Record<string, unknown> | null;
-  if (w === null || typeof w !== 'object' || Array.isArray(w)) throw new FormatError(`${fn}: ${file}: 'weights' must be { file, sha256, bytes }, got ${JSON.stringify(w)}`);
+  if (w === null || typeof w !== 'object' || Array.isArray(w)) throw new FormatError(`${fn}: ${file}: 'weights' must be { file, sha256, bytes }, got ${showJson(w)}`);
   // The name is checked, not just used: model.json must not point outside its folder.
-  if (typeof w.file !== 'string' || !WEIGHTS_NAME.test(w.file)) throw new FormatError(`${fn}: ${file}: weights.file must be a name like weights-<16 hex digits>.safetensors, got ${JSON.stringify(w.file)}`);
-  if (typeof w.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(w.sha256)) throw new FormatError(`${fn}: ${file}: weights.sha256 must be 64 hex digits, got ${JSON.stringify(w.sha256)}`);
-  if (!Number.isSafeInteger(w.bytes) || (w.bytes as number) < 8) throw new FormatError(`${fn}: ${file}: weights.bytes must be an integer >= 8, got ${JSON.stringify(w.bytes)}`);
+  if (typeof w.file !== 'string' || !WEIGHTS_NAME.test(w.file)) throw new FormatError(`${fn}: ${file}: weights.file must be a name like weights-<16 hex digits>.safetensors, got ${showJson(w.file)}`);
+  if (typeof w.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(w.sha256)) throw new FormatError(`${fn}: ${file}: weights.sha256 must be 64 hex digits, got ${showJson(w.sha256)}`);
+  if (!Number.isSafeInteger(w.bytes) || (w.bytes as number) < 8) throw new FormatError(`${fn}: ${file}: weights.bytes must be an integer >= 8, got ${showJson(w.bytes)}`);
   return { file: w.file, sha256: w.sha256, bytes: w.bytes as number };
 }
 

@@ -1,5 +1,5 @@
 import { ValueError } from '../core/errors.js';
-import { checkOptions, finiteNumber, optionKeys, positiveNumber, unknownNameError } from '../core/validate.js';
+import { checkOptions, finiteNumber, optionKeys, positiveNumber, unknownNameError, showJson } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 
@@ -142,7 +142,7 @@ export function resolveInitializer(fn: string, spec: InitializerName | Initializ
 }
 
 function fromSaved(fn: string, name: string, config?: Record<string, number>): Initializer {
-  if (typeof name !== 'string') throw new ValueError(`${fn}: an initializer must be a name, an initializers.* object or { name, config }, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string') throw new ValueError(`${fn}: an initializer must be a name, an initializers.* object or { name, config }, got ${showJson(name)}`);
   const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   switch (camel) {
     case 'glorotUniform': return initializers.glorotUniform();

@@ -1,7 +1,7 @@
 // The base of every layer, and the symbolic tensors of the functional API: a layer applied to
 // symbolic tensors records a node of the graph instead of computing.
 import { GradlabError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { checkOptions, optionKeys, positiveInt } from '../core/validate.js';
+import { checkOptions, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import { tensor, zeros } from '../tensor/creation.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { noGrad, Tensor, type DType, type NestedArray } from '../tensor/tensor.js';
@@ -50,12 +50,12 @@ function snake(className: string): string {
 
 export function checkDType(fn: string, dtype: unknown): DType {
   if (dtype === undefined) return 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`${fn}: dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
+  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`${fn}: dtype must be 'float32' or 'float64', got ${showJson(dtype)}`);
   return dtype;
 }
 
 function checkShapeArg(fn: string, arg: string, shape: unknown): number[] {
-  if (!Array.isArray(shape)) throw new ValueError(`${fn}: ${arg} must be an array of positive integers (no batch axis), got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) throw new ValueError(`${fn}: ${arg} must be an array of positive integers (no batch axis), got ${showJson(shape)}`);
   shape.forEach((d) => positiveInt(fn, `${arg} ${fmtShape(shape as number[])}`, d));
   return [...shape] as number[];
 }
@@ -135,10 +135,10 @@ export abstract class Layer {
   constructor(args: LayerArgs, defaultName: string) {
     this.name = args.name ?? uniqueName(defaultName);
     if (typeof this.name !== 'string' || this.name === '' || /[/\s]/.test(this.name)) {
-      throw new ValueError(`${defaultName}: name must be a non-empty string without '/' or spaces, got ${JSON.stringify(args.name)}`);
+      throw new ValueError(`${defaultName}: name must be a non-empty string without '/' or spaces, got ${showJson(args.name)}`);
     }
     this.trainableFlag = args.trainable ?? true;
-    if (typeof this.trainableFlag !== 'boolean') throw new ValueError(`${this.name}: trainable must be true or false, got ${JSON.stringify(args.trainable)}`);
+    if (typeof this.trainableFlag !== 'boolean') throw new ValueError(`${this.name}: trainable must be true or false, got ${showJson(args.trainable)}`);
     this.dtype = checkDType(this.name, args.dtype);
     this.requestedInputShape = args.inputShape !== undefined ? checkShapeArg(this.name, 'inputShape', args.inputShape) : null;
   }
@@ -153,7 +153,7 @@ export abstract class Layer {
   }
 
   protected setTrainableFlag(value: boolean): void {
-    if (typeof value !== 'boolean') throw new ValueError(`${this.name}.trainable must be true or false, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'boolean') throw new ValueError(`${this.name}.trainable must be true or false, got ${showJson(value)}`);
     this.trainableFlag = value;
   }
 
@@ -285,7 +285,7 @@ export abstract class Layer {
   private applyAny(x: AnyInput, training: boolean, fn: string): (Tensor | SymbolicTensor)[] {
     const list: readonly (Tensor | SymbolicTensor)[] = Array.isArray(x) ? x : [x as Tensor | SymbolicTensor];
     if (list.length === 0) throw new ValueError(`${this.name}.${fn}: needs at least one input`);
-    if (typeof training !== 'boolean') throw new ValueError(`${this.name}.${fn}: training must be true or false, got ${JSON.stringify(training)}`);
+    if (typeof training !== 'boolean') throw new ValueError(`${this.name}.${fn}: training must be true or false, got ${showJson(training)}`);
     if (list.every((t) => t instanceof SymbolicTensor)) return this.applySymbolic(list as SymbolicTensor[]);
     if (list.every((t) => t instanceof Tensor)) return this.callTensors(list as Tensor[], training).map((o) => o.u);
     const kinds = list.map((t) => (t instanceof Tensor ? 'Tensor' : t instanceof SymbolicTensor ? 'SymbolicTensor' : t === null ? 'null' : typeof t));

@@ -2,7 +2,7 @@
 // symbolic inputs that is itself a layer, and that owns compile, fit, evaluate, predict,
 // summary and save. Sequential (sequential.ts) extends it.
 import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { booleanOption, checkOptions, describeValue, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt } from '../core/validate.js';
+import { booleanOption, checkOptions, describeValue, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
 import { add, concat, mul, slice } from '../ops/index.js';
@@ -219,7 +219,7 @@ function targetTensor(fn: string, what: string, y: Targets): Tensor {
   }
   const data = allocate('float32', y.length);
   for (let i = 0; i < y.length; i++) {
-    if (typeof y[i] !== 'number') throw new ValueError(`${fn}: ${what}[${i}] is ${JSON.stringify(y[i])}, not a number`);
+    if (typeof y[i] !== 'number') throw new ValueError(`${fn}: ${what}[${i}] is ${showJson(y[i])}, not a number`);
     data[i] = y[i];
   }
   return new Tensor(data, [y.length]);
@@ -349,6 +349,7 @@ export class Model extends Layer implements CallbackModel {
       }
       return ls[nameOrIndex];
     }
+    if (typeof nameOrIndex !== 'string') throw new ValueError(`${this.name}.getLayer: expected a layer name or index, got ${describeValue(nameOrIndex)}`);
     const l = ls.find((x) => x.name === nameOrIndex);
     if (!l) throw new ValueError(`${this.name}.getLayer: no layer named '${nameOrIndex}' (layers: ${ls.map((x) => x.name).join(', ')})`);
     return l;
@@ -575,7 +576,7 @@ export class Model extends Layer implements CallbackModel {
     const losses = perOutput<LossSpec>(a.loss, 'loss', (v) => typeof v === 'string' || typeof v === 'function');
     const weights = a.lossWeights === undefined ? names.map(() => 1) : perOutput<number>(a.lossWeights, 'lossWeights', (v) => typeof v === 'number', 1);
     weights.forEach((w, i) => {
-      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new ValueError(`${fn}: lossWeights for output '${names[i]}' must be a finite number >= 0, got ${JSON.stringify(w)}`);
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new ValueError(`${fn}: lossWeights for output '${names[i]}' must be a finite number >= 0, got ${showJson(w)}`);
     });
     const isSpec = (v: unknown) => typeof v === 'string' || typeof v === 'function';
     const metricLists: (readonly MetricSpec[])[] = a.metrics === undefined ? names.map(() => [])
@@ -742,10 +743,10 @@ export class Model extends Layer implements CallbackModel {
     const epochs = nonNegativeInt(fn, 'epochs', a.epochs ?? 1);
     const batchSize = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
     const verbose = a.verbose ?? 1;
-    if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new ValueError(`${fn}: verbose must be 0, 1 or 2, got ${JSON.stringify(a.verbose)}`);
+    if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new ValueError(`${fn}: verbose must be 0, 1 or 2, got ${showJson(a.verbose)}`);
     const shuffle = booleanOption(fn, 'shuffle', a.shuffle ?? true);
     const terminateOnNaN = booleanOption(fn, 'terminateOnNaN', a.terminateOnNaN ?? true);
-    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ValueError(`${fn}: seed must be an integer, got ${JSON.stringify(a.seed)}`);
+    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ValueError(`${fn}: seed must be an integer, got ${showJson(a.seed)}`);
     if (a.callbacks !== undefined && !Array.isArray(a.callbacks)) throw new ValueError(`${fn}: callbacks must be an array, got ${typeof a.callbacks}`);
     const c = this.getCompiled('fit');
     let xs = this.inputList(fn, x, 'x');
@@ -925,7 +926,7 @@ export class Model extends Layer implements CallbackModel {
    */
   async loadWeights(path: string, options: LoadWeightsOptions = {}): Promise<void> {
     const fn = `${this.name}.loadWeights`;
-    if (typeof path !== 'string' || path === '') throw new ValueError(`${fn}: path must be a non-empty path, got ${JSON.stringify(path)}`);
+    if (typeof path !== 'string' || path === '') throw new ValueError(`${fn}: path must be a non-empty path, got ${showJson(path)}`);
     const o = checkOptions(fn, options, LOAD_WEIGHTS_KEYS);
     const byName = booleanOption(fn, 'byName', o.byName ?? false);
     const skipMismatch = booleanOption(fn, 'skipMismatch', o.skipMismatch ?? false);
@@ -968,8 +969,8 @@ export class Model extends Layer implements CallbackModel {
    */
   async save(path: string, options: SaveOptions = {}): Promise<void> {
     const dir = path;
-    if (typeof dir !== 'string' || dir === '') throw new ValueError(`${this.name}.save: path must be a non-empty path, got ${JSON.stringify(dir)}`);
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ValueError(`${this.name}.save: options must be an object, got ${JSON.stringify(options)}`);
+    if (typeof dir !== 'string' || dir === '') throw new ValueError(`${this.name}.save: path must be a non-empty path, got ${showJson(dir)}`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ValueError(`${this.name}.save: options must be an object, got ${showJson(options)}`);
     const format = fileFormatFor(`${this.name}.save`, path, options.format, 'save');
     if (format) {
       this.requireGraph('save');
@@ -1047,7 +1048,7 @@ export function fileFormatFor(fn: string, path: string, requested: unknown, acti
   if (requested !== undefined) {
     if (requested === 'gradlab') return null;
     const f = can.find((x) => x.name === requested);
-    if (!f) throw new ValueError(`${fn}: format must be one of ${['gradlab', ...can.map((x) => x.name)].map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(requested)}`);
+    if (!f) throw new ValueError(`${fn}: format must be one of ${['gradlab', ...can.map((x) => x.name)].map((n) => `'${n}'`).join(', ')}, got ${showJson(requested)}`);
     return f;
   }
   const lower = path.toLowerCase();

@@ -1,7 +1,7 @@
 // gradlab's model folders: a model from its description (model.json) and its tensors, every
 // entry checked against the architecture before anything is trusted.
-import { FormatError, GradlabError } from '../core/errors.js';
-import { booleanOption, checkOptions, nearestName, optionKeys } from '../core/validate.js';
+import { FormatError, GradlabError, ValueError } from '../core/errors.js';
+import { booleanOption, checkOptions, describeValue, nearestName, optionKeys, showJson } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { resolveOptimizer } from '../optim/index.js';
 import { readModelFolder } from '../io/folder.js';
@@ -43,8 +43,9 @@ function inFile<T>(fn: string, where: string, make: () => T): T {
 
 /** A layer (or nested model) from its class name and config, as `getConfig()` wrote them. */
 export function layerFromConfig(className: string, config: unknown, fn = 'layerFromConfig'): Layer {
-  if (typeof className !== 'string') throw new FormatError(`${fn}: a layer's className must be a string, got ${JSON.stringify(className)}`);
-  if (!isObject(config)) throw new FormatError(`${fn}: the config of a ${className} layer must be an object, got ${JSON.stringify(config)}`);
+  if (typeof fn !== 'string') throw new ValueError(`layerFromConfig: fn (the name errors give) must be a string, got ${describeValue(fn)}`);
+  if (typeof className !== 'string') throw new FormatError(`${fn}: a layer's className must be a string, got ${showJson(className)}`);
+  if (!isObject(config)) throw new FormatError(`${fn}: the config of a ${className} layer must be an object, got ${showJson(config)}`);
   if (className === 'Functional' || className === 'Model') return functionalFromConfig(config, fn);
   if (className === 'Sequential') return sequentialFromConfig(config, fn);
   const Ctor = findLayerClass(className);
@@ -95,10 +96,10 @@ function functionalFromConfig(config: Json, fn: string): Model {
   for (const l of byName.values()) if (l instanceof InputLayer) made.set(`${l.name}:0`, [l.output]);
   const lookup = (ref: unknown, where: string): SymbolicTensor => {
     if (!Array.isArray(ref) || ref.length !== 3 || typeof ref[0] !== 'string' || !Number.isInteger(ref[1]) || !Number.isInteger(ref[2])) {
-      throw new FormatError(`${fn}: ${where} must be [layerName, nodeIndex, tensorIndex], got ${JSON.stringify(ref)}`);
+      throw new FormatError(`${fn}: ${where} must be [layerName, nodeIndex, tensorIndex], got ${showJson(ref)}`);
     }
     const t = made.get(`${ref[0]}:${ref[1]}`)?.[ref[2] as number];
-    if (!t) throw new FormatError(`${fn}: ${where} refers to ${JSON.stringify(ref)}, which no earlier call in model '${name}' makes`);
+    if (!t) throw new FormatError(`${fn}: ${where} refers to ${showJson(ref)}, which no earlier call in model '${name}' makes`);
     return t;
   };
   const nodes = config.nodes;
@@ -123,7 +124,8 @@ function functionalFromConfig(config: Json, fn: string): Model {
 
 /** A model from the `{ className, config }` that `model.save()` writes into model.json (Keras' model_from_config). */
 export function modelFromConfig(description: { className: string; config: unknown }, fn = 'modelFromConfig'): Model {
-  if (!isObject(description)) throw new FormatError(`${fn}: expected { className, config }, got ${JSON.stringify(description)}`);
+  if (typeof fn !== 'string') throw new ValueError(`modelFromConfig: fn (the name errors give) must be a string, got ${describeValue(fn)}`);
+  if (!isObject(description)) throw new FormatError(`${fn}: expected { className, config }, got ${showJson(description)}`);
   const m = layerFromConfig(description.className, description.config, fn);
   if (!(m instanceof Model)) throw new FormatError(`${fn}: className '${description.className}' is a layer, not a model`);
   return m;
@@ -203,14 +205,14 @@ function valueCount(tensors: Record<string, Tensor>): number {
  */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
   const fn = 'loadModel';
-  if (typeof dir !== 'string' || dir === '') throw new FormatError(`${fn}: dir must be a non-empty path, got ${JSON.stringify(dir)}`);
+  if (typeof dir !== 'string' || dir === '') throw new FormatError(`${fn}: dir must be a non-empty path, got ${showJson(dir)}`);
   const o = checkOptions(fn, options, LOAD_MODEL_KEYS);
   const allowNonFinite = booleanOption(fn, 'allowNonFinite', o.allowNonFinite ?? false);
   const { description, file, tensors, dtypes, weightsFile } = await readModelFolder(dir, fn);
   if (!isObject(description)) throw new FormatError(`${fn}: ${file} is not a gradlab model (not a JSON object)`);
   const v = description.version;
   const known = description.format === 'gradlab-sequential' ? v === 1 : description.format === 'gradlab-model' && (v === 2 || v === 3);
-  if (!known) throw new FormatError(`${fn}: ${file} is not a gradlab model (format ${JSON.stringify(description.format)}, version ${JSON.stringify(v)})`);
+  if (!known) throw new FormatError(`${fn}: ${file} is not a gradlab model (format ${showJson(description.format)}, version ${showJson(v)})`);
   checkKeys(fn, file, description, DESCRIPTION_KEYS[v as number]);
   if (v === 3 && description.weights === undefined) throw new FormatError(`${fn}: ${file} does not name its weights file`);
   const model = withWeightBudget(valueCount(tensors), () => {

@@ -6,7 +6,7 @@
 import type { ReduceKernel } from '../backend/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, checkShape, normAxes, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
-import { describeValue } from '../core/validate.js';
+import { describeValue, showJson } from '../core/validate.js';
 import { Tensor, recordOp, type FloatArray, type Axis } from '../tensor/tensor.js';
 import { registerOp, type OpSample } from './registry.js';
 import { empty, expectTensor, kernels, sampleUniform } from './util.js';
@@ -157,7 +157,7 @@ const sumCases: [number[], Axis | undefined, boolean][] = [
 registerOp({
   name: 'sum', family: 'reduce',
   samples: (rng) => sumCases.map(([shape, axis, keep]): OpSample => ({
-    label: `sum [${shape}] axis=${JSON.stringify(axis)} keepDims=${keep}`,
+    label: `sum [${shape}] axis=${showJson(axis)} keepDims=${keep}`,
     inputs: [sampleUniform(rng, shape)],
     fn: (x) => sum(x, axis, keep),
   })),

@@ -1,7 +1,7 @@
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { normAxes, normAxis, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
-import { describeValue } from '../core/validate.js';
+import { describeValue, showJson } from '../core/validate.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { copyStrided, reshape } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
@@ -95,7 +95,7 @@ export function pad(x: Tensor, paddings: readonly (readonly [number, number])[],
   }
   for (const [lo, hi] of paddings) {
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < 0) {
-      throw new ValueError(`pad: paddings must be non-negative integers, got ${JSON.stringify(paddings)}`);
+      throw new ValueError(`pad: paddings must be non-negative integers, got ${showJson(paddings)}`);
     }
   }
   const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
@@ -264,7 +264,7 @@ export function takeFlat(x: Tensor, idx: Int32Array, shape: readonly number[]): 
 
 /** One-hot rows: labels [..] of integers in [0, depth) become [.., depth] of 0/1. */
 export function oneHot(labels: Tensor | readonly number[] | Int32Array, depth: number, dtype: 'float32' | 'float64' = 'float32'): Tensor {
-  if (!Number.isInteger(depth) || depth <= 0) throw new ValueError(`oneHot: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth <= 0) throw new ValueError(`oneHot: depth must be a positive integer, got ${describeValue(depth)}`);
   const values: ArrayLike<number> = labels instanceof Tensor ? labels.data : labels;
   const shape = labels instanceof Tensor ? [...labels.shape] : [values.length];
   const out = empty(dtype, [...shape, depth]);

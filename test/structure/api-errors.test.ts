@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as gl from '../../src/index.js';
 
-const bad = (): unknown[] => [undefined, null, {}, [], 'x', '', NaN, -1, 0.5, 1e10, Infinity, '__proto__', 'constructor', [NaN], [-1], [1e10], ['x'], [[1e10]], () => 1, true];
+const bad = (): unknown[] => [undefined, null, {}, [], 'x', '', NaN, -1, 0.5, 1e10, Infinity, '__proto__', 'constructor', [NaN], [-1], [1e10], ['x'], [[1e10]], () => 1, true, Symbol('s'), 10n, { __proto__: null }];
 // Fresh values per call: a function that mutates its argument must not spoil the next call.
 const BAD_COUNT = bad().length;
 const show = (v: unknown): string => { try { return showJson(v); } catch { return Object.prototype.toString.call(v); } };
