@@ -1,5 +1,5 @@
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { describeValue, showJson } from '../core/validate.js';
+import { describeValue } from '../core/validate.js';
 
 export function sizeOf(shape: readonly number[]): number {
   let s = 1;
@@ -62,7 +62,7 @@ export function checkShape(fn: string, shape: readonly number[], arg = 'shape'):
   if (!Array.isArray(shape)) throw new ValueError(`${fn}: ${arg} must be an array of non-negative integers, got ${describeValue(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new ValueError(`${fn}: ${arg} ${showJson(shape)} must hold non-negative integers`);
+      throw new ValueError(`${fn}: ${arg} ${fmtShape(shape)} must hold non-negative integers`);
     }
   }
   const n = sizeOf(shape);
