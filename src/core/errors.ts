@@ -29,5 +29,6 @@ export function ioError(fn: string, action: 'read' | 'write' | 'remove', what: s
 }
 
 export function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
+  // A bad shape from a caller may hold anything: the message must not throw on a symbol.
+  return `[${shape.map((d) => (typeof d === 'number' || typeof d === 'string' ? String(d) : typeof d)).join(',')}]`;
 }
