@@ -2,9 +2,6 @@
 // gradlab's own folder. Importing this module registers those formats with model.save and
 // model.loadWeights.
 export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, readSafetensorsSync } from '../io/safetensors.js';
-// ONNX export (registers the 'onnx' format with model.save).
-export { saveOnnx, encodeOnnx, ONNX_OPSETS } from './onnx/export.js';
-export type { OnnxExportOptions } from './onnx/export.js';
 export {
   modelFromKerasConfig, kerasConfigFromModel, assignKerasWeights, kerasWeightNames, kerasWeightEntries, kerasWeightedLayers, kerasWeightOrder, kerasLayers,
   kerasLayerClassNames,
@@ -12,3 +9,7 @@ export {
 export type { KerasWeightArray, KerasLayerWeights, AssignKerasWeightsOptions } from './keras/config.js';
 export { loadTfjs, loadTfjsArtifacts, saveTfjs, tfjsArtifactsFromModel } from './tfjs.js';
 export type { TfjsArtifacts, TfjsWeightSpec, SaveTfjsOptions } from './tfjs.js';
+export { loadKeras } from './keras/files.js';
+// ONNX export (registers the 'onnx' format with model.save).
+export { saveOnnx, encodeOnnx, ONNX_OPSETS } from './onnx/export.js';
+export type { OnnxExportOptions } from './onnx/export.js';
