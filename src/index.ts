@@ -1,5 +1,5 @@
 // The public API: re-exports only.
-export { GradlabError, ShapeError, ValueError, DTypeError, FormatError } from './core/errors.js';
+export { GradlabError, ShapeError, ValueError, DTypeError, FormatError, IOError } from './core/errors.js';
 export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
 export type { DType, NestedArray, BackwardOptions } from './tensor/tensor.js';
 export * from './tensor/creation.js';

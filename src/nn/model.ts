@@ -2,13 +2,14 @@
 // symbolic inputs that is itself a layer, and that owns compile, fit, evaluate, predict,
 // summary and save. Sequential (sequential.ts) extends it.
 import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { booleanOption, checkOptions, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt } from '../core/validate.js';
+import { booleanOption, checkOptions, describeValue, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
 import { add, concat, mul, slice } from '../ops/index.js';
 import { takeRows } from '../data/transforms.js';
 import { resolveOptimizer, type Optimizer } from '../optim/index.js';
-import { readModelWeights, writeModelFolder } from '../io/folder.js';
+import { readModelFolder, writeModelFolder } from '../io/folder.js';
+import { checkFileTensor, fileTensor, shapeMatches } from './weight-files.js';
 import { readSafetensors } from '../io/safetensors.js';
 import {
   CallbackList, History, ProgressBar, type Callback, type CallbackModel, type Logs, type TrainingParams,
@@ -218,7 +219,7 @@ function targetTensor(fn: string, what: string, y: Targets): Tensor {
   }
   const data = allocate('float32', y.length);
   for (let i = 0; i < y.length; i++) {
-    if (typeof y[i] !== 'number') throw new ValueError(`${fn}: ${what}[${i}] is ${JSON.stringify(y[i])}, not a number`);
+    if (typeof y[i] !== 'number') throw new ValueError(`${fn}: ${what}[${i}] is ${showJson(y[i])}, not a number`);
     data[i] = y[i];
   }
   return new Tensor(data, [y.length]);
@@ -348,6 +349,7 @@ export class Model extends Layer implements CallbackModel {
       }
       return ls[nameOrIndex];
     }
+    if (typeof nameOrIndex !== 'string') throw new ValueError(`${this.name}.getLayer: expected a layer name or index, got ${describeValue(nameOrIndex)}`);
     const l = ls.find((x) => x.name === nameOrIndex);
     if (!l) throw new ValueError(`${this.name}.getLayer: no layer named '${nameOrIndex}' (layers: ${ls.map((x) => x.name).join(', ')})`);
     return l;
@@ -574,7 +576,7 @@ export class Model extends Layer implements CallbackModel {
     const losses = perOutput<LossSpec>(a.loss, 'loss', (v) => typeof v === 'string' || typeof v === 'function');
     const weights = a.lossWeights === undefined ? names.map(() => 1) : perOutput<number>(a.lossWeights, 'lossWeights', (v) => typeof v === 'number', 1);
     weights.forEach((w, i) => {
-      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new ValueError(`${fn}: lossWeights for output '${names[i]}' must be a finite number >= 0, got ${JSON.stringify(w)}`);
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new ValueError(`${fn}: lossWeights for output '${names[i]}' must be a finite number >= 0, got ${showJson(w)}`);
     });
     const isSpec = (v: unknown) => typeof v === 'string' || typeof v === 'function';
     const metricLists: (readonly MetricSpec[])[] = a.metrics === undefined ? names.map(() => [])
@@ -640,7 +642,8 @@ export class Model extends Layer implements CallbackModel {
     outs.forEach((o, i) => {
       const co = c.outputs[i];
       const target = co.loss.sparse ? yb[i] : reshapeLike(yb[i], o.u);
-      const l = fused[i] ? co.loss.fromLogits!.fn(target, o.z) : co.loss.fn(target, o.u);
+      const l: unknown = fused[i] ? co.loss.fromLogits!.fn(target, o.z) : co.loss.fn(target, o.u);
+      if (!(l instanceof Tensor) || l.size !== 1) throw new ValueError(`${this.name}: the loss of output ${i} must give a scalar Tensor, got ${l instanceof Tensor ? `shape ${fmtShape(l.shape)}` : describeValue(l)}`);
       if (outs.length > 1) perOutput[`${co.prefix}loss`] = l.item();
       const weighted = co.weight === 1 ? l : mul(l, co.weight);
       total = total === null ? weighted : add(total, weighted);
@@ -740,10 +743,10 @@ export class Model extends Layer implements CallbackModel {
     const epochs = nonNegativeInt(fn, 'epochs', a.epochs ?? 1);
     const batchSize = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
     const verbose = a.verbose ?? 1;
-    if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new ValueError(`${fn}: verbose must be 0, 1 or 2, got ${JSON.stringify(a.verbose)}`);
+    if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new ValueError(`${fn}: verbose must be 0, 1 or 2, got ${showJson(a.verbose)}`);
     const shuffle = booleanOption(fn, 'shuffle', a.shuffle ?? true);
     const terminateOnNaN = booleanOption(fn, 'terminateOnNaN', a.terminateOnNaN ?? true);
-    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ValueError(`${fn}: seed must be an integer, got ${JSON.stringify(a.seed)}`);
+    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ValueError(`${fn}: seed must be an integer, got ${showJson(a.seed)}`);
     if (a.callbacks !== undefined && !Array.isArray(a.callbacks)) throw new ValueError(`${fn}: callbacks must be an array, got ${typeof a.callbacks}`);
     const c = this.getCompiled('fit');
     let xs = this.inputList(fn, x, 'x');
@@ -923,48 +926,51 @@ export class Model extends Layer implements CallbackModel {
    */
   async loadWeights(path: string, options: LoadWeightsOptions = {}): Promise<void> {
     const fn = `${this.name}.loadWeights`;
-    if (typeof path !== 'string' || path === '') throw new ValueError(`${fn}: path must be a non-empty path, got ${JSON.stringify(path)}`);
+    if (typeof path !== 'string' || path === '') throw new ValueError(`${fn}: path must be a non-empty path, got ${showJson(path)}`);
     const o = checkOptions(fn, options, LOAD_WEIGHTS_KEYS);
     const byName = booleanOption(fn, 'byName', o.byName ?? false);
     const skipMismatch = booleanOption(fn, 'skipMismatch', o.skipMismatch ?? false);
+    const allowNonFinite = booleanOption(fn, 'allowNonFinite', o.allowNonFinite ?? false);
     if (skipMismatch && !byName) throw new ValueError(`${fn}: skipMismatch needs byName: true (as Keras' skip_mismatch needs by_name)`);
     this.requireGraph('loadWeights');
     const format = fileFormatFor(fn, path, undefined, 'loadWeights');
     if (format) {
+      if (o.allowNonFinite !== undefined) throw new ValueError(`${fn}: allowNonFinite applies to gradlab folders and .safetensors files, not to ${format.name} files`);
       await format.loadWeights!(this, path, { byName, skipMismatch });
       return;
     }
-    const tensors = path.toLowerCase().endsWith('.safetensors') ? (await readSafetensors(path)).tensors : (await readModelWeights(path)).tensors;
+    const { tensors, dtypes, file } = path.toLowerCase().endsWith('.safetensors')
+      ? { ...(await readSafetensors(path)), file: path }
+      : await readModelFolder(path, fn).then((c) => ({ tensors: c.tensors, dtypes: c.dtypes, file: c.weightsFile }));
     const updates: [Tensor, Tensor][] = [];
     const used = new Set<string>();
     for (const w of this.weights) {
-      const t = hasOwn(tensors, w.role) ? tensors[w.role] : undefined;
+      const t = fileTensor(tensors, w.role);
       if (!t) {
         if (byName) continue;
-        throw new FormatError(`${fn}: ${path} has no weight '${w.role}' (pass { byName: true } to load only the layers it names)`);
+        throw new FormatError(`${fn}: ${file} has no weight '${w.role}' (pass { byName: true } to load only the layers it names)`);
       }
       used.add(w.role);
-      if (t.rank !== w.tensor.rank || t.shape.some((d, i) => d !== w.tensor.shape[i])) {
-        if (skipMismatch) continue;
-        throw new FormatError(`${fn}: '${w.role}' has shape ${fmtShape(t.shape)} in ${path} but the layer needs ${fmtShape(w.tensor.shape)}`);
-      }
+      if (skipMismatch && !shapeMatches(t, w.tensor)) continue;
+      checkFileTensor(fn, file, w.role, t, fileTensor(dtypes, w.role), w.tensor, allowNonFinite);
       updates.push([w.tensor, t]);
     }
     const extra = Object.keys(tensors).filter((k) => !used.has(k));
-    if (!byName && extra.length > 0) throw new FormatError(`${fn}: ${path} holds weights no layer of ${this.name} has (${extra.slice(0, 5).map((k) => `'${k}'`).join(', ')})`);
+    if (!byName && extra.length > 0) throw new FormatError(`${fn}: ${file} holds weights no layer of ${this.name} has (${extra.slice(0, 5).map((k) => `'${k}'`).join(', ')})`);
     for (const [target, source] of updates) target.data.set(source.data);
   }
 
   /**
-   * Writes the model. By default into the folder `path`: `model.json` (architecture and compile
-   * settings) and `weights.safetensors`, each atomically (temp file + rename), the weights first.
+   * Writes the model. By default into the folder `path`: `model.json` (architecture, compile
+   * settings, and the name and SHA-256 of its weights file) and `weights-<hash>.safetensors`,
+   * replaced as one unit (see io/folder.ts): a reader or a killed save never mixes old and new.
    * Another format is chosen by `options.format` or by the path's ending (e.g. `.onnx`), among
    * those registered with `registerModelFileFormat`.
    */
   async save(path: string, options: SaveOptions = {}): Promise<void> {
     const dir = path;
-    if (typeof dir !== 'string' || dir === '') throw new ValueError(`${this.name}.save: path must be a non-empty path, got ${JSON.stringify(dir)}`);
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ValueError(`${this.name}.save: options must be an object, got ${JSON.stringify(options)}`);
+    if (typeof dir !== 'string' || dir === '') throw new ValueError(`${this.name}.save: path must be a non-empty path, got ${showJson(dir)}`);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ValueError(`${this.name}.save: options must be an object, got ${showJson(options)}`);
     const format = fileFormatFor(`${this.name}.save`, path, options.format, 'save');
     if (format) {
       this.requireGraph('save');
@@ -978,7 +984,7 @@ export class Model extends Layer implements CallbackModel {
     const tensors: Record<string, Tensor> = {};
     for (const w of this.weights) tensors[w.role] = w.tensor;
     const model = { className: this.className, config: this.getConfig() };
-    await writeModelFolder(dir, { format: 'gradlab-model', version: 2, model, compile: this.compileConfig() }, tensors, this.name);
+    await writeModelFolder(dir, { format: 'gradlab-model', version: 3, model, compile: this.compileConfig() }, tensors, this.name, `${this.name}.save`);
   }
 }
 
@@ -1001,9 +1007,11 @@ export interface LoadWeightsOptions {
   byName?: boolean;
   /** With byName: skip layers whose weights in the file have another count or shape instead of failing. */
   skipMismatch?: boolean;
+  /** Accept NaN and infinite weights (gradlab folders and .safetensors files; refused by default). */
+  allowNonFinite?: boolean;
 }
 
-const LOAD_WEIGHTS_KEYS = optionKeys<LoadWeightsOptions>({ byName: true, skipMismatch: true });
+const LOAD_WEIGHTS_KEYS = optionKeys<LoadWeightsOptions>({ byName: true, skipMismatch: true, allowNonFinite: true });
 
 /** A file format besides gradlab's folder that models can be saved in or load weights from. */
 export interface ModelFileFormat {
@@ -1019,6 +1027,16 @@ const fileFormats: ModelFileFormat[] = [];
 
 /** Adds a format to `model.save` and `model.loadWeights` (gradlab's interop modules register theirs). */
 export function registerModelFileFormat(format: ModelFileFormat): void {
+  const fn = 'registerModelFileFormat';
+  if (format === null || typeof format !== 'object') throw new ValueError(`${fn}: format must be { name, extensions, save?, loadWeights? }, got ${describeValue(format)}`);
+  if (typeof format.name !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(format.name) || format.name === 'gradlab') throw new ValueError(`${fn}: name must be a lower-case name other than 'gradlab', got ${describeValue(format.name)}`);
+  if (!Array.isArray(format.extensions) || !format.extensions.every((e) => typeof e === 'string' && e !== '' && e === e.toLowerCase())) {
+    throw new ValueError(`${fn}: extensions of '${format.name}' must be lower-case path endings such as '.onnx' or 'model.json', got ${describeValue(format.extensions)}`);
+  }
+  for (const k of ['save', 'loadWeights'] as const) {
+    if (format[k] !== undefined && typeof format[k] !== 'function') throw new ValueError(`${fn}: ${k} of '${format.name}' must be a function, got ${describeValue(format[k])}`);
+  }
+  if (format.save === undefined && format.loadWeights === undefined) throw new ValueError(`${fn}: format '${format.name}' has neither save nor loadWeights`);
   const i = fileFormats.findIndex((f) => f.name === format.name);
   if (i >= 0) fileFormats[i] = format;
   else fileFormats.push(format);
@@ -1030,7 +1048,7 @@ export function fileFormatFor(fn: string, path: string, requested: unknown, acti
   if (requested !== undefined) {
     if (requested === 'gradlab') return null;
     const f = can.find((x) => x.name === requested);
-    if (!f) throw new ValueError(`${fn}: format must be one of ${['gradlab', ...can.map((x) => x.name)].map((n) => `'${n}'`).join(', ')}, got ${JSON.stringify(requested)}`);
+    if (!f) throw new ValueError(`${fn}: format must be one of ${['gradlab', ...can.map((x) => x.name)].map((n) => `'${n}'`).join(', ')}, got ${showJson(requested)}`);
     return f;
   }
   const lower = path.toLowerCase();

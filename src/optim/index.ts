@@ -1,7 +1,7 @@
 import { kernels } from '../backend/index.js';
 import { ValueError } from '../core/errors.js';
 import {
-  booleanOption, checkOptions, hasOwn, nearestName, nonNegativeNumber, numberInRange, optionKeys, positiveNumber,
+  booleanOption, checkOptions, hasOwn, nearestName, nonNegativeNumber, numberInRange, optionKeys, positiveNumber, showJson,
 } from '../core/validate.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 
@@ -177,5 +177,5 @@ export function resolveOptimizer(fn: string, spec: string | Optimizer, config: R
   if (typeof spec === 'object' && spec !== null && typeof spec.step === 'function') return spec;
   if (typeof spec === 'string' && hasOwn(MAKERS, spec)) return MAKERS[spec as Optimizer['name']](`${fn}: optimizer '${spec}'`, config);
   const near = typeof spec === 'string' ? nearestName(spec, Object.keys(MAKERS)) : null;
-  throw new ValueError(`${fn}: unknown optimizer ${JSON.stringify(spec)}${near ? ` (did you mean '${near}'?)` : ''} (use 'sgd', 'adam', 'rmsprop' or optimizers.adam({...}))`);
+  throw new ValueError(`${fn}: unknown optimizer ${showJson(spec)}${near ? ` (did you mean '${near}'?)` : ''} (use 'sgd', 'adam', 'rmsprop' or optimizers.adam({...}))`);
 }

@@ -250,7 +250,7 @@ export class CsvLogger implements Callback {
     for (const k of Object.keys(logs)) if (!this.keys.includes(k)) this.keys.push(k);
     this.rows.push({ epoch, ...logs });
     const lines = [['epoch', ...this.keys].join(','), ...this.rows.map((r) => ['epoch', ...this.keys].map((k) => (r[k] === undefined ? '' : String(r[k]))).join(','))];
-    writeFileAtomicSync(this.path, lines.join('\n') + '\n');
+    writeFileAtomicSync(this.path, lines.join('\n') + '\n', 'csvLogger', 'the log');
   }
 }
 
