@@ -3,13 +3,16 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FormatError, ValueError } from '../core/errors.js';
-import { loadModel as loadModelFolder } from '../nn/saving.js';
+import { booleanOption, checkOptions, describeValue, optionKeys } from '../core/validate.js';
+import { loadModel as loadModelFolder, type LoadModelOptions } from '../nn/saving.js';
 import type { Model } from '../nn/model.js';
 import { loadKeras } from './keras/files.js';
 import { loadTfjs } from './tfjs.js';
 import { loadOnnx } from './onnx/import.js';
 // Registers ONNX with model.save, so a model from this door can be written in every format (tfjs and Keras register above).
 import './onnx/export.js';
+
+const LOAD_KEYS = optionKeys<LoadModelOptions>({ allowNonFinite: true });
 
 /** The formats `loadModel` tells apart. */
 export type ModelFormatName = 'gradlab' | 'keras-h5' | 'keras' | 'tfjs' | 'onnx';
@@ -49,8 +52,12 @@ function jsonFormat(fn: string, file: string): 'gradlab' | 'tfjs' {
 }
 
 /** The format of the model at `path`, from its contents (and its name where contents cannot tell). */
-export function detectModelFormat(path: string, fn = 'detectModelFormat'): { format: ModelFormatName; path: string } {
-  if (typeof path !== 'string' || path === '') throw new ValueError(`${fn}: path must be a non-empty path, got ${JSON.stringify(path)}`);
+export function detectModelFormat(path: string): { format: ModelFormatName; path: string } {
+  return detect(path, 'detectModelFormat');
+}
+
+function detect(path: string, fn: string): { format: ModelFormatName; path: string } {
+  if (typeof path !== 'string' || path === '') throw new ValueError(`${fn}: path must be a non-empty path, got ${describeValue(path)}`);
   if (!existsSync(path)) throw new FormatError(`${fn}: '${path}' does not exist`);
   if (statSync(path).isDirectory()) {
     const json = join(path, 'model.json');
@@ -78,11 +85,14 @@ export function detectModelFormat(path: string, fn = 'detectModelFormat'): { for
  * Opens a model in any format gradlab reads: a folder written by `model.save()`, a Keras `.h5`
  * or `.keras` file, a TensorFlow.js `model.json` (or its folder), or an `.onnx` file.
  */
-export async function loadModel(path: string): Promise<Model> {
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
   const fn = 'loadModel';
-  const found = detectModelFormat(path, fn);
+  const o = checkOptions(fn, options, LOAD_KEYS);
+  const allowNonFinite = booleanOption(fn, 'allowNonFinite', o.allowNonFinite ?? false);
+  const found = detect(path, fn);
+  if (allowNonFinite && found.format !== 'gradlab') throw new ValueError(`${fn}: allowNonFinite applies to gradlab folders only; ${found.format} files must hold finite weights`);
   switch (found.format) {
-    case 'gradlab': return loadModelFolder(found.path);
+    case 'gradlab': return loadModelFolder(found.path, { allowNonFinite });
     case 'keras-h5':
     case 'keras': return loadKeras(found.path);
     case 'tfjs': return loadTfjs(found.path);

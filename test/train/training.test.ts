@@ -148,7 +148,7 @@ test('save and load give identical predictions; corrupt files are clear errors',
   await assert.rejects(gl.loadModel(dir), gl.FormatError);
   writeFileSync(join(dir, 'model.json'), '{"format": "gradlab-seq');
   await assert.rejects(gl.loadModel(dir), /loadModel: .*model.json is not valid JSON/);
-  await assert.rejects(gl.loadModel(join(dir, 'nowhere')), /no model.json in/);
+  await assert.rejects(gl.loadModel(join(dir, 'nowhere')), /nowhere' does not exist/);
 });
 
 test('earlyStopping, modelCheckpoint and csvLogger', async () => {
