@@ -81,7 +81,7 @@ program.command('train')
       optimizer: o.optimizer, learning_rate: lr, seed, train_samples: data.xTrain.shape[0], test_samples: data.xTest.shape[0],
       test_loss: test.loss, test_accuracy: test.accuracy, seconds,
       images_per_second: seconds > 0 ? (data.xTrain.shape[0] * trainedEpochs) / seconds : null,
-      terminated_on_nan: history.terminatedOnNaN, history: history.history,
+      terminated_on_nan: history.terminatedOnNaN, stop_reason: history.stopReason, history: history.history,
     };
     await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
     console.log(`Test accuracy: ${(100 * test.accuracy).toFixed(2)}% (loss ${test.loss.toFixed(4)}) after ${trainedEpochs} epochs in ${fmt(seconds, 1)} s (${fmt(metrics.images_per_second ?? 0)} samples/s)`);
