@@ -7,7 +7,7 @@ import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
 import { add, concat, mul, slice } from '../ops/index.js';
 import { takeRows } from '../data/transforms.js';
-import { resolveOptimizer, type Optimizer, type OptimizerState } from '../optim/index.js';
+import { resolveOptimizer, type Optimizer } from '../optim/index.js';
 import { readModelWeights, writeModelFolder } from '../io/folder.js';
 import { readSafetensors } from '../io/safetensors.js';
 import {
@@ -16,6 +16,7 @@ import {
 import { resolveLoss, resolveMetric, type LossFn, type LossName, type MetricFn, type ResolvedLoss, type ResolvedMetric } from '../train/losses.js';
 import { InputLayer, Layer, Node, SymbolicTensor, uniqueName, type LayerOutput, type LayerWeight } from './layer.js';
 import { sizeOf } from '../tensor/shape.js';
+import type { OptimizerState } from '../optim/index.js';
 
 /** Inputs of a model: one tensor, one per input in order, or an object keyed by input name. */
 export type ModelInputs = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
