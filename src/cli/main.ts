@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Tensor } from '../tensor/tensor.js';
-import { GradlabError } from '../core/errors.js';
 import { manualSeed } from '../tensor/random.js';
 import { getBackend } from '../backend/index.js';
 import { loadWasmBackend } from '../backend/wasm/index.js';
@@ -16,7 +15,7 @@ import { argmax } from '../ops/index.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
-import { UsageError, describeError, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
+import { UsageError, describeError, isInputError, readJsonSamples, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 
@@ -154,9 +153,8 @@ program.command('predict')
     } else {
       if (!existsSync(input)) throw new UsageError(`input file '${input}' does not exist`);
       if (input.endsWith('.json')) {
-        const values = JSON.parse(readFileSync(input, 'utf8')) as number[][];
         const { tensor } = await import('../tensor/creation.js');
-        x = tensor(values);
+        x = tensor(readJsonSamples(input));
       } else {
         x = loadCsv(input, {}).x;
       }
@@ -183,7 +181,7 @@ async function main(): Promise<void> {
       process.exit(e.exitCode === 0 ? 0 : 2);
     }
     console.error(`gradlab: ${describeError(e)}`);
-    process.exit(e instanceof UsageError || e instanceof GradlabError ? 2 : 1);
+    process.exit(isInputError(e) ? 2 : 1);
   }
 }
 
