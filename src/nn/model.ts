@@ -52,9 +52,9 @@ export interface FitArgs {
   /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
   /**
-   * Stop when the loss, a weight or a moving statistic becomes NaN or infinite, keeping the
-   * model and optimizer state from before that step, recorded in `history.stopReason` and warned
-   * about on console.warn (default true).
+   * Stop when a step makes the loss, a weight or a moving statistic NaN or infinite, putting back
+   * the last weights, moving statistics and optimizer state that gave a finite loss; recorded in
+   * `history.stopReason` and warned about on console.warn at every verbosity (default true).
    */
   terminateOnNaN?: boolean;
 }
@@ -821,10 +821,13 @@ export class Model extends Layer implements CallbackModel {
 
   /**
    * Trains for `epochs` over x and y; resolves to the History. With `terminateOnNaN` (the
-   * default) every step is checked: when the loss, a trainable weight or a moving statistic becomes
-   * NaN or infinite, the weights, moving statistics and optimizer state are put back as they were
-   * before that step, `history.stopReason` says what went bad ({ kind: 'nan', epoch, batch, what }),
-   * and a one-line warning goes to console.warn whatever `verbose` is.
+   * default) every step is checked, the last one included (on its batch, in inference mode): when
+   * a step leaves a trainable weight or a moving statistic NaN or infinite, or leaves weights that
+   * give a non-finite loss on the next batch, training stops and the weights, moving statistics and
+   * optimizer state go back to what they were before that step (the last ones that gave a finite
+   * loss); `history.stopReason` says what went bad ({ kind: 'nan', epoch, batch, what }: `what` is
+   * 'loss' or the weight's path) and a one-line warning goes to console.warn whatever `verbose` is.
+   * A custom optimizer without snapshotState/restoreState keeps its own state.
    */
   async fit(x: ModelInputs, y: ModelTargets, args: FitArgs = {}): Promise<History> {
     const fn = `${this.name}.fit`;
