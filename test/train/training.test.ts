@@ -170,6 +170,23 @@ for (const [name, make] of [
   });
 }
 
+test('a NaN stop puts back the moving statistics of a batch norm inside a nested model too', async () => {
+  const { x, y } = blobs(64, 4);
+  gl.manualSeed(5);
+  const base = gl.sequential({ layers: [gl.layers.dense({ inputShape: [2], units: 4 }), gl.layers.batchNormalization()] });
+  const m = gl.sequential([base, gl.layers.dense({ units: 1 })]);
+  const opt = gl.optimizers.adam({ learningRate: 1e30 });
+  m.compile({ optimizer: opt, loss: 'mse' });
+  const rec = recordStates(m, opt);
+  const { h } = await fitCapturingWarnings(m, x, gl.reshape(y, [64, 1]), { epochs: 3, batchSize: 8, verbose: 0, callbacks: [rec.callback] });
+  const r = h.stopReason;
+  assert.ok(r && r.kind === 'nan');
+  const g = r.epoch * 8 + r.batch;
+  const want = r.what === 'loss' ? rec.states[Math.max(0, g - 1)] : rec.states[g];
+  assert.deepEqual(m.getWeights().map((w) => Array.from(w.data)), want.weights);
+  sameOptimizerState(opt.snapshotState!(), want.opt, 'nested');
+});
+
 test('the last step of a run is checked too: one batch at learning rate 1e38 leaves the initial weights', async () => {
   const x = gl.randn([8, 2], { seed: 2 });
   const y = gl.randn([8, 1], { seed: 3 });
