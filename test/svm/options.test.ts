@@ -115,6 +115,14 @@ test('svm.load checks model.json as strictly as options: unknown and missing fie
     await assert.rejects(load(linDir), (e: unknown) => e instanceof FormatError && /LinearSVC: loss must be 'hinge', 'squared_hinge'/.test(e.message));
     writeFileSync(linFile, JSON.stringify({ ...lin, classes: [0, 1, 2] }));
     await assert.rejects(load(linDir), /tensor 'coef' has 1 rows for 3 classes, expected 3/);
+    // two classes with a three-row coef (as a 3-class model has): refused, not predicted as null
+    writeFileSync(linFile, JSON.stringify(lin));
+    const linW = join(linDir, 'weights.safetensors');
+    const linT = readSafetensorsSync(linW).tensors;
+    const coef3 = new LinearSVC().fit([[0, 0], [1, 1], [2, 0], [3, 3], [0, 3], [1, 0]], [0, 1, 2, 0, 1, 2]);
+    writeFileSync(linW, encodeSafetensors({ coef: coef3.coef, intercept: coef3.intercept }));
+    await assert.rejects(load(linDir), /tensor 'coef' has 3 rows for 2 classes, expected 1/);
+    writeFileSync(linW, encodeSafetensors(linT));
     writeFileSync(linFile, JSON.stringify({ ...lin, classes: [1, 1] }));
     await assert.rejects(load(linDir), /field 'classes' must be sorted and distinct/);
     writeFileSync(linFile, JSON.stringify({ ...lin, maxIter: 10 }));
