@@ -18,7 +18,7 @@ export { datasets, loadIdx, readIdx, parseIdx, loadCsv, parseCsv, shuffle, train
 export type { Dataset, ImageClassification, ImageDatasetOptions, LabelledImages, IdxArray, LoadIdxOptions, CsvData, LoadCsvOptions, TrainTestSplit, TrainTestSplitOptions, StandardScalerOptions, MinMaxScalerOptions } from './data/index.js';
 export * from './nn/index.js';
 export { optimizers } from './optim/index.js';
-export type { Optimizer, SgdOptions, AdamOptions, RmspropOptions } from './optim/index.js';
+export type { Optimizer, OptimizerState, SgdOptions, AdamOptions, RmspropOptions } from './optim/index.js';
 export * from './train/index.js';
 export * as plot from './plot/index.js';
 export * as svm from './svm/index.js';

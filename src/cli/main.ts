@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Tensor } from '../tensor/tensor.js';
-import { GradlabError } from '../core/errors.js';
 import { manualSeed } from '../tensor/random.js';
 import { getBackend } from '../backend/index.js';
 import { loadWasmBackend } from '../backend/wasm/index.js';
@@ -17,7 +16,7 @@ import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
 import { registerConvertCommand } from './convert.js';
-import { UsageError, describeError, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
+import { UsageError, describeError, isInputError, readJsonSamples, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 
@@ -82,7 +81,7 @@ program.command('train')
       optimizer: o.optimizer, learning_rate: lr, seed, train_samples: data.xTrain.shape[0], test_samples: data.xTest.shape[0],
       test_loss: test.loss, test_accuracy: test.accuracy, seconds,
       images_per_second: seconds > 0 ? (data.xTrain.shape[0] * trainedEpochs) / seconds : null,
-      terminated_on_nan: history.terminatedOnNaN, history: history.history,
+      terminated_on_nan: history.terminatedOnNaN, stop_reason: history.stopReason, history: history.history,
     };
     await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
     console.log(`Test accuracy: ${(100 * test.accuracy).toFixed(2)}% (loss ${test.loss.toFixed(4)}) after ${trainedEpochs} epochs in ${fmt(seconds, 1)} s (${fmt(metrics.images_per_second ?? 0)} samples/s)`);
@@ -155,9 +154,8 @@ program.command('predict')
     } else {
       if (!existsSync(input)) throw new UsageError(`input file '${input}' does not exist`);
       if (input.endsWith('.json')) {
-        const values = JSON.parse(readFileSync(input, 'utf8')) as number[][];
         const { tensor } = await import('../tensor/creation.js');
-        x = tensor(values);
+        x = tensor(readJsonSamples(input));
       } else {
         x = loadCsv(input, {}).x;
       }
@@ -185,7 +183,7 @@ async function main(): Promise<void> {
       process.exit(e.exitCode === 0 ? 0 : 2);
     }
     console.error(`gradlab: ${describeError(e)}`);
-    process.exit(e instanceof UsageError || e instanceof GradlabError ? 2 : 1);
+    process.exit(isInputError(e) ? 2 : 1);
   }
 }
 

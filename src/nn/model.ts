@@ -17,6 +17,7 @@ import {
 import { resolveLoss, resolveMetric, type LossFn, type LossName, type MetricFn, type ResolvedLoss, type ResolvedMetric } from '../train/losses.js';
 import { InputLayer, Layer, Node, SymbolicTensor, uniqueName, type LayerOutput, type LayerWeight } from './layer.js';
 import { sizeOf } from '../tensor/shape.js';
+import type { OptimizerState } from '../optim/index.js';
 
 /** Inputs of a model: one tensor, one per input in order, or an object keyed by input name. */
 export type ModelInputs = Tensor | readonly Tensor[] | Readonly<Record<string, Tensor>>;
@@ -51,7 +52,11 @@ export interface FitArgs {
   callbacks?: readonly Callback[];
   /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
-  /** Stop with the last good weights when the loss becomes NaN or infinite (default true). */
+  /**
+   * Stop when a step makes the loss, a weight or a moving statistic NaN or infinite, putting back
+   * the last weights, moving statistics and optimizer state that gave a finite loss; recorded in
+   * `history.stopReason` and warned about on console.warn at every verbosity (default true).
+   */
   terminateOnNaN?: boolean;
 }
 
@@ -247,13 +252,70 @@ function metricValue(m: ResolvedMetric, y: Tensor, pred: Tensor): number {
   return typeof v === 'number' ? v : v.item();
 }
 
-/** The trainable weights' values before an update, kept in reused arrays (no allocation per batch). */
-function snapshot(ws: readonly Tensor[], into: Float32Array[] | Float64Array[] | null): Float32Array[] | Float64Array[] {
-  if (!into || into.length !== ws.length || ws.some((w, i) => w.data.constructor !== into[i].constructor || w.size !== into[i].length)) {
-    return ws.map((w) => w.data.slice()) as Float32Array[];
+/** Whether every value is finite: x * 0 is 0 for finite x and NaN otherwise; four sums run 3-4x faster than a branch per value. */
+function allFinite(d: Float32Array | Float64Array): boolean {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 3 < d.length; i += 4) {
+    s0 += d[i] * 0;
+    s1 += d[i + 1] * 0;
+    s2 += d[i + 2] * 0;
+    s3 += d[i + 3] * 0;
   }
-  ws.forEach((w, i) => into[i].set(w.data));
-  return into;
+  for (; i < d.length; i++) s0 += d[i] * 0;
+  return s0 + s1 + s2 + s3 === 0;
+}
+
+/** One saved training state: tensor values and the optimizer's slots. */
+interface SavedStep {
+  tensors: Tensor[];
+  copies: (Float32Array | Float64Array)[];
+  optimizer: OptimizerState | undefined;
+}
+
+/**
+ * What fit's NaN stop puts back: the trainable weights, the training state of the layers
+ * (BatchNormalization's moving statistics) and the optimizer's slots. A step is good when the
+ * values it leaves are finite and they give a finite loss on the next batch, so two states are
+ * kept: the one from before this batch's step and the one before the previous step. One copy
+ * per batch into reused arrays; the check after a step reads the same tensors once.
+ */
+class StepGuard {
+  private current: SavedStep | null = null;
+  private previous: SavedStep | null = null;
+
+  constructor(private readonly names: ReadonlyMap<Tensor, string>, private readonly optimizer: Optimizer) {}
+
+  /** Saves `tensors` and the optimizer's state before a batch (into the older of the two states). */
+  save(tensors: readonly Tensor[]): void {
+    let into = this.previous;
+    this.previous = this.current;
+    if (!into || tensors.length !== into.tensors.length || tensors.some((t, i) => t !== into!.tensors[i] || t.data.length !== into!.copies[i].length)) {
+      into = { tensors: [...tensors], copies: tensors.map((t) => t.data.slice() as Float32Array | Float64Array), optimizer: into?.optimizer };
+    } else {
+      tensors.forEach((t, i) => into!.copies[i].set(t.data));
+    }
+    if (this.optimizer.snapshotState) into.optimizer = this.optimizer.snapshotState(into.optimizer);
+    this.current = into;
+  }
+
+  /** The first saved tensor that now holds NaN or an infinity, with that value; null when all are finite. */
+  firstBad(): { name: string; value: number } | null {
+    for (const t of this.current?.tensors ?? []) {
+      const d = t.data;
+      if (allFinite(d)) continue;
+      for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return { name: this.names.get(t) ?? 'a weight', value: d[i] };
+    }
+    return null;
+  }
+
+  /** Puts back the state from before this batch's step, or (`previousStep`) before the step before it when there was one. */
+  restore(previousStep: boolean): void {
+    const s = previousStep && this.previous ? this.previous : this.current;
+    if (!s) return;
+    s.tensors.forEach((t, i) => t.data.set(s.copies[i]));
+    if (s.optimizer && this.optimizer.restoreState) this.optimizer.restoreState(s.optimizer);
+  }
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -736,7 +798,40 @@ export class Model extends Layer implements CallbackModel {
     return out;
   }
 
-  /** Trains for `epochs` over x and y; resolves to the History. */
+  /** Records and reports a NaN stop (the state is already put back). */
+  private stoppedOnNaN(fn: string, history: History, c: Compiled, epoch: number, batch: number, what: string, value: number): void {
+    history.terminatedOnNaN = { epoch, batch };
+    history.stopReason = { kind: 'nan', epoch, batch, what };
+    const why = what === 'loss' ? `the loss is ${value}` : `the step made '${what}' hold ${value}`;
+    const kept = c.optimizer.restoreState ? 'weights, moving statistics and optimizer state' : 'weights and moving statistics (the custom optimizer has no restoreState)';
+    // Shown at every verbosity: a run that stopped early must not look like a finished one.
+    console.warn(`${fn}: epoch ${epoch + 1}, batch ${batch + 1}: ${why}; training stopped with the last ${kept} that gave a finite loss (lower the learning rate, or check the data)`);
+  }
+
+  /** Non-trainable weights that training changes: those of trainable layers (BatchNormalization's moving statistics). */
+  private trainingStateTensors(): Tensor[] {
+    const out = new Set<Tensor>();
+    const visit = (m: Model): void => {
+      if (!m.trainable) return;
+      for (const l of m.layers) {
+        if (l instanceof Model) visit(l);
+        else if (l.trainable) for (const w of l.weights) if (!w.trainable) out.add(w.tensor);
+      }
+    };
+    visit(this);
+    return [...out];
+  }
+
+  /**
+   * Trains for `epochs` over x and y; resolves to the History. With `terminateOnNaN` (the
+   * default) every step is checked, the last one included (on its batch, in inference mode): when
+   * a step leaves a trainable weight or a moving statistic NaN or infinite, or leaves weights that
+   * give a non-finite loss on the next batch, training stops and the weights, moving statistics and
+   * optimizer state go back to what they were before that step (the last ones that gave a finite
+   * loss); `history.stopReason` says what went bad ({ kind: 'nan', epoch, batch, what }: `what` is
+   * 'loss' or the weight's path) and a one-line warning goes to console.warn whatever `verbose` is.
+   * A custom optimizer without snapshotState/restoreState keeps its own state.
+   */
   async fit(x: ModelInputs, y: ModelTargets, args: FitArgs = {}): Promise<History> {
     const fn = `${this.name}.fit`;
     const a = checkOptions(fn, args, FIT_KEYS);
@@ -780,7 +875,10 @@ export class Model extends Layer implements CallbackModel {
     const order = new Int32Array(n).map((_, i) => i);
     this.stopTraining = false;
     await callbacks.trainBegin();
-    let lastGood: Float32Array[] | Float64Array[] | null = null;
+    const guard = terminateOnNaN ? new StepGuard(new Map(this.weights.map((w) => [w.tensor, w.role])), c.optimizer) : null;
+    const layerState = guard ? this.trainingStateTensors() : [];
+    // The last batch trained on: the weights of the run's last step are checked on it at the end.
+    let lastBatch: { epoch: number; batch: number; xb: Tensor[]; yb: Tensor[] } | null = null;
     outer:
     for (let epoch = 0; epoch < epochs; epoch++) {
       await callbacks.epochBegin(epoch);
@@ -794,22 +892,32 @@ export class Model extends Layer implements CallbackModel {
         const xb = xs.map((t) => takeRows(t, rows));
         const yb = ys.map((t) => takeRows(t, rows));
         const trainable = this.trainableWeights;
+        // Before the forward pass: a training-mode BatchNormalization updates its statistics there.
+        guard?.save(layerState.length > 0 ? [...trainable, ...layerState] : trainable);
         const { loss, logs } = this.lossOnBatch(c, xb, yb, true);
-        if (terminateOnNaN && !Number.isFinite(logs.loss)) {
-          // The weights now produced a bad loss: put back the ones from before the last update.
-          if (lastGood) trainable.forEach((w, i) => w.data.set(lastGood![i]));
-          history.terminatedOnNaN = { epoch, batch: b };
-          if (verbose > 0) process.stderr.write(`\nEpoch ${epoch + 1}, batch ${b}: the loss is ${logs.loss}; training stopped and the weights from before the last update were kept (lower the learning rate, or check the data)\n`);
+        // A non-finite loss condemns the previous step (its weights gave it); non-finite values after this step condemn this one.
+        let bad: { name: string; value: number; previous: boolean } | null = guard && !Number.isFinite(logs.loss) ? { name: 'loss', value: logs.loss, previous: true } : null;
+        if (bad === null) {
+          for (const w of trainable) w.grad = null;
+          if (loss.requiresGrad) loss.backward();
+          c.optimizer.step(trainable);
+          for (const w of trainable) w.grad = null;
+          const after = guard?.firstBad();
+          if (after) bad = { ...after, previous: false };
+          lastBatch = { epoch, batch: b, xb, yb };
+        }
+        if (guard && bad) {
+          guard.restore(bad.previous);
+          this.stoppedOnNaN(fn, history, c, epoch, b, bad.name, bad.value);
+          lastBatch = null;
           break outer;
         }
-        if (terminateOnNaN) lastGood = snapshot(trainable, lastGood);
-        for (const w of trainable) w.grad = null;
-        if (loss.requiresGrad) loss.backward();
-        c.optimizer.step(trainable);
-        for (const w of trainable) w.grad = null;
         avg.add(logs, e - s);
         await callbacks.batchEnd(b, { batch: b, size: e - s, ...avg.result() });
-        if (this.stopTraining) break;
+        if (this.stopTraining) {
+          history.stopReason = { kind: 'callback', epoch, batch: b };
+          break;
+        }
       }
       const epochLogs = avg.result();
       if (val) {
@@ -820,7 +928,19 @@ export class Model extends Layer implements CallbackModel {
       await callbacks.epochEnd(epoch, epochLogs);
       // Let timers and I/O breathe between epochs.
       await new Promise((r) => setTimeout(r, 0));
-      if (this.stopTraining) break;
+      if (this.stopTraining) {
+        history.stopReason ??= { kind: 'callback', epoch, batch: steps - 1 };
+        break;
+      }
+    }
+    if (guard && lastBatch) {
+      // No next batch checks the last step's weights: its batch does, in inference mode (as predict will run).
+      const last = lastBatch;
+      const after = noGrad(() => this.lossOnBatch(c, last.xb, last.yb, false)).logs.loss;
+      if (!Number.isFinite(after)) {
+        guard.restore(false);
+        this.stoppedOnNaN(fn, history, c, last.epoch, last.batch, 'loss', after);
+      }
     }
     await callbacks.trainEnd();
     return history;
