@@ -2,7 +2,8 @@
 // constants. Nothing from the file is trusted before its sizes are checked against its dims.
 import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProtoSchema, type AttributeProto, type GraphProto, type ModelProto, type TensorProto } from 'onnx-buf';
-import { FormatError } from '../../core/errors.js';
+import { FormatError, ValueError } from '../../core/errors.js';
+import { describeValue } from '../../core/validate.js';
 
 /** Most elements one tensor of the file may hold (2^30: 4 GiB of float32). */
 export const MAX_ELEMENTS = 2 ** 30;
@@ -159,7 +160,9 @@ export function decodeTensor(t: TensorProto, where: string): Const {
 }
 
 /** Decodes a standalone TensorProto file (the test data's input_0.pb). */
-export function decodeTensorFile(bytes: Uint8Array, file: string): Const {
+export function decodeTensorFile(bytes: Uint8Array, file = '<bytes>'): Const {
+  if (!(bytes instanceof Uint8Array)) throw new ValueError(`decodeOnnxTensor: bytes must be a Uint8Array, got ${describeValue(bytes)}`);
+  if (typeof file !== 'string') throw new ValueError(`decodeOnnxTensor: file must be a string naming the bytes, got ${describeValue(file)}`);
   let t: TensorProto;
   try {
     t = fromBinary(TensorProtoSchema, bytes);
