@@ -71,7 +71,24 @@ function pngHeader(bytes: Uint8Array, file: string): ImageHeader {
   if (![1, 2, 4, 8, 16].includes(depth)) throw new FormatError(`${file}: PNG bit depth ${depth} is not 1, 2, 4, 8 or 16 (offset 24)`);
   if (![0, 2, 3, 4, 6].includes(colorType)) throw new FormatError(`${file}: PNG color type ${colorType} is not 0, 2, 3, 4 or 6 (offset 25)`);
   const channels: ImageChannels = colorType === 0 ? 1 : colorType === 4 || colorType === 6 ? 4 : 3;
+  // deflate expands at most ~1032x: pixel data larger than that for the IDAT bytes is a lying header
+  const samples = [1, 0, 3, 1, 2, 0, 4][colorType];
+  const raw = height * (1 + Math.ceil((width * samples * depth) / 8));
+  const idat = idatBytes(bytes);
+  if (raw > idat * 1040 + 4096) throw new FormatError(`${file}: PNG header says ${width}x${height} (${raw} bytes of pixel data) but its IDAT chunks hold only ${idat} compressed bytes; truncated or lying header`);
   return { format: 'png', width, height, channels };
+}
+
+/** The total length of the IDAT chunks, walking the chunk list within the file. */
+function idatBytes(bytes: Uint8Array): number {
+  let total = 0;
+  for (let o = 8; o + 8 <= bytes.length;) {
+    const len = u32(bytes, o);
+    if (bytes[o + 4] === 0x49 && bytes[o + 5] === 0x44 && bytes[o + 6] === 0x41 && bytes[o + 7] === 0x54) total += Math.min(len, bytes.length - o - 8);
+    if (len > bytes.length) break;
+    o += 12 + len;
+  }
+  return total;
 }
 
 function jpegHeader(bytes: Uint8Array, file: string): ImageHeader {
@@ -91,6 +108,21 @@ function jpegHeader(bytes: Uint8Array, file: string): ImageHeader {
       const width = u16(bytes, o + 7);
       const comps = bytes[o + 9];
       if (comps !== 1 && comps !== 3 && comps !== 4) throw new FormatError(`${file}: JPEG has ${comps} color components (offset ${o + 9}); 1, 3 or 4 are supported`);
+      if (len < 8 + 3 * comps) throw new FormatError(`${file}: JPEG frame header at offset ${o} is too short for ${comps} components`);
+      // Every 8x8 block of every component costs at least one bit of entropy-coded data (its DC
+      // code): a header asking for more blocks than the file has bits is lying (this check keeps
+      // the decoder from allocating for a huge image it cannot fill).
+      let hMax = 1, vMax = 1, perMcu = 0;
+      for (let k = 0; k < comps; k++) {
+        const hv = bytes[o + 11 + 3 * k];
+        const hs = hv >> 4, vs = hv & 15;
+        if (hs < 1 || hs > 4 || vs < 1 || vs > 4) throw new FormatError(`${file}: JPEG component ${k} has sampling factors ${hs}x${vs} (offset ${o + 11 + 3 * k}); 1-4 expected`);
+        hMax = Math.max(hMax, hs);
+        vMax = Math.max(vMax, vs);
+        perMcu += hs * vs;
+      }
+      const blocks = Math.ceil(width / (8 * hMax)) * Math.ceil(height / (8 * vMax)) * perMcu;
+      if (blocks / 16 > bytes.length) throw new FormatError(`${file}: JPEG header says ${width}x${height} (${blocks} blocks) but the file has only ${bytes.length} bytes; truncated or lying header`);
       return { format: 'jpeg', width, height, channels: comps === 1 ? 1 : 3 };
     }
     o += 2 + len;
@@ -121,7 +153,7 @@ function decodePixels(bytes: Uint8Array, h: ImageHeader, file: string, maxMegapi
       return { data: img.data, src: 4 };
     }
     // jpeg-js counts its own allocations against maxMemoryUsageInMB: coefficients and output.
-    const limitMB = Math.max(16, Math.ceil(((h.width * h.height * 4 * 4) / 1e6) * 1.5));
+    const limitMB = Math.max(16, Math.ceil((h.width * h.height * 16) / 1e6));
     const img = jpegjs().decode(bytes, { useTArray: true, formatAsRGBA: false, tolerantDecoding: true, maxResolutionInMP: maxMegapixels, maxMemoryUsageInMB: limitMB });
     if (img.width !== h.width || img.height !== h.height || img.data.length !== h.width * h.height * 3) throw new FormatError(`${file}: JPEG decoder gave ${img.width}x${img.height} for a ${h.width}x${h.height} header`);
     return { data: img.data, src: 3 };

@@ -130,11 +130,18 @@ test('loadImage: bad input is a typed error naming the file', () => {
     const trunc = pngRgb(6, 6, 1).subarray(0, 50);
     writeFileSync(join(dir, 'cut.png'), trunc);
     assert.throws(() => gl.data.loadImage(join(dir, 'cut.png')), (e: Error) => e instanceof gl.FormatError && e.message.includes('cut.png'));
-    // a header claiming 60000 x 60000 is refused before decoding
+    // a header claiming 60000 x 60000 is refused before decoding, by the pixel limit or by the data it would need
     const big = Buffer.from(pngRgb(6, 6, 1));
     big.writeUInt32BE(60000, 16);
     big.writeUInt32BE(60000, 20);
-    assert.throws(() => gl.data.loadImage(big), (e: Error) => e instanceof gl.FormatError && /megapixels/.test(e.message));
+    assert.throws(() => gl.data.loadImage(big), (e: Error) => e instanceof gl.FormatError && /truncated or lying header/.test(e.message));
+    assert.throws(() => gl.data.loadImage(big, { maxMegapixels: 1e6 }), (e: Error) => e instanceof gl.FormatError && /IDAT chunks hold only/.test(e.message));
+    assert.throws(() => gl.data.loadImage(pngRgb(30, 30, 1), { maxMegapixels: 0.0005 }), (e: Error) => e instanceof gl.FormatError && /megapixels/.test(e.message));
+    const bigJpeg = Buffer.from(jpg(8, 8, 1));
+    const sof = bigJpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    bigJpeg.writeUInt16BE(6000, sof + 5);
+    bigJpeg.writeUInt16BE(6000, sof + 7);
+    assert.throws(() => gl.data.loadImage(bigJpeg), (e: Error) => e instanceof gl.FormatError && /blocks\) but the file has only/.test(e.message));
     assert.throws(() => gl.data.loadImage(pngRgb(6, 6, 1), { size: [0, 3] }), gl.ValueError);
     assert.throws(() => gl.data.loadImage(pngRgb(6, 6, 1), { channels: 2 as 1 }), gl.ValueError);
     assert.throws(() => gl.data.loadImage(pngRgb(6, 6, 1), { target_size: [2, 2] } as never), /unknown option 'target_size'/);
@@ -147,7 +154,8 @@ test('loadImage: bad input is a typed error naming the file', () => {
 test('fuzz: truncated, bit-flipped and lying PNG and JPEG files give a FormatError or an image, never an untyped error', { timeout: 60_000 }, () => {
   const rng = new gl.Random(12);
   const seeds = [pngRgb(12, 9, 1), pngRgba(7, 5, 2), pngGray(10, 4, 3), jpg(16, 16, 4, 80), jpg(24, 8, 5, 50)];
-  let mutations = 0, typed = 0, identical = 0, different = 0;
+  let mutations = 0, typed = 0, identical = 0, different = 0, slowest = 0;
+  const differentBy = { png: 0, jpeg: 0 };
   const untyped: string[] = [];
   for (const [k, good] of seeds.entries()) {
     const ref = gl.data.loadImage(good);
@@ -161,19 +169,23 @@ test('fuzz: truncated, bit-flipped and lying PNG and JPEG files give a FormatErr
       else if (kind === 3) { const i = rng.int(0, b.length - 4); b.writeUInt32BE(rng.nextUint32(), i); } // a lying length or size
       else { const i = rng.int(8, Math.min(30, b.length - 2)); b[i] = 0xff; b[i + 1] = 0xff; } // huge width/height bytes
       mutations++;
+      const t0 = performance.now();
       try {
         const t = gl.data.loadImage(bytes, { maxMegapixels: 1 });
         const same = t.shape.length === ref.shape.length && t.shape.every((d, i) => d === ref.shape[i]) && t.data.every((v, i) => v === ref.data[i]);
-        if (same) identical++; else different++;
+        if (same) identical++;
+        else { different++; differentBy[k < 3 ? 'png' : 'jpeg']++; }
         assert.ok(t.data.every((v) => v >= 0 && v <= 255), 'decoded values stay in 0-255');
       } catch (e) {
         if (e instanceof gl.FormatError || e instanceof gl.ValueError) typed++;
         else untyped.push(`seed ${k} mutation ${m}: ${(e as Error).name}: ${(e as Error).message}`);
       }
+      slowest = Math.max(slowest, performance.now() - t0);
     }
   }
-  console.log(`image fuzz: ${mutations} mutations, ${typed} typed errors, ${identical} accepted identical, ${different} accepted different (a flipped bit in pixel data decodes differently: PNG's CRCs are not checked by pngjs for IDAT, JPEG has none)`);
+  console.log(`image fuzz: ${mutations} mutations, ${typed} typed errors, ${identical} accepted identical, ${different} accepted different (PNG ${differentBy.png}, JPEG ${differentBy.jpeg}: JPEG has no checksum, so flipped bits in its entropy-coded data decode to other pixels), slowest ${slowest.toFixed(0)} ms`);
   assert.deepEqual(untyped, []);
+  assert.ok(slowest < 2000, `a mutation took ${slowest.toFixed(0)} ms to decode or refuse`);
 });
 
 test('MT19937 shuffle equals NumPy RandomState(seed).shuffle (golden from numpy_shuffle.py)', () => {
