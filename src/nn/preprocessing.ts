@@ -8,7 +8,7 @@
 // by nearest (round half away from zero) or bilinear interpolation. The resampling is linear in
 // x, so gradients flow to the input through its adjoint (first order only; the transforms are
 // drawn, not learned).
-import { ValueError } from '../core/errors.js';
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { checkOptions, describeValue, finiteNumber, intInRange, oneOf } from '../core/validate.js';
 import { globalRandom, Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
@@ -94,6 +94,11 @@ function forEachTap(n: number, H: number, W: number, m: Float64Array, mode: Fill
  * [a0, a1, a2, b0, b1, b2], output pixel to input point, as TensorFlow's ImageProjectiveTransformV3).
  */
 export function transformImages(x: Tensor, matrices: Float64Array, fillMode: FillMode, interpolation: TransformInterpolation, fillValue: number): Tensor {
+  if (!(x instanceof Tensor) || x.rank !== 4) throw new ShapeError(`transformImages: x must be a Tensor [N,H,W,C], got ${x instanceof Tensor ? fmtShape(x.shape) : describeValue(x)}`);
+  if (!(matrices instanceof Float64Array) || matrices.length !== 6 * x.shape[0]) throw new ValueError(`transformImages: matrices must be a Float64Array of 6 values per image (${6 * x.shape[0]}), got ${describeValue(matrices)}`);
+  oneOf('transformImages', 'fillMode', fillMode, FILL_MODES);
+  oneOf('transformImages', 'interpolation', interpolation, INTERPOLATIONS);
+  finiteNumber('transformImages', 'fillValue', fillValue);
   const [N, H, W, C] = x.shape;
   const out = new Tensor(new (x.data.constructor as Float32ArrayConstructor)(x.size), x.shape);
   const xd = x.data;

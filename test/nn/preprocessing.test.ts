@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as gl from '../../src/index.js';
+import { transformImages } from '../../src/nn/preprocessing.js';
 
 const L = gl.layers;
 
@@ -119,7 +120,7 @@ test('training mode: gradients reach the input through the adjoint of the resamp
   const v = gl.randn([2, 4, 5, 2], { dtype: 'float64', seed: 2 });
   for (const fill of ['reflect', 'wrap', 'constant', 'nearest'] as const) {
     for (const interp of ['bilinear', 'nearest'] as const) {
-      const loss = () => gl.sum(gl.mul(gl.transformImages(x, m, fill, interp, 0.5), v));
+      const loss = () => gl.sum(gl.mul(transformImages(x, m, fill, interp, 0.5), v));
       x.requiresGrad = true;
       x.grad = null;
       loss().backward();
