@@ -3,7 +3,7 @@
 // streams. Batches are random-access and synchronous (decoding is CPU work either way), which
 // keeps evaluate() and predict() synchronous and lets each epoch have its own seeded order.
 import { ValueError } from '../core/errors.js';
-import { checkOptions, nonNegativeInt, optionKeys, positiveInt } from '../core/validate.js';
+import { checkOptions, describeValue, nonNegativeInt, optionKeys, positiveInt } from '../core/validate.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 
 /** One batch: inputs x [b, ...] and targets y [b, ...] (null when the data set has no labels). */
@@ -34,7 +34,7 @@ export abstract class BatchDataset {
   /** Batch `index` of pass `epoch` (0 = the data set's own order; the same index and epoch give the same batch). */
   batch(index: number, epoch = 0): Batch {
     const fn = `${this.constructor.name}.batch`;
-    if (!Number.isInteger(index) || index < 0 || index >= this.batchCount) throw new ValueError(`${fn}: index must be an integer in [0, ${this.batchCount}), got ${index}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.batchCount) throw new ValueError(`${fn}: index must be an integer in [0, ${this.batchCount}), got ${describeValue(index)}`);
     nonNegativeInt(fn, 'epoch', epoch);
     return this.makeBatch(index, epoch);
   }

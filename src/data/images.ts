@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { FormatError, GradlabError, ValueError } from '../core/errors.js';
-import { checkOptions, describeValue, oneOf, optionKeys, positiveInt, positiveNumber } from '../core/validate.js';
+import { checkOptions, describeValue, oneOf, optionKeys, positiveInt, positiveNumber, showJson } from '../core/validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import { resize } from '../ops/resize.js';
 
@@ -132,6 +132,7 @@ function jpegHeader(bytes: Uint8Array, file: string): ImageHeader {
 
 /** The format, size and natural channels of an image from its first bytes; a FormatError when it is neither PNG nor JPEG. */
 export function readImageHeader(bytes: Uint8Array, file = 'image'): ImageHeader {
+  if (!(bytes instanceof Uint8Array)) throw new ValueError(`readImageHeader: bytes must be a Uint8Array, got ${describeValue(bytes)}`);
   const format = sniffImageFormat(bytes);
   if (format === null) {
     const head = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -173,7 +174,7 @@ export interface ImageDecodeSettings {
 }
 
 export function checkImageSize(fn: string, name: string, v: unknown): [number, number] {
-  if (!Array.isArray(v) || v.length !== 2) throw new ValueError(`${fn}: ${name} must be [height, width], got ${Array.isArray(v) ? JSON.stringify(v) : describeValue(v)}`);
+  if (!Array.isArray(v) || v.length !== 2) throw new ValueError(`${fn}: ${name} must be [height, width], got ${Array.isArray(v) ? showJson(v) : describeValue(v)}`);
   return [positiveInt(fn, `${name}[0] (height)`, v[0]), positiveInt(fn, `${name}[1] (width)`, v[1])];
 }
 

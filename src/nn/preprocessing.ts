@@ -9,7 +9,7 @@
 // x, so gradients flow to the input through its adjoint (first order only; the transforms are
 // drawn, not learned).
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { checkOptions, describeValue, finiteNumber, intInRange, oneOf } from '../core/validate.js';
+import { checkOptions, describeValue, finiteNumber, intInRange, oneOf, showJson } from '../core/validate.js';
 import { globalRandom, Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
@@ -131,11 +131,11 @@ function checkFactor(fn: string, name: string, v: unknown, limit: number | null)
   } else if (Array.isArray(v) && v.length === 2) {
     lo = finiteNumber(fn, `${name}[0]`, v[0]);
     hi = finiteNumber(fn, `${name}[1]`, v[1]);
-    if (hi < lo) throw new ValueError(`${fn}: ${name} [lower, upper] needs lower <= upper, got ${JSON.stringify(v)}`);
+    if (hi < lo) throw new ValueError(`${fn}: ${name} [lower, upper] needs lower <= upper, got ${showJson(v)}`);
   } else {
     throw new ValueError(`${fn}: ${name} must be a number or [lower, upper], got ${describeValue(v)}`);
   }
-  if (limit !== null && (Math.abs(lo) > limit || Math.abs(hi) > limit)) throw new ValueError(`${fn}: ${name} must lie in [-${limit}, ${limit}], got ${JSON.stringify(v)}`);
+  if (limit !== null && (Math.abs(lo) > limit || Math.abs(hi) > limit)) throw new ValueError(`${fn}: ${name} must lie in [-${limit}, ${limit}], got ${showJson(v)}`);
   return [lo, hi];
 }
 

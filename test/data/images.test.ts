@@ -354,3 +354,35 @@ test('streaming: fit on a folder of 60 images trains, and evaluate/predict equal
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('plain-JavaScript junk arguments give typed errors only (symbols, BigInts, prototype names)', () => {
+  const junk: unknown[] = [undefined, null, {}, [], Symbol('s'), 1n, '', 'x', -1, 1.5, NaN, [1n, 2], [Symbol('t'), 1], Object.create(null), JSON.parse('{"__proto__": 1}'), { constructor: 1 }, () => 1, new Uint8Array(3), [0, 0]];
+  const untyped: string[] = [];
+  let calls = 0;
+  const call = (name: string, f: () => unknown) => {
+    calls++;
+    try { f(); } catch (e) { if (!(e instanceof gl.GradlabError)) untyped.push(`${name}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`); }
+  };
+  const D = gl.data as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const layers = gl.layers as unknown as Record<string, (a: unknown) => unknown>;
+  const png = pngRgb(4, 4, 1);
+  for (const j of junk) {
+    call('loadImage', () => D.loadImage(j));
+    call('loadImage options', () => D.loadImage(png, j));
+    for (const k of ['size', 'channels', 'interpolation', 'maxMegapixels']) call(`loadImage ${k}`, () => D.loadImage(png, { [k]: j }));
+    call('readImageHeader', () => D.readImageHeader(j));
+    call('imageDatasetFromDirectory', () => D.imageDatasetFromDirectory(j));
+    call('imageDatasetFromDirectory options', () => D.imageDatasetFromDirectory('/nonexistent', j));
+    for (const k of ['imageSize', 'batchSize', 'labelMode', 'validationSplit', 'subset', 'seed', 'shuffle', 'classNames', 'colorMode', 'interpolation']) {
+      call(`imageDatasetFromDirectory ${k}`, () => D.imageDatasetFromDirectory('/nonexistent', { [k]: j }));
+    }
+    for (const f of ['randomFlip', 'randomRotation', 'randomZoom', 'randomTranslation']) {
+      call(f, () => layers[f](j));
+      for (const k of ['mode', 'seed', 'factor', 'heightFactor', 'widthFactor', 'fillMode', 'interpolation', 'fillValue']) {
+        call(`${f} ${k}`, () => layers[f]({ ...(f === 'randomFlip' ? {} : f === 'randomRotation' ? { factor: 0.1 } : { heightFactor: 0.1, widthFactor: 0.1 }), [k]: j }));
+      }
+    }
+  }
+  assert.ok(calls > 1000);
+  assert.deepEqual([...new Set(untyped)], []);
+});
