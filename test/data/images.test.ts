@@ -386,3 +386,35 @@ test('plain-JavaScript junk arguments give typed errors only (symbols, BigInts, 
   assert.ok(calls > 1000);
   assert.deepEqual([...new Set(untyped)], []);
 });
+
+test("the README's image snippet runs on a generated folder of photos", async () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const from = readme.indexOf("Images, as Keras' `image_dataset_from_directory`");
+  assert.ok(from > 0, 'the README has the images section');
+  const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(from))![1];
+  const dir = mkdtempSync(join(tmpdir(), 'gradlab-readme-img-'));
+  try {
+    for (const c of ['cats', 'dogs']) mkdirSync(join(dir, 'photos', c), { recursive: true });
+    for (let i = 0; i < 10; i++) {
+      writeFileSync(join(dir, 'photos', 'cats', `cat${i}.jpg`), jpg(40 + i, 30, i));
+      writeFileSync(join(dir, 'photos', 'dogs', `dog${i}.png`), pngRgb(32, 36 + i, i));
+    }
+    const index = new URL('../../src/index.js', import.meta.url).href;
+    const file = join(dir, 'snippet.mjs');
+    writeFileSync(file, `import * as gl from '${index}';\n${code.replaceAll("'photos", `'${join(dir, 'photos')}`)}`);
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => { lines.push(a.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(' ')); };
+    try {
+      await import(new URL(`file://${file}`).href);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(lines[0], '["cats","dogs"] 16 4');
+    assert.match(lines[1], /^\{"loss":[0-9.]+,"accuracy":[0-9.]+\}$/);
+    assert.equal(lines[2], '[1,2]');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
