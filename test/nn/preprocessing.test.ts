@@ -3,6 +3,7 @@
 // seeded reproducibility, the adjoint's gradient, and their option checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
 import * as gl from '../../src/index.js';
 import { transformImages } from '../../src/nn/preprocessing.js';
 
@@ -90,6 +91,24 @@ test('randomTranslation: positive factors move the image right and down by facto
   close(image(t, 0), want, 1e-5, 'shift');
   const left = L.randomTranslation({ heightFactor: 0, widthFactor: [-0.4, -0.4], fillMode: 'wrap', seed: 1 }).apply(x, true);
   close(image(left, 0), [0, 1, 2, 3, 4].flatMap((y) => [2, 3, 4, 0, 1].map((c) => 10 * y + c)), 1e-5, 'wrap left');
+});
+
+test("the resampling equals TensorFlow.js tf.image.transform (TensorFlow's ImageProjectiveTransformV3) for every fill mode and interpolation", async () => {
+  await tf.setBackend('cpu');
+  const [H, W, C] = [7, 9, 2];
+  // general affine maps, a flip with half-pixel rows, a rotation, a zoom out and a shift far outside
+  const maps = [[0.9, -0.3, 0.7, 0.25, 1.1, -0.4], [-1, 0, 8, 0, 1, 0.5], [Math.cos(1), -Math.sin(1), 3, Math.sin(1), Math.cos(1), -2], [2.5, 0, -9, 0, 2.2, -6.5], [1, 0, -13.3, 0, 1, 9.7]];
+  for (const fill of ['reflect', 'wrap', 'constant', 'nearest'] as const) {
+    for (const interp of ['bilinear', 'nearest'] as const) {
+      for (const [k, m] of maps.entries()) {
+        const x = gl.randn([1, H, W, C], { seed: k });
+        // float32 parameters as TensorFlow holds them: wrap and nearest jump where a coordinate crosses an integer or a half
+        const ours = transformImages(x, Float64Array.from(m, Math.fround), fill, interp, 0.5);
+        const theirs = tf.tidy(() => tf.image.transform(tf.tensor4d(Array.from(x.data), [1, H, W, C]), tf.tensor2d([[...m, 0, 0]]), interp, fill, 0.5).dataSync());
+        close(Array.from(ours.data), Array.from(theirs), 1e-6, `${fill} ${interp} map ${k}`);
+      }
+    }
+  }
 });
 
 test('seeded: the same seed gives the same draws, another seed others; gl.manualSeed fixes unseeded layers', () => {
