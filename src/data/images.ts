@@ -29,7 +29,7 @@ export type ImageInterpolation = 'bilinear' | 'nearest';
 export interface LoadImageOptions {
   /** Resize to [height, width] (default: keep the file's size). */
   size?: readonly [number, number];
-  /** 1 (gray), 3 (RGB) or 4 (RGBA); default the file's own: 1 for gray, 4 with alpha, else 3. */
+  /** 1 (gray), 3 (RGB) or 4 (RGBA); default the file's own: 4 with alpha (or a PNG tRNS chunk), 1 for gray, else 3. */
   channels?: ImageChannels;
   /** 'bilinear' (default, tf.image.resize without antialias) or 'nearest'. */
   interpolation?: ImageInterpolation;
@@ -70,25 +70,29 @@ function pngHeader(bytes: Uint8Array, file: string): ImageHeader {
   const colorType = bytes[25];
   if (![1, 2, 4, 8, 16].includes(depth)) throw new FormatError(`${file}: PNG bit depth ${depth} is not 1, 2, 4, 8 or 16 (offset 24)`);
   if (![0, 2, 3, 4, 6].includes(colorType)) throw new FormatError(`${file}: PNG color type ${colorType} is not 0, 2, 3, 4 or 6 (offset 25)`);
-  const channels: ImageChannels = colorType === 0 ? 1 : colorType === 4 || colorType === 6 ? 4 : 3;
+  const { idat, trns } = scanChunks(bytes);
+  // a tRNS chunk gives a palette, gray or RGB image an alpha channel (as libpng's tRNS_to_alpha)
+  const channels: ImageChannels = colorType === 4 || colorType === 6 || trns ? 4 : colorType === 0 ? 1 : 3;
   // deflate expands at most ~1032x: pixel data larger than that for the IDAT bytes is a lying header
   const samples = [1, 0, 3, 1, 2, 0, 4][colorType];
   const raw = height * (1 + Math.ceil((width * samples * depth) / 8));
-  const idat = idatBytes(bytes);
   if (raw > idat * 1040 + 4096) throw new FormatError(`${file}: PNG header says ${width}x${height} (${raw} bytes of pixel data) but its IDAT chunks hold only ${idat} compressed bytes; truncated or lying header`);
   return { format: 'png', width, height, channels };
 }
 
-/** The total length of the IDAT chunks, walking the chunk list within the file. */
-function idatBytes(bytes: Uint8Array): number {
-  let total = 0;
+/** The total length of the IDAT chunks and whether a tRNS chunk is there, walking the chunk list within the file. */
+function scanChunks(bytes: Uint8Array): { idat: number; trns: boolean } {
+  let idat = 0;
+  let trns = false;
   for (let o = 8; o + 8 <= bytes.length;) {
     const len = u32(bytes, o);
-    if (bytes[o + 4] === 0x49 && bytes[o + 5] === 0x44 && bytes[o + 6] === 0x41 && bytes[o + 7] === 0x54) total += Math.min(len, bytes.length - o - 8);
+    const type = String.fromCharCode(bytes[o + 4], bytes[o + 5], bytes[o + 6], bytes[o + 7]);
+    if (type === 'IDAT') idat += Math.min(len, bytes.length - o - 8);
+    else if (type === 'tRNS') trns = true;
     if (len > bytes.length) break;
     o += 12 + len;
   }
-  return total;
+  return { idat, trns };
 }
 
 function jpegHeader(bytes: Uint8Array, file: string): ImageHeader {

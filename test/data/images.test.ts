@@ -418,3 +418,30 @@ test("the README's image snippet runs on a generated folder of photos", async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('loadImage against Pillow (libjpeg, zlib) on the committed fixtures of make_images.py', () => {
+  const golden = JSON.parse(readFileSync(join(fixtures, 'images.json'), 'utf8')) as { images: Record<string, { shape: number[]; pixels: number[] }> };
+  // JPEG decoders differ by IDCT rounding; chroma upsampling of 4:2:0 differs more (libjpeg's fancy upsampling)
+  const tolerance: Record<string, number> = { 'gray.jpg': 2, 'progressive.jpg': 3, 'cmyk.jpg': 3, 'baseline420.jpg': 16, 'palette_trns.png': 0, 'gray_alpha.png': 0, 'gray16.png': 1 };
+  const natural: Record<string, number> = { 'gray.jpg': 1, 'progressive.jpg': 3, 'cmyk.jpg': 3, 'baseline420.jpg': 3, 'palette_trns.png': 4, 'gray_alpha.png': 4, 'gray16.png': 1 };
+  assert.deepEqual(Object.keys(golden.images).sort(), Object.keys(tolerance).sort());
+  for (const [name, { shape, pixels }] of Object.entries(golden.images)) {
+    const file = join(fixtures, 'images', name);
+    const t = gl.data.loadImage(file);
+    assert.deepEqual(t.shape, [shape[0], shape[1], natural[name]], name);
+    const c = t.shape[2];
+    let worst = 0;
+    let sum = 0;
+    for (let i = 0; i < shape[0] * shape[1]; i++) {
+      for (let k = 0; k < shape[2]; k++) {
+        // Pillow's LA is gray and alpha: gradlab gives RGBA with R = G = B
+        const ours = shape[2] === 2 ? t.data[i * 4 + (k === 0 ? 0 : 3)] : t.data[i * c + k];
+        const d = Math.abs(ours - pixels[i * shape[2] + k]);
+        worst = Math.max(worst, d);
+        sum += d;
+      }
+    }
+    assert.ok(worst <= tolerance[name], `${name}: worst difference ${worst} > ${tolerance[name]}`);
+    assert.ok(sum / pixels.length <= Math.max(0.5, tolerance[name] / 4), `${name}: mean difference ${sum / pixels.length}`);
+  }
+});
