@@ -127,11 +127,19 @@ function jpegHeader(bytes: Uint8Array, file: string): ImageHeader {
       }
       const blocks = Math.ceil(width / (8 * hMax)) * Math.ceil(height / (8 * vMax)) * perMcu;
       if (blocks / 16 > bytes.length) throw new FormatError(`${file}: JPEG header says ${width}x${height} (${blocks} blocks) but the file has only ${bytes.length} bytes; truncated or lying header`);
+      // FF D9 cannot occur inside entropy-coded data (an FF there is followed by 00 or a restart
+      // marker): without it after the frame the file is cut short (TensorFlow and Pillow refuse those too).
+      if (!hasEndMarker(bytes, o + 2 + len)) throw new FormatError(`${file}: JPEG has no end-of-image marker (FF D9) after its frame header; the file is truncated`);
       return { format: 'jpeg', width, height, channels: comps === 1 ? 1 : 3 };
     }
     o += 2 + len;
   }
   throw new FormatError(`${file}: JPEG file has no frame header (SOF marker) before offset ${Math.min(o, bytes.length)}; it is truncated or not a JPEG`);
+}
+
+function hasEndMarker(bytes: Uint8Array, from: number): boolean {
+  for (let i = bytes.length - 2; i >= from; i--) if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
+  return false;
 }
 
 /** The format, size and natural channels of an image from its first bytes; a FormatError when it is neither PNG nor JPEG. */
