@@ -775,7 +775,7 @@ export class Model extends Layer implements CallbackModel {
     return avg.result();
   }
 
-  /** Loss and metrics over x and y in inference mode. */
+  /** Loss and metrics over x and y in inference mode (or over one pass of a data set, y omitted). */
   evaluate(x: ModelInputs | BatchDataset, y?: ModelTargets | null, args: EvaluateArgs = {}): Logs {
     const fn = `${this.name}.evaluate`;
     const a = checkOptions(fn, args, EVALUATE_KEYS);
@@ -813,7 +813,7 @@ export class Model extends Layer implements CallbackModel {
     return { logs, predictions: noGrad(() => concat(parts.map((p) => p[0]), 0)) };
   }
 
-  /** The outputs of a single-output model for x, in inference mode, in batches (default 32). */
+  /** The outputs of a single-output model for x, in inference mode, in batches (default 32); a data set gives its rows in its own order. */
   predict(x: ModelInputs | BatchDataset, options: PredictOptions = {}): Tensor {
     const outs = this.predictOutputs(`${this.name}.predict`, x, options);
     if (outs.length !== 1) throw new ValueError(`${this.name}.predict: the model has ${outs.length} outputs (${this.outputNames.join(', ')}); use predictAll(x)`);
@@ -890,6 +890,8 @@ export class Model extends Layer implements CallbackModel {
    * loss); `history.stopReason` says what went bad ({ kind: 'nan', epoch, batch, what }: `what` is
    * 'loss' or the weight's path) and a one-line warning goes to console.warn whatever `verbose` is.
    * A custom optimizer without snapshotState/restoreState keeps its own state.
+   * x may be a data set of batches (gl.data.imageDatasetFromDirectory) with y omitted: it brings
+   * its batch size and its per-epoch order, and is read one batch at a time.
    */
   async fit(x: ModelInputs | BatchDataset, y?: ModelTargets | null, args: FitArgs = {}): Promise<History> {
     const fn = `${this.name}.fit`;
