@@ -16,6 +16,7 @@ export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors
 export type { SafetensorsContents, SafetensorsDType } from './io/safetensors.js';
 export { datasets, loadIdx, readIdx, parseIdx, loadCsv, parseCsv, shuffle, trainTestSplit, concatDatasets, standardScaler, minMaxScaler, StandardScaler, MinMaxScaler } from './data/index.js';
 export type { Dataset, ImageClassification, ImageDatasetOptions, LabelledImages, IdxArray, LoadIdxOptions, CsvData, LoadCsvOptions, TrainTestSplit, TrainTestSplitOptions, StandardScalerOptions, MinMaxScalerOptions } from './data/index.js';
+export * as data from './data/index.js';
 export * from './nn/index.js';
 export { optimizers } from './optim/index.js';
 export type { Optimizer, OptimizerState, SgdOptions, AdamOptions, RmspropOptions } from './optim/index.js';

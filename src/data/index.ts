@@ -12,3 +12,9 @@ export type {
   Dataset, SeedOptions, TrainTestSplit, TrainTestSplitOptions, StandardScalerOptions, MinMaxScalerOptions,
 } from './transforms.js';
 // oneHot lives with the shape ops (src/ops/shape.ts) and is exported from the package there.
+export { loadImage, readImageHeader, sniffImageFormat } from './images.js';
+export type { LoadImageOptions, ImageHeader, ImageFormat, ImageChannels, ImageInterpolation } from './images.js';
+export { BatchDataset } from './batch-dataset.js';
+export type { Batch, BatchesOptions } from './batch-dataset.js';
+export { imageDatasetFromDirectory, ImageDataset } from './image-dataset.js';
+export type { ImageDirectoryOptions, LabelMode, ColorMode, Subset } from './image-dataset.js';

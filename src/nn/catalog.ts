@@ -14,6 +14,9 @@ import {
 import {
   Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs,
 } from './conv-variants.js';
+import {
+  RandomFlip, RandomRotation, RandomTranslation, RandomZoom, type RandomFlipArgs, type RandomRotationArgs, type RandomTranslationArgs, type RandomZoomArgs,
+} from './preprocessing.js';
 import { ValueError } from '../core/errors.js';
 import { hasOwn, showJson } from '../core/validate.js';
 import { InputLayer, type Layer, type LayerArgs } from './layer.js';
@@ -24,6 +27,7 @@ export const layerClasses = {
   GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D, Flatten, Reshape, Dropout, Activation, BatchNormalization,
   Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, ZeroPadding2D, Cropping2D, Rescaling,
   ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizing, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
+  RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
 } as const;
 
 /** A layer class a saved config can name: built from its config object. */
@@ -90,4 +94,8 @@ export const layers = {
   layerNormalization: (args: LayerNormalizationArgs = {}) => new LayerNormalization(args),
   upSampling2d: (args: UpSampling2DArgs = {}) => new UpSampling2D(args),
   resizing: (args: ResizingArgs) => new Resizing(args),
+  randomFlip: (args: RandomFlipArgs = {}) => new RandomFlip(args),
+  randomRotation: (args: RandomRotationArgs) => new RandomRotation(args),
+  randomZoom: (args: RandomZoomArgs) => new RandomZoom(args),
+  randomTranslation: (args: RandomTranslationArgs) => new RandomTranslation(args),
 };

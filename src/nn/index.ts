@@ -15,6 +15,8 @@ export { ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizi
 export type { ReLUArgs, LeakyReLUArgs, ELUArgs, SoftmaxArgs, LayerNormalizationArgs, UpSampling2DArgs, ResizingArgs } from './activation-layers.js';
 export { DepthwiseConv2D, SeparableConv2D, Conv2DTranspose } from './conv-variants.js';
 export type { DepthwiseConv2DArgs, SeparableConv2DArgs, Conv2DTransposeArgs } from './conv-variants.js';
+export { RandomFlip, RandomRotation, RandomZoom, RandomTranslation } from './preprocessing.js';
+export type { RandomFlipArgs, RandomRotationArgs, RandomZoomArgs, RandomTranslationArgs, FlipMode, FillMode, TransformInterpolation, Factor } from './preprocessing.js';
 export { layers, layerClasses, registerLayerClass } from './catalog.js';
 export type { LayerClass } from './catalog.js';
 export { initializers } from './initializers.js';

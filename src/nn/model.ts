@@ -7,6 +7,7 @@ import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
 import { add, concat, mul, slice } from '../ops/index.js';
 import { takeRows } from '../data/transforms.js';
+import { BatchDataset } from '../data/batch-dataset.js';
 import { resolveOptimizer, type Optimizer } from '../optim/index.js';
 import { readModelFolder, writeModelFolder } from '../io/folder.js';
 import { checkFileTensor, fileTensor, shapeMatches } from './weight-files.js';
@@ -43,7 +44,8 @@ export interface CompileArgs {
 export interface FitArgs {
   epochs?: number;
   batchSize?: number;
-  validationData?: readonly [ModelInputs, ModelTargets];
+  /** [x, y] tensors, or a data set of batches (e.g. from gl.data.imageDatasetFromDirectory). */
+  validationData?: readonly [ModelInputs, ModelTargets] | BatchDataset;
   /** Fraction of the samples, taken from the end before shuffling (as Keras), held out for validation. */
   validationSplit?: number;
   shuffle?: boolean;
@@ -609,6 +611,46 @@ export class Model extends Layer implements CallbackModel {
     });
   }
 
+  // ---------- data sets ----------
+
+  /** A data set of batches read one batch at a time (Keras' fit(dataset)): y must be omitted and batchSize comes from it. */
+  private checkDatasetArgs(fn: string, ds: BatchDataset, y: unknown, batchSize: number | undefined): void {
+    if (y !== undefined && y !== null) throw new ValueError(`${fn}: x is a data set, which holds its own targets; pass undefined for y`);
+    if (batchSize !== undefined && batchSize !== ds.batchSize) throw new ValueError(`${fn}: x is a data set of batches of ${ds.batchSize}; leave batchSize out (got ${batchSize})`);
+    if (ds.size === 0) throw new ValueError(`${fn}: the data set has no samples`);
+  }
+
+  /** Batch `index` of pass `epoch`, checked as fit/evaluate check tensors (shapes, labels, finite values). */
+  private datasetBatch(fn: string, ds: BatchDataset, index: number, epoch: number, c: Compiled | null): [Tensor[], Tensor[]] {
+    const b = ds.batch(index, epoch);
+    const xs = this.inputList(fn, b.x, `batch ${index} x`);
+    if (!c) return [xs, []];
+    if (!b.y) throw new ValueError(`${fn}: the data set has no labels (labelMode: null); fit and evaluate need them`);
+    const ys = this.targetList(fn, b.y, `batch ${index} y`);
+    this.checkData(fn, xs, ys, c, `batch ${index} x`);
+    return [xs, ys];
+  }
+
+  /** Loss and metrics over one pass of a data set, in inference mode (predictions kept in `keep`). */
+  private evaluateDataset(fn: string, c: Compiled, ds: BatchDataset, keep?: Tensor[][]): Logs {
+    const avg = new Averager();
+    noGrad(() => {
+      for (let i = 0; i < ds.batchCount; i++) {
+        const [xb, yb] = this.datasetBatch(fn, ds, i, 0, c);
+        const r = this.lossOnBatch(c, xb, yb, false);
+        keep?.push(r.preds);
+        avg.add(r.logs, xb[0].shape[0]);
+      }
+    });
+    return avg.result();
+  }
+
+  /** fit's batch b of an epoch: rows of the tensors in the epoch's order, or the data set's batch. */
+  private trainingBatch(fn: string, c: Compiled, data: BatchDataset | null, xs: readonly Tensor[], ys: readonly Tensor[], rows: Int32Array, b: number, epoch: number): [Tensor[], Tensor[]] {
+    if (data) return this.datasetBatch(fn, data, b, epoch, c);
+    return [xs.map((t) => takeRows(t, rows)), ys.map((t) => takeRows(t, rows))];
+  }
+
   // ---------- compile ----------
 
   /** Chooses the optimizer, the losses and the metrics (Keras' compile). */
@@ -733,26 +775,37 @@ export class Model extends Layer implements CallbackModel {
     return avg.result();
   }
 
-  /** Loss and metrics over x and y in inference mode. */
-  evaluate(x: ModelInputs, y: ModelTargets, args: EvaluateArgs = {}): Logs {
+  /** Loss and metrics over x and y in inference mode (or over one pass of a data set, y omitted). */
+  evaluate(x: ModelInputs | BatchDataset, y?: ModelTargets | null, args: EvaluateArgs = {}): Logs {
     const fn = `${this.name}.evaluate`;
     const a = checkOptions(fn, args, EVALUATE_KEYS);
+    if (x instanceof BatchDataset) {
+      this.checkDatasetArgs(fn, x, y, a.batchSize);
+      return this.evaluateDataset(fn, this.getCompiled('evaluate'), x);
+    }
     const batchSize = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
     const c = this.getCompiled('evaluate');
     const xs = this.inputList(fn, x, 'x');
-    const ys = this.targetList(fn, y, 'y');
+    const ys = this.targetList(fn, y as ModelTargets, 'y');
     this.checkData(fn, xs, ys, c, 'x');
     return this.evaluateInternal(c, xs, ys, batchSize);
   }
 
   /** evaluate() and predict() in one pass over x: the logs and the outputs of a single-output model. */
-  evaluateAndPredict(x: ModelInputs, y: ModelTargets, args: EvaluateArgs = {}): { logs: Logs; predictions: Tensor } {
+  evaluateAndPredict(x: ModelInputs | BatchDataset, y?: ModelTargets | null, args: EvaluateArgs = {}): { logs: Logs; predictions: Tensor } {
     const fn = `${this.name}.evaluateAndPredict`;
     const a = checkOptions(fn, args, EVALUATE_KEYS);
+    if (x instanceof BatchDataset) {
+      this.checkDatasetArgs(fn, x, y, a.batchSize);
+      const kept: Tensor[][] = [];
+      const logs = this.evaluateDataset(fn, this.getCompiled('evaluateAndPredict'), x, kept);
+      if (kept[0].length !== 1) throw new ValueError(`${fn}: the model has ${kept[0].length} outputs; use evaluate() and predictAll()`);
+      return { logs, predictions: noGrad(() => concat(kept.map((p) => p[0]), 0)) };
+    }
     const batchSize = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
     const c = this.getCompiled('evaluateAndPredict');
     const xs = this.inputList(fn, x, 'x');
-    const ys = this.targetList(fn, y, 'y');
+    const ys = this.targetList(fn, y as ModelTargets, 'y');
     this.checkData(fn, xs, ys, c, 'x');
     if (ys.length !== 1) throw new ValueError(`${fn}: the model has ${ys.length} outputs; use evaluate() and predictAll()`);
     const parts: Tensor[][] = [];
@@ -760,20 +813,26 @@ export class Model extends Layer implements CallbackModel {
     return { logs, predictions: noGrad(() => concat(parts.map((p) => p[0]), 0)) };
   }
 
-  /** The outputs of a single-output model for x, in inference mode, in batches (default 32). */
-  predict(x: ModelInputs, options: PredictOptions = {}): Tensor {
+  /** The outputs of a single-output model for x, in inference mode, in batches (default 32); a data set gives its rows in its own order. */
+  predict(x: ModelInputs | BatchDataset, options: PredictOptions = {}): Tensor {
     const outs = this.predictOutputs(`${this.name}.predict`, x, options);
     if (outs.length !== 1) throw new ValueError(`${this.name}.predict: the model has ${outs.length} outputs (${this.outputNames.join(', ')}); use predictAll(x)`);
     return outs[0];
   }
 
   /** Every output for x, in the order of `outputs`. */
-  predictAll(x: ModelInputs, options: PredictOptions = {}): Tensor[] {
+  predictAll(x: ModelInputs | BatchDataset, options: PredictOptions = {}): Tensor[] {
     return this.predictOutputs(`${this.name}.predictAll`, x, options);
   }
 
-  private predictOutputs(fn: string, x: ModelInputs, options: PredictOptions): Tensor[] {
+  private predictOutputs(fn: string, x: ModelInputs | BatchDataset, options: PredictOptions): Tensor[] {
     const a = checkOptions(fn, options, PREDICT_KEYS);
+    if (x instanceof BatchDataset) {
+      // One pass in the data set's own order (pass 0), so row i belongs to its sample i.
+      this.checkDatasetArgs(fn, x, undefined, a.batchSize);
+      const parts = noGrad(() => Array.from({ length: x.batchCount }, (_, i) => this.execute(this.datasetBatch(fn, x, i, 0, null)[0], false, 'none').map((o) => o.u)));
+      return noGrad(() => parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0)));
+    }
     const bs = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
     const xs = this.inputList(fn, x, 'x');
     return noGrad(() => {
@@ -831,12 +890,16 @@ export class Model extends Layer implements CallbackModel {
    * loss); `history.stopReason` says what went bad ({ kind: 'nan', epoch, batch, what }: `what` is
    * 'loss' or the weight's path) and a one-line warning goes to console.warn whatever `verbose` is.
    * A custom optimizer without snapshotState/restoreState keeps its own state.
+   * x may be a data set of batches (gl.data.imageDatasetFromDirectory) with y omitted: it brings
+   * its batch size and its per-epoch order, and is read one batch at a time.
    */
-  async fit(x: ModelInputs, y: ModelTargets, args: FitArgs = {}): Promise<History> {
+  async fit(x: ModelInputs | BatchDataset, y?: ModelTargets | null, args: FitArgs = {}): Promise<History> {
     const fn = `${this.name}.fit`;
     const a = checkOptions(fn, args, FIT_KEYS);
     const epochs = nonNegativeInt(fn, 'epochs', a.epochs ?? 1);
-    const batchSize = positiveInt(fn, 'batchSize', a.batchSize ?? 32);
+    const data = x instanceof BatchDataset ? x : null;
+    if (data) this.checkDatasetArgs(fn, data, y, a.batchSize);
+    const batchSize = data ? data.batchSize : positiveInt(fn, 'batchSize', a.batchSize ?? 32);
     const verbose = a.verbose ?? 1;
     if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new ValueError(`${fn}: verbose must be 0, 1 or 2, got ${showJson(a.verbose)}`);
     const shuffle = booleanOption(fn, 'shuffle', a.shuffle ?? true);
@@ -844,17 +907,21 @@ export class Model extends Layer implements CallbackModel {
     if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ValueError(`${fn}: seed must be an integer, got ${showJson(a.seed)}`);
     if (a.callbacks !== undefined && !Array.isArray(a.callbacks)) throw new ValueError(`${fn}: callbacks must be an array, got ${typeof a.callbacks}`);
     const c = this.getCompiled('fit');
-    let xs = this.inputList(fn, x, 'x');
-    let ys = this.targetList(fn, y, 'y');
-    this.checkData(fn, xs, ys, c, 'x');
+    if (data) this.datasetBatch(fn, data, 0, 0, c); // builds the model and checks the first batch before any work
+    let xs = data ? [] : this.inputList(fn, x as ModelInputs, 'x');
+    let ys = data ? [] : this.targetList(fn, y as ModelTargets, 'y');
+    if (!data) this.checkData(fn, xs, ys, c, 'x');
     let val: [Tensor[], Tensor[]] | null = null;
-    if (a.validationData !== undefined) {
+    const valData = a.validationData instanceof BatchDataset ? a.validationData : null;
+    if (valData) this.checkDatasetArgs(`${fn} (validationData)`, valData, undefined, undefined);
+    else if (a.validationData !== undefined) {
       if (!Array.isArray(a.validationData) || a.validationData.length !== 2) throw new ValueError(`${fn}: validationData must be [x, y], got ${typeof a.validationData}`);
       const vx = this.inputList(fn, a.validationData[0], 'validationData x');
       const vy = this.targetList(fn, a.validationData[1], 'validationData y');
       this.checkData(fn, vx, vy, c, 'validationData x');
       val = [vx, vy];
     } else if (a.validationSplit !== undefined && a.validationSplit !== 0) {
+      if (data) throw new ValueError(`${fn}: validationSplit needs tensors; for a data set pass validationData (e.g. imageDatasetFromDirectory's subset 'validation')`);
       const f = numberInRange(fn, 'validationSplit', a.validationSplit, 0, 1, true);
       const total = xs[0].shape[0];
       const nTrain = Math.floor(total * (1 - f));
@@ -863,7 +930,7 @@ export class Model extends Layer implements CallbackModel {
       xs = xs.map((t) => rowsOf(t, 0, nTrain));
       ys = ys.map((t) => rowsOf(t, 0, nTrain));
     }
-    const n = xs[0].shape[0];
+    const n = data ? data.size : xs[0].shape[0];
     const steps = Math.ceil(n / batchSize);
     const rng = new Random(a.seed ?? Math.floor(Math.random() * 2 ** 31));
     const history = new History();
@@ -888,9 +955,7 @@ export class Model extends Layer implements CallbackModel {
         const s = b * batchSize;
         const e = Math.min(s + batchSize, n);
         await callbacks.batchBegin(b, { batch: b, size: e - s });
-        const rows = perm.subarray(s, e);
-        const xb = xs.map((t) => takeRows(t, rows));
-        const yb = ys.map((t) => takeRows(t, rows));
+        const [xb, yb] = this.trainingBatch(fn, c, data, xs, ys, perm.subarray(s, e), b, epoch);
         const trainable = this.trainableWeights;
         // Before the forward pass: a training-mode BatchNormalization updates its statistics there.
         guard?.save(layerState.length > 0 ? [...trainable, ...layerState] : trainable);
@@ -924,6 +989,7 @@ export class Model extends Layer implements CallbackModel {
         const v = this.evaluateInternal(c, val[0], val[1], batchSize);
         for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
       }
+      if (valData) for (const [k, value] of Object.entries(this.evaluateDataset(`${fn} (validationData)`, c, valData))) epochLogs[`val_${k}`] = value;
       history.record(epoch, epochLogs);
       await callbacks.epochEnd(epoch, epochLogs);
       // Let timers and I/O breathe between epochs.

@@ -60,6 +60,11 @@ const CASES: Case[] = [
   { label: 'UpSampling2D bilinear', make: () => L.upSampling2d({ size: [2, 1], interpolation: 'bilinear', ...f64 }), inputs: [[2, 3, 1]] },
   { label: 'UpSampling2D nearest', make: () => L.upSampling2d(f64), inputs: [[2, 2, 2]] },
   { label: 'Resizing', make: () => L.resizing({ height: 3, width: 5, ...f64 }), inputs: [[2, 3, 1]] },
+  // The random augmentation layers are the identity in inference (checked here); their training mode is in preprocessing.test.ts.
+  { label: 'RandomFlip (inference)', make: () => L.randomFlip({ seed: 1, ...f64 }), inputs: [[3, 4, 2]] },
+  { label: 'RandomRotation (inference)', make: () => L.randomRotation({ factor: 0.2, seed: 1, ...f64 }), inputs: [[3, 4, 1]] },
+  { label: 'RandomZoom (inference)', make: () => L.randomZoom({ heightFactor: 0.2, widthFactor: [-0.1, 0.3], seed: 1, ...f64 }), inputs: [[3, 3, 1]] },
+  { label: 'RandomTranslation (inference)', make: () => L.randomTranslation({ heightFactor: 0.1, widthFactor: 0.2, fillMode: 'constant', seed: 1, ...f64 }), inputs: [[3, 3, 1]] },
 ];
 
 function sample(rng: gl.Random, shape: number[], awayFromZero: boolean): gl.Tensor {
