@@ -53,7 +53,7 @@ test('gradlab transfer: bad options are one-line errors with exit code 2', () =>
     [['--image-size', '32'], /--image-size applies to --data/],
     [['--preprocess', 'magic'], /argument 'magic' is invalid/],
     [['--data', join(tmp, 'no-such-folder')], /--data: '.*no-such-folder' is not a folder/],
-    [['--base', tmp, '--data', tmp], /is not a \.h5, \.keras or \.onnx file, a model\.json, or a folder holding model\.json/],
+    [['--base', tmp, '--data', tmp], /is a folder without model\.json/],
   ];
   for (const [args, re] of cases) {
     const r = run(...args, '--out', join(tmp, 'bad'));
@@ -68,4 +68,40 @@ test('gradlab transfer: bad options are one-line errors with exit code 2', () =>
   const r = run('--base', bad, '--data', tmp, '--out', join(tmp, 'bad'));
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /model\.json/);
+});
+
+test('gradlab transfer --base <gradlab folder> --data <folder of PNGs>: a pooled sigmoid head for two classes', async () => {
+  const gl = await import('../../src/index.js');
+  const { PNG } = await import('pngjs');
+  // The user's base: the shipped network's conv trunk (4-D output), saved as a gradlab folder.
+  const net = await gl.applications.pretrained('mnist-digits-0-4');
+  const trunk = gl.model({ inputs: net.inputs, outputs: net.getLayer('block3_pool').inboundNodes[0].outputs[0], name: 'trunk' });
+  const baseDir = join(tmp, 'trunk');
+  await trunk.save(baseDir);
+  // Two classes of 28x28 gray PNGs: test digits 6 and 9 from MNIST.
+  const data = join(tmp, 'photos');
+  const { test: t10k } = gl.datasets.mnist({ testSize: 1000 });
+  for (const [name, digit] of [['seven', 7], ['three', 3]] as const) {
+    mkdirSync(join(data, name), { recursive: true });
+    const picked = gl.applications.selectClasses(t10k, [digit], { limit: 40, seed: 1 });
+    for (let i = 0; i < 40; i++) {
+      const png = new PNG({ width: 28, height: 28, colorType: 0, inputColorType: 0, inputHasAlpha: false });
+      const gray = Buffer.from(Array.from(picked.x.data.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255)));
+      png.data = gray;
+      writeFileSync(join(data, name, `${String(i).padStart(2, '0')}.png`), PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false }));
+    }
+  }
+  const out = join(tmp, 'folder-run');
+  const r = run('--base', baseDir, '--data', data, '--preprocess', 'scale', '--epochs', '100', '--fine-tune-epochs', '1', '--scratch-epochs', '2', '--out', out, '--quiet');
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(m.classes, ['seven', 'three']);
+  assert.equal(m.train_samples, 64);
+  assert.equal(m.test_samples, 16);
+  assert.deepEqual(m.feature_shape, [3, 3, 64]);
+  assert.deepEqual(m.top_block, ['block3_conv1']);
+  assert.equal(m.head_parameters, 65);
+  assert.ok((m.transfer_test_accuracy as number) >= 0.8 && (m.transfer_test_accuracy as number) > (m.scratch_test_accuracy as number), `transfer ${m.transfer_test_accuracy}, scratch ${m.scratch_test_accuracy}`);
+  assert.equal(typeof m.scratch_test_accuracy, 'number');
+  assert.ok(existsSync(join(out, 'report.html')));
 });
