@@ -6,8 +6,10 @@
 // trained from scratch on the same images is the baseline; transfer must beat it by 5 points.
 //
 // A small slice, so the test suite runs it (a few seconds): E3_TRAIN_SIZE (25) training images,
-// E3_TEST_SIZE (500) test images; the baseline gets E3_SCRATCH_EPOCHS (20) epochs over the images,
-// about as much compute as the transfer (one feature pass, fine-tuning, and the head on features).
+// E3_TEST_SIZE (500) test images. The baseline gets E3_SCRATCH_EPOCHS (20) epochs over the images,
+// four times the transfer's passes (one feature pass and 5 of fine-tuning), and is still far
+// behind. Trained to convergence (50+ epochs, 100% training accuracy) it closes most of the gap on
+// these easy images: about 3 points remain (`gradlab transfer` prints both comparisons).
 // `gradlab transfer` runs the full lab and writes a report.
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
