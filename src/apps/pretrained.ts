@@ -169,6 +169,9 @@ const SELECT_KEYS = optionKeys<SelectClassesOptions>({ limit: true, seed: true }
 export function selectClasses(data: LabelledImages, classes: readonly number[], options: SelectClassesOptions = {}): LabelledImages {
   const fn = 'selectClasses';
   const o = checkOptions(fn, options, SELECT_KEYS);
+  if (data === null || typeof data !== 'object' || !(data.x instanceof Tensor) || !(data.labels instanceof Int32Array) || data.x.rank < 1 || data.x.shape[0] !== data.labels.length) {
+    throw new ValueError(`${fn}: data must be labelled images { x: Tensor [n, ...], labels: Int32Array [n] } (e.g. gl.datasets.mnist().train), got ${describeValue(data)}`);
+  }
   if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => Number.isInteger(c) && c >= 0)) {
     throw new ValueError(`${fn}: classes must be a non-empty list of class labels, got ${describeValue(classes)}`);
   }

@@ -87,3 +87,33 @@ test('digitNet: the shipped architecture, block names as Keras writes them', () 
   assert.deepEqual(net.layers.map((l) => l.name), ['image', 'block1_conv1', 'block1_pool', 'block2_conv1', 'block2_pool', 'block3_conv1', 'block3_pool', 'flatten', 'fc1', 'predictions']);
   assert.equal(net.countParams(), 60549);
 });
+
+test('gl.applications: every function throws only typed errors on bad arguments', async () => {
+  const bad = (): unknown[] => [undefined, null, {}, [], 'x', '', NaN, -1, 0.5, 1e10, '__proto__', 'constructor', [NaN], [-1], ['x'], () => 1, true, { __proto__: null }];
+  const { test: t10k } = gl.datasets.mnist({ testSize: 50 });
+  const untyped: string[] = [];
+  let calls = 0;
+  const probe = async (name: string, f: () => unknown) => {
+    calls++;
+    try {
+      const r = f();
+      if (r instanceof Promise) await r;
+    } catch (e) {
+      if (!(e instanceof gl.GradlabError)) untyped.push(`${name}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+    }
+  };
+  for (const b of bad()) {
+    await probe('pretrained', () => gl.applications.pretrained(b as string));
+    await probe('digitNet', () => gl.applications.digitNet(b as never));
+    await probe('digitNet classes', () => gl.applications.digitNet({ classes: b } as never));
+    await probe('digitNet filters', () => gl.applications.digitNet({ classes: 2, filters: b } as never));
+    await probe('digitNet inputShape', () => gl.applications.digitNet({ classes: 2, inputShape: b } as never));
+    await probe('selectClasses data', () => gl.applications.selectClasses(b as never, [1]));
+    await probe('selectClasses classes', () => gl.applications.selectClasses(t10k, b as never));
+    await probe('selectClasses options', () => gl.applications.selectClasses(t10k, [1], b as never));
+    await probe('selectClasses limit', () => gl.applications.selectClasses(t10k, [1], { limit: b } as never));
+    await probe('selectClasses seed', () => gl.applications.selectClasses(t10k, [1], { seed: b } as never));
+  }
+  console.log(`gl.applications sweep: ${calls} calls, ${untyped.length} untyped errors`);
+  assert.deepEqual(untyped, []);
+});
