@@ -71,9 +71,11 @@ export function topBlockOf(m: Model): string[] {
   if (last < 0) return [];
   let start = last;
   for (let i = last - 1; i >= 0; i--) {
-    const c = ls[i].className;
+    // An imported ONNX graph is made of OnnxNode layers: their op type says what they are.
+    const op = (ls[i] as Layer & { opType?: unknown }).opType;
+    const c = ls[i].className === 'OnnxNode' && typeof op === 'string' ? op : ls[i].className;
     const strides = ls[i].getConfig().strides;
-    if (/Pooling|ZeroPadding/.test(c) || (strides !== undefined && String(strides) !== '1,1' && String(strides) !== '1')) break;
+    if (/Pool|ZeroPadding/.test(c) || (strides !== undefined && String(strides) !== '1,1' && String(strides) !== '1')) break;
     start = i;
   }
   return ls.slice(start, last + 1).filter((l) => l.weights.length > 0).map((l) => l.name);

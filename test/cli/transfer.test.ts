@@ -105,3 +105,44 @@ test('gradlab transfer --base <gradlab folder> --data <folder of PNGs>: a pooled
   assert.equal(typeof m.scratch_test_accuracy, 'number');
   assert.ok(existsSync(join(out, 'report.html')));
 });
+
+test('gradlab transfer with ONNX and Keras .h5 bases: the lab on each, the top block found in each', async () => {
+  const gl = await import('../../src/index.js');
+  const { PNG } = await import('pngjs');
+  // ONNX: the shipped trunk exported, read back as OnnxNode layers; the gray photos of the test above.
+  const net = await gl.applications.pretrained('mnist-digits-0-4');
+  const trunk = gl.model({ inputs: net.inputs, outputs: net.getLayer('block3_pool').inboundNodes[0].outputs[0], name: 'trunk' });
+  const onnx = join(tmp, 'trunk.onnx');
+  await trunk.save(onnx);
+  let out = join(tmp, 'onnx-run');
+  let r = run('--base', onnx, '--data', join(tmp, 'photos'), '--preprocess', 'scale', '--epochs', '100', '--fine-tune-epochs', '1', '--scratch-epochs', '0', '--out', out, '--quiet');
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  let m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(m.top_block, ['block3_conv1_conv_Conv']);
+  assert.ok((m.transfer_test_accuracy as number) >= 0.8, String(m.transfer_test_accuracy));
+  assert.equal(m.scratch_test_accuracy, null);
+  // Keras .h5 (a committed fixture: 8x8 RGB in, conv/bn/pool/conv/dense/dropout/dense): RGB PNGs of
+  // two colours, resized from 12x10 to the base's 8x8.
+  const data = join(tmp, 'colours');
+  for (const [name, ch] of [['red', 0], ['blue', 2]] as const) {
+    mkdirSync(join(data, name), { recursive: true });
+    for (let i = 0; i < 15; i++) {
+      const png = new PNG({ width: 10, height: 12 });
+      for (let p = 0; p < 120; p++) {
+        for (let c = 0; c < 3; c++) png.data[p * 4 + c] = c === ch ? 150 + ((p * 7 + i * 13) % 100) : (p * 31 + i) % 90;
+        png.data[p * 4 + 3] = 255;
+      }
+      writeFileSync(join(data, name, `${i}.png`), PNG.sync.write(png));
+    }
+  }
+  const h5 = join(dirname(cli), '..', '..', '..', 'test', 'interop', 'fixtures', 'keras', 'seq_cnn.h5');
+  out = join(tmp, 'h5-run');
+  r = run('--base', h5, '--data', data, '--preprocess', 'scale', '--epochs', '20', '--fine-tune-epochs', '1', '--scratch-epochs', '1', '--out', out, '--quiet');
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(m.classes, ['blue', 'red']);
+  assert.deepEqual(m.image_shape, [8, 8, 3]);
+  assert.deepEqual(m.top_block, ['conv2d_1', 'dense', 'dense_1']);
+  assert.equal(m.train_samples, 24);
+  assert.equal(typeof m.transfer_test_accuracy, 'number');
+});
