@@ -23,3 +23,4 @@ export * from './train/index.js';
 export * as plot from './plot/index.js';
 export * as svm from './svm/index.js';
 export * as io from './interop/index.js';
+export * as applications from './apps/index.js';
