@@ -1,5 +1,5 @@
 // The public API: re-exports only.
-export { GradlabError, ShapeError, ValueError, DTypeError, FormatError } from './core/errors.js';
+export { GradlabError, ShapeError, ValueError, DTypeError, FormatError, IOError } from './core/errors.js';
 export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
 export type { DType, NestedArray, BackwardOptions } from './tensor/tensor.js';
 export * from './tensor/creation.js';
@@ -18,9 +18,11 @@ export { datasets, loadIdx, readIdx, parseIdx, loadCsv, parseCsv, shuffle, train
 export type { Dataset, ImageClassification, ImageDatasetOptions, LabelledImages, IdxArray, LoadIdxOptions, CsvData, LoadCsvOptions, TrainTestSplit, TrainTestSplitOptions, StandardScalerOptions, MinMaxScalerOptions } from './data/index.js';
 export * from './nn/index.js';
 export { optimizers } from './optim/index.js';
-export type { Optimizer, SgdOptions, AdamOptions, RmspropOptions } from './optim/index.js';
+export type { Optimizer, OptimizerState, SgdOptions, AdamOptions, RmspropOptions } from './optim/index.js';
 export * from './train/index.js';
 export * as plot from './plot/index.js';
 export * as svm from './svm/index.js';
 export * as io from './interop/index.js';
+// gl.loadModel opens every format gradlab reads (it replaces nn's folder-only loadModel here).
+export { loadModel, detectModelFormat } from './interop/door.js';
 export * as applications from './apps/index.js';

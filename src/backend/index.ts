@@ -16,7 +16,7 @@ export function registerBackend(backend: Backend): void {
 export function setBackend(name: string): void {
   const b = backends.get(name);
   if (!b) {
-    throw new ValueError(`setBackend: unknown backend '${name}' (available: ${[...backends.keys()].join(', ')})`);
+    throw new ValueError(`setBackend: unknown backend ${typeof name === 'string' ? `'${name}'` : typeof name} (available: ${[...backends.keys()].join(', ')})`);
   }
   current = b;
 }

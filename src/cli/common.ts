@@ -1,9 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
-import { GradlabError } from '../core/errors.js';
-import { isFiniteNumber, isInteger, isNonNegativeInt, isPositiveInt, isPositiveNumber } from '../core/validate.js';
-import { Tensor } from '../tensor/tensor.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { FormatError, GradlabError } from '../core/errors.js';
+import { describeValue, isFiniteNumber, isInteger, isNonNegativeInt, isPositiveInt, isPositiveNumber } from '../core/validate.js';
+import { Tensor, type NestedArray } from '../tensor/tensor.js';
 import { layers, sequential, type Model, type Sequential } from '../nn/index.js';
-import { loadModel } from '../nn/saving.js';
+import { loadModel } from '../interop/door.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { trainTestSplit, standardScaler } from '../data/transforms.js';
@@ -95,15 +95,57 @@ export function mlp(inputShape: number[], classes: number): Sequential {
   ] });
 }
 
-/** lenet, mlp, or a folder written by model.save(). */
+/** lenet, mlp, or a saved model in any format gradlab reads (folder, .h5, .keras, model.json, .onnx). */
 export async function modelFrom(spec: string, inputShape: number[], classes: number): Promise<Model> {
   if (spec === 'lenet') return lenet(inputShape, classes);
   if (spec === 'mlp') return mlp(inputShape, classes);
-  if (!existsSync(spec)) throw new UsageError(`--model: '${spec}' is neither 'lenet', 'mlp' nor an existing model folder`);
+  if (!existsSync(spec)) throw new UsageError(`--model: '${spec}' is neither 'lenet', 'mlp' nor an existing model (a gradlab folder, .h5, .keras, model.json or .onnx)`);
   return loadModel(spec);
 }
 
+/** A system error from reading or writing a file the user named (ENOENT, EACCES, EISDIR...): their input, not a bug. */
+function isFileError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/** Whether an error comes from the user's input (arguments, files): exit code 2 rather than 1. */
+export function isInputError(e: unknown): boolean {
+  return e instanceof UsageError || e instanceof GradlabError || isFileError(e);
+}
+
+/**
+ * An error as one line: the message of a usage, gradlab or file error; for anything else (a bug)
+ * its name and message and where to get the stack trace (GRADLAB_DEBUG=1), never the trace itself.
+ */
 export function describeError(e: unknown): string {
-  if (e instanceof UsageError || e instanceof GradlabError) return e.message;
-  return e instanceof Error ? e.stack ?? e.message : String(e);
+  if (e instanceof UsageError || e instanceof GradlabError) return oneLine(e.message);
+  if (isFileError(e)) return oneLine(e.message);
+  if (process.env.GRADLAB_DEBUG) return e instanceof Error ? e.stack ?? e.message : String(e);
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return `internal error: ${oneLine(what)} (this is a bug in gradlab; GRADLAB_DEBUG=1 shows the stack trace)`;
+}
+
+const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ');
+
+/** A JSON file of samples (a nested array of numbers), read with every failure a FormatError naming the file. */
+export function readJsonSamples(path: string): NestedArray {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new FormatError(`${path}: cannot read: ${(err as Error).message}`);
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(text);
+  } catch (err) {
+    throw new FormatError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(values) || values.length === 0) throw new FormatError(`${path} must hold a non-empty array of samples (arrays of numbers), got ${describeValue(values)}`);
+  const check = (v: unknown, at: string): void => {
+    if (Array.isArray(v)) v.forEach((e, i) => check(e, `${at}[${i}]`));
+    else if (typeof v !== 'number' || !Number.isFinite(v)) throw new FormatError(`${path}: ${at} is ${describeValue(v)}, not a finite number`);
+  };
+  values.forEach((v, i) => check(v, `[${i}]`));
+  return values as NestedArray;
 }

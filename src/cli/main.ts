@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Tensor } from '../tensor/tensor.js';
-import { GradlabError } from '../core/errors.js';
 import { manualSeed } from '../tensor/random.js';
 import { getBackend } from '../backend/index.js';
 import { loadWasmBackend } from '../backend/wasm/index.js';
@@ -16,7 +15,8 @@ import { argmax } from '../ops/index.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
-import { UsageError, describeError, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
+import { registerConvertCommand } from './convert.js';
+import { UsageError, describeError, isInputError, readJsonSamples, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 
@@ -81,7 +81,7 @@ program.command('train')
       optimizer: o.optimizer, learning_rate: lr, seed, train_samples: data.xTrain.shape[0], test_samples: data.xTest.shape[0],
       test_loss: test.loss, test_accuracy: test.accuracy, seconds,
       images_per_second: seconds > 0 ? (data.xTrain.shape[0] * trainedEpochs) / seconds : null,
-      terminated_on_nan: history.terminatedOnNaN, history: history.history,
+      terminated_on_nan: history.terminatedOnNaN, stop_reason: history.stopReason, history: history.history,
     };
     await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
     console.log(`Test accuracy: ${(100 * test.accuracy).toFixed(2)}% (loss ${test.loss.toFixed(4)}) after ${trainedEpochs} epochs in ${fmt(seconds, 1)} s (${fmt(metrics.images_per_second ?? 0)} samples/s)`);
@@ -109,7 +109,7 @@ program.command('train')
 
 program.command('summary')
   .description('print the layer table of a model')
-  .argument('<model>', "'lenet', 'mlp', or a saved model folder")
+  .argument('<model>', "'lenet', 'mlp', or a saved model: a gradlab folder, Keras .h5/.keras, TF.js model.json or .onnx")
   .option('--input-shape <shape>', 'per-sample input shape for lenet/mlp, e.g. 28,28,1', '28,28,1')
   .option('--classes <n>', 'outputs for lenet/mlp', '10')
   .action(async (spec: string, o: { inputShape: string; classes: string }) => {
@@ -120,12 +120,12 @@ program.command('summary')
 
 program.command('evaluate')
   .description('loss and accuracy of a saved model on a data set')
-  .argument('<model>', 'a saved model folder')
+  .argument('<model>', 'a saved model: a gradlab folder, Keras .h5/.keras, TF.js model.json or .onnx')
   .addOption(new Option('--data <data>', "'mnist', 'fashion-mnist', or a CSV file").default('mnist'))
   .option('--label <column>', 'label column of a CSV file')
   .option('--test-size <n>', 'use only the first n test samples')
   .action(async (spec: string, o: Record<string, string | undefined>) => {
-    if (!existsSync(spec)) throw new UsageError(`model folder '${spec}' does not exist`);
+    if (!existsSync(spec)) throw new UsageError(`model '${spec}' does not exist`);
     const testSize = o.testSize !== undefined ? positiveInt('--test-size', o.testSize) : undefined;
     const data = loadCliData(String(o.data), { testSize, seed: 0, label: o.label });
     const model = await modelFrom(spec, data.xTest.shape.slice(1), data.classes);
@@ -136,10 +136,10 @@ program.command('evaluate')
 
 program.command('predict')
   .description('class predictions of a saved model')
-  .argument('<model>', 'a saved model folder')
+  .argument('<model>', 'a saved model: a gradlab folder, Keras .h5/.keras, TF.js model.json or .onnx')
   .argument('<input>', "a JSON file of samples, a CSV file of features, or mnist:<index> / fashion-mnist:<index> for a test image")
   .action(async (spec: string, input: string) => {
-    if (!existsSync(spec)) throw new UsageError(`model folder '${spec}' does not exist`);
+    if (!existsSync(spec)) throw new UsageError(`model '${spec}' does not exist`);
     let x: Tensor;
     let truth: number[] | null = null;
     const m = /^(mnist|fashion-mnist):(\d+)(?:-(\d+))?$/.exec(input);
@@ -154,9 +154,8 @@ program.command('predict')
     } else {
       if (!existsSync(input)) throw new UsageError(`input file '${input}' does not exist`);
       if (input.endsWith('.json')) {
-        const values = JSON.parse(readFileSync(input, 'utf8')) as number[][];
         const { tensor } = await import('../tensor/creation.js');
-        x = tensor(values);
+        x = tensor(readJsonSamples(input));
       } else {
         x = loadCsv(input, {}).x;
       }
@@ -173,6 +172,7 @@ program.command('predict')
   });
 
 registerSvmCommand(program);
+registerConvertCommand(program);
 
 async function main(): Promise<void> {
   try {
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
       process.exit(e.exitCode === 0 ? 0 : 2);
     }
     console.error(`gradlab: ${describeError(e)}`);
-    process.exit(e instanceof UsageError || e instanceof GradlabError ? 2 : 1);
+    process.exit(isInputError(e) ? 2 : 1);
   }
 }
 

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ValueError } from './errors.js';
+import { ValueError, ioError } from './errors.js';
+import { showJson } from './validate.js';
 
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);
@@ -19,20 +20,42 @@ function tempPathFor(target: string): string {
 
 function checkArgs(fn: string, file: string, data: string | Uint8Array): void {
   if (typeof file !== 'string' || file.length === 0) {
-    throw new ValueError(`${fn}: path must be a non-empty string, got ${JSON.stringify(file)}`);
+    throw new ValueError(`${fn}: path must be a non-empty string, got ${showJson(file)}`);
   }
   if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
     throw new ValueError(`${fn}: data must be a string or Uint8Array, got ${Object.prototype.toString.call(data)}`);
   }
 }
 
-/** Writes `data` to `file` atomically (temp file + fsync + rename), creating parent folders. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/** The temporary files this process is writing now: a folder's clean-up must leave them alone. */
+const inFlight = new Set<string>();
+
+/** Whether `tmp` (a path) is a temporary file this process is still writing. */
+export function isWriting(tmp: string): boolean {
+  return inFlight.has(path.resolve(tmp));
+}
+
+/** What a temporary file of `writeFileAtomic` is called: `.<target>.<pid>.<12 hex>.tmp`, or null for another name. */
+export function parseTempName(name: string): { target: string; pid: number } | null {
+  const m = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
+  return m ? { target: m[1], pid: Number(m[2]) } : null;
+}
+
+/**
+ * Writes `data` to `file` atomically (temp file + fsync + rename), creating parent folders.
+ * A file-system failure is an IOError naming `fn` (the caller, e.g. 'model.save'), `what` and the path.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, fn = 'writeFileAtomic', what = 'file'): Promise<void> {
   checkArgs('writeFileAtomic', file, data);
   const target = path.resolve(file);
   const dir = path.dirname(target);
-  await fsp.mkdir(dir, { recursive: true });
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw ioError(fn, 'write', 'the folder of', target, err);
+  }
   const tmp = tempPathFor(target);
+  inFlight.add(tmp);
   let handle: fsp.FileHandle | null = null;
   try {
     handle = await fsp.open(tmp, 'wx', 0o644);
@@ -44,17 +67,23 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   } catch (err) {
     if (handle !== null) await handle.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
+    throw ioError(fn, 'write', what, target, err);
+  } finally {
+    inFlight.delete(tmp);
   }
   await syncDir(dir);
 }
 
 /** Synchronous twin of `writeFileAtomic`. */
-export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, fn = 'writeFileAtomicSync', what = 'file'): void {
   checkArgs('writeFileAtomicSync', file, data);
   const target = path.resolve(file);
   const dir = path.dirname(target);
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw ioError(fn, 'write', 'the folder of', target, err);
+  }
   const tmp = tempPathFor(target);
   let fd: number | null = null;
   try {
@@ -72,8 +101,12 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
         // already failing; the original error is the useful one
       }
     }
-    fs.rmSync(tmp, { force: true });
-    throw err;
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // the original error is the useful one
+    }
+    throw ioError(fn, 'write', what, target, err);
   }
   syncDirSync(dir);
 }

@@ -20,9 +20,18 @@ export function describeValue(v: unknown): string {
     const name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
     return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
   }
-  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'string') return `the string ${showJson(v)}`;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return typeof v;
+}
+
+/** JSON.stringify for error messages: the same text for JSON values, and no throw for a BigInt, a symbol or a cycle. */
+export function showJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return describeValue(v);
+  }
 }
 
 const normalize = (s: string) => s.toLowerCase().replace(/[_\-\s]/g, '');

@@ -16,6 +16,13 @@ export interface LoadCsvOptions {
   delimiter?: string;
   /** Default float32. */
   dtype?: DType;
+  /**
+   * How the label column is read: 'number' (every label a number), 'string' (every label a class
+   * name, numbers included: y holds indices into the sorted `classes`), or 'auto' (default):
+   * numbers when every label is one, class names when none is; a column that mixes them is an
+   * error naming the first odd cell, since one stray '?' must not re-code every label.
+   */
+  labelType?: 'auto' | 'number' | 'string';
 }
 
 export interface CsvData {
@@ -27,7 +34,7 @@ export interface CsvData {
   columns: string[];
   /** Name of the label column, when there is one. */
   labelColumn?: string;
-  /** For a text label column: the distinct labels, sorted; y holds indices into it. */
+  /** For a text label column (or labelType 'string'): the distinct labels, sorted as strings; y holds indices into it. */
   classes?: string[];
   /** The labels as integers, when they all are (class indices for a text label column). */
   labels?: Int32Array;
@@ -92,14 +99,24 @@ function splitRows(text: string, delimiter: string, fail: (line: number, what: s
   return rows;
 }
 
-function toNumber(s: string): number | null {
-  if (s === '') return null;
-  if (s === 'nan' || s === 'NaN') return NaN;
+// Decimal and exponent notation only: Number() would also take '0x1F', '0b101', 'Infinity' and ' 1'.
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A finite number written in decimal or exponent notation, else null (1e999 overflows: null). */
+function strictNumber(s: string): number | null {
+  if (!DECIMAL.test(s)) return null;
   const v = Number(s);
-  return Number.isNaN(v) ? null : v;
+  return Number.isFinite(v) ? v : null;
 }
 
-const CSV_KEYS = optionKeys<LoadCsvOptions>({ label: true, header: true, delimiter: true, dtype: true });
+/** A feature value: a strict number, or NaN for the missing-value marks 'nan' and 'NaN' (fit refuses them until imputed). */
+function toNumber(s: string): number | null {
+  if (s === 'nan' || s === 'NaN') return NaN;
+  return strictNumber(s);
+}
+
+const LABEL_TYPES = ['auto', 'number', 'string'] as const;
+const CSV_KEYS = optionKeys<LoadCsvOptions>({ label: true, header: true, delimiter: true, dtype: true, labelType: true });
 
 function checkCsvOptions(fn: string, input: LoadCsvOptions | undefined): LoadCsvOptions {
   const options = checkOptions(fn, input, CSV_KEYS);
@@ -115,6 +132,10 @@ function checkCsvOptions(fn: string, input: LoadCsvOptions | undefined): LoadCsv
   const label = options.label;
   if (label !== undefined && typeof label !== 'string' && !Number.isInteger(label)) {
     throw new ValueError(`${fn}: label must be a column name or an integer index, got ${JSON.stringify(label)}`);
+  }
+  if (options.labelType !== undefined) {
+    oneOf(fn, 'labelType', options.labelType, LABEL_TYPES);
+    if (label === undefined && options.labelType !== 'auto') throw new ValueError(`${fn}: labelType '${options.labelType}' needs a label column (option 'label')`);
   }
   return options;
 }
@@ -133,6 +154,11 @@ export function parseCsv(text: string, options: LoadCsvOptions = {}, source = '<
 
   const rows = splitRows(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, delimiter, fail);
   if (rows.length === 0) throw new FormatError(`${fn}: ${source}: no rows`);
+  if (headerOpt === 'auto') {
+    // '0x1F' or 'Infinity' in the first row: a header, or data a looser parser would take? Not guessed.
+    const odd = rows[0].fields.find((f) => toNumber(f) === null && f.trim() !== '' && !Number.isNaN(Number(f)));
+    if (odd !== undefined) fail(rows[0].line, `${JSON.stringify(odd)} is neither a decimal number nor a column name; pass header: true or false`);
+  }
   const hasHeader = headerOpt === 'auto' ? rows[0].fields.some((f) => toNumber(f) === null) : headerOpt;
   const names = hasHeader ? rows[0].fields : rows[0].fields.map((_, i) => String(i));
   const body = hasHeader ? rows.slice(1) : rows;
@@ -169,9 +195,19 @@ export function parseCsv(text: string, options: LoadCsvOptions = {}, source = '<
   if (labelIndex >= 0) {
     out.labelColumn = names[labelIndex];
     const raw = body.map((r) => r.fields[labelIndex]);
-    const nums = raw.map(toNumber);
+    const column = JSON.stringify(names[labelIndex]);
+    raw.forEach((v, i) => { if (v === '') fail(body[i].line, `label column ${column} holds an empty field`); });
+    const labelType = options.labelType ?? 'auto';
+    const nums = labelType === 'string' ? [] : raw.map(strictNumber);
+    const firstText = nums.findIndex((v) => v === null);
+    const asText = labelType === 'string' || (labelType === 'auto' && nums.every((v) => v === null));
     const y = allocate(dtype, n);
-    if (nums.every((v) => v !== null)) {
+    if (!asText) {
+      if (firstText >= 0) {
+        const firstNumber = nums.findIndex((v) => v !== null);
+        const mixed = labelType === 'auto' ? `, while the column's other labels are numbers (line ${body[firstNumber].line}: ${raw[firstNumber]})` : '';
+        fail(body[firstText].line, `label column ${column} holds ${JSON.stringify(raw[firstText])}, not a finite number${mixed}; fix the file, or pass labelType: 'string' if the labels are class names`);
+      }
       nums.forEach((v, i) => { y[i] = v as number; });
       if (nums.every((v) => Number.isInteger(v) && Math.abs(v as number) < 2 ** 31)) out.labels = Int32Array.from(nums as number[]);
     } else {

@@ -13,3 +13,11 @@ export { loadKeras } from './keras/files.js';
 // ONNX export (registers the 'onnx' format with model.save).
 export { saveOnnx, encodeOnnx, ONNX_OPSETS } from './onnx/export.js';
 export type { OnnxExportOptions } from './onnx/export.js';
+// ONNX import (loadOnnx: a .onnx graph as a trainable Model of OnnxNode layers, a registered layer class).
+export { loadOnnx, loadOnnxSync, supportedOnnxOps, OnnxNode } from './onnx/import.js';
+export type { OnnxNodeConfig, LoadOnnxOptions } from './onnx/import.js';
+export { decodeTensorFile as decodeOnnxTensor } from './onnx/proto.js';
+export type { Const as OnnxConstant } from './onnx/proto.js';
+// One door for every format (gl.loadModel is this one).
+export { loadModel, detectModelFormat } from './door.js';
+export type { ModelFormatName } from './door.js';

@@ -14,6 +14,7 @@ import * as fsp from 'node:fs/promises';
 import { DTypeError, FormatError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import { describeValue, showJson } from '../core/validate.js';
 
 /** Element types the format defines that gradlab can read. */
 export type SafetensorsDType =
@@ -73,12 +74,12 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
   // ("0", "12") to the front, which would break the reference's key order.
   const parts: string[] = [];
   if (metadata !== undefined) {
-    parts.push(`"__metadata__":{${Object.entries(metadata).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
+    parts.push(`"__metadata__":{${Object.entries(metadata).map(([k, v]) => `${showJson(k)}:${showJson(v)}`).join(',')}}`);
   }
   let offset = 0;
   for (const [name, t] of entries) {
     const n = t.data.byteLength;
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${dt(t)}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`);
+    parts.push(`${showJson(name)}:{"dtype":"${dt(t)}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`);
     offset += n;
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -147,7 +148,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<bytes>'): Safete
     if (name === '__metadata__') {
       if (info === null || typeof info !== 'object' || Array.isArray(info)) fail('__metadata__ is not an object of string -> string');
       for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`__metadata__["${k}"] is ${JSON.stringify(v)}, not a string`);
+        if (typeof v !== 'string') fail(`__metadata__["${k}"] is ${showJson(v)}, not a string`);
         setOwn(metadata, k, v as string);
       }
       continue;
@@ -192,11 +193,11 @@ function parseEntry(name: string, info: unknown, fail: (what: string) => never):
   const dtype = o.dtype;
   if (typeof dtype !== 'string') fail(`tensor "${name}" has no dtype string`);
   if (!Object.hasOwn(DTYPE_SIZE, dtype as string)) {
-    fail(`tensor "${name}" has dtype ${JSON.stringify(dtype)}, not one of ${Object.keys(DTYPE_SIZE).join(', ')}`);
+    fail(`tensor "${name}" has dtype ${showJson(dtype)}, not one of ${Object.keys(DTYPE_SIZE).join(', ')}`);
   }
   const shape = o.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-    fail(`tensor "${name}" shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    fail(`tensor "${name}" shape ${showJson(shape)} is not a list of non-negative integers`);
   }
   const offsets = o.data_offsets;
   if (
@@ -204,7 +205,7 @@ function parseEntry(name: string, info: unknown, fail: (what: string) => never):
     !offsets.every((v) => Number.isSafeInteger(v) && (v as number) >= 0) ||
     (offsets[0] as number) > (offsets[1] as number)
   ) {
-    fail(`tensor "${name}" data_offsets ${JSON.stringify(offsets)} are not [begin, end] with 0 <= begin <= end`);
+    fail(`tensor "${name}" data_offsets ${showJson(offsets)} are not [begin, end] with 0 <= begin <= end`);
   }
   const dims = shape as number[];
   const [begin, end] = offsets as [number, number];
@@ -278,6 +279,7 @@ export async function writeSafetensors(
 
 /** Reads a .safetensors file; a missing, truncated or corrupt file gives a FormatError naming it. */
 export async function readSafetensors(path: string): Promise<SafetensorsContents> {
+  if (typeof path !== 'string' || path === '') throw new ValueError(`readSafetensors: path must be a non-empty string, got ${describeValue(path)}`);
   let bytes: Uint8Array;
   try {
     bytes = await fsp.readFile(path);
@@ -289,6 +291,7 @@ export async function readSafetensors(path: string): Promise<SafetensorsContents
 
 /** Synchronous twin of `readSafetensors`. */
 export function readSafetensorsSync(path: string): SafetensorsContents {
+  if (typeof path !== 'string' || path === '') throw new ValueError(`readSafetensorsSync: path must be a non-empty string, got ${describeValue(path)}`);
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(path);

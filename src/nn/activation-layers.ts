@@ -1,7 +1,7 @@
 // Activations as layers with their own options (Keras' ReLU, LeakyReLU, ELU, Softmax), layer
 // normalization, and resizing.
 import { ValueError } from '../core/errors.js';
-import { booleanOption, checkOptions, finiteNumber, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../core/validate.js';
+import { booleanOption, checkOptions, finiteNumber, nonNegativeNumber, oneOf, positiveInt, positiveNumber, showJson } from '../core/validate.js';
 import { globalRandom } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { elu, layerNorm, leakyRelu, relu, resize, softmax, upSampling2d } from '../ops/index.js';
@@ -98,7 +98,7 @@ export class Softmax extends Layer {
     const a = checkOptions('layers.softmax', args, SOFTMAX_KEYS);
     super(a, 'softmax');
     this.axis = a.axis ?? -1;
-    if (!Number.isInteger(this.axis) || this.axis === 0) throw new ValueError(`layers.softmax: axis must be a non-zero integer (axis 0 is the batch), got ${JSON.stringify(a.axis)}`);
+    if (!Number.isInteger(this.axis) || this.axis === 0) throw new ValueError(`layers.softmax: axis must be a non-zero integer (axis 0 is the batch), got ${showJson(a.axis)}`);
   }
   override finalActivation(): string | null {
     return this.axis === -1 ? 'softmax' : null;
@@ -134,7 +134,7 @@ export class LayerNormalization extends Layer {
     super(a, 'layer_normalization');
     const axes = typeof a.axis === 'number' || a.axis === undefined ? [a.axis ?? -1] : Array.isArray(a.axis) ? [...a.axis] : null;
     if (!axes || axes.length === 0 || !axes.every((d) => Number.isInteger(d) && d !== 0)) {
-      throw new ValueError(`${fn}: axis must be a non-zero integer or a list of them (axis 0 is the batch), got ${JSON.stringify(a.axis)}`);
+      throw new ValueError(`${fn}: axis must be a non-zero integer or a list of them (axis 0 is the batch), got ${showJson(a.axis)}`);
     }
     this.axis = axes;
     this.epsilon = positiveNumber(fn, 'epsilon', a.epsilon ?? 1e-3);
@@ -145,7 +145,7 @@ export class LayerNormalization extends Layer {
   private axesFor(rank: number): number[] {
     const out = this.axis.map((d) => (d < 0 ? d + rank : d));
     if (out.some((d) => d <= 0 || d >= rank) || new Set(out).size !== out.length) {
-      throw new ValueError(`${this.name}: axis ${JSON.stringify(this.axis)} does not name distinct per-sample axes of inputs of rank ${rank} (batch included)`);
+      throw new ValueError(`${this.name}: axis ${showJson(this.axis)} does not name distinct per-sample axes of inputs of rank ${rank} (batch included)`);
     }
     return out.sort((p, q) => p - q);
   }

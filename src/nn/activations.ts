@@ -1,4 +1,5 @@
-import { hasOwn, unknownNameError } from '../core/validate.js';
+import { ValueError } from '../core/errors.js';
+import { describeValue, hasOwn, unknownNameError } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { elu, gelu, hardSigmoid, hardSwish, leakyRelu, logSoftmax, relu, relu6, selu, sigmoid, silu, softmax, softplus, step, tanh } from '../ops/index.js';
 
@@ -29,7 +30,7 @@ const table: Record<string, ((x: Tensor) => Tensor) | null> = {
 };
 
 export function canonicalActivation(fn: string, name: string | undefined | null): string {
-  if (name !== undefined && name !== null && typeof name !== 'string') throw unknownNameError(fn, 'activation', String(name), Object.keys(table));
+  if (name !== undefined && name !== null && typeof name !== 'string') throw new ValueError(`${fn}: activation must be a name such as 'relu', got ${describeValue(name)}`);
   const n = (name ?? 'linear').replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
   if (!hasOwn(table, n)) throw unknownNameError(fn, 'activation', String(name), Object.keys(table));
   return n;

@@ -15,7 +15,7 @@ import {
   Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, type Conv2DTransposeArgs, type DepthwiseConv2DArgs, type SeparableConv2DArgs,
 } from './conv-variants.js';
 import { ValueError } from '../core/errors.js';
-import { hasOwn } from '../core/validate.js';
+import { hasOwn, showJson } from '../core/validate.js';
 import { InputLayer, type Layer, type LayerArgs } from './layer.js';
 
 /** The layer classes a saved model may name (models themselves: Functional and Sequential). */
@@ -33,7 +33,7 @@ const registeredClasses = new Map<string, LayerClass>();
 
 /** Adds a layer class that saved models may name (gradlab's interop layers, or a user's own). */
 export function registerLayerClass(className: string, ctor: LayerClass): void {
-  if (typeof className !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw new ValueError(`registerLayerClass: className must be an identifier, got ${JSON.stringify(className)}`);
+  if (typeof className !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(className)) throw new ValueError(`registerLayerClass: className must be an identifier, got ${showJson(className)}`);
   if (hasOwn(layerClasses, className) || className === 'Functional' || className === 'Sequential' || className === 'Model') {
     throw new ValueError(`registerLayerClass: '${className}' is a built-in class`);
   }

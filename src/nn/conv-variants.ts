@@ -1,7 +1,7 @@
 // The convolutions of mobile and generative networks: depthwise (MobileNet), separable
 // (Xception) and transposed (U-Net decoders, GAN generators).
 import { ValueError } from '../core/errors.js';
-import { oneOf, positiveInt } from '../core/validate.js';
+import { oneOf, positiveInt, showJson } from '../core/validate.js';
 import { globalRandom } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type FusedActivation, conv2d, conv2dTranspose, depthwiseConv2d } from '../ops/index.js';
@@ -194,7 +194,7 @@ export class Conv2DTranspose extends AffineLayer {
     this.outputPadding = op === undefined || op === null ? null
       : typeof op === 'number' ? [op, op] : Array.isArray(op) && op.length === 2 ? [op[0], op[1]] : null;
     if (op !== undefined && op !== null && (this.outputPadding === null || !this.outputPadding.every((v, i) => Number.isInteger(v) && v >= 0 && v < this.strides[i]))) {
-      throw new ValueError(`${fn}: outputPadding must be a non-negative integer or [h, w], each below the strides ${JSON.stringify(this.strides)}, got ${JSON.stringify(op)}`);
+      throw new ValueError(`${fn}: outputPadding must be a non-negative integer or [h, w], each below the strides ${showJson(this.strides)}, got ${showJson(op)}`);
     }
     this.dilationRate = asPair(fn, 'dilationRate', a.dilationRate, 1);
     this.kernelInit = resolveInitializer(fn, a.kernelInitializer, initializers.glorotUniform);

@@ -1,5 +1,5 @@
 import { ValueError } from '../core/errors.js';
-import { checkOptions, finiteNumber, optionKeys, positiveNumber, unknownNameError } from '../core/validate.js';
+import { checkOptions, finiteNumber, optionKeys, positiveNumber, unknownNameError, showJson } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 
@@ -16,12 +16,43 @@ function fans(shape: readonly number[]): [number, number] {
   return [shape[shape.length - 2] * receptive, shape[shape.length - 1] * receptive];
 }
 
+/** While a model is built from a file: how many weight values the file holds and how many are not yet claimed. */
+interface WeightBudget { readonly total: number; left: number }
+let budget: WeightBudget | null = null;
+
+/**
+ * Runs `build` (synchronous) with weight creation capped at `values` in all: a saved architecture
+ * whose weights would outgrow its weights file fails at once, before allocating, and the random
+ * draws are skipped (the file's values replace them). Layers also cap per-sample shapes then.
+ */
+export function withWeightBudget<T>(values: number, build: () => T): T {
+  const outer = budget;
+  budget = { total: values, left: values };
+  try {
+    return build();
+  } finally {
+    budget = outer;
+  }
+}
+
+/** Whether a model is being built from a file (see withWeightBudget). */
+export function buildingFromFile(): boolean {
+  return budget !== null;
+}
+
 function make(name: string, draw: (shape: readonly number[], rng: Random) => () => number, config?: Record<string, number>): Initializer {
   return {
     name,
     config,
     init(shape, dtype, rng) {
       const n = shape.reduce((a, b) => a * b, 1);
+      if (budget !== null) {
+        if (!(n <= budget.left)) {
+          throw new ValueError(`a weight of shape [${shape.join(',')}] needs ${n} values but the weights file holds ${budget.total} in all (${budget.left} not yet used by earlier layers)`);
+        }
+        budget.left -= n;
+        return new Tensor(allocate(dtype, n), shape);
+      }
       const data = allocate(dtype, n);
       const next = draw(shape, rng);
       for (let i = 0; i < n; i++) data[i] = next();
@@ -111,7 +142,7 @@ export function resolveInitializer(fn: string, spec: InitializerName | Initializ
 }
 
 function fromSaved(fn: string, name: string, config?: Record<string, number>): Initializer {
-  if (typeof name !== 'string') throw new ValueError(`${fn}: an initializer must be a name, an initializers.* object or { name, config }, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string') throw new ValueError(`${fn}: an initializer must be a name, an initializers.* object or { name, config }, got ${showJson(name)}`);
   const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   switch (camel) {
     case 'glorotUniform': return initializers.glorotUniform();

@@ -1,10 +1,11 @@
 // The base of every layer, and the symbolic tensors of the functional API: a layer applied to
 // symbolic tensors records a node of the graph instead of computing.
 import { GradlabError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { checkOptions, optionKeys, positiveInt } from '../core/validate.js';
+import { checkOptions, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import { tensor, zeros } from '../tensor/creation.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { noGrad, Tensor, type DType, type NestedArray } from '../tensor/tensor.js';
+import { buildingFromFile } from './initializers.js';
 
 /** A per-sample shape: no batch axis. */
 export type Shape = readonly number[];
@@ -49,12 +50,12 @@ function snake(className: string): string {
 
 export function checkDType(fn: string, dtype: unknown): DType {
   if (dtype === undefined) return 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`${fn}: dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
+  if (dtype !== 'float32' && dtype !== 'float64') throw new ValueError(`${fn}: dtype must be 'float32' or 'float64', got ${showJson(dtype)}`);
   return dtype;
 }
 
 function checkShapeArg(fn: string, arg: string, shape: unknown): number[] {
-  if (!Array.isArray(shape)) throw new ValueError(`${fn}: ${arg} must be an array of positive integers (no batch axis), got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) throw new ValueError(`${fn}: ${arg} must be an array of positive integers (no batch axis), got ${showJson(shape)}`);
   shape.forEach((d) => positiveInt(fn, `${arg} ${fmtShape(shape as number[])}`, d));
   return [...shape] as number[];
 }
@@ -102,6 +103,16 @@ export class Node {
 
 type AnyInput = Tensor | SymbolicTensor | readonly (Tensor | SymbolicTensor)[];
 
+/** The largest per-sample tensor a model read from a file may have (2^27 values: 512 MB in float32). */
+export const MAX_SAMPLE_VALUES = 2 ** 27;
+
+function checkSampleSizes(shapes: readonly Shape[], what: string): void {
+  for (const s of shapes) {
+    const n = s.reduce((a, b) => a * b, 1);
+    if (!(n <= MAX_SAMPLE_VALUES)) throw new ValueError(`per-sample ${what} ${fmtShape(s)} has ${n} values, more than the ${MAX_SAMPLE_VALUES} a loaded model may have`);
+  }
+}
+
 function isShapeList(s: Shape | readonly Shape[]): s is readonly Shape[] {
   return s.length > 0 && Array.isArray(s[0]);
 }
@@ -124,10 +135,10 @@ export abstract class Layer {
   constructor(args: LayerArgs, defaultName: string) {
     this.name = args.name ?? uniqueName(defaultName);
     if (typeof this.name !== 'string' || this.name === '' || /[/\s]/.test(this.name)) {
-      throw new ValueError(`${defaultName}: name must be a non-empty string without '/' or spaces, got ${JSON.stringify(args.name)}`);
+      throw new ValueError(`${defaultName}: name must be a non-empty string without '/' or spaces, got ${showJson(args.name)}`);
     }
     this.trainableFlag = args.trainable ?? true;
-    if (typeof this.trainableFlag !== 'boolean') throw new ValueError(`${this.name}: trainable must be true or false, got ${JSON.stringify(args.trainable)}`);
+    if (typeof this.trainableFlag !== 'boolean') throw new ValueError(`${this.name}: trainable must be true or false, got ${showJson(args.trainable)}`);
     this.dtype = checkDType(this.name, args.dtype);
     this.requestedInputShape = args.inputShape !== undefined ? checkShapeArg(this.name, 'inputShape', args.inputShape) : null;
   }
@@ -142,7 +153,7 @@ export abstract class Layer {
   }
 
   protected setTrainableFlag(value: boolean): void {
-    if (typeof value !== 'boolean') throw new ValueError(`${this.name}.trainable must be true or false, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'boolean') throw new ValueError(`${this.name}.trainable must be true or false, got ${showJson(value)}`);
     this.trainableFlag = value;
   }
 
@@ -184,11 +195,17 @@ export abstract class Layer {
     }
     this.checkInputCount(shapes.length);
     try {
+      const fromFile = buildingFromFile();
+      if (fromFile) checkSampleSizes(shapes, 'input');
       this.buildWeights(shapes.length === 1 ? shapes[0] : shapes);
-      this.outputShapes = this.computeOutputShapes(shapes);
+      const outs = this.computeOutputShapes(shapes);
+      if (fromFile) checkSampleSizes(outs, 'output');
+      this.outputShapes = outs;
       this.inputShapes = shapes;
     } catch (e) {
       this.weightList = [];
+      // A file's huge sizes can still reach an allocation (a dry run): its RangeError is the file's fault.
+      if (e instanceof RangeError && buildingFromFile()) throw new ValueError(`${this.name} (${this.className}): ${e.message} (sizes too large)`);
       if (e instanceof GradlabError && !e.message.startsWith(this.name + ':') && !e.message.startsWith(this.name + ' (')) {
         const Cls = e.constructor as new (m: string) => GradlabError;
         const shown = shapes.map((s) => fmtShape(['batch' as unknown as number, ...s])).join(', ');
@@ -268,7 +285,7 @@ export abstract class Layer {
   private applyAny(x: AnyInput, training: boolean, fn: string): (Tensor | SymbolicTensor)[] {
     const list: readonly (Tensor | SymbolicTensor)[] = Array.isArray(x) ? x : [x as Tensor | SymbolicTensor];
     if (list.length === 0) throw new ValueError(`${this.name}.${fn}: needs at least one input`);
-    if (typeof training !== 'boolean') throw new ValueError(`${this.name}.${fn}: training must be true or false, got ${JSON.stringify(training)}`);
+    if (typeof training !== 'boolean') throw new ValueError(`${this.name}.${fn}: training must be true or false, got ${showJson(training)}`);
     if (list.every((t) => t instanceof SymbolicTensor)) return this.applySymbolic(list as SymbolicTensor[]);
     if (list.every((t) => t instanceof Tensor)) return this.callTensors(list as Tensor[], training).map((o) => o.u);
     const kinds = list.map((t) => (t instanceof Tensor ? 'Tensor' : t instanceof SymbolicTensor ? 'SymbolicTensor' : t === null ? 'null' : typeof t));
@@ -372,6 +389,7 @@ export class InputLayer extends Layer {
   readonly output: SymbolicTensor;
 
   constructor(args: InputArgs) {
+    if (args === undefined) throw new ValueError("input: options { shape } are required, e.g. gl.input({ shape: [28, 28, 1] })");
     checkOptions('input', args, INPUT_KEYS);
     if (args.shape === undefined) throw new ValueError("input: option 'shape' is required, e.g. gl.input({ shape: [28, 28, 1] })");
     const shape = checkShapeArg('input', 'shape', args.shape);

@@ -1,6 +1,6 @@
 // The core layers: dense, convolutions, pooling, reshaping, dropout, activation, batch norm.
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { checkOptions, numberInRange, positiveInt, positiveNumber, booleanOption, oneOf, requireOption } from '../core/validate.js';
+import { checkOptions, numberInRange, positiveInt, positiveNumber, booleanOption, oneOf, requireOption, showJson } from '../core/validate.js';
 import { globalRandom, Random } from '../tensor/random.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import {
@@ -187,13 +187,13 @@ const CONV1D_KEYS = layerKeys<Conv1DArgs>(CONV_COMMON);
 
 export function asPair(fn: string, arg: string, v: Pair | undefined, dflt: number): [number, number] {
   const p = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 ? [v[0], v[1]] : [NaN, NaN];
-  if (!p.every((d) => Number.isInteger(d) && d > 0)) throw new ValueError(`${fn}: ${arg} must be a positive integer or [h, w], got ${JSON.stringify(v)}`);
+  if (!p.every((d) => Number.isInteger(d) && d > 0)) throw new ValueError(`${fn}: ${arg} must be a positive integer or [h, w], got ${showJson(v)}`);
   return p as [number, number];
 }
 
 export function asInt(fn: string, arg: string, v: number | undefined, dflt: number): number {
   const d = v ?? dflt;
-  if (!Number.isInteger(d) || d <= 0) throw new ValueError(`${fn}: ${arg} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(d) || d <= 0) throw new ValueError(`${fn}: ${arg} must be a positive integer, got ${showJson(v)}`);
   return d;
 }
 
@@ -487,7 +487,7 @@ export class Reshape extends Layer {
     const a = layerOptions('layers.reshape', args, RESHAPE_KEYS, ['targetShape'], '{ targetShape: [7, 7, 4] }');
     super(a, 'reshape');
     if (!Array.isArray(a.targetShape) || !a.targetShape.every((d) => d === -1 || (Number.isInteger(d) && d > 0)) || a.targetShape.filter((d) => d === -1).length > 1) {
-      throw new ValueError(`layers.reshape: targetShape must be an array of positive integers with at most one -1, got ${JSON.stringify(a.targetShape)}`);
+      throw new ValueError(`layers.reshape: targetShape must be an array of positive integers with at most one -1, got ${showJson(a.targetShape)}`);
     }
     this.targetShape = [...a.targetShape];
   }
@@ -513,7 +513,7 @@ export class Dropout extends Layer {
     super(a, 'dropout');
     this.rate = numberInRange('layers.dropout', 'rate', a.rate, 0, 1, true);
     this.seed = a.seed;
-    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ValueError(`layers.dropout: seed must be an integer, got ${JSON.stringify(a.seed)}`);
+    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new ValueError(`layers.dropout: seed must be an integer, got ${showJson(a.seed)}`);
     this.rng = a.seed === undefined ? globalRandom : new Random(a.seed);
   }
   forward(x: Tensor, training: boolean): LayerOutput {
@@ -582,7 +582,7 @@ export class BatchNormalization extends Layer {
     const a = checkOptions(fn, args, BATCH_NORM_KEYS);
     super(a, 'batch_normalization');
     this.axisArg = a.axis ?? -1;
-    if (!Number.isInteger(this.axisArg)) throw new ValueError(`${fn}: axis must be an integer, got ${JSON.stringify(a.axis)}`);
+    if (!Number.isInteger(this.axisArg)) throw new ValueError(`${fn}: axis must be an integer, got ${showJson(a.axis)}`);
     this.momentum = numberInRange(fn, 'momentum', a.momentum ?? 0.99, 0, 1);
     this.epsilon = positiveNumber(fn, 'epsilon', a.epsilon ?? 1e-3);
     this.center = booleanOption(fn, 'center', a.center ?? true);

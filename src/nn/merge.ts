@@ -1,7 +1,7 @@
 // Merge layers: several inputs, one output (Keras' Add, Subtract, Multiply, Average, Maximum,
 // Minimum, Concatenate). Elementwise merges broadcast as NumPy does.
 import { ValueError } from '../core/errors.js';
-import { checkOptions } from '../core/validate.js';
+import { checkOptions, showJson } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, concat, div, maximum, minimum, mul, sub } from '../ops/index.js';
 import { LAYER_KEYS, Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
@@ -91,7 +91,7 @@ export class Concatenate extends Merge {
     super(a, 'concatenate');
     this.axis = a.axis ?? -1;
     if (!Number.isInteger(this.axis) || this.axis === 0) {
-      throw new ValueError(`layers.concatenate: axis must be a non-zero integer (axis 0 is the batch), got ${JSON.stringify(a.axis)}`);
+      throw new ValueError(`layers.concatenate: axis must be a non-zero integer (axis 0 is the batch), got ${showJson(a.axis)}`);
     }
   }
 

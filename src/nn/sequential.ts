@@ -1,5 +1,5 @@
 import { ValueError, fmtShape } from '../core/errors.js';
-import { checkOptions, optionKeys } from '../core/validate.js';
+import { checkOptions, optionKeys, showJson } from '../core/validate.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
 import { InputLayer, Layer, SymbolicTensor, uniqueName, type Shape } from './layer.js';
 import { DeferredGraph, Model, buildGraph } from './model.js';
@@ -107,7 +107,7 @@ export class Sequential extends Model {
       return;
     }
     if (this.stack.length === 0) throw new ValueError(`${this.name}.build: the model has no layers`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0)) throw new ValueError(`${this.name}.build: inputShape must be positive integers without the batch axis, got ${JSON.stringify(inputShape)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0)) throw new ValueError(`${this.name}.build: inputShape must be positive integers without the batch axis, got ${showJson(inputShape)}`);
     this.makeGraph(shape);
   }
 

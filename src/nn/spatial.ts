@@ -1,6 +1,6 @@
 // Layers that move or rescale pixels: zero padding, cropping, rescaling.
 import { ShapeError, ValueError } from '../core/errors.js';
-import { checkOptions, finiteNumber } from '../core/validate.js';
+import { checkOptions, finiteNumber, showJson } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { add, mul, pad, slice } from '../ops/index.js';
 import { Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
@@ -21,7 +21,7 @@ function margins(fn: string, arg: string, v: Margins2D | undefined, dflt: number
       return [[h[0], h[1]], [w[0], w[1]]];
     }
   }
-  throw new ValueError(`${fn}: ${arg} must be a non-negative integer, [h, w] or [[top, bottom], [left, right]], got ${JSON.stringify(v)}`);
+  throw new ValueError(`${fn}: ${arg} must be a non-negative integer, [h, w] or [[top, bottom], [left, right]], got ${showJson(v)}`);
 }
 
 export interface ZeroPadding2DArgs extends LayerArgs {
@@ -65,7 +65,7 @@ export class Cropping2D extends Layer {
     needImage(this, s);
     const [[t, b], [l, r]] = this.cropping;
     if (t + b >= s[0] || l + r >= s[1]) {
-      throw new ShapeError(`${this.name}: cropping ${JSON.stringify(this.cropping)} leaves nothing of a ${s[0]}x${s[1]} image`);
+      throw new ShapeError(`${this.name}: cropping ${showJson(this.cropping)} leaves nothing of a ${s[0]}x${s[1]} image`);
     }
   }
   forward(x: Tensor): LayerOutput {

@@ -1,6 +1,6 @@
 import { FUSED_ACTIVATIONS, type Conv2dGeometry, type Epilogue, type FloatArray, type FusedActivation, type FusedOutput } from '../backend/backend.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { checkOptions, optionKeys, positiveInt } from '../core/validate.js';
+import { checkOptions, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, isGradEnabled, recordOp } from '../tensor/tensor.js';
 import { epilogueBackward } from './fused.js';
@@ -91,10 +91,10 @@ interface Geom extends Conv2dGeometry {
 export function pair(fn: string, arg: string, v: number | readonly [number, number] | undefined, dflt: number): [number, number] {
   const p: readonly number[] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) && typeof v !== 'number' && v !== undefined) {
-    throw new ValueError(`${fn}: ${arg} must be a number or [h, w], got ${JSON.stringify(v)}`);
+    throw new ValueError(`${fn}: ${arg} must be a number or [h, w], got ${showJson(v)}`);
   }
   if (p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= 1)) {
-    throw new ValueError(`${fn}: ${arg} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`);
+    throw new ValueError(`${fn}: ${arg} must be a positive integer or a pair of them, got ${showJson(v)}`);
   }
   return [p[0], p[1]];
 }
@@ -110,7 +110,7 @@ export function resolvePadding(fn: string, padding: Padding, axis: 0 | 1, inSize
   }
   const p = typeof padding === 'number' ? padding : Array.isArray(padding) && padding.length === 2 ? padding[axis] : NaN;
   if (!Number.isInteger(p) || p < 0) {
-    throw new ValueError(`${fn}: padding must be 'valid', 'same', 'full', a non-negative integer or [ph, pw], got ${JSON.stringify(padding)}`);
+    throw new ValueError(`${fn}: padding must be 'valid', 'same', 'full', a non-negative integer or [ph, pw], got ${showJson(padding)}`);
   }
   return [p, p];
 }
@@ -143,7 +143,7 @@ export function convGeometry(fn: string, xShape: readonly number[], wShape: read
   const outH = Math.floor((H + pt + pb - ekh) / sh) + 1;
   const outW = Math.floor((W + pl + pr - ekw) / sw) + 1;
   if (KH < 1 || KW < 1 || H + pt + pb < ekh || W + pl + pr < ekw) {
-    throw new ShapeError(`${fn}: kernel ${KH}x${KW} (dilated ${ekh}x${ekw}) is larger than the padded input ${H + pt + pb}x${W + pl + pr} (input ${fmtShape(xShape)}, kernel ${fmtShape(wShape)}, padding ${JSON.stringify(padding)})`);
+    throw new ShapeError(`${fn}: kernel ${KH}x${KW} (dilated ${ekh}x${ekw}) is larger than the padded input ${H + pt + pb}x${W + pl + pr} (input ${fmtShape(xShape)}, kernel ${fmtShape(wShape)}, padding ${showJson(padding)})`);
   }
   return {
     batch: N, inH: H, inW: W, inC: C, outH, outW, outC: M, kH: KH, kW: KW,
@@ -254,7 +254,7 @@ function epilogueOf(fn: string, o: { bias?: Tensor | null; activation?: FusedAct
   const bias = o.bias ?? null;
   const activation = o.activation ?? 'linear';
   if (!FUSED_ACTIVATIONS.includes(activation)) {
-    throw new ValueError(`${fn}: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, got ${JSON.stringify(o.activation)}`);
+    throw new ValueError(`${fn}: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, got ${showJson(o.activation)}`);
   }
   if (bias === null && activation === 'linear') return null;
   if (bias !== null) {
@@ -325,18 +325,18 @@ export function conv2dTranspose(x: Tensor, w: Tensor, options?: Conv2dTransposeO
   const [dh, dw] = pair(fn, 'dilation', o.dilation, 1);
   const padding = o.padding ?? 'valid';
   if (padding !== 'valid' && padding !== 'same') {
-    throw new ValueError(`${fn}: padding must be 'valid' or 'same', got ${JSON.stringify(o.padding)}`);
+    throw new ValueError(`${fn}: padding must be 'valid' or 'same', got ${showJson(o.padding)}`);
   }
   let op: [number, number] | null = null;
   if (o.outputPadding !== undefined && o.outputPadding !== null) {
     const v = o.outputPadding;
     const q: readonly unknown[] = typeof v === 'number' ? [v, v] : Array.isArray(v) ? v : [];
     if (q.length !== 2 || !q.every((t) => typeof t === 'number' && Number.isInteger(t) && t >= 0)) {
-      throw new ValueError(`${fn}: outputPadding must be a non-negative integer or a pair of them, got ${JSON.stringify(v)}`);
+      throw new ValueError(`${fn}: outputPadding must be a non-negative integer or a pair of them, got ${showJson(v)}`);
     }
     op = [q[0] as number, q[1] as number];
     if (op[0] >= sh || op[1] >= sw) {
-      throw new ValueError(`${fn}: outputPadding ${JSON.stringify(v)} must be smaller than the stride ${JSON.stringify(o.stride ?? 1)} on each axis`);
+      throw new ValueError(`${fn}: outputPadding ${showJson(v)} must be smaller than the stride ${showJson(o.stride ?? 1)} on each axis`);
     }
   }
   const ekh = (KH - 1) * dh + 1;
@@ -383,12 +383,12 @@ function prepare1d(x: Tensor, w: Tensor, options: Conv1dOptions): { x: Tensor; w
   if (x.rank !== 3) throw new ShapeError(`conv1d: input must be [N,L,C] (rank 3), got ${fmtShape(x.shape)}`);
   if (w.rank !== 3) throw new ShapeError(`conv1d: kernel must be [K,C,M] (rank 3), got ${fmtShape(w.shape)}`);
   for (const k of ['stride', 'dilation'] as const) {
-    if (options[k] !== undefined && typeof options[k] !== 'number') throw new ValueError(`conv1d: ${k} must be a number, got ${JSON.stringify(options[k])}`);
+    if (options[k] !== undefined && typeof options[k] !== 'number') throw new ValueError(`conv1d: ${k} must be a number, got ${showJson(options[k])}`);
   }
   const p = options.padding ?? 'valid';
   const padding: Padding = typeof p === 'number' ? [0, p] : p;
   if (typeof p !== 'number' && p !== 'valid' && p !== 'same' && p !== 'full') {
-    throw new ValueError(`conv1d: padding must be 'valid', 'same', 'full' or a non-negative integer, got ${JSON.stringify(p)}`);
+    throw new ValueError(`conv1d: padding must be 'valid', 'same', 'full' or a non-negative integer, got ${showJson(p)}`);
   }
   const [N, L, C] = x.shape;
   const [K, KC, M] = w.shape;
@@ -402,7 +402,7 @@ function prepare1d(x: Tensor, w: Tensor, options: Conv1dOptions): { x: Tensor; w
     });
   } catch (e) {
     if (e instanceof ShapeError) {
-      throw new ShapeError(`conv1d: kernel of ${K} taps (dilation ${options.dilation ?? 1}) does not fit the padded input of length ${L} (input ${fmtShape(x.shape)}, kernel ${fmtShape(w.shape)}, padding ${JSON.stringify(p)})`);
+      throw new ShapeError(`conv1d: kernel of ${K} taps (dilation ${options.dilation ?? 1}) does not fit the padded input of length ${L} (input ${fmtShape(x.shape)}, kernel ${fmtShape(w.shape)}, padding ${showJson(p)})`);
     }
     throw e;
   }
@@ -438,7 +438,7 @@ registerOp({
   name: 'conv2d', family: 'conv',
   samples: (rng: Random): OpSample[] => [
     ...[...conv2dCases, ...groupedCases].map((c) => ({
-      label: `conv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
+      label: `conv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${showJson(c.o)}`,
       inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
       fn: (x: Tensor, w: Tensor) => conv2d(x, w, c.o),
     })),
@@ -447,7 +447,7 @@ registerOp({
       const x = sampleUniform(rng, c.x);
       const w = sampleUniform(rng, c.w);
       return {
-        label: `conv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify({ ...c.o, activation })}${withBias ? ' with bias' : ''}`,
+        label: `conv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${showJson({ ...c.o, activation })}${withBias ? ' with bias' : ''}`,
         inputs: withBias ? [x, w, sampleUniform(rng, [c.w[3]])] : [x, w],
         fn: (xx, ww, b) => conv2d(xx, ww, { ...c.o, bias: b ?? null, activation }),
       };
@@ -461,7 +461,7 @@ registerOp({
   samples: (rng: Random): OpSample[] => [...conv2dCases.slice(0, 5), ...groupedCases].map((c) => {
     const g = convGeometry('conv2d', c.x, c.w, c.o, c.o.groups);
     return {
-      label: `conv2dBackpropInput x${fmtShape(c.x)} ${JSON.stringify(c.o)}`,
+      label: `conv2dBackpropInput x${fmtShape(c.x)} ${showJson(c.o)}`,
       inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.outC]), sampleUniform(rng, c.w)],
       fn: (dy, w) => conv2dBackpropInput(dy, w, g),
     };
@@ -472,7 +472,7 @@ registerOp({
   samples: (rng: Random): OpSample[] => [...conv2dCases.slice(0, 5), ...groupedCases].map((c) => {
     const g = convGeometry('conv2d', c.x, c.w, c.o, c.o.groups);
     return {
-      label: `conv2dBackpropFilter x${fmtShape(c.x)} ${JSON.stringify(c.o)}`,
+      label: `conv2dBackpropFilter x${fmtShape(c.x)} ${showJson(c.o)}`,
       inputs: [sampleUniform(rng, c.x), sampleUniform(rng, [g.batch, g.outH, g.outW, g.outC])],
       fn: (x, dy) => conv2dBackpropFilter(x, dy, g),
     };
@@ -492,7 +492,7 @@ registerOp({
   name: 'depthwiseConv2d', family: 'conv',
   samples: (rng: Random): OpSample[] => [
     ...depthwiseCases.map((c) => ({
-      label: `depthwiseConv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
+      label: `depthwiseConv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${showJson(c.o)}`,
       inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
       fn: (x: Tensor, w: Tensor) => depthwiseConv2d(x, w, c.o),
     })),
@@ -501,7 +501,7 @@ registerOp({
       const x = sampleUniform(rng, c.x);
       const w = sampleUniform(rng, c.w);
       return {
-        label: `depthwiseConv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify({ ...c.o, activation })}${withBias ? ' with bias' : ''}`,
+        label: `depthwiseConv2d x${fmtShape(c.x)} w${fmtShape(c.w)} ${showJson({ ...c.o, activation })}${withBias ? ' with bias' : ''}`,
         inputs: withBias ? [x, w, sampleUniform(rng, [c.w[2] * c.w[3]])] : [x, w],
         fn: (xx, ww, b) => depthwiseConv2d(xx, ww, { ...c.o, bias: b ?? null, activation }),
       };
@@ -526,7 +526,7 @@ registerOp({
   name: 'conv2dTranspose', family: 'conv',
   samples: (rng: Random): OpSample[] => [
     ...transposeCases.map((c) => ({
-      label: `conv2dTranspose x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
+      label: `conv2dTranspose x${fmtShape(c.x)} w${fmtShape(c.w)} ${showJson(c.o)}`,
       inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
       fn: (x: Tensor, w: Tensor) => conv2dTranspose(x, w, c.o),
     })),
@@ -535,7 +535,7 @@ registerOp({
       const x = sampleUniform(rng, c.x);
       const w = sampleUniform(rng, c.w);
       return {
-        label: `conv2dTranspose x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify({ ...c.o, activation })}${withBias ? ' with bias' : ''}`,
+        label: `conv2dTranspose x${fmtShape(c.x)} w${fmtShape(c.w)} ${showJson({ ...c.o, activation })}${withBias ? ' with bias' : ''}`,
         inputs: withBias ? [x, w, sampleUniform(rng, [c.w[2]])] : [x, w],
         fn: (xx, ww, b) => conv2dTranspose(xx, ww, { ...c.o, bias: b ?? null, activation }),
       };
@@ -554,12 +554,12 @@ registerOp({
   name: 'conv1d', family: 'conv',
   samples: (rng: Random): OpSample[] => [
     ...conv1dCases.map((c) => ({
-      label: `conv1d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify(c.o)}`,
+      label: `conv1d x${fmtShape(c.x)} w${fmtShape(c.w)} ${showJson(c.o)}`,
       inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w)],
       fn: (x: Tensor, w: Tensor) => conv1d(x, w, c.o),
     })),
     ...[conv1dCases[1], conv1dCases[3]].flatMap((c) => (['relu', 'tanh'] as const).map((activation): OpSample => ({
-      label: `conv1d x${fmtShape(c.x)} w${fmtShape(c.w)} ${JSON.stringify({ ...c.o, activation })} with bias`,
+      label: `conv1d x${fmtShape(c.x)} w${fmtShape(c.w)} ${showJson({ ...c.o, activation })} with bias`,
       inputs: [sampleUniform(rng, c.x), sampleUniform(rng, c.w), sampleUniform(rng, [c.w[2]])],
       fn: (x, w, b) => conv1d(x, w, { ...c.o, bias: b, activation }),
     }))),

@@ -1,5 +1,6 @@
 import type { BinaryKernel, UnaryKernel } from '../backend/backend.js';
 import { ValueError } from '../core/errors.js';
+import { describeValue } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
@@ -116,6 +117,7 @@ export function sign(x: Tensor): Tensor {
 /** Limits x to [min, max]; the gradient passes where x is inside. */
 export function clip(x: Tensor, min: number, max: number): Tensor {
   expectTensor(x, 'clip', 'x');
+  if (typeof min !== 'number' || typeof max !== 'number') throw new ValueError(`clip: min and max must be numbers, got ${describeValue(min)} and ${describeValue(max)}`);
   if (!(min <= max)) throw new ValueError(`clip: min (${min}) must not exceed max (${max})`);
   return minimum(maximum(x, min), max);
 }

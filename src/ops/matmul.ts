@@ -9,6 +9,7 @@ import { registerOp } from './registry.js';
 import { sum, sumTo } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 import { empty, expectTensor, kernels, pairOf, sampleUniform } from './util.js';
+import { showJson } from '../core/validate.js';
 
 /**
  * Batched product of stored matrices with optional transposes: op(a) . op(b) over the last two
@@ -112,7 +113,7 @@ export function dense(x: Tensor, kernel: Tensor, bias?: Tensor | null, activatio
     throw new ShapeError(`dense: x ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but kernel ${fmtShape(kernel.shape)} expects ${kernel.shape[0]}`);
   }
   if (!FUSED_ACTIVATIONS.includes(activation)) {
-    throw new ValueError(`dense: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, got ${JSON.stringify(activation)}`);
+    throw new ValueError(`dense: activation must be one of ${FUSED_ACTIVATIONS.join(', ')}, got ${showJson(activation)}`);
   }
   const b = bias ?? null;
   if (b !== null) {

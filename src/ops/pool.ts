@@ -1,6 +1,6 @@
 import type { Pool2dGeometry } from '../backend/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { checkOptions, optionKeys } from '../core/validate.js';
+import { checkOptions, optionKeys, showJson } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { pair } from './conv.js';
@@ -34,7 +34,7 @@ function poolGeometry(fn: string, x: Tensor, options: Pool2dOptions): Pool2dGeom
   const [sH, sW] = pair(fn, 'stride', options.stride ?? [kH, kW], 1);
   const padding = options.padding ?? 'valid';
   if (padding !== 'valid' && padding !== 'same') {
-    throw new ValueError(`${fn}: padding must be 'valid' or 'same', got ${JSON.stringify(padding)}`);
+    throw new ValueError(`${fn}: padding must be 'valid' or 'same', got ${showJson(padding)}`);
   }
   let outH: number, outW: number, padTop = 0, padLeft = 0;
   if (padding === 'same') {
@@ -96,7 +96,7 @@ function pool1d(fn: string, x: Tensor, opts: Pool1dOptions | undefined, pool2d: 
   expectTensor(x, fn, 'x');
   if (x.rank !== 3) throw new ShapeError(`${fn}: input must be [N,L,C] (rank 3), got ${fmtShape(x.shape)}`);
   for (const k of ['size', 'stride'] as const) {
-    if (options[k] !== undefined && typeof options[k] !== 'number') throw new ValueError(`${fn}: ${k} must be a number, got ${JSON.stringify(options[k])}`);
+    if (options[k] !== undefined && typeof options[k] !== 'number') throw new ValueError(`${fn}: ${k} must be a number, got ${showJson(options[k])}`);
   }
   const [N, L, C] = x.shape;
   const size = options.size ?? 2;
@@ -138,7 +138,7 @@ const pool2dCases: { x: number[]; o: Pool2dOptions }[] = [
 
 function pool2dSamples(name: string, f: (x: Tensor, o: Pool2dOptions) => Tensor) {
   return (rng: Random): OpSample[] => pool2dCases.map((c) => ({
-    label: `${name} x${fmtShape(c.x)} ${JSON.stringify(c.o)}`,
+    label: `${name} x${fmtShape(c.x)} ${showJson(c.o)}`,
     inputs: [sampleDistinct(rng, c.x)],
     fn: (x) => f(x, c.o),
   }));
@@ -150,7 +150,7 @@ registerOp({
   name: 'internal:avgPool2dBackward', family: 'pool',
   samples: (rng) => pool2dCases.slice(0, 3).map((c) => {
     const g = poolGeometry('avgPool2d', empty('float64', c.x), c.o);
-    return { label: `avgPool2dBackward ${JSON.stringify(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => avgPool2dBackward(dy, g) };
+    return { label: `avgPool2dBackward ${showJson(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => avgPool2dBackward(dy, g) };
   }),
 });
 registerOp({
@@ -160,7 +160,7 @@ registerOp({
     const g = poolGeometry('maxPool2d', x, c.o);
     const argmax = new Int32Array(g.batch * g.outH * g.outW * g.channels);
     kernels().maxPool2d(x.data, empty('float64', [argmax.length]).data, argmax, g);
-    return { label: `maxPool2dBackward ${JSON.stringify(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => maxPool2dBackward(dy, argmax, g) };
+    return { label: `maxPool2dBackward ${showJson(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => maxPool2dBackward(dy, argmax, g) };
   }),
 });
 const pool1dCases: { x: number[]; o: Pool1dOptions }[] = [
@@ -169,7 +169,7 @@ const pool1dCases: { x: number[]; o: Pool1dOptions }[] = [
 for (const [name, f] of [['maxPool1d', maxPool1d], ['avgPool1d', avgPool1d]] as const) {
   registerOp({
     name, family: 'pool',
-    samples: (rng) => pool1dCases.map((c) => ({ label: `${name} x${fmtShape(c.x)} ${JSON.stringify(c.o)}`, inputs: [sampleDistinct(rng, c.x)], fn: (x) => f(x, c.o) })),
+    samples: (rng) => pool1dCases.map((c) => ({ label: `${name} x${fmtShape(c.x)} ${showJson(c.o)}`, inputs: [sampleDistinct(rng, c.x)], fn: (x) => f(x, c.o) })),
   });
 }
 registerOp({ name: 'globalAvgPool2d', family: 'pool', samples: (rng) => [{ label: 'globalAvgPool2d', inputs: [sampleUniform(rng, [2, 3, 4, 2])], fn: globalAvgPool2d }] });

@@ -6,6 +6,7 @@
 import type { ReduceKernel } from '../backend/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, checkShape, normAxes, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
+import { describeValue, showJson } from '../core/validate.js';
 import { Tensor, recordOp, type FloatArray, type Axis } from '../tensor/tensor.js';
 import { registerOp, type OpSample } from './registry.js';
 import { empty, expectTensor, kernels, sampleUniform } from './util.js';
@@ -57,6 +58,7 @@ export function copyStrided(src: FloatArray, srcOffset: number, srcStrides: read
 /** Same values in a new shape; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   expectTensor(x, 'reshape', 'x');
+  if (!Array.isArray(shape)) throw new ValueError(`reshape: shape must be an array of integers (one may be -1), got ${describeValue(shape)}`);
   const target = [...shape];
   const unknown = target.indexOf(-1);
   if (unknown >= 0) {
@@ -79,6 +81,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 /** Repeats x along axes of size 1 (and new leading axes) to `shape`. */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   expectTensor(x, 'broadcastTo', 'x');
+  checkShape('broadcastTo', shape);
   const target = broadcastShapes('broadcastTo', x.shape, shape);
   if (!shapesEqual(target, shape)) {
     throw new ShapeError(`broadcastTo: cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
@@ -154,7 +157,7 @@ const sumCases: [number[], Axis | undefined, boolean][] = [
 registerOp({
   name: 'sum', family: 'reduce',
   samples: (rng) => sumCases.map(([shape, axis, keep]): OpSample => ({
-    label: `sum [${shape}] axis=${JSON.stringify(axis)} keepDims=${keep}`,
+    label: `sum [${shape}] axis=${showJson(axis)} keepDims=${keep}`,
     inputs: [sampleUniform(rng, shape)],
     fn: (x) => sum(x, axis, keep),
   })),

@@ -1,5 +1,5 @@
 import { ValueError } from '../core/errors.js';
-import { booleanOption, checkOptions, finiteNumber, optionKeys } from '../core/validate.js';
+import { booleanOption, checkOptions, finiteNumber, optionKeys, showJson } from '../core/validate.js';
 import { normAxes, normAxis } from '../tensor/shape.js';
 import { Tensor, recordOp, type VarianceOptions } from '../tensor/tensor.js';
 import { add, binaryKernel, div, exp, log, mul, sqrt, square, sub } from './elementwise.js';
@@ -120,7 +120,7 @@ const axisCases: [number[], Axis | undefined, boolean][] = [
 
 function reduceSamples(name: string, f: (x: Tensor, axis: Axis | undefined, keep: boolean) => Tensor, distinct = false) {
   return (rng: import('../tensor/random.js').Random): OpSample[] => axisCases.map(([shape, axis, keep]) => ({
-    label: `${name} [${shape}] axis=${JSON.stringify(axis)} keepDims=${keep}`,
+    label: `${name} [${shape}] axis=${showJson(axis)} keepDims=${keep}`,
     inputs: [distinct ? sampleDistinct(rng, shape) : sampleUniform(rng, shape)],
     fn: (x: Tensor) => f(x, axis, keep),
   }));

@@ -10,7 +10,7 @@
 // as PyTorch's interpolate(mode='bilinear') does. Both methods are linear in x: the backward is
 // the adjoint (a scatter with the same weights), whose own backward is the forward again.
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { booleanOption, checkOptions, oneOf, optionKeys, positiveInt } from '../core/validate.js';
+import { booleanOption, checkOptions, oneOf, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
@@ -262,7 +262,7 @@ export function upSampling2d(x: Tensor, options?: UpSampling2dOptions): Tensor {
       sh = positiveInt('upSampling2d', 'size[0]', o.size[0]);
       sw = positiveInt('upSampling2d', 'size[1]', o.size[1]);
     } else {
-      throw new ValueError(`upSampling2d: size must be a positive integer or a pair of them, got ${JSON.stringify(o.size)}`);
+      throw new ValueError(`upSampling2d: size must be a positive integer or a pair of them, got ${showJson(o.size)}`);
     }
   }
   const interpolation = o.interpolation === undefined ? 'nearest' : oneOf('upSampling2d', 'interpolation', o.interpolation, METHODS);
@@ -274,7 +274,7 @@ export function upSampling2d(x: Tensor, options?: UpSampling2dOptions): Tensor {
 // ---------- registry ----------
 
 function resizeCase(rng: Random, shape: number[], size: [number, number], options: ResizeOptions): OpSample {
-  return { label: `resize ${fmtShape(shape)} -> [${size}] ${JSON.stringify(options)}`, inputs: [sampleUniform(rng, shape)], fn: (x) => resize(x, size, options) };
+  return { label: `resize ${fmtShape(shape)} -> [${size}] ${showJson(options)}`, inputs: [sampleUniform(rng, shape)], fn: (x) => resize(x, size, options) };
 }
 
 registerOp({

@@ -1,6 +1,7 @@
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { normAxes, normAxis, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
+import { describeValue, showJson } from '../core/validate.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { copyStrided, reshape } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
@@ -20,6 +21,7 @@ export function flatten(x: Tensor, startAxis = 0): Tensor {
 /** Reorders the axes; without `perm` reverses them (matrix transpose for rank 2). */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   expectTensor(x, 'transpose', 'x');
+  if (perm !== undefined && !Array.isArray(perm)) throw new ValueError(`transpose: perm must be an array of axes, got ${describeValue(perm)}`);
   const p = perm ? perm.map((a) => normAxis('transpose', a, x.rank, 'perm')) : x.shape.map((_, i) => x.rank - 1 - i);
   if (p.length !== x.rank || new Set(p).size !== x.rank) {
     throw new ValueError(`transpose: perm [${perm?.join(',')}] is not a permutation of the ${x.rank} axes of ${fmtShape(x.shape)}`);
@@ -64,6 +66,8 @@ export function expandDims(x: Tensor, axis = 0): Tensor {
  */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   expectTensor(x, 'slice', 'x');
+  if (!Array.isArray(begin)) throw new ValueError(`slice: begin must be an array of integers, got ${describeValue(begin)}`);
+  if (size !== undefined && !Array.isArray(size)) throw new ValueError(`slice: size must be an array of integers, got ${describeValue(size)}`);
   if (begin.length > x.rank || (size && size.length > x.rank)) {
     throw new ShapeError(`slice: begin [${begin}] and size [${size ?? ''}] have more entries than the axes of ${fmtShape(x.shape)}`);
   }
@@ -85,12 +89,13 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
 /** Pads with `value`: paddings holds [before, after] per axis. */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
   expectTensor(x, 'pad', 'x');
+  if (!Array.isArray(paddings) || !paddings.every((p) => Array.isArray(p) && p.length === 2)) throw new ValueError(`pad: paddings must be an array of [before, after] pairs, one per axis, got ${describeValue(paddings)}`);
   if (paddings.length !== x.rank) {
     throw new ShapeError(`pad: paddings has ${paddings.length} entries but x ${fmtShape(x.shape)} has ${x.rank} axes`);
   }
   for (const [lo, hi] of paddings) {
     if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < 0) {
-      throw new ValueError(`pad: paddings must be non-negative integers, got ${JSON.stringify(paddings)}`);
+      throw new ValueError(`pad: paddings must be non-negative integers, got ${showJson(paddings)}`);
     }
   }
   const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
@@ -136,7 +141,7 @@ export function flip(x: Tensor, axis?: number | readonly number[]): Tensor {
 
 /** Joins tensors along an existing axis. */
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
-  if (!tensors || tensors.length === 0) throw new ValueError('concat: needs a non-empty array of tensors');
+  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new ValueError(`concat: needs a non-empty array of tensors, got ${describeValue(tensors)}`);
   tensors.forEach((t, i) => expectTensor(t, 'concat', `tensors[${i}]`));
   const first = tensors[0];
   const a = normAxis('concat', axis, first.rank);
@@ -184,6 +189,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 }
 
 function indexArray(fn: string, indices: Tensor | readonly number[], size: number): { idx: Int32Array; shape: number[] } {
+  if (!(indices instanceof Tensor) && !Array.isArray(indices)) throw new ValueError(`${fn}: indices must be a Tensor or an array of integers, got ${describeValue(indices)}`);
   const values: ArrayLike<number> = indices instanceof Tensor ? indices.data : indices;
   const shape = indices instanceof Tensor ? [...indices.shape] : [values.length];
   const idx = new Int32Array(values.length);
@@ -258,7 +264,7 @@ export function takeFlat(x: Tensor, idx: Int32Array, shape: readonly number[]): 
 
 /** One-hot rows: labels [..] of integers in [0, depth) become [.., depth] of 0/1. */
 export function oneHot(labels: Tensor | readonly number[] | Int32Array, depth: number, dtype: 'float32' | 'float64' = 'float32'): Tensor {
-  if (!Number.isInteger(depth) || depth <= 0) throw new ValueError(`oneHot: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth <= 0) throw new ValueError(`oneHot: depth must be a positive integer, got ${describeValue(depth)}`);
   const values: ArrayLike<number> = labels instanceof Tensor ? labels.data : labels;
   const shape = labels instanceof Tensor ? [...labels.shape] : [values.length];
   const out = empty(dtype, [...shape, depth]);

@@ -1,7 +1,7 @@
 import { kernels } from '../backend/index.js';
 import { ValueError } from '../core/errors.js';
 import {
-  booleanOption, checkOptions, hasOwn, nearestName, nonNegativeNumber, numberInRange, optionKeys, positiveNumber,
+  booleanOption, checkOptions, hasOwn, nearestName, nonNegativeNumber, numberInRange, optionKeys, positiveNumber, showJson,
 } from '../core/validate.js';
 import type { FloatArray, Tensor } from '../tensor/tensor.js';
 
@@ -12,6 +12,59 @@ export interface Optimizer {
   /** One update of every parameter that has a gradient. */
   step(params: readonly Tensor[]): void;
   getConfig(): Record<string, number | boolean>;
+  /**
+   * Copies of the per-parameter state (momentum, Adam's moments and step counts, RMSprop's
+   * average), written into `into` when given so that a copy per batch allocates nothing. fit
+   * takes one before each step and puts it back with `restoreState` when the step goes bad.
+   */
+  snapshotState?(into?: OptimizerState): OptimizerState;
+  /** Puts back a state from `snapshotState`; parameters it does not hold start afresh. */
+  restoreState?(state: OptimizerState): void;
+}
+
+/** An optimizer's per-parameter state as `snapshotState` copies it. */
+export interface OptimizerState {
+  readonly slots: Map<Tensor, FloatArray[]>;
+  readonly steps: Map<Tensor, number>;
+}
+
+/** Per-parameter slots (and step counts) with copy and restore, shared by the optimizers. */
+class Slots {
+  readonly state = new Map<Tensor, FloatArray[]>();
+  readonly steps = new Map<Tensor, number>();
+
+  constructor(private readonly count: number) {}
+
+  get(p: Tensor): FloatArray[] {
+    return stateFor(this.state, p, this.count);
+  }
+
+  snapshot(into?: OptimizerState): OptimizerState {
+    const out: OptimizerState = into ?? { slots: new Map(), steps: new Map() };
+    for (const p of [...out.slots.keys()]) if (!this.state.has(p)) out.slots.delete(p);
+    for (const [p, arrays] of this.state) {
+      const kept = out.slots.get(p);
+      if (kept && kept.length === arrays.length && kept.every((a, i) => a.length === arrays[i].length && a.constructor === arrays[i].constructor)) {
+        kept.forEach((a, i) => a.set(arrays[i]));
+      } else {
+        out.slots.set(p, arrays.map((a) => a.slice()));
+      }
+    }
+    out.steps.clear();
+    for (const [p, t] of this.steps) out.steps.set(p, t);
+    return out;
+  }
+
+  restore(saved: OptimizerState): void {
+    for (const p of [...this.state.keys()]) if (!saved.slots.has(p)) this.state.delete(p);
+    for (const [p, arrays] of saved.slots) {
+      const live = this.state.get(p);
+      if (live && live.length === arrays.length && live.every((a, i) => a.length === arrays[i].length)) live.forEach((a, i) => a.set(arrays[i]));
+      else this.state.set(p, arrays.map((a) => a.slice()));
+    }
+    this.steps.clear();
+    for (const [p, t] of saved.steps) this.steps.set(p, t);
+  }
 }
 
 // Each optimizer's options are checked before it is made, whether they come from code or from a
@@ -49,7 +102,7 @@ function makeSgd(fn: string, input: SgdOptions | undefined): Optimizer {
   const learningRate = positiveNumber(fn, 'learningRate', options.learningRate ?? 0.01);
   const momentum = numberInRange(fn, 'momentum', options.momentum ?? 0, 0, 1, true);
   const nesterov = booleanOption(fn, 'nesterov', options.nesterov ?? false);
-  const state = new Map<Tensor, FloatArray[]>();
+  const slots = new Slots(1);
   return {
     name: 'sgd',
     learningRate,
@@ -63,7 +116,7 @@ function makeSgd(fn: string, input: SgdOptions | undefined): Optimizer {
           for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
           continue;
         }
-        const [v] = stateFor(state, p, 1);
+        const [v] = slots.get(p);
         for (let i = 0; i < w.length; i++) {
           v[i] = momentum * v[i] - lr * g[i];
           w[i] += nesterov ? momentum * v[i] - lr * g[i] : v[i];
@@ -71,6 +124,8 @@ function makeSgd(fn: string, input: SgdOptions | undefined): Optimizer {
       }
     },
     getConfig() { return { learningRate: this.learningRate, momentum, nesterov }; },
+    snapshotState: (into) => slots.snapshot(into),
+    restoreState: (saved) => slots.restore(saved),
   };
 }
 
@@ -101,8 +156,8 @@ function makeAdam(fn: string, input: AdamOptions | undefined): Optimizer {
   const beta1 = numberInRange(fn, 'beta1', options.beta1 ?? 0.9, 0, 1, true);
   const beta2 = numberInRange(fn, 'beta2', options.beta2 ?? 0.999, 0, 1, true);
   const epsilon = nonNegativeNumber(fn, 'epsilon', options.epsilon ?? 1e-7);
-  const state = new Map<Tensor, FloatArray[]>();
-  const steps = new Map<Tensor, number>();
+  const slots = new Slots(2);
+  const steps = slots.steps;
   return {
     name: 'adam',
     learningRate,
@@ -112,11 +167,13 @@ function makeAdam(fn: string, input: AdamOptions | undefined): Optimizer {
         const t = (steps.get(p) ?? 0) + 1;
         steps.set(p, t);
         const alpha = this.learningRate * Math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t);
-        const [m, v] = stateFor(state, p, 2);
+        const [m, v] = slots.get(p);
         kernels().adamUpdate(p.data, p.grad.data, m, v, alpha, beta1, beta2, epsilon);
       }
     },
     getConfig() { return { learningRate: this.learningRate, beta1, beta2, epsilon }; },
+    snapshotState: (into) => slots.snapshot(into),
+    restoreState: (saved) => slots.restore(saved),
   };
 }
 
@@ -141,7 +198,7 @@ function makeRmsprop(fn: string, input: RmspropOptions | undefined): Optimizer {
   const learningRate = positiveNumber(fn, 'learningRate', options.learningRate ?? 0.001);
   const rho = numberInRange(fn, 'rho', options.rho ?? 0.9, 0, 1, true);
   const epsilon = nonNegativeNumber(fn, 'epsilon', options.epsilon ?? 1e-7);
-  const state = new Map<Tensor, FloatArray[]>();
+  const slots = new Slots(1);
   return {
     name: 'rmsprop',
     learningRate,
@@ -149,7 +206,7 @@ function makeRmsprop(fn: string, input: RmspropOptions | undefined): Optimizer {
       const lr = this.learningRate;
       for (const p of params) {
         if (!p.grad) continue;
-        const [a] = stateFor(state, p, 1);
+        const [a] = slots.get(p);
         const w = p.data;
         const g = p.grad.data;
         for (let i = 0; i < w.length; i++) {
@@ -159,6 +216,8 @@ function makeRmsprop(fn: string, input: RmspropOptions | undefined): Optimizer {
       }
     },
     getConfig() { return { learningRate: this.learningRate, rho, epsilon }; },
+    snapshotState: (into) => slots.snapshot(into),
+    restoreState: (saved) => slots.restore(saved),
   };
 }
 
@@ -177,5 +236,5 @@ export function resolveOptimizer(fn: string, spec: string | Optimizer, config: R
   if (typeof spec === 'object' && spec !== null && typeof spec.step === 'function') return spec;
   if (typeof spec === 'string' && hasOwn(MAKERS, spec)) return MAKERS[spec as Optimizer['name']](`${fn}: optimizer '${spec}'`, config);
   const near = typeof spec === 'string' ? nearestName(spec, Object.keys(MAKERS)) : null;
-  throw new ValueError(`${fn}: unknown optimizer ${JSON.stringify(spec)}${near ? ` (did you mean '${near}'?)` : ''} (use 'sgd', 'adam', 'rmsprop' or optimizers.adam({...}))`);
+  throw new ValueError(`${fn}: unknown optimizer ${showJson(spec)}${near ? ` (did you mean '${near}'?)` : ''} (use 'sgd', 'adam', 'rmsprop' or optimizers.adam({...}))`);
 }

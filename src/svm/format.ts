@@ -6,7 +6,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FormatError, ValueError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
-import { unknownNameError } from '../core/validate.js';
+import { hasOwn, unknownNameError } from '../core/validate.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -80,7 +80,7 @@ export function checkFields(file: string, json: Record<string, unknown>, known: 
     if (!known.includes(key)) throw new FormatError(unknownNameError(`svm.load: ${file}`, 'field', key, known).message);
   }
   for (const key of known) {
-    if (json[key] === undefined) throw new FormatError(`svm.load: ${file} has no field '${key}'`);
+    if (!hasOwn(json, key) || json[key] === undefined || json[key] === null) throw new FormatError(`svm.load: ${file} has no field '${key}'`);
   }
 }
 
@@ -93,22 +93,46 @@ export function numberList(file: string, json: Record<string, unknown>, key: str
   return v as number[];
 }
 
-/** A float64 copy of the named tensor, which must have exactly `shape`. */
+/** The `classes` field: at least two finite numbers in increasing order, as fit sorts them (no duplicates). */
+export function classList(file: string, json: Record<string, unknown>): number[] {
+  const classes = numberList(file, json, 'classes', Number.isFinite, 'finite numbers');
+  if (classes.length < 2) throw new FormatError(`svm.load: ${file} has ${classes.length} classes; a classifier has two or more`);
+  for (let i = 1; i < classes.length; i++) {
+    if (!(classes[i] > classes[i - 1])) {
+      throw new FormatError(`svm.load: ${file}: field 'classes' must be sorted and distinct, as fit writes it; ${classes[i]} follows ${classes[i - 1]}`);
+    }
+  }
+  return classes;
+}
+
+/** Refuses tensors the model does not have, so that a renamed or added one is not passed over. */
+export function onlyTensors(t: Record<string, Tensor>, file: string, names: readonly string[]): void {
+  for (const k of Object.keys(t)) {
+    if (!names.includes(k)) throw new FormatError(`svm.load: ${file} holds a tensor '${k}' that the model does not have (expected ${names.map((n) => `'${n}'`).join(', ')})`);
+  }
+}
+
+/** A float64 copy of the named tensor, which must have exactly `shape` and finite values. */
 export function savedArray(t: Record<string, Tensor>, name: string, file: string, shape: number[]): Float64Array {
-  const v = t[name];
+  const v = hasOwn(t, name) ? t[name] : undefined;
   if (v === undefined) throw new FormatError(`svm.load: ${file} has no tensor '${name}'`);
   if (v.shape.length !== shape.length || v.shape.some((s, i) => s !== shape[i])) {
     throw new FormatError(`svm.load: ${file} tensor '${name}' has shape [${v.shape.join(',')}], expected [${shape.join(',')}]`);
   }
-  return Float64Array.from(v.data);
+  const out = Float64Array.from(v.data);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) throw new FormatError(`svm.load: ${file} tensor '${name}' holds ${out[i]} at flat index ${i}; a fitted model has finite values only`);
+  }
+  return out;
 }
 
-/** The 2-D tensor `name` (its shape read from the file). */
-export function saved2D(t: Record<string, Tensor>, name: string, file: string): { data: Float64Array; rows: number; cols: number } {
-  const v = t[name];
+/** The shape of the 2-D tensor `name` (read from the file; its values are checked by savedArray). */
+export function saved2D(t: Record<string, Tensor>, name: string, file: string): { rows: number; cols: number } {
+  const v = hasOwn(t, name) ? t[name] : undefined;
   if (v === undefined || v.rank !== 2) throw new FormatError(`svm.load: ${file} has no 2-D tensor '${name}'`);
   const [rows, cols] = v.shape;
-  return { data: Float64Array.from(v.data), rows, cols };
+  if (cols < 1) throw new FormatError(`svm.load: ${file} tensor '${name}' has shape [${rows},${cols}]: no features`);
+  return { rows, cols };
 }
 
 /** Runs `build` (a constructor that validates the saved hyper-parameters), reporting its ValueError as the file's FormatError. */

@@ -3,7 +3,7 @@ import { checkOptions, finiteNumber, oneOf, optionKeys, positiveInt, positiveNum
 import { tensor } from '../tensor/creation.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { FORMAT, checkDir, checkFields, f64, fromFile, numberList, saved2D, savedArray, writeSaved, type SavedHeader, type SavedModel } from './format.js';
+import { FORMAT, checkDir, checkFields, classList, f64, fromFile, onlyTensors, saved2D, savedArray, writeSaved, type SavedHeader, type SavedModel } from './format.js';
 import { toMatrix, type Matrix, type MatrixLike, type VectorLike } from './input.js';
 import { accuracy, checkXY, encodeLabels } from './labels.js';
 
@@ -184,8 +184,11 @@ export class LinearSVC {
   static fromSaved(saved: SavedModel): LinearSVC {
     const { json, tensors, jsonPath, weightsPath } = saved;
     checkFields(jsonPath, json, LINEAR_JSON_KEYS);
-    const classes = numberList(jsonPath, json, 'classes', Number.isFinite, 'finite numbers');
-    if (classes.length < 2) throw new FormatError(`svm.load: ${jsonPath} has ${classes.length} classes; a classifier has two or more`);
+    const classes = classList(jsonPath, json);
+    for (const key of ['C', 'tol'] as const) {
+      if (typeof json[key] !== 'number') throw new FormatError(`svm.load: ${jsonPath}: field '${key}' must be a number, got ${JSON.stringify(json[key])}`);
+    }
+    onlyTensors(tensors, weightsPath, ['coef', 'intercept']);
     const { rows, cols } = saved2D(tensors, 'coef', weightsPath);
     const models = classes.length === 2 ? 1 : classes.length;
     if (rows !== models) throw new FormatError(`svm.load: ${weightsPath} tensor 'coef' has ${rows} rows for ${classes.length} classes, expected ${models}`);

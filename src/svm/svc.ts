@@ -7,7 +7,7 @@ import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { KernelBlockCache, KernelRows } from './cache.js';
 import {
-  FORMAT, checkDir, checkFields, f64, fromFile, numberList, saved2D, savedArray, writeSaved, type SavedHeader, type SavedModel,
+  FORMAT, checkDir, checkFields, classList, f64, fromFile, numberList, onlyTensors, saved2D, savedArray, writeSaved, type SavedHeader, type SavedModel,
 } from './format.js';
 import { toMatrix, type Matrix, type MatrixLike, type VectorLike } from './input.js';
 import { kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
@@ -129,6 +129,37 @@ export function classWeights(fn: string, cw: ClassWeight | null | undefined, cla
     w[c] = v;
   }
   return w;
+}
+
+/**
+ * The dual coefficients against the counts: in each one-vs-one pair (a, b), class a's support
+ * vectors have y alpha >= 0 and class b's <= 0, and they sum to 0 (the dual's equality
+ * constraint). A shifted `nSupport` or a sign-flipped value breaks this, where shapes alone agree.
+ */
+function checkDualCoefficients(file: string, s: SVCState): void {
+  const k = s.classes.length;
+  const nSV = s.supportVectors.rows;
+  const start = [0];
+  for (let c = 1; c < k; c++) start.push(start[c - 1] + s.nSupport[c - 1]);
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      let sum = 0;
+      let size = 0;
+      for (const [c, row, sign] of [[a, b - 1, 1], [b, a, -1]] as const) {
+        for (let t = start[c]; t < start[c] + s.nSupport[c]; t++) {
+          const v = s.svCoef[row * nSV + t];
+          if (v * sign < 0) {
+            throw new FormatError(`svm.load: ${file} tensor 'sv_coef' [${row},${t}] is ${v}, but support vector ${t} is of class ${s.classes[c]} (by 'nSupport'), which needs ${sign > 0 ? '>= 0' : '<= 0'} against class ${s.classes[c === a ? b : a]}`);
+          }
+          sum += v;
+          size += Math.abs(v);
+        }
+      }
+      if (Math.abs(sum) > 1e-9 * size + 1e-12) {
+        throw new FormatError(`svm.load: ${file} tensor 'sv_coef': the coefficients of classes ${s.classes[a]} and ${s.classes[b]} sum to ${sum}, not 0`);
+      }
+    }
+  }
 }
 
 /** model.json of an SVC: its state less the arrays, which go to weights.safetensors. */
@@ -395,16 +426,23 @@ export class SVC {
   static fromSaved(saved: SavedModel): SVC {
     const { json, tensors, jsonPath, weightsPath } = saved;
     checkFields(jsonPath, json, SVC_JSON_KEYS);
-    const classes = numberList(jsonPath, json, 'classes', Number.isFinite, 'finite numbers');
+    const classes = classList(jsonPath, json);
     const nSupport = numberList(jsonPath, json, 'nSupport', isNonNegativeInt, 'non-negative integers');
     const k = classes.length;
-    if (k < 2 || nSupport.length !== k) {
-      throw new FormatError(`svm.load: ${jsonPath} has ${k} classes and ${nSupport.length} support-vector counts; a classifier has two classes or more, one count each`);
+    if (nSupport.length !== k) {
+      throw new FormatError(`svm.load: ${jsonPath} has ${k} classes and ${nSupport.length} support-vector counts; one count per class`);
     }
     const nSV = nSupport.reduce((a, b) => a + b, 0);
-    const supportIndices = numberList(jsonPath, json, 'supportIndices', isNonNegativeInt, 'non-negative integers');
+    if (nSV === 0) throw new FormatError(`svm.load: ${jsonPath}: field 'nSupport' counts no support vectors`);
+    const supportIndices = numberList(jsonPath, json, 'supportIndices', (v) => isNonNegativeInt(v) && v <= Number.MAX_SAFE_INTEGER, 'non-negative integers');
     if (supportIndices.length !== nSV) throw new FormatError(`svm.load: ${jsonPath} has ${supportIndices.length} support indices for ${nSV} support vectors`);
+    if (new Set(supportIndices).size !== nSV) throw new FormatError(`svm.load: ${jsonPath}: field 'supportIndices' names a training sample twice`);
     if (typeof json.gamma !== 'number') throw new FormatError(`svm.load: ${jsonPath}: field 'gamma' must be the number the fit used, got ${JSON.stringify(json.gamma)}`);
+    for (const key of ['C', 'degree', 'coef0', 'tol'] as const) {
+      if (typeof json[key] !== 'number') throw new FormatError(`svm.load: ${jsonPath}: field '${key}' must be a number, got ${JSON.stringify(json[key])}`);
+    }
+    if (typeof json.kernel !== 'string') throw new FormatError(`svm.load: ${jsonPath}: field 'kernel' must be a kernel name, got ${JSON.stringify(json.kernel)}`);
+    onlyTensors(tensors, weightsPath, ['support_vectors', 'sv_coef', 'rho']);
     const d = saved2D(tensors, 'support_vectors', weightsPath).cols;
     const state: SVCState = {
       kernel: json.kernel as KernelName, C: json.C as number, gamma: json.gamma, degree: json.degree as number,
@@ -413,6 +451,7 @@ export class SVC {
       rho: savedArray(tensors, 'rho', weightsPath, [(k * (k - 1)) / 2]),
       supportVectors: { data: savedArray(tensors, 'support_vectors', weightsPath, [nSV, d]), rows: nSV, cols: d },
     };
+    checkDualCoefficients(weightsPath, state);
     // The constructor's checks of kernel, C, gamma, degree, coef0 and tol apply to the file's values too.
     return fromFile(jsonPath, () => SVC.fromState(state));
   }

@@ -1,6 +1,7 @@
 import { ShapeError, ValueError, DTypeError, fmtShape } from '../core/errors.js';
+import { booleanOption, checkOptions, describeValue, finiteNumber, isFiniteNumber, optional } from '../core/validate.js';
 import { rngFor, type Random } from './random.js';
-import { checkShape, sizeOf } from './shape.js';
+import { MAX_TENSOR_SIZE, checkShape, sizeOf } from './shape.js';
 import { Tensor, allocate, fromNested, type DType, type FloatArray, type NestedArray } from './tensor.js';
 
 export interface TensorOptions {
@@ -22,9 +23,25 @@ export interface RandomOptions extends CreationOptions {
 
 function checkDType(fn: string, dtype: string): DType {
   if (dtype !== 'float32' && dtype !== 'float64') {
-    throw new DTypeError(`${fn}: dtype '${dtype}' is not supported (use 'float32' or 'float64')`);
+    throw new DTypeError(`${fn}: dtype ${describeValue(dtype)} is not supported (use 'float32' or 'float64')`);
   }
   return dtype;
+}
+
+const TENSOR_KEYS = ['shape', 'dtype', 'requiresGrad'];
+const CREATION_KEYS = ['dtype', 'requiresGrad'];
+
+/** Checks a creation function's options object (unknown keys, requiresGrad, seed) before any work. */
+function creationOptions<T extends CreationOptions & { seed?: number }>(fn: string, options: T | undefined, extra: readonly string[] = []): T {
+  const o = checkOptions(fn, options, [...CREATION_KEYS, ...extra]);
+  optional(fn, 'requiresGrad', o.requiresGrad, booleanOption);
+  if (o.seed !== undefined && !isFiniteNumber(o.seed)) throw new ValueError(`${fn}: seed must be an integer, got ${describeValue(o.seed)}`);
+  return o;
+}
+
+function expectTensorArg(fn: string, t: unknown): Tensor {
+  if (!(t instanceof Tensor)) throw new ValueError(`${fn}: expected a Tensor, got ${describeValue(t)}`);
+  return t;
 }
 
 /**
@@ -32,6 +49,9 @@ function checkDType(fn: string, dtype: string): DType {
  * (a Float32Array or Float64Array is used without copying when its dtype matches).
  */
 export function tensor(values: NestedArray | ArrayLike<number> | FloatArray | Tensor, options: TensorOptions = {}): Tensor {
+  options = checkOptions('tensor', options, TENSOR_KEYS);
+  optional('tensor', 'requiresGrad', options.requiresGrad, booleanOption);
+  if (options.shape !== undefined) checkShape('tensor', options.shape, 'options.shape');
   let t: Tensor;
   if (values instanceof Tensor) {
     const dtype = checkDType('tensor', options.dtype ?? values.dtype);
@@ -85,6 +105,7 @@ function castData(data: FloatArray, dtype: DType, copy: boolean): FloatArray {
 
 function filled(fn: string, shape: readonly number[], value: number, options: CreationOptions): Tensor {
   checkShape(fn, shape);
+  if (typeof value !== 'number') throw new ValueError(`${fn}: value must be a number, got ${describeValue(value)}`);
   const dtype = checkDType(fn, options.dtype ?? 'float32');
   const data = allocate(dtype, sizeOf(shape));
   if (value !== 0) data.fill(value);
@@ -92,23 +113,23 @@ function filled(fn: string, shape: readonly number[], value: number, options: Cr
 }
 
 export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
-  return filled('zeros', shape, 0, options);
+  return filled('zeros', shape, 0, creationOptions('zeros', options));
 }
 
 export function ones(shape: readonly number[], options: CreationOptions = {}): Tensor {
-  return filled('ones', shape, 1, options);
+  return filled('ones', shape, 1, creationOptions('ones', options));
 }
 
 export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
-  return filled('full', shape, value, options);
+  return filled('full', shape, value, creationOptions('full', options));
 }
 
 export function zerosLike(t: Tensor, options: CreationOptions = {}): Tensor {
-  return filled('zerosLike', t.shape, 0, { dtype: t.dtype, ...options });
+  return filled('zerosLike', expectTensorArg('zerosLike', t).shape, 0, { dtype: t.dtype, ...creationOptions('zerosLike', options) });
 }
 
 export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
-  return filled('onesLike', t.shape, 1, { dtype: t.dtype, ...options });
+  return filled('onesLike', expectTensorArg('onesLike', t).shape, 1, { dtype: t.dtype, ...creationOptions('onesLike', options) });
 }
 
 /** Values start, start+step, ... below stop (like numpy.arange); arange(n) is 0..n-1. */
@@ -117,8 +138,12 @@ export function arange(start: number, stop?: number, step = 1, options: Creation
     stop = start;
     start = 0;
   }
-  if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be a non-zero finite number, got ${step}`);
+  if (step === 0 || !isFiniteNumber(step)) throw new ValueError(`arange: step must be a non-zero finite number, got ${describeValue(step)}`);
+  finiteNumber('arange', 'start', start);
+  finiteNumber('arange', 'stop', stop);
+  creationOptions('arange', options);
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  if (n > MAX_TENSOR_SIZE) throw new ShapeError(`arange: ${n} values are more than a tensor can hold (${MAX_TENSOR_SIZE})`);
   const data = allocate(checkDType('arange', options.dtype ?? 'float32'), n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return new Tensor(data, [n], options.requiresGrad ?? false);
@@ -126,7 +151,10 @@ export function arange(start: number, stop?: number, step = 1, options: Creation
 
 /** `num` evenly spaced values from start to stop inclusive. */
 export function linspace(start: number, stop: number, num = 50, options: CreationOptions = {}): Tensor {
-  if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
+  if (!Number.isInteger(num) || num < 0 || num > MAX_TENSOR_SIZE) throw new ValueError(`linspace: num must be a non-negative integer up to ${MAX_TENSOR_SIZE}, got ${describeValue(num)}`);
+  finiteNumber('linspace', 'start', start);
+  finiteNumber('linspace', 'stop', stop);
+  creationOptions('linspace', options);
   const data = allocate(checkDType('linspace', options.dtype ?? 'float32'), num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
@@ -135,13 +163,13 @@ export function linspace(start: number, stop: number, num = 50, options: Creatio
 
 /** The n x m identity (m defaults to n). */
 export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
-  const t = filled('eye', [n, m], 0, options);
+  const t = filled('eye', [n, m], 0, creationOptions('eye', options));
   for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
   return t;
 }
 
 function randomFilled(fn: string, shape: readonly number[], options: RandomOptions, draw: (r: Random) => number): Tensor {
-  const t = filled(fn, shape, 0, options);
+  const t = filled(fn, shape, 0, { dtype: options.dtype, requiresGrad: options.requiresGrad });
   const r = rngFor(options.seed);
   for (let i = 0; i < t.size; i++) t.data[i] = draw(r);
   return t;
@@ -149,16 +177,18 @@ function randomFilled(fn: string, shape: readonly number[], options: RandomOptio
 
 /** Uniform in [0, 1) (or [low, high)). */
 export function rand(shape: readonly number[], options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
-  const low = options.low ?? 0;
-  const high = options.high ?? 1;
+  options = creationOptions('rand', options, ['seed', 'low', 'high']);
+  const low = finiteNumber('rand', 'low', options.low ?? 0);
+  const high = finiteNumber('rand', 'high', options.high ?? 1);
   if (!(high > low)) throw new ValueError(`rand: high (${high}) must exceed low (${low})`);
   return randomFilled('rand', shape, options, (r) => r.uniform(low, high));
 }
 
 /** Normal with mean 0 and std 1 (or as given). */
 export function randn(shape: readonly number[], options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
-  const mean = options.mean ?? 0;
-  const std = options.std ?? 1;
+  options = creationOptions('randn', options, ['seed', 'mean', 'std']);
+  const mean = finiteNumber('randn', 'mean', options.mean ?? 0);
+  const std = finiteNumber('randn', 'std', options.std ?? 1);
   if (!(std >= 0)) throw new ValueError(`randn: std must be >= 0, got ${std}`);
   return randomFilled('randn', shape, options, (r) => r.normal(mean, std));
 }
@@ -166,7 +196,8 @@ export function randn(shape: readonly number[], options: RandomOptions & { mean?
 /** Integers uniform in [low, high), stored as floats. */
 export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
-    throw new ValueError(`randint: need integers low < high, got low=${low}, high=${high}`);
+    throw new ValueError(`randint: need integers low < high, got low=${describeValue(low)}, high=${describeValue(high)}`);
   }
+  options = creationOptions('randint', options, ['seed']);
   return randomFilled('randint', shape, options, (r) => r.int(low, high));
 }

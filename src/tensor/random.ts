@@ -1,3 +1,5 @@
+import { ValueError } from '../core/errors.js';
+import { describeValue } from '../core/validate.js';
 /**
  * One seeded generator behind every random draw (initializers, shuffles, rand/randn),
  * so a run is reproducible from `manualSeed(n)` or a `seed` option.
@@ -15,6 +17,7 @@ export class Random {
   }
 
   seed(seed: number): void {
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ValueError(`seed must be a finite number (an integer), got ${describeValue(seed)}`);
     let x = (Math.floor(seed) >>> 0) ^ 0x9e3779b9;
     const next = (): number => {
       x = (x + 0x9e3779b9) | 0;

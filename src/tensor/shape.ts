@@ -1,4 +1,5 @@
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { describeValue } from '../core/validate.js';
 
 export function sizeOf(shape: readonly number[]): number {
   let s = 1;
@@ -37,6 +38,7 @@ export function broadcastShapes(fn: string, a: readonly number[], b: readonly nu
 
 /** Resolves a possibly negative axis against a rank. */
 export function normAxis(fn: string, axis: number, rank: number, arg = 'axis'): number {
+  if (typeof axis !== 'number') throw new ValueError(`${fn}: ${arg} must be an integer, got ${describeValue(axis)}`);
   if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
     throw new ValueError(`${fn}: ${arg} ${axis} is out of range for a tensor of rank ${rank}`);
   }
@@ -46,16 +48,23 @@ export function normAxis(fn: string, axis: number, rank: number, arg = 'axis'): 
 /** Sorted unique axes from an axis option (undefined: all axes). */
 export function normAxes(fn: string, axis: number | readonly number[] | undefined, rank: number): number[] {
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
-  const list = typeof axis === 'number' ? [axis] : [...axis];
+  if (typeof axis !== 'number' && !Array.isArray(axis)) throw new ValueError(`${fn}: axis must be an integer or an array of integers, got ${describeValue(axis)}`);
+  const list = typeof axis === 'number' ? [axis] : [...(axis as readonly number[])];
   const out = [...new Set(list.map((a) => normAxis(fn, a, rank)))];
   if (out.length !== list.length) throw new ValueError(`${fn}: repeated axis in [${list.join(',')}]`);
   return out.sort((x, y) => x - y);
 }
 
+/** The most values one tensor may hold (2^31 - 1, what a typed array of any dtype can index here). */
+export const MAX_TENSOR_SIZE = 2 ** 31 - 1;
+
 export function checkShape(fn: string, shape: readonly number[], arg = 'shape'): void {
+  if (!Array.isArray(shape)) throw new ValueError(`${fn}: ${arg} must be an array of non-negative integers, got ${describeValue(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new ValueError(`${fn}: ${arg} ${fmtShape(shape)} must hold non-negative integers`);
     }
   }
+  const n = sizeOf(shape);
+  if (n > MAX_TENSOR_SIZE) throw new ShapeError(`${fn}: ${arg} ${fmtShape(shape)} has ${n} values, more than a tensor can hold (${MAX_TENSOR_SIZE})`);
 }

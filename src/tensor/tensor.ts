@@ -21,7 +21,13 @@ export interface BackwardOptions {
 }
 
 export function allocate(dtype: DType, size: number): FloatArray {
-  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+  try {
+    return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+  } catch (e) {
+    // Out of memory or past the typed-array limit: a size the caller asked for, not a bug here.
+    if (e instanceof RangeError) throw new ValueError(`cannot allocate a ${dtype} tensor of ${size} values: ${e.message}`);
+    throw e;
+  }
 }
 
 export function dtypeOf(data: FloatArray): DType {

@@ -250,7 +250,7 @@ export class CsvLogger implements Callback {
     for (const k of Object.keys(logs)) if (!this.keys.includes(k)) this.keys.push(k);
     this.rows.push({ epoch, ...logs });
     const lines = [['epoch', ...this.keys].join(','), ...this.rows.map((r) => ['epoch', ...this.keys].map((k) => (r[k] === undefined ? '' : String(r[k]))).join(','))];
-    writeFileAtomicSync(this.path, lines.join('\n') + '\n');
+    writeFileAtomicSync(this.path, lines.join('\n') + '\n', 'csvLogger', 'the log');
   }
 }
 
@@ -303,11 +303,22 @@ export class CallbackList {
 }
 
 /** What fit() returns: per-epoch logs under Keras' keys. */
+/**
+ * Why fit() ended before its last epoch: `nan` when a loss, a weight or a layer's moving statistic
+ * became NaN or infinite (`what` names it; the model and the optimizer were put back as they were
+ * before that step), `callback` when a callback set `stopTraining`. Epochs and batches count from 0.
+ */
+export type StopReason =
+  | { kind: 'nan'; epoch: number; batch: number; what: string }
+  | { kind: 'callback'; epoch: number; batch: number };
+
 export class History {
   readonly epoch: number[] = [];
   readonly history: Record<string, number[]> = {};
-  /** Set when training stopped because the loss became NaN or infinite. */
+  /** Set when training stopped because the loss, a weight or a moving statistic became NaN or infinite. */
   terminatedOnNaN: { epoch: number; batch: number } | null = null;
+  /** Why training stopped early; null when every epoch ran. */
+  stopReason: StopReason | null = null;
   params: TrainingParams | null = null;
 
   record(epoch: number, logs: Logs): void {

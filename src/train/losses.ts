@@ -1,6 +1,7 @@
 import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { mean, abs, sub, square, losses } from '../ops/index.js';
+import { showJson } from '../core/validate.js';
 
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor | number;
@@ -47,7 +48,7 @@ export function resolveLoss(fn: string, spec: LossName | string | LossFn): Resol
     case 'hinge':
       return { name: 'hinge', fn: losses.hinge, sparse: false };
     default:
-      throw new ValueError(`${fn}: unknown loss ${JSON.stringify(spec)} (use 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'hinge' or a function)`);
+      throw new ValueError(`${fn}: unknown loss ${showJson(spec)} (use 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'hinge' or a function)`);
   }
 }
 
@@ -73,7 +74,7 @@ export function resolveMetric(fn: string, spec: string | MetricFn, loss: Resolve
     case 'mse': case 'mean_squared_error':
       return { name: 'mse', fn: (t, p) => mean(square(sub(p, t))) };
     default:
-      throw new ValueError(`${fn}: unknown metric ${JSON.stringify(spec)} (use 'accuracy', 'mae', 'mse' or a function)`);
+      throw new ValueError(`${fn}: unknown metric ${showJson(spec)} (use 'accuracy', 'mae', 'mse' or a function)`);
   }
 }
 

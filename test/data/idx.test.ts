@@ -98,3 +98,69 @@ test('a missing file is a FormatError naming it', () => {
   const missing = path.join(tmp, 'nope-idx1-ubyte');
   assert.throws(() => loadIdx(missing), (e: unknown) => e instanceof FormatError && e.message.includes(missing) && /not found/.test(e.message));
 });
+
+test('a gzip bomb is refused after inflating no more than its header declares', () => {
+  // 20 MB of zeros after a header that declares 10 bytes: about 20 KB gzipped
+  const bomb = gzipSync(Buffer.concat([idx(0x08, [10], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), Buffer.alloc(20_000_000)]));
+  assert.ok(bomb.length < 30_000);
+  // (inflating it all would say how many bytes are extra: the bounded inflate cannot know)
+  assert.throws(() => parseIdx(bomb, 'bomb.gz'), /loadIdx: bomb.gz: shape \[10\] of uint8 needs 10 data bytes but the gzip data inflates to more \(extra data\)$/);
+  // a header that claims more than its gzip stream can hold is refused before inflating
+  const lying = gzipSync(idx(0x0d, [1000, 1000, 100], [1, 2, 3]));
+  assert.throws(() => parseIdx(lying, 'lying.gz'), /declares 400000000 data bytes, more than a gzip stream of \d+ bytes can hold/);
+  // and so is one over the limit, gzipped or not, before allocating
+  assert.throws(() => parseIdx(idx(0x0e, [65536, 65536, 65536], []), 'huge'), /shape \[65536,65536,65536\] of float64 declares more than 1073741824 data bytes, the limit \(options.maxBytes\)/);
+  assert.throws(() => parseIdx(idx(0x08, [100], []), 'small', { maxBytes: 99 }), /declares more than 99 data bytes/);
+  assert.equal(parseIdx(gzipSync(idx(0x08, [100], new Array(100).fill(7))), 'ok', { maxBytes: 100 }).data[99], 7);
+  const file = path.join(tmp, 'big.idx');
+  fs.writeFileSync(file, idx(0x08, [5000], new Array(5000).fill(1)));
+  assert.throws(() => readIdx(file, { maxBytes: 100 }), /big.idx is 5008 bytes, more than the limit of 1124/);
+  assert.throws(() => loadIdx(file, { maxBytes: 0 }), ValueError);
+});
+
+/** A small deterministic generator for the fuzz tests. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+test('fuzz: mutated IDX files, plain and gzipped, give a FormatError or the same or detectably different values', { timeout: 20_000 }, () => {
+  const r = lcg(5);
+  const values = Array.from({ length: 6 * 7 * 3 }, () => Math.round((r() - 0.5) * 1000) / 8);
+  const plain = idx(0x0d, [6, 7, 3], values);
+  const ref = parseIdx(plain, 'ref');
+  const counts = { mutations: 0, typedErrors: 0, acceptedIdentical: 0, acceptedDifferent: 0, untyped: 0 };
+  for (let k = 0; k < 400; k++) {
+    const gz = k % 2 === 1;
+    let bytes: Uint8Array = plain.slice();
+    const kind = (k >> 1) % 5;
+    if (kind === 0) bytes = bytes.subarray(0, Math.floor(r() * bytes.length));
+    else if (kind === 1) bytes[Math.floor(r() * 16)] ^= 1 << Math.floor(r() * 8); // header bit flip
+    else if (kind === 2) bytes[Math.floor(r() * bytes.length)] ^= 1 << Math.floor(r() * 8);
+    else if (kind === 3) new DataView(bytes.buffer).setUint32(4 + 4 * Math.floor(r() * 3), [0, 1, 0xffffffff, 0x10000, 7 + Math.floor(r() * 3)][Math.floor(r() * 5)], false);
+    else bytes = new Uint8Array([...bytes, ...new Uint8Array(1 + Math.floor(r() * 4))]);
+    if (gz) {
+      let z = gzipSync(bytes);
+      // mutate the gzip stream itself for a third of them: truncated or a flipped bit
+      if (k % 3 === 0) z = z.subarray(0, Math.floor(r() * z.length));
+      else if (k % 3 === 1) { z = z.slice(); z[Math.floor(r() * z.length)] ^= 1 << Math.floor(r() * 8); }
+      bytes = z;
+    }
+    counts.mutations++;
+    try {
+      const got = parseIdx(bytes, `m${k}`);
+      const same = got.type === ref.type && got.shape.join() === ref.shape.join() && got.data.every((v, i) => Object.is(v, ref.data[i]));
+      if (same) counts.acceptedIdentical++;
+      else {
+        counts.acceptedDifferent++;
+        assert.equal(got.data.length, got.shape.reduce((a, b) => a * b, 1));
+      }
+    } catch (e) {
+      if (e instanceof FormatError) counts.typedErrors++;
+      else { counts.untyped++; assert.fail(`untyped ${String(e)} for mutation ${k}`); }
+    }
+  }
+  console.log(`idx fuzz: ${JSON.stringify(counts)}`);
+  assert.equal(counts.untyped, 0);
+  assert.ok(counts.typedErrors > 100 && counts.acceptedIdentical > 0);
+});

@@ -32,7 +32,7 @@ test('loadIdx, parseIdx, loadCsv and parseCsv check their options before reading
   assert.throws(() => parseIdx(new Uint8Array(0), 'bytes', { copy: 0 } as never), valueError(/parseIdx: copy must be true or false/));
   assert.throws(() => loadCsv('/nonexistent.csv', { delimeter: ';' } as never), valueError(/^loadCsv: unknown option 'delimeter' \(did you mean 'delimiter'\?\)$/));
   assert.throws(() => loadCsv('/nonexistent.csv', { label_column: 'y' } as never), valueError(/loadCsv: unknown option 'label_column'/));
-  assert.throws(() => parseCsv('a,b\n1,2\n', { sep: ';' } as never), valueError(/^parseCsv: unknown option 'sep' \(known: 'label', 'header', 'delimiter', 'dtype'\)$/));
+  assert.throws(() => parseCsv('a,b\n1,2\n', { sep: ';' } as never), valueError(/^parseCsv: unknown option 'sep' \(known: 'label', 'header', 'delimiter', 'dtype', 'labelType'\)$/));
   assert.throws(() => parseCsv('a,b\n1,2\n', { dtype: 'float16' as never }), valueError(/parseCsv: dtype must be 'float32', 'float64'/));
   assert.equal(parseCsv('a;b\n1;2\n', { delimiter: ';' }).x.shape[1], 2);
 });

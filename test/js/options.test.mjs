@@ -62,7 +62,7 @@ test('data: loaders, before any file is read', () => {
   rejects(() => gl.datasets.mnist({ train_size: 1000, dir: '/nonexistent' }), "datasets.mnist: unknown option 'train_size' (did you mean 'trainSize'?)");
   rejects(() => gl.datasets.fashionMnist({ n_test: 10 }), "datasets.fashionMnist: unknown option 'n_test' (known: 'trainSize', 'testSize', 'dir')");
   rejects(() => gl.loadCsv('/nonexistent.csv', { delimeter: ';' }), "loadCsv: unknown option 'delimeter' (did you mean 'delimiter'?)");
-  rejects(() => gl.parseCsv('a;b\n1;2\n', { sep: ';' }), "parseCsv: unknown option 'sep' (known: 'label', 'header', 'delimiter', 'dtype')");
+  rejects(() => gl.parseCsv('a;b\n1;2\n', { sep: ';' }), "parseCsv: unknown option 'sep' (known: 'label', 'header', 'delimiter', 'dtype', 'labelType')");
   rejects(() => gl.loadIdx('/nonexistent.idx', { d_type: 'float64' }), "loadIdx: unknown option 'd_type' (did you mean 'dtype'?)");
 });
 

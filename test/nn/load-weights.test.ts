@@ -1,7 +1,7 @@
 // model.loadWeights on gradlab's own files, and model.save's choice of format.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as gl from '../../src/index.js';
@@ -20,7 +20,8 @@ test('loadWeights copies every weight of a saved folder or its .safetensors file
   const dir = join(mkdtempSync(join(tmpdir(), 'gradlab-lw-')), 'm');
   const saved = net(1);
   await saved.save(dir);
-  for (const path of [dir, join(dir, 'weights.safetensors')]) {
+  const weightsFile = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weights: { file: string } }).weights.file;
+  for (const path of [dir, join(dir, weightsFile)]) {
     const other = net(2);
     assert.notDeepEqual(Array.from(other.predict(x).data), Array.from(saved.predict(x).data));
     await other.loadWeights(path);

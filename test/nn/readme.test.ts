@@ -15,19 +15,22 @@ test('the README tour of the functional API runs', async () => {
   const to = readme.indexOf('Options are checked in plain JavaScript');
   assert.ok(from > 0 && to > from, 'the README has the functional-API section');
   const blocks = [...readme.slice(from, to).matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-  assert.equal(blocks.length, 3);
+  assert.equal(blocks.length, 4);
   const index = pathToFileURL(join(root, 'dist', 'src', 'index.js')).href;
   const dir = mkdtempSync(join(tmpdir(), 'gradlab-readme-'));
   const file = join(dir, 'tour.mjs');
   const lines: string[] = [];
-  writeFileSync(file, `import * as gl from '${index}';\n${blocks.join('\n')}\nexport { net, two, clf, base, digits, bigs };\n`);
+  writeFileSync(file, `import * as gl from '${index}';\n${blocks.join('\n')}\nexport { net, two, clf, base, digits, bigs, fromOnnx, fromWeb };\n`);
   const log = console.log;
   console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
   let mod: Record<string, { countParams(): number; trainableWeights: { size: number }[]; shape?: number[] }>;
+  const cwd = process.cwd();
+  process.chdir(dir); // the snippets write net.onnx and net-web/ where they run
   try {
     mod = await import(pathToFileURL(file).href);
   } finally {
     console.log = log;
+    process.chdir(cwd);
   }
   assert.match(lines.join('\n'), /Connected to/);
   assert.deepEqual(mod.digits.shape, [8, 10]);
@@ -35,4 +38,7 @@ test('the README tour of the functional API runs', async () => {
   // only the head trains: the frozen trunk's 14 x 14 x 8 features into one sigmoid unit
   assert.equal(mod.clf.trainableWeights.reduce((n, w) => n + w.size, 0), 14 * 14 * 8 + 1);
   assert.equal(mod.clf.countParams(), mod.base.countParams() + 14 * 14 * 8 + 1);
+  // the ONNX and TF.js copies of net hold its parameters
+  assert.equal(mod.fromWeb.countParams(), mod.net.countParams());
+  assert.equal(mod.fromOnnx.countParams(), mod.net.countParams());
 });

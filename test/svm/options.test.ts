@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SVC, LinearSVC, load, save, kernels, onMargin } from '../../src/svm/index.js';
 import { FormatError, ValueError } from '../../src/core/errors.js';
+import { encodeSafetensors, readSafetensorsSync } from '../../src/io/safetensors.js';
 
 const x = [[0, 0], [1, 1], [2, 2], [3, 3]];
 const y = [0, 0, 1, 1];
@@ -73,13 +74,38 @@ test('svm.load checks model.json as strictly as options: unknown and missing fie
       [{ ...good, nSupport: [1] }, /2 classes and 1 support-vector counts/],
       [{ ...good, supportIndices: [0] }, /support indices for \d+ support vectors/],
       [{ ...good, kind: 'SVR' }, /unknown model kind "SVR"/],
+      [{ ...good, classes: [1, 0] }, /field 'classes' must be sorted and distinct, as fit writes it; 0 follows 1/],
+      [{ ...good, classes: [0, 0] }, /field 'classes' must be sorted and distinct/],
+      [{ ...good, classes: 'x' }, /field 'classes' must be an array of finite numbers/],
+      [{ ...good, nSupport: [-1, 5] }, /field 'nSupport' must be an array of non-negative integers/],
+      [{ ...good, nSupport: [0, 0] }, /field 'nSupport' counts no support vectors/],
+      [{ ...good, degree: 'x' }, /field 'degree' must be a number, got "x"/],
+      [{ ...good, kernel: 7 }, /field 'kernel' must be a kernel name, got 7/],
+      [{ ...good, gamma: null }, /has no field 'gamma'/],
     ];
     for (const [json, re] of cases) {
       rewrite(json);
       await assert.rejects(load(svcDir), (e: unknown) => e instanceof FormatError && e.message.startsWith('svm.load: ') && re.test(e.message), String(re));
     }
+    // a shifted nSupport agrees with every shape: the dual coefficients' signs tell
+    const ns = good.nSupport as number[];
+    rewrite({ ...good, nSupport: [ns[0] - 1, ns[1] + 1] });
+    await assert.rejects(load(svcDir), /weights\.safetensors tensor 'sv_coef' \[0,\d+\] is .*, but support vector \d+ is of class 1 \(by 'nSupport'\), which needs <= 0 against class 0/);
     rewrite(good);
     assert.ok((await load(svcDir)) instanceof SVC);
+    // the tensors: finite values, no stray tensor
+    const wFile = join(svcDir, 'weights.safetensors');
+    const tensors = readSafetensorsSync(wFile).tensors;
+    const withNaN = tensors.support_vectors.clone();
+    withNaN.data[1] = NaN;
+    writeFileSync(wFile, encodeSafetensors({ ...tensors, support_vectors: withNaN }));
+    await assert.rejects(load(svcDir), /tensor 'support_vectors' holds NaN at flat index 1; a fitted model has finite values only/);
+    writeFileSync(wFile, encodeSafetensors({ ...tensors, extra: tensors.rho }));
+    await assert.rejects(load(svcDir), /holds a tensor 'extra' that the model does not have/);
+    const flipped = tensors.sv_coef.clone();
+    flipped.data[0] = -flipped.data[0];
+    writeFileSync(wFile, encodeSafetensors({ ...tensors, sv_coef: flipped }));
+    await assert.rejects(load(svcDir), FormatError, 'a sign-flipped dual coefficient');
 
     const linDir = join(dir, 'lin');
     await new LinearSVC().fit(x, y).save(linDir);
@@ -89,6 +115,16 @@ test('svm.load checks model.json as strictly as options: unknown and missing fie
     await assert.rejects(load(linDir), (e: unknown) => e instanceof FormatError && /LinearSVC: loss must be 'hinge', 'squared_hinge'/.test(e.message));
     writeFileSync(linFile, JSON.stringify({ ...lin, classes: [0, 1, 2] }));
     await assert.rejects(load(linDir), /tensor 'coef' has 1 rows for 3 classes, expected 3/);
+    // two classes with a three-row coef (as a 3-class model has): refused, not predicted as null
+    writeFileSync(linFile, JSON.stringify(lin));
+    const linW = join(linDir, 'weights.safetensors');
+    const linT = readSafetensorsSync(linW).tensors;
+    const coef3 = new LinearSVC().fit([[0, 0], [1, 1], [2, 0], [3, 3], [0, 3], [1, 0]], [0, 1, 2, 0, 1, 2]);
+    writeFileSync(linW, encodeSafetensors({ coef: coef3.coef, intercept: coef3.intercept }));
+    await assert.rejects(load(linDir), /tensor 'coef' has 3 rows for 2 classes, expected 1/);
+    writeFileSync(linW, encodeSafetensors(linT));
+    writeFileSync(linFile, JSON.stringify({ ...lin, classes: [1, 1] }));
+    await assert.rejects(load(linDir), /field 'classes' must be sorted and distinct/);
     writeFileSync(linFile, JSON.stringify({ ...lin, maxIter: 10 }));
     await assert.rejects(load(linDir), /unknown field 'maxIter'/);
 

@@ -116,16 +116,145 @@ test('bad input is rejected before training starts', async () => {
   assert.deepEqual(Array.from(m.layers[0].getWeights()[0].data), w0, 'nothing was trained');
 });
 
-test('a NaN loss stops training and keeps the last good weights', async () => {
+/** Every weight (moving statistics included) and the optimizer state before step k, as `states[k]` (states[0]: before training). */
+function recordStates(m: gl.Model, opt: gl.Optimizer) {
+  const states: { weights: number[][]; opt: gl.OptimizerState }[] = [];
+  const take = (): void => { states.push({ weights: m.getWeights().map((w) => Array.from(w.data)), opt: opt.snapshotState!() }); };
+  return { states, callback: { onTrainBegin: take, onBatchEnd: take } satisfies gl.Callback };
+}
+
+function sameOptimizerState(a: gl.OptimizerState, b: gl.OptimizerState, what: string): void {
+  assert.deepEqual([...a.steps.values()], [...b.steps.values()], `${what}: step counts`);
+  assert.equal(a.slots.size, b.slots.size, `${what}: slot count`);
+  for (const [p, arrays] of a.slots) assert.deepEqual(b.slots.get(p)!.map((x) => Array.from(x)), arrays.map((x) => Array.from(x)), `${what}: slots`);
+}
+
+/** Runs fit with console.warn captured. */
+async function fitCapturingWarnings(m: gl.Model, x: gl.Tensor, y: gl.Tensor, args: gl.FitArgs): Promise<{ h: gl.History; warnings: string[] }> {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (msg: string) => { warnings.push(msg); };
+  try {
+    return { h: await m.fit(x, y, args), warnings };
+  } finally {
+    console.warn = warn;
+  }
+}
+
+for (const [name, make] of [
+  ['sgd with momentum', () => gl.optimizers.sgd({ learningRate: 1e30, momentum: 0.9 })],
+  ['adam', () => gl.optimizers.adam({ learningRate: 1e30 })],
+  ['rmsprop', () => gl.optimizers.rmsprop({ learningRate: 1e30 })],
+] as const) {
+  test(`a NaN loss (${name}) puts back the weights, moving statistics and optimizer state that last gave a finite loss, and says so at verbose 0`, async () => {
+    const { x, y } = blobs(64, 4);
+    gl.manualSeed(3);
+    const m = gl.sequential({ layers: [gl.layers.dense({ inputShape: [2], units: 4 }), gl.layers.batchNormalization(), gl.layers.dense({ units: 1 })] });
+    const opt = make();
+    m.compile({ optimizer: opt, loss: 'mse' });
+    const rec = recordStates(m, opt);
+    const { h, warnings } = await fitCapturingWarnings(m, x, gl.reshape(y, [64, 1]), { epochs: 3, batchSize: 8, verbose: 0, callbacks: [rec.callback] });
+    const r = h.stopReason;
+    assert.ok(r && r.kind === 'nan', `training stopped: ${JSON.stringify(r)}`);
+    assert.deepEqual(h.terminatedOnNaN, { epoch: r.epoch, batch: r.batch });
+    const g = r.epoch * 8 + r.batch;
+    assert.equal(rec.states.length, g + 1, 'batchEnd ran for the good steps only');
+    // A bad loss at batch g condemns the step before it: the state before step g-1 comes back.
+    const want = r.what === 'loss' ? rec.states[Math.max(0, g - 1)] : rec.states[g];
+    assert.deepEqual(m.getWeights().map((w) => Array.from(w.data)), want.weights, 'weights and moving statistics');
+    assert.ok(want.weights.flat().every(Number.isFinite));
+    sameOptimizerState(opt.snapshotState!(), want.opt, name);
+    assert.ok(Array.from(m.predict(x).data).every(Number.isFinite), 'predictions are finite');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], new RegExp(`fit: epoch ${r.epoch + 1}, batch ${r.batch + 1}: .*training stopped`));
+  });
+}
+
+test('a NaN stop puts back the moving statistics of a batch norm inside a nested model too', async () => {
   const { x, y } = blobs(64, 4);
+  gl.manualSeed(5);
+  const base = gl.sequential({ layers: [gl.layers.dense({ inputShape: [2], units: 4 }), gl.layers.batchNormalization()] });
+  const m = gl.sequential([base, gl.layers.dense({ units: 1 })]);
+  const opt = gl.optimizers.adam({ learningRate: 1e30 });
+  m.compile({ optimizer: opt, loss: 'mse' });
+  const rec = recordStates(m, opt);
+  const { h } = await fitCapturingWarnings(m, x, gl.reshape(y, [64, 1]), { epochs: 3, batchSize: 8, verbose: 0, callbacks: [rec.callback] });
+  const r = h.stopReason;
+  assert.ok(r && r.kind === 'nan');
+  const g = r.epoch * 8 + r.batch;
+  const want = r.what === 'loss' ? rec.states[Math.max(0, g - 1)] : rec.states[g];
+  assert.deepEqual(m.getWeights().map((w) => Array.from(w.data)), want.weights);
+  sameOptimizerState(opt.snapshotState!(), want.opt, 'nested');
+});
+
+test('the last step of a run is checked too: one batch at learning rate 1e38 leaves the initial weights', async () => {
+  const x = gl.randn([8, 2], { seed: 2 });
+  const y = gl.randn([8, 1], { seed: 3 });
+  gl.manualSeed(1);
   const m = gl.sequential({ layers: [gl.layers.dense({ inputShape: [2], units: 1 })] });
-  m.compile({ optimizer: gl.optimizers.sgd({ learningRate: 1e30 }), loss: 'mse' });
-  const h = await m.fit(x, gl.reshape(y, [64, 1]), { epochs: 3, batchSize: 8, verbose: 0 });
-  assert.ok(h.terminatedOnNaN, 'training stopped');
-  const ws = m.getWeights();
-  assert.ok(ws.every((w) => Array.from(w.data).every(Number.isFinite)), 'weights are finite');
-  const pred = m.predict(x);
-  assert.ok(Array.from(pred.data).every(Number.isFinite));
+  const before = m.getWeights().map((w) => Array.from(w.data));
+  m.compile({ optimizer: gl.optimizers.sgd({ learningRate: 1e38 }), loss: 'mse' });
+  const { h, warnings } = await fitCapturingWarnings(m, x, y, { epochs: 1, batchSize: 8, verbose: 0 });
+  assert.deepEqual(h.stopReason, { kind: 'nan', epoch: 0, batch: 0, what: 'loss' });
+  assert.deepEqual(m.getWeights().map((w) => Array.from(w.data)), before);
+  assert.ok(Array.from(m.predict(x).data).every(Number.isFinite));
+  assert.equal(warnings.length, 1);
+  // Without the check the weights stay as the step left them (the reason the check exists).
+  const off = await m.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0, terminateOnNaN: false });
+  assert.equal(off.stopReason, null);
+  assert.ok(!Array.from(m.predict(x).data).every(Number.isFinite));
+});
+
+test('a step that leaves an infinite weight is undone and named', async () => {
+  const x = gl.tensor([[100, 100], [-100, 50]]);
+  const y = gl.tensor([[1], [0]]);
+  gl.manualSeed(2);
+  const m = gl.sequential({ layers: [gl.layers.dense({ inputShape: [2], units: 1, name: 'lin' })] });
+  m.compile({ optimizer: gl.optimizers.sgd({ learningRate: 3e38 }), loss: 'mse' });
+  const before = m.getWeights().map((w) => Array.from(w.data));
+  const { h } = await fitCapturingWarnings(m, x, y, { epochs: 2, verbose: 0 });
+  assert.deepEqual(h.stopReason, { kind: 'nan', epoch: 0, batch: 0, what: 'lin/kernel' });
+  assert.deepEqual(m.getWeights().map((w) => Array.from(w.data)), before);
+});
+
+test('NaN and infinite targets are refused before training, as inputs are', async () => {
+  const m = mlp();
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  await assert.rejects(m.fit(gl.zeros([2, 2]), [NaN, 1], { verbose: 0 }), /fit: label NaN at sample 0 is out of range/);
+  await assert.rejects(m.fit(gl.zeros([2, 2]), [0, 1], { verbose: 0, validationData: [gl.zeros([2, 2]), [1, Infinity]] }), /fit: label Infinity at sample 1/);
+  const r = gl.sequential({ layers: [gl.layers.dense({ inputShape: [2], units: 1 })] });
+  r.compile({ optimizer: 'sgd', loss: 'mse' });
+  await assert.rejects(r.fit(gl.zeros([2, 2]), gl.tensor([[0], [-Infinity]]), { verbose: 0 }), /fit: y holds -Infinity at flat index 1; targets must be finite/);
+});
+
+test('a callback that stops training is recorded as the stop reason', async () => {
+  const { x, y } = blobs(64, 4);
+  const m = mlp();
+  m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  const h = await m.fit(x, y, { epochs: 3, batchSize: 16, verbose: 0, callbacks: [{ onBatchEnd(b) { if (b === 1) this.model!.stopTraining = true; } }] });
+  assert.deepEqual(h.stopReason, { kind: 'callback', epoch: 0, batch: 1 });
+  const full = await m.fit(x, y, { epochs: 1, verbose: 0 });
+  assert.equal(full.stopReason, null);
+});
+
+test('optimizer state snapshots restore the exact continuation', () => {
+  for (const make of [() => gl.optimizers.adam({ learningRate: 0.1 }), () => gl.optimizers.rmsprop(), () => gl.optimizers.sgd({ momentum: 0.5 })]) {
+    const w = gl.tensor([1, -2, 3], { requiresGrad: true });
+    const opt = make();
+    const stepWith = (g: number[]) => { w.grad = gl.tensor(g); opt.step([w]); w.grad = null; };
+    const empty = opt.snapshotState!();
+    stepWith([0.5, -1, 2]);
+    const saved = opt.snapshotState!();
+    const w1 = Array.from(w.data);
+    stepWith([1, 1, 1]);
+    const w2 = Array.from(w.data);
+    w.data.set(w1);
+    opt.restoreState!(saved);
+    stepWith([1, 1, 1]);
+    assert.deepEqual(Array.from(w.data), w2, opt.name);
+    opt.restoreState!(empty);
+    assert.equal(opt.snapshotState!().slots.size, 0, `${opt.name}: a snapshot from before the first step empties the state`);
+  }
 });
 
 test('save and load give identical predictions; corrupt files are clear errors', async () => {
@@ -142,12 +271,13 @@ test('save and load give identical predictions; corrupt files are clear errors',
   const loaded = await gl.loadModel(dir);
   assert.deepEqual(Array.from(loaded.predict(x).data), Array.from(m.predict(x).data));
   assert.deepEqual(loaded.evaluate(x, y), m.evaluate(x, y));
-  const bytes = readFileSync(join(dir, 'weights.safetensors'));
-  writeFileSync(join(dir, 'weights.safetensors'), bytes.subarray(0, bytes.length - 10));
+  const weightsFile = join(dir, (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weights: { file: string } }).weights.file);
+  const bytes = readFileSync(weightsFile);
+  writeFileSync(weightsFile, bytes.subarray(0, bytes.length - 10));
   await assert.rejects(gl.loadModel(dir), gl.FormatError);
   writeFileSync(join(dir, 'model.json'), '{"format": "gradlab-seq');
   await assert.rejects(gl.loadModel(dir), /loadModel: .*model.json is not valid JSON/);
-  await assert.rejects(gl.loadModel(join(dir, 'nowhere')), /no model.json in/);
+  await assert.rejects(gl.loadModel(join(dir, 'nowhere')), /nowhere' does not exist/);
 });
 
 test('earlyStopping, modelCheckpoint and csvLogger', async () => {
