@@ -129,14 +129,17 @@ export function globalPooling(x: SymbolicTensor, pooling: 'avg' | 'max' | null, 
 }
 
 /**
- * Loads `path` into `model` by layer name: Keras' published files list layers in Keras' order,
- * which for ResNet50's shortcut convolutions is not the order of gradlab's graph, while the names
- * are the same. Every weight is set to NaN first, so a layer the file does not name is found and
- * reported instead of silently keeping random weights.
+ * Loads `path` into `model` by layer name: Keras' published files (Keras 2 .h5) list layers in
+ * Keras' order, which for ResNet50's shortcut convolutions is not the order of gradlab's graph,
+ * while the names are the same. Keras 3 files (.weights.h5, .keras) hold no names, only
+ * positions, so they load by position (VGG and MobileNetV2 only: ResNet50's order differs).
+ * Every weight is NaN before, so a layer the file did not set is found and reported instead of
+ * silently keeping placeholder weights.
  */
 export async function loadApplicationWeights(fn: string, model: Model, path: string): Promise<void> {
   for (const l of model.layers) for (const w of l.weights) w.tensor.data.fill(NaN);
-  await model.loadWeights(path, { byName: true });
+  const keras3 = /\.(weights\.h5|keras)$/i.test(path);
+  await model.loadWeights(path, keras3 ? {} : { byName: true });
   const missing = model.layers.filter((l) => l.weights.some((w) => Number.isNaN(w.tensor.data[0]) && w.tensor.data.every(Number.isNaN)));
   if (missing.length > 0) {
     const names = missing.slice(0, 5).map((l) => `'${l.name}'`).join(', ');

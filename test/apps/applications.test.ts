@@ -225,6 +225,24 @@ test('a weights file that lacks layers of the network is refused, naming them', 
   }
 });
 
+test('weights from a gradlab folder: a saved application loads back by layer name, and through gl.loadModel', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-apps-'));
+  try {
+    const a = await apps.mobilenetV2({ includeTop: false, pooling: 'avg', alpha: 0.35, inputShape: [32, 32, 3] });
+    await a.save(path.join(dir, 'm'));
+    const b = await apps.mobilenetV2({ includeTop: false, pooling: 'avg', alpha: 0.35, inputShape: [32, 32, 3], weights: path.join(dir, 'm') });
+    const c = await gl.loadModel(path.join(dir, 'm'));
+    const x = gl.rand([2, 32, 32, 3], { seed: 3 });
+    const ya = a.predict(x);
+    assert.deepEqual([...ya.shape], [2, 1280]);
+    assert.deepEqual(Array.from(b.predict(x).data), Array.from(ya.data));
+    assert.deepEqual(Array.from(c.predict(x).data), Array.from(ya.data));
+    assert.deepEqual(names(c), names(a));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---------- options ----------
 
 test("weights: 'imagenet' names Keras' file to download and how to pass it", async () => {
