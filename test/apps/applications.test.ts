@@ -1,6 +1,6 @@
 // gl.applications: each network's layer names (generated here from the rules of Keras' code in
 // keras/src/applications/*.py, not from gradlab's output) and parameter counts (Keras' published
-// numbers); Keras' VGG16 notop weight layout loaded and checked against PyTorch; preprocessInput
+// numbers); Keras' VGG16, ResNet50 and MobileNetV2 notop weight layouts loaded and checked against PyTorch; preprocessInput
 // and decodePredictions against Keras' formulas; the option errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,18 +70,15 @@ function kerasMobileNetV2Names(top: boolean): string[] {
 
 // ---------- the networks ----------
 
-test('VGG19: Keras layer names and parameter counts (143,667,240; 20,024,384 without the top)', async () => {
-  // The convolutions' weights do not depend on the input size, so 32x32 gives the notop count;
-  // with the top, only fc1's kernel does: 1x1x512 inputs at 32x32 instead of 7x7x512 at 224x224.
+test('VGG19: Keras layer names and parameter counts (20,024,384 without the top; 143,667,240 with it)', async () => {
+  // The convolutions' weights do not depend on the input size, so 32x32 gives the notop count.
   const notop = await apps.vgg19({ includeTop: false, inputShape: [32, 32, 3] });
   assert.equal(notop.name, 'vgg19');
   assert.deepEqual(names(notop), kerasVggNames([2, 2, 4, 4, 4], false));
   assert.equal(notop.countParams(), 20_024_384);
-  const full = await apps.vgg19({ inputShape: [32, 32, 3] });
-  assert.deepEqual(names(full), kerasVggNames([2, 2, 4, 4, 4], true));
-  assert.deepEqual(shapeOf(full, 'fc1', 'kernel'), [512, 4096]);
-  assert.equal(full.countParams() + (7 * 7 * 512 - 512) * 4096, 143_667_240);
-  assert.deepEqual([...full.outputShape!], [1000]);
+  assert.deepEqual([...notop.outputShape!], [1, 1, 512]);
+  // the top is VGG16's code (tested below): fc1 on 7x7x512, fc2, predictions
+  assert.equal(notop.countParams() + (7 * 7 * 512 + 1) * 4096 + 4097 * 4096 + 4097 * 1000, 143_667_240);
 });
 
 test('VGG16 with the top: Keras layer names and 138,357,544 parameters at 224x224', async () => {
@@ -95,7 +92,7 @@ test('VGG16 with the top: Keras layer names and 138,357,544 parameters at 224x22
   assert.equal(logits.layers.find((l) => l.name === 'predictions')!.finalActivation(), 'linear');
 });
 
-test('ResNet50: Keras layer names, parameter counts (25,636,712; 23,587,712 without the top), shapes at 224x224', async () => {
+test('ResNet50: Keras layer names, 25,636,712 parameters, shapes and strides at 224x224', async () => {
   const t0 = performance.now();
   const full = await apps.resnet50();
   const built = performance.now() - t0;
@@ -118,13 +115,6 @@ test('ResNet50: Keras layer names, parameter counts (25,636,712; 23,587,712 with
   const at = (n: string) => [...full.layers.find((l) => l.name === n)!.outputShape!];
   assert.deepEqual([at('conv1_pad'), at('conv1_conv'), at('pool1_pool'), at('conv2_block3_out'), at('conv3_block4_out'), at('conv4_block6_out'), at('conv5_block3_out')],
     [[230, 230, 3], [112, 112, 64], [56, 56, 64], [56, 56, 256], [28, 28, 512], [14, 14, 1024], [7, 7, 2048]]);
-  const notop = await apps.resnet50({ includeTop: false, pooling: 'max', inputShape: [32, 32, 3] });
-  assert.equal(notop.countParams(), 23_587_712);
-  assert.deepEqual([...names(notop)].sort(), [...kerasResnet50Names(false), 'max_pool'].sort());
-  assert.deepEqual([...notop.outputShape!], [2048]);
-  const y = notop.predict(gl.rand([1, 32, 32, 3], { seed: 1 }));
-  assert.deepEqual([...y.shape], [1, 2048]);
-  assert.ok(y.data.every(Number.isFinite));
 });
 
 test('MobileNetV2 1.0/224: Keras layer names, 3,538,984 parameters (2,257,984 without the top), ReLU(6), BN momentum 0.999', async () => {
@@ -158,16 +148,19 @@ test('MobileNetV2 1.0/224: Keras layer names, 3,538,984 parameters (2,257,984 wi
 
 interface Golden { input_shape: number[]; input: number[]; output_shape: number[]; output: number[]; h5_bytes: number }
 
-/** The fixture's .h5 (59 MB, periodic weights: see make_vgg16_weights.py) in a temporary file. */
-function vggFixture(): { file: string; golden: Golden; cleanup: () => void } {
+/** A fixture's .h5 (periodic weights: see make_*_weights.py) in a temporary file named as Keras' own. */
+function weightsFixture(stem: string, kerasName: string): { file: string; golden: Golden; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-apps-'));
-  const h5 = gunzipSync(gunzipSync(fs.readFileSync(path.join(FIXTURES, 'vgg16_notop_periodic.h5.gz.gz'))));
-  const golden = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'vgg16_notop_periodic.golden.json'), 'utf8')) as Golden;
+  const h5 = gunzipSync(gunzipSync(fs.readFileSync(path.join(FIXTURES, `${stem}.h5.gz.gz`))));
+  const golden = JSON.parse(fs.readFileSync(path.join(FIXTURES, `${stem}.golden.json`), 'utf8')) as Golden;
   assert.equal(h5.length, golden.h5_bytes);
-  const file = path.join(dir, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5');
+  const file = path.join(dir, kerasName);
   fs.writeFileSync(file, h5);
   return { file, golden, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
+
+const vggFixture = () => weightsFixture('vgg16_notop_periodic', 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5');
+const pixels = (g: Golden) => gl.tensor(Float32Array.from(g.input)).reshape(g.input_shape);
 
 function maxDiff(y: gl.Tensor, want: readonly number[]): number {
   assert.equal(y.size, want.length);
@@ -184,7 +177,7 @@ test("Keras' VGG16 notop weights file (Keras 1 layout) loads into vgg16 and matc
     const loaded = performance.now() - t0;
     assert.deepEqual(names(model), kerasVggNames([2, 2, 3, 3, 3], false));
     assert.equal(model.countParams(), 14_714_688);
-    const x = apps.preprocessInput(gl.tensor(Float32Array.from(golden.input)).reshape(golden.input_shape), { mode: 'caffe' });
+    const x = apps.preprocessInput(pixels(golden), { mode: 'caffe' });
     const t1 = performance.now();
     const y = model.predict(x);
     console.log(`vgg16 notop: ${(golden.h5_bytes / 1e6).toFixed(1)} MB weights file built and loaded in ${loaded.toFixed(0)} ms, forward at 32x32 (batch 2) ${(performance.now() - t1).toFixed(0)} ms`);
@@ -210,6 +203,40 @@ test("Keras' VGG16 notop weights file (Keras 1 layout) loads into vgg16 and matc
     assert.ok(swapped > 1e-2 && transposed > 1e-2, `swapped ${swapped}, transposed ${transposed}`);
   } finally {
     cleanup();
+  }
+});
+
+test("Keras' ResNet50 and MobileNetV2 notop weight layouts (Keras 2 names) load and match PyTorch within 1e-4", async () => {
+  const cases = [
+    // at 32x32 ResNet50 ends in 1x1x2048: max pooling keeps the values
+    { stem: 'resnet50_notop_periodic', keras: 'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5', build: apps.resnet50, mode: 'caffe' as const, pooling: 'max' as const, params: 23_587_712 },
+    { stem: 'mobilenetv2_notop_periodic', keras: 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5', build: apps.mobilenetV2, mode: 'tf' as const, pooling: null, params: 2_257_984 },
+  ];
+  for (const c of cases) {
+    const { file, golden, cleanup } = weightsFixture(c.stem, c.keras);
+    try {
+      const t0 = performance.now();
+      const model = await c.build({ includeTop: false, weights: file, inputShape: [32, 32, 3], pooling: c.pooling });
+      const loaded = performance.now() - t0;
+      assert.equal(model.countParams(), c.params);
+      const x = apps.preprocessInput(pixels(golden), { mode: c.mode });
+      const y = model.predict(x);
+      assert.deepEqual([...y.shape], c.pooling ? [golden.output_shape[0], golden.output_shape[3]] : golden.output_shape);
+      const err = maxDiff(y, golden.output);
+      console.log(`${model.name}: ${(golden.h5_bytes / 1e6).toFixed(1)} MB weights file built and loaded in ${loaded.toFixed(0)} ms; max |error| vs PyTorch ${err.toExponential(2)}`);
+      assert.ok(err < 1e-4, `${c.stem}: max error ${err}`);
+      if (c.build === apps.resnet50) {
+        assert.deepEqual([...names(model)].sort(), [...kerasResnet50Names(false), 'max_pool'].sort());
+        // the file lists conv2_block1_0_conv after _2_conv (Keras' order); by position it cannot load
+        await assert.rejects(model.loadWeights(file), (e: Error) => e instanceof FormatError && /conv2_block1/.test(e.message));
+      } else {
+        assert.deepEqual(names(model), kerasMobileNetV2Names(false));
+        await model.loadWeights(file); // same order as Keras: by position gives the same weights
+        assert.equal(maxDiff(model.predict(x), golden.output), err);
+      }
+    } finally {
+      cleanup();
+    }
   }
 });
 
@@ -278,8 +305,9 @@ test('options are checked as Keras checks them, before any layer is made', async
   ];
   for (const [p, re] of bad) await assert.rejects(p, (e: Error) => e instanceof ValueError && re.test(e.message), String(re));
   // no weights: any size of at least 32 and any channel count builds (with the top too, as Keras: see VGG16 above)
-  const small = await apps.vgg16({ includeTop: false, inputShape: [32, 48, 1] });
-  assert.deepEqual(shapeOf(small, 'block1_conv1', 'kernel'), [3, 3, 1, 64]);
+  const small = await apps.mobilenetV2({ includeTop: false, alpha: 0.35, inputShape: [32, 48, 1] });
+  assert.deepEqual(shapeOf(small, 'Conv1', 'kernel'), [3, 3, 1, 16]);
+  assert.deepEqual([...small.outputShape!], [1, 2, 1280]);
 });
 
 // ---------- preprocessInput ----------
