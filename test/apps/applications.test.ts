@@ -411,3 +411,57 @@ test('decodePredictions fuzz: mutated class-index files give a typed error or a 
   assert.equal(counts.typed + counts.same + counts.different, 300);
   assert.ok(counts.typed > 100);
 });
+
+test('bad arguments anywhere give typed errors (the sweep of test/structure/api-errors, for gl.applications)', { timeout: 60_000 }, async () => {
+  const bad = (): unknown[] => [undefined, null, {}, [], 'x', '', NaN, -1, 0.5, 1e10, Infinity, '__proto__', 'constructor', [NaN], [-1], [1e10], ['x'], [[1e10]], () => 1, true, Symbol('s'), 10n, { __proto__: null }];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-apps-'));
+  const cwd = process.cwd();
+  process.chdir(dir); // a bad weights path is looked up here
+  const untyped: string[] = [];
+  const keyOf = (v: unknown) => {
+    try {
+      return String(v);
+    } catch {
+      return 'key';
+    }
+  };
+  let calls = 0;
+  const probe = async (what: string, f: () => unknown) => {
+    calls++;
+    try {
+      await f();
+    } catch (e) {
+      if (!(e instanceof GradlabError)) untyped.push(`${what}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+    }
+  };
+  try {
+    // small settings, so that a bad value that happens to be valid builds quickly
+    const base = { includeTop: false, inputShape: [32, 32, 3], alpha: 0.35 };
+    const keys = ['includeTop', 'weights', 'inputShape', 'pooling', 'classes', 'classifierActivation', 'alpha', 'input_shape'];
+    const preds = gl.tensor([[0.5, 0.25, 0.125, 0.125]]);
+    for (let i = 0; i < bad().length; i++) {
+      const b = () => bad()[i];
+      // undefined, null and {} mean the defaults: full networks at 224x224, built elsewhere
+      const isDefault = b() === undefined || b() === null || (typeof b() === 'object' && Object.keys(b() as object).length === 0 && !Array.isArray(b()));
+      if (!isDefault) {
+        for (const k of keys) await probe(`mobilenetV2({ ${k}: #${i} })`, () => apps.mobilenetV2({ ...base, [k]: b() } as never));
+        await probe(`vgg16(#${i})`, () => apps.vgg16(b() as never));
+        await probe(`resnet50({ weights: #${i}, includeTop: #${i} })`, () => apps.resnet50({ weights: b(), includeTop: b() } as never));
+      }
+      await probe(`preprocessInput(#${i})`, () => apps.preprocessInput(b() as never));
+      await probe(`preprocessInput(x, #${i})`, () => apps.preprocessInput(gl.zeros([1, 3]), b() as never));
+      await probe(`preprocessInput(x, { mode: #${i} })`, () => apps.preprocessInput(gl.zeros([1, 3]), { mode: b() } as never));
+      await probe(`decodePredictions(#${i})`, () => apps.decodePredictions(b() as never, { classIndex: INDEX }));
+      await probe(`decodePredictions(p, #${i})`, () => apps.decodePredictions(preds, b() as never));
+      await probe(`decodePredictions(p, { top: #${i} })`, () => apps.decodePredictions(preds, { classIndex: INDEX, top: b() } as never));
+      await probe(`decodePredictions(p, { classIndex: #${i} })`, () => apps.decodePredictions(preds, { classIndex: b() } as never));
+      await probe(`decodePredictions(p, { classIndex: { 0: #${i} } })`, () => apps.decodePredictions(gl.tensor([[1]]), { classIndex: { 0: b() } } as never));
+      await probe(`decodePredictions(p, { classIndex: { #${i}: [] } })`, () => apps.decodePredictions(gl.tensor([[1]]), { classIndex: { [keyOf(b())]: ['a', 'b'] } } as never));
+    }
+  } finally {
+    process.chdir(cwd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`gl.applications sweep: ${calls} calls, ${untyped.length} untyped errors`);
+  assert.deepEqual(untyped, []);
+});
