@@ -143,6 +143,7 @@ export async function loadApplicationWeights(fn: string, model: Model, path: str
   const missing = model.layers.filter((l) => l.weights.some((w) => Number.isNaN(w.tensor.data[0]) && w.tensor.data.every(Number.isNaN)));
   if (missing.length > 0) {
     const names = missing.slice(0, 5).map((l) => `'${l.name}'`).join(', ');
-    throw new FormatError(`${fn}: ${path} has no weights for ${missing.length} layer(s) of '${model.name}' (${names}${missing.length > 5 ? ', ...' : ''}); is it the file for includeTop: ${!model.layers.some((l) => l.name === 'predictions')}?`);
+    const hint = missing.some((l) => l.name === 'predictions') ? 'a file without the top? then pass includeTop: false' : `is it a file of ${model.name}?`;
+    throw new FormatError(`${fn}: ${path} has no weights for ${missing.length} layer(s) of '${model.name}' (${names}${missing.length > 5 ? ', ...' : ''}); ${hint}`);
   }
 }
