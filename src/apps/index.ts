@@ -1,3 +1,11 @@
-// gl.applications: ready-made networks.
+// gl.applications: Keras' applications with their architectures, layer names and weight files.
+export { vgg16, vgg19 } from './vgg.js';
+export { resnet50 } from './resnet.js';
+export { mobilenetV2 } from './mobilenet.js';
+export type { MobileNetV2Options } from './mobilenet.js';
+export type { ApplicationOptions } from './common.js';
+export { preprocessInput, decodePredictions } from './imagenet.js';
+export type { PreprocessInputOptions, DecodePredictionsOptions, DecodedPrediction, ClassIndex } from './imagenet.js';
+// The networks that ship trained in the package (pretrained/).
 export { pretrained, listPretrained, pretrainedRoot, digitNet, selectClasses } from './pretrained.js';
 export type { PretrainedInfo, DigitNetArgs, SelectClassesOptions } from './pretrained.js';

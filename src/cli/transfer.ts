@@ -19,6 +19,7 @@ import { modelFromConfig } from '../nn/saving.js';
 import type { History } from '../train/callbacks.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { listPretrained, pretrained, selectClasses, type PretrainedInfo } from '../apps/pretrained.js';
+import { preprocessInput } from '../apps/imagenet.js';
 import { loadModel as loadAnyModel } from '../interop/door.js';
 import { imageDatasetFromDirectory, type ImageDataset } from '../data/image-dataset.js';
 import { line } from '../plot/charts.js';
@@ -88,27 +89,12 @@ async function openBase(spec: string): Promise<Base> {
   return { model: m, label: spec, featureLayer: null, topBlock: topBlockOf(m), info: null };
 }
 
-/** Keras' imagenet_utils preprocessing of 0-255 RGB images. */
+/** The base's inputs from 0-255 images: as they are, scaled to 0-1, or Keras' imagenet_utils modes. */
 function preprocess(x: Tensor, mode: Preprocess): Tensor {
   if (mode === 'none') return x;
-  const c = x.shape[x.shape.length - 1];
-  const out = new Float32Array(x.size);
-  const d = x.data;
-  if (mode === 'scale') for (let i = 0; i < d.length; i++) out[i] = d[i] / 255;
-  else if (mode === 'tf') for (let i = 0; i < d.length; i++) out[i] = d[i] / 127.5 - 1;
-  else {
-    if (c !== 3) throw new UsageError(`--preprocess ${mode} needs RGB images (3 channels), these have ${c}`);
-    const mean = mode === 'caffe' ? [103.939, 116.779, 123.68] : [0.485, 0.456, 0.406];
-    const std = mode === 'caffe' ? [1, 1, 1] : [0.229, 0.224, 0.225];
-    for (let i = 0; i < d.length; i += 3) {
-      for (let k = 0; k < 3; k++) {
-        // caffe: RGB to BGR, minus the ImageNet means; torch: 0-1, minus means, over stds.
-        const v = mode === 'caffe' ? d[i + 2 - k] : d[i + k] / 255;
-        out[i + k] = (v - mean[k]) / std[k];
-      }
-    }
-  }
-  return new Tensor(out, x.shape);
+  if (mode === 'scale') return new Tensor(Float32Array.from(x.data, (v) => v / 255), x.shape);
+  if (mode !== 'tf' && x.shape[x.shape.length - 1] !== 3) throw new UsageError(`--preprocess ${mode} needs RGB images (3 channels); these have ${x.shape[x.shape.length - 1]}`);
+  return preprocessInput(x, { mode });
 }
 
 /** The symbolic output of `name` in `m` (its first call). */
