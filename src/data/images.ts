@@ -71,6 +71,8 @@ function pngHeader(bytes: Uint8Array, file: string): ImageHeader {
   if (![1, 2, 4, 8, 16].includes(depth)) throw new FormatError(`${file}: PNG bit depth ${depth} is not 1, 2, 4, 8 or 16 (offset 24)`);
   if (![0, 2, 3, 4, 6].includes(colorType)) throw new FormatError(`${file}: PNG color type ${colorType} is not 0, 2, 3, 4 or 6 (offset 25)`);
   const { idat, trns } = scanChunks(bytes);
+  // pngjs would "decode" a file without pixel data from uninitialised memory
+  if (idat === 0) throw new FormatError(`${file}: PNG has no IDAT chunk (no pixel data)`);
   // a tRNS chunk gives a palette, gray or RGB image an alpha channel (as libpng's tRNS_to_alpha)
   const channels: ImageChannels = colorType === 4 || colorType === 6 || trns ? 4 : colorType === 0 ? 1 : 3;
   // deflate expands at most ~1032x: pixel data larger than that for the IDAT bytes is a lying header

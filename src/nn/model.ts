@@ -891,7 +891,7 @@ export class Model extends Layer implements CallbackModel {
    * 'loss' or the weight's path) and a one-line warning goes to console.warn whatever `verbose` is.
    * A custom optimizer without snapshotState/restoreState keeps its own state.
    * x may be a data set of batches (gl.data.imageDatasetFromDirectory) with y omitted: it brings
-   * its batch size and its per-epoch order, and is read one batch at a time.
+   * its batch size and its per-epoch order (fit's shuffle and seed do not apply), and is read one batch at a time.
    */
   async fit(x: ModelInputs | BatchDataset, y?: ModelTargets | null, args: FitArgs = {}): Promise<History> {
     const fn = `${this.name}.fit`;

@@ -142,6 +142,10 @@ test('loadImage: bad input is a typed error naming the file', () => {
     bigJpeg.writeUInt16BE(6000, sof + 5);
     bigJpeg.writeUInt16BE(6000, sof + 7);
     assert.throws(() => gl.data.loadImage(bigJpeg), (e: Error) => e instanceof gl.FormatError && /blocks\) but the file has only/.test(e.message));
+    // a PNG whose IDAT chunk was renamed (a flipped bit makes it an unknown ancillary chunk) has no pixel data
+    const noIdat = Buffer.from(pngRgb(4, 3, 1));
+    noIdat[37] ^= 0x20;
+    assert.throws(() => gl.data.loadImage(noIdat), (e: Error) => e instanceof gl.FormatError && /no IDAT chunk/.test(e.message));
     const full = jpg(40, 40, 2);
     assert.throws(() => gl.data.loadImage(full.subarray(0, Math.floor(full.length * 0.8))), (e: Error) => e instanceof gl.FormatError && /no end-of-image marker/.test(e.message));
     assert.throws(() => gl.data.loadImage(pngRgb(6, 6, 1), { size: [0, 3] }), gl.ValueError);
@@ -180,6 +184,10 @@ test('fuzz: truncated, bit-flipped and lying PNG and JPEG files give a FormatErr
         if (same) identical++;
         else { different++; differentBy[k < pngSeeds.length ? 'png' : 'jpeg']++; }
         assert.ok(t.data.every((v) => v >= 0 && v <= 255), 'decoded values stay in 0-255');
+        // the same bytes decode the same with other garbage in Node's buffer pool (no uninitialised memory read)
+        const junk = Array.from({ length: 1 + (m % 7) * 13 }, (_, j) => Buffer.from([j, 255 - j, m]));
+        const again = gl.data.loadImage(Buffer.from(bytes), { maxMegapixels: 1 });
+        assert.ok(junk.length > 0 && again.data.every((v, i) => v === t.data[i]), `seed ${k} mutation ${m} decodes differently a second time`);
       } catch (e) {
         if (e instanceof gl.FormatError || e instanceof gl.ValueError) typed++;
         else untyped.push(`seed ${k} mutation ${m}: ${(e as Error).name}: ${(e as Error).message}`);

@@ -195,7 +195,11 @@ test('every gradlab layer class survives kerasConfigFromModel -> modelFromKerasC
   const img = gl.input({ shape: [8, 8, 4], name: 'img' });
   const seq = gl.input({ shape: [9, 3], name: 'seq' });
   const vec = gl.input({ shape: [6], name: 'vec' });
-  let t = layers.zeroPadding2d({ padding: [[1, 2], [0, 1]], name: 'zp' }).apply(img);
+  let t = layers.randomFlip({ mode: 'horizontal', seed: 3, name: 'rf' }).apply(img);
+  t = layers.randomRotation({ factor: [-0.1, 0.2], fillMode: 'constant', fillValue: 0.5, seed: 4, name: 'rr' }).apply(t);
+  t = layers.randomZoom({ heightFactor: 0.2, widthFactor: [-0.1, 0.3], interpolation: 'nearest', seed: 5, name: 'rzm' }).apply(t);
+  t = layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.2, fillMode: 'wrap', seed: 6, name: 'rt' }).apply(t);
+  t = layers.zeroPadding2d({ padding: [[1, 2], [0, 1]], name: 'zp' }).apply(t);
   t = layers.cropping2d({ cropping: [[1, 0], [0, 1]], name: 'cr' }).apply(t);
   t = layers.conv2d({ filters: 4, kernelSize: 3, groups: 2, dilationRate: [1, 2], padding: 'same', activation: 'relu', name: 'c2' }).apply(t);
   t = layers.batchNormalization({ momentum: 0.8, epsilon: 0.02, center: false, name: 'bn' }).apply(t);

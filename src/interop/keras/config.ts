@@ -12,6 +12,7 @@ import {
   Resizing, SeparableConv2D, Sequential, Softmax, Subtract, UpSampling2D, ZeroPadding2D, input,
   type LayerWeight, type Node, type SymbolicTensor,
 } from '../../nn/index.js';
+import { RandomFlip, RandomRotation, RandomTranslation, RandomZoom, type Factor, type FillMode, type FlipMode, type TransformInterpolation } from '../../nn/preprocessing.js';
 
 type Json = Record<string, unknown>;
 
@@ -155,6 +156,21 @@ function boolOpt(k: Keys, key: string): boolean | undefined {
   return v;
 }
 
+/** A Keras augmentation factor: a number or a list of two. */
+function factorOpt(k: Keys, key: string): Factor | undefined {
+  const v = k.get(key);
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === 'number')) return [v[0] as number, v[1] as number];
+  throw k.bad(key, v, 'must be a number or a list of two numbers');
+}
+
+/** The fill and interpolation keys of Keras' RandomRotation, RandomZoom and RandomTranslation. */
+function fillOpts(k: Keys): { fillMode?: FillMode; interpolation?: TransformInterpolation; fillValue?: number; seed?: number } {
+  k.channelsLast();
+  return { fillMode: strOpt(k, 'fill_mode') as FillMode, interpolation: strOpt(k, 'interpolation') as TransformInterpolation, fillValue: numOpt(k, 'fill_value'), seed: numOpt(k, 'seed') };
+}
+
 /** An axis: an int or a list of one int (tf.keras 2.x writes [3]). */
 function axisOpt(k: Keys, key: string): number | undefined {
   const v = k.get(key);
@@ -262,6 +278,13 @@ function leakySlope(k: Keys): number | undefined {
 }
 
 const CONVERTERS: Record<string, Converter> = {
+  RandomFlip: (k, b) => {
+    k.channelsLast();
+    return new RandomFlip({ ...b, mode: strOpt(k, 'mode') as FlipMode, seed: numOpt(k, 'seed') });
+  },
+  RandomRotation: (k, b) => new RandomRotation({ ...b, factor: factorOpt(k, 'factor')!, ...fillOpts(k) }),
+  RandomZoom: (k, b) => new RandomZoom({ ...b, heightFactor: factorOpt(k, 'height_factor')!, widthFactor: factorOpt(k, 'width_factor') ?? null, ...fillOpts(k) }),
+  RandomTranslation: (k, b) => new RandomTranslation({ ...b, heightFactor: factorOpt(k, 'height_factor')!, widthFactor: factorOpt(k, 'width_factor')!, ...fillOpts(k) }),
   Dense: (k, b) => {
     k.only('lora_rank', isNullish, 'null');
     return new Dense({ ...b, units: numOpt(k, 'units')!, activation: activationOpt(k) as 'relu', useBias: boolOpt(k, 'use_bias') });
@@ -944,6 +967,11 @@ function kerasLayerConfig(fn: string, l: Layer): { className: string; config: Js
       output_padding: l.outputPadding ? [...l.outputPadding] : null, ...cl, dilation_rate: pair(l.dilationRate), activation: act(l.activation), use_bias: l.useBias,
     } };
   }
+  if (l instanceof RandomFlip) return { className: 'RandomFlip', config: { ...base, mode: l.mode, seed: l.seed } };
+  const fill = (x: RandomRotation | RandomZoom | RandomTranslation) => ({ fill_mode: x.fillMode, fill_value: x.fillValue, interpolation: x.interpolation, seed: x.seed });
+  if (l instanceof RandomRotation) return { className: 'RandomRotation', config: { ...base, factor: [...l.factor], ...fill(l) } };
+  if (l instanceof RandomZoom) return { className: 'RandomZoom', config: { ...base, height_factor: [...l.heightFactor], width_factor: l.widthFactor ? [...l.widthFactor] : null, ...fill(l) } };
+  if (l instanceof RandomTranslation) return { className: 'RandomTranslation', config: { ...base, height_factor: [...l.heightFactor], width_factor: [...l.widthFactor], ...fill(l) } };
   throw new ValueError(`${fn}: layer '${l.name}' is a ${l.className}, which has no Keras config here`);
 }
 

@@ -16,6 +16,7 @@ import { Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract } from 
 import { Cropping2D, Rescaling, ZeroPadding2D } from '../../nn/spatial.js';
 import { ELU, LayerNormalization, LeakyReLU, ReLU, Resizing, Softmax, UpSampling2D } from '../../nn/activation-layers.js';
 import { Conv2DTranspose, DepthwiseConv2D, SeparableConv2D } from '../../nn/conv-variants.js';
+import { RandomFlip, RandomRotation, RandomTranslation, RandomZoom } from '../../nn/preprocessing.js';
 import { GraphBuilder, Value, channelsFirstAxis, type AttrValue, type Layout } from './export-builder.js';
 
 /** One layer call to convert: the layer, its input values, the per-sample output shapes, a name base. */
@@ -205,6 +206,10 @@ const convert: Record<string, Converter> = {
 
   // inference: the identity
   Dropout: (_b, c) => [c.inputs[0]],
+  RandomFlip: (_b, c) => [c.inputs[0]],
+  RandomRotation: (_b, c) => [c.inputs[0]],
+  RandomZoom: (_b, c) => [c.inputs[0]],
+  RandomTranslation: (_b, c) => [c.inputs[0]],
 
   Activation: (b, c) => {
     const l = c.layer as Activation;
@@ -444,6 +449,7 @@ const classes: Record<string, unknown> = {
   GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D, Flatten, Reshape, Dropout, Activation, BatchNormalization,
   LayerNormalization, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, ZeroPadding2D, Cropping2D, Rescaling, ReLU, LeakyReLU, ELU,
   Softmax, UpSampling2D, Resizing,
+  RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
 };
 
 /** The layer classes saveOnnx converts (every built-in one but InputLayer, and models, which are inlined). */
