@@ -137,7 +137,7 @@ test('gradlab transfer with ONNX and Keras .h5 bases: the lab on each, the top b
   }
   const h5 = join(dirname(cli), '..', '..', '..', 'test', 'interop', 'fixtures', 'keras', 'seq_cnn.h5');
   out = join(tmp, 'h5-run');
-  r = run('--base', h5, '--data', data, '--preprocess', 'scale', '--epochs', '20', '--fine-tune-epochs', '1', '--scratch-epochs', '1', '--out', out, '--quiet');
+  r = run('--base', h5, '--data', data, '--preprocess', 'caffe', '--epochs', '20', '--fine-tune-epochs', '1', '--scratch-epochs', '1', '--out', out, '--quiet');
   assert.equal(r.status, 0, r.stderr + r.stdout);
   m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(m.classes, ['blue', 'red']);
@@ -145,4 +145,9 @@ test('gradlab transfer with ONNX and Keras .h5 bases: the lab on each, the top b
   assert.deepEqual(m.top_block, ['conv2d_1', 'dense', 'dense_1']);
   assert.equal(m.train_samples, 24);
   assert.equal(typeof m.transfer_test_accuracy, 'number');
+  assert.equal(m.preprocess, 'caffe');
+  // Keras' caffe mode is for RGB: gray photos are refused in one line.
+  r = run('--base', onnx, '--data', join(tmp, 'photos'), '--preprocess', 'caffe', '--out', join(tmp, 'bad'));
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^gradlab: --preprocess caffe needs RGB images \(3 channels\); these have 1\n$/);
 });
