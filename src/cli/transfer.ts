@@ -169,6 +169,7 @@ interface LabSettings {
 /** The lab on tensors; returns the numbers and what the report needs. */
 async function runLab(base: Base, data: LabData, s: LabSettings, say: (line: string) => void) {
   const classes = data.classNames.length;
+  if (classes < 2) throw new UsageError(`--data: ${data.name} has ${classes} class; a classifier needs at least two class subfolders`);
   const yTrain = targets(data.yTrain, classes);
   const yTest = targets(data.yTest, classes);
   const seconds: Record<string, number> = {};
@@ -205,7 +206,7 @@ async function runLab(base: Base, data: LabData, s: LabSettings, say: (line: str
   const features = input({ shape: featureShape, name: 'features' });
   const headModel = functional({ inputs: features, outputs: applyAll(head, features), name: 'head' });
   compileFor(headModel, classes, s.lr);
-  const headHistory = await time('head', () => headModel.fit(fTrain, yTrain, { epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, validationData: [rows(fTest, nVal), val[1]], verbose: s.verbose }));
+  const headHistory = await time('head', () => headModel.fit(fTrain, yTrain, { epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, validationData: [rows(fTest, nVal), val[1]], verbose: 0 }));
   const headAcc = accuracy(labelsOf(headModel.predict(fTest, { batchSize: 256 })), data.yTest);
   say(`Head on the frozen base: ${s.epochs} epochs in ${seconds.head.toFixed(1)} s, test accuracy ${(100 * headAcc).toFixed(2)}%`);
 

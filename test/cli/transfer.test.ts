@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +104,13 @@ test('gradlab transfer --base <gradlab folder> --data <folder of PNGs>: a pooled
   assert.ok((m.transfer_test_accuracy as number) >= 0.8 && (m.transfer_test_accuracy as number) > (m.scratch_test_accuracy as number), `transfer ${m.transfer_test_accuracy}, scratch ${m.scratch_test_accuracy}`);
   assert.equal(typeof m.scratch_test_accuracy, 'number');
   assert.ok(existsSync(join(out, 'report.html')));
+  // One class is no classification: refused in one line.
+  const one = join(tmp, 'one-class', 'seven');
+  mkdirSync(one, { recursive: true });
+  for (let i = 0; i < 10; i++) copyFileSync(join(data, 'seven', `${String(i).padStart(2, '0')}.png`), join(one, `${i}.png`));
+  const r1 = run('--base', baseDir, '--data', dirname(one), '--out', join(tmp, 'bad'));
+  assert.equal(r1.status, 2, r1.stderr);
+  assert.match(r1.stderr, /has 1 class; a classifier needs at least two class subfolders/);
 });
 
 test('gradlab transfer with ONNX and Keras .h5 bases: the lab on each, the top block found in each', async () => {
