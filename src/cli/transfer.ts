@@ -297,7 +297,7 @@ function imageSizeArg(v: string): [number, number] {
 export function registerTransferCommand(program: Command): void {
   program.command('transfer')
     .description('the pretrained-network lab: freeze a trained base, train a new head on its cached features, fine-tune the top block, compare with training from scratch')
-    .option('--base <model>', `a shipped network (${DEFAULT_BASE}), a .h5/.keras file, a model.json, or a gradlab model folder`, DEFAULT_BASE)
+    .option('--base <model>', `a shipped network (${DEFAULT_BASE}), or any model gl.loadModel opens: .h5/.keras, .onnx, a TF.js model.json, a gradlab folder`, DEFAULT_BASE)
     .option('--data <folder>', `a folder with one subfolder of images per class (default with the shipped base: MNIST digits ${TARGET_DIGITS[0]}-${TARGET_DIGITS.at(-1)})`)
     .option('--image-size <n>', 'resize the images to N or H,W (default: the base\'s input size, else 224)')
     .addOption(new Option('--preprocess <mode>', "inputs for the base: 'none' (0-255), 'scale' (0-1), or Keras' 'tf', 'caffe' (VGG, ResNet) and 'torch' (default: 'scale' for a shipped base, else 'none')").choices(['none', 'scale', 'tf', 'caffe', 'torch']))
@@ -306,7 +306,7 @@ export function registerTransferCommand(program: Command): void {
     .option('--val-size <n>', 'test images scored after each epoch for the curves', '500')
     .option('--epochs <n>', 'epochs of the new head on the cached features (cheap: the base does not run)', '100')
     .option('--fine-tune-epochs <n>', 'epochs of fine-tuning the top block and the head', '10')
-    .option('--scratch-epochs <n>', 'epochs of the baseline trained from scratch (0: no baseline)', '50')
+    .option('--scratch-epochs <n>', 'epochs of the baseline trained from scratch (0: no baseline, e.g. for VGG16-sized bases)', '50')
     .option('--batch-size <n>', 'images per update', '32')
     .option('--lr <rate>', 'learning rate of the head and of the baseline', '0.001')
     .option('--fine-tune-lr <rate>', 'learning rate of fine-tuning', '0.0001')
