@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FormatError, ValueError } from '../core/errors.js';
-import { checkOptions, describeValue, hasOwn, intInRange, optionKeys, optional, positiveInt, integer } from '../core/validate.js';
+import { booleanOption, checkOptions, describeValue, hasOwn, intInRange, optionKeys, optional, positiveInt, integer } from '../core/validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Random } from '../tensor/random.js';
 import type { LabelledImages } from '../data/datasets.js';
@@ -158,9 +158,11 @@ export interface SelectClassesOptions {
   /** At most this many samples, drawn at random with `seed` (default: all, in order). */
   limit?: number;
   seed?: number;
+  /** With `limit`: as many samples of each class as possible (the first classes take the remainder). Default false. */
+  balanced?: boolean;
 }
 
-const SELECT_KEYS = optionKeys<SelectClassesOptions>({ limit: true, seed: true });
+const SELECT_KEYS = optionKeys<SelectClassesOptions>({ limit: true, seed: true, balanced: true });
 
 /**
  * The samples of `data` whose label is in `classes`, relabelled 0..k-1 in the order of `classes`
@@ -182,9 +184,25 @@ export function selectClasses(data: LabelledImages, classes: readonly number[], 
   let idx: number[] = [];
   for (let i = 0; i < data.labels.length; i++) if (newLabel.has(data.labels[i])) idx.push(i);
   if (idx.length === 0) throw new ValueError(`${fn}: no sample has a label in ${JSON.stringify(classes)}`);
+  const balanced = booleanOption(fn, 'balanced', o.balanced ?? false);
   if (limit !== undefined && limit < idx.length) {
     const perm = new Random(seed).permutation(idx.length);
-    idx = Array.from(perm.subarray(0, intInRange(fn, 'limit', limit, 1, idx.length)), (p) => idx[p]).sort((a, b) => a - b);
+    if (balanced) {
+      // Walk the one seeded permutation, taking a sample while its class is under its quota.
+      const k = classes.length;
+      const quota = classes.map((_, i) => Math.floor(limit / k) + (i < limit % k ? 1 : 0));
+      const picked: number[] = [];
+      for (const p of perm) {
+        const c = newLabel.get(data.labels[idx[p]])!;
+        if (quota[c] > 0) {
+          quota[c]--;
+          picked.push(idx[p]);
+        }
+      }
+      idx = picked.sort((a, b) => a - b);
+    } else {
+      idx = Array.from(perm.subarray(0, intInRange(fn, 'limit', limit, 1, idx.length)), (p) => idx[p]).sort((a, b) => a - b);
+    }
   }
   const per = data.x.size / data.x.shape[0];
   const x = new Float32Array(idx.length * per);

@@ -263,7 +263,7 @@ async function runLab(base: Base, data: LabData, s: LabSettings, say: (line: str
 /** The digits 5-9 the shipped base never saw: a seeded subset of the MNIST training images, and test images. */
 function mnistTarget(trainSize: number, testSize: number | undefined, seed: number): LabData {
   const { train, test } = datasets.mnist();
-  const tr = selectClasses(train, TARGET_DIGITS, { limit: trainSize, seed });
+  const tr = selectClasses(train, TARGET_DIGITS, { limit: trainSize, seed, balanced: true });
   const te = selectClasses(test, TARGET_DIGITS, testSize === undefined ? {} : { limit: testSize, seed: seed + 1 });
   return { name: 'MNIST digits 5-9', xTrain: tr.x, yTrain: tr.y, xTest: te.x, yTest: te.y, classNames: TARGET_DIGITS.map(String) };
 }
@@ -301,12 +301,12 @@ export function registerTransferCommand(program: Command): void {
     .option('--data <folder>', `a folder with one subfolder of images per class (default with the shipped base: MNIST digits ${TARGET_DIGITS[0]}-${TARGET_DIGITS.at(-1)})`)
     .option('--image-size <n>', 'resize the images to N or H,W (default: the base\'s input size, else 224)')
     .addOption(new Option('--preprocess <mode>', "inputs for the base: 'none' (0-255), 'scale' (0-1), or Keras' 'tf', 'caffe' (VGG, ResNet) and 'torch' (default: 'scale' for a shipped base, else 'none')").choices(['none', 'scale', 'tf', 'caffe', 'torch']))
-    .option('--train-size <n>', 'training images (default 50 of the digits 5-9, drawn with the seed; a folder: 80% of its images)')
+    .option('--train-size <n>', 'training images (default 20 of the digits 5-9, four of each, drawn with the seed; a folder: 80% of its images)')
     .option('--test-size <n>', 'test images (default: all 4,861 test digits 5-9; a folder: 20% of its images)')
     .option('--val-size <n>', 'test images scored after each epoch for the curves', '500')
     .option('--epochs <n>', 'epochs of the new head on the cached features (cheap: the base does not run)', '100')
     .option('--fine-tune-epochs <n>', 'epochs of fine-tuning the top block and the head', '10')
-    .option('--scratch-epochs <n>', 'epochs of the baseline trained from scratch (0: no baseline, e.g. for VGG16-sized bases)', '50')
+    .option('--scratch-epochs <n>', 'epochs of the baseline trained from scratch (0: no baseline, e.g. for VGG16-sized bases)', '100')
     .option('--batch-size <n>', 'images per update', '32')
     .option('--lr <rate>', 'learning rate of the head and of the baseline', '0.001')
     .option('--fine-tune-lr <rate>', 'learning rate of fine-tuning', '0.0001')
@@ -343,7 +343,7 @@ export function registerTransferCommand(program: Command): void {
       t = performance.now();
       let data: LabData;
       if (o.data === undefined) {
-        data = mnistTarget(trainSize ?? 50, testSize, seed);
+        data = mnistTarget(trainSize ?? 20, testSize, seed);
       } else {
         const inShape = base.model.inputs[0].perSampleShape;
         const size: [number, number] = imageSize ?? (inShape.length === 3 && inShape[0] > 0 && inShape[1] > 0 ? [inShape[0], inShape[1]] : [224, 224]);

@@ -82,6 +82,12 @@ test('selectClasses relabels in the order given and draws a seeded subset', () =
   assert.equal(a.x.shape[0], 20);
   assert.deepEqual(Array.from(a.x.data), Array.from(b.x.data));
   assert.notDeepEqual(Array.from(a.x.data), Array.from(c.x.data));
+  // balanced: as many of each class (the first classes take the remainder), still seeded.
+  const bal = gl.applications.selectClasses(t10k, [7, 3, 1], { limit: 11, seed: 5, balanced: true });
+  const count = (k: number) => bal.labels.filter((l) => l === k).length;
+  assert.deepEqual([count(0), count(1), count(2)], [4, 4, 3]);
+  assert.deepEqual(Array.from(gl.applications.selectClasses(t10k, [7, 3, 1], { limit: 11, seed: 5, balanced: true }).x.data), Array.from(bal.x.data));
+  assert.throws(() => gl.applications.selectClasses(t10k, [7], { limit: 3, balanced: 'yes' as never }), /selectClasses: balanced must be/);
 });
 
 test('digitNet: the shipped architecture, block names as Keras writes them', () => {
