@@ -26,3 +26,4 @@ export * as svm from './svm/index.js';
 export * as io from './interop/index.js';
 // gl.loadModel opens every format gradlab reads (it replaces nn's folder-only loadModel here).
 export { loadModel, detectModelFormat } from './interop/door.js';
+export * as applications from './apps/index.js';

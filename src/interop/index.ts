@@ -2,11 +2,8 @@
 // gradlab's own folder. Importing this module registers those formats with model.save and
 // model.loadWeights.
 export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, readSafetensorsSync } from '../io/safetensors.js';
-export {
-  modelFromKerasConfig, kerasConfigFromModel, assignKerasWeights, kerasWeightNames, kerasWeightEntries, kerasWeightedLayers, kerasWeightOrder, kerasLayers,
-  kerasLayerClassNames,
-} from './keras/config.js';
-export type { KerasWeightArray, KerasLayerWeights, AssignKerasWeightsOptions } from './keras/config.js';
+// Keras configs (model_config, tfjs modelTopology, Keras 3 config.json) to models and back.
+export { modelFromKerasConfig, kerasConfigFromModel } from './keras/config.js';
 export { loadTfjs, loadTfjsArtifacts, saveTfjs, tfjsArtifactsFromModel } from './tfjs.js';
 export type { TfjsArtifacts, TfjsWeightSpec, SaveTfjsOptions } from './tfjs.js';
 export { loadKeras } from './keras/files.js';

@@ -17,6 +17,7 @@ import {
   Conv2D, DepthwiseConv2D, ELU, GlobalAveragePooling1D, SeparableConv2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, ReLU, Subtract,
 } from '../nn/index.js';
 import { kerasConfigFromModel, kerasLayers, modelFromKerasConfig } from './keras/config.js';
+import { floatToHalf, halfToFloat } from '../core/float16.js';
 
 type Json = Record<string, unknown>;
 
@@ -108,15 +109,6 @@ function parseSpec(fn: string, source: string, v: unknown, where: string): Spec 
   }
   const per = q === 'uint8' ? 1 : q === 'uint16' || q === 'float16' ? 2 : 4;
   return { name, shape: [...(shape as number[])], size, dtype, q, min, scale, bytes: size * per };
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 31) return mant === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
 /** The values of one weight from its bytes, as tfjs' decodeWeights computes them. */
@@ -320,30 +312,6 @@ export function loadTfjsArtifacts(artifacts: TfjsArtifacts, source = 'artifacts'
 }
 
 // ---------- writing ----------
-
-function floatToHalf(v: number): number {
-  const f = new Float32Array([v]);
-  const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exp = ((u >>> 23) & 0xff) - 112;
-  let mant = u & 0x7fffff;
-  if (((u >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - exp;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  if (exp >= 31) return sign | 0x7c00;
-  let h = (exp << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
 
 const roundHalfEven = (x: number) => {
   const r = Math.round(x);

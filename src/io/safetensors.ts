@@ -15,6 +15,7 @@ import { DTypeError, FormatError, ValueError, fmtShape } from '../core/errors.js
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { describeValue, showJson } from '../core/validate.js';
+import { halfToFloat } from '../core/float16.js';
 
 /** Element types the format defines that gradlab can read. */
 export type SafetensorsDType =
@@ -251,15 +252,6 @@ function convert(e: Entry, raw: Uint8Array, source: string): Float32Array | Floa
     }
   }
   return out;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 const bf16Scratch = new DataView(new ArrayBuffer(4));

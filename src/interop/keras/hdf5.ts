@@ -13,6 +13,7 @@
 // - Chunked and filtered data (chunk loops, inflate bombs): refused; Keras writes contiguous datasets.
 import * as hdf5 from 'jsfive';
 import { FormatError, fmtShape } from '../../core/errors.js';
+import { halfToFloat } from '../../core/float16.js';
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 // Header message types (HDF5 spec IV.A.2).
@@ -359,18 +360,10 @@ function decode(view: DataView, offset: number, n: number, kind: string, itemSiz
   }
   for (let i = 0; i < n; i++) {
     const p = offset + i * itemSize;
-    if (kind === 'f') out[i] = itemSize === 8 ? view.getFloat64(p, little) : itemSize === 4 ? view.getFloat32(p, little) : half(view.getUint16(p, little));
+    if (kind === 'f') out[i] = itemSize === 8 ? view.getFloat64(p, little) : itemSize === 4 ? view.getFloat32(p, little) : halfToFloat(view.getUint16(p, little));
     else if (kind === 'i') out[i] = itemSize === 1 ? view.getInt8(p) : itemSize === 2 ? view.getInt16(p, little) : itemSize === 4 ? view.getInt32(p, little) : Number(view.getBigInt64(p, little));
     else out[i] = itemSize === 1 ? view.getUint8(p) : itemSize === 2 ? view.getUint16(p, little) : itemSize === 4 ? view.getUint32(p, little) : Number(view.getBigUint64(p, little));
   }
   return out;
 }
 
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f === 0 ? s * Infinity : NaN;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}

@@ -2,7 +2,9 @@
 // constants. Nothing from the file is trusted before its sizes are checked against its dims.
 import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, TensorProtoSchema, type AttributeProto, type GraphProto, type ModelProto, type TensorProto } from 'onnx-buf';
-import { FormatError } from '../../core/errors.js';
+import { FormatError, ValueError } from '../../core/errors.js';
+import { describeValue } from '../../core/validate.js';
+import { halfToFloat } from '../../core/float16.js';
 
 /** Most elements one tensor of the file may hold (2^30: 4 GiB of float32). */
 export const MAX_ELEMENTS = 2 ** 30;
@@ -72,15 +74,6 @@ export function checkDims(dims: readonly (bigint | number)[], where: string): nu
     if (n > MAX_ELEMENTS) throw new FormatError(`${where}: dims [${out.join(',')}] hold more than ${MAX_ELEMENTS} elements`);
   }
   return out;
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 /** A TensorProto's values, checked: data length against dims, no external data, a known type. */
@@ -159,7 +152,9 @@ export function decodeTensor(t: TensorProto, where: string): Const {
 }
 
 /** Decodes a standalone TensorProto file (the test data's input_0.pb). */
-export function decodeTensorFile(bytes: Uint8Array, file: string): Const {
+export function decodeTensorFile(bytes: Uint8Array, file = '<bytes>'): Const {
+  if (!(bytes instanceof Uint8Array)) throw new ValueError(`decodeOnnxTensor: bytes must be a Uint8Array, got ${describeValue(bytes)}`);
+  if (typeof file !== 'string') throw new ValueError(`decodeOnnxTensor: file must be a string naming the bytes, got ${describeValue(file)}`);
   let t: TensorProto;
   try {
     t = fromBinary(TensorProtoSchema, bytes);
