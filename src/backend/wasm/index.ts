@@ -36,6 +36,11 @@ export interface WasmBackendInfo {
   scratchPeakBytes: number;
   scratchCapBytes: number;
   wasmMemoryBytes: number;
+  /**
+   * float32 convolution calls (dense and grouped, any pass) that ran on the js reference
+   * because their shape did not fit the scratch cap: a slow path, so it should stay 0.
+   */
+  convReferenceCalls: number;
 }
 
 export interface WasmBackendOptions {
@@ -51,6 +56,12 @@ export interface WasmBackendOptions {
    * convs (Cg = 1) always do. Infinity: always the lanes. Default 1024 (bench/grouped.ts).
    */
   groupedSlicesMinCgM?: number;
+  /**
+   * Target size in MiB of one thread's im2col panel: a convolution whose per-image panel is
+   * larger runs a band of output rows at a time (smaller still when the scratch cap asks).
+   * Default: GRADLAB_WASM_PANEL_MB or 8 (bench/conv.ts).
+   */
+  convPanelMiB?: number;
 }
 
 const ALIGN = 64;
@@ -148,6 +159,16 @@ function envThreads(): number {
   return t;
 }
 
+function envPanelMiB(): number {
+  const v = process.env.GRADLAB_WASM_PANEL_MB;
+  if (v === undefined || v === '') return 8;
+  const t = Number(v);
+  if (!Number.isFinite(t) || t <= 0) {
+    throw new ValueError(`GRADLAB_WASM_PANEL_MB: expected a positive number of MiB, got '${v}'`);
+  }
+  return t;
+}
+
 function envScratchMiB(): number {
   const v = process.env.GRADLAB_WASM_SCRATCH_MB;
   if (v === undefined || v === '') return 96;
@@ -168,6 +189,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   if (!(slicesMinCgM >= 1)) {
     throw new ValueError(`createWasmBackend: groupedSlicesMinCgM must be at least 1, got ${slicesMinCgM}`);
   }
+  const panelMiB = options.convPanelMiB ?? envPanelMiB();
+  if (!(panelMiB > 0) || !Number.isFinite(panelMiB)) {
+    throw new ValueError(`createWasmBackend: convPanelMiB must be a positive number, got ${panelMiB}`);
+  }
+  const panelF = Math.max(1, Math.floor((panelMiB * 1024 * 1024) / 4));
+  // float32 conv calls sent to the reference for lack of scratch (WasmBackendInfo.convReferenceCalls)
+  let convReferenceCalls = 0;
   const scratchMiB = options.scratchMiB ?? envScratchMiB();
   if (!(scratchMiB >= 4)) {
     throw new ValueError(`createWasmBackend: scratchMiB must be at least 4, got ${scratchMiB}`);
@@ -379,10 +407,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     else if (epilogue?.activation === 'tanh') jsBackend.unary('tanh', c, c);
   }
 
-  /** Writes the conv geometry block read by the wasm conv kernels. */
-  function convGeometry(p: number, g: Conv2dGeometry): void {
-    s.i32(p, 14).set([g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.strideH, g.strideW,
-      g.dilationH, g.dilationW, g.padTop, g.padLeft]);
+  /** Writes the conv geometry block read by the wasm conv kernels, with the plan's band of output rows. */
+  function convGeometry(p: number, g: Conv2dGeometry, band: number): void {
+    s.i32(p, 15).set([g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.strideH, g.strideW,
+      g.dilationH, g.dilationW, g.padTop, g.padLeft, band]);
   }
 
   function isPointwise(g: Conv2dGeometry): boolean {
@@ -407,12 +435,18 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     part: number[];
     /** Multiply-adds per image (M*K*N). */
     macs: number;
+    /** Output rows per im2col panel (the kernels loop over the bands of each image). */
+    band: number;
   }
 
   /**
    * Lays out a conv call: geometry, the kernel (plus `partials` dW partials for the filter
    * gradient), per-thread im2col and packing buffers, then as many images of input and output
-   * per chunk as the cap allows. Returns null when not even one image fits.
+   * per chunk as the cap allows. The im2col panel holds a band of output rows: the whole image
+   * when its panel is at most panelF floats, else as many rows as fit in panelF, fewer when
+   * even one image of input and output does not fit beside T such panels (a 224x224x64 image's
+   * whole panel is 115 MB: before bands, such convs fell to the reference, 100x slower).
+   * Returns null when not even one image and one row fit.
    */
   function planConv(g: Conv2dGeometry, partials: number, extraOut = false): ConvPlan | null {
     const K = g.kH * g.kW * g.inC;
@@ -420,25 +454,33 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const N = g.outC;
     const inImg = g.inH * g.inW * g.inC;
     const outImg = M * N;
-    const colF = isPointwise(g) ? 0 : M * K;
-    // the largest B among forward (K x N), backward input (N x K) and filter (M x N)
-    const pbF = Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, M));
+    const pointwise = isPointwise(g);
+    const rowF = pointwise ? 0 : g.outW * K;
     const wF = K * N;
+    const imgF = inImg + outImg * (extraOut ? 2 : 1);
     // (the last terms: the forward's tiled bias or the backward's bias-gradient partials, and alignment)
-    const fixed = 16 + wF + partials * partialStride(wF) + T * (colF + packA + pbF + 4 * ALIGN) +
-      Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
-    const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg * (extraOut ? 2 : 1))));
+    const fixed0 = 16 + wF + partials * partialStride(wF) + Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
+    // the largest B among forward (K x N), backward input (N x K) and filter (band pixels x N)
+    const perThread = (band: number) =>
+      rowF * band + packA + Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, band * g.outW)) + 4 * ALIGN;
+    let band = g.outH;
+    if (M * K > panelF || (pointwise && M * N > panelF)) band = Math.max(1, Math.floor(panelF / Math.max(rowF, N * g.outW)));
+    while (band > 1 && fixed0 + T * perThread(band) + imgF > capF) band = Math.max(1, Math.floor(band / 2));
+    const fixed = fixed0 + T * perThread(band);
+    const chunk = Math.min(g.batch, Math.floor((capF - fixed) / imgF));
     if (chunk < 1) return null;
     s.reset();
     const geo = s.alloc(16);
     const w = s.alloc(wF);
     const bufs: number[][] = [];
-    for (let t = 0; t < T; t++) bufs.push([s.alloc(colF), s.alloc(packA), s.alloc(pbF)]);
+    for (let t = 0; t < T; t++) {
+      bufs.push([s.alloc(rowF * band), s.alloc(packA), s.alloc(Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, band * g.outW)))]);
+    }
     const x = s.alloc(chunk * inImg);
     const y = s.alloc(chunk * outImg);
     const y2 = extraOut ? s.alloc(chunk * outImg) : 0;
     const part = allocPartials(partials, wF);
-    return { chunk, geo, w, bufs, inImg, outImg, K, x, y, y2, part, macs: M * K * N };
+    return { chunk, geo, w, bufs, inImg, outImg, K, x, y, y2, part, macs: M * K * N, band };
   }
 
   /**
@@ -462,8 +504,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
-    const p = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0 ? planConv(g, 0) : null;
+    const ok = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0;
+    const p = ok ? planConv(g, 0) : null;
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.conv2d(x, w, y, g, epilogue);
       return;
     }
@@ -471,7 +515,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const [pBias, period] = tiledBias(bias);
     const act = epilogue ? EPILOGUE_ACT[epilogue.activation] : 0;
     s.commit();
-    convGeometry(p.geo, g);
+    convGeometry(p.geo, g, p.band);
     s.f32(p.w, w.length).set(w);
     if (bias) fillTiledBias(pBias, period, bias);
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
@@ -506,8 +550,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
-    const p = isF32(dy, w, dx) && epilogueOk(epilogue) && g.batch > 0 && dx.length > 0 && dy.length > 0 ? planConv(g, 0) : null;
+    const ok = isF32(dy, w, dx) && epilogueOk(epilogue) && g.batch > 0 && dx.length > 0 && dy.length > 0;
+    const p = ok ? planConv(g, 0) : null;
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.conv2dBackpropInput(dy, w, dx, g, epilogue);
       return;
     }
@@ -516,7 +562,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const [pBias, period] = tiledBias(bias);
     const act = epilogue ? EPILOGUE_ACT[epilogue.activation] : 0;
     s.commit();
-    convGeometry(p.geo, g);
+    convGeometry(p.geo, g, p.band);
     s.f32(p.w, w.length).set(w);
     if (bias) fillTiledBias(pBias, period, bias);
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
@@ -553,15 +599,16 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const maxParts = maxPartials(g.batch, g.outH * g.outW, wF);
     // the most jobs any chunk can have (the cut's job count never falls as the images grow)
     const parts = dw ? imageJobs(g.batch, macs, maxParts).length : 0;
-    const p = isF32(...arrays) && (w !== null || dx === null) && g.batch > 0 && dy.length > 0 && x.length > 0
-      ? planConv(g, parts, act !== 0) : null;
+    const ok = isF32(...arrays) && (w !== null || dx === null) && g.batch > 0 && dy.length > 0 && x.length > 0;
+    const p = ok ? planConv(g, parts, act !== 0) : null;
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.conv2dBackward(x, w ?? new Float32Array(0), dy, g, grads, fused);
       return;
     }
     const sums = dbias ? sumRowsPlan(p.chunk * p.outImg / N, N) : null;
     s.commit();
-    convGeometry(p.geo, g);
+    convGeometry(p.geo, g, p.band);
     if (dx && w) s.f32(p.w, wF).set(w);
     // partials written so far: a job's first chunk overwrites its partial, later ones add
     let written = 0;
@@ -683,6 +730,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const bias = (epilogue?.bias ?? null) as Float32Array | null;
     const p = ok ? planGrouped(g, groups, 'forward', bias ? bias.length : 0) : null;
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.groupedConv2d(x, w, y, g, groups, epilogue);
       return;
     }
@@ -713,6 +761,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }
     const p = ok ? planGrouped(g, groups, 'input', 0) : null;
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.groupedConv2dBackpropInput(dy, w, dx, g, groups);
       return;
     }
@@ -739,6 +788,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }
     const p = ok ? planGrouped(g, groups, 'filter', 0) : null;
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.groupedConv2dBackpropFilter(x, dy, dw, g, groups);
       return;
     }
@@ -1035,6 +1085,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       scratchPeakBytes: s.peak,
       scratchCapBytes: s.cap,
       wasmMemoryBytes: memory.buffer.byteLength,
+      convReferenceCalls,
     }),
     close: () => pool.close(),
   };
