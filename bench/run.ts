@@ -27,6 +27,10 @@ const WORKLOADS: Workload[] = [
   { name: 'svc', file: 'svc.js', what: 'SVC fit and predict' },
   // The fixed cost of one op call on tiny tensors (bench/overhead.ts)
   { name: 'overhead', file: 'overhead.js', what: 'per-op overhead' },
+  // VGG16's conv base at 224x224 against PyTorch and onnxruntime-node (bench/vgg16.ts)
+  { name: 'vgg16', file: 'vgg16.js', what: 'VGG16 conv base inference at 224x224, batch 8' },
+  // 3x3 convs at ImageNet sizes, where the im2col panel passes the scratch cap (bench/conv224.ts)
+  { name: 'conv224', file: 'conv224.js', what: 'conv2d at 224x224 / 112 / 56, forward and both backward passes' },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
