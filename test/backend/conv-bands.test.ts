@@ -183,3 +183,39 @@ describe('wasm conv at 224x224x64 -> 64 (a per-image im2col panel of 115 MB, pas
     });
   }
 });
+
+describe('wasm conv on images whose input and output alone pass the cap: blocks of output rows', () => {
+  for (const [label, opts] of [['relaxed, 2 threads, 4 MiB', { simd: 'relaxed', threads: 2, scratchMiB: 4 }],
+    ['simd, 1 thread, 4 MiB', { simd: 'simd', threads: 1, scratchMiB: 4 }]] as const) {
+    test(`${label}: dense, strided and depthwise convs against the reference`, () => {
+      const be = createWasmBackend(opts);
+      opened.push(be);
+      const rng = new Random(84);
+      // one image of output is 3.3 MB, beside its input and the panels past the 4 MiB cap
+      checkAll(be, rng, geometry(2, 80, 80, 8, 128, 3, 1, 1, 1, 1), 'relu');
+      // stride 2 and padding after only: windows that start inside the image and end past it
+      checkAll(be, rng, geometry(1, 161, 161, 8, 128, 3, 2, 1, 0, 0, 1, 1), 'sigmoid');
+      // output rows that read only padding (the bottom's is wider than the kernel)
+      checkAll(be, rng, geometry(1, 60, 60, 8, 128, 3, 1, 1, 1, 1, 4, 1), 'linear');
+      // depthwise (the lane kernels' expanded image: 2 threads x 102x102x64 floats)
+      const g = geometry(1, 100, 100, 64, 64, 3, 1, 1, 1, 1);
+      const x = randArray(rng, 100 * 100 * 64), w = randArray(rng, 9 * 64), dy = randArray(rng, 100 * 100 * 64);
+      const y1 = new Float32Array(dy.length), y0 = new Float32Array(dy.length);
+      const bias = randArray(rng, 64);
+      be.groupedConv2d(x, w, y1, g, 64, { bias, activation: 'relu' });
+      jsBackend.groupedConv2d(x, w, y0, g, 64, { bias, activation: 'relu' });
+      assertClose(y1, y0, 9, 'depthwise forward');
+      const dx1 = new Float32Array(x.length).fill(NaN), dx0 = new Float32Array(x.length);
+      be.groupedConv2dBackpropInput(dy, w, dx1, g, 64);
+      jsBackend.groupedConv2dBackpropInput(dy, w, dx0, g, 64);
+      assertClose(dx1, dx0, 9, 'depthwise backprop input');
+      const dw1 = new Float32Array(w.length).fill(NaN), dw0 = new Float32Array(w.length);
+      be.groupedConv2dBackpropFilter(x, dy, dw1, g, 64);
+      jsBackend.groupedConv2dBackpropFilter(x, dy, dw0, g, 64);
+      assertClose(dw1, dw0, 10000, 'depthwise backprop filter');
+      const info = be.info();
+      assert.equal(info.convReferenceCalls, 0, 'no conv went to the reference');
+      assert.ok(info.scratchPeakBytes <= info.scratchCapBytes);
+    });
+  }
+});

@@ -503,9 +503,80 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return !e || !e.bias || e.bias instanceof Float32Array;
   }
 
+  // ---- images too big for the cap: blocks of output rows, each a conv on the input rows it reads ----
+
+  interface RowBlock { img: number; r0: number; r1: number; a0: number; g: Conv2dGeometry }
+
+  /**
+   * Cuts each image's output rows into blocks whose convs `fits` (one image, the block's rows,
+   * on the window of input rows they read), or null when not even one row fits. For an image
+   * whose input and output alone pass the cap (224x224x256 is 205 MB), where the im2col bands
+   * cannot help; the cut depends only on the shapes, so the sums run in the same order every call.
+   */
+  function rowBlocks(g: Conv2dGeometry, fits: (sub: Conv2dGeometry) => boolean): RowBlock[] | null {
+    const span = (rows: number) => Math.min(g.inH, (rows - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1);
+    // sized on an interior block, whose window is the widest
+    let R = g.outH;
+    while (!fits({ ...g, batch: 1, outH: R, inH: span(R), padTop: 0 })) {
+      if (R === 1) return null;
+      R = Math.ceil(R / 2);
+    }
+    const blocks: RowBlock[] = [];
+    for (let img = 0; img < g.batch; img++) {
+      for (let r0 = 0; r0 < g.outH; r0 += R) {
+        const r1 = Math.min(g.outH, r0 + R);
+        // (at least one row, even for a block that reads only padding)
+        const a0 = Math.min(g.inH - 1, Math.max(0, r0 * g.strideH - g.padTop));
+        const a1 = Math.max(a0 + 1, Math.min(g.inH, (r1 - 1) * g.strideH - g.padTop + (g.kH - 1) * g.dilationH + 1));
+        blocks.push({ img, r0, r1, a0, g: { ...g, batch: 1, inH: a1 - a0, outH: r1 - r0, padTop: g.padTop - r0 * g.strideH + a0 } });
+      }
+    }
+    return blocks;
+  }
+
+  /** The block's input window and output rows within x and y (NHWC views, no copies). */
+  function blockViews(g: Conv2dGeometry, b: RowBlock, x: FloatArray, y: FloatArray): [FloatArray, FloatArray] {
+    const inRow = g.inW * g.inC, outRow = g.outW * g.outC;
+    const xi = b.img * g.inH * inRow + b.a0 * inRow, yi = b.img * g.outH * outRow;
+    return [x.subarray(xi, xi + b.g.inH * inRow), y.subarray(yi + b.r0 * outRow, yi + b.r1 * outRow)];
+  }
+
+  /** dx = the sum of each block's input gradient over its window (windows overlap at their edges). */
+  function inputGradInBlocks(g: Conv2dGeometry, blocks: RowBlock[], dy: FloatArray, dx: FloatArray,
+    run: (b: RowBlock, dyb: FloatArray, dxb: Float32Array) => void): void {
+    dx.fill(0);
+    const inRow = g.inW * g.inC;
+    const tmp = new Float32Array(Math.max(...blocks.map((b) => b.g.inH)) * inRow);
+    for (const b of blocks) {
+      const [dxw, dyb] = blockViews(g, b, dx, dy);
+      const t = tmp.subarray(0, dxw.length);
+      run(b, dyb, t);
+      for (let i = 0; i < t.length; i++) dxw[i] += t[i];
+    }
+  }
+
+  /** dw = the sum over blocks, in block order, of each block's filter gradient. */
+  function filterGradInBlocks(blocks: RowBlock[], dw: FloatArray, run: (b: RowBlock, dwb: Float32Array) => void): void {
+    const acc = new Float64Array(dw.length);
+    const tmp = new Float32Array(dw.length);
+    for (const b of blocks) {
+      run(b, tmp);
+      for (let i = 0; i < tmp.length; i++) acc[i] += tmp[i];
+    }
+    for (let i = 0; i < acc.length; i++) dw[i] = acc[i];
+  }
+
   function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
     const ok = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0;
     const p = ok ? planConv(g, 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planConv(sub, 0) !== null) : null;
+    if (blocks) {
+      for (const b of blocks) {
+        const [xb, yb] = blockViews(g, b, x, y);
+        conv2d(xb, w, yb, b.g, epilogue);
+      }
+      return;
+    }
     if (!p) {
       if (ok) convReferenceCalls++;
       jsBackend.conv2d(x, w, y, g, epilogue);
@@ -552,6 +623,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
     const ok = isF32(dy, w, dx) && epilogueOk(epilogue) && g.batch > 0 && dx.length > 0 && dy.length > 0;
     const p = ok ? planConv(g, 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planConv(sub, 0) !== null) : null;
+    if (blocks) {
+      // the epilogue runs once the windows' overlapping edges are summed
+      inputGradInBlocks(g, blocks, dy, dx, (b, dyb, dxb) => conv2dBackpropInput(dyb, w, dxb, b.g));
+      if (epilogue) applyEpilogue(dx, epilogue);
+      return;
+    }
     if (!p) {
       if (ok) convReferenceCalls++;
       jsBackend.conv2dBackpropInput(dy, w, dx, g, epilogue);
@@ -601,6 +679,11 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const parts = dw ? imageJobs(g.batch, macs, maxParts).length : 0;
     const ok = isF32(...arrays) && (w !== null || dx === null) && g.batch > 0 && dy.length > 0 && x.length > 0;
     const p = ok ? planConv(g, parts, act !== 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planConv(sub, dw ? 1 : 0, act !== 0) !== null) : null;
+    if (blocks) {
+      conv2dBackwardInBlocks(x, w, dy, g, grads, blocks, fused);
+      return;
+    }
     if (!p) {
       if (ok) convReferenceCalls++;
       jsBackend.conv2dBackward(x, w ?? new Float32Array(0), dy, g, grads, fused);
@@ -645,6 +728,31 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       foldPartials(p.part, written, wF);
       dw.set(s.f32(p.part[0], wF));
     }
+  }
+
+  /** conv2dBackward block by block (see rowBlocks): dx over overlapping windows, dw and dbias summed in block order. */
+  function conv2dBackwardInBlocks(x: FloatArray, w: FloatArray | null, dy: FloatArray, g: Conv2dGeometry, grads: Conv2dGrads,
+    blocks: RowBlock[], fused?: FusedOutput): void {
+    const { dx, dw, dbias } = grads;
+    const inRow = g.inW * g.inC;
+    const tdx = dx ? new Float32Array(Math.max(...blocks.map((b) => b.g.inH)) * inRow) : null;
+    const tdw = dw ? new Float32Array(dw.length) : null;
+    const tdb = dbias ? new Float32Array(dbias.length) : null;
+    const accW = dw ? new Float64Array(dw.length) : null;
+    const accB = dbias ? new Float64Array(dbias.length) : null;
+    if (dx) dx.fill(0);
+    for (const b of blocks) {
+      const [xb, dyb] = blockViews(g, b, x, dy);
+      const dxw = dx ? blockViews(g, b, dx, dy)[0] : null;
+      const t = tdx && dxw ? tdx.subarray(0, dxw.length) : null;
+      const yb = fused ? blockViews(g, b, x, fused.y)[1] : null;
+      conv2dBackward(xb, w, dyb, b.g, { dx: t, dw: tdw, dbias: tdb }, fused && yb ? { y: yb, activation: fused.activation } : undefined);
+      if (t && dxw) for (let i = 0; i < t.length; i++) dxw[i] += t[i];
+      if (accW && tdw) for (let i = 0; i < tdw.length; i++) accW[i] += tdw[i];
+      if (accB && tdb) for (let i = 0; i < tdb.length; i++) accB[i] += tdb[i];
+    }
+    if (dw && accW) for (let i = 0; i < accW.length; i++) dw[i] = accW[i];
+    if (dbias && accB) for (let i = 0; i < accB.length; i++) dbias[i] = accB[i];
   }
 
   // ---- grouped and depthwise convolution ----
@@ -729,6 +837,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }
     const bias = (epilogue?.bias ?? null) as Float32Array | null;
     const p = ok ? planGrouped(g, groups, 'forward', bias ? bias.length : 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planGrouped(sub, groups, 'forward', bias ? bias.length : 0) !== null) : null;
+    if (blocks) {
+      for (const b of blocks) {
+        const [xb, yb] = blockViews(g, b, x, y);
+        groupedConv2d(xb, w, yb, b.g, groups, epilogue);
+      }
+      return;
+    }
     if (!p) {
       if (ok) convReferenceCalls++;
       jsBackend.groupedConv2d(x, w, y, g, groups, epilogue);
@@ -760,6 +876,11 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       return;
     }
     const p = ok ? planGrouped(g, groups, 'input', 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planGrouped(sub, groups, 'input', 0) !== null) : null;
+    if (blocks) {
+      inputGradInBlocks(g, blocks, dy, dx, (b, dyb, dxb) => groupedConv2dBackpropInput(dyb, w, dxb, b.g, groups));
+      return;
+    }
     if (!p) {
       if (ok) convReferenceCalls++;
       jsBackend.groupedConv2dBackpropInput(dy, w, dx, g, groups);
@@ -787,6 +908,14 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       return;
     }
     const p = ok ? planGrouped(g, groups, 'filter', 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planGrouped(sub, groups, 'filter', 0) !== null) : null;
+    if (blocks) {
+      filterGradInBlocks(blocks, dw, (b, dwb) => {
+        const [xb, dyb] = blockViews(g, b, x, dy);
+        groupedConv2dBackpropFilter(xb, dyb, dwb, b.g, groups);
+      });
+      return;
+    }
     if (!p) {
       if (ok) convReferenceCalls++;
       jsBackend.groupedConv2dBackpropFilter(x, dy, dw, g, groups);
