@@ -96,6 +96,7 @@ for (const [label, opts] of variants) {
         geometry(2, 24, 24, 40, 36, 1, 1, 1, 0, 0), // pointwise: the filter gradient's dy in bands
         geometry(3, 40, 40, 1, 8, 5, 1, 1, 2, 2), // one input channel (direct kernels when they fit)
         geometry(1, 7, 50, 12, 10, 3, 1, 1, 1, 1), // rows longer than the panel target: one row a band
+        geometry(1, 33, 29, 16, 24, 3, 2, 1, 1, 1), // one image: on 2 threads, jobs of row ranges
       ];
       cases.forEach((g, i) => checkAll(be, rng, g, acts[i % acts.length]));
       assert.equal(be.info().convReferenceCalls, 0, 'no conv went to the reference');
@@ -144,7 +145,7 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('wasm conv at 224x224x64 -> 64 (a per-image im2col panel of 115 MB, past the 96 MiB cap)', () => {
-  for (const [label, opts, batch] of [['relaxed, 2 threads', { simd: 'relaxed', threads: 2 }, 2], ['simd, 1 thread', { simd: 'simd', threads: 1 }, 1]] as const) {
+  for (const [label, opts, batch] of [['relaxed, 2 threads', { simd: 'relaxed', threads: 2 }, 2], ['simd, 2 threads (row-range jobs)', { simd: 'simd', threads: 2 }, 1]] as const) {
     test(`${label}, batch ${batch}: rows against the reference, gradients by the adjoint identities`, () => {
       const be = createWasmBackend(opts);
       opened.push(be);

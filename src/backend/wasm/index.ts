@@ -79,6 +79,8 @@ const MIN_PARALLEL_FOLD = 1 << 16;
 // Grouped convs with Cg > 1 input channels per group and Cg * M >= this run per group on the
 // GEMM convs; the others (depthwise included) on the lane kernels (see groupedBySlices).
 const SLICES_MIN_CGM = 1024;
+// Row-range jobs per image and thread when a chunk has fewer images than threads (see rowJobs).
+const ROW_JOBS_PER_IMAGE = 2;
 // Scratch bytes per thread of one chunk of images for the grouped lane kernels.
 const GROUPED_CHUNK_BYTES = 2 * 1024 * 1024;
 
@@ -437,6 +439,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     macs: number;
     /** Output rows per im2col panel (the kernels loop over the bands of each image). */
     band: number;
+    /** Geometry blocks (16 floats each, ROW_JOBS_PER_IMAGE * T of them) for row-range jobs. */
+    rowGeo: number;
   }
 
   /**
@@ -459,7 +463,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const wF = K * N;
     const imgF = inImg + outImg * (extraOut ? 2 : 1);
     // (the last terms: the forward's tiled bias or the backward's bias-gradient partials, and alignment)
-    const fixed0 = 16 + wF + partials * partialStride(wF) + Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
+    const fixed0 = 16 * (1 + ROW_JOBS_PER_IMAGE * T) + wF + partials * partialStride(wF) + Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
     // the largest B among forward (K x N), backward input (N x K) and filter (band pixels x N)
     const perThread = (band: number) =>
       rowF * band + packA + Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, band * g.outW)) + 4 * ALIGN;
@@ -471,6 +475,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     if (chunk < 1) return null;
     s.reset();
     const geo = s.alloc(16);
+    const rowGeo = s.alloc(16 * ROW_JOBS_PER_IMAGE * T);
     const w = s.alloc(wF);
     const bufs: number[][] = [];
     for (let t = 0; t < T; t++) {
@@ -480,7 +485,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const y = s.alloc(chunk * outImg);
     const y2 = extraOut ? s.alloc(chunk * outImg) : 0;
     const part = allocPartials(partials, wF);
-    return { chunk, geo, w, bufs, inImg, outImg, K, x, y, y2, part, macs: M * K * N, band };
+    return { chunk, geo, w, bufs, inImg, outImg, K, x, y, y2, part, macs: M * K * N, band, rowGeo };
   }
 
   /**
@@ -566,6 +571,29 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     for (let i = 0; i < acc.length; i++) dw[i] = acc[i];
   }
 
+  /**
+   * Jobs over ranges of output rows of the n (< T) images of a chunk, so a batch of one still
+   * keeps every thread busy: a range is a conv with fewer output rows and its top padding moved
+   * up by the rows before it (padTop - r0 * strideH, negative inside the image), on the same
+   * input, each with its own geometry block.
+   */
+  function rowJobs(g: Conv2dGeometry, p: ConvPlan, n: number, job: (geo: number, img: number, r0: number) => number[]): number[][] {
+    const jobs: number[][] = [];
+    const per = Math.max(1, Math.floor((ROW_JOBS_PER_IMAGE * T) / n));
+    let q = 0;
+    for (let j = 0; j < n; j++) {
+      for (let part = 0; part < per; part++) {
+        const r0 = Math.floor((part * g.outH) / per), r1 = Math.floor(((part + 1) * g.outH) / per);
+        if (r1 <= r0) continue;
+        const geo = p.rowGeo + q++ * 64;
+        s.i32(geo, 15).set([g.inH, g.inW, g.inC, r1 - r0, g.outW, g.outC, g.kH, g.kW, g.strideH, g.strideW,
+          g.dilationH, g.dilationW, g.padTop - r0 * g.strideH, g.padLeft, p.band]);
+        jobs.push(job(geo, j, r0));
+      }
+    }
+    return jobs;
+  }
+
   function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
     const ok = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0;
     const p = ok ? planConv(g, 0) : null;
@@ -592,8 +620,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
-      runImages('convForward', n, p.macs,
-        (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt, pBias, period, act], p.bufs);
+      if (T > 1 && n < T && g.inC > 1 && !isPointwise(g) && g.outH >= ROW_JOBS_PER_IMAGE && n * p.macs >= MIN_PARALLEL_MNK) {
+        pool.run('convForward', rowJobs(g, p, n, (geo, j, r0) => [geo, p.x + j * p.inImg * 4, p.w,
+          p.y + (j * p.outImg + r0 * g.outW * g.outC) * 4, 1, pBias, period, act]), p.bufs);
+      } else {
+        runImages('convForward', n, p.macs,
+          (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt, pBias, period, act], p.bufs);
+      }
       y.set(s.f32(p.y, n * p.outImg), i0 * p.outImg);
     }
     if (epilogue?.activation === 'tanh') jsBackend.unary('tanh', y, y);
