@@ -1,6 +1,6 @@
 // `npm run bench`: runs each workload module in its own Node process (fresh JIT, heap and threads),
 // prints one table with gradlab's ratio to every peer, and writes bench/results/latest.json.
-// Usage: node dist/bench/run.js [workload ...]   (default: all; names below)
+// Usage: node dist/bench/run.js [workload ...]   (default: all; names below), e.g. npm run bench -- vgg16
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -133,7 +133,8 @@ async function main(): Promise<void> {
   const m = machine();
   const header = `gradlab benchmark, ${new Date().toISOString()}\n${m.cpu}, ${m.cores} cores, Node ${m.node}`;
   console.log(`${header}\n\n${table(rated)}`);
-  const file = join(dirname(benchFile('run.ts')), 'results', 'latest.json');
+  // a run of chosen workloads (npm run bench -- vgg16) leaves the full run's latest.json as it was
+  const file = join(dirname(benchFile('run.ts')), 'results', args.length ? `latest-${chosen.map((w) => w.name).join('-')}.json` : 'latest.json');
   writeFileAtomicSync(file, JSON.stringify({ date: new Date().toISOString(), machine: m, workloads: chosen.map((w) => w.name),
     seconds: Math.round((performance.now() - t0) / 1000), rows: rated }, null, 2) + '\n');
   console.log(`\nwrote ${file}`);
