@@ -709,9 +709,18 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const macs = g.outH * g.outW * wF;
     const maxParts = maxPartials(g.batch, g.outH * g.outW, wF);
     // the most jobs any chunk can have (the cut's job count never falls as the images grow)
-    const parts = dw ? imageJobs(g.batch, macs, maxParts).length : 0;
+    const imageParts = dw ? imageJobs(g.batch, macs, maxParts).length : 0;
+    // fewer images than threads: the filter gradient's jobs are ranges of output rows (rowJobs),
+    // one partial each, when those partials take at most a quarter of the cap
+    let rowParts = dw && T > 1 && g.batch < T && g.inC > 1 && !isPointwise(g) && g.outH >= ROW_JOBS_PER_IMAGE &&
+      g.batch * macs >= MIN_PARALLEL_MNK ? g.batch * Math.floor((ROW_JOBS_PER_IMAGE * T) / g.batch) : 0;
+    if (rowParts * partialStride(wF) > capF / 4) rowParts = 0;
     const ok = isF32(...arrays) && (w !== null || dx === null) && g.batch > 0 && dy.length > 0 && x.length > 0;
-    const p = ok ? planConv(g, parts, act !== 0) : null;
+    let p = ok ? planConv(g, Math.max(rowParts, imageParts), act !== 0) : null;
+    if (ok && !p && rowParts) {
+      rowParts = 0;
+      p = planConv(g, imageParts, act !== 0);
+    }
     const blocks = ok && !p ? rowBlocks(g, (sub) => planConv(sub, dw ? 1 : 0, act !== 0) !== null) : null;
     if (blocks) {
       conv2dBackwardInBlocks(x, w, dy, g, grads, blocks, fused);
@@ -744,11 +753,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       }
       if (dw) {
         s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
-        const cut = imageJobs(n, p.macs, maxParts);
-        if (cut.length > p.part.length) throw new Error(`wasm conv2dBackward: ${cut.length} jobs for ${p.part.length} partials`);
-        pool.run('convBackFilter', cut.map(([j0, cnt], j) =>
-          [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, j < written ? 1 : 0, p.part[j]]), p.bufs);
-        written = Math.max(written, cut.length);
+        // (with rowParts the batch is one chunk: its jobs write their partials once)
+        const jobs = rowParts
+          ? rowJobs(g, p, n, (geo, j, r0) => [geo, p.x + j * p.inImg * 4, p.y + (j * p.outImg + r0 * g.outW * N) * 4, 1])
+          : imageJobs(n, p.macs, maxParts).map(([j0, cnt]) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt]);
+        if (jobs.length > p.part.length) throw new Error(`wasm conv2dBackward: ${jobs.length} jobs for ${p.part.length} partials`);
+        pool.run('convBackFilter', jobs.map((a, j) => [...a, j < written ? 1 : 0, p.part[j]]), p.bufs);
+        written = Math.max(written, jobs.length);
       }
       if (dx) {
         // the chunk's x is no longer needed: its buffer takes dx
