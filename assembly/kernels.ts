@@ -378,10 +378,18 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, b
 
 // ---- convolution: per-image im2col / col2im around gemm -------------------------------------
 // Geometry block (i32 fields at g): inH inW inC outH outW outC kH kW strideH strideW dilationH
-// dilationW padTop padLeft.
+// dilationW padTop padLeft band. The im2col panel holds `band` output rows (0: the whole image):
+// at 224x224x64 one image's panel is 115 MB, past the scratch cap, so the JS side picks a band
+// whose panel fits each thread's share, and the kernels below loop over the bands of an image.
 
 @inline function gi(g: usize, i: i32): i32 {
   return load<i32>(g + (<usize>i << 2));
+}
+
+// Output rows per im2col panel.
+@inline function bandRows(g: usize): i32 {
+  const b = gi(g, 14), outH = gi(g, 3);
+  return b <= 0 || b > outH ? outH : b;
 }
 
 // Short contiguous runs (a kernel row of a few channels) are too short for memory.copy's call.
@@ -409,15 +417,16 @@ export function gemm(m: i32, n: i32, k: i32, a: usize, lda: i32, transA: bool, b
   for (; j < n; j++) store<f32>(dst + (<usize>j << 2), 0);
 }
 
-// col[OH*OW, KH*KW*C] for one NHWC image; rows follow the [kh][kw][c] order of the kernel.
-function im2col(g: usize, x: usize, col: usize): void {
-  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outH = gi(g, 3), outW = gi(g, 4);
+// col[(oh1-oh0)*OW, KH*KW*C] for output rows oh0..oh1 of one NHWC image; rows follow the
+// [kh][kw][c] order of the kernel.
+function im2col(g: usize, x: usize, col: usize, oh0: i32, oh1: i32): void {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outW = gi(g, 4);
   const kH = gi(g, 6), kW = gi(g, 7), sH = gi(g, 8), sW = gi(g, 9), dH = gi(g, 10), dW = gi(g, 11);
   const pT = gi(g, 12), pL = gi(g, 13);
   const cb = <usize>C << 2;
   const rowRun = kW * C;
   let dst = col;
-  for (let oh = 0; oh < outH; oh++) {
+  for (let oh = oh0; oh < oh1; oh++) {
     for (let ow = 0; ow < outW; ow++) {
       const iw0 = ow * sW - pL;
       // with dilation 1 a kernel row inside the image is one contiguous run of kW*C floats
@@ -445,16 +454,15 @@ function im2col(g: usize, x: usize, col: usize): void {
   }
 }
 
-// dx (one image, overwritten) = sum of dcol's rows scattered back to their input cells.
-function col2im(g: usize, dcol: usize, dx: usize): void {
-  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outH = gi(g, 3), outW = gi(g, 4);
+// dx (one image) += dcol's rows (output rows oh0..oh1) scattered back to their input cells.
+function col2im(g: usize, dcol: usize, dx: usize, oh0: i32, oh1: i32): void {
+  const inH = gi(g, 0), inW = gi(g, 1), C = gi(g, 2), outW = gi(g, 4);
   const kH = gi(g, 6), kW = gi(g, 7), sH = gi(g, 8), sW = gi(g, 9), dH = gi(g, 10), dW = gi(g, 11);
   const pT = gi(g, 12), pL = gi(g, 13);
   const cb = <usize>C << 2;
   const rowRun = kW * C;
-  memory.fill(dx, 0, <usize>(inH * inW) * cb);
   let src = dcol;
-  for (let oh = 0; oh < outH; oh++) {
+  for (let oh = oh0; oh < oh1; oh++) {
     for (let ow = 0; ow < outW; ow++) {
       const iw0 = ow * sW - pL;
       const rowInside = dW == 1 && iw0 >= 0 && iw0 + kW <= inW;
@@ -493,7 +501,7 @@ function col2im(g: usize, dcol: usize, dx: usize): void {
 
 @inline function useDirectC1(g: usize): bool {
   return gi(g, 2) == 1 && gi(g, 5) >= 4 && gi(g, 8) == 1 && gi(g, 9) == 1 && gi(g, 10) == 1 && gi(g, 11) == 1 &&
-    gi(g, 6) * gi(g, 7) >= 2 && directC1Floats(g) <= gi(g, 3) * gi(g, 4) * gi(g, 6) * gi(g, 7);
+    gi(g, 6) * gi(g, 7) >= 2 && directC1Floats(g) <= bandRows(g) * gi(g, 4) * gi(g, 6) * gi(g, 7);
 }
 
 // Width of the padded image: the output row rounded up to the 4-pixel tile, plus the kernel.
@@ -501,7 +509,7 @@ function col2im(g: usize, dcol: usize, dx: usize): void {
   return ((gi(g, 4) + 3) & ~3) + gi(g, 7) - 1;
 }
 
-// Scratch floats (taken from the im2col buffer, OH*OW*KH*KW floats): the padded image, then
+// Scratch floats (taken from the im2col buffer, band*OW*KH*KW floats): the padded image, then
 // either the packed weights (forward) or one image's filter gradient and one channel pair of dy
 // (backward), plus alignment.
 @inline function directC1Floats(g: usize): i32 {
@@ -695,13 +703,15 @@ function convBackFilterC1(g: usize, x: usize, dy: usize, nImg: i32, accumulate: 
 }
 
 /**
- * y[img] = act(im2col(x[img]) . w + bias) for nImg images; col holds OH*OW*KH*KW*C floats. The
- * epilogue (see biasAct) runs on each image while it is still in cache.
+ * y[img] = act(im2col(x[img]) . w + bias) for nImg images, a band of output rows at a time; col
+ * holds band*OW*KH*KW*C floats. The epilogue (see biasAct) runs on each band while it is still
+ * in cache.
  */
 export function convForward(g: usize, x: usize, w: usize, y: usize, nImg: i32, bias: usize, period: i32, act: i32,
   col: usize, pa: usize, pb: usize): void {
   const inImg = <usize>(gi(g, 0) * gi(g, 1) * gi(g, 2)) << 2;
-  const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
+  const outH = gi(g, 3), outW = gi(g, 4);
+  const M = outH * outW, N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
   const outImg = <usize>(M * N) << 2;
   const direct = isPointwise(g);
   if (!direct && useDirectC1(g)) {
@@ -710,22 +720,33 @@ export function convForward(g: usize, x: usize, w: usize, y: usize, nImg: i32, b
     return;
   }
   if (nImg > 0) packBAll(N, K, w, N, false, pb);
+  const band = bandRows(g);
   for (let i = 0; i < nImg; i++) {
     const xi = x + <usize>i * inImg;
-    let a = xi;
-    if (!direct) { im2col(g, xi, col); a = col; }
     const yi = y + <usize>i * outImg;
-    gemmPacked(M, N, K, a, K, false, pb, yi, N, false, pa);
-    biasAct(yi, M * N, bias, period, act);
+    if (direct) {
+      gemmPacked(M, N, K, xi, K, false, pb, yi, N, false, pa);
+      biasAct(yi, M * N, bias, period, act);
+      continue;
+    }
+    for (let oh0 = 0; oh0 < outH; oh0 += band) {
+      const mb = min(band, outH - oh0) * outW;
+      const yb = yi + (<usize>(oh0 * outW * N) << 2);
+      im2col(g, xi, col, oh0, oh0 + mb / outW);
+      gemmPacked(mb, N, K, col, K, false, pb, yb, N, false, pa);
+      biasAct(yb, mb * N, bias, period, act);
+    }
   }
 }
 
-/** dx[img] = col2im(dy[img] . w^T) for nImg images; dcol holds OH*OW*KH*KW*C floats. */
+/** dx[img] = col2im(dy[img] . w^T) for nImg images, a band at a time; dcol holds band*OW*KH*KW*C floats. */
 export function convBackInput(g: usize, dy: usize, w: usize, dx: usize, nImg: i32, dcol: usize, pa: usize, pb: usize): void {
   const inImg = <usize>(gi(g, 0) * gi(g, 1) * gi(g, 2)) << 2;
-  const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
+  const outH = gi(g, 3), outW = gi(g, 4);
+  const M = outH * outW, N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
   const outImg = <usize>(M * N) << 2;
   const direct = isPointwise(g);
+  const band = bandRows(g);
   // w^T is packed once for all the images of the call
   if (nImg > 0) packBAll(K, N, w, N, true, pb);
   for (let i = 0; i < nImg; i++) {
@@ -733,21 +754,28 @@ export function convBackInput(g: usize, dy: usize, w: usize, dx: usize, nImg: i3
     const dyi = dy + <usize>i * outImg;
     if (direct) {
       gemmPacked(M, K, N, dyi, N, false, pb, dxi, K, false, pa);
-    } else {
-      gemmPacked(M, K, N, dyi, N, false, pb, dcol, K, false, pa);
-      col2im(g, dcol, dxi);
+      continue;
+    }
+    // bands scatter into overlapping input rows, so one thread takes a whole image
+    memory.fill(dxi, 0, inImg);
+    for (let oh0 = 0; oh0 < outH; oh0 += band) {
+      const rows = min(band, outH - oh0);
+      gemmPacked(rows * outW, K, N, dyi + (<usize>(oh0 * outW * N) << 2), N, false, pb, dcol, K, false, pa);
+      col2im(g, dcol, dxi, oh0, oh0 + rows);
     }
   }
 }
 
 /**
- * dw (=, or += when accumulate) sum over nImg images of im2col(x[img])^T . dy[img]. The
- * per-thread buffers come last, so the pool can append each thread's own.
+ * dw (=, or += when accumulate) sum over nImg images and their bands of im2col(x[img])^T .
+ * dy[img]. The per-thread buffers come last, so the pool can append each thread's own; pb holds
+ * packBSize(N, band*OW) floats.
  */
 export function convBackFilter(g: usize, x: usize, dy: usize, nImg: i32, accumulate: bool, dw: usize, col: usize,
   pa: usize, pb: usize): void {
   const inImg = <usize>(gi(g, 0) * gi(g, 1) * gi(g, 2)) << 2;
-  const M = gi(g, 3) * gi(g, 4), N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
+  const outH = gi(g, 3), outW = gi(g, 4);
+  const M = outH * outW, N = gi(g, 5), K = gi(g, 6) * gi(g, 7) * gi(g, 2);
   const outImg = <usize>(M * N) << 2;
   const direct = isPointwise(g);
   if (nImg <= 0 && !accumulate) memory.fill(dw, 0, <usize>(K * N) << 2);
@@ -755,11 +783,17 @@ export function convBackFilter(g: usize, x: usize, dy: usize, nImg: i32, accumul
     convBackFilterC1(g, x, dy, nImg, accumulate, dw, col);
     return;
   }
+  const band = bandRows(g);
   for (let i = 0; i < nImg; i++) {
     const xi = x + <usize>i * inImg;
-    let a = xi;
-    if (!direct) { im2col(g, xi, col); a = col; }
-    gemm(K, N, M, a, K, true, dy + <usize>i * outImg, N, false, dw, N, accumulate || i > 0, pa, pb);
+    for (let oh0 = 0; oh0 < outH; oh0 += band) {
+      const mb = min(band, outH - oh0) * outW;
+      // a pointwise conv's image is its own im2col matrix: its band is a row offset
+      let a = xi + (<usize>(oh0 * outW * K) << 2);
+      if (!direct) { im2col(g, xi, col, oh0, oh0 + mb / outW); a = col; }
+      gemm(K, N, mb, a, K, true, dy + <usize>i * outImg + (<usize>(oh0 * outW * N) << 2), N, false, dw, N,
+        accumulate || i > 0 || oh0 > 0, pa, pb);
+    }
   }
 }
 

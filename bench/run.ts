@@ -1,6 +1,6 @@
 // `npm run bench`: runs each workload module in its own Node process (fresh JIT, heap and threads),
 // prints one table with gradlab's ratio to every peer, and writes bench/results/latest.json.
-// Usage: node dist/bench/run.js [workload ...]   (default: all; names below)
+// Usage: node dist/bench/run.js [workload ...]   (default: all; names below), e.g. npm run bench -- vgg16
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,10 @@ const WORKLOADS: Workload[] = [
   { name: 'svc', file: 'svc.js', what: 'SVC fit and predict' },
   // The fixed cost of one op call on tiny tensors (bench/overhead.ts)
   { name: 'overhead', file: 'overhead.js', what: 'per-op overhead' },
+  // VGG16's conv base at 224x224 against PyTorch and onnxruntime-node (bench/vgg16.ts)
+  { name: 'vgg16', file: 'vgg16.js', what: 'VGG16 conv base inference at 224x224, batch 8' },
+  // 3x3 convs at ImageNet sizes, where the im2col panel passes the scratch cap (bench/conv224.ts)
+  { name: 'conv224', file: 'conv224.js', what: 'conv2d at 224x224 / 112 / 56, forward and both backward passes' },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -129,7 +133,8 @@ async function main(): Promise<void> {
   const m = machine();
   const header = `gradlab benchmark, ${new Date().toISOString()}\n${m.cpu}, ${m.cores} cores, Node ${m.node}`;
   console.log(`${header}\n\n${table(rated)}`);
-  const file = join(dirname(benchFile('run.ts')), 'results', 'latest.json');
+  // a run of chosen workloads (npm run bench -- vgg16) leaves the full run's latest.json as it was
+  const file = join(dirname(benchFile('run.ts')), 'results', args.length ? `latest-${chosen.map((w) => w.name).join('-')}.json` : 'latest.json');
   writeFileAtomicSync(file, JSON.stringify({ date: new Date().toISOString(), machine: m, workloads: chosen.map((w) => w.name),
     seconds: Math.round((performance.now() - t0) / 1000), rows: rated }, null, 2) + '\n');
   console.log(`\nwrote ${file}`);

@@ -36,6 +36,11 @@ export interface WasmBackendInfo {
   scratchPeakBytes: number;
   scratchCapBytes: number;
   wasmMemoryBytes: number;
+  /**
+   * float32 convolution calls (dense and grouped, any pass) that ran on the js reference
+   * because their shape did not fit the scratch cap: a slow path, so it should stay 0.
+   */
+  convReferenceCalls: number;
 }
 
 export interface WasmBackendOptions {
@@ -51,6 +56,12 @@ export interface WasmBackendOptions {
    * convs (Cg = 1) always do. Infinity: always the lanes. Default 1024 (bench/grouped.ts).
    */
   groupedSlicesMinCgM?: number;
+  /**
+   * Target size in MiB of one thread's im2col panel: a convolution whose per-image panel is
+   * larger runs a band of output rows at a time (smaller still when the scratch cap asks).
+   * Default: GRADLAB_WASM_PANEL_MB or 8 (bench/conv.ts).
+   */
+  convPanelMiB?: number;
 }
 
 const ALIGN = 64;
@@ -68,6 +79,8 @@ const MIN_PARALLEL_FOLD = 1 << 16;
 // Grouped convs with Cg > 1 input channels per group and Cg * M >= this run per group on the
 // GEMM convs; the others (depthwise included) on the lane kernels (see groupedBySlices).
 const SLICES_MIN_CGM = 1024;
+// Row-range jobs per image and thread when a chunk has fewer images than threads (see rowJobs).
+const ROW_JOBS_PER_IMAGE = 2;
 // Scratch bytes per thread of one chunk of images for the grouped lane kernels.
 const GROUPED_CHUNK_BYTES = 2 * 1024 * 1024;
 
@@ -148,6 +161,16 @@ function envThreads(): number {
   return t;
 }
 
+function envPanelMiB(): number {
+  const v = process.env.GRADLAB_WASM_PANEL_MB;
+  if (v === undefined || v === '') return 8;
+  const t = Number(v);
+  if (!Number.isFinite(t) || t <= 0) {
+    throw new ValueError(`GRADLAB_WASM_PANEL_MB: expected a positive number of MiB, got '${v}'`);
+  }
+  return t;
+}
+
 function envScratchMiB(): number {
   const v = process.env.GRADLAB_WASM_SCRATCH_MB;
   if (v === undefined || v === '') return 96;
@@ -168,6 +191,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   if (!(slicesMinCgM >= 1)) {
     throw new ValueError(`createWasmBackend: groupedSlicesMinCgM must be at least 1, got ${slicesMinCgM}`);
   }
+  const panelMiB = options.convPanelMiB ?? envPanelMiB();
+  if (!(panelMiB > 0) || !Number.isFinite(panelMiB)) {
+    throw new ValueError(`createWasmBackend: convPanelMiB must be a positive number, got ${panelMiB}`);
+  }
+  const panelF = Math.max(1, Math.floor((panelMiB * 1024 * 1024) / 4));
+  // float32 conv calls sent to the reference for lack of scratch (WasmBackendInfo.convReferenceCalls)
+  let convReferenceCalls = 0;
   const scratchMiB = options.scratchMiB ?? envScratchMiB();
   if (!(scratchMiB >= 4)) {
     throw new ValueError(`createWasmBackend: scratchMiB must be at least 4, got ${scratchMiB}`);
@@ -379,10 +409,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     else if (epilogue?.activation === 'tanh') jsBackend.unary('tanh', c, c);
   }
 
-  /** Writes the conv geometry block read by the wasm conv kernels. */
-  function convGeometry(p: number, g: Conv2dGeometry): void {
-    s.i32(p, 14).set([g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.strideH, g.strideW,
-      g.dilationH, g.dilationW, g.padTop, g.padLeft]);
+  /** Writes the conv geometry block read by the wasm conv kernels, with the plan's band of output rows. */
+  function convGeometry(p: number, g: Conv2dGeometry, band: number): void {
+    s.i32(p, 15).set([g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.strideH, g.strideW,
+      g.dilationH, g.dilationW, g.padTop, g.padLeft, band]);
   }
 
   function isPointwise(g: Conv2dGeometry): boolean {
@@ -407,12 +437,20 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     part: number[];
     /** Multiply-adds per image (M*K*N). */
     macs: number;
+    /** Output rows per im2col panel (the kernels loop over the bands of each image). */
+    band: number;
+    /** Geometry blocks (16 floats each, ROW_JOBS_PER_IMAGE * T of them) for row-range jobs. */
+    rowGeo: number;
   }
 
   /**
    * Lays out a conv call: geometry, the kernel (plus `partials` dW partials for the filter
    * gradient), per-thread im2col and packing buffers, then as many images of input and output
-   * per chunk as the cap allows. Returns null when not even one image fits.
+   * per chunk as the cap allows. The im2col panel holds a band of output rows: the whole image
+   * when its panel is at most panelF floats, else as many rows as fit in panelF, fewer when
+   * even one image of input and output does not fit beside T such panels (a 224x224x64 image's
+   * whole panel is 115 MB: before bands, such convs fell to the reference, 100x slower).
+   * Returns null when not even one image and one row fit.
    */
   function planConv(g: Conv2dGeometry, partials: number, extraOut = false): ConvPlan | null {
     const K = g.kH * g.kW * g.inC;
@@ -420,25 +458,34 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const N = g.outC;
     const inImg = g.inH * g.inW * g.inC;
     const outImg = M * N;
-    const colF = isPointwise(g) ? 0 : M * K;
-    // the largest B among forward (K x N), backward input (N x K) and filter (M x N)
-    const pbF = Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, M));
+    const pointwise = isPointwise(g);
+    const rowF = pointwise ? 0 : g.outW * K;
     const wF = K * N;
+    const imgF = inImg + outImg * (extraOut ? 2 : 1);
     // (the last terms: the forward's tiled bias or the backward's bias-gradient partials, and alignment)
-    const fixed = 16 + wF + partials * partialStride(wF) + T * (colF + packA + pbF + 4 * ALIGN) +
-      Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
-    const chunk = Math.min(g.batch, Math.floor((capF - fixed) / (inImg + outImg * (extraOut ? 2 : 1))));
+    const fixed0 = 16 * (1 + ROW_JOBS_PER_IMAGE * T) + wF + partials * partialStride(wF) + Math.max(MIN_ROW, MIN_REDUCE_ROW) + Math.max(N, g.inC) + 4 * ALIGN;
+    // the largest B among forward (K x N), backward input (N x K) and filter (band pixels x N)
+    const perThread = (band: number) =>
+      rowF * band + packA + Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, band * g.outW)) + 4 * ALIGN;
+    let band = g.outH;
+    if (M * K > panelF || (pointwise && M * N > panelF)) band = Math.max(1, Math.floor(panelF / Math.max(rowF, N * g.outW)));
+    while (band > 1 && fixed0 + T * perThread(band) + imgF > capF) band = Math.max(1, Math.floor(band / 2));
+    const fixed = fixed0 + T * perThread(band);
+    const chunk = Math.min(g.batch, Math.floor((capF - fixed) / imgF));
     if (chunk < 1) return null;
     s.reset();
     const geo = s.alloc(16);
+    const rowGeo = s.alloc(16 * ROW_JOBS_PER_IMAGE * T);
     const w = s.alloc(wF);
     const bufs: number[][] = [];
-    for (let t = 0; t < T; t++) bufs.push([s.alloc(colF), s.alloc(packA), s.alloc(pbF)]);
+    for (let t = 0; t < T; t++) {
+      bufs.push([s.alloc(rowF * band), s.alloc(packA), s.alloc(Math.max(pbSize(N, K), pbSize(K, N), pbSize(N, band * g.outW)))]);
+    }
     const x = s.alloc(chunk * inImg);
     const y = s.alloc(chunk * outImg);
     const y2 = extraOut ? s.alloc(chunk * outImg) : 0;
     const part = allocPartials(partials, wF);
-    return { chunk, geo, w, bufs, inImg, outImg, K, x, y, y2, part, macs: M * K * N };
+    return { chunk, geo, w, bufs, inImg, outImg, K, x, y, y2, part, macs: M * K * N, band, rowGeo };
   }
 
   /**
@@ -461,9 +508,105 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     return !e || !e.bias || e.bias instanceof Float32Array;
   }
 
+  // ---- images too big for the cap: blocks of output rows, each a conv on the input rows it reads ----
+
+  interface RowBlock { img: number; r0: number; r1: number; a0: number; g: Conv2dGeometry }
+
+  /**
+   * Cuts each image's output rows into blocks whose convs `fits` (one image, the block's rows,
+   * on the window of input rows they read), or null when not even one row fits. For an image
+   * whose input and output alone pass the cap (224x224x256 is 205 MB), where the im2col bands
+   * cannot help; the cut depends only on the shapes, so the sums run in the same order every call.
+   */
+  function rowBlocks(g: Conv2dGeometry, fits: (sub: Conv2dGeometry) => boolean): RowBlock[] | null {
+    const span = (rows: number) => Math.min(g.inH, (rows - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1);
+    // sized on an interior block, whose window is the widest
+    let R = g.outH;
+    while (!fits({ ...g, batch: 1, outH: R, inH: span(R), padTop: 0 })) {
+      if (R === 1) return null;
+      R = Math.ceil(R / 2);
+    }
+    const blocks: RowBlock[] = [];
+    for (let img = 0; img < g.batch; img++) {
+      for (let r0 = 0; r0 < g.outH; r0 += R) {
+        const r1 = Math.min(g.outH, r0 + R);
+        // (at least one row, even for a block that reads only padding)
+        const a0 = Math.min(g.inH - 1, Math.max(0, r0 * g.strideH - g.padTop));
+        const a1 = Math.max(a0 + 1, Math.min(g.inH, (r1 - 1) * g.strideH - g.padTop + (g.kH - 1) * g.dilationH + 1));
+        blocks.push({ img, r0, r1, a0, g: { ...g, batch: 1, inH: a1 - a0, outH: r1 - r0, padTop: g.padTop - r0 * g.strideH + a0 } });
+      }
+    }
+    return blocks;
+  }
+
+  /** The block's input window and output rows within x and y (NHWC views, no copies). */
+  function blockViews(g: Conv2dGeometry, b: RowBlock, x: FloatArray, y: FloatArray): [FloatArray, FloatArray] {
+    const inRow = g.inW * g.inC, outRow = g.outW * g.outC;
+    const xi = b.img * g.inH * inRow + b.a0 * inRow, yi = b.img * g.outH * outRow;
+    return [x.subarray(xi, xi + b.g.inH * inRow), y.subarray(yi + b.r0 * outRow, yi + b.r1 * outRow)];
+  }
+
+  /** dx = the sum of each block's input gradient over its window (windows overlap at their edges). */
+  function inputGradInBlocks(g: Conv2dGeometry, blocks: RowBlock[], dy: FloatArray, dx: FloatArray,
+    run: (b: RowBlock, dyb: FloatArray, dxb: Float32Array) => void): void {
+    dx.fill(0);
+    const inRow = g.inW * g.inC;
+    const tmp = new Float32Array(Math.max(...blocks.map((b) => b.g.inH)) * inRow);
+    for (const b of blocks) {
+      const [dxw, dyb] = blockViews(g, b, dx, dy);
+      const t = tmp.subarray(0, dxw.length);
+      run(b, dyb, t);
+      for (let i = 0; i < t.length; i++) dxw[i] += t[i];
+    }
+  }
+
+  /** dw = the sum over blocks, in block order, of each block's filter gradient. */
+  function filterGradInBlocks(blocks: RowBlock[], dw: FloatArray, run: (b: RowBlock, dwb: Float32Array) => void): void {
+    const acc = new Float64Array(dw.length);
+    const tmp = new Float32Array(dw.length);
+    for (const b of blocks) {
+      run(b, tmp);
+      for (let i = 0; i < tmp.length; i++) acc[i] += tmp[i];
+    }
+    for (let i = 0; i < acc.length; i++) dw[i] = acc[i];
+  }
+
+  /**
+   * Jobs over ranges of output rows of the n (< T) images of a chunk, so a batch of one still
+   * keeps every thread busy: a range is a conv with fewer output rows and its top padding moved
+   * up by the rows before it (padTop - r0 * strideH, negative inside the image), on the same
+   * input, each with its own geometry block.
+   */
+  function rowJobs(g: Conv2dGeometry, p: ConvPlan, n: number, job: (geo: number, img: number, r0: number) => number[]): number[][] {
+    const jobs: number[][] = [];
+    const per = Math.max(1, Math.floor((ROW_JOBS_PER_IMAGE * T) / n));
+    let q = 0;
+    for (let j = 0; j < n; j++) {
+      for (let part = 0; part < per; part++) {
+        const r0 = Math.floor((part * g.outH) / per), r1 = Math.floor(((part + 1) * g.outH) / per);
+        if (r1 <= r0) continue;
+        const geo = p.rowGeo + q++ * 64;
+        s.i32(geo, 15).set([g.inH, g.inW, g.inC, r1 - r0, g.outW, g.outC, g.kH, g.kW, g.strideH, g.strideW,
+          g.dilationH, g.dilationW, g.padTop - r0 * g.strideH, g.padLeft, p.band]);
+        jobs.push(job(geo, j, r0));
+      }
+    }
+    return jobs;
+  }
+
   function conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
-    const p = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0 ? planConv(g, 0) : null;
+    const ok = isF32(x, w, y) && epilogueOk(epilogue) && g.batch > 0 && y.length > 0;
+    const p = ok ? planConv(g, 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planConv(sub, 0) !== null) : null;
+    if (blocks) {
+      for (const b of blocks) {
+        const [xb, yb] = blockViews(g, b, x, y);
+        conv2d(xb, w, yb, b.g, epilogue);
+      }
+      return;
+    }
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.conv2d(x, w, y, g, epilogue);
       return;
     }
@@ -471,14 +614,19 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const [pBias, period] = tiledBias(bias);
     const act = epilogue ? EPILOGUE_ACT[epilogue.activation] : 0;
     s.commit();
-    convGeometry(p.geo, g);
+    convGeometry(p.geo, g, p.band);
     s.f32(p.w, w.length).set(w);
     if (bias) fillTiledBias(pBias, period, bias);
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
       const n = Math.min(p.chunk, g.batch - i0);
       s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
-      runImages('convForward', n, p.macs,
-        (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt, pBias, period, act], p.bufs);
+      if (T > 1 && n < T && g.inC > 1 && !isPointwise(g) && g.outH >= ROW_JOBS_PER_IMAGE && n * p.macs >= MIN_PARALLEL_MNK) {
+        pool.run('convForward', rowJobs(g, p, n, (geo, j, r0) => [geo, p.x + j * p.inImg * 4, p.w,
+          p.y + (j * p.outImg + r0 * g.outW * g.outC) * 4, 1, pBias, period, act]), p.bufs);
+      } else {
+        runImages('convForward', n, p.macs,
+          (j0, cnt) => [p.geo, p.x + j0 * p.inImg * 4, p.w, p.y + j0 * p.outImg * 4, cnt, pBias, period, act], p.bufs);
+      }
       y.set(s.f32(p.y, n * p.outImg), i0 * p.outImg);
     }
     if (epilogue?.activation === 'tanh') jsBackend.unary('tanh', y, y);
@@ -506,8 +654,17 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
   }
 
   function conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
-    const p = isF32(dy, w, dx) && epilogueOk(epilogue) && g.batch > 0 && dx.length > 0 && dy.length > 0 ? planConv(g, 0) : null;
+    const ok = isF32(dy, w, dx) && epilogueOk(epilogue) && g.batch > 0 && dx.length > 0 && dy.length > 0;
+    const p = ok ? planConv(g, 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planConv(sub, 0) !== null) : null;
+    if (blocks) {
+      // the epilogue runs once the windows' overlapping edges are summed
+      inputGradInBlocks(g, blocks, dy, dx, (b, dyb, dxb) => conv2dBackpropInput(dyb, w, dxb, b.g));
+      if (epilogue) applyEpilogue(dx, epilogue);
+      return;
+    }
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.conv2dBackpropInput(dy, w, dx, g, epilogue);
       return;
     }
@@ -516,7 +673,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const [pBias, period] = tiledBias(bias);
     const act = epilogue ? EPILOGUE_ACT[epilogue.activation] : 0;
     s.commit();
-    convGeometry(p.geo, g);
+    convGeometry(p.geo, g, p.band);
     s.f32(p.w, w.length).set(w);
     if (bias) fillTiledBias(pBias, period, bias);
     for (let i0 = 0; i0 < g.batch; i0 += p.chunk) {
@@ -552,16 +709,31 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     const macs = g.outH * g.outW * wF;
     const maxParts = maxPartials(g.batch, g.outH * g.outW, wF);
     // the most jobs any chunk can have (the cut's job count never falls as the images grow)
-    const parts = dw ? imageJobs(g.batch, macs, maxParts).length : 0;
-    const p = isF32(...arrays) && (w !== null || dx === null) && g.batch > 0 && dy.length > 0 && x.length > 0
-      ? planConv(g, parts, act !== 0) : null;
+    const imageParts = dw ? imageJobs(g.batch, macs, maxParts).length : 0;
+    // fewer images than threads: the filter gradient's jobs are ranges of output rows (rowJobs),
+    // one partial each, when those partials take at most a quarter of the cap
+    let rowParts = dw && T > 1 && g.batch < T && g.inC > 1 && !isPointwise(g) && g.outH >= ROW_JOBS_PER_IMAGE &&
+      g.batch * macs >= MIN_PARALLEL_MNK ? g.batch * Math.floor((ROW_JOBS_PER_IMAGE * T) / g.batch) : 0;
+    if (rowParts * partialStride(wF) > capF / 4) rowParts = 0;
+    const ok = isF32(...arrays) && (w !== null || dx === null) && g.batch > 0 && dy.length > 0 && x.length > 0;
+    let p = ok ? planConv(g, Math.max(rowParts, imageParts), act !== 0) : null;
+    if (ok && !p && rowParts) {
+      rowParts = 0;
+      p = planConv(g, imageParts, act !== 0);
+    }
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planConv(sub, dw ? 1 : 0, act !== 0) !== null) : null;
+    if (blocks) {
+      conv2dBackwardInBlocks(x, w, dy, g, grads, blocks, fused);
+      return;
+    }
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.conv2dBackward(x, w ?? new Float32Array(0), dy, g, grads, fused);
       return;
     }
     const sums = dbias ? sumRowsPlan(p.chunk * p.outImg / N, N) : null;
     s.commit();
-    convGeometry(p.geo, g);
+    convGeometry(p.geo, g, p.band);
     if (dx && w) s.f32(p.w, wF).set(w);
     // partials written so far: a job's first chunk overwrites its partial, later ones add
     let written = 0;
@@ -581,11 +753,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       }
       if (dw) {
         s.f32(p.x, n * p.inImg).set(x.subarray(i0 * p.inImg, (i0 + n) * p.inImg));
-        const cut = imageJobs(n, p.macs, maxParts);
-        if (cut.length > p.part.length) throw new Error(`wasm conv2dBackward: ${cut.length} jobs for ${p.part.length} partials`);
-        pool.run('convBackFilter', cut.map(([j0, cnt], j) =>
-          [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt, j < written ? 1 : 0, p.part[j]]), p.bufs);
-        written = Math.max(written, cut.length);
+        // (with rowParts the batch is one chunk: its jobs write their partials once)
+        const jobs = rowParts
+          ? rowJobs(g, p, n, (geo, j, r0) => [geo, p.x + j * p.inImg * 4, p.y + (j * p.outImg + r0 * g.outW * N) * 4, 1])
+          : imageJobs(n, p.macs, maxParts).map(([j0, cnt]) => [p.geo, p.x + j0 * p.inImg * 4, p.y + j0 * p.outImg * 4, cnt]);
+        if (jobs.length > p.part.length) throw new Error(`wasm conv2dBackward: ${jobs.length} jobs for ${p.part.length} partials`);
+        pool.run('convBackFilter', jobs.map((a, j) => [...a, j < written ? 1 : 0, p.part[j]]), p.bufs);
+        written = Math.max(written, jobs.length);
       }
       if (dx) {
         // the chunk's x is no longer needed: its buffer takes dx
@@ -598,6 +772,31 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       foldPartials(p.part, written, wF);
       dw.set(s.f32(p.part[0], wF));
     }
+  }
+
+  /** conv2dBackward block by block (see rowBlocks): dx over overlapping windows, dw and dbias summed in block order. */
+  function conv2dBackwardInBlocks(x: FloatArray, w: FloatArray | null, dy: FloatArray, g: Conv2dGeometry, grads: Conv2dGrads,
+    blocks: RowBlock[], fused?: FusedOutput): void {
+    const { dx, dw, dbias } = grads;
+    const inRow = g.inW * g.inC;
+    const tdx = dx ? new Float32Array(Math.max(...blocks.map((b) => b.g.inH)) * inRow) : null;
+    const tdw = dw ? new Float32Array(dw.length) : null;
+    const tdb = dbias ? new Float32Array(dbias.length) : null;
+    const accW = dw ? new Float64Array(dw.length) : null;
+    const accB = dbias ? new Float64Array(dbias.length) : null;
+    if (dx) dx.fill(0);
+    for (const b of blocks) {
+      const [xb, dyb] = blockViews(g, b, x, dy);
+      const dxw = dx ? blockViews(g, b, dx, dy)[0] : null;
+      const t = tdx && dxw ? tdx.subarray(0, dxw.length) : null;
+      const yb = fused ? blockViews(g, b, x, fused.y)[1] : null;
+      conv2dBackward(xb, w, dyb, b.g, { dx: t, dw: tdw, dbias: tdb }, fused && yb ? { y: yb, activation: fused.activation } : undefined);
+      if (t && dxw) for (let i = 0; i < t.length; i++) dxw[i] += t[i];
+      if (accW && tdw) for (let i = 0; i < tdw.length; i++) accW[i] += tdw[i];
+      if (accB && tdb) for (let i = 0; i < tdb.length; i++) accB[i] += tdb[i];
+    }
+    if (dw && accW) for (let i = 0; i < accW.length; i++) dw[i] = accW[i];
+    if (dbias && accB) for (let i = 0; i < accB.length; i++) dbias[i] = accB[i];
   }
 
   // ---- grouped and depthwise convolution ----
@@ -682,7 +881,16 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     }
     const bias = (epilogue?.bias ?? null) as Float32Array | null;
     const p = ok ? planGrouped(g, groups, 'forward', bias ? bias.length : 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planGrouped(sub, groups, 'forward', bias ? bias.length : 0) !== null) : null;
+    if (blocks) {
+      for (const b of blocks) {
+        const [xb, yb] = blockViews(g, b, x, y);
+        groupedConv2d(xb, w, yb, b.g, groups, epilogue);
+      }
+      return;
+    }
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.groupedConv2d(x, w, y, g, groups, epilogue);
       return;
     }
@@ -712,7 +920,13 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       return;
     }
     const p = ok ? planGrouped(g, groups, 'input', 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planGrouped(sub, groups, 'input', 0) !== null) : null;
+    if (blocks) {
+      inputGradInBlocks(g, blocks, dy, dx, (b, dyb, dxb) => groupedConv2dBackpropInput(dyb, w, dxb, b.g, groups));
+      return;
+    }
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.groupedConv2dBackpropInput(dy, w, dx, g, groups);
       return;
     }
@@ -738,7 +952,16 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       return;
     }
     const p = ok ? planGrouped(g, groups, 'filter', 0) : null;
+    const blocks = ok && !p ? rowBlocks(g, (sub) => planGrouped(sub, groups, 'filter', 0) !== null) : null;
+    if (blocks) {
+      filterGradInBlocks(blocks, dw, (b, dwb) => {
+        const [xb, dyb] = blockViews(g, b, x, dy);
+        groupedConv2dBackpropFilter(xb, dyb, dwb, b.g, groups);
+      });
+      return;
+    }
     if (!p) {
+      if (ok) convReferenceCalls++;
       jsBackend.groupedConv2dBackpropFilter(x, dy, dw, g, groups);
       return;
     }
@@ -1035,6 +1258,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
       scratchPeakBytes: s.peak,
       scratchCapBytes: s.cap,
       wasmMemoryBytes: memory.buffer.byteLength,
+      convReferenceCalls,
     }),
     close: () => pool.close(),
   };
