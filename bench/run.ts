@@ -31,6 +31,8 @@ const WORKLOADS: Workload[] = [
   { name: 'vgg16', file: 'vgg16.js', what: 'VGG16 conv base inference at 224x224, batch 8' },
   // 3x3 convs at ImageNet sizes, where the im2col panel passes the scratch cap (bench/conv224.ts)
   { name: 'conv224', file: 'conv224.js', what: 'conv2d at 224x224 / 112 / 56, forward and both backward passes' },
+  // the pretrained-network lab end to end (bench/transfer.ts)
+  { name: 'transfer', file: 'transfer.js', what: 'gradlab transfer with its defaults' },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -18,24 +18,9 @@ const ROUNDS = Number(process.env.BENCH_VGG_ROUNDS ?? 3);
 /** Filters per block, as Keras' VGG16 (block1_conv1 ... block5_pool). */
 const BLOCKS: readonly number[][] = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
 
-interface Applications { vgg16?: (o: { includeTop: boolean; weights: null; inputShape: number[] }) => gl.Model }
-
-/**
- * gl.applications.vgg16 when it exists on this branch (the apps work), else the same network
- * built here with Keras' layer names.
- */
-export function vgg16Base(size: number): gl.Model {
-  const apps = (gl as unknown as { applications?: Applications }).applications;
-  if (apps?.vgg16) return apps.vgg16({ includeTop: false, weights: null, inputShape: [size, size, 3] });
-  const x = gl.input({ shape: [size, size, 3], name: 'input_1' });
-  let h = x;
-  BLOCKS.forEach((filters, b) => {
-    filters.forEach((f, c) => {
-      h = gl.layers.conv2d({ filters: f, kernelSize: 3, padding: 'same', activation: 'relu', name: `block${b + 1}_conv${c + 1}` }).apply(h) as gl.SymbolicTensor;
-    });
-    h = gl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `block${b + 1}_pool` }).apply(h) as gl.SymbolicTensor;
-  });
-  return gl.model({ inputs: x, outputs: h, name: 'vgg16' });
+/** Keras' VGG16 convolutional base (include_top=False) with fresh weights: gl.applications.vgg16. */
+export function vgg16Base(size: number): Promise<gl.Model> {
+  return gl.applications.vgg16({ includeTop: false, weights: null, inputShape: [size, size, 3] });
 }
 
 function maxAbs(a: ArrayLike<number>): number {
@@ -110,7 +95,7 @@ function torchRows(m: gl.Model, x: Float32Array, want: Float32Array): BenchRow[]
 
 export async function run(): Promise<BenchRow[]> {
   gl.manualSeed(16);
-  const m = vgg16Base(SIZE);
+  const m = await vgg16Base(SIZE);
   const params = m.countParams();
   const x = randomF32(41, BATCH * SIZE * SIZE * 3).map((v) => (v + 1) * 127.5 - 120); // caffe-like range
   const xt = gl.tensor(x, { shape: [BATCH, SIZE, SIZE, 3] });
