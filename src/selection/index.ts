@@ -4,6 +4,6 @@ export { KFold, StratifiedKFold } from './split.js';
 export type { Fold, Splitter, KFoldOptions, Labels, SampleCount } from './split.js';
 export { crossValScore, GridSearchCV, parameterGrid, registerScorer, scorerNames } from './search.js';
 export type {
-  BestEstimator, CV, CVResults, CrossValScoreOptions, Estimator, GridSearchCVOptions, ModelFactory, ParamGrid, ParamValue, Params,
+  BestEstimator, CV, CVResults, FoldLike, CrossValScoreOptions, Estimator, GridSearchCVOptions, ModelFactory, ParamGrid, ParamValue, Params,
   Samples, ScoreFunction, Scoring,
 } from './search.js';

@@ -67,7 +67,10 @@ function scorerOf(fn: string, scoring: unknown): ScoreFunction {
 }
 
 /** The folds: a count (StratifiedKFold for classifiers, as scikit-learn), a splitter, or explicit folds. */
-export type CV = number | Splitter | readonly Fold[];
+/** A fold given by hand: sample indices to train on and to test on. */
+export interface FoldLike { train: ArrayLike<number>; test: ArrayLike<number> }
+
+export type CV = number | Splitter | readonly FoldLike[];
 
 function foldsOf(fn: string, cv: unknown, n: number, y: Float64Array): Fold[] {
   if (typeof cv === 'number') {
@@ -77,23 +80,28 @@ function foldsOf(fn: string, cv: unknown, n: number, y: Float64Array): Fold[] {
   if (cv instanceof KFold || cv instanceof StratifiedKFold || (cv !== null && typeof cv === 'object' && typeof (cv as Splitter).split === 'function')) {
     return checkFolds(fn, (cv as Splitter).split(n, y), n);
   }
-  if (Array.isArray(cv)) return checkFolds(fn, cv as readonly Fold[], n);
+  if (Array.isArray(cv)) return checkFolds(fn, cv as readonly FoldLike[], n);
   throw new ValueError(`${fn}: cv must be an integer >= 2, a splitter (KFold, StratifiedKFold) or a list of { train, test } folds, got ${describeValue(cv)}`);
 }
 
-function checkFolds(fn: string, folds: readonly Fold[], n: number): Fold[] {
+function checkFolds(fn: string, folds: readonly FoldLike[], n: number): Fold[] {
   if (folds.length === 0) throw new ValueError(`${fn}: cv gave no folds`);
   return folds.map((f, i) => {
     if (f === null || typeof f !== 'object') throw new ValueError(`${fn}: fold ${i} must be { train, test }, got ${describeValue(f)}`);
-    const train = Int32Array.from(f.train ?? []), test = Int32Array.from(f.test ?? []);
-    if (train.length === 0 || test.length === 0) throw new ValueError(`${fn}: fold ${i} has an empty train or test set`);
-    for (const [name, idx] of [['train', train], ['test', test]] as const) {
+    if (!isIndexList(f.train) || !isIndexList(f.test)) throw new ValueError(`${fn}: fold ${i}'s train and test must be arrays of sample indices`);
+    for (const [name, idx] of [['train', f.train], ['test', f.test]] as const) {
       for (let j = 0; j < idx.length; j++) {
-        if (!(idx[j] >= 0 && idx[j] < n)) throw new ValueError(`${fn}: fold ${i}'s ${name}[${j}] = ${idx[j]} is not a sample index of 0..${n - 1}`);
+        if (!Number.isInteger(idx[j]) || idx[j] < 0 || idx[j] >= n) throw new ValueError(`${fn}: fold ${i}'s ${name}[${j}] = ${idx[j]} is not a sample index of 0..${n - 1}`);
       }
     }
+    const train = Int32Array.from(f.train), test = Int32Array.from(f.test);
+    if (train.length === 0 || test.length === 0) throw new ValueError(`${fn}: fold ${i} has an empty train or test set`);
     return { train, test };
   });
+}
+
+function isIndexList(v: unknown): v is ArrayLike<number> {
+  return Array.isArray(v) || v instanceof Int32Array || v instanceof Uint32Array || v instanceof Float64Array;
 }
 
 /** Samples as taken by the estimators: a tensor [n, ...] or rows of numbers. */

@@ -100,6 +100,13 @@ test('LinearSVC and a Keras-style model factory are cross-validated and searched
   const lin = await crossValScore(new gl.svm.LinearSVC(), g.x, g.y, { cv: 3 });
   assert.equal(lin.length, 3);
   assert.ok(lin.every((s) => s > 0.5), `LinearSVC fold accuracies ${lin}`);
+  // A LinearSVC grid with explicit folds and no refit: the folds given are the folds used.
+  const folds = new KFold({ nSplits: 3, shuffle: true, seed: 5 }).split(g.x);
+  const lgs = await new GridSearchCV({ estimator: new gl.svm.LinearSVC(), paramGrid: { C: [0.01, 1] }, cv: folds, refit: false }).fit(g.x, g.y);
+  const byHand = await crossValScore(new gl.svm.LinearSVC({ C: 1 }), g.x, g.y, { cv: folds });
+  assert.deepEqual([0, 1, 2].map((f) => lgs.cvResults[`split${f}_test_score`][1]), byHand);
+  assert.throws(() => lgs.bestEstimator, /refit was false/);
+  await assert.rejects(crossValScore(new gl.svm.LinearSVC(), g.x, g.y, { cv: [{ train: [0, 1], test: [99] }] }), /test\[0\] = 99 is not a sample index/);
   // Labels as class indices for a softmax network.
   const yi = g.y.map((v) => [5, -1, 3].indexOf(v));
   let built = 0;
