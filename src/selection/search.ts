@@ -292,7 +292,6 @@ function checkGrid(fn: string, grid: unknown, names: string[] | null): void {
         const near = nearestName(k, names);
         throw new ValueError(`${fn}: ${where} has the unknown parameter '${k}'${near ? ` (did you mean '${near}'?)` : ''}; the estimator takes ${names.join(', ')}`);
       }
-      if (!hasOwn(g, k)) continue;
       const vs: unknown = (g as Record<string, unknown>)[k];
       if (!Array.isArray(vs) || vs.length === 0) throw new ValueError(`${fn}: ${where}.${k} must be a non-empty array of values, got ${describeValue(vs)}`);
       vs.forEach((v, i) => {
