@@ -23,6 +23,7 @@ export type { Optimizer, OptimizerState, SgdOptions, AdamOptions, RmspropOptions
 export * from './train/index.js';
 export * as plot from './plot/index.js';
 export * as svm from './svm/index.js';
+export * as modelSelection from './selection/index.js';
 export * as io from './interop/index.js';
 // gl.loadModel opens every format gradlab reads (it replaces nn's folder-only loadModel here).
 export { loadModel, detectModelFormat } from './interop/door.js';

@@ -1,6 +1,7 @@
 // `gradlab svm`: fit a kernel SVC on MNIST, Fashion-MNIST or a CSV file and report accuracy.
 import { Option, type Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
+import { svmGridSearch, type SvmGridResult } from './svm-grid.js';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -27,17 +28,20 @@ export function registerSvmCommand(program: Command): void {
     .option('--degree <n>', 'poly kernel degree', '3')
     .option('--coef0 <c>', 'poly/sigmoid constant', '0')
     .option('--tol <tol>', 'stopping tolerance', '0.001')
+    .option('--grid <grid>', 'grid search before the fit, e.g. "C=1,2.8,10 gamma=0.001,0.0073,0.03" (C, gamma, degree, coef0); the best values are refitted on the training set')
+    .option('--cv <k>', 'folds of the --grid cross-validation (stratified, on the training set)', '3')
     .option('--train-size <n>', 'training samples, the first n (default 5000 for mnist/fashion-mnist, all of a CSV; fit time grows about as n^2)')
     .option('--test-size <n>', 'test samples, the first n (default 1000 for mnist/fashion-mnist; a CSV holds out 20%)')
     .option('--seed <n>', 'seed of the train/test split of a CSV file', '42')
     .option('--out <dir>', 'output folder (default runs/svm-<timestamp>)')
     .option('--quiet', 'no progress on stderr')
     .action(async (o: Record<string, string | boolean | undefined>) => {
-      const C = positiveNumber('--C', String(o.C));
+      let C = positiveNumber('--C', String(o.C));
       const g = String(o.gamma);
-      const gamma = g === 'scale' || g === 'auto' ? g : positiveNumber('--gamma', g);
-      const degree = positiveInt('--degree', String(o.degree));
-      const coef0 = finiteNumber('--coef0', String(o.coef0));
+      let gamma: number | 'scale' | 'auto' = g === 'scale' || g === 'auto' ? g : positiveNumber('--gamma', g);
+      let degree = positiveInt('--degree', String(o.degree));
+      let coef0 = finiteNumber('--coef0', String(o.coef0));
+      const cv = positiveInt('--cv', String(o.cv));
       const tol = positiveNumber('--tol', String(o.tol));
       const images = o.data === 'mnist' || o.data === 'fashion-mnist';
       const trainSize = o.trainSize !== undefined ? positiveInt('--train-size', String(o.trainSize)) : images ? 5000 : undefined;
@@ -51,6 +55,19 @@ export function registerSvmCommand(program: Command): void {
       const data = loadCliData(String(o.data), { trainSize, testSize, seed, label: o.label as string | undefined });
       const xTrain = flat(data.xTrain), xTest = flat(data.xTest);
       console.log(`Data: ${data.name}, ${xTrain.shape[0]} training and ${xTest.shape[0]} test samples, ${xTrain.shape[1]} features (${((performance.now() - t) / 1000).toFixed(2)} s)`);
+
+      let grid: SvmGridResult | null = null;
+      if (o.grid !== undefined) {
+        t = performance.now();
+        grid = await svmGridSearch(xTrain, data.yTrain, { kernel, C, gamma, degree, coef0, tol }, String(o.grid), cv, err);
+        console.log(`Grid search, ${cv}-fold cross-validation on the training set (${((performance.now() - t) / 1000).toFixed(2)} s):\n${grid.table}`);
+        const b = grid.best;
+        C = typeof b.C === 'number' ? b.C : C;
+        gamma = typeof b.gamma === 'number' || b.gamma === 'scale' || b.gamma === 'auto' ? b.gamma : gamma;
+        degree = typeof b.degree === 'number' ? b.degree : degree;
+        coef0 = typeof b.coef0 === 'number' ? b.coef0 : coef0;
+        console.log(`Best: ${Object.entries(b).map(([k, v]) => `${k}=${v}`).join(', ')} (mean cross-validation accuracy ${(100 * grid.bestScore).toFixed(2)}%); refitting on the whole training set`);
+      }
 
       const tty = process.stderr.isTTY === true;
       const progress = (p: SVCProgress) => {
@@ -87,6 +104,7 @@ export function registerSvmCommand(program: Command): void {
         fit_seconds: fitSeconds, predict_seconds: predictSeconds, iterations,
         support_vectors: total, n_support: Object.fromEntries(model.classes.map((c, i) => [String(c), nSV[i]])),
         subproblems: model.fitInfo,
+        ...(grid ? { grid_search: grid.json } : {}),
       };
       await writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
       const report = await writeClassifierReport(out, {
@@ -96,7 +114,8 @@ export function registerSvmCommand(program: Command): void {
         yTrue: data.yTest, yPred, classNames: data.classNames,
         ...(data.images ? { images: data.xTest } : {}),
         seed,
-        tables: [{ title: 'Support vectors per class', columns: ['class', 'support vectors'], rows: model.classes.map((c, i) => [data.classNames[c] ?? String(c), nSV[i]]) }],
+        ...(grid ? { figures: grid.figures } : {}),
+        tables: [...(grid?.tables ?? []), { title: 'Support vectors per class', columns: ['class', 'support vectors'], rows: model.classes.map((c, i) => [data.classNames[c] ?? String(c), nSV[i]]) }],
       });
       console.log(`Wrote ${join(out, 'metrics.json')}, ${join(out, 'model')}/ and ${report.html}`);
     });

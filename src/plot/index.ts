@@ -7,6 +7,8 @@ export type { FigureFormat, PNGOptions, TopLevelSpec } from './figure.js';
 export { line, fn, confusionMatrix, confusionCounts, PALETTE } from './charts.js';
 export type { Series, LineOptions, FnOptions, Fn1, ConfusionMatrixOptions, ConfusionCounts } from './charts.js';
 export { decisionRegions } from './regions.js';
+export { heatMap } from './heatmap.js';
+export type { HeatMapOptions } from './heatmap.js';
 export type { Predict2D, DecisionRegionsOptions, RegionGrid } from './regions.js';
 export { images, filters, featureMaps } from './images.js';
 export type { Colormap, GridOptions, ImagesOptions, FiltersOptions, FeatureMapsOptions, HasWeights, Traceable } from './images.js';

@@ -127,6 +127,17 @@ export class LinearSVC {
     this.options = { ...options };
   }
 
+  /** The hyperparameters with their defaults filled in, as scikit-learn's get_params. */
+  getParams(): LinearSVCOptions {
+    const o = this.options;
+    return { C: o.C ?? 1, loss: o.loss ?? 'squared_hinge', tol: o.tol ?? 1e-4, maxIter: o.maxIter ?? 1000, seed: o.seed ?? 0 };
+  }
+
+  /** An unfitted LinearSVC with the same options, `params` overriding some. */
+  clone(params: LinearSVCOptions = {}): LinearSVC {
+    return new LinearSVC({ ...this.options, ...params });
+  }
+
   static fromState(state: LinearSVCState): LinearSVC {
     const m = new LinearSVC({ C: state.C, loss: state.loss, tol: state.tol });
     m.state = state;

@@ -199,6 +199,21 @@ export class SVC {
     this.customKernel = typeof options.kernel === 'function' ? options.kernel : undefined;
   }
 
+  /** The hyperparameters with their defaults filled in, as scikit-learn's get_params (model selection reads and varies them). */
+  getParams(): SVCOptions {
+    const o = this.options;
+    return {
+      kernel: o.kernel ?? 'rbf', C: o.C ?? 1, gamma: o.gamma ?? 'scale', degree: o.degree ?? 3, coef0: o.coef0 ?? 0, tol: o.tol ?? 1e-3,
+      cacheSize: o.cacheSize ?? 200, maxIter: o.maxIter ?? -1, classWeight: o.classWeight ?? null, shrinking: o.shrinking ?? true,
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    };
+  }
+
+  /** An unfitted SVC with the same options, `params` overriding some (checked as the constructor checks them). */
+  clone(params: SVCOptions = {}): SVC {
+    return new SVC({ ...this.options, ...params });
+  }
+
   /** Builds a fitted SVC from saved state (see `save`). */
   static fromState(state: SVCState, options: SVCOptions = {}): SVC {
     checkSVCOptions(options);
