@@ -151,3 +151,67 @@ test('bad input: typed errors that name the function and the argument', () => {
   assert.throws(() => metrics.accuracyScore('01' as never, [0, 1]), (e: Error) => e instanceof ValueError && /yTrue must be a Tensor/.test(e.message));
   assert.throws(() => metrics.accuracyScore([0, 1], [0, 1], { normalise: true } as never), ValueError);
 });
+
+import * as gl from '../../src/index.js';
+
+function seededData(n: number, d: number, seed: number): { x: gl.Tensor; w: number[] } {
+  gl.manualSeed(seed);
+  const x = gl.randn([n, d]);
+  return { x, w: Array.from({ length: d }, (_, i) => Math.sin(i + seed)) };
+}
+
+test("compile metrics 'precision', 'recall', 'auc' accumulate over the epoch and equal gl.metrics on its predictions", async () => {
+  const n = 300, d = 5;
+  const { x } = seededData(n, d, 7);
+  const noisy = gl.randn([n]);
+  const y = Float32Array.from({ length: n }, (_, i) => (x.data[i * d] + 0.5 * x.data[i * d + 1] + 0.8 * noisy.data[i] > 0.2 ? 1 : 0));
+  // Frozen weights: the epoch's predictions are exactly predict()'s, so the logs can be checked against them.
+  const m = gl.sequential([gl.layers.dense({ units: 1, activation: 'sigmoid', inputShape: [d], trainable: false })]);
+  m.compile({ optimizer: 'sgd', loss: 'binary_crossentropy', metrics: ['precision', 'recall', 'auc', 'accuracy'] });
+  const yt = gl.tensor(Array.from(y), { shape: [n, 1] });
+  const h = await m.fit(x, yt, { epochs: 1, batchSize: 32, verbose: 0, validationData: [x, yt] });
+  const p = Array.from(m.predict(x).data);
+  const hard = p.map((v) => (v > 0.5 ? 1 : 0));
+  const yl = Array.from(y);
+  const want = { precision: metrics.precisionScore(yl, hard) as number, recall: metrics.recallScore(yl, hard) as number, auc: metrics.rocAucScore(yl, p) as number };
+  const logs = h.history as Record<string, number[]>;
+  close(logs.precision[0], want.precision, 'fit precision');
+  close(logs.recall[0], want.recall, 'fit recall');
+  close(logs.val_precision[0], want.precision, 'val precision');
+  close(logs.val_recall[0], want.recall, 'val recall');
+  close(logs.accuracy[0], metrics.accuracyScore(yl, hard), 'fit accuracy (a mean of batches, unchanged)', 1e-6);
+  console.log(`fit: precision ${logs.precision[0]}, recall ${logs.recall[0]}, auc (200 thresholds) ${logs.auc[0]} vs rocAucScore ${want.auc}`);
+  assert.ok(Math.abs(logs.auc[0] - want.auc) < 1e-2, `Keras-style AUC ${logs.auc[0]} vs rocAucScore ${want.auc}`);
+  assert.ok(Math.abs(logs.val_auc[0] - want.auc) < 1e-2);
+  // Small batches: totals, not means of per-batch ratios (those would differ).
+  const e = m.evaluate(x, yt, { batchSize: 7 });
+  close(e.precision, want.precision, 'evaluate precision');
+  close(e.recall, want.recall, 'evaluate recall');
+  let meanOfBatches = 0;
+  for (let s = 0; s < n; s += 7) {
+    const hs = hard.slice(s, s + 7), ys = yl.slice(s, s + 7);
+    meanOfBatches += (hs.length / n) * (quiet(() => metrics.precisionScore(ys, hs, { zeroDivision: 0 })) as number);
+  }
+  assert.ok(Math.abs(meanOfBatches - want.precision) > 1e-6, 'the check would not tell totals from batch means');
+});
+
+test("'top_k_categorical_accuracy' and 'sparse_top_k_categorical_accuracy' equal topKAccuracyScore with k = 5", async () => {
+  const n = 120, d = 6, k = 8;
+  const { x } = seededData(n, d, 11);
+  const labels = Array.from({ length: n }, (_, i) => (i * 5 + Math.floor(Math.abs(x.data[i * d]) * 3)) % k);
+  const sparse = gl.sequential([gl.layers.dense({ units: k, activation: 'softmax', inputShape: [d] })]);
+  sparse.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy', metrics: ['sparse_top_k_categorical_accuracy', 'precision'] });
+  const ys = gl.tensor(labels);
+  const p = sparse.predict(x);
+  const rows = Array.from({ length: n }, (_, i) => Array.from(p.data.subarray(i * k, (i + 1) * k)));
+  const want = metrics.topKAccuracyScore(labels, rows, { k: 5, labels: [0, 1, 2, 3, 4, 5, 6, 7] });
+  const e = sparse.evaluate(x, ys, { batchSize: 16 });
+  close(e.sparse_top_k_categorical_accuracy, want, 'sparse top-5', 1e-12);
+  assert.ok(e.precision >= 0 && e.precision <= 1);
+  const onehot = gl.tensor(labels.flatMap((c) => Array.from({ length: k }, (_, j) => (j === c ? 1 : 0))), { shape: [n, k] });
+  const cat = gl.sequential([gl.layers.dense({ units: k, activation: 'softmax', inputShape: [d] })]);
+  cat.setWeights(sparse.getWeights());
+  cat.compile({ optimizer: 'sgd', loss: 'categorical_crossentropy', metrics: ['top_k_categorical_accuracy'] });
+  close(cat.evaluate(x, onehot, { batchSize: 16 }).top_k_categorical_accuracy, want, 'top-5', 1e-12);
+  assert.throws(() => cat.compile({ optimizer: 'sgd', loss: 'mse', metrics: ['presicion'] }), /unknown metric "presicion"/);
+});
