@@ -167,6 +167,7 @@ test("compile metrics 'precision', 'recall', 'auc' accumulate over the epoch and
   const y = Float32Array.from({ length: n }, (_, i) => (x.data[i * d] + 0.5 * x.data[i * d + 1] + 0.8 * noisy.data[i] > 0.2 ? 1 : 0));
   // Frozen weights: the epoch's predictions are exactly predict()'s, so the logs can be checked against them.
   const m = gl.sequential([gl.layers.dense({ units: 1, activation: 'sigmoid', inputShape: [d], trainable: false })]);
+  m.setWeights([[[1.5], [0.7], [0.1], [0], [-0.2]], [-0.1]]);
   m.compile({ optimizer: 'sgd', loss: 'binary_crossentropy', metrics: ['precision', 'recall', 'auc', 'accuracy'] });
   const yt = gl.tensor(Array.from(y), { shape: [n, 1] });
   const h = await m.fit(x, yt, { epochs: 1, batchSize: 32, verbose: 0, validationData: [x, yt] });
