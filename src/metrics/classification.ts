@@ -185,6 +185,9 @@ function prfs(fn: string, yTrue: MetricInput, yPred: MetricInput, input: FbetaOp
 }
 
 /** Precision, recall, F-beta and support (average null: per label; else one number each and support null). */
+export function precisionRecallFscoreSupport(yTrue: MetricInput, yPred: MetricInput, options?: FbetaOptions & { average?: null }): PrfResult<number[]>;
+export function precisionRecallFscoreSupport(yTrue: MetricInput, yPred: MetricInput, options: FbetaOptions & { average: Average }): PrfResult<number>;
+export function precisionRecallFscoreSupport(yTrue: MetricInput, yPred: MetricInput, options?: FbetaOptions): PrfResult<number> | PrfResult<number[]>;
 export function precisionRecallFscoreSupport(yTrue: MetricInput, yPred: MetricInput, options: FbetaOptions = {}): PrfResult<number> | PrfResult<number[]> {
   return prfs('metrics.precisionRecallFscoreSupport', yTrue, yPred, options, ['precision', 'recall', 'f-score'], null);
 }
@@ -194,21 +197,33 @@ function pick(r: PrfResult<number> | PrfResult<number[]>, key: 'precision' | 're
 }
 
 /** tp / (tp + fp). */
+export function precisionScore(yTrue: MetricInput, yPred: MetricInput, options: PrfOptions & { average: null }): number[];
+export function precisionScore(yTrue: MetricInput, yPred: MetricInput, options?: PrfOptions & { average?: Average }): number;
+export function precisionScore(yTrue: MetricInput, yPred: MetricInput, options?: PrfOptions): number | number[];
 export function precisionScore(yTrue: MetricInput, yPred: MetricInput, options: PrfOptions = {}): number | number[] {
   return pick(prfs('metrics.precisionScore', yTrue, yPred, { ...checkOptions('metrics.precisionScore', options, PRF_KEYS), beta: undefined }, ['precision'], 'binary'), 'precision');
 }
 
 /** tp / (tp + fn). */
+export function recallScore(yTrue: MetricInput, yPred: MetricInput, options: PrfOptions & { average: null }): number[];
+export function recallScore(yTrue: MetricInput, yPred: MetricInput, options?: PrfOptions & { average?: Average }): number;
+export function recallScore(yTrue: MetricInput, yPred: MetricInput, options?: PrfOptions): number | number[];
 export function recallScore(yTrue: MetricInput, yPred: MetricInput, options: PrfOptions = {}): number | number[] {
   return pick(prfs('metrics.recallScore', yTrue, yPred, { ...checkOptions('metrics.recallScore', options, PRF_KEYS), beta: undefined }, ['recall'], 'binary'), 'recall');
 }
 
 /** Harmonic mean of precision and recall. */
+export function f1Score(yTrue: MetricInput, yPred: MetricInput, options: PrfOptions & { average: null }): number[];
+export function f1Score(yTrue: MetricInput, yPred: MetricInput, options?: PrfOptions & { average?: Average }): number;
+export function f1Score(yTrue: MetricInput, yPred: MetricInput, options?: PrfOptions): number | number[];
 export function f1Score(yTrue: MetricInput, yPred: MetricInput, options: PrfOptions = {}): number | number[] {
   return pick(prfs('metrics.f1Score', yTrue, yPred, { ...checkOptions('metrics.f1Score', options, PRF_KEYS), beta: 1 }, ['f-score'], 'binary'), 'fscore');
 }
 
 /** (1 + beta^2) p r / (beta^2 p + r). */
+export function fbetaScore(yTrue: MetricInput, yPred: MetricInput, options: FbetaOptions & { beta: number; average: null }): number[];
+export function fbetaScore(yTrue: MetricInput, yPred: MetricInput, options: FbetaOptions & { beta: number; average?: Average }): number;
+export function fbetaScore(yTrue: MetricInput, yPred: MetricInput, options: FbetaOptions & { beta: number }): number | number[];
 export function fbetaScore(yTrue: MetricInput, yPred: MetricInput, options: FbetaOptions & { beta: number }): number | number[] {
   const fn = 'metrics.fbetaScore';
   const o = checkOptions(fn, options, PRF_KEYS);

@@ -16,8 +16,8 @@ export function vec(fn: string, arg: string, v: unknown): ArrayLike<number> {
   else throw new ValueError(`${fn}: ${arg} must be a Tensor, an array or a typed array of numbers, got ${describeValue(v)}`);
   for (let i = 0; i < d.length; i++) {
     const x = d[i];
-    if (typeof x !== 'number' && typeof x !== 'bigint') throw new ValueError(`${fn}: ${arg}[${i}] is ${describeValue(x)}, not a number`);
-    if (!Number.isFinite(Number(x))) throw new ValueError(`${fn}: ${arg}[${i}] is ${x}, not a finite number`);
+    if (typeof x !== 'number') throw new ValueError(`${fn}: ${arg}[${i}] is ${describeValue(x)}, not a number`);
+    if (!Number.isFinite(x)) throw new ValueError(`${fn}: ${arg}[${i}] is ${x}, not a finite number`);
   }
   return d;
 }

@@ -110,6 +110,9 @@ export interface RocAucOptions {
 const AUC_KEYS = optionKeys<RocAucOptions>({ multiClass: true, average: true, labels: true, sampleWeight: true });
 
 /** Area under the ROC curve: binary scores (a vector of the larger label's score) or a [samples, classes] probability matrix. */
+export function rocAucScore(yTrue: MetricInput, scores: ScoreInput, options: RocAucOptions & { average: null }): number[];
+export function rocAucScore(yTrue: MetricInput, scores: ScoreInput, options?: RocAucOptions & { average?: 'micro' | 'macro' | 'weighted' }): number;
+export function rocAucScore(yTrue: MetricInput, scores: ScoreInput, options?: RocAucOptions): number | number[];
 export function rocAucScore(yTrue: MetricInput, scores: ScoreInput, options: RocAucOptions = {}): number | number[] {
   const fn = 'metrics.rocAucScore';
   const o = checkOptions(fn, options, AUC_KEYS);
