@@ -47,7 +47,8 @@ function roc(fn: string, t: ArrayLike<number>, s: ArrayLike<number>, pos: number
   if (drop && fps.length > 2) {
     const keep: number[] = [0];
     for (let i = 1; i < fps.length - 1; i++) {
-      if (fps[i - 1] - 2 * fps[i] + fps[i + 1] !== 0 || tps[i - 1] - 2 * tps[i] + tps[i + 1] !== 0) keep.push(i);
+      // NumPy's diff(x, 2) order, so weighted (inexact) counts drop the same points.
+      if ((fps[i + 1] - fps[i]) - (fps[i] - fps[i - 1]) !== 0 || (tps[i + 1] - tps[i]) - (tps[i] - tps[i - 1]) !== 0) keep.push(i);
     }
     keep.push(fps.length - 1);
     fps = keep.map((i) => fps[i]); tps = keep.map((i) => tps[i]); thr = keep.map((i) => thr[i]);

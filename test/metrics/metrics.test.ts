@@ -92,7 +92,7 @@ test('roc curves (drop_intermediate on and off), AUC, log loss and top-1 on bina
     const pos = c.posLabel as number | undefined;
     const o = pos === undefined ? {} : { posLabel: pos };
     close(metrics.rocCurve(yt, s, o), c.roc, `${c.name} roc`);
-    close(metrics.rocCurve(tensor(yt), Float32Array.from(s).map((_, i) => s[i]) && Float64Array.from(s), { ...o, dropIntermediate: false }), c.rocAll, `${c.name} roc all`);
+    close(metrics.rocCurve(tensor(yt), Float64Array.from(s), { ...o, dropIntermediate: false }), c.rocAll, `${c.name} roc all`);
     if (c.auc !== undefined) close(metrics.rocAucScore(yt, s), c.auc, `${c.name} auc`);
     if (c.logLoss !== undefined) {
       close(metrics.logLoss(yt, c.probs as number[]), c.logLoss, `${c.name} logLoss`);
@@ -130,6 +130,24 @@ test('regression errors, weighted and with several outputs', () => {
   close(metrics.meanSquaredError(T, P), m.mse, 'mse multi');
   close(metrics.meanAbsoluteError(T, P), m.mae, 'mae multi');
   close(metrics.r2Score(T, P), m.r2, 'r2 multi');
+});
+
+test('sample weights in accuracy, confusion matrix, precision/recall/F, ROC, AUC, log loss and top-k', () => {
+  const [c] = byKind('weighted');
+  const yt = c.yTrue as number[], yp = c.yPred as number[], sampleWeight = c.weights as number[], pr = c.probs as number[][];
+  close(metrics.accuracyScore(yt, yp, { sampleWeight }), c.accuracy, 'accuracy');
+  close(metrics.accuracyScore(yt, yp, { sampleWeight, normalize: false }), c.accuracyCount, 'accuracy count', 1e-11);
+  close(metrics.confusionMatrix(yt, yp, { sampleWeight }), c.confusion, 'confusion', 1e-11);
+  for (const [key, exp] of Object.entries(c.prf as Record<string, Record<string, unknown>>)) {
+    const r = metrics.precisionRecallFscoreSupport(yt, yp, { average: key === 'None' ? null : (key as metrics.Average), sampleWeight });
+    close({ ...r }, exp, `prf ${key}`, 1e-11);
+  }
+  close(metrics.rocCurve(c.yBinary as number[], c.sBinary as number[], { sampleWeight }), c.roc, 'roc');
+  close(metrics.rocAucScore(c.yBinary as number[], c.sBinary as number[], { sampleWeight }), c.auc, 'auc');
+  close(metrics.rocAucScore(yt, pr, { multiClass: 'ovr', sampleWeight }), c.aucOvr, 'auc ovr');
+  close(metrics.rocAucScore(yt, pr, { multiClass: 'ovr', average: 'weighted', sampleWeight }), c.aucOvrWeighted, 'auc ovr weighted');
+  close(metrics.logLoss(yt, pr, { sampleWeight }), c.logLoss, 'log loss');
+  close(metrics.topKAccuracyScore(yt, pr, { k: 2, sampleWeight }), c.top2, 'top 2');
 });
 
 test('bad input: typed errors that name the function and the argument', () => {
