@@ -28,3 +28,4 @@ export * as io from './interop/index.js';
 // gl.loadModel opens every format gradlab reads (it replaces nn's folder-only loadModel here).
 export { loadModel, detectModelFormat } from './interop/door.js';
 export * as applications from './apps/index.js';
+export * as metrics from './metrics/index.js';

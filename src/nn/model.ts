@@ -15,6 +15,7 @@ import { readSafetensors } from '../io/safetensors.js';
 import {
   CallbackList, History, ProgressBar, type Callback, type CallbackModel, type Logs, type TrainingParams,
 } from '../train/callbacks.js';
+import type { MetricState } from '../metrics/index.js';
 import { resolveLoss, resolveMetric, type LossFn, type LossName, type MetricFn, type ResolvedLoss, type ResolvedMetric } from '../train/losses.js';
 import { InputLayer, Layer, Node, SymbolicTensor, uniqueName, type LayerOutput, type LayerWeight } from './layer.js';
 import { sizeOf } from '../tensor/shape.js';
@@ -186,17 +187,18 @@ export function buildGraph(fn: string, inputs: readonly SymbolicTensor[], output
   return { inputs, outputs, nodes: order, layers, outputNodes: new Set(outputs.map((o) => o.node)) };
 }
 
-/** Weighted running means of batch values over an epoch. */
+/** Weighted running means of batch values over an epoch; stateful metrics (keyed in `states`) report their running totals instead. */
 class Averager {
   private sums = new Map<string, number>();
   private count = 0;
+  readonly states = new Map<string, MetricState>();
   add(values: Logs, n: number): void {
-    for (const [k, v] of Object.entries(values)) this.sums.set(k, (this.sums.get(k) ?? 0) + v * n);
+    for (const [k, v] of Object.entries(values)) this.sums.set(k, this.states.has(k) ? v : (this.sums.get(k) ?? 0) + v * n);
     this.count += n;
   }
   result(): Logs {
     const out: Logs = {};
-    for (const [k, s] of this.sums) out[k] = s / this.count;
+    for (const [k, s] of this.sums) out[k] = this.states.has(k) ? s : s / this.count;
     return out;
   }
 }
@@ -249,7 +251,14 @@ function reshapeLike(y: Tensor, u: Tensor): Tensor {
   return castTo(new Tensor(y.data, u.shape), u);
 }
 
-function metricValue(m: ResolvedMetric, y: Tensor, pred: Tensor): number {
+function metricValue(m: ResolvedMetric, y: Tensor, pred: Tensor, key: string, avg?: Averager): number {
+  if (m.state && avg) {
+    let st = avg.states.get(key);
+    if (!st) avg.states.set(key, (st = m.state()));
+    const s = st;
+    noGrad(() => s.update(y, pred));
+    return s.result();
+  }
   const v = noGrad(() => m.fn(y, pred));
   return typeof v === 'number' ? v : v.item();
 }
@@ -637,7 +646,7 @@ export class Model extends Layer implements CallbackModel {
     noGrad(() => {
       for (let i = 0; i < ds.batchCount; i++) {
         const [xb, yb] = this.datasetBatch(fn, ds, i, 0, c);
-        const r = this.lossOnBatch(c, xb, yb, false);
+        const r = this.lossOnBatch(c, xb, yb, false, avg);
         keep?.push(r.preds);
         avg.add(r.logs, xb[0].shape[0]);
       }
@@ -736,7 +745,7 @@ export class Model extends Layer implements CallbackModel {
   // ---------- training and inference ----------
 
   /** The total loss of a batch (and each output's, its predictions and batch logs). */
-  private lossOnBatch(c: Compiled, xb: readonly Tensor[], yb: readonly Tensor[], training: boolean): { loss: Tensor; logs: Logs; preds: Tensor[] } {
+  private lossOnBatch(c: Compiled, xb: readonly Tensor[], yb: readonly Tensor[], training: boolean, avg?: Averager): { loss: Tensor; logs: Logs; preds: Tensor[] } {
     const g = this.graph!;
     const fused = c.outputs.map((o, i) => o.loss.fromLogits !== undefined && g.outputs[i].layer.finalActivation() === o.loss.fromLogits.activation);
     const outs = this.execute(xb, training, fused.some((f) => f) ? 'outputs' : 'none');
@@ -756,7 +765,7 @@ export class Model extends Layer implements CallbackModel {
     Object.assign(logs, perOutput);
     outs.forEach((o, i) => {
       const co = c.outputs[i];
-      for (const m of this.metricsOf(co, i)) logs[`${co.prefix}${m.name}`] = metricValue(m, co.loss.sparse ? yb[i] : reshapeLike(yb[i], o.u), o.u);
+      for (const m of this.metricsOf(co, i)) logs[`${co.prefix}${m.name}`] = metricValue(m, co.loss.sparse ? yb[i] : reshapeLike(yb[i], o.u), o.u, `${co.prefix}${m.name}`, avg);
     });
     return { loss: total!, logs, preds: outs.map((o) => o.u) };
   }
@@ -767,7 +776,7 @@ export class Model extends Layer implements CallbackModel {
     noGrad(() => {
       for (let s = 0; s < n; s += batchSize) {
         const e = Math.min(s + batchSize, n);
-        const r = this.lossOnBatch(c, xs.map((x) => rowsOf(x, s, e)), ys.map((y) => rowsOf(y, s, e)), false);
+        const r = this.lossOnBatch(c, xs.map((x) => rowsOf(x, s, e)), ys.map((y) => rowsOf(y, s, e)), false, avg);
         keep?.push(r.preds);
         avg.add(r.logs, e - s);
       }
@@ -959,7 +968,7 @@ export class Model extends Layer implements CallbackModel {
         const trainable = this.trainableWeights;
         // Before the forward pass: a training-mode BatchNormalization updates its statistics there.
         guard?.save(layerState.length > 0 ? [...trainable, ...layerState] : trainable);
-        const { loss, logs } = this.lossOnBatch(c, xb, yb, true);
+        const { loss, logs } = this.lossOnBatch(c, xb, yb, true, avg);
         // A non-finite loss condemns the previous step (its weights gave it); non-finite values after this step condemn this one.
         let bad: { name: string; value: number; previous: boolean } | null = guard && !Number.isFinite(logs.loss) ? { name: 'loss', value: logs.loss, previous: true } : null;
         if (bad === null) {

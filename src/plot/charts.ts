@@ -7,6 +7,7 @@ import {
 } from '../core/validate.js';
 import { Figure } from './figure.js';
 import { type NumericInput, vector } from './input.js';
+import { confusionMatrix as confusionMatrixOf } from '../metrics/index.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -258,17 +259,15 @@ export function confusionCounts(
   if (new Set(names).size !== names.length) {
     throw new ValueError(`${fnName}: labels contain duplicates: [${names.join(', ')}]`);
   }
-  const index = new Map<number, number>(classes.map((c, i) => [c, i]));
-  const counts = classes.map(() => classes.map(() => 0));
+  const index = new Set<number>(classes);
   for (let i = 0; i < t.length; i++) {
-    const ti = index.get(t[i]);
-    const pi = index.get(p[i]);
-    if (ti === undefined || pi === undefined) {
-      const [arg, v] = ti === undefined ? ['yTrue', t[i]] : ['yPred', p[i]];
+    if (!index.has(t[i]) || !index.has(p[i])) {
+      const [arg, v] = !index.has(t[i]) ? ['yTrue', t[i]] : ['yPred', p[i]];
       throw new ValueError(`${fnName}: ${arg}[${i}] = ${v} is not one of the labels [${classes.join(', ')}]`);
     }
-    counts[ti][pi]++;
   }
+  // Every sample is in the labels (checked above), so gl.metrics' matrix drops none.
+  const counts = confusionMatrixOf(t, p, { labels: classes });
   return { classes, names, counts };
 }
 

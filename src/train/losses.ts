@@ -2,6 +2,7 @@ import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { mean, abs, sub, square, losses } from '../ops/index.js';
 import { showJson } from '../core/validate.js';
+import { ThresholdCounts, ThresholdAuc, topKHits, type MetricState } from '../metrics/index.js';
 
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor | number;
@@ -56,6 +57,12 @@ export interface ResolvedMetric {
   /** Key in the logs (accuracy, mae, ...). */
   name: string;
   fn: MetricFn;
+  /** Accumulated over an epoch (Keras' stateful metrics): a fresh state per epoch or evaluation; `fn` is its value on one batch. */
+  state?: () => MetricState;
+}
+
+function stateful(name: string, state: () => MetricState): ResolvedMetric {
+  return { name, state, fn: (t, p) => { const s = state(); s.update(t, p); return s.result(); } };
 }
 
 /** 'accuracy' becomes sparse, categorical or binary accuracy by the loss and the output size, as in Keras. */
@@ -73,8 +80,18 @@ export function resolveMetric(fn: string, spec: string | MetricFn, loss: Resolve
       return { name: 'mae', fn: (t, p) => mean(abs(sub(p, t))) };
     case 'mse': case 'mean_squared_error':
       return { name: 'mse', fn: (t, p) => mean(square(sub(p, t))) };
+    case 'precision':
+      return stateful('precision', () => new ThresholdCounts('precision', loss.sparse));
+    case 'recall':
+      return stateful('recall', () => new ThresholdCounts('recall', loss.sparse));
+    case 'auc':
+      return stateful('auc', () => new ThresholdAuc(loss.sparse));
+    case 'top_k_categorical_accuracy':
+      return { name: 'top_k_categorical_accuracy', fn: (t, p) => topKHits(t, p, 5, false) };
+    case 'sparse_top_k_categorical_accuracy':
+      return { name: 'sparse_top_k_categorical_accuracy', fn: (t, p) => topKHits(t, p, 5, true) };
     default:
-      throw new ValueError(`${fn}: unknown metric ${showJson(spec)} (use 'accuracy', 'mae', 'mse' or a function)`);
+      throw new ValueError(`${fn}: unknown metric ${showJson(spec)} (use 'accuracy', 'mae', 'mse', 'precision', 'recall', 'auc', 'top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy' or a function)`);
   }
 }
 
