@@ -3,6 +3,8 @@
 // hinge-loss tools, and save/load of fitted models (model.json + weights.safetensors).
 export { SVC } from './svc.js';
 export type { SVCOptions, SVCProgress, SVCState, ClassWeight, DecisionFunctionOptions } from './svc.js';
+export { SVR, OneClassSVM } from './regression.js';
+export type { SVROptions, OneClassSVMOptions, KernelSVMOptions, KernelModelState } from './regression.js';
 export { LinearSVC } from './linear.js';
 export type { LinearSVCOptions, LinearSVCState } from './linear.js';
 export { loadModel as load, saveModel as save } from './io.js';

@@ -21,7 +21,9 @@ test('SVC and LinearSVC: scikit-learn spellings name the gradlab option', () => 
   assert.throws(() => new SVC({ max_iter: 10 } as never), valueError(/unknown option 'max_iter' \(did you mean 'maxIter'\?\)/));
   assert.throws(() => new SVC({ cache_size: 100 } as never), valueError(/did you mean 'cacheSize'/));
   assert.throws(() => new SVC({ kernal: 'rbf' } as never), valueError(/unknown option 'kernal' \(did you mean 'kernel'\?\)/));
-  assert.throws(() => new SVC({ probability: true } as never), valueError(/SVC: unknown option 'probability' \(known: 'kernel', 'C', /));
+  assert.throws(() => new SVC({ probabilty: true } as never), valueError(/SVC: unknown option 'probabilty' \(did you mean 'probability'\?\)/));
+  assert.throws(() => new SVC({ random_state: 1 } as never), valueError(/SVC: unknown option 'random_state' \(did you mean 'seed'\?\)/));
+  assert.throws(() => new SVC({ decision_function_shape: 'ovo' } as never), valueError(/SVC: unknown option 'decision_function_shape' \(known: 'kernel', 'C', /));
   assert.throws(() => new LinearSVC({ random_state: 0 } as never), valueError(/^LinearSVC: unknown option 'random_state' \(did you mean 'seed'\?\)$/));
   assert.throws(() => new LinearSVC({ c: 1 } as never), valueError(/unknown option 'c' \(did you mean 'C'\?\)/));
   assert.throws(() => SVC.fromState({} as never, { gama: 1 } as never), valueError(/SVC: unknown option 'gama' \(did you mean 'gamma'\?\)/));
@@ -73,7 +75,7 @@ test('svm.load checks model.json as strictly as options: unknown and missing fie
       [{ ...good, gamma: 'scale' }, /field 'gamma' must be the number the fit used/],
       [{ ...good, nSupport: [1] }, /2 classes and 1 support-vector counts/],
       [{ ...good, supportIndices: [0] }, /support indices for \d+ support vectors/],
-      [{ ...good, kind: 'SVR' }, /unknown model kind "SVR"/],
+      [{ ...good, kind: 'SVQ' }, /unknown model kind "SVQ"/],
       [{ ...good, classes: [1, 0] }, /field 'classes' must be sorted and distinct, as fit writes it; 0 follows 1/],
       [{ ...good, classes: [0, 0] }, /field 'classes' must be sorted and distinct/],
       [{ ...good, classes: 'x' }, /field 'classes' must be an array of finite numbers/],
@@ -130,7 +132,7 @@ test('svm.load checks model.json as strictly as options: unknown and missing fie
 
     await assert.rejects(save(new SVC({ kernel: (a, b) => a[0] * b[0] }).fit(x, y), join(dir, 'custom')), /custom kernel function cannot be saved/);
     await assert.rejects(save(new SVC(), join(dir, 'unfitted')), /SVC\.getState: the model is not fitted/);
-    await assert.rejects(save({} as never, join(dir, 'other')), /svm\.save: model must be a fitted SVC or LinearSVC/);
+    await assert.rejects(save({} as never, join(dir, 'other')), /svm\.save: model must be a fitted SVC, LinearSVC, SVR or OneClassSVM/);
     await assert.rejects(save(new SVC().fit(x, y), ''), /svm\.save: dir must be a non-empty path/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
