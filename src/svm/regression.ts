@@ -181,11 +181,14 @@ class KernelQ implements QRows {
 }
 
 type Kind = 'SVR' | 'OneClassSVM';
-type KernelJson = SavedHeader & { kind: Kind } & Omit<KernelModelState, 'dualCoef' | 'rho' | 'supportVectors'>;
-const KERNEL_JSON_KEYS = optionKeys<KernelJson>({
-  format: true, kind: true, kernel: true, gamma: true, degree: true, coef0: true, tol: true, C: true, epsilon: true, nu: true,
-  supportIndices: true,
-});
+/** model.json of an SVR (with C and epsilon) or a OneClassSVM (with nu): the state less the arrays. */
+type KernelJson = SavedHeader & { kind: Kind } & Omit<KernelModelState, 'dualCoef' | 'rho' | 'supportVectors' | 'C' | 'epsilon' | 'nu'>
+  & { C?: number; epsilon?: number; nu?: number };
+const BASE_JSON = { format: true, kind: true, kernel: true, gamma: true, degree: true, coef0: true, tol: true, supportIndices: true } as const;
+const JSON_KEYS: Record<Kind, readonly string[]> = {
+  SVR: [...Object.keys(BASE_JSON), 'C', 'epsilon'],
+  OneClassSVM: [...Object.keys(BASE_JSON), 'nu'],
+};
 
 /** What SVR and OneClassSVM share: the fitted kernel expansion f(x) = sum_i c_i K(sv_i, x) - rho. */
 abstract class KernelModel {
@@ -293,7 +296,7 @@ abstract class KernelModel {
     const s = this.getState();
     const json: KernelJson = {
       format: FORMAT, kind: this.kind, kernel: s.kernel, gamma: s.gamma, degree: s.degree, coef0: s.coef0, tol: s.tol,
-      C: s.C, epsilon: s.epsilon, nu: s.nu, supportIndices: s.supportIndices,
+      ...(this.kind === 'SVR' ? { C: s.C, epsilon: s.epsilon } : { nu: s.nu }), supportIndices: s.supportIndices,
     };
     await writeSaved(dir, json, {
       support_vectors: f64(s.supportVectors.data, [s.supportVectors.rows, s.supportVectors.cols]),
@@ -304,14 +307,14 @@ abstract class KernelModel {
 }
 
 /** Reads the state of an SVR or OneClassSVM folder, checked as strictly as an SVC's. */
-function stateFromSaved(saved: SavedModel): KernelModelState {
+function stateFromSaved(saved: SavedModel, kind: Kind): KernelModelState {
   const { json, tensors, jsonPath, weightsPath } = saved;
-  checkFields(jsonPath, json, KERNEL_JSON_KEYS);
+  checkFields(jsonPath, json, JSON_KEYS[kind]);
   const supportIndices = numberList(jsonPath, json, 'supportIndices', (v) => isNonNegativeInt(v) && v <= Number.MAX_SAFE_INTEGER, 'non-negative integers');
   for (let i = 1; i < supportIndices.length; i++) {
     if (!(supportIndices[i] > supportIndices[i - 1])) throw new FormatError(`svm.load: ${jsonPath}: field 'supportIndices' must be increasing, as fit writes it; ${supportIndices[i]} follows ${supportIndices[i - 1]}`);
   }
-  for (const key of ['gamma', 'degree', 'coef0', 'tol', 'C', 'epsilon', 'nu'] as const) {
+  for (const key of ['gamma', 'degree', 'coef0', 'tol', ...(kind === 'SVR' ? ['C', 'epsilon'] as const : ['nu'] as const)]) {
     if (typeof json[key] !== 'number' || !Number.isFinite(json[key])) throw new FormatError(`svm.load: ${jsonPath}: field '${key}' must be a finite number, got ${JSON.stringify(json[key])}`);
   }
   if (typeof json.kernel !== 'string') throw new FormatError(`svm.load: ${jsonPath}: field 'kernel' must be a kernel name, got ${JSON.stringify(json.kernel)}`);
@@ -320,9 +323,20 @@ function stateFromSaved(saved: SavedModel): KernelModelState {
   const d = saved2D(tensors, 'support_vectors', weightsPath).cols;
   const dualCoef = savedArray(tensors, 'dual_coef', weightsPath, [1, nSV]);
   for (let t = 0; t < nSV; t++) if (dualCoef[t] === 0) throw new FormatError(`svm.load: ${weightsPath} tensor 'dual_coef' [0,${t}] is 0; a support vector has a nonzero coefficient`);
+  // The dual's box and equality constraints: a sign flip or a scaled value breaks them where shapes agree.
+  const C = kind === 'SVR' ? json.C as number : 1;
+  let sum = 0, size = 0;
+  for (let t = 0; t < nSV; t++) {
+    const v = dualCoef[t];
+    if (kind === 'OneClassSVM' ? !(v > 0 && v <= 1 + 1e-12) : !(Math.abs(v) <= C * (1 + 1e-12))) {
+      throw new FormatError(`svm.load: ${weightsPath} tensor 'dual_coef' [0,${t}] is ${v}, outside the dual's bounds ${kind === 'SVR' ? `[-C, C] with C = ${C}` : '(0, 1]'}`);
+    }
+    sum += v; size += Math.abs(v);
+  }
+  if (kind === 'SVR' && Math.abs(sum) > 1e-9 * size + 1e-12) throw new FormatError(`svm.load: ${weightsPath} tensor 'dual_coef' sums to ${sum}, not 0 (the SVR dual's equality constraint)`);
   return {
     kernel: json.kernel as KernelName, gamma: json.gamma as number, degree: json.degree as number, coef0: json.coef0 as number,
-    tol: json.tol as number, C: json.C as number, epsilon: json.epsilon as number, nu: json.nu as number, supportIndices,
+    tol: json.tol as number, C, epsilon: kind === 'SVR' ? json.epsilon as number : 0, nu: kind === 'SVR' ? 0 : json.nu as number, supportIndices,
     dualCoef, rho: savedArray(tensors, 'rho', weightsPath, [1])[0],
     supportVectors: { data: savedArray(tensors, 'support_vectors', weightsPath, [nSV, d]), rows: nSV, cols: d },
   };
@@ -375,7 +389,7 @@ export class SVR extends KernelModel {
   }
 
   static fromSaved(saved: SavedModel): SVR {
-    const s = stateFromSaved(saved);
+    const s = stateFromSaved(saved, 'SVR');
     const m = fromFile(saved.jsonPath, () => new SVR({ kernel: s.kernel, gamma: s.gamma, degree: s.degree, coef0: s.coef0, tol: s.tol, C: s.C, epsilon: s.epsilon }));
     m.state = s;
     return m;
@@ -396,8 +410,8 @@ export class OneClassSVM extends KernelModel {
     this.customKernel = typeof options.kernel === 'function' ? options.kernel : undefined;
   }
 
-  /** Fits the support of x (a second argument, as scikit-learn's ignored y, is not accepted). */
-  fit(x: MatrixLike): this {
+  /** Fits the support of x; y, if given, is ignored (as scikit-learn's), so model-selection code can pass it. */
+  fit(x: MatrixLike, _y?: VectorLike): this {
     const m = toMatrix(x, 'OneClassSVM.fit', 'x');
     const n = m.rows;
     const nu = this.options.nu ?? 0.5;
@@ -424,7 +438,7 @@ export class OneClassSVM extends KernelModel {
   }
 
   static fromSaved(saved: SavedModel): OneClassSVM {
-    const s = stateFromSaved(saved);
+    const s = stateFromSaved(saved, 'OneClassSVM');
     const m = fromFile(saved.jsonPath, () => new OneClassSVM({ kernel: s.kernel, gamma: s.gamma, degree: s.degree, coef0: s.coef0, tol: s.tol, nu: s.nu }));
     m.state = s;
     return m;
