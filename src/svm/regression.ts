@@ -12,6 +12,7 @@ import {
   FORMAT, checkDir, checkFields, f64, fromFile, numberList, onlyTensors, saved2D, savedArray, writeSaved, type SavedHeader, type SavedModel,
 } from './format.js';
 import { toMatrix, toVector, type Matrix, type MatrixLike, type VectorLike } from './input.js';
+import { KernelRows } from './cache.js';
 import { kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
 import { solveCSVC, type QRows } from './solver.js';
 
@@ -132,10 +133,16 @@ class KernelQ implements QRows {
   private turn = 0;
   private readonly qd: Float64Array;
   private readonly norms: Float64Array;
+  /** The fast float32 rows of cache.ts, for large problems only (see the constructor). */
+  private readonly fast: KernelRows | null;
+  private readonly all: Int32Array;
   // Kernel values in double precision from the original rows, stored as float32 as libsvm's Qfloat:
-  // these fits are small enough, and agree with libsvm's to ~1e-9 instead of float32 inputs' ~1e-6.
+  // they agree with libsvm's fits to ~1e-9 where float32 inputs give ~1e-6. Past a few million
+  // entries the shifted float32 (and sparse) rows of KernelRows are used instead, for speed.
   constructor(private readonly n: number, private readonly twin: boolean, budgetBytes: number,
     private readonly spec: KernelSpec, private readonly x: Matrix) {
+    this.fast = n * x.cols > 4_000_000 ? new KernelRows(x.data, n, x.cols, spec) : null;
+    this.all = Int32Array.from({ length: this.fast ? n : 0 }, (_, i) => i);
     this.maxRows = Math.max(2, Math.floor(budgetBytes / (4 * n)));
     const l = twin ? 2 * n : n;
     this.bufs = [new Float32Array(l), new Float32Array(l)];
@@ -153,6 +160,9 @@ class KernelQ implements QRows {
     let r = this.cache.get(i);
     if (r !== undefined) { this.cache.delete(i); this.cache.set(i, r); return r; }
     r = new Float32Array(this.n);
+    if (this.cache.size >= this.maxRows) this.cache.delete(this.cache.keys().next().value as number);
+    this.cache.set(i, r);
+    if (this.fast) { this.fast.kernelValues(i, this.all, this.n, r, 0); return r; }
     const { data, cols: d } = this.x;
     const spec = this.spec;
     const xi = data.subarray(i * d, (i + 1) * d);
@@ -163,8 +173,6 @@ class KernelQ implements QRows {
       for (let t = 0; t < d; t++) dot += xi[t] * xj[t];
       r[j] = kernelFromDot(spec, dot, this.norms[i], this.norms[j]);
     }
-    if (this.cache.size >= this.maxRows) this.cache.delete(this.cache.keys().next().value as number);
-    this.cache.set(i, r);
     return r;
   }
   row(i: number): Float32Array {
@@ -428,12 +436,16 @@ export class OneClassSVM extends KernelModel {
   decisionFunction(x: MatrixLike): Tensor { return tensor(this.values(x, 'decisionFunction'), { dtype: 'float64' }); }
   /** +1 where f(x) > 0, else -1 (libsvm's sign). */
   predict(x: MatrixLike): Tensor { return tensor(this.values(x, 'predict').map((v) => (v > 0 ? 1 : -1)), { dtype: 'float64' }); }
-  /** The mean of decisionFunction(x) + rho, scikit-learn's score_samples averaged. */
+  /** sum a K(sv, x), [n]: scikit-learn's score_samples (decisionFunction + rho). */
+  scoreSamples(x: MatrixLike): Tensor {
+    const rho = this.fitted('scoreSamples').rho;
+    return tensor(this.values(x, 'scoreSamples').map((v) => v + rho), { dtype: 'float64' });
+  }
+  /** The mean of scoreSamples(x) (scikit-learn's OneClassSVM has no score; this one is for model selection). */
   score(x: MatrixLike): number {
-    const f = this.values(x, 'score');
-    const rho = this.fitted('score').rho;
+    const f = this.scoreSamples(x).data;
     let s = 0;
-    for (const v of f) s += v + rho;
+    for (const v of f) s += v;
     return f.length > 0 ? s / f.length : 0;
   }
 

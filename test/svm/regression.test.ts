@@ -14,7 +14,7 @@ interface Golden {
   data: Record<string, { x: number[][]; y: number[]; xt: number[][] }>;
   coef: { data: string; C: number; coef: number[][]; intercept: number[] }[];
   svr: { x: number[][]; y: number[]; xt: number[][]; yt: number[]; cases: { params: SVROptions & { kernel: Kern }; predict: number[]; support: number[]; dual_coef: number[][]; intercept: number[]; score: number }[] };
-  oneclass: { x: number[][]; xt: number[][]; cases: { params: OneClassSVMOptions & { kernel: Kern }; decision: number[]; predict: number[]; support: number[]; dual_coef: number[][]; intercept: number[] }[] };
+  oneclass: { x: number[][]; xt: number[][]; cases: { params: OneClassSVMOptions & { kernel: Kern }; decision: number[]; score_samples: number[]; predict: number[]; support: number[]; dual_coef: number[][]; intercept: number[] }[] };
 }
 const golden = JSON.parse(readFileSync(new URL('../../../test/svm/fixtures/svm_plus_golden.json', import.meta.url), 'utf8')) as Golden;
 
@@ -59,6 +59,7 @@ for (const c of golden.oneclass.cases) {
     assert.deepEqual(Array.from(m.supportIndices), c.support);
     const worst = Math.max(
       close(m.decisionFunction(xt).data, c.decision, 1e-6, 'decision'),
+      close(m.scoreSamples(xt).data, c.score_samples, 1e-6, 'scoreSamples'),
       close(m.dualCoef.data, c.dual_coef[0], 1e-6, 'dualCoef'),
       close(m.intercept.data, c.intercept, 1e-6, 'intercept'));
     assert.deepEqual(Array.from(m.predict(xt).data), c.predict);
