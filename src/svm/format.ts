@@ -1,7 +1,7 @@
-// The saved-model folder shared by SVC and LinearSVC: model.json (format, kind, hyper-parameters,
+// The saved-model folder shared by SVC, LinearSVC, SVR and OneClassSVM: model.json (format, kind, hyper-parameters,
 // classes, counts) and weights.safetensors (the arrays, float64). Each file is written atomically;
 // the JSON goes last, so a folder with a model.json always has the weights it names.
-// Each classifier lays out its own fields with these helpers; io.ts picks the class by `kind`.
+// Each model lays out its own fields with these helpers; io.ts picks the class by `kind`.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FormatError, ValueError } from '../core/errors.js';

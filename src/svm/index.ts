@@ -1,5 +1,5 @@
-// Support vector machines: SVC (libsvm's SMO, one-vs-one), LinearSVC (liblinear's dual coordinate
-// descent, one-vs-rest), the libsvm kernels as functions and Gram builders, the course's margin and
+// Support vector machines: SVC (libsvm's SMO, one-vs-one, Platt probabilities), LinearSVC (liblinear's dual coordinate
+// descent, one-vs-rest), SVR and OneClassSVM (the same SMO), the libsvm kernels as functions and Gram builders, the course's margin and
 // hinge-loss tools, and save/load of fitted models (model.json + weights.safetensors).
 export { SVC } from './svc.js';
 export type { SVCOptions, SVCProgress, SVCState, ClassWeight, DecisionFunctionOptions } from './svc.js';

@@ -1,4 +1,4 @@
-// svm.save and svm.load: the one entry point for either classifier. Each class writes and reads
+// svm.save and svm.load: the one entry point for every model (SVC, LinearSVC, SVR, OneClassSVM). Each class writes and reads
 // its own fields (SVC.save / SVC.fromSaved); the folder format is in format.ts, which the class
 // modules import, so nothing here is imported back by them.
 import { ValueError } from '../core/errors.js';

@@ -1,6 +1,8 @@
 // The SMO solver of libsvm's C-SVC dual, re-derived from Fan, Chen & Lin (2005), "Working set
 // selection using second order information", and libsvm's svm.cpp (read, not copied):
 //   min_a 0.5 a'Qa - e'a   s.t. y'a = 0, 0 <= a_i <= C_i,   Q_ij = y_i y_j K(x_i, x_j).
+// With a linear term p other than -e and a feasible start, the same loop solves epsilon-SVR's
+// 2l-variable dual and the one-class dual (libsvm's Solver is shared the same way).
 
 /** Supplies rows of Q (signs included) for the solver. */
 export interface QRows {
