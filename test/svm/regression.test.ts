@@ -109,3 +109,16 @@ test('SVC coef is refused for non-linear kernels', () => {
   const m = new SVC({ kernel: 'rbf' }).fit([[0], [1], [2], [3]], [0, 0, 1, 1]);
   assert.throws(() => m.coef, /SVC\.coef: coef is defined for the linear kernel only; this model's kernel is 'rbf'/);
 });
+
+test('SVR and OneClassSVM take a kernel function (as the built-in one gives) and refuse to save it', async () => {
+  const { x, y, xt } = golden.svr;
+  const dot = (a: Float64Array, b: Float64Array): number => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+  const ref = new SVR({ kernel: 'linear', C: 0.5, tol: 1e-10 }).fit(x, y).predict(xt).data;
+  const custom = new SVR({ kernel: dot, C: 0.5, tol: 1e-10 }).fit(x, y);
+  close(custom.predict(xt).data, Array.from(ref), 1e-9, 'custom-kernel predict');
+  const rbf = (a: Float64Array, b: Float64Array): number => { let s = 0; for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2; return Math.exp(-0.5 * s); };
+  const oc = golden.oneclass.cases[1];
+  const m = new OneClassSVM({ kernel: rbf, nu: 0.1, tol: 1e-10 }).fit(golden.oneclass.x);
+  close(m.decisionFunction(golden.oneclass.xt).data, oc.decision, 1e-6, 'custom-kernel decision');
+  await assert.rejects(save(custom, join(tmpdir(), 'gradlab-never')), /svm\.save: an SVR with a custom kernel function cannot be saved/);
+});
