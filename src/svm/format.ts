@@ -1,7 +1,7 @@
-// The saved-model folder shared by SVC and LinearSVC: model.json (format, kind, hyper-parameters,
+// The saved-model folder shared by SVC, LinearSVC, SVR and OneClassSVM: model.json (format, kind, hyper-parameters,
 // classes, counts) and weights.safetensors (the arrays, float64). Each file is written atomically;
 // the JSON goes last, so a folder with a model.json always has the weights it names.
-// Each classifier lays out its own fields with these helpers; io.ts picks the class by `kind`.
+// Each model lays out its own fields with these helpers; io.ts picks the class by `kind`.
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { FormatError, ValueError } from '../core/errors.js';
@@ -13,7 +13,7 @@ import type { Tensor } from '../tensor/tensor.js';
 
 export const FORMAT = 'gradlab.svm/1';
 
-export type ModelKind = 'SVC' | 'LinearSVC';
+export type ModelKind = 'SVC' | 'LinearSVC' | 'SVR' | 'OneClassSVM';
 
 /** What every model.json starts with. */
 export interface SavedHeader {
@@ -63,7 +63,7 @@ export async function readSaved(dir: string): Promise<SavedModel> {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new FormatError(`svm.load: ${jsonPath} holds no JSON object`);
   const header = json as SavedModel['json'];
   if (header.format !== FORMAT) throw new FormatError(`svm.load: ${jsonPath} has format ${JSON.stringify(header.format)}, expected '${FORMAT}'`);
-  if (header.kind !== 'SVC' && header.kind !== 'LinearSVC') {
+  if (!(['SVC', 'LinearSVC', 'SVR', 'OneClassSVM'] as unknown[]).includes(header.kind)) {
     throw new FormatError(`svm.load: ${jsonPath} names an unknown model kind ${JSON.stringify(header.kind)}`);
   }
   const weightsPath = path.join(dir, 'weights.safetensors');

@@ -1,6 +1,8 @@
 // The SMO solver of libsvm's C-SVC dual, re-derived from Fan, Chen & Lin (2005), "Working set
 // selection using second order information", and libsvm's svm.cpp (read, not copied):
 //   min_a 0.5 a'Qa - e'a   s.t. y'a = 0, 0 <= a_i <= C_i,   Q_ij = y_i y_j K(x_i, x_j).
+// With a linear term p other than -e and a feasible start, the same loop solves epsilon-SVR's
+// 2l-variable dual and the one-class dual (libsvm's Solver is shared the same way).
 
 /** Supplies rows of Q (signs included) for the solver. */
 export interface QRows {
@@ -22,6 +24,10 @@ export interface SolverOptions {
   /** Called every `progressEvery` iterations with the current (approximate when shrunk) objective. */
   onProgress?: (p: SolverProgress) => void;
   progressEvery?: number;
+  /** The linear term p of 0.5 a'Qa + p'a (default -1 everywhere, the C-SVC dual); epsilon-SVR and one-class need others. */
+  p?: Float64Array;
+  /** A feasible starting alpha (default 0); one-class SVM starts from nu * l spread over the first samples. */
+  alpha0?: Float64Array;
 }
 
 export interface SolverResult {
@@ -38,10 +44,11 @@ const LOWER = 0, UPPER = 1, FREE = 2;
 
 /** Solves the C-SVC dual for labels y (+1/-1) and per-sample bounds c; returns alpha and rho (f(x) = sum y_i a_i K - rho). */
 export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, opts: SolverOptions): SolverResult {
-  const alpha = new Float64Array(l);
-  const G = new Float64Array(l).fill(-1); // gradient Qa + p with p = -1 and a = 0
+  const alpha = opts.alpha0 ? Float64Array.from(opts.alpha0) : new Float64Array(l);
+  const lin = opts.p ?? new Float64Array(l).fill(-1);
+  const G = Float64Array.from(lin); // gradient Qa + p, completed below for a nonzero start
   const Gbar = new Float64Array(l); // sum over upper-bound j of C_j Q_j: lets shrunk gradients be rebuilt
-  const status = new Uint8Array(l); // all at the lower bound
+  const status = new Uint8Array(l); // all at the lower bound until setStatus below
   const QD = new Float64Array(l);
   for (let i = 0; i < l; i++) QD[i] = q.diag(i);
   const active = new Int32Array(l);
@@ -59,10 +66,7 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
   const up = new Uint8Array(l).fill(1);
   const low = new Uint8Array(l).fill(1);
   const yf = new Float64Array(l);
-  for (let i = 0; i < l; i++) {
-    yf[i] = y[i];
-    if (y[i] === 1) low[i] = 0; else up[i] = 0; // everything starts at the lower bound
-  }
+  for (let i = 0; i < l; i++) yf[i] = y[i];
   const setStatus = (i: number): void => {
     const st = alpha[i] >= c[i] ? UPPER : alpha[i] <= 0 ? LOWER : FREE;
     status[i] = st;
@@ -70,6 +74,15 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
     up[i] = st === FREE || (pos ? st === LOWER : st === UPPER) ? 1 : 0;
     low[i] = st === FREE || (pos ? st === UPPER : st === LOWER) ? 1 : 0;
   };
+  for (let i = 0; i < l; i++) setStatus(i);
+  // A nonzero start: G = p + sum_i a_i Q_i, and Gbar over the samples at their bound (libsvm's Solve).
+  for (let i = 0; i < l; i++) {
+    if (status[i] === LOWER) continue;
+    const row = q.row(i);
+    const ai = alpha[i];
+    for (let j = 0; j < l; j++) G[j] += ai * row[j];
+    if (status[i] === UPPER) for (let j = 0; j < l; j++) Gbar[j] += c[i] * row[j];
+  }
 
   const resetActive = (): void => {
     for (let i = 0; i < l; i++) active[i] = i;
@@ -80,7 +93,7 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
     if (activeSize === l) return;
     const inAct = new Uint8Array(l);
     for (let t = 0; t < activeSize; t++) inAct[active[t]] = 1;
-    for (let j = 0; j < l; j++) if (!inAct[j]) G[j] = Gbar[j] - 1;
+    for (let j = 0; j < l; j++) if (!inAct[j]) G[j] = Gbar[j] + lin[j];
     for (let t = 0; t < activeSize; t++) {
       const i = active[t];
       if (status[i] !== FREE) continue;
@@ -156,7 +169,7 @@ export function solveCSVC(l: number, y: Int8Array, c: Float64Array, q: QRows, op
 
   const objective = (): number => {
     let v = 0;
-    for (let i = 0; i < l; i++) v += alpha[i] * (G[i] - 1);
+    for (let i = 0; i < l; i++) v += alpha[i] * (G[i] + lin[i]);
     return v / 2;
   };
 

@@ -1,6 +1,6 @@
 import { FormatError, ShapeError, ValueError } from '../core/errors.js';
 import {
-  booleanOption, checkOptions, finiteNumber, functionOption, isNonNegativeInt, nearestName, nonNegativeInt, oneOf, optionKeys,
+  booleanOption, checkOptions, finiteNumber, functionOption, hasOwn, isNonNegativeInt, nearestName, nonNegativeInt, oneOf, optionKeys,
   positiveNumber,
 } from '../core/validate.js';
 import { tensor } from '../tensor/creation.js';
@@ -13,6 +13,51 @@ import { toMatrix, type Matrix, type MatrixLike, type VectorLike } from './input
 import { kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
 import { accuracy, checkXY, encodeLabels } from './labels.js';
 import { solveCSVC, type QRows } from './solver.js';
+import { multiclassProbability, sigmoidPredict, sigmoidTrain } from './probability.js';
+import { Random } from '../tensor/random.js';
+
+/**
+ * libsvm's svm_binary_svc_probability: 5-fold cross-validated decision values of one pair
+ * (labels +1/-1, bounds Cp and Cn), shuffled by rng, then Platt's sigmoid fitted to them.
+ */
+export function binaryProbability(x: Float64Array, y: Float64Array, d: number, Cp: number, Cn: number, options: SVCOptions,
+  rng: Random, perm?: Int32Array): { A: number; B: number; dec: Float64Array } {
+  const l = y.length, folds = 5;
+  if (perm === undefined) {
+    perm = new Int32Array(l);
+    for (let i = 0; i < l; i++) perm[i] = i;
+    for (let i = 0; i < l; i++) { const j = i + rng.int(0, l - i); const t = perm[i]; perm[i] = perm[j]; perm[j] = t; }
+  }
+  const dec = new Float64Array(l);
+  for (let f = 0; f < folds; f++) {
+    const begin = Math.floor((f * l) / folds), end = Math.floor(((f + 1) * l) / folds);
+    const m = l - (end - begin);
+    const sx = new Float64Array(m * d), sy = new Float64Array(m);
+    let q = 0, pos = 0;
+    for (let j = 0; j < l; j++) {
+      if (j >= begin && j < end) continue;
+      sx.set(x.subarray(perm[j] * d, (perm[j] + 1) * d), q * d);
+      sy[q] = y[perm[j]];
+      if (sy[q] > 0) pos++;
+      q++;
+    }
+    if (pos === 0 || pos === m) {
+      // One class left in training: libsvm predicts it outright (0 if none is left).
+      for (let j = begin; j < end; j++) dec[perm[j]] = m === 0 ? 0 : pos > 0 ? 1 : -1;
+      continue;
+    }
+    const sub = new SVC({ ...options, C: 1, classWeight: { 1: Cp, [-1]: Cn }, probability: false, onProgress: undefined })
+      .fit(tensor(sx, { shape: [m, d], dtype: 'float64' }), sy);
+    const tx = new Float64Array((end - begin) * d);
+    for (let j = begin; j < end; j++) tx.set(x.subarray(perm[j] * d, (perm[j] + 1) * d), (j - begin) * d);
+    if (end > begin) {
+      const v = sub.decisionFunction(tensor(tx, { shape: [end - begin, d], dtype: 'float64' })).data; // > 0 favours +1
+      for (let j = begin; j < end; j++) dec[perm[j]] = v[j - begin];
+    }
+  }
+  const { A, B } = sigmoidTrain(dec, y);
+  return { A, B, dec };
+}
 
 export type ClassWeight = 'balanced' | Readonly<Record<number, number>>;
 
@@ -53,6 +98,10 @@ export interface SVCOptions {
   shrinking?: boolean;
   /** Called while fitting. */
   onProgress?: (p: SVCProgress) => void;
+  /** Fit Platt sigmoids by libsvm's internal 5-fold cross-validation, for predictProba (default false; five more fits per pair). */
+  probability?: boolean;
+  /** Seed of the cross-validation shuffle when probability is true (default 0; scikit-learn's random_state). */
+  seed?: number;
 }
 
 /** What `save` writes and `load` reads back: the fitted state of an SVC. */
@@ -70,11 +119,14 @@ export interface SVCState {
   svCoef: Float64Array;
   rho: Float64Array;
   supportVectors: Matrix;
+  /** Platt sigmoid of each pair, P(first class) = 1 / (1 + exp(A f + B)); null without probability. */
+  probA?: Float64Array | null;
+  probB?: Float64Array | null;
 }
 
 const SVC_KEYS = optionKeys<SVCOptions>({
   kernel: true, C: true, gamma: true, degree: true, coef0: true, tol: true, cacheSize: true, maxIter: true,
-  classWeight: true, shrinking: true, onProgress: true,
+  classWeight: true, shrinking: true, onProgress: true, probability: true, seed: true,
 });
 
 const KERNEL_NAMES = ['rbf', 'linear', 'poly', 'sigmoid'] as const;
@@ -105,6 +157,8 @@ function checkSVCOptions(options: SVCOptions | undefined): SVCOptions {
   checkClassWeight(fn, o.classWeight);
   if (o.shrinking !== undefined) booleanOption(fn, 'shrinking', o.shrinking);
   if (o.onProgress !== undefined) functionOption(fn, 'onProgress', o.onProgress);
+  if (o.probability !== undefined) booleanOption(fn, 'probability', o.probability);
+  if (o.seed !== undefined) finiteNumber(fn, 'seed', o.seed);
   return o;
 }
 
@@ -163,11 +217,11 @@ function checkDualCoefficients(file: string, s: SVCState): void {
 }
 
 /** model.json of an SVC: its state less the arrays, which go to weights.safetensors. */
-type SVCJson = SavedHeader & { kind: 'SVC' } & Omit<SVCState, 'svCoef' | 'rho' | 'supportVectors'>;
+type SVCJson = SavedHeader & { kind: 'SVC' } & Omit<SVCState, 'svCoef' | 'rho' | 'supportVectors' | 'probA' | 'probB'> & { probability?: boolean };
 
 const SVC_JSON_KEYS = optionKeys<SVCJson>({
   format: true, kind: true, kernel: true, C: true, gamma: true, degree: true, coef0: true, tol: true,
-  classes: true, nSupport: true, supportIndices: true,
+  classes: true, nSupport: true, supportIndices: true, probability: true,
 });
 
 export interface DecisionFunctionOptions {
@@ -379,11 +433,34 @@ export class SVC {
     }
     const svData = new Float64Array(nSV * d);
     svRows.forEach((r, q) => svData.set(xs.subarray(r * d, (r + 1) * d), q * d));
+    let probA: Float64Array | null = null, probB: Float64Array | null = null;
+    if (o.probability) {
+      probA = new Float64Array(problems);
+      probB = new Float64Array(problems);
+      const rng = new Random(o.seed ?? 0);
+      p = 0;
+      for (let a = 0; a < k; a++) {
+        for (let b = a + 1; b < k; b++) {
+          const na = counts[a], l = na + counts[b];
+          const px = new Float64Array(l * d);
+          px.set(xs.subarray(start[a] * d, (start[a] + na) * d), 0);
+          px.set(xs.subarray(start[b] * d, (start[b] + counts[b]) * d), na * d);
+          const py = new Float64Array(l);
+          for (let t = 0; t < l; t++) py[t] = t < na ? 1 : -1;
+          const { A, B } = binaryProbability(px, py, d, C * w[a], C * w[b], {
+            kernel: this.customKernel ?? kernelName, gamma, degree: spec.degree, coef0: spec.coef0, tol,
+            shrinking: o.shrinking, cacheSize: o.cacheSize, maxIter: o.maxIter,
+          }, rng);
+          probA[p] = A; probB[p] = B;
+          p++;
+        }
+      }
+    }
     this.svRows = null;
     this.state = {
       kernel: kernelName, C, gamma, degree: spec.degree, coef0: spec.coef0, tol,
       classes, nSupport, supportIndices: svRows.map((r) => perm[r]), svCoef, rho,
-      supportVectors: { data: svData, rows: nSV, cols: d },
+      supportVectors: { data: svData, rows: nSV, cols: d }, probA, probB,
     };
     return this;
   }
@@ -415,6 +492,43 @@ export class SVC {
   }
   /** The gamma used (after resolving 'scale' or 'auto'). */
   get gamma(): number { return this.fitted('gamma').gamma; }
+  /** Platt's A of each pair (scikit-learn's probA_); fitted with probability: true. */
+  get probA(): Tensor { return tensor(this.platt('probA').A.slice(), { dtype: 'float64' }); }
+  /** Platt's B of each pair (scikit-learn's probB_). */
+  get probB(): Tensor { return tensor(this.platt('probB').B.slice(), { dtype: 'float64' }); }
+
+  private platt(fn: string): { A: Float64Array; B: Float64Array } {
+    const s = this.fitted(fn);
+    if (!s.probA || !s.probB) throw new ValueError(`SVC.${fn}: the model was fitted without probability estimates; construct it with { probability: true }`);
+    return { A: s.probA, B: s.probB };
+  }
+
+  /**
+   * Primal weights of a linear-kernel SVC (scikit-learn's coef_): [1, features] for two classes
+   * (decisionFunction = x . coef + intercept), else one row per class pair (a, b), in pair order.
+   */
+  get coef(): Tensor {
+    const s = this.fitted('coef');
+    if (s.kernel !== 'linear' || this.customKernel) throw new ValueError(`SVC.coef: coef is defined for the linear kernel only; this model's kernel is ${this.customKernel ? 'a custom function' : `'${s.kernel}'`}`);
+    const k = s.classes.length, d = s.supportVectors.cols, nSV = s.supportVectors.rows;
+    const start = [0];
+    for (let c = 1; c < k; c++) start.push(start[c - 1] + s.nSupport[c - 1]);
+    const out = new Float64Array(((k * (k - 1)) / 2) * d);
+    let p = 0;
+    for (let a = 0; a < k; a++) {
+      for (let b = a + 1; b < k; b++) {
+        for (const [c, row] of [[a, b - 1], [b, a]] as const) {
+          for (let t = start[c]; t < start[c] + s.nSupport[c]; t++) {
+            const v = s.svCoef[row * nSV + t];
+            for (let j = 0; j < d; j++) out[p * d + j] += v * s.supportVectors.data[t * d + j];
+          }
+        }
+        p++;
+      }
+    }
+    if (k === 2) for (let j = 0; j < d; j++) out[j] = -out[j]; // scikit-learn's sign: positive for the larger class
+    return tensor(out, { shape: [(k * (k - 1)) / 2, d], dtype: 'float64' });
+  }
   /** Writes the fitted model to the folder dir: model.json and weights.safetensors, each atomically. */
   async save(dir: string): Promise<void> {
     checkDir('svm.save', dir);
@@ -425,12 +539,13 @@ export class SVC {
     const k = s.classes.length;
     const json: SVCJson = {
       format: FORMAT, kind: 'SVC', kernel: s.kernel, C: s.C, gamma: s.gamma, degree: s.degree, coef0: s.coef0, tol: s.tol,
-      classes: s.classes, nSupport: s.nSupport, supportIndices: s.supportIndices,
+      classes: s.classes, nSupport: s.nSupport, supportIndices: s.supportIndices, probability: !!(s.probA && s.probB),
     };
     await writeSaved(dir, json, {
       support_vectors: f64(s.supportVectors.data, [s.supportVectors.rows, s.supportVectors.cols]),
       sv_coef: f64(s.svCoef, [k - 1, s.supportVectors.rows]),
       rho: f64(s.rho, [s.rho.length]),
+      ...(s.probA && s.probB ? { prob_a: f64(s.probA, [s.probA.length]), prob_b: f64(s.probB, [s.probB.length]) } : {}),
     });
   }
 
@@ -439,8 +554,12 @@ export class SVC {
    * (no unknown or missing field, valid hyper-parameters) and every array against its counts.
    */
   static fromSaved(saved: SavedModel): SVC {
-    const { json, tensors, jsonPath, weightsPath } = saved;
+    const { tensors, jsonPath, weightsPath } = saved;
+    // Folders written before probabilities existed have no 'probability' field: false.
+    const json = hasOwn(saved.json, 'probability') ? saved.json : { ...saved.json, probability: false };
     checkFields(jsonPath, json, SVC_JSON_KEYS);
+    if (typeof json.probability !== 'boolean') throw new FormatError(`svm.load: ${jsonPath}: field 'probability' must be true or false, got ${JSON.stringify(json.probability)}`);
+    const withProb = json.probability;
     const classes = classList(jsonPath, json);
     const nSupport = numberList(jsonPath, json, 'nSupport', isNonNegativeInt, 'non-negative integers');
     const k = classes.length;
@@ -457,7 +576,7 @@ export class SVC {
       if (typeof json[key] !== 'number') throw new FormatError(`svm.load: ${jsonPath}: field '${key}' must be a number, got ${JSON.stringify(json[key])}`);
     }
     if (typeof json.kernel !== 'string') throw new FormatError(`svm.load: ${jsonPath}: field 'kernel' must be a kernel name, got ${JSON.stringify(json.kernel)}`);
-    onlyTensors(tensors, weightsPath, ['support_vectors', 'sv_coef', 'rho']);
+    onlyTensors(tensors, weightsPath, withProb ? ['support_vectors', 'sv_coef', 'rho', 'prob_a', 'prob_b'] : ['support_vectors', 'sv_coef', 'rho']);
     const d = saved2D(tensors, 'support_vectors', weightsPath).cols;
     const state: SVCState = {
       kernel: json.kernel as KernelName, C: json.C as number, gamma: json.gamma, degree: json.degree as number,
@@ -465,6 +584,8 @@ export class SVC {
       svCoef: savedArray(tensors, 'sv_coef', weightsPath, [k - 1, nSV]),
       rho: savedArray(tensors, 'rho', weightsPath, [(k * (k - 1)) / 2]),
       supportVectors: { data: savedArray(tensors, 'support_vectors', weightsPath, [nSV, d]), rows: nSV, cols: d },
+      probA: withProb ? savedArray(tensors, 'prob_a', weightsPath, [(k * (k - 1)) / 2]) : null,
+      probB: withProb ? savedArray(tensors, 'prob_b', weightsPath, [(k * (k - 1)) / 2]) : null,
     };
     checkDualCoefficients(weightsPath, state);
     // The constructor's checks of kernel, C, gamma, degree, coef0 and tol apply to the file's values too.
@@ -533,6 +654,39 @@ export class SVC {
       for (let c = 0; c < k; c++) out[r * k + c] += conf[c] / (3 * (Math.abs(conf[c]) + 1));
     }
     return tensor(out, { shape: [n, k], dtype: 'float64' });
+  }
+
+  /**
+   * Class probabilities [n, classes] (columns in the order of `classes`), as libsvm's
+   * svm_predict_probability: each pair's Platt sigmoid, clipped to [1e-7, 1 - 1e-7], coupled by
+   * Wu, Lin and Weng's method 2 (for two classes too, as scikit-learn). Needs probability: true.
+   */
+  predictProba(x: MatrixLike): Tensor {
+    const { A, B } = this.platt('predictProba');
+    const { dec, n, pairs } = this.ovoValues(x, 'predictProba');
+    const k = this.fitted('predictProba').classes.length;
+    const out = new Float64Array(n * k);
+    const r = new Float64Array(k * k);
+    const pr = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      let p = 0;
+      for (let a = 0; a < k; a++) {
+        for (let b = a + 1; b < k; b++) {
+          const v = Math.min(Math.max(sigmoidPredict(dec[i * pairs + p], A[p], B[p]), 1e-7), 1 - 1e-7);
+          r[a * k + b] = v; r[b * k + a] = 1 - v;
+          p++;
+        }
+      }
+      multiclassProbability(k, r, pr);
+      out.set(pr, i * k);
+    }
+    return tensor(out, { shape: [n, k], dtype: 'float64' });
+  }
+
+  /** The natural logarithm of predictProba(x). */
+  predictLogProba(x: MatrixLike): Tensor {
+    const p = this.predictProba(x);
+    return tensor(Float64Array.from(p.data, Math.log), { shape: p.shape, dtype: 'float64' });
   }
 
   /** Predicted labels by one-vs-one voting (ties go to the smaller class, as libsvm). */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError, ShapeError, ValueError } from '../../src/core/errors.js';
 import { randn } from '../../src/tensor/creation.js';
-import { LinearSVC, SVC, load } from '../../src/svm/index.js';
+import { LinearSVC, OneClassSVM, SVC, SVR, load } from '../../src/svm/index.js';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -17,7 +17,7 @@ function lcg(seed: number): () => number {
 
 const VALUES: unknown[] = [null, 'x', -1, 0, 0.5, 1e300, [], {}, [1], 'scale', true, '__proto__', [0, 0], [-1, 33, 16], [2, 1, 0]];
 
-const HYPER = ['C', 'gamma', 'degree', 'coef0', 'tol'];
+const HYPER = ['C', 'gamma', 'degree', 'coef0', 'tol', 'epsilon', 'nu'];
 const increasing = (a: number[]) => a.every((v, i) => i === 0 || v > a[i - 1]);
 
 /** A mutated model.json, and whether the change is one the format cannot detect (a hyper-parameter, a relabelling). */
@@ -81,14 +81,21 @@ test('fuzz: mutated SVM model folders give a FormatError or a model that predict
       ['svc2', new SVC({ kernel: 'poly', degree: 2, C: 1 }).fit(x, y2)],
       ['lin2', new LinearSVC().fit(x, y2)],
       ['lin3', new LinearSVC().fit(x, y3)],
+      ['svc3p', new SVC({ kernel: 'rbf', probability: true }).fit(x, y3)],
+      ['svr', new SVR({ kernel: 'rbf', C: 2, epsilon: 0.2 }).fit(x, Array.from(x.data).filter((_, i) => i % 3 === 0))],
+      ['ocsvm', new OneClassSVM({ nu: 0.3 }).fit(x)],
     ] as const;
+    // What a mutation may not change undetected: predictions, decision values and, with probabilities, those.
+    const outputs = (m: SVC | LinearSVC | SVR | OneClassSVM): number[] => [
+      ...Array.from(m.predict(x).data), ...Array.from(m.decisionFunction(x).data),
+      ...(m instanceof SVC && m.getState().probA ? Array.from(m.predictProba(x).data) : []),
+    ];
     const counts = { mutations: 0, typedErrors: 0, acceptedIdentical: 0, acceptedDifferent: 0, untyped: 0 };
     const r = lcg(17);
     for (const [name, model] of models) {
       const src = join(dir, name);
       await model.save(src);
-      const refPred = Array.from(model.predict(x).data);
-      const refDec = Array.from(model.decisionFunction(x).data);
+      const ref = outputs(model);
       const jsonText = readFileSync(join(src, 'model.json'), 'utf8');
       const weights = new Uint8Array(readFileSync(join(src, 'weights.safetensors'))); // a copy: Buffer.slice would share memory
       for (let k = 0; k < 100; k++) {
@@ -107,7 +114,7 @@ test('fuzz: mutated SVM model folders give a FormatError or a model that predict
           undetectable = ok;
         }
         counts.mutations++;
-        let got: SVC | LinearSVC;
+        let got: Awaited<ReturnType<typeof load>>;
         try {
           got = await load(m);
         } catch (e) {
@@ -116,10 +123,11 @@ test('fuzz: mutated SVM model folders give a FormatError or a model that predict
           assert.fail(`${name} mutation ${k}: untyped ${e instanceof Error ? e.stack : String(e)}`);
         }
         const pred = Array.from(got.predict(x).data);
-        const dec = Array.from(got.decisionFunction(x).data);
-        assert.ok(dec.every(Number.isFinite), `${name} mutation ${k}: decision values must be finite`);
-        assert.ok(pred.every((p) => got.classes.includes(p)), `${name} mutation ${k}: predictions are classes`);
-        if (pred.every((p, i) => p === refPred[i]) && dec.every((d, i) => d === refDec[i])) counts.acceptedIdentical++;
+        const out = outputs(got);
+        assert.ok(out.every(Number.isFinite), `${name} mutation ${k}: outputs must be finite`);
+        const classes = got instanceof SVC || got instanceof LinearSVC ? got.classes : got instanceof OneClassSVM ? [-1, 1] : null;
+        if (classes) assert.ok(pred.every((p) => classes.includes(p)), `${name} mutation ${k}: predictions are classes`);
+        if (out.length === ref.length && out.every((v, i) => v === ref[i])) counts.acceptedIdentical++;
         else {
           counts.acceptedDifferent++;
           assert.ok(undetectable, `${name} mutation ${k} (${k % 2 ? 'weights' : 'model.json'}): a detectable change was accepted and changed the predictions`);
@@ -128,7 +136,7 @@ test('fuzz: mutated SVM model folders give a FormatError or a model that predict
     }
     console.log(`svm fuzz: ${JSON.stringify(counts)}`);
     assert.equal(counts.untyped, 0);
-    assert.ok(counts.typedErrors > 200 && counts.acceptedIdentical > 0);
+    assert.ok(counts.typedErrors > 350 && counts.acceptedIdentical > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SVC, LinearSVC, load, save, kernels, onMargin } from '../../src/svm/index.js';
+import { SVC, LinearSVC, OneClassSVM, SVR, load, save, kernels, onMargin } from '../../src/svm/index.js';
 import { FormatError, ValueError } from '../../src/core/errors.js';
 import { encodeSafetensors, readSafetensorsSync } from '../../src/io/safetensors.js';
 
@@ -21,7 +21,9 @@ test('SVC and LinearSVC: scikit-learn spellings name the gradlab option', () => 
   assert.throws(() => new SVC({ max_iter: 10 } as never), valueError(/unknown option 'max_iter' \(did you mean 'maxIter'\?\)/));
   assert.throws(() => new SVC({ cache_size: 100 } as never), valueError(/did you mean 'cacheSize'/));
   assert.throws(() => new SVC({ kernal: 'rbf' } as never), valueError(/unknown option 'kernal' \(did you mean 'kernel'\?\)/));
-  assert.throws(() => new SVC({ probability: true } as never), valueError(/SVC: unknown option 'probability' \(known: 'kernel', 'C', /));
+  assert.throws(() => new SVC({ probabilty: true } as never), valueError(/SVC: unknown option 'probabilty' \(did you mean 'probability'\?\)/));
+  assert.throws(() => new SVC({ random_state: 1 } as never), valueError(/SVC: unknown option 'random_state' \(did you mean 'seed'\?\)/));
+  assert.throws(() => new SVC({ decision_function_shape: 'ovo' } as never), valueError(/SVC: unknown option 'decision_function_shape' \(known: 'kernel', 'C', /));
   assert.throws(() => new LinearSVC({ random_state: 0 } as never), valueError(/^LinearSVC: unknown option 'random_state' \(did you mean 'seed'\?\)$/));
   assert.throws(() => new LinearSVC({ c: 1 } as never), valueError(/unknown option 'c' \(did you mean 'C'\?\)/));
   assert.throws(() => SVC.fromState({} as never, { gama: 1 } as never), valueError(/SVC: unknown option 'gama' \(did you mean 'gamma'\?\)/));
@@ -73,7 +75,7 @@ test('svm.load checks model.json as strictly as options: unknown and missing fie
       [{ ...good, gamma: 'scale' }, /field 'gamma' must be the number the fit used/],
       [{ ...good, nSupport: [1] }, /2 classes and 1 support-vector counts/],
       [{ ...good, supportIndices: [0] }, /support indices for \d+ support vectors/],
-      [{ ...good, kind: 'SVR' }, /unknown model kind "SVR"/],
+      [{ ...good, kind: 'SVQ' }, /unknown model kind "SVQ"/],
       [{ ...good, classes: [1, 0] }, /field 'classes' must be sorted and distinct, as fit writes it; 0 follows 1/],
       [{ ...good, classes: [0, 0] }, /field 'classes' must be sorted and distinct/],
       [{ ...good, classes: 'x' }, /field 'classes' must be an array of finite numbers/],
@@ -130,8 +132,102 @@ test('svm.load checks model.json as strictly as options: unknown and missing fie
 
     await assert.rejects(save(new SVC({ kernel: (a, b) => a[0] * b[0] }).fit(x, y), join(dir, 'custom')), /custom kernel function cannot be saved/);
     await assert.rejects(save(new SVC(), join(dir, 'unfitted')), /SVC\.getState: the model is not fitted/);
-    await assert.rejects(save({} as never, join(dir, 'other')), /svm\.save: model must be a fitted SVC or LinearSVC/);
+    await assert.rejects(save({} as never, join(dir, 'other')), /svm\.save: model must be a fitted SVC, LinearSVC, SVR or OneClassSVM/);
     await assert.rejects(save(new SVC().fit(x, y), ''), /svm\.save: dir must be a non-empty path/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SVR and OneClassSVM: options checked as SVC\'s, scikit-learn spellings named', () => {
+  assert.throws(() => new SVR({ epsilion: 0.1 } as never), valueError(/^SVR: unknown option 'epsilion' \(did you mean 'epsilon'\?\)$/));
+  assert.throws(() => new SVR({ cache_size: 100 } as never), valueError(/SVR: unknown option 'cache_size' \(did you mean 'cacheSize'\?\)/));
+  assert.throws(() => new SVR({ nu: 0.5 } as never), valueError(/SVR: unknown option 'nu'/));
+  assert.throws(() => new OneClassSVM({ C: 1 } as never), valueError(/OneClassSVM: unknown option 'C'/));
+  assert.throws(() => new OneClassSVM({ Nu: 0.5 } as never), valueError(/did you mean 'nu'/));
+  for (const bad of [null, 3, 'rbf']) {
+    assert.throws(() => new SVR(bad as never), valueError(/SVR: options must be an object/));
+    assert.throws(() => new OneClassSVM(bad as never), valueError(/OneClassSVM: options must be an object/));
+  }
+  assert.throws(() => new SVR({ kernel: 'rbff' as never }), valueError(/SVR: kernel must be 'rbf', 'linear', 'poly', 'sigmoid' or a function, got 'rbff' \(did you mean 'rbf'\?\)/));
+  assert.throws(() => new SVR({ C: 0 }), valueError(/SVR: C must be a positive finite number/));
+  assert.throws(() => new SVR({ epsilon: -0.1 }), valueError(/SVR: epsilon must be a finite number >= 0/));
+  assert.throws(() => new SVR({ gamma: 'sc' as never }), valueError(/SVR: gamma must be 'scale', 'auto' or a number > 0/));
+  assert.throws(() => new SVR({ degree: 1.5 }), valueError(/SVR: degree must be a non-negative integer/));
+  assert.throws(() => new SVR({ shrinking: 1 as never }), valueError(/SVR: shrinking must be true or false/));
+  assert.throws(() => new SVR({ maxIter: 0 }), valueError(/SVR: maxIter must be -1 or a positive integer/));
+  assert.throws(() => new OneClassSVM({ nu: 0 }), valueError(/OneClassSVM: nu must be a number in \(0, 1\], got 0/));
+  assert.throws(() => new OneClassSVM({ nu: 1.5 }), valueError(/nu must be a number in \(0, 1\]/));
+  assert.throws(() => new OneClassSVM({ tol: -1 }), valueError(/OneClassSVM: tol must be a positive finite number/));
+  assert.throws(() => new OneClassSVM({ coef0: Infinity }), valueError(/OneClassSVM: coef0 must be a finite number/));
+  assert.throws(() => new SVR().predict(x), valueError(/SVR\.predict: the model is not fitted; call fit first/));
+  assert.throws(() => new SVR().fit(x, [1, 2]), /SVR\.fit: x has 4 samples but y has 2 targets/);
+  assert.throws(() => new OneClassSVM().fit(x).decisionFunction([[1, 2, 3]]), /OneClassSVM\.decisionFunction: x has 3 features but the model was fitted on 2/);
+});
+
+test('svm.load checks an SVR or OneClassSVM model.json and its dual coefficients strictly', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradlab-svr-opts-'));
+  try {
+    const xs = [[0, 0], [1, 0.5], [2, 2.5], [3, 2], [4, 4.5], [5, 4]];
+    const svrDir = join(dir, 'svr');
+    await save(new SVR({ C: 2, epsilon: 0.1, kernel: 'linear' }).fit(xs, [0, 1, 2.5, 2.9, 4.1, 5.2]), svrDir);
+    const ocDir = join(dir, 'oc');
+    await save(new OneClassSVM({ nu: 0.4 }).fit(xs), ocDir);
+    for (const [d, cases] of [
+      [svrDir, [
+        [(j: Record<string, unknown>) => ({ ...j, nu: 0.5 }), /unknown field 'nu'/],
+        [(j: Record<string, unknown>) => ({ ...j, epsilon: -1 }), /model\.json: SVR: epsilon must be a finite number >= 0/],
+        [(j: Record<string, unknown>) => ({ ...j, C: 'x' }), /field 'C' must be a finite number, got "x"/],
+        [(j: Record<string, unknown>) => (({ epsilon: _e, ...rest }) => rest)(j), /has no field 'epsilon'/],
+        [(j: Record<string, unknown>) => ({ ...j, C: 1e-6 }), /tensor 'dual_coef' \[0,\d+\] is .*, outside the dual's bounds \[-C, C\]/],
+        [(j: Record<string, unknown>) => ({ ...j, supportIndices: [...(j.supportIndices as number[])].reverse() }), /field 'supportIndices' must be increasing/],
+      ]],
+      [ocDir, [
+        [(j: Record<string, unknown>) => ({ ...j, C: 1 }), /unknown field 'C'/],
+        [(j: Record<string, unknown>) => ({ ...j, nu: 2 }), /model\.json: OneClassSVM: nu must be a number in \(0, 1\]/],
+        [(j: Record<string, unknown>) => ({ ...j, kind: 'SVR' }), /unknown field 'nu'/],
+        [(j: Record<string, unknown>) => ({ ...j, supportIndices: [0] }), /tensor 'dual_coef' has shape \[1,\d+\], expected \[1,1\]/],
+      ]],
+    ] as const) {
+      const file = join(d, 'model.json');
+      const good = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      for (const [change, re] of cases) {
+        writeFileSync(file, JSON.stringify(change(good)));
+        await assert.rejects(load(d), (e: unknown) => e instanceof FormatError && re.test(e.message), String(re));
+      }
+      writeFileSync(file, JSON.stringify(good));
+      assert.ok(await load(d));
+      const wFile = join(d, 'weights.safetensors');
+      const t = readSafetensorsSync(wFile).tensors;
+      const flipped = t.dual_coef.clone();
+      flipped.data[0] = -flipped.data[0];
+      writeFileSync(wFile, encodeSafetensors({ ...t, dual_coef: flipped }));
+      await assert.rejects(load(d), /tensor 'dual_coef'.*(outside the dual's bounds \(0, 1\]|sums to .*, not 0)/);
+      writeFileSync(wFile, encodeSafetensors({ ...t, prob_a: t.rho }));
+      await assert.rejects(load(d), /holds a tensor 'prob_a' that the model does not have/);
+    }
+    // an SVC folder: 'probability' says which tensors there are
+    const svcDir = join(dir, 'svc');
+    await save(new SVC({ probability: true }).fit([...xs, [0, 1], [1, 1], [5, 5], [4, 3]], [0, 0, 0, 1, 1, 1, 0, 1, 1, 0]), svcDir);
+    const file = join(svcDir, 'model.json');
+    const good = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    assert.equal(good.probability, true);
+    writeFileSync(file, JSON.stringify({ ...good, probability: false }));
+    await assert.rejects(load(svcDir), /holds a tensor 'prob_a' that the model does not have/);
+    writeFileSync(file, JSON.stringify({ ...good, probability: 'yes' }));
+    await assert.rejects(load(svcDir), /field 'probability' must be true or false, got "yes"/);
+    const wFile = join(svcDir, 'weights.safetensors');
+    const t = readSafetensorsSync(wFile).tensors;
+    writeFileSync(file, JSON.stringify(good));
+    writeFileSync(wFile, encodeSafetensors({ support_vectors: t.support_vectors, sv_coef: t.sv_coef, rho: t.rho, prob_a: t.prob_a }));
+    await assert.rejects(load(svcDir), /has no tensor 'prob_b'/);
+    // a folder written before probabilities existed (no field) loads as a model without them
+    const { probability: _p, ...old } = good;
+    writeFileSync(file, JSON.stringify(old));
+    writeFileSync(wFile, encodeSafetensors({ support_vectors: t.support_vectors, sv_coef: t.sv_coef, rho: t.rho }));
+    const back = await load(svcDir);
+    assert.ok(back instanceof SVC);
+    assert.throws(() => back.probA, /fitted without probability estimates/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
