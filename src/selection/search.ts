@@ -6,6 +6,7 @@ import type { FitArgs, Model } from '../nn/model.js';
 import { LinearSVC, SVC, type LinearSVCOptions, type SVCOptions } from '../svm/index.js';
 import { allocate, Tensor } from '../tensor/tensor.js';
 import { KFold, StratifiedKFold, labelArray, type Fold, type Labels, type Splitter } from './split.js';
+import { accuracyScore, f1Score, precisionScore, recallScore } from '../metrics/classification.js';
 
 /** A hyperparameter value in a grid. */
 export type ParamValue = number | string | boolean | null;
@@ -32,13 +33,19 @@ export type Estimator = SVC | LinearSVC | ModelFactory;
 /** A score of predicted against true labels; larger is better. */
 export type ScoreFunction = (yTrue: Float64Array, yPred: Float64Array) => number;
 
-// Named scorers; more names (from gl.metrics) plug in with registerScorer.
+// Named scorers as scikit-learn's `scoring` strings, from gl.metrics; more plug in with registerScorer.
+// Zero divisions score 0 quietly: a fold that never predicts a class is a bad fold, not a warning per fold.
+const quiet = { zeroDivision: 0 } as const;
 const SCORERS = new Map<string, ScoreFunction>([
-  ['accuracy', (t, p) => {
-    let ok = 0;
-    for (let i = 0; i < t.length; i++) if (t[i] === p[i]) ok++;
-    return ok / t.length;
-  }],
+  ['accuracy', (t, p) => accuracyScore(t, p)],
+  ['f1', (t, p) => f1Score(t, p, quiet)],
+  ['precision', (t, p) => precisionScore(t, p, quiet)],
+  ['recall', (t, p) => recallScore(t, p, quiet)],
+  ...(['macro', 'micro', 'weighted'] as const).flatMap((average): [string, ScoreFunction][] => [
+    [`f1_${average}`, (t, p) => f1Score(t, p, { ...quiet, average })],
+    [`precision_${average}`, (t, p) => precisionScore(t, p, { ...quiet, average })],
+    [`recall_${average}`, (t, p) => recallScore(t, p, { ...quiet, average })],
+  ]),
 ]);
 
 /** Makes `name` usable as `scoring: name` (e.g. 'f1_macro'); names are kept lower-case as scikit-learn's. */

@@ -15,7 +15,7 @@ interface Golden {
     cv: string; params: Record<string, number>[]; mean_test_score: number[]; std_test_score: number[]; rank_test_score: number[];
     split_test_score: number[][]; best_params: Record<string, number>; best_score: number; best_index: number; best_n_support: number[];
   }[];
-  cross_val_score: { C: number; gamma: number; cv: number; scores: number[] };
+  cross_val_score: { C: number; gamma: number; cv: number; scores: number[]; named: Record<string, number[]> };
 }
 const g = JSON.parse(readFileSync(new URL('../../../test/selection/fixtures/golden.json', import.meta.url), 'utf8')) as Golden;
 const grid = { gamma: [1.5, 0.3, 0.05], C: [10, 2.8, 0.5] };
@@ -126,4 +126,12 @@ test('LinearSVC and a Keras-style model factory are cross-validated and searched
   assert.equal(gs.cvResults.mean_test_score.length, 2);
   assert.ok(gs.bestScore > 0.6, `network cv accuracy ${gs.bestScore}`);
   assert.throws(() => new GridSearchCV({ estimator: factory, paramGrid: { unit: [2] } }), /unknown parameter 'unit'/);
+});
+
+test('scikit-learn scoring names (f1_macro, precision_macro, ...) score as cross_val_score does', async () => {
+  const c = g.cross_val_score;
+  for (const [name, want] of Object.entries(c.named)) {
+    const got = await crossValScore(new gl.svm.SVC({ C: c.C, gamma: c.gamma }), g.x, g.y, { cv: c.cv, scoring: name });
+    got.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-12, `${name} fold ${i}: ${v} vs ${want[i]}`));
+  }
 });
