@@ -515,9 +515,9 @@ export async function writeClassifierReport(dir: string, spec: ClassifierReportS
     figures.push({
       name: 'test_samples',
       figure: images(pickImages(spec.images, pick, shape), {
-        titles: pick.map(title), colormap: 'gray', title: `${pick.length} random test samples`, ...(spec.imageRange ? { range: spec.imageRange } : {}),
+        titles: pick.map(title), highlight: pick.map((i) => yTrue[i] !== yPred[i]), colormap: 'gray', title: `${pick.length} random test samples`, ...(spec.imageRange ? { range: spec.imageRange } : {}),
       }),
-      caption: `${pick.length < n ? `${pick.length} test samples drawn at random` : `All ${n} test samples`}, with their true class and the model's estimate.`,
+      caption: `${pick.length < n ? `${pick.length} test samples drawn at random` : `All ${n} test samples`}, with their true class and the model's estimate; wrong estimates are framed in red.`,
     });
   }
   if (wrong.length === 0) {
