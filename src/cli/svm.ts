@@ -53,7 +53,7 @@ export function registerSvmCommand(program: Command): void {
       let t = performance.now();
       const data = loadCliData(String(o.data), { trainSize, testSize, seed, label: o.label as string | undefined });
       const xTrain = flat(data.xTrain), xTest = flat(data.xTest);
-      console.log(`Data: ${data.name}, ${xTrain.shape[0]} training and ${xTest.shape[0]} test samples, ${xTrain.shape[1]} features (${((performance.now() - t) / 1000).toFixed(2)} s)`);
+      console.log(`Data: ${data.name}, ${xTrain.shape[0].toLocaleString('en-US')} training and ${plural(xTest.shape[0], 'test sample')}, ${plural(xTrain.shape[1], 'feature')} (${((performance.now() - t) / 1000).toFixed(2)} s)`);
 
       const tty = process.stderr.isTTY === true;
       const progress = o.verbose ? (p: SVCProgress) => {
