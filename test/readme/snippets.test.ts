@@ -91,3 +91,24 @@ test('the README points only at files in the repository', () => {
   assert.match(readme, /\]\(docs\/course\.md\)/);
   assert.match(readme, /\]\(docs\/architecture\.md\)/);
 });
+
+test('the ts blocks type-check as one strict TypeScript module against the package\'s types', { timeout: 60_000 }, () => {
+  const ts = blocks(readme).filter((b) => b.lang === 'ts');
+  const dir = project();
+  mkdirSync(join(dir, 'node_modules', '@types'));
+  symlinkSync(join(root, 'node_modules', '@types', 'node'), join(dir, 'node_modules', '@types', 'node'), 'dir');
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, module: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: true, types: ['node'] },
+    files: ['tour.ts'],
+  }));
+  writeFileSync(join(dir, 'tour.ts'), ts.map((b) => `// README line ${b.line}\n${b.code}`).join('\n'));
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, `tsc: ${r.stdout}${r.stderr}`);
+  // The check can fail: a wrong type in the same file is reported.
+  writeFileSync(join(dir, 'tour.ts'), `${ts[0].code}\nconst wrong: string = gl.tensor([1]);\n`);
+  const bad = spawnSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stdout + bad.stderr, /TS2322/);
+});
