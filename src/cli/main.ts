@@ -101,7 +101,7 @@ program.command('train')
       const conv = model.layers.find((l) => l.className === 'Conv2D');
       const report = await writeClassifierReport(out, {
         title: `gradlab train: ${model.name} on ${data.name}`,
-        subtitle: `${String(o.model)} on ${data.name}: ${plural(trainedEpochs, 'epoch')}, batch ${batchSize}, ${o.optimizer} (learning rate ${lr}), seed ${seed}, ${getBackend()} backend`,
+        subtitle: `${String(o.model)} on ${data.name}: ${plural(trainedEpochs, 'epoch')}, batch ${batchSize}, ${o.optimizer} (learning rate ${lr}), seed ${seed}, ${nVal > 0 ? `validated on the last ${plural(nVal, 'training sample')}` : 'no validation set'}, ${getBackend()} backend`,
         metrics: scalarMetrics(metrics),
         yTrue: data.yTest, yPred: argmax(outputs, -1), classNames: data.classNames,
         ...(data.images ? { images: data.xTest } : {}),
