@@ -12,7 +12,6 @@ import { optimizers } from '../optim/index.js';
 import '../train/index.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { argmax } from '../ops/index.js';
-import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
 import { registerConvertCommand } from './convert.js';
