@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { FormatError, GradlabError } from '../core/errors.js';
 import { describeValue, isFiniteNumber, isInteger, isNonNegativeInt, isPositiveInt, isPositiveNumber } from '../core/validate.js';
 import { Tensor, type NestedArray } from '../tensor/tensor.js';
@@ -7,6 +8,7 @@ import { loadModel } from '../interop/door.js';
 import { datasets } from '../data/datasets.js';
 import { loadCsv } from '../data/csv.js';
 import { trainTestSplit, standardScaler } from '../data/transforms.js';
+import { FORMAT as SVM_FORMAT } from '../svm/format.js';
 
 /** A user mistake on the command line: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -149,3 +151,47 @@ export function readJsonSamples(path: string): NestedArray {
   values.forEach((v, i) => check(v, `[${i}]`));
   return values as NestedArray;
 }
+
+/**
+ * Whether `spec` is a folder written by `gl.svm.save`: its model.json says format 'gradlab.svm/1'.
+ * gl.loadModel opens neural models only, so the commands that take either look here first.
+ */
+export function isSvmFolder(spec: string): boolean {
+  const file = join(spec, 'model.json');
+  if (!existsSync(spec) || !statSync(spec).isDirectory() || !existsSync(file)) return false;
+  try {
+    const j: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return typeof j === 'object' && j !== null && (j as { format?: unknown }).format === SVM_FORMAT;
+  } catch {
+    return false; // not JSON: loadModel names what is wrong with it
+  }
+}
+
+/**
+ * The test images named by `mnist:7`, `mnist:0-9`, `mnist:0,3,5-8` (or fashion-mnist:...): null
+ * when `input` is not of that form. Indices are checked against the test set's size.
+ */
+export function testImagesFrom(input: string): { x: Tensor; labels: number[]; indices: number[] } | null {
+  const m = /^(mnist|fashion-mnist):(.*)$/.exec(input);
+  if (!m) return null;
+  const d = m[1] === 'mnist' ? datasets.mnist() : datasets.fashionMnist();
+  const n = d.test.x.shape[0];
+  const indices: number[] = [];
+  for (const part of m[2].split(',')) {
+    const r = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    if (!r) throw new UsageError(`${input}: '${part}' is not an index or a range such as 0-9 (test images are numbered 0-${n - 1})`);
+    const from = Number(r[1]);
+    const to = r[2] !== undefined ? Number(r[2]) : from;
+    if (to >= n || to < from) throw new UsageError(`${input}: '${part}' is outside the test images, which are numbered 0-${n - 1}`);
+    if (indices.length + to - from + 1 > n) throw new UsageError(`${input}: more than ${n} images`);
+    for (let i = from; i <= to; i++) indices.push(i);
+  }
+  const [, h, w, c] = d.test.x.shape;
+  const per = h * w * c;
+  const data = new Float32Array(indices.length * per);
+  indices.forEach((i, k) => data.set(d.test.x.data.subarray(i * per, (i + 1) * per), k * per));
+  return { x: new Tensor(data, [indices.length, h, w, c]), labels: indices.map((i) => d.test.labels[i]), indices };
+}
+
+/** "1 epoch", "3 epochs". */
+export const plural = (n: number, word: string, many = `${word}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;

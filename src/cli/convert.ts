@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { basename, dirname } from 'node:path';
 import { loadModel } from '../interop/door.js';
 import { UsageError, positiveInt } from './common.js';
+import { plural } from './common.js';
 
 const WRITABLE = ['gradlab', 'onnx', 'tfjs'] as const;
 
@@ -29,6 +30,6 @@ export function registerConvertCommand(program: Command): void {
       const model = await loadModel(input);
       const path = format === 'tfjs' && basename(out).toLowerCase() === 'model.json' ? dirname(out) : out;
       await model.save(path, { format, ...(o.opset !== undefined ? { opset: positiveInt('--opset', o.opset) } : {}) });
-      console.log(`Wrote ${path} (${format}): model '${model.name}', ${model.countParams().toLocaleString('en-US')} parameters`);
+      console.log(`Wrote ${path} (${format}): model '${model.name}', ${plural(model.countParams(), 'parameter')}`);
     });
 }

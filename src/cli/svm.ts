@@ -5,10 +5,12 @@ import { svmGridSearch, type SvmGridResult } from './svm-grid.js';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeFileAtomic } from '../core/atomic.js';
-import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
+import { writeClassifierReport } from '../plot/report.js';
 import { Tensor } from '../tensor/tensor.js';
 import { SVC, type SVCProgress } from '../svm/index.js';
 import { finiteNumber, integer, loadCliData, positiveInt, positiveNumber, timestamp } from './common.js';
+import { plural } from './common.js';
+import { svmProgressBar, svmReportMetrics } from './svm-model.js';
 
 /** [n, ...] -> [n, features]: SVMs take flat feature vectors. */
 function flat(x: Tensor): Tensor {
@@ -35,6 +37,7 @@ export function registerSvmCommand(program: Command): void {
     .option('--seed <n>', 'seed of the train/test split of a CSV file', '42')
     .option('--out <dir>', 'output folder (default runs/svm-<timestamp>)')
     .option('--quiet', 'no progress on stderr')
+    .option('--verbose', 'one line per one-vs-one subproblem instead of the progress bar')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       let C = positiveNumber('--C', String(o.C));
       const g = String(o.gamma);
@@ -54,7 +57,7 @@ export function registerSvmCommand(program: Command): void {
       let t = performance.now();
       const data = loadCliData(String(o.data), { trainSize, testSize, seed, label: o.label as string | undefined });
       const xTrain = flat(data.xTrain), xTest = flat(data.xTest);
-      console.log(`Data: ${data.name}, ${xTrain.shape[0]} training and ${xTest.shape[0]} test samples, ${xTrain.shape[1]} features (${((performance.now() - t) / 1000).toFixed(2)} s)`);
+      console.log(`Data: ${data.name}, ${xTrain.shape[0].toLocaleString('en-US')} training and ${plural(xTest.shape[0], 'test sample')}, ${plural(xTrain.shape[1], 'feature')} (${((performance.now() - t) / 1000).toFixed(2)} s)`);
 
       let grid: SvmGridResult | null = null;
       if (o.grid !== undefined) {
@@ -70,11 +73,11 @@ export function registerSvmCommand(program: Command): void {
       }
 
       const tty = process.stderr.isTTY === true;
-      const progress = (p: SVCProgress) => {
-        const line = `fitting: subproblem ${p.problem + 1}/${p.problems} (${p.pair[0]} vs ${p.pair[1]}): ${p.iterations} iterations, objective ${p.objective.toFixed(4)}`;
+      const progress = o.verbose ? (p: SVCProgress) => {
+        const line = `fitting: subproblem ${p.problem + 1}/${p.problems} (${p.pair[0]} vs ${p.pair[1]}): ${plural(p.iterations, 'iteration')}, objective ${p.objective.toFixed(4)}`;
         if (tty) err(`\r\x1b[K${line}${p.done && p.problem + 1 === p.problems ? '\n' : ''}`);
         else if (p.done) err(`${line}\n`);
-      };
+      } : svmProgressBar(tty, err);
       const model = new SVC({ kernel, C, gamma, degree, coef0, tol, onProgress: progress });
       t = performance.now();
       model.fit(xTrain, data.yTrain);
@@ -89,11 +92,11 @@ export function registerSvmCommand(program: Command): void {
       const iterations = model.fitInfo.reduce((s, f) => s + f.iterations, 0);
       const nSV = model.nSupport;
       const total = nSV.reduce((a, b) => a + b, 0);
-      console.log(`SVC(kernel=${kernel}, C=${C}, gamma=${model.gamma.toPrecision(4)}): fit ${fitSeconds.toFixed(2)} s, ${iterations} SMO iterations over ${model.fitInfo.length} one-vs-one subproblems`);
-      console.log(`Support vectors: ${total} of ${xTrain.shape[0]} (per class: ${model.classes.map((c, i) => `${c}: ${nSV[i]}`).join(', ')})`);
+      console.log(`SVC(kernel=${kernel}, C=${C}, gamma=${model.gamma.toPrecision(4)}): fit ${fitSeconds.toFixed(2)} s, ${plural(iterations, 'SMO iteration')} over ${plural(model.fitInfo.length, 'one-vs-one subproblem')}`);
+      console.log(`Support vectors: ${total.toLocaleString('en-US')} of ${xTrain.shape[0].toLocaleString('en-US')} (per class: ${model.classes.map((c, i) => `${c}: ${nSV[i]}`).join(', ')})`);
       console.log(`Accuracy: train ${(100 * trainAccuracy).toFixed(2)}%, test ${(100 * testAccuracy).toFixed(2)}%`);
       const hit = model.fitInfo.filter((f) => f.hitMaxIter).length;
-      if (hit > 0) console.log(`Warning: ${hit} subproblems stopped at the iteration limit before reaching tol`);
+      if (hit > 0) console.log(`Warning: ${plural(hit, 'subproblem')} stopped at the iteration limit before reaching tol`);
 
       await mkdir(out, { recursive: true });
       await model.save(join(out, 'model'));
@@ -110,7 +113,7 @@ export function registerSvmCommand(program: Command): void {
       const report = await writeClassifierReport(out, {
         title: `gradlab svm: SVC(${kernel}) on ${data.name}`,
         subtitle: `C = ${C}, gamma = ${model.gamma.toPrecision(4)}, ${xTrain.shape[0]} training samples, seed ${seed}`,
-        metrics: scalarMetrics(metrics),
+        metrics: svmReportMetrics(metrics),
         yTrue: data.yTest, yPred, classNames: data.classNames,
         ...(data.images ? { images: data.xTest } : {}),
         seed,

@@ -26,6 +26,7 @@ import { line } from '../plot/charts.js';
 import { images as imageGrid } from '../plot/images.js';
 import { scalarMetrics, writeClassifierReport, type ReportFigure } from '../plot/report.js';
 import { UsageError, integer, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
+import { plural } from './common.js';
 
 const DEFAULT_BASE = 'mnist-digits-0-4';
 /** The target task of the shipped base: digits it never saw. */
@@ -169,7 +170,7 @@ interface LabSettings {
 /** The lab on tensors; returns the numbers and what the report needs. */
 async function runLab(base: Base, data: LabData, s: LabSettings, say: (line: string) => void) {
   const classes = data.classNames.length;
-  if (classes < 2) throw new UsageError(`--data: ${data.name} has ${classes} class; a classifier needs at least two class subfolders`);
+  if (classes < 2) throw new UsageError(`--data: ${data.name} has ${plural(classes, 'class', 'classes')}; a classifier needs at least two class subfolders`);
   const yTrain = targets(data.yTrain, classes);
   const yTest = targets(data.yTest, classes);
   const seconds: Record<string, number> = {};
@@ -208,7 +209,7 @@ async function runLab(base: Base, data: LabData, s: LabSettings, say: (line: str
   compileFor(headModel, classes, s.lr);
   const headHistory = await time('head', () => headModel.fit(fTrain, yTrain, { epochs: s.epochs, batchSize: s.batchSize, seed: s.seed, validationData: [rows(fTest, nVal), val[1]], verbose: 0 }));
   const headAcc = accuracy(labelsOf(headModel.predict(fTest, { batchSize: 256 })), data.yTest);
-  say(`Head on the frozen base: ${s.epochs} epochs in ${seconds.head.toFixed(1)} s, test accuracy ${(100 * headAcc).toFixed(2)}%`);
+  say(`Head on the frozen base: ${plural(s.epochs, 'epoch')} in ${seconds.head.toFixed(1)} s, test accuracy ${(100 * headAcc).toFixed(2)}%`);
 
   // The full network: base layers then the trained head; only the top block and the head train.
   const net = functional({ inputs, outputs: applyAll(head, featureOut), name: 'transfer' });
@@ -220,7 +221,7 @@ async function runLab(base: Base, data: LabData, s: LabSettings, say: (line: str
   let fineHistory: History | null = null;
   if (s.fineTuneEpochs > 0) {
     fineHistory = await time('fine_tune', () => net.fit(data.xTrain, yTrain, { epochs: s.fineTuneEpochs, batchSize: s.batchSize, seed: s.seed, validationData: val, verbose: s.verbose, callbacks: [recorder] }));
-    say(`Fine-tuned ${[...top].join(', ') || 'nothing (no top block)'} and the head: ${s.fineTuneEpochs} epochs at learning rate ${s.fineTuneLr} in ${seconds.fine_tune.toFixed(1)} s`);
+    say(`Fine-tuned ${[...top].join(', ') || 'nothing (no top block)'} and the head: ${plural(s.fineTuneEpochs, 'epoch')} at learning rate ${s.fineTuneLr} in ${seconds.fine_tune.toFixed(1)} s`);
   }
   const tPredict = performance.now();
   const transferPred = labelsOf(net.predict(data.xTest, { batchSize: 128 }));
@@ -250,7 +251,7 @@ async function runLab(base: Base, data: LabData, s: LabSettings, say: (line: str
     scratchHistory = await time('scratch', () => scratch.fit(data.xTrain, yTrain, { epochs: s.scratchEpochs, batchSize: s.batchSize, seed: s.seed, validationData: val, verbose: s.verbose, callbacks: [atBudget] }));
     scratchPred = labelsOf(scratch.predict(data.xTest, { batchSize: 128 }));
     scratchAcc = accuracy(scratchPred, data.yTest);
-    say(`From scratch: ${s.scratchEpochs} epochs at learning rate ${s.lr} in ${seconds.scratch.toFixed(1)} s`);
+    say(`From scratch: ${plural(s.scratchEpochs, 'epoch')} at learning rate ${s.lr} in ${seconds.scratch.toFixed(1)} s`);
   }
   return {
     net, trunkParams, headParams: headModel.countParams(), trainableParams: net.trainableWeights.reduce((a, w) => a + w.size, 0),
@@ -361,9 +362,9 @@ export function registerTransferCommand(program: Command): void {
       const pct = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(2)}%`);
       const margin = lab.scratchAcc === null ? null : lab.transferAcc - lab.scratchAcc;
       const points = (m: number) => `${(100 * Math.abs(m)).toFixed(2)} points ${m >= 0 ? 'better' : 'worse'}`;
-      console.log(`Test accuracy: transfer ${pct(lab.transferAcc)} (head alone ${pct(lab.headAcc)}), from scratch ${pct(lab.scratchAcc)} after ${scratchEpochs} epochs${margin === null ? '' : `: transfer is ${points(margin)}`} (${data.xTrain.shape[0]} training images, ${wall.toFixed(1)} s)`);
+      console.log(`Test accuracy: transfer ${pct(lab.transferAcc)} (head alone ${pct(lab.headAcc)}), from scratch ${pct(lab.scratchAcc)} after ${plural(scratchEpochs, 'epoch')}${margin === null ? '' : `: transfer is ${points(margin)}`} (${plural(data.xTrain.shape[0], 'training image')}, ${wall.toFixed(1)} s)`);
       if (lab.sameBudgetAcc !== null) {
-        console.log(`With the transfer's budget of ${lab.sameBudgetEpochs} passes over the images, from scratch reaches ${pct(lab.sameBudgetAcc)}: transfer is ${points(lab.transferAcc - lab.sameBudgetAcc)}`);
+        console.log(`With the transfer's budget of ${plural(lab.sameBudgetEpochs, 'pass', 'passes')} over the images, from scratch reaches ${pct(lab.sameBudgetAcc)}: transfer is ${points(lab.transferAcc - lab.sameBudgetAcc)}`);
       }
 
       // Eight test images, as the lab shows them.
@@ -405,7 +406,7 @@ export function registerTransferCommand(program: Command): void {
       for (const [key, title] of [['val_accuracy', 'Test accuracy per epoch'], ['loss', 'Training loss per epoch']] as const) {
         const series = curve(key);
         if (Object.keys(series).length > 0) {
-          figures.push({ name: `compare_${key}`, figure: line(series, { title, xLabel: 'epoch', yLabel: key.replace('val_', 'test ').replace('_', ' '), width: 420, height: 240 }), caption: `${title}: the transferred network (epochs 1-${epochs}: the head on the cached features, no pass of the base; then ${fineTuneEpochs} of fine-tuning) and the same network from scratch (${scratchEpochs} epochs over the images).` });
+          figures.push({ name: `compare_${key}`, figure: line(series, { title, xLabel: 'epoch', yLabel: key.replace('val_', 'test ').replace('_', ' '), width: 420, height: 240 }), caption: `${title}: the transferred network (epochs 1-${epochs}: the head on the cached features, no pass of the base; then ${plural(fineTuneEpochs, 'epoch')} of fine-tuning) and the same network from scratch (${plural(scratchEpochs, 'epoch')} over the images).` });
         }
       }
       const per = data.xTest.size / data.xTest.shape[0];
@@ -418,7 +419,7 @@ export function registerTransferCommand(program: Command): void {
       });
       const report = await writeClassifierReport(out, {
         title: `gradlab transfer: ${base.label} to ${data.name}`,
-        subtitle: `${data.xTrain.shape[0]} training images; head ${epochs} epochs on cached features, fine-tuning ${fineTuneEpochs} epochs at ${fineTuneLr}; baseline ${scratchEpochs} epochs from scratch; seed ${seed}, ${getBackend()} backend`,
+        subtitle: `${plural(data.xTrain.shape[0], 'training image')}; head ${plural(epochs, 'epoch')} on cached features, fine-tuning ${plural(fineTuneEpochs, 'epoch')} at ${fineTuneLr}; baseline ${plural(scratchEpochs, 'epoch')} from scratch; seed ${seed}, ${getBackend()} backend`,
         metrics: scalarMetrics(metrics),
         yTrue: data.yTest, yPred: lab.transferPred, classNames: data.classNames,
         images: data.xTest, samples: 8, seed,

@@ -39,12 +39,16 @@ export interface ImagesOptions extends GridOptions {
    * [0, 255] or [-1, 1] when all values fit one of them (in that order), else the data's range.
    */
   range?: readonly [number, number];
+  /** One flag per image: true ones get a red frame and a red title (e.g. wrong predictions). */
+  highlight?: readonly boolean[];
 }
 
 const COLORMAPS = ['gray', 'gray_r', 'viridis'] as const;
+/** The colour of highlighted tiles' frames and titles (matplotlib's tab:red). */
+const HIGHLIGHT = '#d62728';
 
 const GRID_KEYS = optionKeys<GridOptions>({ title: true, columns: true, colormap: true, size: true });
-const IMAGES_KEYS = optionKeys<ImagesOptions>({ title: true, columns: true, colormap: true, size: true, titles: true, range: true });
+const IMAGES_KEYS = optionKeys<ImagesOptions>({ title: true, columns: true, colormap: true, size: true, titles: true, range: true, highlight: true });
 
 /** A tile: 8-bit pixels, gray (1 channel) or RGB (3). */
 interface Tile {
@@ -53,6 +57,7 @@ interface Tile {
   channels: 1 | 3;
   pixels: Uint8Array;
   title: string;
+  highlight?: boolean;
 }
 
 // Viridis (matplotlib's, as in d3/vega) at 17 evenly spaced stops; linear interpolation between
@@ -178,8 +183,11 @@ function gridFigure(tiles: readonly Tile[], grid: { columns: number; size: numbe
     return {
       index: i,
       title: t.title,
+      highlight: t.highlight === true,
       x,
       y,
+      x2: x + tileW,
+      y2: y + tileH,
       cx: x + tileW / 2,
       url: pngDataURI(t.w, t.h, t.channels, t.pixels),
     };
@@ -195,6 +203,17 @@ function gridFigure(tiles: readonly Tile[], grid: { columns: number; size: numbe
       encoding: { ...pos, url: { field: 'url', type: 'nominal' } },
     },
   ];
+  if (tiles.some((t) => t.highlight === true)) {
+    // A red frame just outside each highlighted tile.
+    layers.push({
+      transform: [{ filter: 'datum.highlight' }],
+      mark: { type: 'rect', fill: null, stroke: HIGHLIGHT, strokeWidth: 2, aria: false },
+      encoding: {
+        x: pos.x, y: pos.y,
+        x2: { field: 'x2' }, y2: { field: 'y2' },
+      },
+    });
+  }
   if (hasTitles) {
     layers.push({
       mark: { type: 'text', align: 'center', baseline: 'bottom', dy: -3, fontSize: 11, aria: false },
@@ -202,6 +221,7 @@ function gridFigure(tiles: readonly Tile[], grid: { columns: number; size: numbe
         x: { field: 'cx', type: 'quantitative', scale: null },
         y: pos.y,
         text: { field: 'title', type: 'nominal' },
+        color: { condition: { test: 'datum.highlight', value: HIGHLIGHT }, value: 'black' },
       },
     });
   }
@@ -249,6 +269,10 @@ export function images(imgs: ArrayInput, input: ImagesOptions = {}): Figure {
   if (titles !== undefined && titles.length !== n) {
     throw new ValueError(`${fn}: ${titles.length} titles for ${n} images (images shape ${fmtShape(shape)})`);
   }
+  const highlight = options.highlight;
+  if (highlight !== undefined && (!Array.isArray(highlight) || highlight.length !== n || !highlight.every((h) => typeof h === 'boolean'))) {
+    throw new ValueError(`${fn}: options.highlight must be an array of ${n} booleans (one per image), got ${Array.isArray(highlight) ? `${highlight.length} values` : typeof highlight}`);
+  }
   const colormap = checkColormap(fn, options.colormap ?? 'gray');
   const grid = checkGrid(fn, options, n);
   checkFinite(fn, 'images', data);
@@ -263,7 +287,9 @@ export function images(imgs: ArrayInput, input: ImagesOptions = {}): Figure {
   const tiles: Tile[] = [];
   for (let i = 0; i < n; i++) {
     const title = titles?.[i] ?? '';
-    tiles.push(c === 3 ? rgbTile(data, i * per, h, w, lo, hi, title) : scalarTile(data, i * per, 1, h, w, lo, hi, colormap, title));
+    const tile = c === 3 ? rgbTile(data, i * per, h, w, lo, hi, title) : scalarTile(data, i * per, 1, h, w, lo, hi, colormap, title);
+    if (highlight?.[i] === true) tile.highlight = true;
+    tiles.push(tile);
   }
   return gridFigure(tiles, grid, { kind: 'images', shape: [...shape], range: [lo, hi], colormap });
 }

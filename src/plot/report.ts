@@ -418,6 +418,9 @@ const CLASSIFIER_KEYS = optionKeys<ClassifierReportSpec>({
   filters: true, seed: true, samples: true, maxMisclassified: true, figures: true,
 });
 
+/** "1 test sample", "200 test samples". */
+const samplesOf = (n: number): string => `${n.toLocaleString('en-US')} test sample${n === 1 ? '' : 's'}`;
+
 function labelsOf(fn: string, arg: string, v: NumericInput): number[] {
   const d = vector(fn, arg, v).data;
   const out = new Array<number>(d.length);
@@ -504,7 +507,7 @@ export async function writeClassifierReport(dir: string, spec: ClassifierReportS
   for (let i = 0; i < n; i++) if (yTrue[i] !== yPred[i]) wrong.push(i);
   figures.push({
     name: 'confusion_matrix',
-    figure: confusionMatrix(yTrue, yPred, names ?? undefined, { title: `Confusion matrix (${n} test samples)` }),
+    figure: confusionMatrix(yTrue, yPred, names ?? undefined, { title: `Confusion matrix (${samplesOf(n)})` }),
     caption: `Test samples by true class (rows) and predicted class (columns); ${n - wrong.length} of ${n} on the diagonal.`,
   });
   const rng = rngFor(seed);
@@ -515,13 +518,13 @@ export async function writeClassifierReport(dir: string, spec: ClassifierReportS
     figures.push({
       name: 'test_samples',
       figure: images(pickImages(spec.images, pick, shape), {
-        titles: pick.map(title), colormap: 'gray', title: `${pick.length} random test samples`, ...(spec.imageRange ? { range: spec.imageRange } : {}),
+        titles: pick.map(title), highlight: pick.map((i) => yTrue[i] !== yPred[i]), colormap: 'gray', title: `${pick.length} random ${pick.length === 1 ? 'test sample' : 'test samples'}`, ...(spec.imageRange ? { range: spec.imageRange } : {}),
       }),
-      caption: `${pick.length < n ? `${pick.length} test samples drawn at random` : `All ${n} test samples`}, with their true class and the model's estimate.`,
+      caption: `${pick.length < n ? `${samplesOf(pick.length)} drawn at random` : n === 1 ? 'The one test sample' : `All ${n} test samples`}, with their true class and the model's estimate; wrong estimates are framed in red.`,
     });
   }
   if (wrong.length === 0) {
-    notes.push(`No misclassified samples: all ${n} test samples are classified correctly.`);
+    notes.push(`No misclassified samples: ${n === 1 ? 'the one test sample is' : `all ${n} test samples are`} classified correctly.`);
   } else if (spec.images !== undefined && shape !== null && maxWrong > 0) {
     const order = rng.permutation(wrong.length);
     const pick = Array.from(order.subarray(0, Math.min(maxWrong, wrong.length)), (k) => wrong[k]).sort((a, b) => a - b);
@@ -530,7 +533,7 @@ export async function writeClassifierReport(dir: string, spec: ClassifierReportS
       figure: images(pickImages(spec.images, pick, shape), {
         titles: pick.map(title), colormap: 'gray', title: `Misclassified test samples (${pick.length} of ${wrong.length})`, ...(spec.imageRange ? { range: spec.imageRange } : {}),
       }),
-      caption: `${pick.length === wrong.length ? 'All' : `${pick.length} random`} of the ${wrong.length} misclassified test samples.`,
+      caption: wrong.length === 1 ? 'The one misclassified test sample.' : `${pick.length === wrong.length ? 'All' : `${pick.length} random`} of the ${wrong.length} misclassified test samples.`,
     });
   }
   if (spec.filters !== undefined) {

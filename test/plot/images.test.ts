@@ -160,3 +160,25 @@ test('featureMaps(model, x, layerName): the named layer\'s output for one sample
   assert.throws(() => plot.featureMaps(model, x, 'flat'), ShapeError);
   assert.throws(() => plot.featureMaps(model, new Tensor(new Float32Array(18), [2, 3, 3, 1]), 'c1'), ShapeError);
 });
+
+test('images: highlighted tiles get a red frame and a red title; the others do not', async () => {
+  const data = pattern(3, 8, 8, () => 0.5);
+  const fig = plot.images(new Tensor(data, [3, 8, 8]), { titles: ['ok', 'wrong', 'ok'], highlight: [false, true, false] });
+  const svg = await fig.toSVG();
+  // The red title: exactly one text element is filled with the highlight colour.
+  const red = [...svg.matchAll(/<text[^>]*fill="#d62728"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+  assert.deepEqual(red, ['wrong']);
+  const spec = fig.toSpec() as unknown as { data: { values: TileRow[] } };
+  const png = decodePNG(await fig.toPNG());
+  const m = /transform="translate\((\d+(?:\.\d+)?),(\d+(?:\.\d+)?)\)"/.exec(svg);
+  assert.ok(m !== null);
+  const [ox, oy] = [Number(m[1]), Number(m[2])];
+  // The left edge of each tile, halfway down: red on the highlighted one, gray image elsewhere.
+  const edge = (r: TileRow): number[] => pixelAt(png, Math.round(ox + r.x), Math.round(oy + r.y + 42));
+  const [a, b, c] = spec.data.values;
+  const isRed = (p: number[]) => p[0] > 150 && p[1] < 90 && p[2] < 90;
+  assert.ok(isRed(edge(b)), `highlighted edge ${edge(b)}`);
+  assert.ok(!isRed(edge(a)) && !isRed(edge(c)), `plain edges ${edge(a)} ${edge(c)}`);
+  assert.throws(() => plot.images(new Tensor(data, [3, 8, 8]), { highlight: [true] }),
+    (e: Error) => e instanceof ValueError && /plot\.images: options\.highlight must be an array of 3 booleans/.test(e.message));
+});
