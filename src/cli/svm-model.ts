@@ -4,7 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { performance } from 'node:perf_hooks';
 import { LinearSVC, SVC, load, type SVCProgress } from '../svm/index.js';
 import type { MetricValue } from '../plot/report.js';
-import { plural } from './common.js';
+import { UsageError, plural } from './common.js';
 
 /** [n, ...] -> [n, features]: SVMs take flat feature vectors. */
 export function flatSamples(x: Tensor): Tensor {
@@ -12,8 +12,11 @@ export function flatSamples(x: Tensor): Tensor {
   return new Tensor(x.data, [n, n === 0 ? 0 : x.size / n]);
 }
 
+/** The classifier in an SVM folder; SVR and OneClassSVM folders are for the API (no classes to count or report). */
 export async function loadSvm(dir: string): Promise<SVC | LinearSVC> {
-  return load(dir);
+  const model = await load(dir);
+  if (model instanceof SVC || model instanceof LinearSVC) return model;
+  throw new UsageError(`'${dir}' holds a ${model.constructor.name}, and the command line reads SVM classifiers (SVC, LinearSVC) only; use gl.svm.load('${dir}') from code`);
 }
 
 /** What `gradlab summary` prints for an SVM: the kernel, its parameters and the support vectors. */
