@@ -16,7 +16,7 @@ export function flatSamples(x: Tensor): Tensor {
 export async function loadSvm(dir: string): Promise<SVC | LinearSVC> {
   const model = await load(dir);
   if (model instanceof SVC || model instanceof LinearSVC) return model;
-  throw new UsageError(`'${dir}' holds a ${model.constructor.name}, and the command line reads SVM classifiers (SVC, LinearSVC) only; use gl.svm.load('${dir}') from code`);
+  throw new UsageError(`'${dir}' holds a regression or one-class SVM (${model.constructor.name}); the command line reads SVM classifiers (SVC, LinearSVC) only; use gl.svm.load('${dir}') from code`);
 }
 
 /** What `gradlab summary` prints for an SVM: the kernel, its parameters and the support vectors. */

@@ -112,3 +112,15 @@ test('gradlab svm: one progress line, and its folder works in summary, evaluate 
   assert.equal(p.status, 0, p.stderr);
   assert.match(p.stdout, /^0: class \d true 7\n3: class \d true 0\n$/);
 });
+
+test('an SVR folder is refused by the command line in one line that points at gl.svm.load', async () => {
+  const gl = await import('../../src/index.js');
+  const dir = join(mkdtempSync(join(tmpdir(), 'gradlab-cli-svr-')), 'svr');
+  const x = gl.tensor([[0], [1], [2], [3], [4]]);
+  const svr = new gl.svm.SVR({ kernel: 'linear', C: 10, epsilon: 0.1 });
+  svr.fit(x, [0, 1, 2, 3, 4]);
+  await gl.svm.save(svr, dir);
+  const r = run('summary', dir);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^gradlab: '.*svr' holds a regression or one-class SVM \(SVR\); the command line reads SVM classifiers \(SVC, LinearSVC\) only; use gl.svm.load/);
+});
