@@ -1,5 +1,5 @@
 import { ValueError } from '../core/errors.js';
-import { checkOptions, finiteNumber, nonNegativeInt, nonNegativeNumber, optionKeys } from '../core/validate.js';
+import { booleanOption, checkOptions, finiteNumber, nearestName, nonNegativeInt, nonNegativeNumber, optionKeys, positiveNumber } from '../core/validate.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { toPoint, toRows, type Matrix, type MatrixLike, type PointLike, type VectorLike } from './input.js';
@@ -196,3 +196,38 @@ export const kernels: { linear: Kernel; rbf: Kernel; poly: Kernel; sigmoid: Kern
   poly: makeKernel('poly'),
   sigmoid: makeKernel('sigmoid'),
 };
+
+const KERNEL_NAMES = ['rbf', 'linear', 'poly', 'sigmoid'] as const;
+
+/** What SVC, SVR and OneClassSVM share among their options. */
+export interface KernelSvmCommonOptions {
+  kernel?: unknown;
+  gamma?: unknown;
+  degree?: number;
+  coef0?: number;
+  tol?: number;
+  cacheSize?: number;
+  maxIter?: number;
+  shrinking?: boolean;
+}
+
+/** The options every kernel SVM shares (kernel, gamma, degree, coef0, tol, cacheSize, maxIter, shrinking), each checked. */
+export function checkKernelSvmOptions(fn: string, o: KernelSvmCommonOptions): void {
+  const k = o.kernel;
+  if (k !== undefined && typeof k !== 'function' && !(KERNEL_NAMES as readonly unknown[]).includes(k)) {
+    const near = typeof k === 'string' ? nearestName(k, KERNEL_NAMES) : null;
+    throw new ValueError(`${fn}: kernel must be 'rbf', 'linear', 'poly', 'sigmoid' or a function, got '${String(k)}'${near ? ` (did you mean '${near}'?)` : ''}`);
+  }
+  const g = o.gamma;
+  if (g !== undefined && g !== 'scale' && g !== 'auto' && (typeof g !== 'number' || !Number.isFinite(g) || g <= 0)) {
+    throw new ValueError(`${fn}: gamma must be 'scale', 'auto' or a number > 0, got ${String(g)}`);
+  }
+  if (o.degree !== undefined) nonNegativeInt(fn, 'degree', o.degree);
+  if (o.coef0 !== undefined) finiteNumber(fn, 'coef0', o.coef0);
+  if (o.tol !== undefined) positiveNumber(fn, 'tol', o.tol);
+  if (o.cacheSize !== undefined) positiveNumber(fn, 'cacheSize', o.cacheSize);
+  if (o.maxIter !== undefined && !(o.maxIter === -1 || (Number.isInteger(o.maxIter) && o.maxIter > 0))) {
+    throw new ValueError(`${fn}: maxIter must be -1 or a positive integer, got ${o.maxIter}`);
+  }
+  if (o.shrinking !== undefined) booleanOption(fn, 'shrinking', o.shrinking);
+}

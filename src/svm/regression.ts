@@ -3,7 +3,7 @@
 // constrained dual started from nu*l spread over the first samples). Read from libsvm's svm.cpp.
 import { FormatError, ShapeError, ValueError } from '../core/errors.js';
 import {
-  booleanOption, checkOptions, finiteNumber, isNonNegativeInt, nearestName, nonNegativeInt, nonNegativeNumber, optionKeys,
+  checkOptions, isNonNegativeInt, nonNegativeNumber, optionKeys,
   positiveNumber,
 } from '../core/validate.js';
 import { tensor } from '../tensor/creation.js';
@@ -13,7 +13,7 @@ import {
 } from './format.js';
 import { toMatrix, toVector, type Matrix, type MatrixLike, type VectorLike } from './input.js';
 import { KernelRows } from './cache.js';
-import { kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
+import { checkKernelSvmOptions, kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
 import { solveCSVC, type QRows } from './solver.js';
 
 /** Options shared by SVR and OneClassSVM (the kernel and the solver). */
@@ -71,31 +71,11 @@ const COMMON = {
 } as const;
 const SVR_KEYS = optionKeys<SVROptions>({ ...COMMON, C: true, epsilon: true });
 const OC_KEYS = optionKeys<OneClassSVMOptions>({ ...COMMON, nu: true });
-const KERNEL_NAMES = ['rbf', 'linear', 'poly', 'sigmoid'] as const;
 
-function checkCommon(fn: string, o: KernelSVMOptions): void {
-  const k = o.kernel;
-  if (k !== undefined && typeof k !== 'function' && !(KERNEL_NAMES as readonly unknown[]).includes(k)) {
-    const near = typeof k === 'string' ? nearestName(k, KERNEL_NAMES) : null;
-    throw new ValueError(`${fn}: kernel must be 'rbf', 'linear', 'poly', 'sigmoid' or a function, got '${String(k)}'${near ? ` (did you mean '${near}'?)` : ''}`);
-  }
-  const g = o.gamma;
-  if (g !== undefined && g !== 'scale' && g !== 'auto' && (typeof g !== 'number' || !Number.isFinite(g) || g <= 0)) {
-    throw new ValueError(`${fn}: gamma must be 'scale', 'auto' or a number > 0, got ${String(g)}`);
-  }
-  if (o.degree !== undefined) nonNegativeInt(fn, 'degree', o.degree);
-  if (o.coef0 !== undefined) finiteNumber(fn, 'coef0', o.coef0);
-  if (o.tol !== undefined) positiveNumber(fn, 'tol', o.tol);
-  if (o.cacheSize !== undefined) positiveNumber(fn, 'cacheSize', o.cacheSize);
-  if (o.maxIter !== undefined && !(o.maxIter === -1 || (Number.isInteger(o.maxIter) && o.maxIter > 0))) {
-    throw new ValueError(`${fn}: maxIter must be -1 or a positive integer, got ${o.maxIter}`);
-  }
-  if (o.shrinking !== undefined) booleanOption(fn, 'shrinking', o.shrinking);
-}
 
 function checkSVROptions(options: SVROptions | undefined): SVROptions {
   const o = checkOptions('SVR', options, SVR_KEYS);
-  checkCommon('SVR', o);
+  checkKernelSvmOptions('SVR', o);
   if (o.C !== undefined) positiveNumber('SVR', 'C', o.C);
   if (o.epsilon !== undefined) nonNegativeNumber('SVR', 'epsilon', o.epsilon);
   return o;
@@ -103,7 +83,7 @@ function checkSVROptions(options: SVROptions | undefined): SVROptions {
 
 function checkOCOptions(options: OneClassSVMOptions | undefined): OneClassSVMOptions {
   const o = checkOptions('OneClassSVM', options, OC_KEYS);
-  checkCommon('OneClassSVM', o);
+  checkKernelSvmOptions('OneClassSVM', o);
   if (o.nu !== undefined && (typeof o.nu !== 'number' || !Number.isFinite(o.nu) || o.nu <= 0 || o.nu > 1)) {
     throw new ValueError(`OneClassSVM: nu must be a number in (0, 1], got ${String(o.nu)}`);
   }

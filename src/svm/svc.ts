@@ -1,6 +1,6 @@
 import { FormatError, ShapeError, ValueError } from '../core/errors.js';
 import {
-  booleanOption, checkOptions, finiteNumber, functionOption, hasOwn, isNonNegativeInt, nearestName, nonNegativeInt, oneOf, optionKeys,
+  booleanOption, checkOptions, finiteNumber, functionOption, hasOwn, isNonNegativeInt, oneOf, optionKeys,
   positiveNumber,
 } from '../core/validate.js';
 import { tensor } from '../tensor/creation.js';
@@ -10,7 +10,7 @@ import {
   FORMAT, checkDir, checkFields, classList, f64, fromFile, numberList, onlyTensors, saved2D, savedArray, writeSaved, type SavedHeader, type SavedModel,
 } from './format.js';
 import { toMatrix, type Matrix, type MatrixLike, type VectorLike } from './input.js';
-import { kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
+import { checkKernelSvmOptions, kernelFromDot, rowNorms, type KernelFunction, type KernelName, type KernelSpec } from './kernels.js';
 import { accuracy, checkXY, encodeLabels } from './labels.js';
 import { solveCSVC, type QRows } from './solver.js';
 import { multiclassProbability, sigmoidPredict, sigmoidTrain } from './probability.js';
@@ -129,33 +129,13 @@ const SVC_KEYS = optionKeys<SVCOptions>({
   classWeight: true, shrinking: true, onProgress: true, probability: true, seed: true,
 });
 
-const KERNEL_NAMES = ['rbf', 'linear', 'poly', 'sigmoid'] as const;
-
 /** Checks every option before any work: unknown keys (with the nearest known one), then each value. */
 function checkSVCOptions(options: SVCOptions | undefined): SVCOptions {
   const fn = 'SVC';
   const o = checkOptions(fn, options, SVC_KEYS);
-  const k = o.kernel;
-  if (k !== undefined && typeof k !== 'function' && !(KERNEL_NAMES as readonly unknown[]).includes(k)) {
-    const near = typeof k === 'string' ? nearestName(k, KERNEL_NAMES) : null;
-    throw new ValueError(`${fn}: kernel must be 'rbf', 'linear', 'poly', 'sigmoid' or a function, got '${String(k)}'${near ? ` (did you mean '${near}'?)` : ''}`);
-  }
+  checkKernelSvmOptions(fn, o);
   if (o.C !== undefined) positiveNumber(fn, 'C', o.C);
-  const g = o.gamma;
-  if (g !== undefined && g !== 'scale' && g !== 'auto') {
-    if (typeof g !== 'number' || !Number.isFinite(g) || g <= 0) {
-      throw new ValueError(`${fn}: gamma must be 'scale', 'auto' or a number > 0, got ${String(g)}`);
-    }
-  }
-  if (o.degree !== undefined) nonNegativeInt(fn, 'degree', o.degree);
-  if (o.coef0 !== undefined) finiteNumber(fn, 'coef0', o.coef0);
-  if (o.tol !== undefined) positiveNumber(fn, 'tol', o.tol);
-  if (o.cacheSize !== undefined) positiveNumber(fn, 'cacheSize', o.cacheSize);
-  if (o.maxIter !== undefined && !(o.maxIter === -1 || (Number.isInteger(o.maxIter) && o.maxIter > 0))) {
-    throw new ValueError(`${fn}: maxIter must be -1 or a positive integer, got ${o.maxIter}`);
-  }
   checkClassWeight(fn, o.classWeight);
-  if (o.shrinking !== undefined) booleanOption(fn, 'shrinking', o.shrinking);
   if (o.onProgress !== undefined) functionOption(fn, 'onProgress', o.onProgress);
   if (o.probability !== undefined) booleanOption(fn, 'probability', o.probability);
   if (o.seed !== undefined) finiteNumber(fn, 'seed', o.seed);
