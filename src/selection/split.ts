@@ -87,20 +87,29 @@ function foldsFromAssignment(assign: Int32Array, k: number): Fold[] {
   return folds;
 }
 
-/**
- * K folds of consecutive samples (after one shuffle with `shuffle`): the first n % k folds hold
- * floor(n / k) + 1 samples, the others floor(n / k), as scikit-learn's KFold.
- */
-export class KFold implements Splitter {
+/** What both splitters hold: the fold count and the seeded shuffle, checked once. */
+abstract class FoldSplitter implements Splitter {
   readonly nSplits: number;
   readonly shuffle: boolean;
   readonly seed: number;
 
-  constructor(options: KFoldOptions = {}) {
-    const o = checkKFold('KFold', options);
+  constructor(fn: string, options: KFoldOptions) {
+    const o = checkKFold(fn, options);
     this.nSplits = o.nSplits;
     this.shuffle = o.shuffle;
     this.seed = o.seed;
+  }
+
+  abstract split(x: SampleCount, y?: Labels): Fold[];
+}
+
+/**
+ * K folds of consecutive samples (after one shuffle with `shuffle`): the first n % k folds hold
+ * floor(n / k) + 1 samples, the others floor(n / k), as scikit-learn's KFold.
+ */
+export class KFold extends FoldSplitter {
+  constructor(options: KFoldOptions = {}) {
+    super('KFold', options);
   }
 
   split(x: SampleCount, _y?: Labels): Fold[] {
@@ -129,16 +138,9 @@ export class KFold implements Splitter {
  * class are dealt to folds in order (or shuffled per class with `shuffle`), so fold sizes differ by
  * at most one within a class.
  */
-export class StratifiedKFold implements Splitter {
-  readonly nSplits: number;
-  readonly shuffle: boolean;
-  readonly seed: number;
-
+export class StratifiedKFold extends FoldSplitter {
   constructor(options: KFoldOptions = {}) {
-    const o = checkKFold('StratifiedKFold', options);
-    this.nSplits = o.nSplits;
-    this.shuffle = o.shuffle;
-    this.seed = o.seed;
+    super('StratifiedKFold', options);
   }
 
   split(x: SampleCount, y?: Labels): Fold[] {
