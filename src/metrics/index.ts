@@ -6,5 +6,3 @@ export type { RocCurve, RocCurveOptions, RocAucOptions, LogLossOptions } from '.
 export { meanSquaredError, meanAbsoluteError, r2Score } from './regression.js';
 export type { RegressionOptions } from './regression.js';
 export type { MetricInput, ScoreInput } from './input.js';
-export { ThresholdCounts, ThresholdAuc, topKHits } from './keras.js';
-export type { MetricState } from './keras.js';

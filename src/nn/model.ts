@@ -15,7 +15,7 @@ import { readSafetensors } from '../io/safetensors.js';
 import {
   CallbackList, History, ProgressBar, type Callback, type CallbackModel, type Logs, type TrainingParams,
 } from '../train/callbacks.js';
-import type { MetricState } from '../metrics/index.js';
+import type { MetricState } from '../metrics/keras.js';
 import { resolveLoss, resolveMetric, type LossFn, type LossName, type MetricFn, type ResolvedLoss, type ResolvedMetric } from '../train/losses.js';
 import { InputLayer, Layer, Node, SymbolicTensor, uniqueName, type LayerOutput, type LayerWeight } from './layer.js';
 import { sizeOf } from '../tensor/shape.js';

@@ -275,6 +275,13 @@ export type BestEstimator = SVC | LinearSVC | Model;
 export function parameterGrid(grid: ParamGrid | readonly ParamGrid[]): Params[] {
   const grids = Array.isArray(grid) ? (grid as readonly ParamGrid[]) : [grid as ParamGrid];
   const out: Params[] = [];
+  grids.forEach((g, i) => {
+    const where = grids.length > 1 ? `paramGrid[${i}]` : 'paramGrid';
+    if (typeof g !== 'object' || g === null || Array.isArray(g)) throw new ValueError(`parameterGrid: ${where} must be an object of value lists, got ${describeValue(g)}`);
+    for (const [k, v] of Object.entries(g)) {
+      if (!Array.isArray(v)) throw new ValueError(`parameterGrid: ${where}.${k} must be a list of values, got ${describeValue(v)}`);
+    }
+  });
   for (const g of grids) {
     const keys = Object.keys(g).sort();
     let acc: Record<string, ParamValue>[] = [{}];

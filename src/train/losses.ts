@@ -2,7 +2,7 @@ import { ValueError } from '../core/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { mean, abs, sub, square, losses } from '../ops/index.js';
 import { showJson } from '../core/validate.js';
-import { ThresholdCounts, ThresholdAuc, topKHits, type MetricState } from '../metrics/index.js';
+import { ThresholdCounts, ThresholdAuc, topKHits, type MetricState } from '../metrics/keras.js';
 
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor | number;

@@ -68,7 +68,7 @@ test('every public function and factory throws only typed errors on bad argument
       await probe(name, v as (...a: unknown[]) => unknown, args, untyped);
     }
   }
-  const namespaces = { layers: gl.layers, optimizers: gl.optimizers, callbacks: gl.callbacks, losses: gl.losses, initializers: gl.initializers, io: gl.io } as Record<string, Record<string, unknown>>;
+  const namespaces = { layers: gl.layers, optimizers: gl.optimizers, callbacks: gl.callbacks, losses: gl.losses, initializers: gl.initializers, io: gl.io, metrics: gl.metrics, modelSelection: gl.modelSelection, applications: gl.applications } as Record<string, Record<string, unknown>>;
   for (const [ns, table] of Object.entries(namespaces)) {
     for (const [name, v] of Object.entries(table)) {
       if (typeof v !== 'function' || /^[A-Z]/.test(name)) continue;
