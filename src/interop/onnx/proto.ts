@@ -170,12 +170,25 @@ export type Attrs = Record<string, AttrValue>;
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+const ATTRIBUTE_TYPE_NAMES: Record<number, string> = { 1: 'FLOAT', 2: 'INT', 3: 'STRING', 4: 'TENSOR', 6: 'FLOATS', 7: 'INTS', 8: 'STRINGS' };
+
+/** The value fields set besides the one the attribute's type names: writers set exactly one. */
+function otherValueFields(a: AttributeProto): string[] {
+  const set: [number, string, boolean][] = [
+    [1, 'f', a.f !== 0], [2, 'i', a.i !== 0n], [3, 's', a.s.length > 0], [4, 't', a.t !== undefined],
+    [6, 'floats', a.floats.length > 0], [7, 'ints', a.ints.length > 0], [8, 'strings', a.strings.length > 0],
+  ];
+  return set.filter(([type, , isSet]) => isSet && type !== a.type).map(([, name]) => name);
+}
+
 /** A node's attributes as plain values (ints as numbers, checked exact). */
 export function decodeAttributes(list: readonly AttributeProto[], where: string): Attrs {
   const out: Attrs = Object.create(null) as Attrs;
   for (const a of list) {
     const w = `${where} attribute '${a.name}'`;
     if (a.refAttrName) throw new FormatError(`${w}: attribute references (functions) are not supported`);
+    const other = otherValueFields(a);
+    if (other.length > 0) throw new FormatError(`${w}: declares type ${ATTRIBUTE_TYPE_NAMES[a.type] ?? a.type} but also holds ${other.join(', ')} (a corrupt or mislabelled attribute)`);
     switch (a.type) {
       case 1: out[a.name] = a.f; break;
       case 2: out[a.name] = clampInt(a.i); break;
