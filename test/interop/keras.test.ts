@@ -10,11 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync, zipSync } from 'fflate';
 import { FormatError, GradlabError, ShapeError, ValueError } from '../../src/core/errors.js';
 import { tensor } from '../../src/tensor/creation.js';
+import { Random } from '../../src/tensor/random.js';
 import { layers, sequential, type Model } from '../../src/nn/index.js';
 import { loadKeras } from '../../src/interop/index.js';
 import { H5File } from '../../src/interop/keras/hdf5.js';
 import { kerasSnakeCase } from '../../src/interop/keras/files.js';
-import { crc32, readZipEntries } from '../../src/interop/keras/zip.js';
+import { readZipEntries } from '../../src/interop/keras/zip.js';
+import { crc32 } from '../../src/core/crc32.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/interop/fixtures/keras');
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -258,15 +260,10 @@ test('errors: an unknown layer class, a weights-only file, a truncated file, not
 
 // ---------- fuzz ----------
 
+/** A seeded uniform [0, 1) source for the mutations: gradlab's own generator. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Random(seed);
+  return () => g.random();
 }
 
 interface Mutation { label: string; bytes: Uint8Array; touched: number[]; outside?: Uint8Array }

@@ -17,15 +17,10 @@ const BYTES = new Uint8Array(readFileSync(join(FIX, 'rescnn_opset13.onnx')));
 const golden = JSON.parse(readFileSync(join(FIX, 'rescnn.json'), 'utf8')) as { inputShape: number[]; input: number[] };
 const X = gl.tensor(Float32Array.from(golden.input)).reshape(golden.inputShape);
 
+/** A seeded uniform [0, 1) source for the mutations: gradlab's own generator. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new gl.Random(seed);
+  return () => g.random();
 }
 
 const atPredict: string[] = [];

@@ -3,6 +3,7 @@
 // the size the archive claims and silently stops there, so a lying size is caught by the CRC.
 import { inflateSync } from 'fflate';
 import { FormatError } from '../../core/errors.js';
+import { crc32 } from '../../core/crc32.js';
 
 export interface ZipLimits {
   /** The most bytes one entry may inflate to. */
@@ -22,21 +23,7 @@ const MAX_RATIO = 1100;
 const BOMB_RATIO = 50;
 const BOMB_FREE_BYTES = 256 * 2 ** 20;
 
-let crcTable: Uint32Array | null = null;
 
-export function crc32(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** Whether the bytes start like a zip archive. */
 export function isZip(bytes: Uint8Array): boolean {
