@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError, GradlabError } from '../core/errors.js';
-import { describeValue, isFiniteNumber, isInteger, isNonNegativeInt, isPositiveInt, isPositiveNumber } from '../core/validate.js';
+import { describeValue, isFiniteNumber, isInteger, isNonNegativeInt, isPositiveInt, isPositiveNumber, parseDecimal } from '../core/validate.js';
 import { Tensor, type NestedArray } from '../tensor/tensor.js';
 import { layers, sequential, type Model, type Sequential } from '../nn/index.js';
 import { loadModel } from '../interop/door.js';
@@ -22,8 +22,8 @@ export function timestamp(): string {
 // accepts what the core validator of the same meaning accepts (core/validate's predicates), with a
 // UsageError that quotes the text as typed: "--epochs must be a non-negative integer, got 'ten'".
 function numberArg(name: string, v: string, ok: (n: number) => boolean, what: string): number {
-  const n = Number(v);
-  if (!ok(n)) throw new UsageError(`${name} must be ${what}, got '${v}'`);
+  const n = parseDecimal(v);
+  if (n === null || !ok(n)) throw new UsageError(`${name} must be ${what}, got '${v}'`);
   return n;
 }
 

@@ -16,7 +16,7 @@ import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
 import { registerConvertCommand } from './convert.js';
 import { registerTransferCommand } from './transfer.js';
-import { UsageError, describeError, isInputError, readJsonSamples, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
+import { UsageError, describeError, finiteNumber, isInputError, readJsonSamples, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
 import { isSvmFolder, plural, testImagesFrom } from './common.js';
 import { flatSamples, loadSvm, svmSummary } from './svm-model.js';
 import { LogRecorder } from '../train/callbacks.js';
@@ -55,7 +55,7 @@ program.command('train')
     const seed = integer('--seed', String(o.seed));
     const trainSize = o.trainSize !== undefined ? positiveInt('--train-size', String(o.trainSize)) : undefined;
     const testSize = o.testSize !== undefined ? positiveInt('--test-size', String(o.testSize)) : undefined;
-    const validationSplit = Number(o.validationSplit);
+    const validationSplit = finiteNumber('--validation-split', String(o.validationSplit));
     if (!(validationSplit >= 0 && validationSplit < 1)) throw new UsageError(`--validation-split must be a number from 0 up to (not including) 1, got '${String(o.validationSplit)}'`);
     const out = resolve(String(o.out ?? join('runs', timestamp())));
     const say = (s: string) => { if (!o.quiet) console.log(s); };

@@ -6,6 +6,7 @@ import type { ReportFigure, ReportTable } from '../plot/report.js';
 import { GridSearchCV, StratifiedKFold, type ParamGrid, type ParamValue, type Params } from '../selection/index.js';
 import { SVC, type SVCOptions } from '../svm/index.js';
 import { UsageError } from './common.js';
+import { parseDecimal } from '../core/validate.js';
 
 /** The parameters --grid may vary, all numbers (gamma also 'scale' or 'auto'). */
 const GRID_PARAMS = ['C', 'gamma', 'degree', 'coef0'] as const;
@@ -25,8 +26,8 @@ export function parseGrid(text: string): { grid: ParamGrid; names: GridParam[] }
     if (name in grid) throw new UsageError(`--grid: '${name}' is given twice`);
     const values = m[2].split(',').map((v): ParamValue => {
       if (name === 'gamma' && (v === 'scale' || v === 'auto')) return v;
-      const n = Number(v);
-      const ok = v.trim() !== '' && Number.isFinite(n) && (name === 'coef0' || n > 0) && (name !== 'degree' || Number.isInteger(n));
+      const n = parseDecimal(v) ?? NaN;
+      const ok = Number.isFinite(n) && (name === 'coef0' || n > 0) && (name !== 'degree' || Number.isInteger(n));
       if (!ok) throw new UsageError(`--grid: ${name} value '${v}' must be ${name === 'coef0' ? 'a number' : name === 'degree' ? 'a positive integer' : name === 'gamma' ? "'scale', 'auto' or a positive number" : 'a positive number'}`);
       return n;
     });

@@ -235,3 +235,13 @@ export function optional<T>(fn: string, name: string, v: unknown, check: (fn: st
 export function hasOwn(table: object, name: string): boolean {
   return Object.prototype.hasOwnProperty.call(table, name);
 }
+
+// Decimal and exponent notation only: Number() would also take '', ' 1', '0x1F', '0b101' and 'Infinity'.
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A finite number written in decimal or exponent notation (as CSV cells and command-line values are), else null; 1e999 overflows: null. */
+export function parseDecimal(s: string): number | null {
+  if (!DECIMAL.test(s)) return null;
+  const v = Number(s);
+  return Number.isFinite(v) ? v : null;
+}

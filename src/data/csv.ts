@@ -3,7 +3,7 @@
  * Quoting follows RFC 4180 (double quotes, "" inside quotes, CRLF or LF line ends).
  */
 import { FormatError, ValueError } from '../core/errors.js';
-import { checkOptions, oneOf, optionKeys } from '../core/validate.js';
+import { checkOptions, oneOf, optionKeys, parseDecimal } from '../core/validate.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { readBytes } from './idx.js';
 
@@ -99,20 +99,10 @@ function splitRows(text: string, delimiter: string, fail: (line: number, what: s
   return rows;
 }
 
-// Decimal and exponent notation only: Number() would also take '0x1F', '0b101', 'Infinity' and ' 1'.
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** A finite number written in decimal or exponent notation, else null (1e999 overflows: null). */
-function strictNumber(s: string): number | null {
-  if (!DECIMAL.test(s)) return null;
-  const v = Number(s);
-  return Number.isFinite(v) ? v : null;
-}
-
 /** A feature value: a strict number, or NaN for the missing-value marks 'nan' and 'NaN' (fit refuses them until imputed). */
 function toNumber(s: string): number | null {
   if (s === 'nan' || s === 'NaN') return NaN;
-  return strictNumber(s);
+  return parseDecimal(s);
 }
 
 const LABEL_TYPES = ['auto', 'number', 'string'] as const;
@@ -198,7 +188,7 @@ export function parseCsv(text: string, options: LoadCsvOptions = {}, source = '<
     const column = JSON.stringify(names[labelIndex]);
     raw.forEach((v, i) => { if (v === '') fail(body[i].line, `label column ${column} holds an empty field`); });
     const labelType = options.labelType ?? 'auto';
-    const nums = labelType === 'string' ? [] : raw.map(strictNumber);
+    const nums = labelType === 'string' ? [] : raw.map(parseDecimal);
     const firstText = nums.findIndex((v) => v === null);
     const asText = labelType === 'string' || (labelType === 'auto' && nums.every((v) => v === null));
     const y = allocate(dtype, n);

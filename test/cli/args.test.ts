@@ -16,4 +16,7 @@ test('command-line numbers: the core meaning, the text quoted as typed', () => {
   assert.throws(() => positiveNumber('--C', 'Infinity'), usage(/positive number/));
   assert.equal(finiteNumber('--coef0', '-0.5'), -0.5);
   assert.throws(() => finiteNumber('--coef0', 'abc'), usage(/^--coef0 must be a number, got 'abc'$/));
+  // decimal and exponent notation only, as CSV cells: Number() would read '' as 0 and '0x3' as 3
+  for (const text of ['', ' ', '0x3', '0b1', ' 2']) assert.throws(() => nonNegativeInt('--epochs', text), usage(/non-negative integer/), `'${text}'`);
+  assert.throws(() => finiteNumber('--validation-split', ''), usage(/^--validation-split must be a number, got ''$/));
 });
