@@ -1,0 +1,45 @@
+/* Shared declarations of gradlab's native (N-API) backend. Each kernel family lives in its own
+ * file and registers its functions on the addon's exports through one gl_register_* call. */
+#ifndef GL_H
+#define GL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <node_api.h>
+
+/* ---- threads (threads.c) ----
+ * fn(ctx, begin, end, thread) runs over [begin, end) pieces of [0, n). The split is static: it
+ * depends only on n, grain and the thread count, never on timing, so a kernel whose pieces write
+ * disjoint outputs (or whose partial sums are folded in thread order) is bit-reproducible.
+ * Pieces hold at least `grain` items; n < 2 * grain runs on the caller alone. */
+typedef void (*gl_task_fn)(void *ctx, int64_t begin, int64_t end, int thread);
+void gl_parallel_for(int64_t n, int64_t grain, gl_task_fn fn, void *ctx);
+/* Threads a parallel_for may use, the caller included (>= 1). */
+int gl_thread_count(void);
+void gl_set_thread_count(int threads);
+
+/* ---- CPU features (threads.c): 0 portable C, 1 AVX2 + FMA, 2 AVX-512F ---- */
+int gl_cpu_level(void);
+
+/* ---- N-API helpers (addon.c) ---- */
+/* Data pointer and element count of a Float32Array/Float64Array/Int32Array argument; throws a JS
+ * TypeError and returns NULL when the value is not a typed array of that kind. */
+float *gl_f32(napi_env env, napi_value v, size_t *length);
+double *gl_f64(napi_env env, napi_value v, size_t *length);
+int32_t *gl_i32(napi_env env, napi_value v, size_t *length);
+/* Reads argument values; false (with a JS error pending) on a wrong type. */
+int gl_int(napi_env env, napi_value v, int64_t *out);
+int gl_num(napi_env env, napi_value v, double *out);
+int gl_bool(napi_env env, napi_value v, int *out);
+/* Adds a function property to exports. */
+void gl_export(napi_env env, napi_value exports, const char *name, napi_callback cb);
+
+/* ---- kernel families: each file registers its own functions ---- */
+void gl_register_threads(napi_env env, napi_value exports); /* threads.c */
+void gl_register_gemm(napi_env env, napi_value exports);    /* gemm.c: matmul and its epilogue */
+void gl_register_conv(napi_env env, napi_value exports);    /* conv.c: conv2d and both backward passes */
+void gl_register_eltwise(napi_env env, napi_value exports); /* eltwise.c: unary, binary, reduce, activation backward */
+void gl_register_pool(napi_env env, napi_value exports);    /* pool.c: pooling and its backward */
+void gl_register_optim(napi_env env, napi_value exports);   /* optim.c: optimizer updates */
+void gl_register_grouped(napi_env env, napi_value exports); /* grouped.c: grouped and depthwise conv */
+
+#endif
