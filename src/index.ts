@@ -1,7 +1,8 @@
 // The public API: re-exports only.
 export { GradlabError, ShapeError, ValueError, DTypeError, FormatError, IOError } from './core/errors.js';
 export { Tensor, noGrad, isGradEnabled } from './tensor/tensor.js';
-export type { DType, NestedArray, BackwardOptions } from './tensor/tensor.js';
+export type { DType, FloatDType, TensorData, NestedArray, NestedValues, BackwardOptions } from './tensor/tensor.js';
+export { promoteTypes } from './tensor/dtype.js';
 export * from './tensor/creation.js';
 export { manualSeed, Random } from './tensor/random.js';
 export { setBackend, getBackend, listBackends } from './backend/index.js';

@@ -8,27 +8,27 @@ import { add, binaryKernel, div, exp, gt, minimum, mul, square, sub, unaryKernel
 import { logSumExp, max, sum } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
 import { normalCdf as normalCdfScalar } from './special.js';
-import { empty, expectTensor, sampleAwayFromZero, sampleUniform } from './util.js';
+import { empty, expectFloat, fd, sampleAwayFromZero, sampleUniform } from './util.js';
 
 export type { ReluOptions };
 
 /** Hard threshold: 1 where x >= 0, else 0. Its gradient is zero everywhere it exists. */
 export function step(x: Tensor): Tensor {
-  expectTensor(x, 'step', 'x');
+  expectFloat(x, 'step', 'x');
   const out = unaryKernel('step', x);
   return recordOp(out, 'step', [x], (g) => [mul(g, 0)]);
 }
 
 /** 1 / (1 + e^-x), computed without overflow; derivative u (1 - u). */
 export function sigmoid(x: Tensor): Tensor {
-  expectTensor(x, 'sigmoid', 'x');
+  expectFloat(x, 'sigmoid', 'x');
   const out = unaryKernel('sigmoid', x);
   return recordOp(out, 'sigmoid', [x], (g) => [mul(g, mul(out, sub(1, out)))]);
 }
 
 /** Hyperbolic tangent; derivative 1 - tanh^2. */
 export function tanh(x: Tensor): Tensor {
-  expectTensor(x, 'tanh', 'x');
+  expectFloat(x, 'tanh', 'x');
   const out = unaryKernel('tanh', x);
   return recordOp(out, 'tanh', [x], (g) => [mul(g, sub(1, mul(out, out)))]);
 }
@@ -49,7 +49,7 @@ function nonNegativeOption(fn: string, name: string, v: unknown): number {
  * it is one relu kernel.
  */
 export function relu(x: Tensor, options?: ReluOptions): Tensor {
-  expectTensor(x, 'relu', 'x');
+  expectFloat(x, 'relu', 'x');
   if (options !== undefined) {
     const o = checkOptions('relu', options, RELU_KEYS);
     const maxValue = o.maxValue === undefined || o.maxValue === null ? Infinity : nonNegativeOption('relu', 'maxValue', o.maxValue);
@@ -88,7 +88,7 @@ function clippedRelu(name: string, x: Tensor, maxValue: number, slope: number, t
  */
 function scaleBySlope(g: Tensor, x: Tensor, slopes: (x: FloatArray, s: FloatArray) => void): Tensor {
   const s = empty(g.dtype, x.shape);
-  slopes(x.data, s.data);
+  slopes(fd(x), fd(s));
   if (isGradEnabled()) return mul(g, s);
   const gd = g.data;
   const sd = s.data;
@@ -104,24 +104,24 @@ function scaleBySlope(g: Tensor, x: Tensor, slopes: (x: FloatArray, s: FloatArra
 function elementwiseOp(name: string, x: Tensor, forward: (x: FloatArray, out: FloatArray) => void,
   backwardLoop: (g: FloatArray, x: FloatArray, dx: FloatArray) => void, derivative: (x: Tensor) => Tensor): Tensor {
   const out = empty(x.dtype, x.shape);
-  forward(x.data, out.data);
+  forward(fd(x), fd(out));
   return recordOp(out, name, [x], (g) => {
     if (isGradEnabled()) return [mul(g, derivative(x))];
     const dx = empty(g.dtype, g.shape);
-    backwardLoop(g.data, x.data, dx.data);
+    backwardLoop(fd(g), fd(x), fd(dx));
     return [dx];
   });
 }
 
 /** min(max(x, 0), 6), as tf.nn.relu6 / keras.activations.relu6. */
 export function relu6(x: Tensor): Tensor {
-  expectTensor(x, 'relu6', 'x');
+  expectFloat(x, 'relu6', 'x');
   return clippedRelu('relu6', x, 6, 0, 0);
 }
 
 /** relu6(x + 3) / 6 (Keras 3's hard_sigmoid, PyTorch's hardsigmoid): 0 below -3, 1 above 3. */
 export function hardSigmoid(x: Tensor): Tensor {
-  expectTensor(x, 'hardSigmoid', 'x');
+  expectFloat(x, 'hardSigmoid', 'x');
   const out = empty(x.dtype, x.shape);
   const xd = x.data;
   const od = out.data;
@@ -133,7 +133,7 @@ export function hardSigmoid(x: Tensor): Tensor {
 
 /** x * relu6(x + 3) / 6 (Keras' hard_swish / hard_silu, PyTorch's hardswish). */
 export function hardSwish(x: Tensor): Tensor {
-  expectTensor(x, 'hardSwish', 'x');
+  expectFloat(x, 'hardSwish', 'x');
   return elementwiseOp('hardSwish', x, (xs, out) => {
     for (let i = 0; i < xs.length; i++) { const v = xs[i]; out[i] = (v * Math.min(Math.max(v + 3, 0), 6)) / 6; }
   }, (g, xs, dx) => {
@@ -149,7 +149,7 @@ export function hardSwish(x: Tensor): Tensor {
 
 /** x * sigmoid(x) (SiLU; Keras also calls it swish). */
 export function silu(x: Tensor): Tensor {
-  expectTensor(x, 'silu', 'x');
+  expectFloat(x, 'silu', 'x');
   return elementwiseOp('silu', x, (xs, out) => {
     for (let i = 0; i < xs.length; i++) { const v = xs[i]; out[i] = v / (1 + Math.exp(-v)); }
   }, (g, xs, dx) => {
@@ -191,7 +191,7 @@ function normalCdf(x: Tensor): Tensor {
  * keras.activations.gelu and PyTorch's gelu(approximate='tanh').
  */
 export function gelu(x: Tensor, options?: GeluOptions): Tensor {
-  expectTensor(x, 'gelu', 'x');
+  expectFloat(x, 'gelu', 'x');
   const o = checkOptions('gelu', options, GELU_KEYS);
   const approximate = o.approximate === undefined ? false : booleanOption('gelu', 'approximate', o.approximate);
   if (approximate) {
@@ -244,7 +244,7 @@ export const SELU_SCALE = 1.0507009873554805;
 
 /** scale * (x for x > 0, alpha (e^x - 1) otherwise), with Keras' alpha and scale. */
 export function selu(x: Tensor): Tensor {
-  expectTensor(x, 'selu', 'x');
+  expectFloat(x, 'selu', 'x');
   return elementwiseOp('selu', x, (xs, out) => {
     for (let i = 0; i < xs.length; i++) { const v = xs[i]; out[i] = v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * Math.expm1(v); }
   }, (g, xs, dx) => {
@@ -273,27 +273,27 @@ function reluBackward(g: Tensor, x: Tensor): Tensor {
 
 /** x for x > 0, alpha x otherwise (alpha 0.2, as tf.nn.leaky_relu). */
 export function leakyRelu(x: Tensor, alpha = 0.2): Tensor {
-  expectTensor(x, 'leakyRelu', 'x');
+  expectFloat(x, 'leakyRelu', 'x');
   return where(gt(x, 0), x, mul(x, alpha));
 }
 
 /** x for x > 0, alpha (e^x - 1) otherwise. */
 export function elu(x: Tensor, alpha = 1): Tensor {
-  expectTensor(x, 'elu', 'x');
+  expectFloat(x, 'elu', 'x');
   // exp of min(x, 0) keeps the unused branch finite, so its zero gradient does not become NaN.
   return where(gt(x, 0), x, mul(sub(exp(minimum(x, 0)), 1), alpha));
 }
 
 /** log(1 + e^x), stable for large |x|; derivative sigmoid(x). */
 export function softplus(x: Tensor): Tensor {
-  expectTensor(x, 'softplus', 'x');
+  expectFloat(x, 'softplus', 'x');
   const out = unaryKernel('softplus', x);
   return recordOp(out, 'softplus', [x], (g) => [mul(g, sigmoid(x))]);
 }
 
 /** e^x / sum(e^x) along `axis` (default last), shifted by the max for stability. */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  expectTensor(x, 'softmax', 'x');
+  expectFloat(x, 'softmax', 'x');
   if (x.rank === 0) throw new ValueError('softmax: needs a tensor of rank >= 1, got a scalar');
   const a = normAxis('softmax', axis, x.rank);
   const e = exp(sub(x, max(x, a, true).detach()));
@@ -302,7 +302,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 
 /** x - logSumExp(x) along `axis`: log-probabilities without overflow or log(0). */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  expectTensor(x, 'logSoftmax', 'x');
+  expectFloat(x, 'logSoftmax', 'x');
   if (x.rank === 0) throw new ValueError('logSoftmax: needs a tensor of rank >= 1, got a scalar');
   const a = normAxis('logSoftmax', axis, x.rank);
   return sub(x, logSumExp(x, a, true));

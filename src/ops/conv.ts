@@ -6,7 +6,8 @@ import { Tensor, isGradEnabled, recordOp } from '../tensor/tensor.js';
 import { epilogueBackward } from './fused.js';
 import { registerOp, type OpSample } from './registry.js';
 import { flip, reshape } from './shape.js';
-import { empty, expectTensor, kernels, pairOf, sampleUniform } from './util.js';
+import { empty, expectFloat, fd, kernels, sampleUniform } from './util.js';
+import { pairOf } from './cast.js';
 
 export type Padding = 'valid' | 'same' | 'full' | number | readonly [number, number];
 
@@ -169,7 +170,7 @@ function backpropFilterKernel(x: FloatArray, dy: FloatArray, dw: FloatArray, g: 
 
 function conv2dGeom(x: Tensor, w: Tensor, g: Geom): Tensor {
   const y = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
-  convKernel(x.data, w.data, y.data, g);
+  convKernel(fd(x), fd(w), fd(y), g);
   return recordOp(y, 'conv2d', [x, w], (dy) => {
     if (!isGradEnabled() && g.groups === 1) return convGrads(x, w, dy, null, null, g);
     return [x.requiresGrad ? conv2dBackpropInput(dy, w, g) : null, w.requiresGrad ? conv2dBackpropFilter(x, dy, g) : null];
@@ -182,9 +183,9 @@ function conv2dGeom(x: Tensor, w: Tensor, g: Geom): Tensor {
  */
 function conv2dGeomFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Geom): Tensor {
   const u = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
-  convKernel(x.data, w.data, u.data, g, { bias: bias?.data ?? null, activation });
+  convKernel(fd(x), fd(w), fd(u), g, { bias: (bias ? fd(bias) : null), activation });
   return recordOp(u, 'conv2dBiasActivation', bias ? [x, w, bias] : [x, w], (du) => {
-    if (!isGradEnabled() && g.groups === 1) return convGrads(x, w, du, bias, { y: u.data, activation }, g);
+    if (!isGradEnabled() && g.groups === 1) return convGrads(x, w, du, bias, { y: fd(u), activation }, g);
     // with a recorded graph: differentiable ops, for higher-order gradients (and for groups, whose
     // kernels without a graph are the same calls: one epilogue pass, then each gradient)
     const { dz, dbias } = epilogueBackward(du, u, activation, bias);
@@ -197,7 +198,7 @@ function convGrads(x: Tensor, w: Tensor, dy: Tensor, bias: Tensor | null, fused:
   const dx = x.requiresGrad ? empty(x.dtype, x.shape) : null;
   const dw = w.requiresGrad ? empty(w.dtype, w.shape) : null;
   const dbias = bias?.requiresGrad ? empty(bias.dtype, bias.shape) : null;
-  kernels().conv2dBackward(x.data, w.data, dy.data, g, { dx: dx?.data ?? null, dw: dw?.data ?? null, dbias: dbias?.data ?? null },
+  kernels().conv2dBackward(fd(x), fd(w), fd(dy), g, { dx: (dx ? fd(dx) : null), dw: (dw ? fd(dw) : null), dbias: (dbias ? fd(dbias) : null) },
     fused ?? undefined);
   return [dx, dw, dbias];
 }
@@ -205,7 +206,7 @@ function convGrads(x: Tensor, w: Tensor, dy: Tensor, bias: Tensor | null, fused:
 /** dL/dx of conv2d: a full convolution of dy with the reversed kernel (the transposed convolution). */
 function conv2dBackpropInput(dy: Tensor, w: Tensor, g: Geom): Tensor {
   const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.inC]);
-  backpropInputKernel(dy.data, w.data, dx.data, g);
+  backpropInputKernel(fd(dy), fd(w), fd(dx), g);
   return recordOp(dx, 'conv2dBackpropInput', [dy, w], (gx) => [
     dy.requiresGrad ? conv2dGeom(gx, w, g) : null,
     w.requiresGrad ? conv2dBackpropFilter(gx, dy, g) : null,
@@ -215,7 +216,7 @@ function conv2dBackpropInput(dy: Tensor, w: Tensor, g: Geom): Tensor {
 /** dL/dw of conv2d: the correlation of x with dy. */
 function conv2dBackpropFilter(x: Tensor, dy: Tensor, g: Geom): Tensor {
   const dw = empty(x.dtype, [g.kH, g.kW, g.inC / g.groups, g.outC]);
-  backpropFilterKernel(x.data, dy.data, dw.data, g);
+  backpropFilterKernel(fd(x), fd(dy), fd(dw), g);
   return recordOp(dw, 'conv2dBackpropFilter', [x, dy], (gw) => [
     x.requiresGrad ? conv2dBackpropInput(dy, gw, g) : null,
     dy.requiresGrad ? conv2dGeom(x, gw, g) : null,
@@ -236,8 +237,8 @@ export function conv2d(x: Tensor, w: Tensor, options?: Conv2dOptions): Tensor {
 
 /** Checked operands (one dtype, the kernel flipped for true convolution) and the geometry. */
 function prepare2d(fn: string, x: Tensor, w: Tensor, options: Conv2dOptions, groups: number): { x: Tensor; w: Tensor; g: Geom } {
-  expectTensor(x, fn, 'x');
-  expectTensor(w, fn, 'w');
+  expectFloat(x, fn, 'x');
+  expectFloat(w, fn, 'w');
   [x, w] = pairOf(x, w, fn);
   if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
   if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,${groups === 1 ? 'C' : 'C/groups'},M] (rank 4), got ${fmtShape(w.shape)}`);
@@ -258,7 +259,7 @@ function epilogueOf(fn: string, o: { bias?: Tensor | null; activation?: FusedAct
   }
   if (bias === null && activation === 'linear') return null;
   if (bias !== null) {
-    expectTensor(bias, fn, 'bias');
+    expectFloat(bias, fn, 'bias');
     if (bias.rank !== 1 || bias.size !== m) {
       throw new ShapeError(`${fn}: bias ${fmtShape(bias.shape)} must have shape [${m}] for kernel ${fmtShape(wShape)}`);
     }
@@ -277,8 +278,8 @@ function epilogueOf(fn: string, o: { bias?: Tensor | null; activation?: FusedAct
 export function depthwiseConv2d(x: Tensor, w: Tensor, options?: DepthwiseConv2dOptions): Tensor {
   const fn = 'depthwiseConv2d';
   const o = checkOptions(fn, options, DEPTHWISE_KEYS);
-  expectTensor(x, fn, 'x');
-  expectTensor(w, fn, 'w');
+  expectFloat(x, fn, 'x');
+  expectFloat(w, fn, 'w');
   [x, w] = pairOf(x, w, fn);
   if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
   if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,C,depthMultiplier] (rank 4), got ${fmtShape(w.shape)}`);
@@ -311,8 +312,8 @@ function transposeOutputLength(inSize: number, effK: number, stride: number, pad
 export function conv2dTranspose(x: Tensor, w: Tensor, options?: Conv2dTransposeOptions): Tensor {
   const fn = 'conv2dTranspose';
   const o = checkOptions(fn, options, TRANSPOSE_KEYS);
-  expectTensor(x, fn, 'x');
-  expectTensor(w, fn, 'w');
+  expectFloat(x, fn, 'x');
+  expectFloat(w, fn, 'w');
   [x, w] = pairOf(x, w, fn);
   if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
   if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,filters,C] (rank 4), got ${fmtShape(w.shape)}`);
@@ -361,7 +362,7 @@ export function conv2dTranspose(x: Tensor, w: Tensor, options?: Conv2dTransposeO
  */
 function conv2dTransposeFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Geom): Tensor {
   const u = empty(x.dtype, [g.batch, g.inH, g.inW, g.inC]);
-  kernels().conv2dBackpropInput(x.data, w.data, u.data, g, { bias: bias?.data ?? null, activation });
+  kernels().conv2dBackpropInput(fd(x), fd(w), fd(u), g, { bias: (bias ? fd(bias) : null), activation });
   return recordOp(u, 'conv2dTransposeBiasActivation', bias ? [x, w, bias] : [x, w], (du) => {
     const { dz, dbias } = epilogueBackward(du, u, activation, bias);
     return [x.requiresGrad ? conv2dGeom(dz, w, g) : null, w.requiresGrad ? conv2dBackpropFilter(dz, x, g) : null, dbias];
@@ -378,8 +379,8 @@ export function conv1d(x: Tensor, w: Tensor, options?: Conv1dOptions): Tensor {
 
 /** conv1d as a conv2d over [N,1,L,C]: the reshaped operands, the geometry and the result's shape. */
 function prepare1d(x: Tensor, w: Tensor, options: Conv1dOptions): { x: Tensor; w: Tensor; g: Geom; outShape: number[] } {
-  expectTensor(x, 'conv1d', 'x');
-  expectTensor(w, 'conv1d', 'w');
+  expectFloat(x, 'conv1d', 'x');
+  expectFloat(w, 'conv1d', 'w');
   if (x.rank !== 3) throw new ShapeError(`conv1d: input must be [N,L,C] (rank 3), got ${fmtShape(x.shape)}`);
   if (w.rank !== 3) throw new ShapeError(`conv1d: kernel must be [K,C,M] (rank 3), got ${fmtShape(w.shape)}`);
   for (const k of ['stride', 'dilation'] as const) {

@@ -3,34 +3,43 @@ import { ValueError } from '../core/errors.js';
 import { describeValue } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
-import { Tensor, recordOp } from '../tensor/tensor.js';
+import { isFloatDType } from '../tensor/dtype.js';
+import { Tensor, recordOp, type NestedValues } from '../tensor/tensor.js';
+import { astype, pairOf } from './cast.js';
+import { expandedData, intBinary, intUnary, type IntBinaryOp, type IntUnaryOp } from './intmath.js';
 import { broadcastTo, sumTo } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
 import {
-  empty, expectTensor, kernels, pairOf, sampleAwayFromZero, sampleUniform, toTensor, type TensorLike,
+  empty, expectTensor, fd, kernels, sampleAwayFromZero, sampleUniform, toTensor, type TensorLike,
 } from './util.js';
 
 function padShape(shape: readonly number[], rank: number): number[] {
   return [...new Array<number>(rank - shape.length).fill(1), ...shape];
 }
 
-/** Runs a broadcasting binary kernel (no autograd). */
+/** Runs a broadcasting binary kernel on two float tensors of one dtype (no autograd). */
 export function binaryKernel(op: BinaryKernel, a: Tensor, b: Tensor, fn: string): Tensor {
   const shape = shapesEqual(a.shape, b.shape) ? [...a.shape] : broadcastShapes(fn, a.shape, b.shape);
   const out = empty(a.dtype, shape);
-  kernels().binary(op, a.data, padShape(a.shape, shape.length), b.data, padShape(b.shape, shape.length), out.data, shape);
+  kernels().binary(op, fd(a, fn), padShape(a.shape, shape.length), fd(b, fn), padShape(b.shape, shape.length), fd(out, fn), shape);
   return out;
 }
 
+/** Runs a unary kernel on a float tensor (no autograd). */
 export function unaryKernel(op: UnaryKernel, x: Tensor): Tensor {
   const out = empty(x.dtype, x.shape);
-  kernels().unary(op, x.data, out.data);
+  kernels().unary(op, fd(x, op), fd(out, op));
   return out;
 }
 
+/**
+ * A binary op on operands promoted to one dtype (NumPy's rules; see cast.ts). Float operands run
+ * the kernel and record the backward; int32 and bool ones run the integer loops.
+ */
 function binaryOp(name: string, op: BinaryKernel, a: TensorLike, b: TensorLike,
   backward: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
   const [ta, tb] = pairOf(a, b, name);
+  if (!isFloatDType(ta.dtype)) return intBinary(op as IntBinaryOp, ta, tb, name); // div promotes ints to float first
   const out = binaryKernel(op, ta, tb, name);
   return recordOp(out, name, [ta, tb], (g) => {
     const [ga, gb] = backward(g, ta, tb, out);
@@ -38,10 +47,17 @@ function binaryOp(name: string, op: BinaryKernel, a: TensorLike, b: TensorLike,
   });
 }
 
+/** x as float32 when it is int32 or bool: the math functions (exp, log, ...) compute in floating point, as PyTorch's do. */
+function asFloat(x: Tensor): Tensor {
+  return isFloatDType(x.dtype) ? x : astype(x, 'float32');
+}
+
 function unaryOp(name: string, op: UnaryKernel, x: Tensor, backward: (g: Tensor, x: Tensor, out: Tensor) => Tensor | null): Tensor {
   expectTensor(x, name, 'x');
-  const out = unaryKernel(op, x);
-  return recordOp(out, name, [x], (g) => [backward(g, x, out)]);
+  if (!isFloatDType(x.dtype) && (op === 'neg' || op === 'abs' || op === 'square' || op === 'sign')) return intUnary(op as IntUnaryOp, x, name);
+  const xf = asFloat(x);
+  const out = unaryKernel(op, xf);
+  return recordOp(out, name, [xf], (g) => [backward(g, xf, out)]);
 }
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
@@ -56,11 +72,18 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   return binaryOp('mul', 'mul', a, b, (g, x, y) => [x.requiresGrad ? mul(g, y) : null, y.requiresGrad ? mul(g, x) : null]);
 }
 
+/** True division: int32 and bool operands give float32 (NumPy gives float64; gradlab's default float is float32). */
 export function div(a: TensorLike, b: TensorLike): Tensor {
+  const intA = a instanceof Tensor ? !isFloatDType(a.dtype) : true;
+  const intB = b instanceof Tensor ? !isFloatDType(b.dtype) : true;
+  if (intA && intB && (a instanceof Tensor || b instanceof Tensor)) {
+    a = a instanceof Tensor ? astype(a, 'float32') : a;
+    b = b instanceof Tensor ? astype(b, 'float32') : b;
+  }
   return binaryOp('div', 'div', a, b, (g, x, y, out) => [x.requiresGrad ? div(g, y) : null, y.requiresGrad ? neg(div(mul(g, out), y)) : null]);
 }
 
-/** a ** b elementwise. The gradient in b needs a > 0 (it uses log a). */
+/** a ** b elementwise. The gradient in b needs a > 0 (it uses log a). Integers to negative integer powers are a ValueError (NumPy's rule). */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   return binaryOp('pow', 'pow', a, b, (g, x, y, out) => [
     x.requiresGrad ? mul(g, mul(y, pow(x, sub(y, 1)))) : null,
@@ -111,7 +134,8 @@ export function square(x: Tensor): Tensor {
 
 /** -1, 0 or 1 (zero gradient). */
 export function sign(x: Tensor): Tensor {
-  return unaryKernel('sign', expectTensor(x, 'sign', 'x'));
+  expectTensor(x, 'sign', 'x');
+  return isFloatDType(x.dtype) ? unaryKernel('sign', x) : intUnary('sign', x, 'sign');
 }
 
 /** Limits x to [min, max]; the gradient passes where x is inside. */
@@ -122,9 +146,13 @@ export function clip(x: Tensor, min: number, max: number): Tensor {
   return minimum(maximum(x, min), max);
 }
 
-/** cond ? a : b elementwise with broadcasting; cond is read as nonzero = true and gets no gradient. */
-export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  expectTensor(cond, 'where', 'cond');
+/**
+ * cond ? a : b elementwise with broadcasting, in a and b's promoted dtype. cond is a bool tensor (as
+ * comparisons give) or any tensor read as nonzero = true, and gets no gradient.
+ */
+export function where(condition: Tensor | NestedValues, a: TensorLike, b: TensorLike): Tensor {
+  const cond = !(condition instanceof Tensor) && (Array.isArray(condition) || typeof condition === 'boolean')
+    ? boolTensor(condition, 'where', 'cond') : expectTensor(condition, 'where', 'cond');
   const [ta, tb] = pairOf(a, b, 'where');
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
   const c = shapesEqual(cond.shape, shape) ? cond : broadcastTo(cond.detach(), shape);
@@ -138,12 +166,79 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   });
 }
 
-// Comparisons: 1 where true, else 0; not differentiable.
-export function gt(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'gt'); return binaryKernel('gt', x, y, 'gt'); }
-export function ge(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'ge'); return binaryKernel('ge', x, y, 'ge'); }
-export function lt(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'lt'); return binaryKernel('lt', x, y, 'lt'); }
-export function le(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'le'); return binaryKernel('le', x, y, 'le'); }
-export function eq(a: TensorLike, b: TensorLike): Tensor { const [x, y] = pairOf(a, b, 'eq'); return binaryKernel('eq', x, y, 'eq'); }
+function boolTensor(values: NestedValues, fn: string, arg: string): Tensor {
+  // Nested booleans (or numbers read as nonzero) as a bool tensor.
+  const flat: number[] = [];
+  const shape: number[] = [];
+  let probe: NestedValues = values;
+  while (Array.isArray(probe)) { shape.push(probe.length); if (probe.length === 0) break; probe = probe[0]; }
+  const walk = (v: NestedValues, dim: number): void => {
+    if (dim === shape.length) {
+      if (typeof v !== 'boolean' && typeof v !== 'number') throw new ValueError(`${fn}: ${arg} must hold booleans, got ${describeValue(v)}`);
+      flat.push(v ? 1 : 0);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) throw new ValueError(`${fn}: ${arg} is a ragged nested array`);
+    for (const u of v) walk(u, dim + 1);
+  };
+  walk(values, 0);
+  return new Tensor(Uint8Array.from(flat), shape);
+}
+
+/** A comparison: a bool tensor (NumPy's and PyTorch's), computed in the operands' promoted dtype; not differentiable. */
+function compare(fn: 'gt' | 'ge' | 'lt' | 'le' | 'eq' | 'ne', a: TensorLike, b: TensorLike): Tensor {
+  let [x, y] = pairOf(a, b, fn);
+  if (!isFloatDType(x.dtype)) {
+    // int32 and bool values are exact in float64
+    x = new Tensor(Float64Array.from(x.data), x.shape);
+    y = new Tensor(Float64Array.from(y.data), y.shape);
+  }
+  const r = binaryKernel(fn === 'ne' ? 'eq' : fn, x.detach(), y.detach(), fn);
+  const out = new Uint8Array(r.size);
+  const d = r.data;
+  if (fn === 'ne') for (let i = 0; i < out.length; i++) out[i] = d[i] !== 0 ? 0 : 1;
+  else for (let i = 0; i < out.length; i++) out[i] = d[i] !== 0 ? 1 : 0;
+  return new Tensor(out, r.shape);
+}
+
+export function gt(a: TensorLike, b: TensorLike): Tensor { return compare('gt', a, b); }
+export function ge(a: TensorLike, b: TensorLike): Tensor { return compare('ge', a, b); }
+export function lt(a: TensorLike, b: TensorLike): Tensor { return compare('lt', a, b); }
+export function le(a: TensorLike, b: TensorLike): Tensor { return compare('le', a, b); }
+export function eq(a: TensorLike, b: TensorLike): Tensor { return compare('eq', a, b); }
+/** a != b (true where either is NaN, as IEEE and NumPy say). */
+export function ne(a: TensorLike, b: TensorLike): Tensor { return compare('ne', a, b); }
+
+function logical(fn: string, a: TensorLike, b: TensorLike, f: (x: number, y: number) => number): Tensor {
+  const ta = toBool(a, fn, 'a');
+  const tb = toBool(b, fn, 'b');
+  const shape = shapesEqual(ta.shape, tb.shape) ? [...ta.shape] : broadcastShapes(fn, ta.shape, tb.shape);
+  const x = expandedData(ta, shape);
+  const y = expandedData(tb, shape);
+  const out = new Uint8Array(x.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(x[i], y[i]);
+  return new Tensor(out, shape);
+}
+
+/** Any tensor or number read as nonzero = true (NaN is true), as a bool tensor. */
+function toBool(x: TensorLike, fn: string, arg: string): Tensor {
+  const t = toTensor(x, 'bool', fn, arg);
+  return t.dtype === 'bool' ? t : astype(t, 'bool');
+}
+
+/** Elementwise and of the operands read as booleans (nonzero = true); a bool tensor. */
+export function logicalAnd(a: TensorLike, b: TensorLike): Tensor { return logical('logicalAnd', a, b, (x, y) => x & y); }
+/** Elementwise or; a bool tensor. */
+export function logicalOr(a: TensorLike, b: TensorLike): Tensor { return logical('logicalOr', a, b, (x, y) => x | y); }
+/** Elementwise exclusive or; a bool tensor. */
+export function logicalXor(a: TensorLike, b: TensorLike): Tensor { return logical('logicalXor', a, b, (x, y) => x ^ y); }
+/** Elementwise not of x read as booleans; a bool tensor. */
+export function logicalNot(x: TensorLike): Tensor {
+  const t = toBool(x, 'logicalNot', 'x');
+  const out = new Uint8Array(t.size);
+  for (let i = 0; i < out.length; i++) out[i] = t.data[i] ^ 1;
+  return new Tensor(out, t.shape);
+}
 
 // ---------- registry ----------
 

@@ -4,7 +4,7 @@ import type { FusedActivation } from '../backend/backend.js';
 import { Tensor, isGradEnabled } from '../tensor/tensor.js';
 import { activationGradFromOutput } from './activation.js';
 import { sumTo } from './reduce.js';
-import { empty, kernels } from './util.js';
+import { empty, fd, kernels } from './util.js';
 
 /**
  * dL/dz and dL/dbias (null unless the bias wants one) for u = activation(z), z = ... + bias, given
@@ -19,6 +19,6 @@ export function epilogueBackward(du: Tensor, u: Tensor, activation: FusedActivat
   }
   const dz = empty(du.dtype, du.shape);
   const dbias = wantBias ? empty(bias.dtype, bias.shape) : null;
-  kernels().activationBackward(du.data, u.data, activation, dz.data, dbias ? dbias.data : null, u.shape[u.rank - 1]);
+  kernels().activationBackward(fd(du), fd(u), activation, fd(dz), dbias ? fd(dbias) : null, u.shape[u.rank - 1]);
   return { dz, dbias };
 }

@@ -1,12 +1,14 @@
 // Every op, imported once so each registers itself; the public functions re-exported.
 export {
   add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, abs, square, sign, clip, where,
-  gt, ge, lt, le, eq,
+  gt, ge, lt, le, eq, ne, logicalAnd, logicalOr, logicalXor, logicalNot,
 } from './elementwise.js';
+export { astype, cast } from './cast.js';
 export { sum, mean, max, min, argmax, argmin, logSumExp, variance, std } from './reduce.js';
 export type { Axis, VarianceOptions } from './reduce.js';
 export {
   reshape, flatten, transpose, permute, squeeze, expandDims, broadcastTo, slice, pad, flip, concat, stack, gather, oneHot,
+  takeAlongAxis, maskedSelect,
 } from './shape.js';
 export { matmul, dot, outer, dense } from './matmul.js';
 export { FUSED_ACTIVATIONS, type FusedActivation } from '../backend/backend.js';

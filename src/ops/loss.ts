@@ -2,13 +2,14 @@ import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { booleanOption, checkOptions, optionKeys } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { shapesEqual } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, type FloatDType } from '../tensor/tensor.js';
 import { logSoftmax, softplus } from './activation.js';
 import { abs, add, clip, div, log, maximum, mul, neg, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
 import { oneHot, reshape } from './shape.js';
-import { expectTensor, pairOf, sampleUniform } from './util.js';
+import { expectFloat, expectTensor, sampleUniform } from './util.js';
+import { pairOf } from './cast.js';
 
 /** Keras' fuzz factor: probabilities are kept in [EPSILON, 1 - EPSILON] so log never sees 0. */
 export const EPSILON = 1e-7;
@@ -28,7 +29,7 @@ function fromLogits(fn: string, options: CrossentropyOptions | undefined): boole
 
 function samePair(fn: string, yTrue: Tensor, yPred: Tensor): [Tensor, Tensor] {
   expectTensor(yTrue, fn, 'yTrue');
-  expectTensor(yPred, fn, 'yPred');
+  expectFloat(yPred, fn, 'yPred');
   const [t, p] = pairOf(yTrue.detach(), yPred, fn);
   if (!shapesEqual(t.shape, p.shape)) {
     throw new ShapeError(`${fn}: yTrue ${fmtShape(yTrue.shape)} and yPred ${fmtShape(yPred.shape)} must have the same shape`);
@@ -77,7 +78,7 @@ function categorical(fn: string, t: Tensor, p: Tensor, logits: boolean): Tensor 
 export function sparseCategoricalCrossentropy(yTrue: Tensor | readonly number[], yPred: Tensor, options?: CrossentropyOptions): Tensor {
   const fn = 'losses.sparseCategoricalCrossentropy';
   const logits = fromLogits(fn, options);
-  expectTensor(yPred, fn, 'yPred');
+  expectFloat(yPred, fn, 'yPred');
   if (!(yTrue instanceof Tensor) && !Array.isArray(yTrue) && !(yTrue instanceof Int32Array)) {
     throw new ValueError(`${fn}: yTrue must be a Tensor or an array of integer labels, got ${yTrue === null ? 'null' : typeof yTrue}`);
   }
@@ -96,7 +97,7 @@ export function sparseCategoricalCrossentropy(yTrue: Tensor | readonly number[],
       throw new ValueError(`${fn}: label ${v} at position ${i} is out of range for ${K} classes (yPred ${fmtShape(yPred.shape)})`);
     }
   }
-  const t = reshape(oneHot(Array.from(values), K, yPred.dtype), yPred.shape);
+  const t = reshape(oneHot(Array.from(values), K, yPred.dtype as FloatDType), yPred.shape);
   return categorical(fn, t, yPred, logits);
 }
 

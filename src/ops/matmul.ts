@@ -8,7 +8,8 @@ import { epilogueBackward } from './fused.js';
 import { registerOp } from './registry.js';
 import { sum, sumTo } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
-import { empty, expectTensor, kernels, pairOf, sampleUniform } from './util.js';
+import { empty, expectFloat, fd, kernels, sampleUniform } from './util.js';
+import { pairOf } from './cast.js';
 import { showJson } from '../core/validate.js';
 
 /**
@@ -35,7 +36,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean, 
   const A = full(a, aBatch);
   const B = full(b, bBatch);
   const out = empty(a.dtype, [...batchShape, m, n]);
-  kernels().matmul(A.data, B.data, out.data, batch, m, k, n, transA, transB,
+  kernels().matmul(fd(A), fd(B), fd(out), batch, m, k, n, transA, transB,
     sizeOf(A.shape.slice(0, -2)) === 1 ? 0 : m * k, sizeOf(B.shape.slice(0, -2)) === 1 ? 0 : k * n);
   return recordOp(out, 'matmul', [A, B], (g) => {
     // Only the products an input needs: a network's first layer never wants the data's gradient.
@@ -60,8 +61,8 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean, 
  * operands promoted to a row (a) or column (b) then dropped from the result.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  expectTensor(a, 'matmul', 'a');
-  expectTensor(b, 'matmul', 'b');
+  expectFloat(a, 'matmul', 'a');
+  expectFloat(b, 'matmul', 'b');
   [a, b] = pairOf(a, b, 'matmul');
   if (a.rank === 0 || b.rank === 0) {
     throw new ShapeError(`matmul: operands must have at least 1 dimension, got a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}`);
@@ -85,8 +86,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /** Inner product of two vectors of one length. */
 export function dot(a: Tensor, b: Tensor): Tensor {
-  expectTensor(a, 'dot', 'a');
-  expectTensor(b, 'dot', 'b');
+  expectFloat(a, 'dot', 'a');
+  expectFloat(b, 'dot', 'b');
   if (a.rank !== 1 || b.rank !== 1 || a.size !== b.size) {
     throw new ShapeError(`dot: needs two vectors of one length, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   }
@@ -95,8 +96,8 @@ export function dot(a: Tensor, b: Tensor): Tensor {
 
 /** Outer product of two vectors: [n] x [m] -> [n, m]. */
 export function outer(a: Tensor, b: Tensor): Tensor {
-  expectTensor(a, 'outer', 'a');
-  expectTensor(b, 'outer', 'b');
+  expectFloat(a, 'outer', 'a');
+  expectFloat(b, 'outer', 'b');
   if (a.rank !== 1 || b.rank !== 1) throw new ShapeError(`outer: needs two vectors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   return mul(reshape(a, [a.size, 1]), reshape(b, [1, b.size]));
 }
@@ -106,8 +107,8 @@ export function outer(a: Tensor, b: Tensor): Tensor {
  * (x of rank 2) it is one op whose GEMM kernel adds the bias and applies the activation.
  */
 export function dense(x: Tensor, kernel: Tensor, bias?: Tensor | null, activation: FusedActivation = 'linear'): Tensor {
-  expectTensor(x, 'dense', 'x');
-  expectTensor(kernel, 'dense', 'kernel');
+  expectFloat(x, 'dense', 'x');
+  expectFloat(kernel, 'dense', 'kernel');
   if (kernel.rank !== 2) throw new ShapeError(`dense: kernel must be [in, out], got ${fmtShape(kernel.shape)}`);
   if (x.rank < 1 || x.shape[x.rank - 1] !== kernel.shape[0]) {
     throw new ShapeError(`dense: x ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but kernel ${fmtShape(kernel.shape)} expects ${kernel.shape[0]}`);
@@ -117,7 +118,7 @@ export function dense(x: Tensor, kernel: Tensor, bias?: Tensor | null, activatio
   }
   const b = bias ?? null;
   if (b !== null) {
-    expectTensor(b, 'dense', 'bias');
+    expectFloat(b, 'dense', 'bias');
     if (b.rank !== 1 || b.size !== kernel.shape[1]) {
       throw new ShapeError(`dense: bias ${fmtShape(b.shape)} must have shape [${kernel.shape[1]}] for kernel ${fmtShape(kernel.shape)}`);
     }
@@ -136,7 +137,7 @@ function denseFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: Fused
   const [m, k] = x.shape;
   const n = w.shape[1];
   const u = empty(x.dtype, [m, n]);
-  kernels().matmul(x.data, w.data, u.data, 1, m, k, n, false, false, 0, 0, { bias: bias?.data ?? null, activation });
+  kernels().matmul(fd(x), fd(w), fd(u), 1, m, k, n, false, false, 0, 0, { bias: (bias ? fd(bias) : null), activation });
   return recordOp(u, 'dense', bias ? [x, w, bias] : [x, w], (du) => {
     const { dz, dbias } = epilogueBackward(du, u, activation, bias);
     return [

@@ -10,7 +10,7 @@ import { add, div, mul, sqrt, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
 import { reshape, transpose } from './shape.js';
-import { empty, expectTensor, sampleUniform } from './util.js';
+import { empty, expectFloat, sampleUniform } from './util.js';
 
 export interface LayerNormOptions {
   /** The axis or axes normalised over (default -1, the features). */
@@ -27,7 +27,7 @@ const LAYER_NORM_KEYS = optionKeys<LayerNormOptions>({ axis: true, epsilon: true
 
 function parameter(x: Tensor, name: 'gamma' | 'beta', v: unknown, shape: readonly number[], axes: readonly number[]): Tensor | null {
   if (v === undefined || v === null) return null;
-  const t = expectTensor(v, 'layerNorm', name);
+  const t = expectFloat(v, 'layerNorm', name);
   if (!shapesEqual(t.shape, shape)) {
     throw new ShapeError(`layerNorm: ${name} ${fmtShape(t.shape)} must have shape ${fmtShape(shape)} (axes [${axes.join(',')}] of x ${fmtShape(x.shape)})`);
   }
@@ -41,7 +41,7 @@ function parameter(x: Tensor, name: 'gamma' | 'beta', v: unknown, shape: readonl
  * shape of the normalised axes, e.g. [C] for axis -1 or [H, W] for axis [1, 2] of [N, H, W, C].
  */
 export function layerNorm(x: Tensor, options?: LayerNormOptions): Tensor {
-  expectTensor(x, 'layerNorm', 'x');
+  expectFloat(x, 'layerNorm', 'x');
   const o = checkOptions('layerNorm', options, LAYER_NORM_KEYS);
   if (x.rank === 0) throw new ShapeError('layerNorm: x must have at least one axis, got a scalar');
   if (o.axis !== undefined && typeof o.axis !== 'number' && !Array.isArray(o.axis)) {

@@ -7,7 +7,7 @@ import { pair } from './conv.js';
 import { max, mean } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
 import { reshape, takeFlat } from './shape.js';
-import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
+import { empty, expectFloat, fd, kernels, sampleDistinct, sampleUniform } from './util.js';
 
 export interface Pool2dOptions {
   /** Window size: a number or [h, w] (default 2). */
@@ -55,12 +55,12 @@ function poolGeometry(fn: string, x: Tensor, options: Pool2dOptions): Pool2dGeom
 /** Max over each window; the gradient goes to the arg-max only. */
 export function maxPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
   const o = checkOptions('maxPool2d', options, POOL2D_KEYS);
-  expectTensor(x, 'maxPool2d', 'x');
+  expectFloat(x, 'maxPool2d', 'x');
   const g = poolGeometry('maxPool2d', x, o);
   const shape = [g.batch, g.outH, g.outW, g.channels];
   const values = empty(x.dtype, shape);
   const argmax = new Int32Array(values.size);
-  kernels().maxPool2d(x.data, values.data, argmax, g);
+  kernels().maxPool2d(fd(x), fd(values), argmax, g);
   // A pick by the arg-max indices: the backward is a scatter and the double backward a pick again.
   return recordOp(values, 'maxPool2d', [x], (dy) => [maxPool2dBackward(dy, argmax, g)]);
 }
@@ -68,32 +68,32 @@ export function maxPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
 /** dy scattered (added) to the arg-max cells of a zero input-shaped tensor. */
 function maxPool2dBackward(dy: Tensor, argmax: Int32Array, g: Pool2dGeometry): Tensor {
   const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.channels]);
-  kernels().maxPool2dBackward(dy.data, argmax, dx.data, g);
+  kernels().maxPool2dBackward(fd(dy), argmax, fd(dx), g);
   return recordOp(dx, 'maxPool2dBackward', [dy], (g) => [takeFlat(g, argmax, dy.shape)]);
 }
 
 function avgPoolGeom(x: Tensor, g: Pool2dGeometry): Tensor {
   const y = empty(x.dtype, [g.batch, g.outH, g.outW, g.channels]);
-  kernels().avgPool2d(x.data, y.data, g);
+  kernels().avgPool2d(fd(x), fd(y), g);
   return recordOp(y, 'avgPool2d', [x], (dy) => [avgPool2dBackward(dy, g)]);
 }
 
 function avgPool2dBackward(dy: Tensor, g: Pool2dGeometry): Tensor {
   const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.channels]);
-  kernels().avgPool2dBackward(dy.data, dx.data, g);
+  kernels().avgPool2dBackward(fd(dy), fd(dx), g);
   return recordOp(dx, 'avgPool2dBackward', [dy], (gx) => [avgPoolGeom(gx, g)]);
 }
 
 /** Mean over each window's real cells; each of d inputs gets 1/d of the gradient. */
 export function avgPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
   const o = checkOptions('avgPool2d', options, POOL2D_KEYS);
-  expectTensor(x, 'avgPool2d', 'x');
+  expectFloat(x, 'avgPool2d', 'x');
   return avgPoolGeom(x, poolGeometry('avgPool2d', x, o));
 }
 
 function pool1d(fn: string, x: Tensor, opts: Pool1dOptions | undefined, pool2d: (x: Tensor, o: Pool2dOptions) => Tensor): Tensor {
   const options = checkOptions(fn, opts, POOL1D_KEYS);
-  expectTensor(x, fn, 'x');
+  expectFloat(x, fn, 'x');
   if (x.rank !== 3) throw new ShapeError(`${fn}: input must be [N,L,C] (rank 3), got ${fmtShape(x.shape)}`);
   for (const k of ['size', 'stride'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'number') throw new ValueError(`${fn}: ${k} must be a number, got ${showJson(options[k])}`);
@@ -114,14 +114,14 @@ export function avgPool1d(x: Tensor, options?: Pool1dOptions): Tensor {
 
 /** Mean over H and W: [N,H,W,C] -> [N,C]. */
 export function globalAvgPool2d(x: Tensor): Tensor {
-  expectTensor(x, 'globalAvgPool2d', 'x');
+  expectFloat(x, 'globalAvgPool2d', 'x');
   if (x.rank !== 4) throw new ShapeError(`globalAvgPool2d: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
   return mean(x, [1, 2]);
 }
 
 /** Max over H and W: [N,H,W,C] -> [N,C]. */
 export function globalMaxPool2d(x: Tensor): Tensor {
-  expectTensor(x, 'globalMaxPool2d', 'x');
+  expectFloat(x, 'globalMaxPool2d', 'x');
   if (x.rank !== 4) throw new ShapeError(`globalMaxPool2d: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
   return max(x, [1, 2]);
 }
@@ -159,7 +159,7 @@ registerOp({
     const x = sampleDistinct(rng, c.x);
     const g = poolGeometry('maxPool2d', x, c.o);
     const argmax = new Int32Array(g.batch * g.outH * g.outW * g.channels);
-    kernels().maxPool2d(x.data, empty('float64', [argmax.length]).data, argmax, g);
+    kernels().maxPool2d(fd(x), new Float64Array(argmax.length), argmax, g);
     return { label: `maxPool2dBackward ${showJson(c.o)}`, inputs: [sampleUniform(rng, [g.batch, g.outH, g.outW, g.channels])], fn: (dy) => maxPool2dBackward(dy, argmax, g) };
   }),
 });

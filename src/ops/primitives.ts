@@ -7,15 +7,16 @@ import type { ReduceKernel } from '../backend/backend.js';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { broadcastShapes, checkShape, normAxes, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
 import { describeValue, showJson } from '../core/validate.js';
-import { Tensor, recordOp, type FloatArray, type Axis } from '../tensor/tensor.js';
+import { Tensor, recordOp, type Axis, type TensorData } from '../tensor/tensor.js';
 import { registerOp, type OpSample } from './registry.js';
-import { empty, expectTensor, kernels, sampleUniform } from './util.js';
+import { isFloatData } from '../tensor/dtype.js';
+import { empty, expectTensor, fd, kernels, sampleUniform } from './util.js';
 
 export type { Axis };
 
 
 /** Copies src, read with the given strides (0 repeats), into dst laid out contiguously in `shape`. */
-export function copyStrided(src: FloatArray, srcOffset: number, srcStrides: readonly number[], dst: FloatArray, shape: readonly number[]): void {
+export function copyStrided(src: TensorData, srcOffset: number, srcStrides: readonly number[], dst: TensorData, shape: readonly number[]): void {
   const rank = shape.length;
   const n = dst.length;
   if (n === 0) return;
@@ -105,6 +106,13 @@ export function finalShape(shape: readonly number[], axes: readonly number[], ke
 
 /** Runs a reduce kernel over the given axes (no autograd); the result keeps reduced axes as 1. */
 export function reduceKernel(op: ReduceKernel, x: Tensor, axes: readonly number[]): Tensor {
+  const xd = x.data;
+  if (!isFloatData(xd)) {
+    // int32 and bool reduce exactly in float64 (any sum below 2^53); a sum is int32 (NumPy gives
+    // int64) and wraps as an int32 accumulator would, max and min keep the dtype.
+    const r = reduceKernel(op, new Tensor(Float64Array.from(xd), x.shape), axes);
+    return new Tensor(op === 'sum' || x.dtype === 'int32' ? Int32Array.from(r.data) : Uint8Array.from(r.data), r.shape);
+  }
   // Runs of adjacent reduced axes are reduced in one pass, from the last run to the first.
   const runs: [number, number][] = [];
   for (const a of axes) {
@@ -122,7 +130,7 @@ export function reduceKernel(op: ReduceKernel, x: Tensor, axes: readonly number[
     const inner = shape.slice(to).reduce((p, d) => p * d, 1);
     shape = shape.map((d, i) => (i >= from && i < to ? 1 : d));
     const out = empty(x.dtype, shape);
-    kernels().reduce(op, cur.data, outer, len, inner, out.data);
+    kernels().reduce(op, fd(cur), outer, len, inner, fd(out));
     cur = out;
   }
   return cur === x ? new Tensor(x.data.slice(), keptShape(x.shape, axes)) : new Tensor(cur.data, keptShape(x.shape, axes));

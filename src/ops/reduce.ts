@@ -5,7 +5,9 @@ import { Tensor, recordOp, type VarianceOptions } from '../tensor/tensor.js';
 import { add, binaryKernel, div, exp, log, mul, sqrt, square, sub } from './elementwise.js';
 import { broadcastTo, finalShape, reduceKernel, reshape, sum, type Axis } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
-import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
+import { isFloatDType } from '../tensor/dtype.js';
+import { astype } from './cast.js';
+import { empty, expectTensor, fd, kernels, sampleDistinct, sampleUniform } from './util.js';
 
 export type { VarianceOptions };
 
@@ -18,12 +20,19 @@ function checkNonEmpty(fn: string, x: Tensor, axes: readonly number[]): void {
   }
 }
 
+/** The mean over `axis` (all axes when omitted); of int32 or bool values it is float32 (summed exactly first). */
 export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
   expectTensor(x, 'mean', 'x');
   const axes = normAxes('mean', axis, x.rank);
   checkNonEmpty('mean', x, axes);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  if (!isFloatDType(x.dtype)) return astype(div(sum(astype(x, 'float64'), axes, keepDims), count), 'float32');
   return div(sum(x, axes, keepDims), count);
+}
+
+/** x as float32 when it is int32 or bool, for reductions that compute in floating point. */
+function floatInput(x: Tensor): Tensor {
+  return isFloatDType(x.dtype) ? x : astype(x, 'float32');
 }
 
 function extremum(fn: 'max' | 'min', x: Tensor, axis: Axis | undefined, keepDims: boolean): Tensor {
@@ -60,12 +69,15 @@ function argExtremum(fn: 'argmax' | 'argmin', x: Tensor, axis: number | undefine
   for (let i = 0; i < ax; i++) outer *= src.shape[i];
   let inner = 1;
   for (let i = ax + 1; i < src.rank; i++) inner *= src.shape[i];
-  const out = empty('float32', flat ? [] : finalShape(src.shape, [ax], keepDims));
-  kernels().argReduce(fn === 'argmax' ? 'max' : 'min', src.data, outer, src.shape[ax], inner, out.data);
-  return out;
+  // int32 and bool values are exact in float64; the kernel writes indices as floats, returned as int32.
+  // (float32 indices are exact below 2^24; past that the search runs in float64).
+  const xs = isFloatDType(src.dtype) && src.shape[ax] <= 2 ** 24 ? src : astype(src.detach(), 'float64');
+  const idx = empty(xs.dtype, flat ? [] : finalShape(src.shape, [ax], keepDims));
+  kernels().argReduce(fn === 'argmax' ? 'max' : 'min', fd(xs, fn), outer, src.shape[ax], inner, fd(idx, fn));
+  return new Tensor(Int32Array.from(idx.data), idx.shape);
 }
 
-/** Index of the largest value along `axis` (of the flattened tensor when omitted), as float32 values. */
+/** Index of the largest value along `axis` (of the flattened tensor when omitted) as int32; ties give the first index, as NumPy's. */
 export function argmax(x: Tensor, axis?: number, keepDims = false): Tensor {
   return argExtremum('argmax', x, axis, keepDims);
 }
@@ -78,6 +90,7 @@ export function argmin(x: Tensor, axis?: number, keepDims = false): Tensor {
 /** log(sum(exp(x))) over `axis`, computed stably by shifting by the maximum. */
 export function logSumExp(x: Tensor, axis?: Axis, keepDims = false): Tensor {
   expectTensor(x, 'logSumExp', 'x');
+  x = floatInput(x);
   const axes = normAxes('logSumExp', axis, x.rank);
   checkNonEmpty('logSumExp', x, axes);
   const m = reduceKernel('max', x, axes);
@@ -91,6 +104,7 @@ const VARIANCE_KEYS = optionKeys<VarianceOptions>({ keepDims: true, ddof: true }
 
 function varianceOf(fn: 'variance' | 'std', x: Tensor, axis: Axis | undefined, options: VarianceOptions | undefined): Tensor {
   expectTensor(x, fn, 'x');
+  x = floatInput(x);
   const o = checkOptions(fn, options, VARIANCE_KEYS);
   const keepDims = o.keepDims === undefined ? false : booleanOption(fn, 'keepDims', o.keepDims);
   const ddof = o.ddof === undefined ? 0 : finiteNumber(fn, 'ddof', o.ddof);

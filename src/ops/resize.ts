@@ -15,7 +15,7 @@ import type { Random } from '../tensor/random.js';
 import { Tensor, recordOp } from '../tensor/tensor.js';
 import { reshape } from './shape.js';
 import { registerOp, type OpSample } from './registry.js';
-import { empty, expectTensor, sampleUniform } from './util.js';
+import { empty, expectFloat, sampleUniform } from './util.js';
 
 export type ResizeMethod = 'nearest' | 'bilinear';
 const METHODS = ['nearest', 'bilinear'] as const;
@@ -228,7 +228,7 @@ function resize4d(x: Tensor, outH: number, outW: number, method: ResizeMethod, s
  * set (TF1's options halfPixelCenters: false, alignCorners: true give its older samplings).
  */
 export function resize(x: Tensor, size: readonly [number, number], options?: ResizeOptions): Tensor {
-  expectTensor(x, 'resize', 'x');
+  expectFloat(x, 'resize', 'x');
   const o = checkOptions('resize', options, RESIZE_KEYS);
   if (!Array.isArray(size) || size.length !== 2) {
     throw new ValueError(`resize: size must be [height, width], got ${Array.isArray(size) ? `[${size.join(',')}]` : typeof size}`);
@@ -251,7 +251,7 @@ export function resize(x: Tensor, size: readonly [number, number], options?: Res
  * times; 'bilinear' resizes to [H sh, W sw] as tf.image.resize (half-pixel centers).
  */
 export function upSampling2d(x: Tensor, options?: UpSampling2dOptions): Tensor {
-  expectTensor(x, 'upSampling2d', 'x');
+  expectFloat(x, 'upSampling2d', 'x');
   const o = checkOptions('upSampling2d', options, UPSAMPLING_KEYS);
   let sh = 2;
   let sw = 2;

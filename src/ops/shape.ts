@@ -2,7 +2,10 @@ import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
 import { normAxes, normAxis, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
 import { describeValue, showJson } from '../core/validate.js';
-import { Tensor, recordOp } from '../tensor/tensor.js';
+import { DTypeError } from '../core/errors.js';
+import { promoteTypes } from '../tensor/dtype.js';
+import { Tensor, fromNested, recordOp, type NestedArray, type NestedValues } from '../tensor/tensor.js';
+import { astype } from './cast.js';
 import { copyStrided, reshape } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
 import { empty, expectTensor, sampleUniform } from './util.js';
@@ -62,9 +65,10 @@ export function expandDims(x: Tensor, axis = 0): Tensor {
 
 /**
  * The block starting at `begin` with `size` along each axis (size -1 or omitted: to the end),
- * as tf.slice.
+ * as tf.slice; or, given a string, NumPy's basic indexing (see sliceSpec): `slice(x, ':, 1:3')`.
  */
-export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
+export function slice(x: Tensor, begin: readonly number[] | string, size?: readonly number[]): Tensor {
+  if (typeof begin === 'string') return sliceSpec(x, begin);
   expectTensor(x, 'slice', 'x');
   if (!Array.isArray(begin)) throw new ValueError(`slice: begin must be an array of integers, got ${describeValue(begin)}`);
   if (size !== undefined && !Array.isArray(size)) throw new ValueError(`slice: size must be an array of integers, got ${describeValue(size)}`);
@@ -145,8 +149,9 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   tensors.forEach((t, i) => expectTensor(t, 'concat', `tensors[${i}]`));
   const first = tensors[0];
   const a = normAxis('concat', axis, first.rank);
+  const dtype = tensors.reduce((d, t) => promoteTypes(d, t.dtype), first.dtype);
+  if (tensors.some((t) => t.dtype !== dtype)) return concat(tensors.map((t) => astype(t, dtype)), axis); // NumPy promotes
   for (const t of tensors) {
-    if (t.dtype !== first.dtype) throw new ValueError(`concat: mixed dtypes ${first.dtype} and ${t.dtype}`);
     if (t.rank !== first.rank || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
       throw new ShapeError(`concat: shapes ${tensors.map((u) => fmtShape(u.shape)).join(', ')} differ outside axis ${a}`);
     }
@@ -276,6 +281,205 @@ export function oneHot(labels: Tensor | readonly number[] | Int32Array, depth: n
     out.data[i * depth + v] = 1;
   }
   return out;
+}
+
+// ---------- NumPy-style indexing: take along an axis, boolean masks, slice strings ----------
+
+/** Integer indices from a tensor (int32, or float holding integers) or nested arrays. */
+function indexTensor(fn: string, indices: Tensor | NestedArray): Tensor {
+  const t = indices instanceof Tensor ? indices : (Array.isArray(indices) || typeof indices === 'number') ? fromNested(indices, 'float64', fn) : null;
+  if (t === null) throw new ValueError(`${fn}: indices must be an int32 Tensor or nested arrays of integers, got ${describeValue(indices)}`);
+  if (t.dtype === 'bool') throw new DTypeError(`${fn}: indices are bool ${fmtShape(t.shape)}; a bool mask selects with maskedSelect`);
+  return t;
+}
+
+/**
+ * np.take_along_axis / torch.gather: out[..., j, ...] = x[..., indices[..., j, ...], ...] along
+ * `axis` (default -1). indices has x's rank; the other axes broadcast against x's, as NumPy's.
+ * Negative indices count from the end. Differentiable in x (the backward adds into the picked cells).
+ */
+export function takeAlongAxis(x: Tensor, indices: Tensor | NestedArray, axis = -1): Tensor {
+  const fn = 'takeAlongAxis';
+  expectTensor(x, fn, 'x');
+  const idx = indexTensor(fn, indices);
+  if (x.rank === 0) throw new ShapeError(`${fn}: x must have at least one axis, got a scalar`);
+  const a = normAxis(fn, axis, x.rank);
+  if (idx.rank !== x.rank) {
+    throw new ShapeError(`${fn}: indices ${fmtShape(idx.shape)} must have the rank of x ${fmtShape(x.shape)} (${x.rank}); add axes with expandDims`);
+  }
+  const shape = x.shape.map((d, i) => {
+    if (i === a) return idx.shape[i];
+    const e = idx.shape[i];
+    if (d !== e && d !== 1 && e !== 1) {
+      throw new ShapeError(`${fn}: indices ${fmtShape(idx.shape)} and x ${fmtShape(x.shape)} do not broadcast at axis ${i} (${e} vs ${d}; axis ${a} is the one taken along)`);
+    }
+    return d === 1 ? e : d;
+  });
+  const n = sizeOf(shape);
+  const xst = stridesOf(x.shape);
+  const ist = stridesOf(idx.shape);
+  const len = x.shape[a];
+  const flat = new Int32Array(n);
+  const coord = new Array<number>(shape.length).fill(0);
+  for (let j = 0; j < n; j++) {
+    let io = 0;
+    let xo = 0;
+    for (let d = 0; d < shape.length; d++) {
+      if (idx.shape[d] !== 1) io += coord[d] * ist[d];
+      if (d !== a && x.shape[d] !== 1) xo += coord[d] * xst[d];
+    }
+    const v = idx.data[io];
+    const k = v < 0 ? v + len : v;
+    if (!Number.isInteger(v) || k < 0 || k >= len) {
+      throw new ValueError(`${fn}: index ${v} at position [${coord.join(',')}] of indices ${fmtShape(idx.shape)} is out of range for axis ${a} of x ${fmtShape(x.shape)} (size ${len})`);
+    }
+    flat[j] = xo + k * xst[a];
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++coord[d] < shape[d]) break;
+      coord[d] = 0;
+    }
+  }
+  return takeFlat(x, flat, shape);
+}
+
+/**
+ * The entries of x where mask is true, in row-major order, as a 1-D tensor (torch.masked_select;
+ * NumPy's x[mask] when the shapes match). mask is a bool tensor or nested booleans and broadcasts
+ * against x. Differentiable in x.
+ */
+export function maskedSelect(x: Tensor, mask: Tensor | NestedValues): Tensor {
+  const fn = 'maskedSelect';
+  expectTensor(x, fn, 'x');
+  const m = mask instanceof Tensor ? mask : (Array.isArray(mask) || typeof mask === 'boolean') ? fromNested(mask, undefined, fn) : null;
+  if (m === null) throw new ValueError(`${fn}: mask must be a bool Tensor or nested booleans, got ${describeValue(mask)}`);
+  if (m.dtype !== 'bool') {
+    throw new DTypeError(`${fn}: mask ${fmtShape(m.shape)} is ${m.dtype}, not bool; make one with a comparison (x.gt(0)) or mask.astype('bool')`);
+  }
+  const rank = Math.max(x.rank, m.rank);
+  const xs = [...new Array<number>(rank - x.rank).fill(1), ...x.shape];
+  const ms = [...new Array<number>(rank - m.rank).fill(1), ...m.shape];
+  const shape = xs.map((d, i) => {
+    if (d !== ms[i] && d !== 1 && ms[i] !== 1) throw new ShapeError(`${fn}: mask ${fmtShape(m.shape)} and x ${fmtShape(x.shape)} cannot be broadcast together (axis ${i - rank}: ${ms[i]} vs ${d})`);
+    return d === 1 ? ms[i] : d;
+  });
+  const n = sizeOf(shape);
+  const xst = stridesOf(xs);
+  const mst = stridesOf(ms);
+  const picks: number[] = [];
+  const coord = new Array<number>(rank).fill(0);
+  for (let j = 0; j < n; j++) {
+    let mo = 0;
+    let xo = 0;
+    for (let d = 0; d < rank; d++) {
+      if (ms[d] !== 1) mo += coord[d] * mst[d];
+      if (xs[d] !== 1) xo += coord[d] * xst[d];
+    }
+    if (m.data[mo] !== 0) picks.push(xo);
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++coord[d] < shape[d]) break;
+      coord[d] = 0;
+    }
+  }
+  return takeFlat(x, Int32Array.from(picks), [picks.length]);
+}
+
+type SliceItem = { kind: 'index'; index: number } | { kind: 'range'; start: number | null; stop: number | null; step: number | null }
+  | { kind: 'ellipsis' } | { kind: 'newaxis' };
+
+function parseSliceSpec(spec: string, fn: string): SliceItem[] {
+  const bad = (why: string) => new ValueError(`${fn}: cannot read index '${spec}': ${why}`);
+  if (spec.trim() === '') throw bad("it is empty (':' takes everything)");
+  const int = /^[+-]?\d+$/;
+  return spec.split(',').map((raw, k): SliceItem => {
+    const part = raw.trim();
+    if (part === '...') return { kind: 'ellipsis' };
+    if (part === 'None' || part === 'newaxis') return { kind: 'newaxis' };
+    if (int.test(part)) return { kind: 'index', index: Number(part) };
+    const pieces = part.split(':');
+    if (pieces.length < 2 || pieces.length > 3) throw bad(`item ${k + 1} '${part}' is not an integer, start:stop[:step], '...' or None`);
+    const nums = pieces.map((p) => {
+      const q = p.trim();
+      if (q === '') return null;
+      if (!int.test(q)) throw bad(`item ${k + 1} '${part}' has '${q}', not an integer`);
+      return Number(q);
+    });
+    if (nums[2] === 0) throw bad(`item ${k + 1} '${part}' has step 0`);
+    return { kind: 'range', start: nums[0], stop: nums[1], step: nums[2] ?? null };
+  });
+}
+
+/**
+ * NumPy's basic indexing from a string: comma-separated items, each `start:stop:step` (any part
+ * omitted; negative counts from the end; out-of-range bounds are clipped as Python's slices are),
+ * an integer (picks one entry and drops the axis; out of range is a ValueError), `...` (the
+ * axes not named) or `None` (a new axis of size 1). `x.slice(':, 1:3')`, `x.slice('..., ::-2')`,
+ * `x.slice('0, None')`. Differentiable: the backward adds the gradient into the picked cells.
+ */
+export function sliceSpec(x: Tensor, spec: string): Tensor {
+  const fn = 'slice';
+  expectTensor(x, fn, 'x');
+  if (typeof spec !== 'string') throw new ValueError(`${fn}: the index must be a string such as ':, 1:3', got ${describeValue(spec)}`);
+  const items = parseSliceSpec(spec, fn);
+  const ellipses = items.filter((it) => it.kind === 'ellipsis').length;
+  if (ellipses > 1) throw new ValueError(`${fn}: cannot read index '${spec}': '...' may appear once`);
+  const named = items.filter((it) => it.kind === 'index' || it.kind === 'range').length;
+  if (named > x.rank) {
+    throw new ValueError(`${fn}: index '${spec}' names ${named} axes but x ${fmtShape(x.shape)} has ${x.rank}`);
+  }
+  const full: SliceItem[] = [];
+  for (const it of items) {
+    if (it.kind === 'ellipsis') for (let i = 0; i < x.rank - named; i++) full.push({ kind: 'range', start: null, stop: null, step: null });
+    else full.push(it);
+  }
+  while (full.filter((it) => it.kind !== 'newaxis').length < x.rank) full.push({ kind: 'range', start: null, stop: null, step: null });
+  // Per input axis: the first index, the step and the count; the output shape with new axes.
+  const starts: number[] = [];
+  const steps: number[] = [];
+  const counts: number[] = [];
+  const outShape: number[] = [];
+  let dim = 0;
+  for (const it of full) {
+    if (it.kind === 'newaxis') {
+      outShape.push(1);
+      continue;
+    }
+    const size = x.shape[dim];
+    if (it.kind === 'index') {
+      const i = it.index < 0 ? it.index + size : it.index;
+      if (i < 0 || i >= size) {
+        throw new ValueError(`${fn}: index ${it.index} in '${spec}' is out of range for dimension ${dim} of x ${fmtShape(x.shape)} (size ${size})`);
+      }
+      starts.push(i); steps.push(1); counts.push(1);
+    } else if (it.kind === 'range') {
+      const step = it.step ?? 1;
+      // Python's slice.indices: clip the bounds to the axis.
+      const clip = (v: number | null, dflt: number, lo: number, hi: number) => {
+        if (v === null) return dflt;
+        const w = v < 0 ? v + size : v;
+        return Math.min(Math.max(w, lo), hi);
+      };
+      const start = step > 0 ? clip(it.start, 0, 0, size) : clip(it.start, size - 1, -1, size - 1);
+      const stop = step > 0 ? clip(it.stop, size, 0, size) : clip(it.stop, -1, -1, size - 1);
+      const count = step > 0 ? Math.max(0, Math.ceil((stop - start) / step)) : Math.max(0, Math.ceil((start - stop) / -step));
+      starts.push(count > 0 ? start : 0); steps.push(step); counts.push(count);
+      outShape.push(count);
+    }
+    dim++;
+  }
+  const st = stridesOf(x.shape);
+  const n = sizeOf(counts);
+  const flat = new Int32Array(n);
+  const coord = new Array<number>(x.rank).fill(0);
+  for (let j = 0; j < n; j++) {
+    let o = 0;
+    for (let d = 0; d < x.rank; d++) o += (starts[d] + coord[d] * steps[d]) * st[d];
+    flat[j] = o;
+    for (let d = x.rank - 1; d >= 0; d--) {
+      if (++coord[d] < counts[d]) break;
+      coord[d] = 0;
+    }
+  }
+  return takeFlat(x, flat, outShape);
 }
 
 // ---------- registry ----------

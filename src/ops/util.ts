@@ -1,18 +1,32 @@
 import { kernels } from '../backend/index.js';
-import { DTypeError, ValueError, fmtShape } from '../core/errors.js';
+import { ValueError } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
-import { Tensor, allocate, type DType, type TensorLike } from '../tensor/tensor.js';
+import { castValue, isFloatDType } from '../tensor/dtype.js';
+import { Tensor, allocate, floatData, type DType, type FloatArray, type TensorLike } from '../tensor/tensor.js';
 
 export type { TensorLike };
 
+/** A number as a scalar tensor of dtype (converted as astype converts); a tensor as it is. */
 export function toTensor(x: TensorLike, dtype: DType, fn: string, arg: string): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x !== 'number') {
     throw new ValueError(`${fn}: ${arg} must be a Tensor or a number, got ${typeof x}`);
   }
   const d = allocate(dtype, 1);
-  d[0] = x;
+  d[0] = castValue(x, dtype, fn);
   return new Tensor(d, []);
+}
+
+/** A float tensor argument: an int32 or bool one is a DTypeError naming fn and arg that points at astype. */
+export function expectFloat(x: unknown, fn: string, arg: string): Tensor {
+  const t = expectTensor(x, fn, arg);
+  if (!isFloatDType(t.dtype)) floatData(t, fn, arg);
+  return t;
+}
+
+/** A tensor's storage for a float kernel (a DTypeError for int32 and bool, as floatData). */
+export function fd(t: Tensor, fn = 'gradlab'): FloatArray {
+  return floatData(t, fn, 'input');
 }
 
 export function expectTensor(x: unknown, fn: string, arg: string): Tensor {
@@ -20,17 +34,6 @@ export function expectTensor(x: unknown, fn: string, arg: string): Tensor {
     throw new ValueError(`${fn}: ${arg} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
   }
   return x;
-}
-
-/** Both operands as tensors of one dtype; mixing float32 and float64 is an error, as is silently losing precision. */
-export function pairOf(a: TensorLike, b: TensorLike, fn: string): [Tensor, Tensor] {
-  const dtype = a instanceof Tensor ? a.dtype : b instanceof Tensor ? b.dtype : 'float32';
-  const ta = toTensor(a, dtype, fn, 'a');
-  const tb = toTensor(b, dtype, fn, 'b');
-  if (ta.dtype !== tb.dtype) {
-    throw new DTypeError(`${fn}: operands have different dtypes (${ta.dtype} ${fmtShape(ta.shape)} and ${tb.dtype} ${fmtShape(tb.shape)}); convert one with tensor(x, { dtype })`);
-  }
-  return [ta, tb];
 }
 
 export function empty(dtype: DType, shape: readonly number[]): Tensor {

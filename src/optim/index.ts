@@ -3,7 +3,7 @@ import { ValueError } from '../core/errors.js';
 import {
   booleanOption, checkOptions, hasOwn, nearestName, nonNegativeNumber, numberInRange, optionKeys, positiveNumber, showJson,
 } from '../core/validate.js';
-import type { FloatArray, Tensor } from '../tensor/tensor.js';
+import { floatData, type FloatArray, type Tensor } from '../tensor/tensor.js';
 
 /** Updates parameters in place from their `.grad`; state is kept per parameter tensor. */
 export interface Optimizer {
@@ -168,7 +168,7 @@ function makeAdam(fn: string, input: AdamOptions | undefined): Optimizer {
         steps.set(p, t);
         const alpha = this.learningRate * Math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t);
         const [m, v] = slots.get(p);
-        kernels().adamUpdate(p.data, p.grad.data, m, v, alpha, beta1, beta2, epsilon);
+        kernels().adamUpdate(floatData(p, 'adam', 'parameter'), floatData(p.grad, 'adam', 'gradient'), m, v, alpha, beta1, beta2, epsilon);
       }
     },
     getConfig() { return { learningRate: this.learningRate, beta1, beta2, epsilon }; },

@@ -2,7 +2,8 @@ import { ShapeError, ValueError, DTypeError, fmtShape } from '../core/errors.js'
 import { booleanOption, checkOptions, describeValue, finiteNumber, isFiniteNumber, optional } from '../core/validate.js';
 import { rngFor, type Random } from './random.js';
 import { MAX_TENSOR_SIZE, checkShape, sizeOf } from './shape.js';
-import { Tensor, allocate, fromNested, type DType, type FloatArray, type NestedArray } from './tensor.js';
+import { FLOAT_DTYPES, castData, castValue, checkDType, isFloatDType, type TensorData } from './dtype.js';
+import { Tensor, allocate, fromNested, type DType, type NestedValues } from './tensor.js';
 
 export interface TensorOptions {
   /** Shape for flat or typed-array values (required for typed arrays of rank > 1). */
@@ -21,11 +22,11 @@ export interface RandomOptions extends CreationOptions {
   seed?: number;
 }
 
-function checkDType(fn: string, dtype: string): DType {
-  if (dtype !== 'float32' && dtype !== 'float64') {
-    throw new DTypeError(`${fn}: dtype ${describeValue(dtype)} is not supported (use 'float32' or 'float64')`);
+/** requiresGrad on an int32 or bool tensor is refused before any work, as PyTorch refuses it. */
+function checkGradDType(fn: string, dtype: DType, requiresGrad: boolean | undefined): void {
+  if (requiresGrad === true && !isFloatDType(dtype)) {
+    throw new DTypeError(`${fn}: only float32 and float64 tensors can require gradients, not ${dtype}`);
   }
-  return dtype;
 }
 
 const TENSOR_KEYS = ['shape', 'dtype', 'requiresGrad'];
@@ -45,34 +46,39 @@ function expectTensorArg(fn: string, t: unknown): Tensor {
 }
 
 /**
- * Makes a tensor from a number, nested arrays, a flat array with `shape`, or a typed array
- * (a Float32Array or Float64Array is used without copying when its dtype matches).
+ * Makes a tensor from a number, a boolean, nested arrays, a flat array with `shape`, or a typed
+ * array (a Float32Array, Float64Array or Int32Array is used without copying when its dtype
+ * matches; other typed arrays, a Uint8Array of image bytes among them, become float32 unless
+ * `dtype` says otherwise). Without `dtype`, booleans give a bool tensor and numbers float32;
+ * values are converted to `dtype` as `astype` converts them.
  */
-export function tensor(values: NestedArray | ArrayLike<number> | FloatArray | Tensor, options: TensorOptions = {}): Tensor {
+export function tensor(values: NestedValues | ArrayLike<number> | TensorData | Tensor, options: TensorOptions = {}): Tensor {
   options = checkOptions('tensor', options, TENSOR_KEYS);
   optional('tensor', 'requiresGrad', options.requiresGrad, booleanOption);
   if (options.shape !== undefined) checkShape('tensor', options.shape, 'options.shape');
+  if (options.dtype !== undefined) checkDType('tensor', options.dtype);
   let t: Tensor;
   if (values instanceof Tensor) {
-    const dtype = checkDType('tensor', options.dtype ?? values.dtype);
-    t = new Tensor(castData(values.data, dtype, true), options.shape ?? values.shape);
-  } else if (typeof values === 'number') {
-    const dtype = checkDType('tensor', options.dtype ?? 'float32');
-    const data = allocate(dtype, 1);
-    data[0] = values;
-    t = new Tensor(data, options.shape ?? []);
+    const dtype = options.dtype ?? values.dtype;
+    checkGradDType('tensor', dtype, options.requiresGrad);
+    t = new Tensor(castData(values.data, dtype, 'tensor'), options.shape ?? values.shape);
+  } else if (typeof values === 'number' || typeof values === 'boolean') {
+    const dtype = options.dtype ?? (typeof values === 'boolean' ? 'bool' : 'float32');
+    checkGradDType('tensor', dtype, options.requiresGrad);
+    t = new Tensor(castData([Number(values)], dtype, 'tensor'), options.shape ?? []);
   } else if (ArrayBuffer.isView(values)) {
     const arr = values as ArrayLike<number>;
-    const own = values instanceof Float64Array ? 'float64' : 'float32';
-    const dtype = checkDType('tensor', options.dtype ?? own);
-    const data = values instanceof Float32Array || values instanceof Float64Array
-      ? castData(values, dtype, false) : copyInto(arr, dtype);
+    const own = values instanceof Float64Array ? 'float64' : values instanceof Int32Array ? 'int32' : 'float32';
+    const dtype = options.dtype ?? own;
+    checkGradDType('tensor', dtype, options.requiresGrad);
+    const keep = dtype === own && (values instanceof Float32Array || values instanceof Float64Array || values instanceof Int32Array);
+    const data = keep ? (values as TensorData) : castData(arr, dtype, 'tensor');
     const shape = options.shape ?? [arr.length];
     checkSize('tensor', data.length, shape);
     t = new Tensor(data, shape);
   } else {
-    const dtype = checkDType('tensor', options.dtype ?? 'float32');
-    const nested = fromNested(values as NestedArray, dtype, 'tensor');
+    const nested = fromNested(values as NestedValues, options.dtype, 'tensor');
+    checkGradDType('tensor', nested.dtype, options.requiresGrad);
     if (options.shape) {
       checkSize('tensor', nested.size, options.shape);
       t = new Tensor(nested.data, options.shape);
@@ -91,24 +97,14 @@ function checkSize(fn: string, n: number, shape: readonly number[]): void {
   }
 }
 
-function copyInto(values: ArrayLike<number>, dtype: DType): FloatArray {
-  const data = allocate(dtype, values.length);
-  for (let i = 0; i < values.length; i++) data[i] = values[i];
-  return data;
-}
-
-function castData(data: FloatArray, dtype: DType, copy: boolean): FloatArray {
-  const same = (dtype === 'float64') === (data instanceof Float64Array);
-  if (same) return copy ? data.slice() : data;
-  return dtype === 'float64' ? Float64Array.from(data) : Float32Array.from(data);
-}
-
-function filled(fn: string, shape: readonly number[], value: number, options: CreationOptions): Tensor {
+function filled(fn: string, shape: readonly number[], value: number | boolean, options: CreationOptions, allowed?: readonly DType[]): Tensor {
   checkShape(fn, shape);
-  if (typeof value !== 'number') throw new ValueError(`${fn}: value must be a number, got ${describeValue(value)}`);
-  const dtype = checkDType(fn, options.dtype ?? 'float32');
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new ValueError(`${fn}: value must be a number or a boolean, got ${describeValue(value)}`);
+  const dtype = checkDType(fn, options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32'), allowed);
+  checkGradDType(fn, dtype, options.requiresGrad);
+  const v = castValue(Number(value), dtype, fn);
   const data = allocate(dtype, sizeOf(shape));
-  if (value !== 0) data.fill(value);
+  if (v !== 0) data.fill(v);
   return new Tensor(data, shape, options.requiresGrad ?? false);
 }
 
@@ -120,7 +116,8 @@ export function ones(shape: readonly number[], options: CreationOptions = {}): T
   return filled('ones', shape, 1, creationOptions('ones', options));
 }
 
-export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
+/** A tensor of one value; a boolean value makes a bool tensor unless `dtype` says otherwise. */
+export function full(shape: readonly number[], value: number | boolean, options: CreationOptions = {}): Tensor {
   return filled('full', shape, value, creationOptions('full', options));
 }
 
@@ -132,7 +129,7 @@ export function onesLike(t: Tensor, options: CreationOptions = {}): Tensor {
   return filled('onesLike', expectTensorArg('onesLike', t).shape, 1, { dtype: t.dtype, ...creationOptions('onesLike', options) });
 }
 
-/** Values start, start+step, ... below stop (like numpy.arange); arange(n) is 0..n-1. */
+/** Values start, start+step, ... below stop (like numpy.arange); arange(n) is 0..n-1. int32 needs integer start and step. */
 export function arange(start: number, stop?: number, step = 1, options: CreationOptions = {}): Tensor {
   if (stop === undefined) {
     stop = start;
@@ -142,9 +139,15 @@ export function arange(start: number, stop?: number, step = 1, options: Creation
   finiteNumber('arange', 'start', start);
   finiteNumber('arange', 'stop', stop);
   creationOptions('arange', options);
+  const dtype = checkDType('arange', options.dtype ?? 'float32', ['float32', 'float64', 'int32']);
+  checkGradDType('arange', dtype, options.requiresGrad);
+  if (dtype === 'int32' && (!Number.isInteger(start) || !Number.isInteger(step))) {
+    throw new ValueError(`arange: an int32 range needs integer start and step, got start=${start}, step=${step}`);
+  }
   const n = Math.max(0, Math.ceil((stop - start) / step));
   if (n > MAX_TENSOR_SIZE) throw new ShapeError(`arange: ${n} values are more than a tensor can hold (${MAX_TENSOR_SIZE})`);
-  const data = allocate(checkDType('arange', options.dtype ?? 'float32'), n);
+  if (dtype === 'int32' && n > 0) castValue(start + (n - 1) * step, 'int32', 'arange');
+  const data = allocate(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return new Tensor(data, [n], options.requiresGrad ?? false);
 }
@@ -155,7 +158,8 @@ export function linspace(start: number, stop: number, num = 50, options: Creatio
   finiteNumber('linspace', 'start', start);
   finiteNumber('linspace', 'stop', stop);
   creationOptions('linspace', options);
-  const data = allocate(checkDType('linspace', options.dtype ?? 'float32'), num);
+  const dtype = checkDType('linspace', options.dtype ?? 'float32', FLOAT_DTYPES);
+  const data = allocate(dtype, num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
   return new Tensor(data, [num], options.requiresGrad ?? false);
@@ -168,8 +172,9 @@ export function eye(n: number, m = n, options: CreationOptions = {}): Tensor {
   return t;
 }
 
-function randomFilled(fn: string, shape: readonly number[], options: RandomOptions, draw: (r: Random) => number): Tensor {
-  const t = filled(fn, shape, 0, { dtype: options.dtype, requiresGrad: options.requiresGrad });
+function randomFilled(fn: string, shape: readonly number[], options: RandomOptions, draw: (r: Random) => number,
+  allowed: readonly DType[] = FLOAT_DTYPES): Tensor {
+  const t = filled(fn, shape, 0, { dtype: options.dtype, requiresGrad: options.requiresGrad }, allowed);
   const r = rngFor(options.seed);
   for (let i = 0; i < t.size; i++) t.data[i] = draw(r);
   return t;
@@ -193,11 +198,15 @@ export function randn(shape: readonly number[], options: RandomOptions & { mean?
   return randomFilled('randn', shape, options, (r) => r.normal(mean, std));
 }
 
-/** Integers uniform in [low, high), stored as floats. */
+/** Integers uniform in [low, high): float32 unless `dtype` says otherwise (int32 as PyTorch's randint; int64 there). */
 export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new ValueError(`randint: need integers low < high, got low=${describeValue(low)}, high=${describeValue(high)}`);
   }
   options = creationOptions('randint', options, ['seed']);
-  return randomFilled('randint', shape, options, (r) => r.int(low, high));
+  if (options.dtype === 'int32') {
+    castValue(low, 'int32', 'randint');
+    castValue(high - 1, 'int32', 'randint');
+  }
+  return randomFilled('randint', shape, options, (r) => r.int(low, high), ['float32', 'float64', 'int32']);
 }

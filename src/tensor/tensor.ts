@@ -1,12 +1,14 @@
-import type { FloatArray } from '../backend/backend.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
+import { allocate, castInto, dtypeOf, isFloatDType, isFloatData, type DType, type FloatArray, type FloatDType, type TensorData } from './dtype.js';
 import { sizeOf, stridesOf, shapesEqual } from './shape.js';
 
-export type DType = 'float32' | 'float64';
-export type { FloatArray };
+export { allocate, dtypeOf };
+export type { DType, FloatArray, FloatDType, TensorData };
 
 /** A scalar or (nested) array of numbers, as `tensor()` takes and `toArray()` returns. */
 export type NestedArray = number | readonly NestedArray[];
+/** Nested values as `tolist()` gives them: booleans for a bool tensor, numbers otherwise. */
+export type NestedValues = number | boolean | readonly NestedValues[];
 
 /** How a tensor was made: the op, its inputs, and the vector-Jacobian product back to them. */
 export interface GradNode {
@@ -20,18 +22,11 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
-export function allocate(dtype: DType, size: number): FloatArray {
-  try {
-    return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
-  } catch (e) {
-    // Out of memory or past the typed-array limit: a size the caller asked for, not a bug here.
-    if (e instanceof RangeError) throw new ValueError(`cannot allocate a ${dtype} tensor of ${size} values: ${e.message}`);
-    throw e;
-  }
-}
-
-export function dtypeOf(data: FloatArray): DType {
-  return data instanceof Float64Array ? 'float64' : 'float32';
+/** A tensor's storage for a float kernel; int32 and bool tensors are a DTypeError naming fn. */
+export function floatData(t: Tensor, fn: string, arg = 'x'): FloatArray {
+  const d = t.data;
+  if (isFloatData(d)) return d;
+  throw new DTypeError(`${fn}: ${arg} ${fmtShape(t.shape)} is ${t.dtype}, but ${fn} computes in floating point; convert it with ${arg}.astype('float32')`);
 }
 
 let gradEnabled = true;
@@ -63,7 +58,7 @@ export function withGradMode<T>(enabled: boolean, fn: () => T): T {
   }
 }
 
-/** A tensor or a plain number (which takes the other operand's dtype). */
+/** A tensor or a plain number (which keeps a tensor operand of its kind in its dtype: float32 + 2.5 is float32). */
 export type TensorLike = Tensor | number;
 /** An axis option: one axis, several, or all when omitted. */
 export type Axis = number | readonly number[];
@@ -100,6 +95,12 @@ export interface TensorOps {
   lt(a: TensorLike, b: TensorLike): Tensor;
   le(a: TensorLike, b: TensorLike): Tensor;
   eq(a: TensorLike, b: TensorLike): Tensor;
+  ne(a: TensorLike, b: TensorLike): Tensor;
+  logicalAnd(a: TensorLike, b: TensorLike): Tensor;
+  logicalOr(a: TensorLike, b: TensorLike): Tensor;
+  logicalXor(a: TensorLike, b: TensorLike): Tensor;
+  logicalNot(x: TensorLike): Tensor;
+  astype(x: Tensor, dtype: DType): Tensor;
   neg(x: Tensor): Tensor;
   exp(x: Tensor): Tensor;
   log(x: Tensor): Tensor;
@@ -126,6 +127,9 @@ export interface TensorOps {
   expandDims(x: Tensor, axis?: number): Tensor;
   broadcastTo(x: Tensor, shape: readonly number[]): Tensor;
   slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor;
+  sliceSpec(x: Tensor, spec: string): Tensor;
+  takeAlongAxis(x: Tensor, indices: Tensor | NestedArray, axis?: number): Tensor;
+  maskedSelect(x: Tensor, mask: Tensor | NestedValues): Tensor;
   gather(x: Tensor, indices: Tensor | readonly number[], axis?: number): Tensor;
   pad(x: Tensor, paddings: readonly (readonly [number, number])[], value?: number): Tensor;
   flip(x: Tensor, axis?: number | readonly number[]): Tensor;
@@ -149,29 +153,43 @@ function ops(): TensorOps {
 }
 
 /**
- * An n-dimensional array of float32 or float64 numbers in contiguous row-major storage,
- * with the autograd graph that made it. Tensors are immutable values: ops return new ones.
+ * An n-dimensional array of float32, float64, int32 or bool values in contiguous row-major
+ * storage, with the autograd graph that made it. Tensors are immutable values: ops return new ones.
  */
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
-  /** The contiguous row-major storage. Writing into it bypasses autograd. */
-  readonly data: FloatArray;
-  /** Whether gradients flow to this tensor. */
-  requiresGrad: boolean;
+  /**
+   * The contiguous row-major storage (Float32Array, Float64Array, Int32Array, or a Uint8Array of
+   * 0/1 for bool). Writing into it bypasses autograd.
+   */
+  readonly data: TensorData;
+  private requires = false;
   /** The accumulated gradient after `backward()`, for tensors that require it and were not made by an op. */
   grad: Tensor | null = null;
   /** The op that made this tensor, when it was recorded. */
   gradFn: GradNode | null = null;
 
-  constructor(data: FloatArray, shape: readonly number[], requiresGrad = false) {
+  constructor(data: TensorData, shape: readonly number[], requiresGrad = false) {
     if (data.length !== sizeOf(shape)) {
       throw new ShapeError(`Tensor: ${data.length} values do not fill shape ${fmtShape(shape)}`);
     }
     this.data = data;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtypeOf(data);
-    this.requiresGrad = requiresGrad;
+    if (requiresGrad) this.requiresGrad = true;
+  }
+
+  /** Whether gradients flow to this tensor; only float tensors can (as in PyTorch). */
+  get requiresGrad(): boolean {
+    return this.requires;
+  }
+
+  set requiresGrad(v: boolean) {
+    if (v && !isFloatDType(this.dtype)) {
+      throw new DTypeError(`requiresGrad: only float32 and float64 tensors can require gradients, this one is ${this.dtype} ${fmtShape(this.shape)}`);
+    }
+    this.requires = v === true;
   }
 
   get size(): number {
@@ -202,9 +220,22 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** The values as a flat array of numbers. */
+  /** The values as a flat array of numbers (0/1 for bool). */
   toFlatArray(): number[] {
     return Array.from(this.data);
+  }
+
+  /** The values as nested arrays of JS values: booleans for a bool tensor (PyTorch's tolist). */
+  tolist(): NestedValues {
+    const nested = this.toArray();
+    if (this.dtype !== 'bool') return nested;
+    const toBool = (v: NestedArray): NestedValues => (typeof v === 'number' ? v !== 0 : v.map(toBool));
+    return toBool(nested);
+  }
+
+  /** A copy of the storage as its typed array (tfjs' dataSync): Uint8Array of 0/1 for bool. */
+  dataSync(): TensorData {
+    return this.data.slice();
   }
 
   /** The single value of a one-element tensor. */
@@ -287,6 +318,14 @@ export class Tensor {
     return formatTensor(this);
   }
 
+  /** The axes reversed, as NumPy's `.T` (the transpose of a matrix; a vector is itself). */
+  get T(): Tensor { return ops().transpose(this); }
+
+  /** The values converted to dtype (float to int32 truncates toward zero; NaN or inf to int32 is a ValueError). */
+  astype(dtype: DType): Tensor { return ops().astype(this, dtype); }
+  /** Alias of astype. */
+  cast(dtype: DType): Tensor { return ops().astype(this, dtype); }
+
   // PyTorch-style methods: each is the op of the same name with this tensor first.
   add(other: TensorLike): Tensor { return ops().add(this, other); }
   sub(other: TensorLike): Tensor { return ops().sub(this, other); }
@@ -300,6 +339,11 @@ export class Tensor {
   lt(other: TensorLike): Tensor { return ops().lt(this, other); }
   le(other: TensorLike): Tensor { return ops().le(this, other); }
   eq(other: TensorLike): Tensor { return ops().eq(this, other); }
+  ne(other: TensorLike): Tensor { return ops().ne(this, other); }
+  logicalAnd(other: TensorLike): Tensor { return ops().logicalAnd(this, other); }
+  logicalOr(other: TensorLike): Tensor { return ops().logicalOr(this, other); }
+  logicalXor(other: TensorLike): Tensor { return ops().logicalXor(this, other); }
+  logicalNot(): Tensor { return ops().logicalNot(this); }
   neg(): Tensor { return ops().neg(this); }
   exp(): Tensor { return ops().exp(this); }
   log(): Tensor { return ops().log(this); }
@@ -325,8 +369,16 @@ export class Tensor {
   squeeze(axis?: number | readonly number[]): Tensor { return ops().squeeze(this, axis); }
   expandDims(axis?: number): Tensor { return ops().expandDims(this, axis); }
   broadcastTo(shape: readonly number[]): Tensor { return ops().broadcastTo(this, shape); }
-  slice(begin: readonly number[], size?: readonly number[]): Tensor { return ops().slice(this, begin, size); }
+  /**
+   * `x.slice(begin, size)` is tf.slice; `x.slice(':, 1:3')` reads like NumPy's basic indexing
+   * (`start:stop:step`, negative indices, `...`, `None` for a new axis, an integer drops the axis).
+   */
+  slice(begin: readonly number[] | string, size?: readonly number[]): Tensor {
+    return typeof begin === 'string' ? ops().sliceSpec(this, begin) : ops().slice(this, begin, size);
+  }
   gather(indices: Tensor | readonly number[], axis?: number): Tensor { return ops().gather(this, indices, axis); }
+  takeAlongAxis(indices: Tensor | NestedArray, axis?: number): Tensor { return ops().takeAlongAxis(this, indices, axis); }
+  maskedSelect(mask: Tensor | NestedValues): Tensor { return ops().maskedSelect(this, mask); }
   pad(paddings: readonly (readonly [number, number])[], value?: number): Tensor { return ops().pad(this, paddings, value); }
   flip(axis?: number | readonly number[]): Tensor { return ops().flip(this, axis); }
   relu(options?: ReluOptions): Tensor { return ops().relu(this, options); }
@@ -374,23 +426,33 @@ export function recordOp(out: Tensor, op: string, inputs: readonly Tensor[],
   return out;
 }
 
-/** Parses nested arrays into a tensor, checking that they are rectangular. */
-export function fromNested(values: NestedArray, dtype: DType, fn: string): Tensor {
+/**
+ * Parses nested arrays into a tensor, checking that they are rectangular. Without a dtype,
+ * booleans alone give a bool tensor and anything else float32; values are converted to the dtype
+ * as astype converts them (a boolean is 1 or 0).
+ */
+export function fromNested(values: NestedValues, dtype: DType | undefined, fn: string): Tensor {
   const shape: number[] = [];
-  let probe: NestedArray = values;
+  let probe: NestedValues = values;
   while (Array.isArray(probe)) {
     shape.push(probe.length);
     if (probe.length === 0) break;
     probe = probe[0];
   }
-  const data = allocate(dtype, sizeOf(shape));
+  const flat = new Float64Array(sizeOf(shape));
   let k = 0;
-  const walk = (v: NestedArray, dim: number, path: string): void => {
+  let allBool = flat.length > 0;
+  const walk = (v: NestedValues, dim: number, path: string): void => {
     if (dim === shape.length) {
+      if (typeof v === 'boolean') {
+        flat[k++] = v ? 1 : 0;
+        return;
+      }
       if (typeof v !== 'number') {
         throw new ShapeError(`${fn}: ragged nested array: expected a number at ${path || 'top'} for shape ${fmtShape(shape)}`);
       }
-      data[k++] = v;
+      allBool = false;
+      flat[k++] = v;
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
@@ -399,6 +461,8 @@ export function fromNested(values: NestedArray, dtype: DType, fn: string): Tenso
     for (let i = 0; i < v.length; i++) walk(v[i], dim + 1, `${path}[${i}]`);
   };
   walk(values, 0, '');
+  const data = allocate(dtype ?? (allBool ? 'bool' : 'float32'), flat.length);
+  castInto(flat, data, fn);
   return new Tensor(data, shape);
 }
 
@@ -418,10 +482,16 @@ function formatTensor(t: Tensor): string {
   const summarize = t.size > 1000;
   const edge = 3;
   const vals = Array.from(t.data);
-  const finite = vals.filter((v) => Number.isFinite(v));
-  const allInt = finite.every((v) => Number.isInteger(v) && Math.abs(v) < 1e16);
-  const digits = 4;
-  const strs = vals.map((v) => formatNumber(v, allInt, digits));
+  let strs: string[];
+  if (t.dtype === 'bool') {
+    strs = vals.map((v) => (v !== 0 ? 'true' : 'false'));
+  } else if (t.dtype === 'int32') {
+    strs = vals.map((v) => String(v));
+  } else {
+    const finite = vals.filter((v) => Number.isFinite(v));
+    const allInt = finite.every((v) => Number.isInteger(v) && Math.abs(v) < 1e16);
+    strs = vals.map((v) => formatNumber(v, allInt, 4));
+  }
   const width = strs.reduce((m, s) => Math.max(m, s.length), 0);
   const strides = stridesOf(t.shape);
   const fmt = (dim: number, offset: number, indent: string): string => {
@@ -442,7 +512,8 @@ function formatTensor(t: Tensor): string {
     return '[' + idx.map((i) => (i === null ? '...' : fmt(dim + 1, offset + i * strides[dim], indent + ' '))).join(sep) + ']';
   };
   const body = fmt(0, 0, ' '.repeat(prefix.length));
-  const extra = t.dtype === 'float64' ? ', dtype=float64' : '';
+  // As PyTorch: float32 and bool need no tag (2. and true say what they are); the others do.
+  const extra = t.dtype === 'float64' || t.dtype === 'int32' ? `, dtype=${t.dtype}` : '';
   const grad = t.requiresGrad ? ', requiresGrad=true' : '';
   return `${prefix}${body}${extra}${grad})`;
 }

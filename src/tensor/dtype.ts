@@ -1,0 +1,140 @@
+// The four dtypes, their storage, NumPy-style promotion between them and the value casts.
+import type { FloatArray } from '../backend/backend.js';
+import { DTypeError, ValueError } from '../core/errors.js';
+import { describeValue } from '../core/validate.js';
+
+export type { FloatArray };
+/** The dtypes the backend kernels compute in. */
+export type FloatDType = 'float32' | 'float64';
+/** int32 is stored in an Int32Array; bool in a Uint8Array holding 0 and 1. */
+export type DType = FloatDType | 'int32' | 'bool';
+/** A tensor's storage: one typed array per dtype. */
+export type TensorData = FloatArray | Int32Array | Uint8Array;
+
+/** Promotion order: a binary op on two dtypes computes in the later one (bool < int32 < float32 < float64). */
+export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
+
+/** The dtypes float kernels take. */
+export const FLOAT_DTYPES: readonly DType[] = ['float32', 'float64'];
+
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+
+export function isDType(v: unknown): v is DType {
+  return v === 'float32' || v === 'float64' || v === 'int32' || v === 'bool';
+}
+
+export function isFloatDType(d: DType): d is FloatDType {
+  return d === 'float32' || d === 'float64';
+}
+
+/** A dtype option checked at run time: a DTypeError naming the function otherwise. */
+export function checkDType(fn: string, dtype: unknown, allowed: readonly DType[] = DTYPES): DType {
+  if (!isDType(dtype) || !allowed.includes(dtype)) {
+    throw new DTypeError(`${fn}: dtype ${describeValue(dtype)} is not supported (use ${allowed.map((d) => `'${d}'`).join(', ')})`);
+  }
+  return dtype;
+}
+
+/**
+ * The dtype a binary op on a and b computes in: the larger of the two in bool < int32 < float32 <
+ * float64. int32 with float32 gives float32 (PyTorch's choice; NumPy 2 gives float64).
+ */
+export function promoteTypes(a: DType, b: DType): DType {
+  return DTYPES.indexOf(a) >= DTYPES.indexOf(b) ? a : b;
+}
+
+/**
+ * The dtype of a JS number beside a tensor of dtype `t` (NumPy 2's rule for Python scalars,
+ * NEP 50): the number does not upcast a tensor of its own kind, so float32 + 2.5 stays float32 and
+ * int32 + 2 stays int32; an integer beside a bool gives int32, a fraction beside an integer
+ * or a bool gives float32 (gradlab's default float).
+ */
+export function scalarDType(t: DType, v: number): DType {
+  if (isFloatDType(t)) return t;
+  if (Number.isInteger(v)) return 'int32';
+  return 'float32';
+}
+
+export function allocate(dtype: FloatDType, size: number): FloatArray;
+export function allocate(dtype: 'int32', size: number): Int32Array;
+export function allocate(dtype: 'bool', size: number): Uint8Array;
+export function allocate(dtype: DType, size: number): TensorData;
+export function allocate(dtype: DType, size: number): TensorData {
+  try {
+    switch (dtype) {
+      case 'float64': return new Float64Array(size);
+      case 'int32': return new Int32Array(size);
+      case 'bool': return new Uint8Array(size);
+      default: return new Float32Array(size);
+    }
+  } catch (e) {
+    // Out of memory or past the typed-array limit: a size the caller asked for, not a bug here.
+    if (e instanceof RangeError) throw new ValueError(`cannot allocate a ${dtype} tensor of ${size} values: ${e.message}`);
+    throw e;
+  }
+}
+
+export function dtypeOf(data: TensorData): DType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Uint8Array) return 'bool';
+  throw new DTypeError(`Tensor: storage must be a Float32Array, Float64Array, Int32Array or Uint8Array (bool), got ${describeValue(data)}`);
+}
+
+/** Whether typed data can go to a float kernel as it is. */
+export function isFloatData(data: TensorData): data is FloatArray {
+  return data instanceof Float32Array || data instanceof Float64Array;
+}
+
+/**
+ * Writes src into dst as dtype: to int32 truncates toward zero as NumPy's astype does, and a NaN,
+ * an infinity or a value outside int32's range is a ValueError naming fn (NumPy gives an
+ * undefined value there); to bool, nonzero (NaN included) is true. Float to float rounds.
+ */
+export function castInto(src: ArrayLike<number>, dst: TensorData, fn: string): void {
+  const n = src.length;
+  if (dst instanceof Int32Array) {
+    if (src instanceof Int32Array || src instanceof Uint8Array) {
+      dst.set(src);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = src[i];
+      if (!(v > INT32_MIN - 1 && v < INT32_MAX + 1)) {
+        const what = Number.isNaN(v) ? 'NaN' : Number.isFinite(v) ? `${v}, outside int32's range [${INT32_MIN}, ${INT32_MAX}]` : v > 0 ? 'inf' : '-inf';
+        throw new ValueError(`${fn}: cannot convert ${what} at flat index ${i} to int32`);
+      }
+      dst[i] = Math.trunc(v);
+    }
+    return;
+  }
+  if (dst instanceof Uint8Array) {
+    for (let i = 0; i < n; i++) dst[i] = src[i] !== 0 ? 1 : 0;
+    return;
+  }
+  if (ArrayBuffer.isView(src)) {
+    dst.set(src as unknown as ArrayLike<number>);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[i] = src[i];
+}
+
+/** src as a new typed array of dtype (a copy even when the dtype matches). */
+export function castData(src: ArrayLike<number>, dtype: DType, fn: string): TensorData {
+  const out = allocate(dtype, src.length);
+  castInto(src, out, fn);
+  return out;
+}
+
+/** One value converted to dtype, as castInto does for arrays. */
+export function castValue(v: number, dtype: DType, fn: string): number {
+  if (dtype === 'bool') return v !== 0 ? 1 : 0;
+  if (dtype === 'int32') {
+    const d = new Int32Array(1);
+    castInto([v], d, fn);
+    return d[0];
+  }
+  return dtype === 'float32' ? Math.fround(v) : v;
+}
