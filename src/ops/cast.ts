@@ -45,6 +45,20 @@ function promoted(x: TensorLike, dtype: DType, fn: string, arg: string): Tensor 
   return t.dtype === dtype ? t : astype(t, dtype);
 }
 
+/**
+ * Both operands of one float dtype, for the kernels that PyTorch also refuses to mix (conv, matmul):
+ * a number takes the tensor's dtype; two dtypes are a DTypeError naming both.
+ */
+export function sameDTypePair(a: TensorLike, b: TensorLike, fn: string): [Tensor, Tensor] {
+  const dtype = a instanceof Tensor ? a.dtype : b instanceof Tensor ? b.dtype : 'float32';
+  const ta = toTensor(a, dtype, fn, 'a');
+  const tb = toTensor(b, dtype, fn, 'b');
+  if (ta.dtype !== tb.dtype) {
+    throw new DTypeError(`${fn}: operands have different dtypes (${ta.dtype} ${fmtShape(ta.shape)} and ${tb.dtype} ${fmtShape(tb.shape)}); convert one with x.astype(dtype)`);
+  }
+  return [ta, tb];
+}
+
 /** A DTypeError for an op NumPy refuses on bool operands (subtraction, negation). */
 export function boolRefused(fn: string, x: Tensor, hint: string): DTypeError {
   return new DTypeError(`${fn}: not supported for bool ${fmtShape(x.shape)} (as in NumPy); ${hint}`);

@@ -7,7 +7,7 @@ import { epilogueBackward } from './fused.js';
 import { registerOp, type OpSample } from './registry.js';
 import { flip, reshape } from './shape.js';
 import { empty, expectFloat, fd, kernels, sampleUniform } from './util.js';
-import { pairOf } from './cast.js';
+import { sameDTypePair } from './cast.js';
 
 export type Padding = 'valid' | 'same' | 'full' | number | readonly [number, number];
 
@@ -239,7 +239,7 @@ export function conv2d(x: Tensor, w: Tensor, options?: Conv2dOptions): Tensor {
 function prepare2d(fn: string, x: Tensor, w: Tensor, options: Conv2dOptions, groups: number): { x: Tensor; w: Tensor; g: Geom } {
   expectFloat(x, fn, 'x');
   expectFloat(w, fn, 'w');
-  [x, w] = pairOf(x, w, fn);
+  [x, w] = sameDTypePair(x, w, fn);
   if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
   if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,${groups === 1 ? 'C' : 'C/groups'},M] (rank 4), got ${fmtShape(w.shape)}`);
   const g = convGeometry(fn, x.shape, w.shape, options, groups);
@@ -280,7 +280,7 @@ export function depthwiseConv2d(x: Tensor, w: Tensor, options?: DepthwiseConv2dO
   const o = checkOptions(fn, options, DEPTHWISE_KEYS);
   expectFloat(x, fn, 'x');
   expectFloat(w, fn, 'w');
-  [x, w] = pairOf(x, w, fn);
+  [x, w] = sameDTypePair(x, w, fn);
   if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
   if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,C,depthMultiplier] (rank 4), got ${fmtShape(w.shape)}`);
   const [KH, KW, KC, D] = w.shape;
@@ -314,7 +314,7 @@ export function conv2dTranspose(x: Tensor, w: Tensor, options?: Conv2dTransposeO
   const o = checkOptions(fn, options, TRANSPOSE_KEYS);
   expectFloat(x, fn, 'x');
   expectFloat(w, fn, 'w');
-  [x, w] = pairOf(x, w, fn);
+  [x, w] = sameDTypePair(x, w, fn);
   if (x.rank !== 4) throw new ShapeError(`${fn}: input must be [N,H,W,C] (rank 4), got ${fmtShape(x.shape)}`);
   if (w.rank !== 4) throw new ShapeError(`${fn}: kernel must be [KH,KW,filters,C] (rank 4), got ${fmtShape(w.shape)}`);
   const [N, H, W, C] = x.shape;

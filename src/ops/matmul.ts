@@ -9,7 +9,7 @@ import { registerOp } from './registry.js';
 import { sum, sumTo } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
 import { empty, expectFloat, fd, kernels, sampleUniform } from './util.js';
-import { pairOf } from './cast.js';
+import { sameDTypePair } from './cast.js';
 import { showJson } from '../core/validate.js';
 
 /**
@@ -63,7 +63,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean, 
 export function matmul(a: Tensor, b: Tensor): Tensor {
   expectFloat(a, 'matmul', 'a');
   expectFloat(b, 'matmul', 'b');
-  [a, b] = pairOf(a, b, 'matmul');
+  [a, b] = sameDTypePair(a, b, 'matmul');
   if (a.rank === 0 || b.rank === 0) {
     throw new ShapeError(`matmul: operands must have at least 1 dimension, got a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}`);
   }
@@ -123,7 +123,7 @@ export function dense(x: Tensor, kernel: Tensor, bias?: Tensor | null, activatio
       throw new ShapeError(`dense: bias ${fmtShape(b.shape)} must have shape [${kernel.shape[1]}] for kernel ${fmtShape(kernel.shape)}`);
     }
   }
-  const [xs, ks] = pairOf(x, kernel, 'dense');
+  const [xs, ks] = sameDTypePair(x, kernel, 'dense');
   if (b !== null && b.dtype !== ks.dtype) throw new DTypeError(`dense: bias is ${b.dtype} but the kernel is ${ks.dtype}`);
   if (xs.rank === 2) return denseFused(xs, ks, b, activation);
   let z = matmul(xs, ks);

@@ -496,7 +496,19 @@ reg('transpose', [one('transpose', '[3,4]', [3, 4], (x) => transpose(x)), one('t
 reg('permute', [one('permute', '[0,3,1,2]', [2, 3, 4, 2], (x) => permute(x, [0, 3, 1, 2]))]);
 reg('squeeze', [one('squeeze', '[1,3,1]', [1, 3, 1], (x) => squeeze(x)), one('squeeze', 'axis 0', [1, 3, 1], (x) => squeeze(x, 0))]);
 reg('expandDims', [one('expandDims', 'axis -1', [2, 3], (x) => expandDims(x, -1))]);
-reg('slice', [one('slice', 'middle', [4, 5], (x) => slice(x, [1, 2], [2, -1])), one('slice', '3-D', [3, 4, 5], (x) => slice(x, [1, 0, 1], [1, 3, 3]))]);
+reg('slice', [
+  one('slice', 'middle', [4, 5], (x) => slice(x, [1, 2], [2, -1])), one('slice', '3-D', [3, 4, 5], (x) => slice(x, [1, 0, 1], [1, 3, 3])),
+  one('slice', "':, 1:3'", [3, 4], (x) => slice(x, ':, 1:3')), one('slice', "'..., ::-2, None'", [2, 3, 5], (x) => slice(x, '..., ::-2, None')),
+  one('slice', "'-1, 1::2'", [3, 5], (x) => slice(x, '-1, 1::2')),
+]);
+reg('takeAlongAxis', [
+  one('takeAlongAxis', 'axis 1 with repeats', [3, 4], (x) => takeAlongAxis(x, [[3, 3], [0, 1], [2, -1]], 1)),
+  one('takeAlongAxis', 'axis 0, broadcast indices', [3, 2, 4], (x) => takeAlongAxis(x, [[[2, 0, 0, 1]]], 0)),
+]);
+reg('maskedSelect', [
+  one('maskedSelect', 'same shape', [3, 4], (x) => maskedSelect(x, x.detach().gt(0))),
+  one('maskedSelect', 'broadcast mask', [2, 3], (x) => maskedSelect(x, [false, true, true])),
+]);
 reg('pad', [one('pad', '[[1,2],[0,1]]', [2, 3], (x) => pad(x, [[1, 2], [0, 1]], 0.5))]);
 reg('flip', [one('flip', 'all', [2, 3], (x) => flip(x)), one('flip', 'axis 1', [2, 3, 4], (x) => flip(x, 1))]);
 reg('gather', [

@@ -7,9 +7,9 @@ import * as ops from '../../src/ops/index.js';
 import { unaryKernel } from '../../src/ops/elementwise.js';
 
 // Functions of the ops layer that are not differentiable (comparisons, indices, checking tools).
-const NOT_OPS = new Set(['gt', 'ge', 'lt', 'le', 'eq', 'argmax', 'argmin', 'oneHot', 'gradcheck', 'jacobian', 'registeredOps']);
+const NOT_OPS = new Set(['gt', 'ge', 'lt', 'le', 'eq', 'ne', 'logicalAnd', 'logicalOr', 'logicalXor', 'logicalNot', 'argmax', 'argmin', 'oneHot', 'gradcheck', 'jacobian', 'registeredOps']);
 // Exported under a second name (Keras' spelling): the same function object as a registered op.
-const ALIASES: Record<string, string> = { swish: 'silu' };
+const ALIASES: Record<string, string> = { swish: 'silu', cast: 'astype' };
 
 test('every registered op passes a float64 gradcheck on all of its samples', () => {
   const rng = new gl.Random(20261123);
