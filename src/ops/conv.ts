@@ -183,7 +183,7 @@ function conv2dGeom(x: Tensor, w: Tensor, g: Geom): Tensor {
  */
 function conv2dGeomFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Geom): Tensor {
   const u = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
-  convKernel(fd(x), fd(w), fd(u), g, { bias: (bias ? fd(bias) : null), activation });
+  convKernel(fd(x), fd(w), fd(u), g, { bias: bias ? fd(bias) : null, activation });
   return recordOp(u, 'conv2dBiasActivation', bias ? [x, w, bias] : [x, w], (du) => {
     if (!isGradEnabled() && g.groups === 1) return convGrads(x, w, du, bias, { y: fd(u), activation }, g);
     // with a recorded graph: differentiable ops, for higher-order gradients (and for groups, whose
@@ -198,7 +198,7 @@ function convGrads(x: Tensor, w: Tensor, dy: Tensor, bias: Tensor | null, fused:
   const dx = x.requiresGrad ? empty(x.dtype, x.shape) : null;
   const dw = w.requiresGrad ? empty(w.dtype, w.shape) : null;
   const dbias = bias?.requiresGrad ? empty(bias.dtype, bias.shape) : null;
-  kernels().conv2dBackward(fd(x), fd(w), fd(dy), g, { dx: (dx ? fd(dx) : null), dw: (dw ? fd(dw) : null), dbias: (dbias ? fd(dbias) : null) },
+  kernels().conv2dBackward(fd(x), fd(w), fd(dy), g, { dx: dx ? fd(dx) : null, dw: dw ? fd(dw) : null, dbias: dbias ? fd(dbias) : null },
     fused ?? undefined);
   return [dx, dw, dbias];
 }
@@ -362,7 +362,7 @@ export function conv2dTranspose(x: Tensor, w: Tensor, options?: Conv2dTransposeO
  */
 function conv2dTransposeFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Geom): Tensor {
   const u = empty(x.dtype, [g.batch, g.inH, g.inW, g.inC]);
-  kernels().conv2dBackpropInput(fd(x), fd(w), fd(u), g, { bias: (bias ? fd(bias) : null), activation });
+  kernels().conv2dBackpropInput(fd(x), fd(w), fd(u), g, { bias: bias ? fd(bias) : null, activation });
   return recordOp(u, 'conv2dTransposeBiasActivation', bias ? [x, w, bias] : [x, w], (du) => {
     const { dz, dbias } = epilogueBackward(du, u, activation, bias);
     return [x.requiresGrad ? conv2dGeom(dz, w, g) : null, w.requiresGrad ? conv2dBackpropFilter(dz, x, g) : null, dbias];

@@ -137,7 +137,7 @@ function denseFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: Fused
   const [m, k] = x.shape;
   const n = w.shape[1];
   const u = empty(x.dtype, [m, n]);
-  kernels().matmul(fd(x), fd(w), fd(u), 1, m, k, n, false, false, 0, 0, { bias: (bias ? fd(bias) : null), activation });
+  kernels().matmul(fd(x), fd(w), fd(u), 1, m, k, n, false, false, 0, 0, { bias: bias ? fd(bias) : null, activation });
   return recordOp(u, 'dense', bias ? [x, w, bias] : [x, w], (du) => {
     const { dz, dbias } = epilogueBackward(du, u, activation, bias);
     return [

@@ -233,6 +233,16 @@ export class Tensor {
     return toBool(nested);
   }
 
+  /** tfjs' arraySync: the values as tolist() gives them (booleans for bool). */
+  arraySync(): NestedValues {
+    return this.tolist();
+  }
+
+  /** tfjs' array(): tolist() as a promise, for code written against tfjs. */
+  array(): Promise<NestedValues> {
+    return Promise.resolve(this.tolist());
+  }
+
   /** A copy of the storage as its typed array (tfjs' dataSync): Uint8Array of 0/1 for bool. */
   dataSync(): TensorData {
     return this.data.slice();

@@ -142,7 +142,7 @@ test('creation: dtype option, booleans, typed arrays, and requiresGrad only on f
   assert.throws(() => gl.zeros([2], { dtype: 'uint8' as DType }), /zeros: dtype the string "uint8" is not supported/);
 });
 
-test('printing: int32 without decimals and tagged, bool as true/false; tolist and dataSync', () => {
+test('printing: int32 without decimals and tagged, bool as true/false; tolist, array and dataSync', async () => {
   assert.equal(gl.tensor([1, -20, 3], { dtype: 'int32' }).toString(), 'tensor([  1, -20,   3], dtype=int32)');
   assert.equal(gl.tensor([[true, false], [false, true]]).toString(), 'tensor([[ true, false],\n        [false,  true]])');
   assert.equal(gl.tensor(true).toString(), 'tensor(true)');
@@ -150,6 +150,8 @@ test('printing: int32 without decimals and tagged, bool as true/false; tolist an
   assert.deepEqual(gl.tensor([[true], [false]]).tolist(), [[true], [false]]);
   assert.deepEqual(gl.tensor([[1, 2]], { dtype: 'int32' }).tolist(), [[1, 2]]);
   assert.deepEqual(gl.tensor([[true], [false]]).toArray(), [[1], [0]]);
+  assert.deepEqual(gl.tensor([[true], [false]]).arraySync(), [[true], [false]]);
+  assert.deepEqual(await gl.tensor([true, false]).array(), [true, false]);
   const d = gl.tensor([true, false]).dataSync();
   assert.ok(d instanceof Uint8Array);
   assert.deepEqual([...d], [1, 0]);
