@@ -8,15 +8,21 @@
 // Public: reachable from index.d.ts through its exports (`export *`, `export * as ns`, named
 // re-exports), plus the interfaces they extend. Options interfaces: those whose name ends in
 // Options, Args, Config or Spec (and ModelFactory). A doc comment passes when it has `@defaultValue`,
-// "(default ...", "Default: ...", "defaults to", "by default" or "required" (a bare "default" may
-// be about something else).
+// "(default ...", "Default: ...", "default <value>", "defaults to", "by default" or "required" (a
+// bare "default" may be about something else).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // ModelFactory is GridSearchCV's estimator argument for Keras-style models: options by another name.
 export const OPTIONS_NAME = /(Options|Args|Config|Spec)$|^ModelFactory$/;
-export const STATES_DEFAULT = /@defaultValue|\(default\b|\bdefault:|\bdefaults? (to|is)\b|\bby default\b|\brequired\b/i;
+// Named like options, but records gradlab writes and reads back, not arguments a caller fills in.
+export const NOT_OPTIONS = new Set([
+  'CompileConfig', // what model.compileConfig() returns and model.json stores
+  'TfjsWeightSpec', // one entry of a TF.js model.json weights manifest
+  'OnnxNodeConfig', // the config the ONNX importer gives an OnnxNode layer and model.json stores
+]);
+export const STATES_DEFAULT = /@defaultValue|\(default\b|\bdefault(:|\s+(['"`[{\-\d]|true\b|false\b|null\b|none\b|undefined\b))|\bdefaults? (to|is)\b|\bby default\b|\brequired\b/i;
 
 /** Tokens of a declaration file: words, punctuation, strings and doc comments (other comments dropped). */
 export function tokenize(text) {
@@ -112,7 +118,8 @@ function readMembers(tokens, start) {
     let j = first;
     while (tokens[j]?.kind === 'word' && tokens[j].value === 'readonly' && (tokens[j + 1]?.kind === 'word' || tokens[j + 1]?.kind === 'string')) j++;
     const t = tokens[j];
-    if (t && (t.kind === 'word' || t.kind === 'string') && j < k) {
+    const indexSignature = t?.value === 'readonly' && tokens[j + 1]?.value === '[';
+    if (t && (t.kind === 'word' || t.kind === 'string') && j < k && !indexSignature) {
       const optional = tokens[j + 1]?.value === '?';
       members.push({ name: t.value, optional, doc });
     } // index signatures `[key: string]: T` and call signatures have no name
@@ -277,7 +284,7 @@ export function missingOptionDocs(root, entry = 'index.d.ts') {
     options.add(key);
     for (const p of byKey.get(key).parents) mark(p);
   };
-  for (const r of all) if (OPTIONS_NAME.test(r.name) || OPTIONS_NAME.test(r.publicName.split('.').pop())) mark(r.key);
+  for (const r of all) if ((OPTIONS_NAME.test(r.name) || OPTIONS_NAME.test(r.publicName.split('.').pop())) && !NOT_OPTIONS.has(r.name)) mark(r.key);
   const missing = [];
   for (const key of options) {
     const r = byKey.get(key);

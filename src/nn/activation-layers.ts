@@ -110,6 +110,7 @@ export class Softmax extends Layer {
 export interface LayerNormalizationArgs extends LayerArgs {
   /** The axis or axes to normalise over, counting the batch axis (default -1). */
   axis?: number | readonly number[];
+  /** Added to the variance before its square root, > 0 (default 1e-3, as Keras). */
   epsilon?: number;
   /** Learn an offset beta (default true). */
   center?: boolean;
@@ -172,6 +173,7 @@ export class LayerNormalization extends Layer {
 export interface UpSampling2DArgs extends LayerArgs {
   /** Factor per axis: a number or [h, w] (default 2). */
   size?: number | readonly [number, number];
+  /** 'nearest' (default, as Keras) or 'bilinear'. */
   interpolation?: 'nearest' | 'bilinear';
 }
 
@@ -200,7 +202,9 @@ export class UpSampling2D extends Layer {
 }
 
 export interface ResizingArgs extends LayerArgs {
+  /** Required: the output height in pixels. */
   height: number;
+  /** Required: the output width in pixels. */
   width: number;
   /** 'bilinear' (default, as Keras) or 'nearest'. */
   interpolation?: 'nearest' | 'bilinear';

@@ -13,12 +13,17 @@ import { AffineLayer, asPair, layerKeys, layerOptions, needImage, type AffineArg
 type Pair = number | readonly [number, number];
 
 export interface DepthwiseConv2DArgs extends AffineArgs {
+  /** Required: the kernel's height and width, one number for both or [kh, kw]. */
   kernelSize: Pair;
+  /** Step between windows, one number or [sh, sw]. Default: 1. */
   strides?: Pair;
+  /** 'valid' (no padding) or 'same' (output size = ceil(input / stride)). Default: 'valid'. */
   padding?: 'valid' | 'same';
   /** Filters per input channel (default 1): C * depthMultiplier outputs. */
   depthMultiplier?: number;
+  /** Spacing between kernel taps, one number or [dh, dw]. Default: 1. */
   dilationRate?: Pair;
+  /** How the depthwise kernel starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   depthwiseInitializer?: InitializerName | Initializer;
 }
 
@@ -99,7 +104,9 @@ export class DepthwiseConv2D extends AffineLayer {
 }
 
 export interface SeparableConv2DArgs extends DepthwiseConv2DArgs {
+  /** Required: output channels of the 1x1 (pointwise) step, a positive integer. */
   filters: number;
+  /** How the pointwise kernel starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   pointwiseInitializer?: InitializerName | Initializer;
 }
 
@@ -155,13 +162,19 @@ export class SeparableConv2D extends DepthwiseConv2D {
 }
 
 export interface Conv2DTransposeArgs extends AffineArgs {
+  /** Required: output channels, a positive integer. */
   filters: number;
+  /** Required: the kernel's height and width, one number for both or [kh, kw]. */
   kernelSize: Pair;
+  /** Upsampling factor (the stride of the convolution it inverts), one number or [sh, sw]. Default: 1. */
   strides?: Pair;
+  /** 'valid' (output (in - 1) * stride + kernel) or 'same' (output in * stride). Default: 'valid'. */
   padding?: 'valid' | 'same';
   /** Extra output rows/columns, each below the stride (Keras' output_padding; default none). */
   outputPadding?: Pair | null;
+  /** Spacing between kernel taps, one number or [dh, dw]. Default: 1. */
   dilationRate?: Pair;
+  /** How the kernel starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   kernelInitializer?: InitializerName | Initializer;
 }
 

@@ -17,9 +17,11 @@ export interface LayerOutput {
 }
 
 export interface LayerArgs {
+  /** The layer's name, unique in its model (no '/' or spaces). Default: its kind in snake_case, numbered from the second on ('dense', 'dense_1', ...). */
   name?: string;
-  /** Per-sample input shape (no batch axis), on the first layer of a sequential model. */
+  /** Per-sample input shape (no batch axis), on the first layer of a sequential model. Default: none (taken from the layer before or the first input). */
   inputShape?: readonly number[];
+  /** Whether fit updates the layer's weights; false also runs BatchNormalization in inference mode. Default: true. */
   trainable?: boolean;
   /** The dtype of the layer's weights (default float32). */
   dtype?: DType;
@@ -374,9 +376,11 @@ export abstract class Layer {
 }
 
 export interface InputArgs {
-  /** Per-sample shape: the batch axis is left open. */
+  /** Required: the per-sample shape; the batch axis is left open. */
   shape: readonly number[];
+  /** The input's name (the key of its data in fit and predict). Default: 'input_1', 'input_2', ... */
   name?: string;
+  /** The dtype of the data it takes. Default: 'float32'. */
   dtype?: DType;
 }
 

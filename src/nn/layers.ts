@@ -51,8 +51,11 @@ export function affineOutput(activation: string, needZ: boolean, preActivation: 
 
 /** The options every affine layer takes: its activation and bias. */
 export interface AffineArgs extends LayerArgs {
+  /** Applied to x . kernel + bias, by name ('relu', 'softmax', ...; Keras' snake_case names too). Default: 'linear' (none). */
   activation?: ActivationName;
+  /** Add a bias vector of `units` (or `filters`) values. Default: true. */
   useBias?: boolean;
+  /** How the bias starts, by name or as an initializer. Default: 'zeros'. */
   biasInitializer?: InitializerName | Initializer;
 }
 
@@ -108,7 +111,9 @@ export function needImage(layer: Layer, s: Shape): void {
 // ---------- Dense ----------
 
 export interface DenseArgs extends AffineArgs {
+  /** Required: the size of the output's last axis, a positive integer. */
   units: number;
+  /** How the kernel [in, units] starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   kernelInitializer?: InitializerName | Initializer;
 }
 
@@ -162,22 +167,31 @@ export class Dense extends AffineLayer {
 // ---------- convolutions ----------
 
 export interface ConvCommonArgs extends AffineArgs {
+  /** Required: output channels, a positive integer. */
   filters: number;
+  /** 'valid' (no padding), 'same' (output size = ceil(input / stride)) or 'full' (every overlap). Default: 'valid'. */
   padding?: 'valid' | 'same' | 'full';
+  /** How the kernel starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   kernelInitializer?: InitializerName | Initializer;
 }
 
 export interface Conv2DArgs extends ConvCommonArgs {
+  /** Required: the kernel's height and width, one number for both or [kh, kw]. */
   kernelSize: Pair;
+  /** Step between windows, one number or [sh, sw]. Default: 1. */
   strides?: Pair;
+  /** Spacing between kernel taps (atrous convolution), one number or [dh, dw]. Default: 1. */
   dilationRate?: Pair;
   /** Channel groups: input and output channels in `groups` blocks, block g seeing block g only (default 1). */
   groups?: number;
 }
 
 export interface Conv1DArgs extends ConvCommonArgs {
+  /** Required: the kernel's length, a positive integer. */
   kernelSize: number;
+  /** Step between windows. Default: 1. */
   strides?: number;
+  /** Spacing between kernel taps. Default: 1. */
   dilationRate?: number;
 }
 
@@ -335,14 +349,20 @@ export class Conv1D extends Convolution {
 // ---------- pooling ----------
 
 export interface Pooling2DArgs extends LayerArgs {
+  /** Window height and width, one number or [ph, pw]. Default: 2. */
   poolSize?: Pair;
+  /** Step between windows, one number or [sh, sw]. Default: poolSize (windows do not overlap). */
   strides?: Pair;
+  /** 'valid' (only whole windows) or 'same' (output size = ceil(input / stride)). Default: 'valid'. */
   padding?: 'valid' | 'same';
 }
 
 export interface Pooling1DArgs extends LayerArgs {
+  /** Window length. Default: 2. */
   poolSize?: number;
+  /** Step between windows. Default: poolSize (windows do not overlap). */
   strides?: number;
+  /** 'valid' (only whole windows) or 'same' (output length = ceil(input / stride)). Default: 'valid'. */
   padding?: 'valid' | 'same';
 }
 
@@ -412,7 +432,7 @@ export class AveragePooling1D extends Pooling1D {
 }
 
 export interface GlobalPoolingArgs extends LayerArgs {
-  /** Keep the pooled axes as size 1 (Keras' keepdims). */
+  /** Keep the pooled axes as size 1 (Keras' keepdims). Default: false. */
   keepdims?: boolean;
 }
 
@@ -474,7 +494,7 @@ export class Flatten extends Layer {
 }
 
 export interface ReshapeArgs extends LayerArgs {
-  /** The per-sample shape; one entry may be -1 (inferred). */
+  /** Required: the per-sample shape; one entry may be -1 (inferred). */
   targetShape: readonly number[];
 }
 
@@ -496,7 +516,9 @@ export class Reshape extends Layer {
 }
 
 export interface DropoutArgs extends LayerArgs {
+  /** Required: the fraction of inputs zeroed in training, in [0, 1). */
   rate: number;
+  /** Seed of the layer's own generator of masks. Default: none (the global seeded generator, see manualSeed). */
   seed?: number;
 }
 
@@ -527,6 +549,7 @@ export class Dropout extends Layer {
 }
 
 export interface ActivationArgs extends LayerArgs {
+  /** Required: the activation's name ('relu', 'softmax', ...; Keras' snake_case names too). */
   activation: ActivationName;
 }
 
@@ -550,11 +573,15 @@ export class Activation extends Layer {
 // ---------- batch normalization ----------
 
 export interface BatchNormalizationArgs extends LayerArgs {
-  /** The channel axis: only the last (-1, Keras' default for channels-last data) is supported. */
+  /** The channel axis: only the last is supported. Default: -1 (Keras' default for channels-last data). */
   axis?: number;
+  /** Weight of the old value in the moving mean and variance, in [0, 1]. Default: 0.99. */
   momentum?: number;
+  /** Added to the variance before its square root, > 0. Default: 1e-3. */
   epsilon?: number;
+  /** Learn an offset beta. Default: true. */
   center?: boolean;
+  /** Learn a scale gamma. Default: true. */
   scale?: boolean;
 }
 

@@ -32,26 +32,30 @@ export type LossSpec = LossName | LossFn;
 export type MetricSpec = string | MetricFn;
 
 export interface CompileArgs {
-  /** Default 'rmsprop', as Keras. */
+  /** By name (Keras' defaults for it) or an optimizer from gl.optimizers. Default: 'rmsprop', as Keras. */
   optimizer?: 'sgd' | 'adam' | 'rmsprop' | Optimizer;
-  /** One loss for every output, one per output in order, or an object keyed by output name. */
+  /** Required: one loss for every output, one per output in order, or an object keyed by output name. */
   loss: LossSpec | readonly LossSpec[] | Readonly<Record<string, LossSpec>>;
-  /** Metrics for every output, a list per output, or an object keyed by output name. */
+  /** Metrics for every output, a list per output, or an object keyed by output name. Default: none (the loss only). */
   metrics?: readonly MetricSpec[] | readonly (readonly MetricSpec[])[] | Readonly<Record<string, MetricSpec | readonly MetricSpec[]>>;
   /** Weights of the outputs' losses in the total (default 1 each). */
   lossWeights?: readonly number[] | Readonly<Record<string, number>>;
 }
 
 export interface FitArgs {
+  /** Passes over the training data. Default: 1. */
   epochs?: number;
+  /** Samples per gradient step; leave it out for a data set of batches, which has its own. Default: 32. */
   batchSize?: number;
-  /** [x, y] tensors, or a data set of batches (e.g. from gl.data.imageDatasetFromDirectory). */
+  /** [x, y] tensors, or a data set of batches (e.g. from gl.data.imageDatasetFromDirectory), scored after each epoch. Default: none. */
   validationData?: readonly [ModelInputs, ModelTargets] | BatchDataset;
-  /** Fraction of the samples, taken from the end before shuffling (as Keras), held out for validation. */
+  /** Fraction of the samples, taken from the end before shuffling (as Keras), held out for validation; ignored when validationData is given. Default: 0 (none). */
   validationSplit?: number;
+  /** Shuffle the training samples before each epoch. Default: true. */
   shuffle?: boolean;
   /** Seed of the shuffling (default: drawn from the global generator). */
   seed?: number;
+  /** Called at the start and end of training, epochs and batches (EarlyStopping, ModelCheckpoint, ...); a progress bar is added when verbose > 0. Default: none. */
   callbacks?: readonly Callback[];
   /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
@@ -64,10 +68,12 @@ export interface FitArgs {
 }
 
 export interface EvaluateArgs {
+  /** Samples per forward pass; leave it out for a data set of batches. Default: 32. */
   batchSize?: number;
 }
 
 export interface PredictOptions {
+  /** Samples per forward pass; leave it out for a data set of batches. Default: 32. */
   batchSize?: number;
 }
 
@@ -87,9 +93,13 @@ export interface LayerTrace {
 }
 
 export interface ModelArgs {
+  /** Required: the symbolic inputs (from gl.input), one or a list in the order predict takes them. */
   inputs: SymbolicTensor | readonly SymbolicTensor[];
+  /** Required: the symbolic tensors the model computes from its inputs, one or a list. */
   outputs: SymbolicTensor | readonly SymbolicTensor[];
+  /** The model's name. Default: 'model', 'model_1', ... */
   name?: string;
+  /** false freezes every layer inside. Default: the layers' own flags (true unless set). */
   trainable?: boolean;
 }
 
@@ -1192,15 +1202,15 @@ export function model(args: ModelArgs): Model {
 export interface SaveOptions {
   /** 'gradlab' (a folder, the default) or a registered format such as 'onnx' or 'tfjs'; by default chosen from the path's ending. */
   format?: string;
-  /** The ONNX opset to write (ONNX export only). */
+  /** The ONNX opset to write, 13 to 17 (ONNX export only). Default: 13. */
   opset?: number;
   readonly [option: string]: unknown;
 }
 
 export interface LoadWeightsOptions {
-  /** Match weights to layers by layer name (Keras' by_name); layers the file does not name keep their weights. */
+  /** Match weights to layers by layer name (Keras' by_name); layers the file does not name keep their weights. Default: false (in layer order, all of them). */
   byName?: boolean;
-  /** With byName: skip layers whose weights in the file have another count or shape instead of failing. */
+  /** With byName: skip layers whose weights in the file have another count or shape instead of failing. Default: false. */
   skipMismatch?: boolean;
   /** Accept NaN and infinite weights (gradlab folders and .safetensors files; refused by default). */
   allowNonFinite?: boolean;

@@ -241,7 +241,7 @@ abstract class AffineImageLayer extends RandomImageLayer {
 }
 
 export interface RandomRotationArgs extends FilledArgs {
-  /** Fraction of a full turn (2 pi): f rotates by an angle drawn in [-f 2pi, f 2pi]; [lo, hi] in [lo 2pi, hi 2pi]. Positive is counter-clockwise. */
+  /** Required: fraction of a full turn (2 pi): f rotates by an angle drawn in [-f 2pi, f 2pi]; [lo, hi] in [lo 2pi, hi 2pi]. Positive is counter-clockwise. */
   factor: Factor;
 }
 
@@ -277,7 +277,7 @@ export class RandomRotation extends AffineImageLayer {
 }
 
 export interface RandomZoomArgs extends FilledArgs {
-  /** Vertical zoom: f draws in [-f, f], a pair in [lo, hi]; the image is scaled by 1 + draw: positive zooms out, negative zooms in (Keras). Within [-1, 1]. */
+  /** Required: vertical zoom: f draws in [-f, f], a pair in [lo, hi]; the image is scaled by 1 + draw: positive zooms out, negative zooms in (Keras). Within [-1, 1]. */
   heightFactor: Factor;
   /** Horizontal zoom, as heightFactor; default null: the same draw as the height (aspect kept). */
   widthFactor?: Factor | null;
@@ -314,9 +314,9 @@ export class RandomZoom extends AffineImageLayer {
 }
 
 export interface RandomTranslationArgs extends FilledArgs {
-  /** Vertical shift as a fraction of the height: f draws in [-f, f], a pair in [lo, hi]; positive moves the image down. Within [-1, 1]. */
+  /** Required: vertical shift as a fraction of the height: f draws in [-f, f], a pair in [lo, hi]; positive moves the image down. Within [-1, 1]. */
   heightFactor: Factor;
-  /** Horizontal shift as a fraction of the width; positive moves the image right. Within [-1, 1]. */
+  /** Required: horizontal shift as a fraction of the width; positive moves the image right. Within [-1, 1]. */
   widthFactor: Factor;
 }
 

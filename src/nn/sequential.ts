@@ -8,8 +8,11 @@ import { DeferredGraph, Model, buildGraph } from './model.js';
 export type SequentialEntry = Layer | SymbolicTensor;
 
 export interface SequentialArgs {
+  /** The layers (or models) in order, each feeding the next; more can be added with add(). Default: none. */
   layers?: readonly SequentialEntry[];
+  /** The model's name. Default: 'sequential', 'sequential_1', ... */
   name?: string;
+  /** false freezes every layer inside. Default: true. */
   trainable?: boolean;
 }
 

@@ -77,7 +77,7 @@ export class Cropping2D extends Layer {
 }
 
 export interface RescalingArgs extends LayerArgs {
-  /** Multiplies every value, e.g. 1 / 255. */
+  /** Required: multiplies every value, e.g. 1 / 255. */
   scale: number;
   /** Added after scaling (default 0). */
   offset?: number;

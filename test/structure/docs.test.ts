@@ -53,6 +53,7 @@ test('the reader follows re-exports, namespaces and extends, and flags undocumen
       '    /** A callback with no default named. */',
       '    onStep?: (i: number, o: { a: number; b: string }) => void;',
       '    size?: [number, number];',
+      '    readonly [option: string]: unknown;',
       '}',
       'export declare function a(o: AOptions): void;',
       '',
