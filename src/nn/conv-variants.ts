@@ -168,7 +168,7 @@ export interface Conv2DTransposeArgs extends AffineArgs {
   kernelSize: Pair;
   /** Upsampling factor (the stride of the convolution it inverts), one number or [sh, sw]. Default: 1. */
   strides?: Pair;
-  /** 'valid' (output (in - 1) * stride + kernel) or 'same' (output in * stride). Default: 'valid'. */
+  /** 'valid' (output (in - 1) * stride + max(kernel, stride), as Keras) or 'same' (output in * stride). Default: 'valid'. */
   padding?: 'valid' | 'same';
   /** Extra output rows/columns, each below the stride (Keras' output_padding; default none). */
   outputPadding?: Pair | null;

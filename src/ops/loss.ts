@@ -14,7 +14,7 @@ import { expectTensor, pairOf, sampleUniform } from './util.js';
 export const EPSILON = 1e-7;
 
 export interface CrossentropyOptions {
-  /** yPred holds logits (pre-activation scores) rather than probabilities. */
+  /** yPred holds logits (pre-activation scores) rather than probabilities. Default: false. */
   fromLogits?: boolean;
 }
 

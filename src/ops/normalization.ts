@@ -17,9 +17,9 @@ export interface LayerNormOptions {
   axis?: number | readonly number[];
   /** Added to the variance before the square root (default 1e-3, as Keras). */
   epsilon?: number;
-  /** Scale, shaped as the normalised axes (in increasing axis order); none when omitted. */
+  /** Scale, shaped as the normalised axes (in increasing axis order). Default: none (no scaling). */
   gamma?: Tensor | null;
-  /** Offset, shaped as gamma; none when omitted. */
+  /** Offset, shaped as gamma. Default: none (no offset). */
   beta?: Tensor | null;
 }
 

@@ -19,8 +19,11 @@ export interface Pool2dOptions {
 }
 
 export interface Pool1dOptions {
+  /** Window length (default 2). */
   size?: number;
+  /** Step between windows (default: the window size). */
   stride?: number;
+  /** 'valid' (default) or 'same' (output = ceil(input / stride); padded cells are ignored). */
   padding?: 'valid' | 'same';
 }
 

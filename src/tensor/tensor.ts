@@ -16,7 +16,7 @@ export interface GradNode {
 }
 
 export interface BackwardOptions {
-  /** Record the backward pass itself so that gradients can be differentiated again. */
+  /** Record the backward pass itself so that gradients can be differentiated again. Default: false. */
   createGraph?: boolean;
 }
 
@@ -69,13 +69,14 @@ export type TensorLike = Tensor | number;
 export type Axis = number | readonly number[];
 
 export interface VarianceOptions {
+  /** Keep the reduced axes as size 1. Default: false. */
   keepDims?: boolean;
-  /** Delta degrees of freedom: divide by n - ddof (0 as NumPy; 1 for the unbiased estimate). */
+  /** Delta degrees of freedom: divide by n - ddof (default 0, as NumPy; 1 for the unbiased estimate). */
   ddof?: number;
 }
 
 export interface ReluOptions {
-  /** The largest output (Keras' max_value); none when omitted or null. */
+  /** The largest output (Keras' max_value). Default: none (no cap). */
   maxValue?: number | null;
   /** The slope below the threshold (Keras' negative_slope, default 0). */
   negativeSlope?: number;
