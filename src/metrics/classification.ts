@@ -18,6 +18,7 @@ function pair(fn: string, yTrue: MetricInput, yPred: MetricInput): [ArrayLike<nu
 export interface AccuracyOptions {
   /** Fraction of correct samples (default true) or their (weighted) count. */
   normalize?: boolean;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
 const ACC_KEYS = optionKeys<AccuracyOptions>({ normalize: true, sampleWeight: true });
@@ -43,8 +44,9 @@ export function accuracyScore(yTrue: MetricInput, yPred: MetricInput, options: A
 export interface ConfusionMatrixOptions {
   /** Classes in row/column order (default: the sorted labels of yTrue and yPred); samples of other labels are left out. */
   labels?: readonly number[];
-  /** Divide by the row sums ('true'), the column sums ('pred') or the total ('all'). */
+  /** Divide by the row sums ('true'), the column sums ('pred') or the total ('all'). Default: null (counts). */
   normalize?: 'true' | 'pred' | 'all' | null;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
 const CM_KEYS = optionKeys<ConfusionMatrixOptions>({ labels: true, normalize: true, sampleWeight: true });
@@ -83,6 +85,7 @@ export interface PrfOptions {
   labels?: readonly number[];
   /** Value for 0/0 (default 'warn': 0 and a warning). */
   zeroDivision?: ZeroDivision;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
 export interface FbetaOptions extends PrfOptions {
@@ -234,12 +237,13 @@ export function fbetaScore(yTrue: MetricInput, yPred: MetricInput, options: Fbet
 export interface ClassificationReportOptions {
   /** Labels to report (default: sorted labels of yTrue and yPred). */
   labels?: readonly number[];
-  /** Row names, one per label. */
+  /** Row names, one per label. Default: the labels as text. */
   targetNames?: readonly string[];
   /** Decimals in the text (default 2). */
   digits?: number;
-  /** Return an object instead of the text table. */
+  /** Return an object instead of the text table. Default: false. */
   outputDict?: boolean;
+  /** Value for 0/0 (default 'warn': 0 and a warning). */
   zeroDivision?: ZeroDivision;
 }
 const REPORT_KEYS = optionKeys<ClassificationReportOptions>({ labels: true, targetNames: true, digits: true, outputDict: true, zeroDivision: true });
@@ -312,7 +316,9 @@ export function classificationReport(yTrue: MetricInput, yPred: MetricInput, opt
 export interface TopKOptions {
   /** How many of the highest scores count (default 2). */
   k?: number;
+  /** Fraction of samples whose true class is among the top k (default true) or their (weighted) count. */
   normalize?: boolean;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
   /** Classes of the score columns (default: sorted labels of yTrue). */
   labels?: readonly number[];

@@ -10,6 +10,7 @@ export interface RocCurveOptions {
   posLabel?: number;
   /** Drop thresholds that are not corners of the curve (default true). */
   dropIntermediate?: boolean;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
 const ROC_KEYS = optionKeys<RocCurveOptions>({ posLabel: true, dropIntermediate: true, sampleWeight: true });
@@ -106,6 +107,7 @@ export interface RocAucOptions {
   average?: 'micro' | 'macro' | 'weighted' | null;
   /** Classes of the score columns, sorted (default: sorted labels of yTrue). */
   labels?: readonly number[];
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
 const AUC_KEYS = optionKeys<RocAucOptions>({ multiClass: true, average: true, labels: true, sampleWeight: true });
@@ -196,6 +198,7 @@ export function rocAucScore(yTrue: MetricInput, scores: ScoreInput, options: Roc
 export interface LogLossOptions {
   /** Mean over samples (default true) or the sum. */
   normalize?: boolean;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
   /** Classes of the columns (default: sorted labels of yTrue). */
   labels?: readonly number[];

@@ -123,11 +123,15 @@ function better(mode: Mode, monitor: string, a: number, b: number, minDelta: num
 }
 
 export interface EarlyStoppingOptions {
+  /** The log watched at the end of each epoch, e.g. 'val_loss', 'val_accuracy', 'loss'. Default: 'val_loss'. */
   monitor?: string;
+  /** Epochs without improvement before stopping (0: the first one stops). Default: 0. */
   patience?: number;
+  /** The least change that counts as an improvement (its absolute value is used). Default: 0. */
   minDelta?: number;
+  /** 'min' (lower is better), 'max', or 'auto': 'max' for names with acc, auc, precision or recall, else 'min'. Default: 'auto'. */
   mode?: Mode;
-  /** Put back the weights of the best epoch when stopping (or at the end). */
+  /** Put back the weights of the best epoch when stopping (or at the end). Default: false. */
   restoreBestWeights?: boolean;
 }
 
@@ -191,10 +195,13 @@ export class EarlyStopping implements Callback {
 }
 
 export interface ModelCheckpointOptions {
-  /** Folder to save into; `{epoch}` is replaced by the 1-based epoch number. */
+  /** Required: folder to save into; `{epoch}` is replaced by the 1-based epoch number. */
   path: string;
+  /** The log that saveBestOnly compares. Default: 'val_loss'. */
   monitor?: string;
+  /** Save only when `monitor` improves on the best so far (the first epoch always saves). Default: false (every epoch). */
   saveBestOnly?: boolean;
+  /** 'min', 'max' or 'auto' (as EarlyStopping's). Default: 'auto'. */
   mode?: Mode;
 }
 
