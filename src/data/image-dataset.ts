@@ -24,9 +24,9 @@ export interface ImageDirectoryOptions {
   batchSize?: number;
   /** 'int' (default: float32 class indices [b]), 'binary' (float32 [b, 1], two classes), 'categorical' (one-hot [b, classes]) or null (no labels). */
   labelMode?: LabelMode | null;
-  /** Fraction of the files held out (the last ones after the seeded shuffle, as Keras). */
+  /** Fraction of the files held out, in [0, 1) (the last ones after the seeded shuffle, as Keras). Default: none (every file in one set). */
   validationSplit?: number;
-  /** Which part to return with validationSplit; 'both' gives [training, validation]. */
+  /** Which part to return with validationSplit ('training', 'validation', or 'both': [training, validation]); required with validationSplit, refused without. */
   subset?: Subset;
   /** Seed of the shuffle (NumPy's RandomState, as Keras); required with validationSplit when shuffling. */
   seed?: number;

@@ -15,7 +15,7 @@ export interface Dataset {
 }
 
 export interface SeedOptions {
-  /** Seed for a reproducible result; without one the global generator (see manualSeed) draws. */
+  /** Seed for a reproducible result. Default: none (the global generator, see manualSeed, draws). */
   seed?: number;
 }
 
@@ -66,7 +66,7 @@ export interface TrainTestSplitOptions extends SeedOptions {
   testSize?: number;
   /** Shuffle before splitting (default true); false takes the last samples as the test set. */
   shuffle?: boolean;
-  /** Keep class proportions in both parts: true stratifies by y, or pass the labels to use. */
+  /** Keep class proportions in both parts: true stratifies by y, or pass the labels to use. Default: false. */
   stratify?: boolean | Tensor | Int32Array | readonly number[];
 }
 

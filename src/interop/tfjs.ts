@@ -41,7 +41,7 @@ export interface TfjsArtifacts {
 }
 
 export interface SaveTfjsOptions {
-  /** Store the weights as uint8 or uint16 (affine, per weight, as tensorflowjs_converter) or float16. */
+  /** Store the weights as uint8 or uint16 (affine, per weight, as tensorflowjs_converter) or float16. Default: none (float32, unquantized). */
   quantize?: 'uint8' | 'uint16' | 'float16';
 }
 

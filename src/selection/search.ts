@@ -21,10 +21,11 @@ export type ParamGrid = Readonly<Record<string, readonly ParamValue[]>>;
  * argmax of the outputs, or output > 0.5 for a single output unit.
  */
 export interface ModelFactory {
+  /** Required: a fresh compiled Model for one grid point (called once per fold and candidate). */
   build: (params: Params) => Model;
   /** fit's arguments, or a function of the grid point giving them (default { verbose: 0 }). */
   fit?: FitArgs | ((params: Params) => FitArgs);
-  /** The parameter names build accepts; when given, grid names are checked against it. */
+  /** The parameter names build accepts; when given, grid names are checked against it. Default: none (any name goes). */
   params?: readonly string[];
 }
 
@@ -243,9 +244,9 @@ export async function crossValScore(estimator: Estimator, x: Samples, y: Labels,
 }
 
 export interface GridSearchCVOptions {
-  /** The model whose parameters are searched: its own values are kept for the parameters not in the grid. */
+  /** Required: the model whose parameters are searched; its own values are kept for the parameters not in the grid. */
   estimator: Estimator;
-  /** Candidate values per parameter (every combination is tried), or a list of such grids. */
+  /** Required: candidate values per parameter (every combination is tried), or a list of such grids. */
   paramGrid: ParamGrid | readonly ParamGrid[];
   /** Folds (default 5: StratifiedKFold(5)). */
   cv?: CV;
@@ -253,7 +254,7 @@ export interface GridSearchCVOptions {
   scoring?: Scoring;
   /** Fit the best parameters on all of x after the search, as bestEstimator (default true). */
   refit?: boolean;
-  /** Called after each (candidate, fold) fit. */
+  /** Called after each (candidate, fold) fit. Default: none. */
   onProgress?: (p: { candidate: number; candidates: number; fold: number; folds: number; params: Params }) => void;
 }
 

@@ -92,11 +92,11 @@ export interface SVCOptions {
   cacheSize?: number;
   /** SMO iterations per subproblem; -1 (default) means no limit beyond libsvm's max(1e7, 100 l). */
   maxIter?: number;
-  /** Per-class multipliers of C, or 'balanced' = n / (classes * count). */
+  /** Per-class multipliers of C, or 'balanced' = n / (classes * count). Default: null (C for every class). */
   classWeight?: ClassWeight | null;
   /** libsvm's shrinking heuristic (default true). */
   shrinking?: boolean;
-  /** Called while fitting. */
+  /** Called while fitting: every 2000 SMO iterations and at the end of each one-vs-one subproblem (done: true). Default: none. */
   onProgress?: (p: SVCProgress) => void;
   /** Fit Platt sigmoids by libsvm's internal 5-fold cross-validation, for predictProba (default false; five more fits per pair). */
   probability?: boolean;

@@ -330,7 +330,8 @@ function elemType(vi: ValueInfoProto): number {
 export interface LoadOnnxOptions {
   /**
    * Per-sample shapes (no batch axis) of graph inputs by name, for graphs whose inputs have
-   * symbolic dims besides the batch (e.g. exported with a dynamic height and width).
+   * symbolic dims besides the batch (e.g. exported with a dynamic height and width). Default:
+   * none (the graph's own shapes, which must then be fixed but for the batch).
    */
   inputShapes?: Readonly<Record<string, readonly number[]>>;
 }
