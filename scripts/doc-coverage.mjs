@@ -23,7 +23,7 @@ export const NOT_OPTIONS = new Set([
   'TfjsWeightSpec', // one entry of a TF.js model.json weights manifest
   'OnnxNodeConfig', // the config the ONNX importer gives an OnnxNode layer and model.json stores
 ]);
-export const STATES_DEFAULT = /@defaultValue|(^|[(.;,*])\s*default\b|\bdefault(:|\s+(['"`[{\-\d]|true\b|false\b|null\b|none\b|undefined\b))|\bdefaults? (to|is)\b|\bby default\b|\brequired\b/i;
+export const STATES_DEFAULT = /@defaultValue|(^|[(.;,*])\s*defaults?\b|\bdefault(:|\s+(['"`[{\-\d]|true\b|false\b|null\b|none\b|undefined\b))|\bdefaults? (to|is)\b|\bby default\b|\brequired\b/i;
 
 /** Tokens of a declaration file: words, punctuation, strings and doc comments (other comments dropped). */
 export function tokenize(text) {

@@ -21,13 +21,17 @@ export const PALETTE: readonly string[] = [
 export type Series = NumericInput | { x: NumericInput; y: NumericInput };
 
 export interface LineOptions {
+  /** The chart's title. Default: none. */
   title?: string;
+  /** The x axis title. Default: 'x'. */
   xLabel?: string;
+  /** The y axis title. Default: 'y'. */
   yLabel?: string;
-  /** Plot area size in pixels. Defaults 480 x 300. */
+  /** Plot area width in pixels. Default: 480. */
   width?: number;
+  /** Plot area height in pixels. Default: 300. */
   height?: number;
-  /** 'log' for losses spanning orders of magnitude (all y must then be positive). */
+  /** 'log' for losses spanning orders of magnitude (all y must then be positive). Default: 'linear'. */
   yScale?: 'linear' | 'log';
   /** Draw a dot at each point. Default: when every series has at most 30 points. */
   points?: boolean;
@@ -205,8 +209,9 @@ export function fn(f: Fn1 | Record<string, Fn1>, interval: readonly [number, num
 }
 
 export interface ConfusionMatrixOptions {
+  /** The chart's title. Default: 'Confusion matrix'. */
   title?: string;
-  /** Show each row as fractions of its true class instead of counts. */
+  /** Show each row as fractions of its true class instead of counts. Default: false. */
   normalize?: boolean;
 }
 

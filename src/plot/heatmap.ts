@@ -7,9 +7,11 @@ import { Figure } from './figure.js';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 export interface HeatMapOptions {
+  /** The chart's title. Default: none. */
   title?: string;
-  /** Axis titles. */
+  /** The x axis title. Default: none. */
   xLabel?: string;
+  /** The y axis title. Default: none. */
   yLabel?: string;
   /** Legend title (default 'value'). */
   valueLabel?: string;
