@@ -73,8 +73,18 @@ function truncated(r: Random, std: number): () => number {
 // The std of a standard normal truncated at +-2: Keras divides by it so the scale is kept.
 const TRUNCATED_STD = 0.87962566103423978;
 
-export interface RandomNormalOptions { mean?: number; stddev?: number }
-export interface RandomUniformOptions { minval?: number; maxval?: number }
+export interface RandomNormalOptions {
+  /** Mean of the normal distribution. Default: 0. */
+  mean?: number;
+  /** Standard deviation, > 0. Default: 0.05 (Keras'). */
+  stddev?: number;
+}
+export interface RandomUniformOptions {
+  /** Lower bound. Default: -0.05 (Keras'). */
+  minval?: number;
+  /** Upper bound, above minval. Default: 0.05 (Keras'). */
+  maxval?: number;
+}
 const NORMAL_KEYS = optionKeys<RandomNormalOptions>({ mean: true, stddev: true });
 const UNIFORM_KEYS = optionKeys<RandomUniformOptions>({ minval: true, maxval: true });
 

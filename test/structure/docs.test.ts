@@ -74,6 +74,15 @@ test('the reader follows re-exports, namespaces and extends, and flags undocumen
       '    // a line comment is no doc comment',
       '    /** @deprecated */',
       '    old?: boolean;',
+      '    /** Default float32. */',
+      '    dtype?: string;',
+      '    /**',
+      '     * Long text over',
+      '     * lines; default none.',
+      '     */',
+      '    long?: string;',
+      '    /** Where it looks; the default depends on the data set. */',
+      '    dir?: string;',
       '}',
       '/** Not options: its members need no default. */',
       'export interface Result { value: number }',
@@ -86,6 +95,7 @@ test('the reader follows re-exports, namespaces and extends, and flags undocumen
       'AOptions (extends BaseArgs).seed (m/base.ts, no default or "required")',
       'AOptions.onStep (m/a.ts, no default or "required")',
       'AOptions.size (m/a.ts, no doc comment)',
+      'ns.BConfig.dir (m/b.ts, no default or "required")',
       'ns.BConfig.old (m/b.ts, no default or "required")',
     ]);
   } finally {
