@@ -115,6 +115,7 @@ export async function pretrained(name: string): Promise<Model> {
   return loadModel(join(pretrainedRoot(), name));
 }
 
+/** Options of `applications.digitNet`. */
 export interface DigitNetArgs {
   /** Required: classes of the softmax output. */
   classes: number;
@@ -154,6 +155,7 @@ export function digitNet(args: DigitNetArgs): Model {
   return model({ inputs: image, outputs: y, name: a.name ?? 'digit_net' });
 }
 
+/** Options of `applications.selectClasses`. */
 export interface SelectClassesOptions {
   /** At most this many samples, drawn at random with `seed` (default: all, in order). */
   limit?: number;

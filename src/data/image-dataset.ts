@@ -13,10 +13,14 @@ import { BatchDataset, type Batch } from './batch-dataset.js';
 import { checkImageSize, decodeImageInto, readImageFile, type ImageChannels, type ImageDecodeSettings, type ImageInterpolation } from './images.js';
 import { MT19937 } from './mt19937.js';
 
+/** How `imageDatasetFromDirectory` gives labels: class indices, one 0/1 column, or one-hot rows. */
 export type LabelMode = 'int' | 'binary' | 'categorical';
+/** The channels `imageDatasetFromDirectory` decodes images to. */
 export type ColorMode = 'rgb' | 'grayscale' | 'rgba';
+/** Which part of a split `imageDatasetFromDirectory` returns. */
 export type Subset = 'training' | 'validation' | 'both';
 
+/** Options of `imageDatasetFromDirectory(directory, options)` (Keras' image_dataset_from_directory). */
 export interface ImageDirectoryOptions {
   /** [height, width] every image is resized to (default [256, 256], as Keras). */
   imageSize?: readonly [number, number];

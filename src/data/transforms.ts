@@ -14,6 +14,7 @@ export interface Dataset {
   labels?: Int32Array;
 }
 
+/** Options of `shuffle`. */
 export interface SeedOptions {
   /** Seed for a reproducible result. Default: none (the global generator, see manualSeed, draws). */
   seed?: number;
@@ -61,6 +62,7 @@ export function shuffle(x: Tensor, yOrOptions?: Tensor | SeedOptions, maybeOptio
   return y === undefined ? takeRows(x, perm) : { x: takeRows(x, perm), y: takeRows(y, perm) };
 }
 
+/** Options of `trainTestSplit(x, y, options)`. */
 export interface TrainTestSplitOptions extends SeedOptions {
   /** Fraction of samples in (0, 1), or a count, for the test set. Default 0.25 (scikit-learn's). */
   testSize?: number;
@@ -72,6 +74,7 @@ export interface TrainTestSplitOptions extends SeedOptions {
 
 const SPLIT_KEYS = optionKeys<TrainTestSplitOptions>({ testSize: true, shuffle: true, stratify: true, seed: true });
 
+/** What `trainTestSplit` gives: the training and test parts of x and y. */
 export interface TrainTestSplit {
   xTrain: Tensor;
   xTest: Tensor;
@@ -274,6 +277,7 @@ function asTensor(values: Float64Array, shape: readonly number[], dtype: DType):
   return new Tensor(data, shape);
 }
 
+/** Options of `standardScaler` (scikit-learn's StandardScaler). */
 export interface StandardScalerOptions {
   /** Subtract the mean (default true). */
   withMean?: boolean;
@@ -384,6 +388,7 @@ export class StandardScaler {
   }
 }
 
+/** Options of `minMaxScaler` (scikit-learn's MinMaxScaler). */
 export interface MinMaxScalerOptions {
   /** Target range [min, max] with min < max. Default [0, 1]. */
   featureRange?: readonly [number, number];

@@ -3,6 +3,7 @@ import { ValueError } from '../core/errors.js';
 import { checkOptions, optionKeys, booleanOption, optional, oneOf, nonNegativeInt, describeValue, stringArray } from '../core/validate.js';
 import { type MetricInput, vec, sameLength, nonEmpty, uniqueSorted, weights, labelList } from './input.js';
 
+/** How precision, recall and F combine the classes, as scikit-learn's `average`. */
 export type Average = 'binary' | 'micro' | 'macro' | 'weighted';
 /** 'warn' gives 0 and a console.warn line, as scikit-learn. */
 export type ZeroDivision = 'warn' | 0 | 1;
@@ -15,6 +16,7 @@ function pair(fn: string, yTrue: MetricInput, yPred: MetricInput): [ArrayLike<nu
   return [t, p];
 }
 
+/** Options of `metrics.accuracyScore`. */
 export interface AccuracyOptions {
   /** Fraction of correct samples (default true) or their (weighted) count. */
   normalize?: boolean;
@@ -41,6 +43,7 @@ export function accuracyScore(yTrue: MetricInput, yPred: MetricInput, options: A
   return hits / total;
 }
 
+/** Options of `metrics.confusionMatrix`. */
 export interface ConfusionMatrixOptions {
   /** Classes in row/column order (default: the sorted labels of yTrue and yPred); samples of other labels are left out. */
   labels?: readonly number[];
@@ -76,6 +79,7 @@ export function confusionMatrix(yTrue: MetricInput, yPred: MetricInput, options:
   return cm;
 }
 
+/** Options of `metrics.precisionScore`, `recallScore`, `f1Score` and `precisionRecallFscoreSupport`. */
 export interface PrfOptions {
   /** 'binary' (default) reports posLabel only; null gives one value per label. */
   average?: Average | null;
@@ -88,12 +92,14 @@ export interface PrfOptions {
   /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
+/** Options of `metrics.fbetaScore`. */
 export interface FbetaOptions extends PrfOptions {
   /** Weight of recall against precision (default 1). */
   beta?: number;
 }
 const PRF_KEYS = optionKeys<FbetaOptions>({ average: true, posLabel: true, labels: true, zeroDivision: true, sampleWeight: true, beta: true });
 
+/** Precision, recall, F score and support: numbers for an average, arrays per label for average null. */
 export interface PrfResult<T> { precision: T; recall: T; fscore: T; support: T extends number ? null : number[] }
 
 type Which = 'precision' | 'recall' | 'f-score';
@@ -234,6 +240,7 @@ export function fbetaScore(yTrue: MetricInput, yPred: MetricInput, options: Fbet
   return pick(prfs(fn, yTrue, yPred, o, ['f-score'], 'binary'), 'fscore');
 }
 
+/** Options of `metrics.classificationReport`. */
 export interface ClassificationReportOptions {
   /** Labels to report (default: sorted labels of yTrue and yPred). */
   labels?: readonly number[];
@@ -248,7 +255,9 @@ export interface ClassificationReportOptions {
 }
 const REPORT_KEYS = optionKeys<ClassificationReportOptions>({ labels: true, targetNames: true, digits: true, outputDict: true, zeroDivision: true });
 
+/** One row of a classification report. */
 export interface ReportRow { precision: number; recall: number; 'f1-score': number; support: number }
+/** `classificationReport(..., { outputDict: true })`: a row per class and average, and the accuracy. */
 export type ClassificationReportDict = Record<string, ReportRow | number>;
 
 /** Python's '{:.nf}': the nearest n-digit decimal, ties to even (JavaScript's toFixed rounds ties up). */
@@ -313,6 +322,7 @@ export function classificationReport(yTrue: MetricInput, yPred: MetricInput, opt
   return outputDict ? dict : report;
 }
 
+/** Options of `metrics.topKAccuracyScore`. */
 export interface TopKOptions {
   /** How many of the highest scores count (default 2). */
   k?: number;

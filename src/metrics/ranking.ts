@@ -4,7 +4,9 @@ import { checkOptions, optionKeys, booleanOption, optional, oneOf, positiveInt, 
 import { type MetricInput, type ScoreInput, vec, matrix, sameLength, nonEmpty, uniqueSorted, weights, labelList } from './input.js';
 import { TOPK_KEYS, type TopKOptions } from './classification.js';
 
+/** What `metrics.rocCurve` gives: false and true positive rates at decreasing thresholds. */
 export interface RocCurve { fpr: number[]; tpr: number[]; thresholds: number[] }
+/** Options of `metrics.rocCurve`. */
 export interface RocCurveOptions {
   /** The positive class (default 1 when yTrue is in {0, 1} or {-1, 1}). */
   posLabel?: number;
@@ -100,6 +102,7 @@ function binaryAuc(fn: string, t: ArrayLike<number>, s: ArrayLike<number>, w: Fl
   return auc(r.fpr, r.tpr);
 }
 
+/** Options of `metrics.rocAucScore`. */
 export interface RocAucOptions {
   /** Multi-class scores: one-vs-rest or one-vs-one (Hand & Till); required when there are more than 2 classes. */
   multiClass?: 'ovr' | 'ovo';
@@ -195,6 +198,7 @@ export function rocAucScore(yTrue: MetricInput, scores: ScoreInput, options: Roc
   return per.reduce((x, y) => x + y, 0) / per.length;
 }
 
+/** Options of `metrics.logLoss`. */
 export interface LogLossOptions {
   /** Mean over samples (default true) or the sum. */
   normalize?: boolean;

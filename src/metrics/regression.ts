@@ -4,6 +4,7 @@ import { checkOptions, optionKeys } from '../core/validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type MetricInput, vec, nonEmpty, weights } from './input.js';
 
+/** Options of `metrics.meanSquaredError`, `meanAbsoluteError` and `r2Score`. */
 export interface RegressionOptions {
   /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;

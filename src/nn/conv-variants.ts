@@ -12,6 +12,7 @@ import { AffineLayer, asPair, layerKeys, layerOptions, needImage, type AffineArg
 
 type Pair = number | readonly [number, number];
 
+/** Options of `layers.depthwiseConv2d` (Keras' DepthwiseConv2D). */
 export interface DepthwiseConv2DArgs extends AffineArgs {
   /** Required: the kernel's height and width, one number for both or [kh, kw]. */
   kernelSize: Pair;
@@ -103,6 +104,7 @@ export class DepthwiseConv2D extends AffineLayer {
   }
 }
 
+/** Options of `layers.separableConv2d` (Keras' SeparableConv2D). */
 export interface SeparableConv2DArgs extends DepthwiseConv2DArgs {
   /** Required: output channels of the 1x1 (pointwise) step, a positive integer. */
   filters: number;
@@ -161,6 +163,7 @@ export class SeparableConv2D extends DepthwiseConv2D {
   }
 }
 
+/** Options of `layers.conv2dTranspose` (Keras' Conv2DTranspose). */
 export interface Conv2DTransposeArgs extends AffineArgs {
   /** Required: output channels, a positive integer. */
   filters: number;

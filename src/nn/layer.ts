@@ -16,6 +16,7 @@ export interface LayerOutput {
   u: Tensor;
 }
 
+/** The options every layer takes. */
 export interface LayerArgs {
   /** The layer's name, unique in its model (no '/' or spaces). Default: its kind in snake_case, numbered from the second on ('dense', 'dense_1', ...). */
   name?: string;
@@ -375,6 +376,7 @@ export abstract class Layer {
   }
 }
 
+/** Options of `input(args)`: a functional model's symbolic input. */
 export interface InputArgs {
   /** Required: the per-sample shape; the batch axis is left open. */
   shape: readonly number[];

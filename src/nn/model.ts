@@ -28,9 +28,12 @@ export type Targets = Tensor | readonly number[] | Int32Array | Uint8Array;
 /** Targets of a model: as inputs, per output. */
 export type ModelTargets = Targets | readonly Targets[] | Readonly<Record<string, Targets>>;
 
+/** A loss by name or as a function (yTrue, yPred) => loss tensor. */
 export type LossSpec = LossName | LossFn;
+/** A metric by name ('accuracy', 'precision', 'auc', ...) or as a function (yTrue, yPred) => value. */
 export type MetricSpec = string | MetricFn;
 
+/** Options of `model.compile(args)`. */
 export interface CompileArgs {
   /** By name (Keras' defaults for it) or an optimizer from gl.optimizers. Default: 'rmsprop', as Keras. */
   optimizer?: 'sgd' | 'adam' | 'rmsprop' | Optimizer;
@@ -42,6 +45,7 @@ export interface CompileArgs {
   lossWeights?: readonly number[] | Readonly<Record<string, number>>;
 }
 
+/** Options of `model.fit(x, y, args)`. */
 export interface FitArgs {
   /** Passes over the training data. Default: 1. */
   epochs?: number;
@@ -67,16 +71,19 @@ export interface FitArgs {
   terminateOnNaN?: boolean;
 }
 
+/** Options of `model.evaluate(x, y, args)`. */
 export interface EvaluateArgs {
   /** Samples per forward pass; leave it out for a data set of batches. Default: 32. */
   batchSize?: number;
 }
 
+/** Options of `model.predict(x, options)` and `model.predictAll`. */
 export interface PredictOptions {
   /** Samples per forward pass; leave it out for a data set of batches. Default: 32. */
   batchSize?: number;
 }
 
+/** Options of `model.summary(options)`. */
 export interface SummaryOptions {
   /** Print the table (default true); it is returned either way. */
   print?: boolean;
@@ -92,6 +99,7 @@ export interface LayerTrace {
   u: Tensor;
 }
 
+/** Options of `model(args)`: a functional model from symbolic inputs to outputs. */
 export interface ModelArgs {
   /** Required: the symbolic inputs (from gl.input), one or a list in the order predict takes them. */
   inputs: SymbolicTensor | readonly SymbolicTensor[];
@@ -1207,6 +1215,7 @@ export interface SaveOptions {
   readonly [option: string]: unknown;
 }
 
+/** Options of `model.loadWeights(path, options)`. */
 export interface LoadWeightsOptions {
   /** Match weights to layers by layer name (Keras' by_name); layers the file does not name keep their weights. Default: false (in layer order, all of them). */
   byName?: boolean;

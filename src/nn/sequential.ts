@@ -7,6 +7,7 @@ import { DeferredGraph, Model, buildGraph } from './model.js';
 /** A layer, or the symbolic tensor of `gl.input()` to fix the input shape (first only). */
 export type SequentialEntry = Layer | SymbolicTensor;
 
+/** Options of `sequential(args)`. */
 export interface SequentialArgs {
   /** The layers (or models) in order, each feeding the next; more can be added with add(). Default: none. */
   layers?: readonly SequentialEntry[];

@@ -8,8 +8,10 @@ import { registerOp, type OpSample } from './registry.js';
 import { flip, reshape } from './shape.js';
 import { empty, expectTensor, kernels, pairOf, sampleUniform } from './util.js';
 
+/** Convolution padding: 'valid' (none), 'same' (TensorFlow's), 'full', zeros on every side, or [rows, columns] of zeros. */
 export type Padding = 'valid' | 'same' | 'full' | number | readonly [number, number];
 
+/** Options of `conv2d(x, w, options)`. */
 export interface Conv2dOptions {
   /** Step between windows: a number or [h, w] (default 1). */
   stride?: number | readonly [number, number];
@@ -34,6 +36,7 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
+/** Options of `conv1d(x, w, options)`. */
 export interface Conv1dOptions {
   /** Step between windows (default 1). */
   stride?: number;
@@ -63,6 +66,7 @@ export interface DepthwiseConv2dOptions {
   activation?: FusedActivation;
 }
 
+/** Options of `conv2dTranspose(x, w, options)`. */
 export interface Conv2dTransposeOptions {
   /** The upsampling factor: a number or [h, w] (default 1). */
   stride?: number | readonly [number, number];

@@ -12,6 +12,7 @@ import { registerOp, type OpSample } from './registry.js';
 import { reshape, transpose } from './shape.js';
 import { empty, expectTensor, sampleUniform } from './util.js';
 
+/** Options of `layerNorm(x, options)`. */
 export interface LayerNormOptions {
   /** The axis or axes normalised over (default -1, the features). */
   axis?: number | readonly number[];

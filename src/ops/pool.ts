@@ -9,6 +9,7 @@ import { registerOp, type OpSample } from './registry.js';
 import { reshape, takeFlat } from './shape.js';
 import { empty, expectTensor, kernels, sampleDistinct, sampleUniform } from './util.js';
 
+/** Options of `maxPool2d` and `avgPool2d`. */
 export interface Pool2dOptions {
   /** Window size: a number or [h, w] (default 2). */
   size?: number | readonly [number, number];
@@ -18,6 +19,7 @@ export interface Pool2dOptions {
   padding?: 'valid' | 'same';
 }
 
+/** Options of `maxPool1d` and `avgPool1d`. */
 export interface Pool1dOptions {
   /** Window length (default 2). */
   size?: number;

@@ -20,6 +20,7 @@ export const PALETTE: readonly string[] = [
 /** One curve: y values against 0..n-1, or explicit x and y of equal length. */
 export type Series = NumericInput | { x: NumericInput; y: NumericInput };
 
+/** Options of `plot.line(series, options)`. */
 export interface LineOptions {
   /** The chart's title. Default: none. */
   title?: string;
@@ -37,6 +38,7 @@ export interface LineOptions {
   points?: boolean;
 }
 
+/** Options of `plot.fn(f, interval, options)`. */
 export interface FnOptions extends LineOptions {
   /** Number of evenly spaced x values from a to b, ends included. Default 200. */
   samples?: number;
@@ -208,6 +210,7 @@ export function fn(f: Fn1 | Record<string, Fn1>, interval: readonly [number, num
   return line(series, { points: false, ...lineOpts });
 }
 
+/** Options of `plot.confusionMatrix`. */
 export interface ConfusionMatrixOptions {
   /** The chart's title. Default: 'Confusion matrix'. */
   title?: string;

@@ -6,6 +6,7 @@ import { Figure } from './figure.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
+/** Options of `plot.heatMap(values, xLabels, yLabels, options)`. */
 export interface HeatMapOptions {
   /** The chart's title. Default: none. */
   title?: string;

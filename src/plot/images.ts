@@ -21,6 +21,7 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
  */
 export type Colormap = 'gray' | 'gray_r' | 'viridis';
 
+/** What the image grids (`plot.images`, `plot.filters`, `plot.featureMaps`) share among their options. */
 export interface GridOptions {
   /** Figure title. Default: none. */
   title?: string;
@@ -32,6 +33,7 @@ export interface GridOptions {
   size?: number;
 }
 
+/** Options of `plot.images(x, options)`. */
 export interface ImagesOptions extends GridOptions {
   /** One title per image, e.g. "true=3 est=5". Default: none. */
   titles?: readonly string[];
@@ -300,6 +302,7 @@ export interface HasWeights {
   getWeights(): Tensor[];
 }
 
+/** Options of `plot.filters(weights, options)`. */
 export interface FiltersOptions extends GridOptions {}
 
 /**
@@ -353,6 +356,7 @@ export function filters(weights: Tensor | HasWeights, input: FiltersOptions = {}
   return gridFigure(tiles, grid, { kind: 'filters', shape: [...shape], colormap });
 }
 
+/** Options of `plot.featureMaps`. */
 export interface FeatureMapsOptions extends GridOptions {
   /** One title per channel. Default "channel k". */
   titles?: readonly string[];

@@ -15,6 +15,7 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 /** A classifier on an [n, 2] batch: labels [n], scores [n] or [n, 1], or class scores [n, k]. */
 export type Predict2D = (x: Tensor) => Tensor | ArrayLike<number>;
 
+/** Options of `plot.decisionRegions`. */
 export interface DecisionRegionsOptions {
   /** The chart's title. Default: none. */
   title?: string;

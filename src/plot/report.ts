@@ -40,8 +40,10 @@ export interface ReportTable {
   rows: readonly (readonly MetricValue[])[];
 }
 
+/** A file format a report writes each figure in besides its page. */
 export type ReportFileFormat = 'png' | 'svg';
 
+/** What `plot.writeReport(dir, spec)` puts on the page. */
 export interface ReportSpec {
   /** Required: the page's heading, non-empty. */
   title: string;
@@ -61,6 +63,7 @@ export interface ReportSpec {
   pngScale?: number;
 }
 
+/** What `plot.writeReport` and `plot.writeClassifierReport` wrote. */
 export interface ReportResult {
   /** Absolute path of report.html. */
   html: string;
@@ -386,6 +389,7 @@ export function trainingCurves(input: TrainingLogs): ReportFigure[] {
   return out;
 }
 
+/** What `plot.writeClassifierReport(dir, spec)` puts on the page: a classifier's test results, and optionally its images, curves and filters. */
 export interface ClassifierReportSpec extends Omit<ReportSpec, 'figures'> {
   /** Required: true classes of the test samples, integers (class indices 0..k-1 with `classNames`, e.g. -1/+1 without). */
   yTrue: NumericInput;

@@ -29,6 +29,7 @@ export interface ModelFactory {
   params?: readonly string[];
 }
 
+/** What `crossValScore` and `GridSearchCV` fit: an SVC, a LinearSVC or a Keras-style model factory. */
 export type Estimator = SVC | LinearSVC | ModelFactory;
 
 /** A score of predicted against true labels; larger is better. */
@@ -61,6 +62,7 @@ export function scorerNames(): string[] {
   return [...SCORERS.keys()].sort();
 }
 
+/** A score by registered name ('accuracy', 'f1_macro', ...) or as (yTrue, yPred) => number, larger is better. */
 export type Scoring = string | ScoreFunction;
 
 function scorerOf(fn: string, scoring: unknown): ScoreFunction {
@@ -78,6 +80,7 @@ function scorerOf(fn: string, scoring: unknown): ScoreFunction {
 /** A fold given by hand: sample indices to train on and to test on. */
 export interface FoldLike { train: ArrayLike<number>; test: ArrayLike<number> }
 
+/** The folds: a count (StratifiedKFold), a splitter such as KFold, or explicit [train, test] index lists. */
 export type CV = number | Splitter | readonly FoldLike[];
 
 function foldsOf(fn: string, cv: unknown, n: number, y: Float64Array): Fold[] {
@@ -201,6 +204,7 @@ function classesOf(out: Tensor): Float64Array {
   return res;
 }
 
+/** Options of `crossValScore(estimator, x, y, options)`. */
 export interface CrossValScoreOptions {
   /** Folds: a count (StratifiedKFold(cv), no shuffle, as scikit-learn for classifiers), a splitter or a list of folds (default 5). */
   cv?: CV;
@@ -243,6 +247,7 @@ export async function crossValScore(estimator: Estimator, x: Samples, y: Labels,
   return scoreFolds(make, d);
 }
 
+/** Options of `new GridSearchCV(options)` (scikit-learn's GridSearchCV). */
 export interface GridSearchCVOptions {
   /** Required: the model whose parameters are searched; its own values are kept for the parameters not in the grid. */
   estimator: Estimator;

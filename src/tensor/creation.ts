@@ -4,6 +4,7 @@ import { rngFor, type Random } from './random.js';
 import { MAX_TENSOR_SIZE, checkShape, sizeOf } from './shape.js';
 import { Tensor, allocate, fromNested, type DType, type FloatArray, type NestedArray } from './tensor.js';
 
+/** Options of `tensor(values, options)`. */
 export interface TensorOptions {
   /** Shape for flat or typed-array values (required for typed arrays of rank > 1). */
   shape?: readonly number[];
@@ -13,6 +14,7 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
+/** Options of `zeros`, `ones`, `full`, `zerosLike`, `onesLike`, `eye`, `arange` and `linspace`. */
 export interface CreationOptions {
   /** The element type. Default: 'float32' (zerosLike and onesLike: the dtype of their tensor). */
   dtype?: DType;
@@ -20,6 +22,7 @@ export interface CreationOptions {
   requiresGrad?: boolean;
 }
 
+/** Options of the random creators (`rand`, `randn`, `randint`): the creation options and a seed. */
 export interface RandomOptions extends CreationOptions {
   /** Draw from a generator seeded with this instead of the global one. Default: none (the global generator, see manualSeed). */
   seed?: number;

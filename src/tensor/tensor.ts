@@ -15,6 +15,7 @@ export interface GradNode {
   readonly backward: (grad: Tensor) => readonly (Tensor | null | undefined)[];
 }
 
+/** Options of `tensor.backward(grad, options)`. */
 export interface BackwardOptions {
   /** Record the backward pass itself so that gradients can be differentiated again. Default: false. */
   createGraph?: boolean;
@@ -68,6 +69,7 @@ export type TensorLike = Tensor | number;
 /** An axis option: one axis, several, or all when omitted. */
 export type Axis = number | readonly number[];
 
+/** Options of `variance` and `std`. */
 export interface VarianceOptions {
   /** Keep the reduced axes as size 1. Default: false. */
   keepDims?: boolean;
@@ -75,6 +77,7 @@ export interface VarianceOptions {
   ddof?: number;
 }
 
+/** Options of `relu` (Keras' relu arguments). */
 export interface ReluOptions {
   /** The largest output (Keras' max_value). Default: none (no cap). */
   maxValue?: number | null;

@@ -46,6 +46,7 @@ function fmtTime(s: number): string {
   return `${Math.round(s)}s`;
 }
 
+/** Options of `callbacks.progressBar`. */
 export interface ProgressBarOptions {
   /** Where to write (default process.stdout). */
   stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -122,6 +123,7 @@ function better(mode: Mode, monitor: string, a: number, b: number, minDelta: num
   return m === 'min' ? a < b - minDelta : a > b + minDelta;
 }
 
+/** Options of `callbacks.earlyStopping` (Keras' EarlyStopping). */
 export interface EarlyStoppingOptions {
   /** The log watched at the end of each epoch, e.g. 'val_loss', 'val_accuracy', 'loss'. Default: 'val_loss'. */
   monitor?: string;
@@ -194,6 +196,7 @@ export class EarlyStopping implements Callback {
   }
 }
 
+/** Options of `callbacks.modelCheckpoint` (Keras' ModelCheckpoint). */
 export interface ModelCheckpointOptions {
   /** Required: folder to save into; `{epoch}` is replaced by the 1-based epoch number. */
   path: string;
@@ -269,6 +272,7 @@ export class LogRecorder implements Callback {
   onEpochEnd(_epoch: number, logs: Logs): void { this.epochs.push({ ...logs }); }
 }
 
+/** Makers of the callbacks `fit` takes: progress bar, early stopping, checkpoints, a CSV log and a log recorder. */
 export const callbacks = {
   progressBar: (options?: ProgressBarOptions) => new ProgressBar(options),
   earlyStopping: (options?: EarlyStoppingOptions) => new EarlyStopping(options),
@@ -319,6 +323,7 @@ export type StopReason =
   | { kind: 'nan'; epoch: number; batch: number; what: string }
   | { kind: 'callback'; epoch: number; batch: number };
 
+/** What `fit` returns: each epoch's logs (loss, metrics, val_ ones) and why training stopped early, if it did. */
 export class History {
   readonly epoch: number[] = [];
   readonly history: Record<string, number[]> = {};
