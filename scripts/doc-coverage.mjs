@@ -5,7 +5,7 @@
 //
 //   node scripts/doc-coverage.mjs [dist/src] [--json]
 //
-// Public: reachable from index.d.ts through its exports (`export *`, `export * as ns`, named
+// Public: reachable from index.d.ts (and browser.d.ts) through their exports (`export *`, `export * as ns`, named
 // re-exports), plus the interfaces they extend. Options interfaces: those whose name ends in
 // Options, Args, Config or Spec (and ModelFactory). A doc comment passes when it has `@defaultValue`,
 // "default" opening a sentence or clause ("Default 32.", "(default 1)", "; default none"),
@@ -230,8 +230,11 @@ export function parseModule(text) {
   return mod;
 }
 
+// The package's entry points: Node's, and the browser's once it exists (a missing one is skipped).
+export const ENTRIES = ['index.d.ts', 'browser.d.ts'];
+
 /** Every public interface of the declaration files under root, each once: { key, file, name, publicName, members, parents }. */
-export function publicInterfaces(root, entry = 'index.d.ts') {
+export function publicInterfaces(root, entries = ENTRIES) {
   const cache = new Map();
   const load = (file) => {
     if (!cache.has(file)) cache.set(file, fs.existsSync(file) ? parseModule(fs.readFileSync(file, 'utf8')) : null);
@@ -270,13 +273,13 @@ export function publicInterfaces(root, entry = 'index.d.ts') {
     for (const from of mod.stars) if (from.startsWith('.')) visitModule(target(file, from), prefix);
     for (const [ns, from] of mod.namespaces) if (from.startsWith('.')) visitModule(target(file, from), `${prefix}${ns}.`);
   };
-  visitModule(path.resolve(root, entry), '');
+  for (const entry of typeof entries === 'string' ? [entries] : entries) visitModule(path.resolve(root, entry), '');
   return [...found.values()];
 }
 
 /** The options properties whose doc comment is missing or says no default: ["publicName.prop (file)"]. */
-export function missingOptionDocs(root, entry = 'index.d.ts') {
-  const all = publicInterfaces(root, entry);
+export function missingOptionDocs(root, entries = ENTRIES) {
+  const all = publicInterfaces(root, entries);
   // An options interface's parents are options too, whatever their names.
   const options = new Set();
   const byKey = new Map(all.map((r) => [r.key, r]));

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 interface Member { name: string; optional: boolean; doc: string | null }
 interface PublicInterface { key: string; file: string; name: string; publicName: string; members: Member[]; parents: string[] }
 interface Script {
-  publicInterfaces(root: string, entry?: string): PublicInterface[];
-  missingOptionDocs(root: string, entry?: string): string[];
+  publicInterfaces(root: string, entries?: string | readonly string[]): PublicInterface[];
+  missingOptionDocs(root: string, entries?: string | readonly string[]): string[];
 }
 
 const distSrc = fileURLToPath(new URL('../../src/', import.meta.url));
@@ -89,12 +89,17 @@ test('the reader follows re-exports, namespaces and extends, and flags undocumen
       '',
     ].join('\n'));
     writeFileSync(join(root, 'm', 'c.d.ts'), 'export interface COptions {\n    /** Required. */\n    path: string;\n}\ninterface Hidden { x?: number }\n');
+    // A second entry point (the browser's) adds its own exports.
+    writeFileSync(join(root, 'browser.d.ts'), "export { type DOptions } from './m/d.js';\n");
+    writeFileSync(join(root, 'm', 'd.d.ts'), 'export interface DOptions {\n    width?: number;\n}\n');
     const names = publicInterfaces(root).map((r) => r.publicName).sort();
-    assert.deepEqual(names, ['AOptions', 'AOptions (extends BaseArgs)', 'Renamed', 'ns.BConfig', 'ns.Result']);
+    assert.deepEqual(names, ['AOptions', 'AOptions (extends BaseArgs)', 'DOptions', 'Renamed', 'ns.BConfig', 'ns.Result']);
+    assert.deepEqual(publicInterfaces(root, 'index.d.ts').map((r) => r.publicName).filter((n) => n === 'DOptions'), []);
     assert.deepEqual(missingOptionDocs(root), [
       'AOptions (extends BaseArgs).seed (m/base.ts, no default or "required")',
       'AOptions.onStep (m/a.ts, no default or "required")',
       'AOptions.size (m/a.ts, no doc comment)',
+      'DOptions.width (m/d.ts, no doc comment)',
       'ns.BConfig.dir (m/b.ts, no default or "required")',
       'ns.BConfig.old (m/b.ts, no default or "required")',
     ]);
