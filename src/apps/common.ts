@@ -14,14 +14,14 @@ export interface ApplicationOptions {
   /** The fully connected classifier on top (default true). */
   includeTop?: boolean;
   /**
-   * null (random initial weights, the default) or the path of a weights file (Keras' .h5, a
-   * .keras archive, a gradlab folder). 'imagenet' is refused: gradlab does not download, and
-   * the error names the Keras file to fetch.
+   * null (random initial weights) or the path of a weights file (Keras' .h5, a .keras archive,
+   * a gradlab folder). 'imagenet' is refused: gradlab does not download, and the error names the
+   * Keras file to fetch. Default: null.
    */
   weights?: string | null;
   /** Per-sample [height, width, 3] (default [224, 224, 3]); at least 32x32. */
   inputShape?: readonly number[];
-  /** Without the top: 'avg' or 'max' adds a global pooling layer (ignored with the top, as Keras). */
+  /** Without the top: 'avg' or 'max' adds a global pooling layer (ignored with the top, as Keras). Default: null (none: the last feature map). */
   pooling?: 'avg' | 'max' | null;
   /** Classes of the top (default 1000). */
   classes?: number;

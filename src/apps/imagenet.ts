@@ -5,6 +5,7 @@ import { checkOptions, describeValue, hasOwn, oneOf, optionKeys, positiveInt } f
 import { tensor } from '../tensor/creation.js';
 import { Tensor, allocate, type NestedArray } from '../tensor/tensor.js';
 
+/** Options of `applications.preprocessInput`. */
 export interface PreprocessInputOptions {
   /**
    * 'caffe' (default; VGG, ResNet): RGB to BGR, then minus the ImageNet means [103.939, 116.779,
@@ -52,6 +53,7 @@ export function preprocessInput(x: Tensor | NestedArray, options: PreprocessInpu
 /** ImageNet's class index as Keras' imagenet_class_index.json holds it: "0": ["n01440764", "tench"], ... */
 export type ClassIndex = Readonly<Record<string, readonly [string, string]>>;
 
+/** Options of `applications.decodePredictions`. */
 export interface DecodePredictionsOptions {
   /** How many classes per sample, best first (default 5). */
   top?: number;

@@ -115,8 +115,9 @@ export async function pretrained(name: string): Promise<Model> {
   return loadModel(join(pretrainedRoot(), name));
 }
 
+/** Options of `applications.digitNet`. */
 export interface DigitNetArgs {
-  /** Classes of the softmax output. */
+  /** Required: classes of the softmax output. */
   classes: number;
   /** Default 'digit_net'. */
   name?: string;
@@ -154,9 +155,11 @@ export function digitNet(args: DigitNetArgs): Model {
   return model({ inputs: image, outputs: y, name: a.name ?? 'digit_net' });
 }
 
+/** Options of `applications.selectClasses`. */
 export interface SelectClassesOptions {
   /** At most this many samples, drawn at random with `seed` (default: all, in order). */
   limit?: number;
+  /** Seed of the draw with `limit` (default 0). */
   seed?: number;
   /** With `limit`: as many samples of each class as possible (the first classes take the remainder). Default false. */
   balanced?: boolean;

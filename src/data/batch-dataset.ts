@@ -12,6 +12,7 @@ export interface Batch {
   y: Tensor | null;
 }
 
+/** Options of `dataset.batches(options)`. */
 export interface BatchesOptions {
   /** Which pass over the data: 0 (default) is the data set's own order; later ones are reshuffled when it shuffles. */
   epoch?: number;

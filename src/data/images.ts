@@ -22,10 +22,14 @@ let jpeg: JpegModule | null = null;
 const pngjs = (): PngModule => (png ??= require('pngjs') as PngModule);
 const jpegjs = (): JpegModule => (jpeg ??= require('jpeg-js') as JpegModule);
 
+/** An image file format gradlab decodes. */
 export type ImageFormat = 'png' | 'jpeg';
+/** Channels of a decoded image: 1 gray, 3 RGB, 4 RGBA. */
 export type ImageChannels = 1 | 3 | 4;
+/** How images are resized: bilinear (tf.image.resize without antialias) or nearest neighbour. */
 export type ImageInterpolation = 'bilinear' | 'nearest';
 
+/** Options of `loadImage(path | bytes, options)`. */
 export interface LoadImageOptions {
   /** Resize to [height, width] (default: keep the file's size). */
   size?: readonly [number, number];

@@ -2,7 +2,7 @@
 export { datasets, mnist, fashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_CLASSES } from './datasets.js';
 export type { ImageClassification, ImageDatasetOptions, LabelledImages } from './datasets.js';
 export { loadIdx, readIdx, parseIdx } from './idx.js';
-export type { IdxArray, IdxData, IdxType, LoadIdxOptions, ParseIdxOptions } from './idx.js';
+export type { IdxArray, IdxData, IdxType, LoadIdxOptions, ParseIdxOptions, ReadIdxOptions } from './idx.js';
 export { loadCsv, parseCsv } from './csv.js';
 export type { CsvData, LoadCsvOptions } from './csv.js';
 export {

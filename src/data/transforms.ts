@@ -14,8 +14,9 @@ export interface Dataset {
   labels?: Int32Array;
 }
 
+/** Options of `shuffle`. */
 export interface SeedOptions {
-  /** Seed for a reproducible result; without one the global generator (see manualSeed) draws. */
+  /** Seed for a reproducible result. Default: none (the global generator, see manualSeed, draws). */
   seed?: number;
 }
 
@@ -61,17 +62,19 @@ export function shuffle(x: Tensor, yOrOptions?: Tensor | SeedOptions, maybeOptio
   return y === undefined ? takeRows(x, perm) : { x: takeRows(x, perm), y: takeRows(y, perm) };
 }
 
+/** Options of `trainTestSplit(x, y, options)`. */
 export interface TrainTestSplitOptions extends SeedOptions {
   /** Fraction of samples in (0, 1), or a count, for the test set. Default 0.25 (scikit-learn's). */
   testSize?: number;
   /** Shuffle before splitting (default true); false takes the last samples as the test set. */
   shuffle?: boolean;
-  /** Keep class proportions in both parts: true stratifies by y, or pass the labels to use. */
+  /** Keep class proportions in both parts: true stratifies by y, or pass the labels to use. Default: false. */
   stratify?: boolean | Tensor | Int32Array | readonly number[];
 }
 
 const SPLIT_KEYS = optionKeys<TrainTestSplitOptions>({ testSize: true, shuffle: true, stratify: true, seed: true });
 
+/** What `trainTestSplit` gives: the training and test parts of x and y. */
 export interface TrainTestSplit {
   xTrain: Tensor;
   xTest: Tensor;
@@ -274,6 +277,7 @@ function asTensor(values: Float64Array, shape: readonly number[], dtype: DType):
   return new Tensor(data, shape);
 }
 
+/** Options of `standardScaler` (scikit-learn's StandardScaler). */
 export interface StandardScalerOptions {
   /** Subtract the mean (default true). */
   withMean?: boolean;
@@ -384,6 +388,7 @@ export class StandardScaler {
   }
 }
 
+/** Options of `minMaxScaler` (scikit-learn's MinMaxScaler). */
 export interface MinMaxScalerOptions {
   /** Target range [min, max] with min < max. Default [0, 1]. */
   featureRange?: readonly [number, number];

@@ -40,8 +40,9 @@ export interface TfjsArtifacts {
   weightData: ArrayBuffer | Uint8Array | readonly (ArrayBuffer | Uint8Array)[];
 }
 
+/** Options of `io.saveTfjs` and `model.save(path, { format: 'tfjs' })`. */
 export interface SaveTfjsOptions {
-  /** Store the weights as uint8 or uint16 (affine, per weight, as tensorflowjs_converter) or float16. */
+  /** Store the weights as uint8 or uint16 (affine, per weight, as tensorflowjs_converter) or float16. Default: none (float32, unquantized). */
   quantize?: 'uint8' | 'uint16' | 'float16';
 }
 

@@ -34,6 +34,7 @@ const DTYPE_SIZE: Record<SafetensorsDType, number> = {
 // The reference's header size limit; anything larger is a corrupt length field, not a real header.
 const MAX_HEADER_SIZE = 100_000_000;
 
+/** What a safetensors file holds: its tensors by name and its metadata. */
 export interface SafetensorsContents {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;

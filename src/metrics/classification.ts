@@ -3,6 +3,7 @@ import { ValueError } from '../core/errors.js';
 import { checkOptions, optionKeys, booleanOption, optional, oneOf, nonNegativeInt, describeValue, stringArray } from '../core/validate.js';
 import { type MetricInput, vec, sameLength, nonEmpty, uniqueSorted, weights, labelList } from './input.js';
 
+/** How precision, recall and F combine the classes, as scikit-learn's `average`. */
 export type Average = 'binary' | 'micro' | 'macro' | 'weighted';
 /** 'warn' gives 0 and a console.warn line, as scikit-learn. */
 export type ZeroDivision = 'warn' | 0 | 1;
@@ -15,9 +16,11 @@ function pair(fn: string, yTrue: MetricInput, yPred: MetricInput): [ArrayLike<nu
   return [t, p];
 }
 
+/** Options of `metrics.accuracyScore`. */
 export interface AccuracyOptions {
   /** Fraction of correct samples (default true) or their (weighted) count. */
   normalize?: boolean;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
 const ACC_KEYS = optionKeys<AccuracyOptions>({ normalize: true, sampleWeight: true });
@@ -40,11 +43,13 @@ export function accuracyScore(yTrue: MetricInput, yPred: MetricInput, options: A
   return hits / total;
 }
 
+/** Options of `metrics.confusionMatrix`. */
 export interface ConfusionMatrixOptions {
   /** Classes in row/column order (default: the sorted labels of yTrue and yPred); samples of other labels are left out. */
   labels?: readonly number[];
-  /** Divide by the row sums ('true'), the column sums ('pred') or the total ('all'). */
+  /** Divide by the row sums ('true'), the column sums ('pred') or the total ('all'). Default: null (counts). */
   normalize?: 'true' | 'pred' | 'all' | null;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
 const CM_KEYS = optionKeys<ConfusionMatrixOptions>({ labels: true, normalize: true, sampleWeight: true });
@@ -74,6 +79,7 @@ export function confusionMatrix(yTrue: MetricInput, yPred: MetricInput, options:
   return cm;
 }
 
+/** Options of `metrics.precisionScore`, `recallScore`, `f1Score` and `precisionRecallFscoreSupport`. */
 export interface PrfOptions {
   /** 'binary' (default) reports posLabel only; null gives one value per label. */
   average?: Average | null;
@@ -83,14 +89,17 @@ export interface PrfOptions {
   labels?: readonly number[];
   /** Value for 0/0 (default 'warn': 0 and a warning). */
   zeroDivision?: ZeroDivision;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
+/** Options of `metrics.fbetaScore`. */
 export interface FbetaOptions extends PrfOptions {
   /** Weight of recall against precision (default 1). */
   beta?: number;
 }
 const PRF_KEYS = optionKeys<FbetaOptions>({ average: true, posLabel: true, labels: true, zeroDivision: true, sampleWeight: true, beta: true });
 
+/** Precision, recall, F score and support: numbers for an average, arrays per label for average null. */
 export interface PrfResult<T> { precision: T; recall: T; fscore: T; support: T extends number ? null : number[] }
 
 type Which = 'precision' | 'recall' | 'f-score';
@@ -231,20 +240,24 @@ export function fbetaScore(yTrue: MetricInput, yPred: MetricInput, options: Fbet
   return pick(prfs(fn, yTrue, yPred, o, ['f-score'], 'binary'), 'fscore');
 }
 
+/** Options of `metrics.classificationReport`. */
 export interface ClassificationReportOptions {
   /** Labels to report (default: sorted labels of yTrue and yPred). */
   labels?: readonly number[];
-  /** Row names, one per label. */
+  /** Row names, one per label. Default: the labels as text. */
   targetNames?: readonly string[];
   /** Decimals in the text (default 2). */
   digits?: number;
-  /** Return an object instead of the text table. */
+  /** Return an object instead of the text table. Default: false. */
   outputDict?: boolean;
+  /** Value for 0/0 (default 'warn': 0 and a warning). */
   zeroDivision?: ZeroDivision;
 }
 const REPORT_KEYS = optionKeys<ClassificationReportOptions>({ labels: true, targetNames: true, digits: true, outputDict: true, zeroDivision: true });
 
+/** One row of a classification report. */
 export interface ReportRow { precision: number; recall: number; 'f1-score': number; support: number }
+/** `classificationReport(..., { outputDict: true })`: a row per class and average, and the accuracy. */
 export type ClassificationReportDict = Record<string, ReportRow | number>;
 
 /** Python's '{:.nf}': the nearest n-digit decimal, ties to even (JavaScript's toFixed rounds ties up). */
@@ -309,10 +322,13 @@ export function classificationReport(yTrue: MetricInput, yPred: MetricInput, opt
   return outputDict ? dict : report;
 }
 
+/** Options of `metrics.topKAccuracyScore`. */
 export interface TopKOptions {
   /** How many of the highest scores count (default 2). */
   k?: number;
+  /** Fraction of samples whose true class is among the top k (default true) or their (weighted) count. */
   normalize?: boolean;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
   /** Classes of the score columns (default: sorted labels of yTrue). */
   labels?: readonly number[];

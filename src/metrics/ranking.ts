@@ -4,12 +4,15 @@ import { checkOptions, optionKeys, booleanOption, optional, oneOf, positiveInt, 
 import { type MetricInput, type ScoreInput, vec, matrix, sameLength, nonEmpty, uniqueSorted, weights, labelList } from './input.js';
 import { TOPK_KEYS, type TopKOptions } from './classification.js';
 
+/** What `metrics.rocCurve` gives: false and true positive rates at decreasing thresholds. */
 export interface RocCurve { fpr: number[]; tpr: number[]; thresholds: number[] }
+/** Options of `metrics.rocCurve`. */
 export interface RocCurveOptions {
   /** The positive class (default 1 when yTrue is in {0, 1} or {-1, 1}). */
   posLabel?: number;
   /** Drop thresholds that are not corners of the curve (default true). */
   dropIntermediate?: boolean;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
 const ROC_KEYS = optionKeys<RocCurveOptions>({ posLabel: true, dropIntermediate: true, sampleWeight: true });
@@ -99,6 +102,7 @@ function binaryAuc(fn: string, t: ArrayLike<number>, s: ArrayLike<number>, w: Fl
   return auc(r.fpr, r.tpr);
 }
 
+/** Options of `metrics.rocAucScore`. */
 export interface RocAucOptions {
   /** Multi-class scores: one-vs-rest or one-vs-one (Hand & Till); required when there are more than 2 classes. */
   multiClass?: 'ovr' | 'ovo';
@@ -106,6 +110,7 @@ export interface RocAucOptions {
   average?: 'micro' | 'macro' | 'weighted' | null;
   /** Classes of the score columns, sorted (default: sorted labels of yTrue). */
   labels?: readonly number[];
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
 }
 const AUC_KEYS = optionKeys<RocAucOptions>({ multiClass: true, average: true, labels: true, sampleWeight: true });
@@ -193,9 +198,11 @@ export function rocAucScore(yTrue: MetricInput, scores: ScoreInput, options: Roc
   return per.reduce((x, y) => x + y, 0) / per.length;
 }
 
+/** Options of `metrics.logLoss`. */
 export interface LogLossOptions {
   /** Mean over samples (default true) or the sum. */
   normalize?: boolean;
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
   sampleWeight?: MetricInput;
   /** Classes of the columns (default: sorted labels of yTrue). */
   labels?: readonly number[];

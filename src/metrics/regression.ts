@@ -4,7 +4,11 @@ import { checkOptions, optionKeys } from '../core/validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type MetricInput, vec, nonEmpty, weights } from './input.js';
 
-export interface RegressionOptions { sampleWeight?: MetricInput }
+/** Options of `metrics.meanSquaredError`, `meanAbsoluteError` and `r2Score`. */
+export interface RegressionOptions {
+  /** A weight >= 0 per sample (scikit-learn's sample_weight). Default: none (every sample weighs 1). */
+  sampleWeight?: MetricInput;
+}
 const KEYS = optionKeys<RegressionOptions>({ sampleWeight: true });
 
 function columns(fn: string, yTrue: MetricInput, yPred: MetricInput): { t: ArrayLike<number>; p: ArrayLike<number>; n: number; m: number } {

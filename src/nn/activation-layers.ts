@@ -10,6 +10,7 @@ import { Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js'
 import { asPair, identity, layerKeys, layerOptions, needImage } from './layers.js';
 import { sizeOf } from '../tensor/shape.js';
 
+/** Options of `layers.relu` (Keras' ReLU layer). */
 export interface ReLUArgs extends LayerArgs {
   /** The largest output (default none; 6 gives relu6). */
   maxValue?: number | null;
@@ -46,6 +47,7 @@ export class ReLU extends Layer {
   }
 }
 
+/** Options of `layers.leakyRelu`. */
 export interface LeakyReLUArgs extends LayerArgs {
   /** Slope for x < 0 (default 0.3, as Keras' layer). */
   negativeSlope?: number;
@@ -65,6 +67,7 @@ export class LeakyReLU extends Layer {
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), negativeSlope: this.negativeSlope }; }
 }
 
+/** Options of `layers.elu`. */
 export interface ELUArgs extends LayerArgs {
   /** Scale of the negative part (default 1). */
   alpha?: number;
@@ -84,6 +87,7 @@ export class ELU extends Layer {
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), alpha: this.alpha }; }
 }
 
+/** Options of `layers.softmax`. */
 export interface SoftmaxArgs extends LayerArgs {
   /** The axis to normalise over, counting the batch axis (default -1). */
   axis?: number;
@@ -107,9 +111,11 @@ export class Softmax extends Layer {
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), axis: this.axis }; }
 }
 
+/** Options of `layers.layerNormalization` (Keras' LayerNormalization). */
 export interface LayerNormalizationArgs extends LayerArgs {
   /** The axis or axes to normalise over, counting the batch axis (default -1). */
   axis?: number | readonly number[];
+  /** Added to the variance before its square root, > 0 (default 1e-3, as Keras). */
   epsilon?: number;
   /** Learn an offset beta (default true). */
   center?: boolean;
@@ -169,9 +175,11 @@ export class LayerNormalization extends Layer {
   }
 }
 
+/** Options of `layers.upSampling2d` (Keras' UpSampling2D). */
 export interface UpSampling2DArgs extends LayerArgs {
   /** Factor per axis: a number or [h, w] (default 2). */
   size?: number | readonly [number, number];
+  /** 'nearest' (default, as Keras) or 'bilinear'. */
   interpolation?: 'nearest' | 'bilinear';
 }
 
@@ -199,8 +207,11 @@ export class UpSampling2D extends Layer {
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), size: this.size, interpolation: this.interpolation }; }
 }
 
+/** Options of `layers.resizing` (Keras' Resizing). */
 export interface ResizingArgs extends LayerArgs {
+  /** Required: the output height in pixels. */
   height: number;
+  /** Required: the output width in pixels. */
   width: number;
   /** 'bilinear' (default, as Keras) or 'nearest'. */
   interpolation?: 'nearest' | 'bilinear';

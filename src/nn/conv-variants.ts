@@ -12,13 +12,19 @@ import { AffineLayer, asPair, layerKeys, layerOptions, needImage, type AffineArg
 
 type Pair = number | readonly [number, number];
 
+/** Options of `layers.depthwiseConv2d` (Keras' DepthwiseConv2D). */
 export interface DepthwiseConv2DArgs extends AffineArgs {
+  /** Required: the kernel's height and width, one number for both or [kh, kw]. */
   kernelSize: Pair;
+  /** Step between windows, one number or [sh, sw]. Default: 1. */
   strides?: Pair;
+  /** 'valid' (no padding) or 'same' (output size = ceil(input / stride)). Default: 'valid'. */
   padding?: 'valid' | 'same';
   /** Filters per input channel (default 1): C * depthMultiplier outputs. */
   depthMultiplier?: number;
+  /** Spacing between kernel taps, one number or [dh, dw]. Default: 1. */
   dilationRate?: Pair;
+  /** How the depthwise kernel starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   depthwiseInitializer?: InitializerName | Initializer;
 }
 
@@ -98,8 +104,11 @@ export class DepthwiseConv2D extends AffineLayer {
   }
 }
 
+/** Options of `layers.separableConv2d` (Keras' SeparableConv2D). */
 export interface SeparableConv2DArgs extends DepthwiseConv2DArgs {
+  /** Required: output channels of the 1x1 (pointwise) step, a positive integer. */
   filters: number;
+  /** How the pointwise kernel starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   pointwiseInitializer?: InitializerName | Initializer;
 }
 
@@ -154,14 +163,21 @@ export class SeparableConv2D extends DepthwiseConv2D {
   }
 }
 
+/** Options of `layers.conv2dTranspose` (Keras' Conv2DTranspose). */
 export interface Conv2DTransposeArgs extends AffineArgs {
+  /** Required: output channels, a positive integer. */
   filters: number;
+  /** Required: the kernel's height and width, one number for both or [kh, kw]. */
   kernelSize: Pair;
+  /** Upsampling factor (the stride of the convolution it inverts), one number or [sh, sw]. Default: 1. */
   strides?: Pair;
+  /** 'valid' (output (in - 1) * stride + max(kernel, stride), as Keras) or 'same' (output in * stride). Default: 'valid'. */
   padding?: 'valid' | 'same';
   /** Extra output rows/columns, each below the stride (Keras' output_padding; default none). */
   outputPadding?: Pair | null;
+  /** Spacing between kernel taps, one number or [dh, dw]. Default: 1. */
   dilationRate?: Pair;
+  /** How the kernel starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   kernelInitializer?: InitializerName | Initializer;
 }
 

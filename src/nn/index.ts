@@ -20,7 +20,7 @@ export type { RandomFlipArgs, RandomRotationArgs, RandomZoomArgs, RandomTranslat
 export { layers, layerClasses, registerLayerClass } from './catalog.js';
 export type { LayerClass } from './catalog.js';
 export { initializers } from './initializers.js';
-export type { Initializer, InitializerName } from './initializers.js';
+export type { Initializer, InitializerName, RandomNormalOptions, RandomUniformOptions } from './initializers.js';
 export type { ActivationName } from './activations.js';
 export { Model, model, registerModelFileFormat } from './model.js';
 export type {
@@ -30,3 +30,4 @@ export type {
 export { Sequential, sequential } from './sequential.js';
 export type { SequentialArgs, SequentialEntry } from './sequential.js';
 export { loadModel, modelFromConfig, layerFromConfig } from './saving.js';
+export type { LoadModelOptions } from './saving.js';

@@ -73,11 +73,24 @@ function truncated(r: Random, std: number): () => number {
 // The std of a standard normal truncated at +-2: Keras divides by it so the scale is kept.
 const TRUNCATED_STD = 0.87962566103423978;
 
-export interface RandomNormalOptions { mean?: number; stddev?: number }
-export interface RandomUniformOptions { minval?: number; maxval?: number }
+/** Options of `initializers.randomNormal`. */
+export interface RandomNormalOptions {
+  /** Mean of the normal distribution. Default: 0. */
+  mean?: number;
+  /** Standard deviation, > 0. Default: 0.05 (Keras'). */
+  stddev?: number;
+}
+/** Options of `initializers.randomUniform`. */
+export interface RandomUniformOptions {
+  /** Lower bound. Default: -0.05 (Keras'). */
+  minval?: number;
+  /** Upper bound, above minval. Default: 0.05 (Keras'). */
+  maxval?: number;
+}
 const NORMAL_KEYS = optionKeys<RandomNormalOptions>({ mean: true, stddev: true });
 const UNIFORM_KEYS = optionKeys<RandomUniformOptions>({ minval: true, maxval: true });
 
+/** Weight initializers as Keras': each call gives an initializer a layer option takes (`kernelInitializer: initializers.heNormal()`). */
 export const initializers = {
   /** Uniform in +-sqrt(6 / (fanIn + fanOut)) (Keras' default for kernels). */
   glorotUniform: (): Initializer => make('glorotUniform', (s, r) => {
@@ -125,6 +138,7 @@ export const initializers = {
   },
 };
 
+/** An initializer by name, camelCase or Keras' snake_case. */
 export type InitializerName =
   | 'glorotUniform' | 'glorot_uniform' | 'glorotNormal' | 'glorot_normal' | 'heNormal' | 'he_normal' | 'heUniform' | 'he_uniform'
   | 'lecunNormal' | 'lecun_normal' | 'lecunUniform' | 'lecun_uniform' | 'zeros' | 'ones'

@@ -16,10 +16,13 @@ export interface LayerOutput {
   u: Tensor;
 }
 
+/** The options every layer takes. */
 export interface LayerArgs {
+  /** The layer's name, unique in its model (no '/' or spaces). Default: its kind in snake_case, numbered from the second on ('dense', 'dense_1', ...). */
   name?: string;
-  /** Per-sample input shape (no batch axis), on the first layer of a sequential model. */
+  /** Per-sample input shape (no batch axis), on the first layer of a sequential model. Default: none (taken from the layer before or the first input). */
   inputShape?: readonly number[];
+  /** Whether fit updates the layer's weights; false also runs BatchNormalization in inference mode. Default: true. */
   trainable?: boolean;
   /** The dtype of the layer's weights (default float32). */
   dtype?: DType;
@@ -119,9 +122,13 @@ function isShapeList(s: Shape | readonly Shape[]): s is readonly Shape[] {
 
 /** Base of every layer: weights, build by input shape, forward in training or inference mode. */
 export abstract class Layer {
+  /** Keras' class name, e.g. 'Dense' (what model.json and summary() show). */
   abstract readonly className: string;
+  /** Unique in its model; weights are saved under it. */
   name: string;
+  /** The dtype of the layer's weights. */
   readonly dtype: DType;
+  /** The `inputShape` option, or null. */
   readonly requestedInputShape: number[] | null;
   /** Per-sample input shapes, set when built (one per input). */
   inputShapes: number[][] | null = null;
@@ -129,7 +136,9 @@ export abstract class Layer {
   outputShapes: number[][] | null = null;
   /** The calls of this layer on symbolic tensors, in order (a shared layer has several). */
   readonly inboundNodes: Node[] = [];
+  /** The weights in order, as addWeight made them. */
   protected weightList: LayerWeight[] = [];
+  /** The flag behind `trainable`. */
   protected trainableFlag: boolean;
 
   constructor(args: LayerArgs, defaultName: string) {
@@ -152,11 +161,13 @@ export abstract class Layer {
     this.setTrainableFlag(value);
   }
 
+  /** Sets the flag behind `trainable`, checking that it is a boolean. */
   protected setTrainableFlag(value: boolean): void {
     if (typeof value !== 'boolean') throw new ValueError(`${this.name}.trainable must be true or false, got ${showJson(value)}`);
     this.trainableFlag = value;
   }
 
+  /** Whether the layer knows its input shapes (and so has its weights). */
   get built(): boolean {
     return this.inputShapes !== null;
   }
@@ -308,6 +319,7 @@ export abstract class Layer {
     return node.outputs;
   }
 
+  /** Registers a weight under its role (kernel, bias, moving_mean, ...); trainable ones get gradients. */
   protected addWeight(role: string, t: Tensor, trainable = true): Tensor {
     t.requiresGrad = trainable;
     this.weightList.push({ role, tensor: t, trainable });
@@ -324,6 +336,7 @@ export abstract class Layer {
     return this.trainable ? this.weightList.filter((w) => w.trainable).map((w) => w.tensor) : [];
   }
 
+  /** The tensors fit does not update: moving statistics, and every weight of a frozen layer. */
   get nonTrainableWeights(): Tensor[] {
     return this.weightList.filter((w) => !w.trainable || !this.trainable).map((w) => w.tensor);
   }
@@ -350,6 +363,7 @@ export abstract class Layer {
     parsed.forEach((t, i) => targets[i].tensor.data.set(t.data));
   }
 
+  /** The number of values in all the weights, trainable or not. */
   countParams(): number {
     return this.weights.reduce((n, w) => n + w.tensor.size, 0);
   }
@@ -368,15 +382,19 @@ export abstract class Layer {
     };
   }
 
+  /** The name a layer of this class gets by default: the class name in snake_case ('BatchNormalization' gives 'batch_normalization'). */
   static defaultName(className: string): string {
     return snake(className);
   }
 }
 
+/** Options of `input(args)`: a functional model's symbolic input. */
 export interface InputArgs {
-  /** Per-sample shape: the batch axis is left open. */
+  /** Required: the per-sample shape; the batch axis is left open. */
   shape: readonly number[];
+  /** The input's name (the key of its data in fit and predict). Default: 'input_1', 'input_2', ... */
   name?: string;
+  /** The dtype of the data it takes. Default: 'float32'. */
   dtype?: DType;
 }
 

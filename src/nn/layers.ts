@@ -51,8 +51,11 @@ export function affineOutput(activation: string, needZ: boolean, preActivation: 
 
 /** The options every affine layer takes: its activation and bias. */
 export interface AffineArgs extends LayerArgs {
+  /** Applied to x . kernel + bias, by name ('relu', 'softmax', ...; Keras' snake_case names too). Default: 'linear' (none). */
   activation?: ActivationName;
+  /** Add a bias vector of `units` (or `filters`) values. Default: true. */
   useBias?: boolean;
+  /** How the bias starts, by name or as an initializer. Default: 'zeros'. */
   biasInitializer?: InitializerName | Initializer;
 }
 
@@ -107,8 +110,11 @@ export function needImage(layer: Layer, s: Shape): void {
 
 // ---------- Dense ----------
 
+/** Options of `layers.dense` (Keras' Dense). */
 export interface DenseArgs extends AffineArgs {
+  /** Required: the size of the output's last axis, a positive integer. */
   units: number;
+  /** How the kernel [in, units] starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   kernelInitializer?: InitializerName | Initializer;
 }
 
@@ -162,22 +168,33 @@ export class Dense extends AffineLayer {
 // ---------- convolutions ----------
 
 export interface ConvCommonArgs extends AffineArgs {
+  /** Required: output channels, a positive integer. */
   filters: number;
+  /** 'valid' (no padding), 'same' (output size = ceil(input / stride)) or 'full' (every overlap). Default: 'valid'. */
   padding?: 'valid' | 'same' | 'full';
+  /** How the kernel starts, drawn from the global seeded generator. Default: 'glorotUniform'. */
   kernelInitializer?: InitializerName | Initializer;
 }
 
+/** Options of `layers.conv2d` (Keras' Conv2D). */
 export interface Conv2DArgs extends ConvCommonArgs {
+  /** Required: the kernel's height and width, one number for both or [kh, kw]. */
   kernelSize: Pair;
+  /** Step between windows, one number or [sh, sw]. Default: 1. */
   strides?: Pair;
+  /** Spacing between kernel taps (atrous convolution), one number or [dh, dw]. Default: 1. */
   dilationRate?: Pair;
   /** Channel groups: input and output channels in `groups` blocks, block g seeing block g only (default 1). */
   groups?: number;
 }
 
+/** Options of `layers.conv1d` (Keras' Conv1D). */
 export interface Conv1DArgs extends ConvCommonArgs {
+  /** Required: the kernel's length, a positive integer. */
   kernelSize: number;
+  /** Step between windows. Default: 1. */
   strides?: number;
+  /** Spacing between kernel taps. Default: 1. */
   dilationRate?: number;
 }
 
@@ -334,15 +351,23 @@ export class Conv1D extends Convolution {
 
 // ---------- pooling ----------
 
+/** Options of `layers.maxPooling2d` and `layers.averagePooling2d`. */
 export interface Pooling2DArgs extends LayerArgs {
+  /** Window height and width, one number or [ph, pw]. Default: 2. */
   poolSize?: Pair;
+  /** Step between windows, one number or [sh, sw]. Default: poolSize (windows do not overlap). */
   strides?: Pair;
+  /** 'valid' (only whole windows) or 'same' (output size = ceil(input / stride)). Default: 'valid'. */
   padding?: 'valid' | 'same';
 }
 
+/** Options of `layers.maxPooling1d` and `layers.averagePooling1d`. */
 export interface Pooling1DArgs extends LayerArgs {
+  /** Window length. Default: 2. */
   poolSize?: number;
+  /** Step between windows. Default: poolSize (windows do not overlap). */
   strides?: number;
+  /** 'valid' (only whole windows) or 'same' (output length = ceil(input / stride)). Default: 'valid'. */
   padding?: 'valid' | 'same';
 }
 
@@ -387,32 +412,37 @@ abstract class Pooling1D extends Pooling {
   protected get options() { return { size: this.poolSize, stride: this.strides, padding: this.padding }; }
 }
 
+/** The largest value of each window of an NHWC image (Keras' MaxPooling2D). */
 export class MaxPooling2D extends Pooling2D {
   readonly className = 'MaxPooling2D';
   constructor(args: Pooling2DArgs = {}) { super(args, 'layers.maxPooling2d', 'max_pooling2d'); }
   forward(x: Tensor): LayerOutput { return identity(maxPool2d(x, this.options)); }
 }
 
+/** The mean of each window of an NHWC image (Keras' AveragePooling2D). */
 export class AveragePooling2D extends Pooling2D {
   readonly className = 'AveragePooling2D';
   constructor(args: Pooling2DArgs = {}) { super(args, 'layers.averagePooling2d', 'average_pooling2d'); }
   forward(x: Tensor): LayerOutput { return identity(avgPool2d(x, this.options)); }
 }
 
+/** The largest value of each window of a sequence [batch, length, channels] (Keras' MaxPooling1D). */
 export class MaxPooling1D extends Pooling1D {
   readonly className = 'MaxPooling1D';
   constructor(args: Pooling1DArgs = {}) { super(args, 'layers.maxPooling1d', 'max_pooling1d'); }
   forward(x: Tensor): LayerOutput { return identity(maxPool1d(x, this.options)); }
 }
 
+/** The mean of each window of a sequence [batch, length, channels] (Keras' AveragePooling1D). */
 export class AveragePooling1D extends Pooling1D {
   readonly className = 'AveragePooling1D';
   constructor(args: Pooling1DArgs = {}) { super(args, 'layers.averagePooling1d', 'average_pooling1d'); }
   forward(x: Tensor): LayerOutput { return identity(avgPool1d(x, this.options)); }
 }
 
+/** Options of the global pooling layers. */
 export interface GlobalPoolingArgs extends LayerArgs {
-  /** Keep the pooled axes as size 1 (Keras' keepdims). */
+  /** Keep the pooled axes as size 1 (Keras' keepdims). Default: false. */
   keepdims?: boolean;
 }
 
@@ -437,24 +467,28 @@ abstract class GlobalPooling extends Layer {
   }
 }
 
+/** The mean over height and width of each channel: [batch, channels] (Keras' GlobalAveragePooling2D). */
 export class GlobalAveragePooling2D extends GlobalPooling {
   readonly className = 'GlobalAveragePooling2D';
   constructor(args: GlobalPoolingArgs = {}) { super(args, 'layers.globalAveragePooling2d', 'global_average_pooling2d', 2); }
   protected pool(x: Tensor): Tensor { return globalAvgPool2d(x); }
 }
 
+/** The largest value over height and width of each channel: [batch, channels] (Keras' GlobalMaxPooling2D). */
 export class GlobalMaxPooling2D extends GlobalPooling {
   readonly className = 'GlobalMaxPooling2D';
   constructor(args: GlobalPoolingArgs = {}) { super(args, 'layers.globalMaxPooling2d', 'global_max_pooling2d', 2); }
   protected pool(x: Tensor): Tensor { return globalMaxPool2d(x); }
 }
 
+/** The mean over the length of each channel: [batch, channels] (Keras' GlobalAveragePooling1D). */
 export class GlobalAveragePooling1D extends GlobalPooling {
   readonly className = 'GlobalAveragePooling1D';
   constructor(args: GlobalPoolingArgs = {}) { super(args, 'layers.globalAveragePooling1d', 'global_average_pooling1d', 1); }
   protected pool(x: Tensor): Tensor { return mean(x, 1); }
 }
 
+/** The largest value over the length of each channel: [batch, channels] (Keras' GlobalMaxPooling1D). */
 export class GlobalMaxPooling1D extends GlobalPooling {
   readonly className = 'GlobalMaxPooling1D';
   constructor(args: GlobalPoolingArgs = {}) { super(args, 'layers.globalMaxPooling1d', 'global_max_pooling1d', 1); }
@@ -473,8 +507,9 @@ export class Flatten extends Layer {
   forward(x: Tensor): LayerOutput { return identity(reshape(x, [x.shape[0], -1])); }
 }
 
+/** Options of `layers.reshape`. */
 export interface ReshapeArgs extends LayerArgs {
-  /** The per-sample shape; one entry may be -1 (inferred). */
+  /** Required: the per-sample shape; one entry may be -1 (inferred). */
   targetShape: readonly number[];
 }
 
@@ -495,8 +530,11 @@ export class Reshape extends Layer {
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), targetShape: this.targetShape }; }
 }
 
+/** Options of `layers.dropout`. */
 export interface DropoutArgs extends LayerArgs {
+  /** Required: the fraction of inputs zeroed in training, in [0, 1). */
   rate: number;
+  /** Seed of the layer's own generator of masks. Default: none (the global seeded generator, see manualSeed). */
   seed?: number;
 }
 
@@ -526,7 +564,9 @@ export class Dropout extends Layer {
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), rate: this.rate, ...(this.seed !== undefined ? { seed: this.seed } : {}) }; }
 }
 
+/** Options of `layers.activation`. */
 export interface ActivationArgs extends LayerArgs {
+  /** Required: the activation's name ('relu', 'softmax', ...; Keras' snake_case names too). */
   activation: ActivationName;
 }
 
@@ -549,12 +589,17 @@ export class Activation extends Layer {
 
 // ---------- batch normalization ----------
 
+/** Options of `layers.batchNormalization` (Keras' BatchNormalization). */
 export interface BatchNormalizationArgs extends LayerArgs {
-  /** The channel axis: only the last (-1, Keras' default for channels-last data) is supported. */
+  /** The channel axis: only the last is supported. Default: -1 (Keras' default for channels-last data). */
   axis?: number;
+  /** Weight of the old value in the moving mean and variance, in [0, 1]. Default: 0.99. */
   momentum?: number;
+  /** Added to the variance before its square root, > 0. Default: 1e-3. */
   epsilon?: number;
+  /** Learn an offset beta. Default: true. */
   center?: boolean;
+  /** Learn a scale gamma. Default: true. */
   scale?: boolean;
 }
 

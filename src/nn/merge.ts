@@ -75,6 +75,7 @@ export class Minimum extends Merge {
   protected merge(xs: readonly Tensor[]): Tensor { return xs.slice(1).reduce((s, x) => minimum(s, x), xs[0]); }
 }
 
+/** Options of `layers.concatenate`. */
 export interface ConcatenateArgs extends LayerArgs {
   /** The axis to join along, counting the batch axis as Keras does (default -1: channels). */
   axis?: number;

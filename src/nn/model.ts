@@ -28,30 +28,38 @@ export type Targets = Tensor | readonly number[] | Int32Array | Uint8Array;
 /** Targets of a model: as inputs, per output. */
 export type ModelTargets = Targets | readonly Targets[] | Readonly<Record<string, Targets>>;
 
+/** A loss by name or as a function (yTrue, yPred) => loss tensor. */
 export type LossSpec = LossName | LossFn;
+/** A metric by name ('accuracy', 'precision', 'auc', ...) or as a function (yTrue, yPred) => value. */
 export type MetricSpec = string | MetricFn;
 
+/** Options of `model.compile(args)`. */
 export interface CompileArgs {
-  /** Default 'rmsprop', as Keras. */
+  /** By name (Keras' defaults for it) or an optimizer from gl.optimizers. Default: 'rmsprop', as Keras. */
   optimizer?: 'sgd' | 'adam' | 'rmsprop' | Optimizer;
-  /** One loss for every output, one per output in order, or an object keyed by output name. */
+  /** Required: one loss for every output, one per output in order, or an object keyed by output name. */
   loss: LossSpec | readonly LossSpec[] | Readonly<Record<string, LossSpec>>;
-  /** Metrics for every output, a list per output, or an object keyed by output name. */
+  /** Metrics for every output, a list per output, or an object keyed by output name. Default: none (the loss only). */
   metrics?: readonly MetricSpec[] | readonly (readonly MetricSpec[])[] | Readonly<Record<string, MetricSpec | readonly MetricSpec[]>>;
   /** Weights of the outputs' losses in the total (default 1 each). */
   lossWeights?: readonly number[] | Readonly<Record<string, number>>;
 }
 
+/** Options of `model.fit(x, y, args)`. */
 export interface FitArgs {
+  /** Passes over the training data. Default: 1. */
   epochs?: number;
+  /** Samples per gradient step; leave it out for a data set of batches, which has its own. Default: 32. */
   batchSize?: number;
-  /** [x, y] tensors, or a data set of batches (e.g. from gl.data.imageDatasetFromDirectory). */
+  /** [x, y] tensors, or a data set of batches (e.g. from gl.data.imageDatasetFromDirectory), scored after each epoch. Default: none. */
   validationData?: readonly [ModelInputs, ModelTargets] | BatchDataset;
-  /** Fraction of the samples, taken from the end before shuffling (as Keras), held out for validation. */
+  /** Fraction of the samples, taken from the end before shuffling (as Keras), held out for validation; ignored when validationData is given. Default: 0 (none). */
   validationSplit?: number;
+  /** Shuffle the training samples before each epoch. Default: true. */
   shuffle?: boolean;
   /** Seed of the shuffling (default: drawn from the global generator). */
   seed?: number;
+  /** Called at the start and end of training, epochs and batches (EarlyStopping, ModelCheckpoint, ...); a progress bar is added when verbose > 0. Default: none. */
   callbacks?: readonly Callback[];
   /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
   verbose?: 0 | 1 | 2;
@@ -63,14 +71,19 @@ export interface FitArgs {
   terminateOnNaN?: boolean;
 }
 
+/** Options of `model.evaluate(x, y, args)`. */
 export interface EvaluateArgs {
+  /** Samples per forward pass; leave it out for a data set of batches. Default: 32. */
   batchSize?: number;
 }
 
+/** Options of `model.predict(x, options)` and `model.predictAll`. */
 export interface PredictOptions {
+  /** Samples per forward pass; leave it out for a data set of batches. Default: 32. */
   batchSize?: number;
 }
 
+/** Options of `model.summary(options)`. */
 export interface SummaryOptions {
   /** Print the table (default true); it is returned either way. */
   print?: boolean;
@@ -86,10 +99,15 @@ export interface LayerTrace {
   u: Tensor;
 }
 
+/** Options of `model(args)`: a functional model from symbolic inputs to outputs. */
 export interface ModelArgs {
+  /** Required: the symbolic inputs (from gl.input), one or a list in the order predict takes them. */
   inputs: SymbolicTensor | readonly SymbolicTensor[];
+  /** Required: the symbolic tensors the model computes from its inputs, one or a list. */
   outputs: SymbolicTensor | readonly SymbolicTensor[];
+  /** The model's name. Default: 'model', 'model_1', ... */
   name?: string;
+  /** false freezes every layer inside. Default: the layers' own flags (true unless set). */
   trainable?: boolean;
 }
 
@@ -1192,15 +1210,16 @@ export function model(args: ModelArgs): Model {
 export interface SaveOptions {
   /** 'gradlab' (a folder, the default) or a registered format such as 'onnx' or 'tfjs'; by default chosen from the path's ending. */
   format?: string;
-  /** The ONNX opset to write (ONNX export only). */
+  /** The ONNX opset to write, 13 to 17 (ONNX export only). Default: 13. */
   opset?: number;
   readonly [option: string]: unknown;
 }
 
+/** Options of `model.loadWeights(path, options)`. */
 export interface LoadWeightsOptions {
-  /** Match weights to layers by layer name (Keras' by_name); layers the file does not name keep their weights. */
+  /** Match weights to layers by layer name (Keras' by_name); layers the file does not name keep their weights. Default: false (in layer order, all of them). */
   byName?: boolean;
-  /** With byName: skip layers whose weights in the file have another count or shape instead of failing. */
+  /** With byName: skip layers whose weights in the file have another count or shape instead of failing. Default: false. */
   skipMismatch?: boolean;
   /** Accept NaN and infinite weights (gradlab folders and .safetensors files; refused by default). */
   allowNonFinite?: boolean;

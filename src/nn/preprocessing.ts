@@ -15,7 +15,9 @@ import { Tensor, recordOp } from '../tensor/tensor.js';
 import { Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
 import { identity, layerKeys, needImage } from './layers.js';
 
+/** How the random image layers fill points that fall outside the image (Keras' fill_mode). */
 export type FillMode = 'reflect' | 'wrap' | 'constant' | 'nearest';
+/** How the random image layers sample between pixels. */
 export type TransformInterpolation = 'bilinear' | 'nearest';
 /** A factor as Keras takes it: f means [-f, f]; [lower, upper] as given. */
 export type Factor = number | readonly [number, number];
@@ -178,8 +180,10 @@ const uniform = (rng: Random, [lo, hi]: readonly [number, number]) => (lo === hi
 
 // ---------- RandomFlip ----------
 
+/** Which flips `layers.randomFlip` draws. */
 export type FlipMode = 'horizontal' | 'vertical' | 'horizontal_and_vertical';
 
+/** Options of `layers.randomFlip` (Keras' RandomFlip). */
 export interface RandomFlipArgs extends SeededArgs {
   /** Default 'horizontal_and_vertical' (Keras): each image flips left-right and up-down with probability 1/2 each. */
   mode?: FlipMode;
@@ -240,8 +244,9 @@ abstract class AffineImageLayer extends RandomImageLayer {
   }
 }
 
+/** Options of `layers.randomRotation` (Keras' RandomRotation). */
 export interface RandomRotationArgs extends FilledArgs {
-  /** Fraction of a full turn (2 pi): f rotates by an angle drawn in [-f 2pi, f 2pi]; [lo, hi] in [lo 2pi, hi 2pi]. Positive is counter-clockwise. */
+  /** Required: fraction of a full turn (2 pi): f rotates by an angle drawn in [-f 2pi, f 2pi]; [lo, hi] in [lo 2pi, hi 2pi]. Positive is counter-clockwise. */
   factor: Factor;
 }
 
@@ -276,8 +281,9 @@ export class RandomRotation extends AffineImageLayer {
   }
 }
 
+/** Options of `layers.randomZoom` (Keras' RandomZoom). */
 export interface RandomZoomArgs extends FilledArgs {
-  /** Vertical zoom: f draws in [-f, f], a pair in [lo, hi]; the image is scaled by 1 + draw: positive zooms out, negative zooms in (Keras). Within [-1, 1]. */
+  /** Required: vertical zoom: f draws in [-f, f], a pair in [lo, hi]; the image is scaled by 1 + draw: positive zooms out, negative zooms in (Keras). Within [-1, 1]. */
   heightFactor: Factor;
   /** Horizontal zoom, as heightFactor; default null: the same draw as the height (aspect kept). */
   widthFactor?: Factor | null;
@@ -313,10 +319,11 @@ export class RandomZoom extends AffineImageLayer {
   }
 }
 
+/** Options of `layers.randomTranslation` (Keras' RandomTranslation). */
 export interface RandomTranslationArgs extends FilledArgs {
-  /** Vertical shift as a fraction of the height: f draws in [-f, f], a pair in [lo, hi]; positive moves the image down. Within [-1, 1]. */
+  /** Required: vertical shift as a fraction of the height: f draws in [-f, f], a pair in [lo, hi]; positive moves the image down. Within [-1, 1]. */
   heightFactor: Factor;
-  /** Horizontal shift as a fraction of the width; positive moves the image right. Within [-1, 1]. */
+  /** Required: horizontal shift as a fraction of the width; positive moves the image right. Within [-1, 1]. */
   widthFactor: Factor;
 }
 

@@ -180,6 +180,7 @@ function fromVersion1(fn: string, saved: Json): Sequential {
   return model;
 }
 
+/** Options of `loadModel(path, options)`. */
 export interface LoadModelOptions {
   /** Accept NaN and infinite weights (refused by default: a model that computes NaN is not a model). */
   allowNonFinite?: boolean;

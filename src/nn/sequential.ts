@@ -7,9 +7,13 @@ import { DeferredGraph, Model, buildGraph } from './model.js';
 /** A layer, or the symbolic tensor of `gl.input()` to fix the input shape (first only). */
 export type SequentialEntry = Layer | SymbolicTensor;
 
+/** Options of `sequential(args)`. */
 export interface SequentialArgs {
+  /** The layers (or models) in order, each feeding the next; more can be added with add(). Default: none. */
   layers?: readonly SequentialEntry[];
+  /** The model's name. Default: 'sequential', 'sequential_1', ... */
   name?: string;
+  /** false freezes every layer inside. Default: true. */
   trainable?: boolean;
 }
 

@@ -24,6 +24,7 @@ function margins(fn: string, arg: string, v: Margins2D | undefined, dflt: number
   throw new ValueError(`${fn}: ${arg} must be a non-negative integer, [h, w] or [[top, bottom], [left, right]], got ${showJson(v)}`);
 }
 
+/** Options of `layers.zeroPadding2d`. */
 export interface ZeroPadding2DArgs extends LayerArgs {
   /** Zeros added around each image (default 1 on every side). */
   padding?: Margins2D;
@@ -45,6 +46,7 @@ export class ZeroPadding2D extends Layer {
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), padding: this.padding }; }
 }
 
+/** Options of `layers.cropping2d`. */
 export interface Cropping2DArgs extends LayerArgs {
   /** Rows and columns removed from each image's edges (default 0). */
   cropping?: Margins2D;
@@ -76,8 +78,9 @@ export class Cropping2D extends Layer {
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), cropping: this.cropping }; }
 }
 
+/** Options of `layers.rescaling`. */
 export interface RescalingArgs extends LayerArgs {
-  /** Multiplies every value, e.g. 1 / 255. */
+  /** Required: multiplies every value, e.g. 1 / 255. */
   scale: number;
   /** Added after scaling (default 0). */
   offset?: number;

@@ -163,6 +163,7 @@ export function silu(x: Tensor): Tensor {
 /** Keras' name for silu: the same function. */
 export const swish = silu;
 
+/** Options of `gelu`. */
 export interface GeluOptions {
   /** Use the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) instead of x Phi(x) (default false). */
   approximate?: boolean;

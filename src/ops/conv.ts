@@ -9,8 +9,10 @@ import { flip, reshape } from './shape.js';
 import { empty, expectFloat, fd, kernels, sampleUniform } from './util.js';
 import { sameDTypePair } from './cast.js';
 
+/** Convolution padding: 'valid' (none), 'same' (TensorFlow's), 'full', zeros on every side, or [rows, columns] of zeros. */
 export type Padding = 'valid' | 'same' | 'full' | number | readonly [number, number];
 
+/** Options of `conv2d(x, w, options)`. */
 export interface Conv2dOptions {
   /** Step between windows: a number or [h, w] (default 1). */
   stride?: number | readonly [number, number];
@@ -18,9 +20,9 @@ export interface Conv2dOptions {
   padding?: Padding;
   /** Spacing between kernel taps: a number or [h, w] (default 1). */
   dilation?: number | readonly [number, number];
-  /** Reverse the kernel spatially: true convolution instead of cross-correlation. */
+  /** Reverse the kernel spatially: true convolution instead of cross-correlation. Default: false. */
   flip?: boolean;
-  /** Added per output channel ([M]), as PyTorch's conv2d(input, weight, bias). */
+  /** Added per output channel ([M]), as PyTorch's conv2d(input, weight, bias). Default: none. */
   bias?: Tensor | null;
   /**
    * Applied to the result in the same op (what a Conv2D layer computes): the kernel writes
@@ -35,26 +37,37 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
+/** Options of `conv1d(x, w, options)`. */
 export interface Conv1dOptions {
+  /** Step between windows (default 1). */
   stride?: number;
+  /** 'valid' (default), 'same' (TensorFlow's: output = ceil(input / stride)), 'full', or zeros on each side. */
   padding?: 'valid' | 'same' | 'full' | number;
+  /** Spacing between kernel taps (default 1). */
   dilation?: number;
+  /** Reverse the kernel: true convolution instead of cross-correlation. Default: false. */
   flip?: boolean;
+  /** Added per output channel ([M]). Default: none. */
   bias?: Tensor | null;
+  /** 'linear', 'relu', 'sigmoid' or 'tanh', applied in the same op (as conv2d). Default: 'linear'. */
   activation?: FusedActivation;
 }
 
 /** depthwiseConv2d's options: conv2d's, without flip and groups (groups is the channel count). */
 export interface DepthwiseConv2dOptions {
+  /** Step between windows: a number or [h, w] (default 1). */
   stride?: number | readonly [number, number];
   /** 'valid' (default), 'same' (TensorFlow's), 'full', or zeros per side, as conv2d. */
   padding?: Padding;
+  /** Spacing between kernel taps: a number or [h, w] (default 1). */
   dilation?: number | readonly [number, number];
-  /** Added per output channel ([C * depthMultiplier]). */
+  /** Added per output channel ([C * depthMultiplier]). Default: none. */
   bias?: Tensor | null;
+  /** 'linear', 'relu', 'sigmoid' or 'tanh', applied in the same op (as conv2d). Default: 'linear'. */
   activation?: FusedActivation;
 }
 
+/** Options of `conv2dTranspose(x, w, options)`. */
 export interface Conv2dTransposeOptions {
   /** The upsampling factor: a number or [h, w] (default 1). */
   stride?: number | readonly [number, number];
@@ -69,9 +82,11 @@ export interface Conv2dTransposeOptions {
    * 'same' and 0 for 'valid' (k the dilated kernel size). Default: none (the sizes above).
    */
   outputPadding?: number | readonly [number, number] | null;
+  /** Spacing between kernel taps: a number or [h, w] (default 1). */
   dilation?: number | readonly [number, number];
-  /** Added per output channel ([filters]). */
+  /** Added per output channel ([filters]). Default: none. */
   bias?: Tensor | null;
+  /** 'linear', 'relu', 'sigmoid' or 'tanh', applied in the same op (as conv2d). Default: 'linear'. */
   activation?: FusedActivation;
 }
 

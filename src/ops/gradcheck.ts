@@ -4,6 +4,7 @@ import { Random } from '../tensor/random.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { expectTensor } from './util.js';
 
+/** Options of `gradcheck(fn, inputs, options)`. */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;
@@ -17,6 +18,7 @@ export interface GradcheckOptions {
   seed?: number;
 }
 
+/** What `gradcheck` finds: whether it passed and the worst disagreement between analytic and numerical gradients. */
 export interface GradcheckResult {
   passed: boolean;
   /** Largest |analytic - numerical| over all entries of all inputs. */

@@ -14,8 +14,9 @@ import { pairOf } from './cast.js';
 /** Keras' fuzz factor: probabilities are kept in [EPSILON, 1 - EPSILON] so log never sees 0. */
 export const EPSILON = 1e-7;
 
+/** Options of the cross-entropy losses. */
 export interface CrossentropyOptions {
-  /** yPred holds logits (pre-activation scores) rather than probabilities. */
+  /** yPred holds logits (pre-activation scores) rather than probabilities. Default: false. */
   fromLogits?: boolean;
 }
 

@@ -12,14 +12,15 @@ import { registerOp, type OpSample } from './registry.js';
 import { reshape, transpose } from './shape.js';
 import { empty, expectFloat, sampleUniform } from './util.js';
 
+/** Options of `layerNorm(x, options)`. */
 export interface LayerNormOptions {
   /** The axis or axes normalised over (default -1, the features). */
   axis?: number | readonly number[];
   /** Added to the variance before the square root (default 1e-3, as Keras). */
   epsilon?: number;
-  /** Scale, shaped as the normalised axes (in increasing axis order); none when omitted. */
+  /** Scale, shaped as the normalised axes (in increasing axis order). Default: none (no scaling). */
   gamma?: Tensor | null;
-  /** Offset, shaped as gamma; none when omitted. */
+  /** Offset, shaped as gamma. Default: none (no offset). */
   beta?: Tensor | null;
 }
 

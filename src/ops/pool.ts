@@ -9,6 +9,7 @@ import { registerOp, type OpSample } from './registry.js';
 import { reshape, takeFlat } from './shape.js';
 import { empty, expectFloat, fd, kernels, sampleDistinct, sampleUniform } from './util.js';
 
+/** Options of `maxPool2d` and `avgPool2d`. */
 export interface Pool2dOptions {
   /** Window size: a number or [h, w] (default 2). */
   size?: number | readonly [number, number];
@@ -18,9 +19,13 @@ export interface Pool2dOptions {
   padding?: 'valid' | 'same';
 }
 
+/** Options of `maxPool1d` and `avgPool1d`. */
 export interface Pool1dOptions {
+  /** Window length (default 2). */
   size?: number;
+  /** Step between windows (default: the window size). */
   stride?: number;
+  /** 'valid' (default) or 'same' (output = ceil(input / stride); padded cells are ignored). */
   padding?: 'valid' | 'same';
 }
 

@@ -17,9 +17,11 @@ import { reshape } from './shape.js';
 import { registerOp, type OpSample } from './registry.js';
 import { empty, expectFloat, sampleUniform } from './util.js';
 
+/** How `resize` and `upSampling2d` sample: nearest neighbour or bilinear (tf.image.resize's). */
 export type ResizeMethod = 'nearest' | 'bilinear';
 const METHODS = ['nearest', 'bilinear'] as const;
 
+/** Options of `resize(x, size, options)`. */
 export interface ResizeOptions {
   /** 'bilinear' (default, as tf.image.resize) or 'nearest'. */
   method?: ResizeMethod;
@@ -29,6 +31,7 @@ export interface ResizeOptions {
   alignCorners?: boolean;
 }
 
+/** Options of `upSampling2d(x, options)`. */
 export interface UpSampling2dOptions {
   /** The factor along height and width, or [heightFactor, widthFactor] (default 2). */
   size?: number | readonly [number, number];

@@ -81,6 +81,7 @@ function stateFor(map: Map<Tensor, FloatArray[]>, p: Tensor, n: number): FloatAr
   return s;
 }
 
+/** Options of `optimizers.sgd`. */
 export interface SgdOptions {
   /** Default 0.01. */
   learningRate?: number;
@@ -129,6 +130,7 @@ function makeSgd(fn: string, input: SgdOptions | undefined): Optimizer {
   };
 }
 
+/** Options of `optimizers.adam`. */
 export interface AdamOptions {
   /** Default 0.001. */
   learningRate?: number;
@@ -177,6 +179,7 @@ function makeAdam(fn: string, input: AdamOptions | undefined): Optimizer {
   };
 }
 
+/** Options of `optimizers.rmsprop`. */
 export interface RmspropOptions {
   /** Default 0.001. */
   learningRate?: number;
@@ -221,6 +224,7 @@ function makeRmsprop(fn: string, input: RmspropOptions | undefined): Optimizer {
   };
 }
 
+/** The optimizers, as Keras': `optimizers.sgd()`, `optimizers.adam()`, `optimizers.rmsprop()`. */
 export const optimizers = { sgd, adam, rmsprop };
 
 const MAKERS: Readonly<Record<Optimizer['name'], (fn: string, config: Record<string, unknown> | undefined) => Optimizer>> = {

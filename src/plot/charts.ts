@@ -20,19 +20,25 @@ export const PALETTE: readonly string[] = [
 /** One curve: y values against 0..n-1, or explicit x and y of equal length. */
 export type Series = NumericInput | { x: NumericInput; y: NumericInput };
 
+/** Options of `plot.line(series, options)`. */
 export interface LineOptions {
+  /** The chart's title. Default: none. */
   title?: string;
+  /** The x axis title. Default: 'x'. */
   xLabel?: string;
+  /** The y axis title. Default: 'y'. */
   yLabel?: string;
-  /** Plot area size in pixels. Defaults 480 x 300. */
+  /** Plot area width in pixels. Default: 480. */
   width?: number;
+  /** Plot area height in pixels. Default: 300. */
   height?: number;
-  /** 'log' for losses spanning orders of magnitude (all y must then be positive). */
+  /** 'log' for losses spanning orders of magnitude (all y must then be positive). Default: 'linear'. */
   yScale?: 'linear' | 'log';
   /** Draw a dot at each point. Default: when every series has at most 30 points. */
   points?: boolean;
 }
 
+/** Options of `plot.fn(f, interval, options)`. */
 export interface FnOptions extends LineOptions {
   /** Number of evenly spaced x values from a to b, ends included. Default 200. */
   samples?: number;
@@ -204,9 +210,11 @@ export function fn(f: Fn1 | Record<string, Fn1>, interval: readonly [number, num
   return line(series, { points: false, ...lineOpts });
 }
 
+/** Options of `plot.confusionMatrix`. */
 export interface ConfusionMatrixOptions {
+  /** The chart's title. Default: 'Confusion matrix'. */
   title?: string;
-  /** Show each row as fractions of its true class instead of counts. */
+  /** Show each row as fractions of its true class instead of counts. Default: false. */
   normalize?: boolean;
 }
 

@@ -16,6 +16,7 @@ export type { TopLevelSpec };
 /** What `save` can write, chosen by the file extension. */
 export type FigureFormat = 'svg' | 'png' | 'json' | 'html';
 
+/** Options of `figure.toPNG(options)`. */
 export interface PNGOptions {
   /** Pixels per SVG unit (2 gives a sharp image on high-density screens). Default 1. */
   scale?: number;

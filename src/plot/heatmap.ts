@@ -6,10 +6,13 @@ import { Figure } from './figure.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
+/** Options of `plot.heatMap(values, xLabels, yLabels, options)`. */
 export interface HeatMapOptions {
+  /** The chart's title. Default: none. */
   title?: string;
-  /** Axis titles. */
+  /** The x axis title. Default: none. */
   xLabel?: string;
+  /** The y axis title. Default: none. */
   yLabel?: string;
   /** Legend title (default 'value'). */
   valueLabel?: string;

@@ -21,25 +21,28 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
  */
 export type Colormap = 'gray' | 'gray_r' | 'viridis';
 
+/** What the image grids (`plot.images`, `plot.filters`, `plot.featureMaps`) share among their options. */
 export interface GridOptions {
-  /** Figure title. */
+  /** Figure title. Default: none. */
   title?: string;
   /** Tiles per row. Default: all in one row up to 5, else about a square. */
   columns?: number;
+  /** How one-channel values map to colours: 'gray' (low dark), 'gray_r' (low light) or 'viridis'. Default: 'gray' ('viridis' for featureMaps; RGB images ignore it). */
   colormap?: Colormap;
   /** Displayed size in pixels of a tile's longer side. Default 84 (3x for 28x28 digits). */
   size?: number;
 }
 
+/** Options of `plot.images(x, options)`. */
 export interface ImagesOptions extends GridOptions {
-  /** One title per image, e.g. "true=3 est=5". */
+  /** One title per image, e.g. "true=3 est=5". Default: none. */
   titles?: readonly string[];
   /**
    * Values shown as the darkest and brightest colours; others are clipped. Default: [0, 1] or
    * [0, 255] or [-1, 1] when all values fit one of them (in that order), else the data's range.
    */
   range?: readonly [number, number];
-  /** One flag per image: true ones get a red frame and a red title (e.g. wrong predictions). */
+  /** One flag per image: true ones get a red frame and a red title (e.g. wrong predictions). Default: none highlighted. */
   highlight?: readonly boolean[];
 }
 
@@ -299,6 +302,7 @@ export interface HasWeights {
   getWeights(): Tensor[];
 }
 
+/** Options of `plot.filters(weights, options)`. */
 export interface FiltersOptions extends GridOptions {}
 
 /**
@@ -352,6 +356,7 @@ export function filters(weights: Tensor | HasWeights, input: FiltersOptions = {}
   return gridFigure(tiles, grid, { kind: 'filters', shape: [...shape], colormap });
 }
 
+/** Options of `plot.featureMaps`. */
 export interface FeatureMapsOptions extends GridOptions {
   /** One title per channel. Default "channel k". */
   titles?: readonly string[];

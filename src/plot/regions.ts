@@ -15,15 +15,19 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 /** A classifier on an [n, 2] batch: labels [n], scores [n] or [n, 1], or class scores [n, k]. */
 export type Predict2D = (x: Tensor) => Tensor | ArrayLike<number>;
 
+/** Options of `plot.decisionRegions`. */
 export interface DecisionRegionsOptions {
+  /** The chart's title. Default: none. */
   title?: string;
+  /** The first feature's axis title. Default: 'x1'. */
   xLabel?: string;
+  /** The second feature's axis title. Default: 'x2'. */
   yLabel?: string;
   /** Grid cells per axis at which `predict` is evaluated. Default 100. */
   resolution?: number;
   /** Margin around the points, as a fraction of their span. Default 0.1. */
   padding?: number;
-  /** Explicit plot window [[x1min, x1max], [x2min, x2max]] instead of the points' span. */
+  /** Explicit plot window [[x1min, x1max], [x2min, x2max]]. Default: the points' span widened by padding. */
   bounds?: readonly [readonly [number, number], readonly [number, number]];
   /**
    * Treat a one-column output as scores: score >= threshold gives y's larger class, else its
@@ -31,8 +35,9 @@ export interface DecisionRegionsOptions {
    * all integers; pass 0.5 for probabilities.
    */
   threshold?: number;
-  /** Plot area size in pixels. Default 360 x 360. */
+  /** Plot area width in pixels. Default: 360. */
   width?: number;
+  /** Plot area height in pixels. Default: 360. */
   height?: number;
 }
 

@@ -40,17 +40,22 @@ export interface ReportTable {
   rows: readonly (readonly MetricValue[])[];
 }
 
+/** A file format a report writes each figure in besides its page. */
 export type ReportFileFormat = 'png' | 'svg';
 
+/** What `plot.writeReport(dir, spec)` puts on the page. */
 export interface ReportSpec {
+  /** Required: the page's heading, non-empty. */
   title: string;
-  /** One line under the title (model, data, date). */
+  /** One line under the title (model, data, date). Default: none. */
   subtitle?: string;
-  /** Shown as a two-column table, in this order. */
+  /** Required: shown as a two-column table, in this order ({} for none). */
   metrics: Readonly<Record<string, MetricValue>>;
+  /** Required: the figures, in page order, each written as <name>.png/.svg too ([] for none). */
   figures: readonly ReportFigure[];
-  /** Short remarks shown under the metrics, e.g. that no test sample was misclassified. */
+  /** Short remarks shown under the metrics, e.g. that no test sample was misclassified. Default: none. */
   notes?: readonly string[];
+  /** More tables, each with a title, column names and rows, after the metrics. Default: none. */
   tables?: readonly ReportTable[];
   /** Files written per figure besides the page. Default ['png', 'svg']; [] writes only report.html. */
   formats?: readonly ReportFileFormat[];
@@ -58,6 +63,7 @@ export interface ReportSpec {
   pngScale?: number;
 }
 
+/** What `plot.writeReport` and `plot.writeClassifierReport` wrote. */
 export interface ReportResult {
   /** Absolute path of report.html. */
   html: string;
@@ -383,24 +389,26 @@ export function trainingCurves(input: TrainingLogs): ReportFigure[] {
   return out;
 }
 
+/** What `plot.writeClassifierReport(dir, spec)` puts on the page: a classifier's test results, and optionally its images, curves and filters. */
 export interface ClassifierReportSpec extends Omit<ReportSpec, 'figures'> {
-  /** True and predicted classes of the test samples: integers (class indices 0..k-1 with `classNames`, e.g. -1/+1 without). */
+  /** Required: true classes of the test samples, integers (class indices 0..k-1 with `classNames`, e.g. -1/+1 without). */
   yTrue: NumericInput;
+  /** Required: predicted classes of the same samples, coded as yTrue. */
   yPred: NumericInput;
-  /** Names of classes 0..k-1 (the confusion matrix and image titles use them). */
+  /** Names of classes 0..k-1 (the confusion matrix and image titles use them). Default: the class numbers. */
   classNames?: readonly string[];
   /**
    * The test samples as images [n,h,w], [n,h,w,1] or [n,h,w,3], or as flat rows [n, h*w*c] with
-   * `imageShape`. Without it there are no sample grids (tabular data).
+   * `imageShape`. Default: none (no sample grids: tabular data).
    */
   images?: Tensor;
-  /** [h, w] or [h, w, c] of one flat row of `images`. */
+  /** [h, w] or [h, w, c] of one flat row of `images`. Default: none (images are given as images). */
   imageShape?: readonly number[];
   /** Value range of the images for display (default: found from the data). */
   imageRange?: readonly [number, number];
-  /** Training logs for the curves. */
+  /** Training logs for the curves. Default: none (no curves). */
   training?: TrainingLogs;
-  /** The first convolution's kernel [kh,kw,in,out] or layer, for a filter grid. */
+  /** The first convolution's kernel [kh,kw,in,out] or layer, for a filter grid. Default: none (no filter grid). */
   filters?: Tensor | HasWeights;
   /** Seed for picking the random samples. Default 0. */
   seed?: number;
@@ -408,7 +416,7 @@ export interface ClassifierReportSpec extends Omit<ReportSpec, 'figures'> {
   samples?: number;
   /** At most this many misclassified samples shown. Default 16. */
   maxMisclassified?: number;
-  /** More figures, after the standard ones (e.g. a decision function). */
+  /** More figures, after the standard ones (e.g. a decision function). Default: none. */
   figures?: readonly ReportFigure[];
 }
 

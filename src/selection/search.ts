@@ -21,13 +21,15 @@ export type ParamGrid = Readonly<Record<string, readonly ParamValue[]>>;
  * argmax of the outputs, or output > 0.5 for a single output unit.
  */
 export interface ModelFactory {
+  /** Required: a fresh compiled Model for one grid point (called once per fold and candidate). */
   build: (params: Params) => Model;
   /** fit's arguments, or a function of the grid point giving them (default { verbose: 0 }). */
   fit?: FitArgs | ((params: Params) => FitArgs);
-  /** The parameter names build accepts; when given, grid names are checked against it. */
+  /** The parameter names build accepts; when given, grid names are checked against it. Default: none (any name goes). */
   params?: readonly string[];
 }
 
+/** What `crossValScore` and `GridSearchCV` fit: an SVC, a LinearSVC or a Keras-style model factory. */
 export type Estimator = SVC | LinearSVC | ModelFactory;
 
 /** A score of predicted against true labels; larger is better. */
@@ -60,6 +62,7 @@ export function scorerNames(): string[] {
   return [...SCORERS.keys()].sort();
 }
 
+/** A score by registered name ('accuracy', 'f1_macro', ...) or as (yTrue, yPred) => number, larger is better. */
 export type Scoring = string | ScoreFunction;
 
 function scorerOf(fn: string, scoring: unknown): ScoreFunction {
@@ -77,6 +80,7 @@ function scorerOf(fn: string, scoring: unknown): ScoreFunction {
 /** A fold given by hand: sample indices to train on and to test on. */
 export interface FoldLike { train: ArrayLike<number>; test: ArrayLike<number> }
 
+/** The folds: a count (StratifiedKFold), a splitter such as KFold, or explicit [train, test] index lists. */
 export type CV = number | Splitter | readonly FoldLike[];
 
 function foldsOf(fn: string, cv: unknown, n: number, y: Float64Array): Fold[] {
@@ -200,6 +204,7 @@ function classesOf(out: Tensor): Float64Array {
   return res;
 }
 
+/** Options of `crossValScore(estimator, x, y, options)`. */
 export interface CrossValScoreOptions {
   /** Folds: a count (StratifiedKFold(cv), no shuffle, as scikit-learn for classifiers), a splitter or a list of folds (default 5). */
   cv?: CV;
@@ -242,10 +247,11 @@ export async function crossValScore(estimator: Estimator, x: Samples, y: Labels,
   return scoreFolds(make, d);
 }
 
+/** Options of `new GridSearchCV(options)` (scikit-learn's GridSearchCV). */
 export interface GridSearchCVOptions {
-  /** The model whose parameters are searched: its own values are kept for the parameters not in the grid. */
+  /** Required: the model whose parameters are searched; its own values are kept for the parameters not in the grid. */
   estimator: Estimator;
-  /** Candidate values per parameter (every combination is tried), or a list of such grids. */
+  /** Required: candidate values per parameter (every combination is tried), or a list of such grids. */
   paramGrid: ParamGrid | readonly ParamGrid[];
   /** Folds (default 5: StratifiedKFold(5)). */
   cv?: CV;
@@ -253,7 +259,7 @@ export interface GridSearchCVOptions {
   scoring?: Scoring;
   /** Fit the best parameters on all of x after the search, as bestEstimator (default true). */
   refit?: boolean;
-  /** Called after each (candidate, fold) fit. */
+  /** Called after each (candidate, fold) fit. Default: none. */
   onProgress?: (p: { candidate: number; candidates: number; fold: number; folds: number; params: Params }) => void;
 }
 

@@ -23,6 +23,7 @@ export interface Splitter {
 /** The samples to split: a tensor or array (its first axis), or a count. */
 export type SampleCount = number | Tensor | { readonly length: number };
 
+/** Options of `new KFold(options)` and `new StratifiedKFold(options)`. */
 export interface KFoldOptions {
   /** Folds, >= 2 (default 5). */
   nSplits?: number;

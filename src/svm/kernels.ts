@@ -4,6 +4,7 @@ import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { toPoint, toRows, type Matrix, type MatrixLike, type PointLike, type VectorLike } from './input.js';
 
+/** The built-in kernels by name. */
 export type KernelName = 'linear' | 'rbf' | 'poly' | 'sigmoid';
 /** A user kernel: k(a, b) for two feature vectors of one length. */
 export type KernelFunction = (a: Float64Array, b: Float64Array) => number;
@@ -17,6 +18,7 @@ export interface KernelSpec {
   fn?: KernelFunction;
 }
 
+/** Options of the kernel functions in `svm.kernels` and their `gram`. */
 export interface KernelOptions {
   /** rbf, poly, sigmoid: the scale of the inner product or distance (default 1). */
   gamma?: number;

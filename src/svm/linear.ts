@@ -7,6 +7,7 @@ import { FORMAT, checkDir, checkFields, classList, f64, fromFile, onlyTensors, s
 import { toMatrix, type Matrix, type MatrixLike, type VectorLike } from './input.js';
 import { accuracy, checkXY, encodeLabels } from './labels.js';
 
+/** Options of `new svm.LinearSVC(options)` (scikit-learn's LinearSVC). */
 export interface LinearSVCOptions {
   /** Penalty on the loss, > 0 (default 1). */
   C?: number;
@@ -20,12 +21,13 @@ export interface LinearSVCOptions {
   seed?: number;
 }
 
+/** What a LinearSVC's `save` writes and `load` reads back: its options, classes and fitted coefficients. */
 export interface LinearSVCState {
   C: number;
   loss: 'hinge' | 'squared_hinge';
   tol: number;
   classes: number[];
-  /** [models, features]: one row for two classes, one per class otherwise. */
+  /** Shape [models, features]: one row for two classes, one per class otherwise. */
   coef: Matrix;
   intercept: Float64Array;
 }

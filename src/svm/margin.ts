@@ -25,6 +25,7 @@ export function slack(y: VectorLike, z: VectorLike): Tensor {
   return tensor(out, { dtype: 'float64' });
 }
 
+/** How `hingeLoss` combines the samples' losses. */
 export type HingeReduction = 'sum' | 'mean' | 'none';
 
 /**
@@ -61,6 +62,7 @@ export function geometricMargin(y: VectorLike, z: VectorLike, w: VectorLike): nu
   return functionalMargin(y, z) / Math.sqrt(n2);
 }
 
+/** Options of `svm.onMargin`. */
 export interface OnMarginOptions {
   /** The margin to test against (default: the functional margin of y and z; use 1 for a canonical SVM). */
   margin?: number;

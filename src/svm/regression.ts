@@ -265,12 +265,12 @@ abstract class KernelModel {
   }
   /** Index in the training set of each support vector (ascending). */
   get supportIndices(): Int32Array { return Int32Array.from(this.fitted('supportIndices').supportIndices); }
-  /** [1, nSV]: a - a* (SVR) or a (one-class) of each support vector, as scikit-learn's dual_coef_. */
+  /** Shape [1, nSV]: a - a* (SVR) or a (one-class) of each support vector, as scikit-learn's dual_coef_. */
   get dualCoef(): Tensor {
     const s = this.fitted('dualCoef');
     return tensor(s.dualCoef.slice(), { shape: [1, s.dualCoef.length], dtype: 'float64' });
   }
-  /** [1]: -rho, as scikit-learn's intercept_. */
+  /** Shape [1]: -rho, as scikit-learn's intercept_. */
   get intercept(): Tensor { return tensor(new Float64Array([-this.fitted('intercept').rho]), { dtype: 'float64' }); }
   /** The gamma used (after resolving 'scale' or 'auto'). */
   get gamma(): number { return this.fitted('gamma').gamma; }

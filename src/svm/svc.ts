@@ -59,6 +59,7 @@ export function binaryProbability(x: Float64Array, y: Float64Array, d: number, C
   return { A, B, dec };
 }
 
+/** Per-class multipliers of C by label, or 'balanced' (n / (classes * count of the class)). */
 export type ClassWeight = 'balanced' | Readonly<Record<number, number>>;
 
 /** Progress of a fit: one report per one-vs-one subproblem, and more often inside long ones. */
@@ -75,6 +76,7 @@ export interface SVCProgress {
   done: boolean;
 }
 
+/** Options of `new svm.SVC(options)` (scikit-learn's SVC). */
 export interface SVCOptions {
   /** 'rbf' (default), 'linear', 'poly', 'sigmoid', or k(a, b) of two feature vectors. */
   kernel?: KernelName | KernelFunction;
@@ -92,11 +94,11 @@ export interface SVCOptions {
   cacheSize?: number;
   /** SMO iterations per subproblem; -1 (default) means no limit beyond libsvm's max(1e7, 100 l). */
   maxIter?: number;
-  /** Per-class multipliers of C, or 'balanced' = n / (classes * count). */
+  /** Per-class multipliers of C, or 'balanced' = n / (classes * count). Default: null (C for every class). */
   classWeight?: ClassWeight | null;
   /** libsvm's shrinking heuristic (default true). */
   shrinking?: boolean;
-  /** Called while fitting. */
+  /** Called while fitting: every 2000 SMO iterations and at the end of each one-vs-one subproblem (done: true). Default: none. */
   onProgress?: (p: SVCProgress) => void;
   /** Fit Platt sigmoids by libsvm's internal 5-fold cross-validation, for predictProba (default false; five more fits per pair). */
   probability?: boolean;
@@ -204,6 +206,7 @@ const SVC_JSON_KEYS = optionKeys<SVCJson>({
   classes: true, nSupport: true, supportIndices: true, probability: true,
 });
 
+/** Options of `svc.decisionFunction(x, options)`. */
 export interface DecisionFunctionOptions {
   /** 'ovr' (default, scikit-learn's) or 'ovo' (libsvm's pairs); only for more than two classes. */
   shape?: 'ovr' | 'ovo';

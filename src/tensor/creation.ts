@@ -5,20 +5,27 @@ import { MAX_TENSOR_SIZE, checkShape, sizeOf } from './shape.js';
 import { FLOAT_DTYPES, castData, castValue, checkDType, isFloatDType, type TensorData } from './dtype.js';
 import { Tensor, allocate, fromNested, type DType, type NestedValues } from './tensor.js';
 
+/** Options of `tensor(values, options)`. */
 export interface TensorOptions {
   /** Shape for flat or typed-array values (required for typed arrays of rank > 1). */
   shape?: readonly number[];
+  /** The element type. Default: that of a Tensor given, 'float64' for a Float64Array, otherwise 'float32'. */
   dtype?: DType;
+  /** Track operations on it so that backward() fills its grad. Default: false. */
   requiresGrad?: boolean;
 }
 
+/** Options of `zeros`, `ones`, `full`, `zerosLike`, `onesLike`, `eye`, `arange` and `linspace`. */
 export interface CreationOptions {
+  /** The element type. Default: 'float32' (zerosLike and onesLike: the dtype of their tensor). */
   dtype?: DType;
+  /** Track operations on it so that backward() fills its grad. Default: false. */
   requiresGrad?: boolean;
 }
 
+/** Options of the random creators (`rand`, `randn`, `randint`): the creation options and a seed. */
 export interface RandomOptions extends CreationOptions {
-  /** Draw from a generator seeded with this instead of the global one. */
+  /** Draw from a generator seeded with this instead of the global one. Default: none (the global generator, see manualSeed). */
   seed?: number;
 }
 

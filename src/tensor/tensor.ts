@@ -17,8 +17,9 @@ export interface GradNode {
   readonly backward: (grad: Tensor) => readonly (Tensor | null | undefined)[];
 }
 
+/** Options of `tensor.backward(grad, options)`. */
 export interface BackwardOptions {
-  /** Record the backward pass itself so that gradients can be differentiated again. */
+  /** Record the backward pass itself so that gradients can be differentiated again. Default: false. */
   createGraph?: boolean;
 }
 
@@ -63,14 +64,17 @@ export type TensorLike = Tensor | number;
 /** An axis option: one axis, several, or all when omitted. */
 export type Axis = number | readonly number[];
 
+/** Options of `variance` and `std`. */
 export interface VarianceOptions {
+  /** Keep the reduced axes as size 1. Default: false. */
   keepDims?: boolean;
-  /** Delta degrees of freedom: divide by n - ddof (0 as NumPy; 1 for the unbiased estimate). */
+  /** Delta degrees of freedom: divide by n - ddof (default 0, as NumPy; 1 for the unbiased estimate). */
   ddof?: number;
 }
 
+/** Options of `relu` (Keras' relu arguments). */
 export interface ReluOptions {
-  /** The largest output (Keras' max_value); none when omitted or null. */
+  /** The largest output (Keras' max_value). Default: none (no cap). */
   maxValue?: number | null;
   /** The slope below the threshold (Keras' negative_slope, default 0). */
   negativeSlope?: number;

@@ -46,6 +46,7 @@ function fmtTime(s: number): string {
   return `${Math.round(s)}s`;
 }
 
+/** Options of `callbacks.progressBar`. */
 export interface ProgressBarOptions {
   /** Where to write (default process.stdout). */
   stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -122,12 +123,17 @@ function better(mode: Mode, monitor: string, a: number, b: number, minDelta: num
   return m === 'min' ? a < b - minDelta : a > b + minDelta;
 }
 
+/** Options of `callbacks.earlyStopping` (Keras' EarlyStopping). */
 export interface EarlyStoppingOptions {
+  /** The log watched at the end of each epoch, e.g. 'val_loss', 'val_accuracy', 'loss'. Default: 'val_loss'. */
   monitor?: string;
+  /** Epochs without improvement before stopping (0: the first one stops). Default: 0. */
   patience?: number;
+  /** The least change that counts as an improvement (its absolute value is used). Default: 0. */
   minDelta?: number;
+  /** 'min' (lower is better), 'max', or 'auto': 'max' for names with acc, auc, precision or recall, else 'min'. Default: 'auto'. */
   mode?: Mode;
-  /** Put back the weights of the best epoch when stopping (or at the end). */
+  /** Put back the weights of the best epoch when stopping (or at the end). Default: false. */
   restoreBestWeights?: boolean;
 }
 
@@ -190,11 +196,15 @@ export class EarlyStopping implements Callback {
   }
 }
 
+/** Options of `callbacks.modelCheckpoint` (Keras' ModelCheckpoint). */
 export interface ModelCheckpointOptions {
-  /** Folder to save into; `{epoch}` is replaced by the 1-based epoch number. */
+  /** Required: folder to save into; `{epoch}` is replaced by the 1-based epoch number. */
   path: string;
+  /** The log that saveBestOnly compares. Default: 'val_loss'. */
   monitor?: string;
+  /** Save only when `monitor` improves on the best so far (the first epoch always saves). Default: false (every epoch). */
   saveBestOnly?: boolean;
+  /** 'min', 'max' or 'auto' (as EarlyStopping's). Default: 'auto'. */
   mode?: Mode;
 }
 
@@ -262,6 +272,7 @@ export class LogRecorder implements Callback {
   onEpochEnd(_epoch: number, logs: Logs): void { this.epochs.push({ ...logs }); }
 }
 
+/** Makers of the callbacks `fit` takes: progress bar, early stopping, checkpoints, a CSV log and a log recorder. */
 export const callbacks = {
   progressBar: (options?: ProgressBarOptions) => new ProgressBar(options),
   earlyStopping: (options?: EarlyStoppingOptions) => new EarlyStopping(options),
@@ -312,6 +323,7 @@ export type StopReason =
   | { kind: 'nan'; epoch: number; batch: number; what: string }
   | { kind: 'callback'; epoch: number; batch: number };
 
+/** What `fit` returns: each epoch's logs (loss, metrics, val_ ones) and why training stopped early, if it did. */
 export class History {
   readonly epoch: number[] = [];
   readonly history: Record<string, number[]> = {};

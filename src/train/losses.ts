@@ -4,9 +4,12 @@ import { mean, abs, sub, square, losses } from '../ops/index.js';
 import { showJson } from '../core/validate.js';
 import { ThresholdCounts, ThresholdAuc, topKHits, type MetricState } from '../metrics/keras.js';
 
+/** A loss: a scalar tensor from true and predicted values. */
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
+/** A metric: a value from true and predicted values. */
 export type MetricFn = (yTrue: Tensor, yPred: Tensor) => Tensor | number;
 
+/** The losses `compile` knows by name, camelCase or Keras' snake_case. */
 export type LossName =
   | 'mse' | 'mean_squared_error' | 'meanSquaredError' | 'mae' | 'mean_absolute_error' | 'meanAbsoluteError'
   | 'binary_crossentropy' | 'binaryCrossentropy' | 'categorical_crossentropy' | 'categoricalCrossentropy'

@@ -21,6 +21,7 @@ import { Sequential } from '../../nn/sequential.js';
 /** gradlab's version, written as the ONNX producer_version (a test keeps it equal to package.json's). */
 export const GRADLAB_VERSION = '0.1.0';
 
+/** Options of `io.saveOnnx`, `io.encodeOnnx` and `model.save('x.onnx', options)`. */
 export interface OnnxExportOptions {
   /** The ai.onnx opset to write, 13 to 17 (default 13). */
   opset?: number;
@@ -30,6 +31,7 @@ const EXPORT_KEYS = optionKeys<OnnxExportOptions>({ opset: true });
 
 /** The ONNX IR version each opset came with (ONNX 1.8 to 1.12). */
 const IR_VERSION: Readonly<Record<number, number>> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8 };
+/** The ai.onnx opsets gradlab writes. */
 export const ONNX_OPSETS: readonly number[] = Object.keys(IR_VERSION).map(Number);
 
 function checkExportOptions(fn: string, options: OnnxExportOptions | undefined): number {

@@ -118,6 +118,7 @@ function slotFromJson(v: unknown, where: string): Slot {
 
 // ---------- the layer ----------
 
+/** An OnnxNode layer's config, as the ONNX importer makes it and model.json stores it. */
 export interface OnnxNodeConfig {
   name: string;
   trainable?: boolean;
@@ -327,10 +328,12 @@ function elemType(vi: ValueInfoProto): number {
   return vi.type?.value.case === 'tensorType' ? vi.type.value.value.elemType : 0;
 }
 
+/** Options of `io.loadOnnx` and `io.loadOnnxSync`. */
 export interface LoadOnnxOptions {
   /**
    * Per-sample shapes (no batch axis) of graph inputs by name, for graphs whose inputs have
-   * symbolic dims besides the batch (e.g. exported with a dynamic height and width).
+   * symbolic dims besides the batch (e.g. exported with a dynamic height and width). Default:
+   * none (the graph's own shapes, which must then be fixed but for the batch).
    */
   inputShapes?: Readonly<Record<string, readonly number[]>>;
 }
