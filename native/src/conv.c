@@ -1,4 +1,404 @@
-/* Placeholder until the conv kernels land: registers nothing, so the TypeScript side uses the reference. */
+/* conv2d forward, both backward passes and the fused backward, float32, NHWC activations and
+ * [kh, kw, in, out] kernels (src/backend/backend.ts).
+ *
+ * Every pass is a GEMM over rows of pixels: forward y[rows, M] = col(x)[rows, KH*KW*C] . w[K, M];
+ * backward input dx[rows, C] = col(dz)[rows, KH*KW*M] . w'[K', C] (a gather: each dx pixel
+ * collects the dz pixels that saw it, so rows stay disjoint and can be split over threads);
+ * backward filter dw[K, M] = sum over rows of col(x)^T . dz. The pixel rows go in bands whose
+ * im2col fits a bounded per-thread scratch (~2 MiB), so memory stays flat whatever the image
+ * size (VGG16 at 224x224 included) and no shape falls off a cliff. A 1x1 stride-1 unpadded
+ * convolution is the GEMM on the tensors themselves. The filter gradient sums one partial per
+ * thread, folded in thread order: bit-identical for a given thread count. */
 #include "gl.h"
+#include <stdlib.h>
+#include <string.h>
 
-void gl_register_conv(napi_env env, napi_value exports) { (void)env; (void)exports; }
+typedef struct {
+  int64_t n, h, w, c, oh, ow, m, kh, kw, sh, sw, dh, dw, pt, pl;
+} geom_t;
+
+static int is_pointwise(const geom_t *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->oh == g->h && g->ow == g->w;
+}
+
+/* im2col scratch, one per thread (pool workers are persistent) */
+static __thread float *tl_col;
+static __thread size_t tl_col_cap;
+
+static float *col_buffer(size_t n) {
+  if (tl_col_cap < n) {
+    free(tl_col);
+    tl_col = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
+    tl_col_cap = tl_col ? n : 0;
+    if (!tl_col) abort(); /* a 2 MiB band scratch: nothing sensible left to do */
+  }
+  return tl_col;
+}
+
+#define BAND_FLOATS (1 << 19) /* 2 MiB of im2col per thread */
+
+/* Number of row bands: each fits the scratch, and (when there is enough work) a multiple of the
+ * thread count so the static split is balanced. */
+static int64_t band_count(int64_t rows, int64_t k) {
+  int64_t max_rows = BAND_FLOATS / (k > 0 ? k : 1);
+  if (max_rows < 16) max_rows = 16;
+  int64_t nb = (rows + max_rows - 1) / max_rows;
+  int64_t t = gl_thread_count();
+  if (rows >= 64 * t) nb = (nb + t - 1) / t * t;
+  if (nb > rows) nb = rows;
+  return nb < 1 ? 1 : nb;
+}
+
+/* col[r - r0] = the receptive field of output pixel r, (kh, kw, c) order, zeros in the padding */
+static void im2col_x(const geom_t *g, const float *x, int64_t r0, int64_t r1, float *col) {
+  const int64_t K = g->kh * g->kw * g->c, C = g->c;
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t n = r / (g->oh * g->ow), rem = r % (g->oh * g->ow), oh = rem / g->ow, ow = rem % g->ow;
+    float *dst = col + (r - r0) * K;
+    int64_t iw0 = ow * g->sw - g->pl;
+    int whole_row = g->dw == 1 && iw0 >= 0 && iw0 + g->kw <= g->w; /* KW*C contiguous floats */
+    for (int64_t kh = 0; kh < g->kh; kh++, dst += g->kw * C) {
+      int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+      if (ih < 0 || ih >= g->h) {
+        memset(dst, 0, sizeof(float) * g->kw * C);
+        continue;
+      }
+      const float *src = x + ((n * g->h + ih) * g->w) * C;
+      if (whole_row) {
+        memcpy(dst, src + iw0 * C, sizeof(float) * g->kw * C);
+        continue;
+      }
+      for (int64_t kw = 0; kw < g->kw; kw++) {
+        int64_t iw = iw0 + kw * g->dw;
+        if (iw < 0 || iw >= g->w) memset(dst + kw * C, 0, sizeof(float) * C);
+        else memcpy(dst + kw * C, src + iw * C, sizeof(float) * C);
+      }
+    }
+  }
+}
+
+/* col[r - r0] = for input pixel r, the dz rows of the output pixels whose windows hold it, tap by
+ * tap ((kh, kw, m) order), zeros where no output pixel does */
+static void im2col_dz(const geom_t *g, const float *dz, int64_t r0, int64_t r1, float *col) {
+  const int64_t M = g->m, K = g->kh * g->kw * M;
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t n = r / (g->h * g->w), rem = r % (g->h * g->w), ih = rem / g->w, iw = rem % g->w;
+    float *dst = col + (r - r0) * K;
+    for (int64_t kh = 0; kh < g->kh; kh++) {
+      int64_t t = ih + g->pt - kh * g->dh;
+      int64_t oh = t / g->sh;
+      int hv = t >= 0 && t % g->sh == 0 && oh < g->oh;
+      for (int64_t kw = 0; kw < g->kw; kw++, dst += M) {
+        int64_t u = iw + g->pl - kw * g->dw;
+        int64_t ow = u / g->sw;
+        if (hv && u >= 0 && u % g->sw == 0 && ow < g->ow) memcpy(dst, dz + ((n * g->oh + oh) * g->ow + ow) * M, sizeof(float) * M);
+        else memset(dst, 0, sizeof(float) * M);
+      }
+    }
+  }
+}
+
+/* ---- forward ---- */
+typedef struct {
+  const geom_t *g;
+  const float *x, *w, *bias;
+  float *y;
+  int act;
+  int64_t rows, bands;
+} fwd_job;
+
+static void fwd_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
+  const fwd_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t K = g->kh * g->kw * g->c;
+  for (int64_t b = b0; b < b1; b++) {
+    int64_t r0 = j->rows * b / j->bands, r1 = j->rows * (b + 1) / j->bands;
+    float *col = col_buffer((size_t)((r1 - r0) * K));
+    im2col_x(g, j->x, r0, r1, col);
+    gl_sgemm_serial(r1 - r0, g->m, K, col, K, 1, j->w, g->m, 1, j->y + r0 * g->m, g->m, 0, j->bias, j->act);
+  }
+}
+
+static void conv_forward(const geom_t *g, const float *x, const float *w, float *y, const float *bias, int act) {
+  const int64_t rows = g->n * g->oh * g->ow, K = g->kh * g->kw * g->c;
+  if (rows == 0 || g->m == 0) return;
+  if (is_pointwise(g)) {
+    gl_sgemm(rows, g->m, g->c, x, g->c, 1, w, g->m, 1, y, g->m, 0, bias, act);
+    return;
+  }
+  fwd_job j = {g, x, w, bias, y, act, rows, band_count(rows, K)};
+  gl_parallel_for(j.bands, 1, fwd_piece, &j);
+}
+
+/* ---- backward input ---- */
+typedef struct {
+  const geom_t *g;
+  const float *dz, *wt, *bias;
+  float *dx;
+  int act;
+  int64_t rows, bands;
+} bwi_job;
+
+static void bwi_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
+  const bwi_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t K = g->kh * g->kw * g->m;
+  for (int64_t b = b0; b < b1; b++) {
+    int64_t r0 = j->rows * b / j->bands, r1 = j->rows * (b + 1) / j->bands;
+    float *col = col_buffer((size_t)((r1 - r0) * K));
+    im2col_dz(g, j->dz, r0, r1, col);
+    gl_sgemm_serial(r1 - r0, g->c, K, col, K, 1, j->wt, g->c, 1, j->dx + r0 * g->c, g->c, 0, j->bias, j->act);
+  }
+}
+
+static void conv_backprop_input(const geom_t *g, const float *dz, const float *w, float *dx, const float *bias, int act) {
+  const int64_t rows = g->n * g->h * g->w, C = g->c, M = g->m, T = g->kh * g->kw;
+  if (rows == 0 || C == 0) return;
+  if (is_pointwise(g)) {
+    /* dx[rows, C] = dz[rows, M] . w^T, w read as [C, M] */
+    gl_sgemm(rows, C, M, dz, M, 1, w, 1, M, dx, C, 0, bias, act);
+    return;
+  }
+  /* w'[tap][m][c] = w[tap][c][m]: B row-major for the gather's column order */
+  float *wt = malloc(sizeof(float) * (size_t)(T * M * C + 1));
+  if (!wt) abort();
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t m = 0; m < M; m++) wt[(t * M + m) * C + c] = w[(t * C + c) * M + m];
+  bwi_job j = {g, dz, wt, bias, dx, act, rows, band_count(rows, T * M)};
+  gl_parallel_for(j.bands, 1, bwi_piece, &j);
+  free(wt);
+}
+
+/* ---- backward filter ---- */
+typedef struct {
+  const geom_t *g;
+  const float *x, *dz;
+  float *dw, *partials; /* partial t > 0 at partials + (t - 1) * K * M */
+  int64_t rows, bands;
+  int pointwise;
+} bwf_job;
+
+static void bwf_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
+  const bwf_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t K = g->kh * g->kw * g->c, M = g->m;
+  float *acc = thread == 0 ? j->dw : j->partials + (int64_t)(thread - 1) * K * M;
+  for (int64_t b = b0; b < b1; b++) {
+    int64_t r0 = j->rows * b / j->bands, r1 = j->rows * (b + 1) / j->bands;
+    const float *col;
+    if (j->pointwise) {
+      col = j->x + r0 * g->c;
+    } else {
+      float *buf = col_buffer((size_t)((r1 - r0) * K));
+      im2col_x(g, j->x, r0, r1, buf);
+      col = buf;
+    }
+    /* acc[K, M] (+)= col^T . dz[r0:r1] */
+    gl_sgemm_serial(K, M, r1 - r0, col, 1, K, j->dz + r0 * M, M, 1, acc, M, b > b0, NULL, 0);
+  }
+}
+
+static void conv_backprop_filter(const geom_t *g, const float *x, const float *dz, float *dw) {
+  const int64_t rows = g->n * g->oh * g->ow, K = g->kh * g->kw * g->c, M = g->m;
+  if (K * M == 0) return;
+  if (rows == 0) {
+    memset(dw, 0, sizeof(float) * (size_t)(K * M));
+    return;
+  }
+  bwf_job j = {g, x, dz, dw, NULL, rows, 0, is_pointwise(g)};
+  /* pointwise: bands only split the sum (no scratch); aim for 2 MiB-ish of x per band too */
+  j.bands = band_count(rows, K);
+  int t = gl_thread_count();
+  int64_t pieces = j.bands < t ? j.bands : t;
+  if (pieces > 1) {
+    j.partials = malloc(sizeof(float) * (size_t)((pieces - 1) * K * M));
+    if (!j.partials) abort();
+  }
+  gl_parallel_for(j.bands, 1, bwf_piece, &j);
+  for (int64_t p = 1; p < pieces; p++) {
+    const float *src = j.partials + (p - 1) * K * M;
+    for (int64_t i = 0; i < K * M; i++) dw[i] += src[i];
+  }
+  free(j.partials);
+}
+
+/* ---- dz = dy * act'(y) and dbias = column sums of dz (per-thread partials, folded in order) ---- */
+typedef struct {
+  const float *dy, *y;
+  float *dz, *dbias_parts;
+  int64_t rows, m;
+  int act;
+} dz_job;
+
+static void dz_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
+  const dz_job *j = ctx;
+  const int64_t M = j->m;
+  float *db = j->dbias_parts ? j->dbias_parts + thread * M : NULL;
+  if (db) memset(db, 0, sizeof(float) * M);
+  for (int64_t r = r0; r < r1; r++) {
+    const float *dy = j->dy + r * M, *y = j->y ? j->y + r * M : NULL;
+    float *dz = j->dz ? j->dz + r * M : NULL;
+    /* the products rounded one by one, as the unfused kernels store them */
+    if (dz) {
+      switch (j->act) {
+        case GL_ACT_RELU: for (int64_t i = 0; i < M; i++) dz[i] = dy[i] * (y[i] > 0 ? 1.0f : 0.0f); break;
+        case GL_ACT_SIGMOID: for (int64_t i = 0; i < M; i++) { float u = y[i], d = 1.0f - u; float s = u * d; dz[i] = dy[i] * s; } break;
+        case GL_ACT_TANH: for (int64_t i = 0; i < M; i++) { float u = y[i], s = u * u; float d = 1.0f - s; dz[i] = dy[i] * d; } break;
+        default: memcpy(dz, dy, sizeof(float) * M); break;
+      }
+    }
+    if (db) {
+      const float *src = dz ? dz : dy;
+      for (int64_t i = 0; i < M; i++) db[i] += src[i];
+    }
+  }
+}
+
+/* ---- JS glue ---- */
+static int read_geom(napi_env env, napi_value v, geom_t *g) {
+  size_t len;
+  int32_t *a = gl_i32(env, v, &len);
+  if (!a) return 0;
+  if (len < 15) {
+    napi_throw_range_error(env, NULL, "conv2d: geometry needs 15 values");
+    return 0;
+  }
+  int64_t *f = &g->n;
+  for (int i = 0; i < 15; i++) f[i] = a[i];
+  if (g->n < 0 || g->h < 0 || g->w < 0 || g->c < 0 || g->oh < 0 || g->ow < 0 || g->m < 0 || g->kh < 1 || g->kw < 1 ||
+      g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1 || g->pt < 0 || g->pl < 0) {
+    napi_throw_range_error(env, NULL, "conv2d: invalid geometry");
+    return 0;
+  }
+  return 1;
+}
+
+static int opt_f32(napi_env env, napi_value v, float **out, size_t *len) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  *out = NULL;
+  *len = 0;
+  if (t == napi_null || t == napi_undefined) return 1;
+  *out = gl_f32(env, v, len);
+  return *out != NULL;
+}
+
+static int too_short(napi_env env, size_t have, int64_t need, const char *what) {
+  if ((int64_t)have < need) {
+    napi_throw_range_error(env, NULL, what);
+    return 1;
+  }
+  return 0;
+}
+
+#define GET_ARGS(N) size_t argc = N; napi_value v[N]; napi_get_cb_info(env, info, &argc, v, NULL, NULL); \
+  if (argc < N) { napi_throw_type_error(env, NULL, "gradlab native conv: too few arguments"); return NULL; }
+
+/* conv2d(x, w, y, geom, bias|null, act) */
+static napi_value js_conv2d(napi_env env, napi_callback_info info) {
+  GET_ARGS(6)
+  geom_t g;
+  size_t lx, lw, ly, lb;
+  float *x, *w, *y, *bias;
+  int64_t act;
+  if (!(x = gl_f32(env, v[0], &lx)) || !(w = gl_f32(env, v[1], &lw)) || !(y = gl_f32(env, v[2], &ly)) ||
+      !read_geom(env, v[3], &g) || !opt_f32(env, v[4], &bias, &lb) || !gl_int(env, v[5], &act))
+    return NULL;
+  if (too_short(env, lx, g.n * g.h * g.w * g.c, "conv2d: x too short") || too_short(env, lw, g.kh * g.kw * g.c * g.m, "conv2d: w too short") ||
+      too_short(env, ly, g.n * g.oh * g.ow * g.m, "conv2d: y too short") || (bias && too_short(env, lb, g.m, "conv2d: bias too short")))
+    return NULL;
+  conv_forward(&g, x, w, y, bias, (int)act);
+  return NULL;
+}
+
+/* conv2dBackpropInput(dy, w, dx, geom, bias|null, act) */
+static napi_value js_conv2d_bwi(napi_env env, napi_callback_info info) {
+  GET_ARGS(6)
+  geom_t g;
+  size_t ldy, lw, ldx, lb;
+  float *dy, *w, *dx, *bias;
+  int64_t act;
+  if (!(dy = gl_f32(env, v[0], &ldy)) || !(w = gl_f32(env, v[1], &lw)) || !(dx = gl_f32(env, v[2], &ldx)) ||
+      !read_geom(env, v[3], &g) || !opt_f32(env, v[4], &bias, &lb) || !gl_int(env, v[5], &act))
+    return NULL;
+  if (too_short(env, ldy, g.n * g.oh * g.ow * g.m, "conv2dBackpropInput: dy too short") ||
+      too_short(env, lw, g.kh * g.kw * g.c * g.m, "conv2dBackpropInput: w too short") ||
+      too_short(env, ldx, g.n * g.h * g.w * g.c, "conv2dBackpropInput: dx too short") ||
+      (bias && too_short(env, lb, g.c, "conv2dBackpropInput: bias too short")))
+    return NULL;
+  conv_backprop_input(&g, dy, w, dx, bias, (int)act);
+  return NULL;
+}
+
+/* conv2dBackpropFilter(x, dy, dw, geom) */
+static napi_value js_conv2d_bwf(napi_env env, napi_callback_info info) {
+  GET_ARGS(4)
+  geom_t g;
+  size_t lx, ldy, ldw;
+  float *x, *dy, *dw;
+  if (!(x = gl_f32(env, v[0], &lx)) || !(dy = gl_f32(env, v[1], &ldy)) || !(dw = gl_f32(env, v[2], &ldw)) || !read_geom(env, v[3], &g))
+    return NULL;
+  if (too_short(env, lx, g.n * g.h * g.w * g.c, "conv2dBackpropFilter: x too short") ||
+      too_short(env, ldy, g.n * g.oh * g.ow * g.m, "conv2dBackpropFilter: dy too short") ||
+      too_short(env, ldw, g.kh * g.kw * g.c * g.m, "conv2dBackpropFilter: dw too short"))
+    return NULL;
+  conv_backprop_filter(&g, x, dy, dw);
+  return NULL;
+}
+
+/* conv2dBackward(x, w, dy, geom, dx|null, dw|null, dbias|null, y|null, act) */
+static napi_value js_conv2d_backward(napi_env env, napi_callback_info info) {
+  GET_ARGS(9)
+  geom_t g;
+  size_t lx, lw, ldy, ldx, ldw, ldb, lyy;
+  float *x, *w, *dy, *dx, *dw, *dbias, *y;
+  int64_t act;
+  if (!(x = gl_f32(env, v[0], &lx)) || !(w = gl_f32(env, v[1], &lw)) || !(dy = gl_f32(env, v[2], &ldy)) ||
+      !read_geom(env, v[3], &g) || !opt_f32(env, v[4], &dx, &ldx) || !opt_f32(env, v[5], &dw, &ldw) ||
+      !opt_f32(env, v[6], &dbias, &ldb) || !opt_f32(env, v[7], &y, &lyy) || !gl_int(env, v[8], &act))
+    return NULL;
+  const int64_t rows = g.n * g.oh * g.ow, ny = rows * g.m;
+  if (too_short(env, lx, g.n * g.h * g.w * g.c, "conv2dBackward: x too short") ||
+      too_short(env, lw, g.kh * g.kw * g.c * g.m, "conv2dBackward: w too short") ||
+      too_short(env, ldy, ny, "conv2dBackward: dy too short") ||
+      (dx && too_short(env, ldx, g.n * g.h * g.w * g.c, "conv2dBackward: dx too short")) ||
+      (dw && too_short(env, ldw, g.kh * g.kw * g.c * g.m, "conv2dBackward: dw too short")) ||
+      (dbias && too_short(env, ldb, g.m, "conv2dBackward: dbias too short")))
+    return NULL;
+  if (act != GL_ACT_LINEAR && (!y || too_short(env, lyy, ny, "conv2dBackward: y too short"))) {
+    if (!y) napi_throw_type_error(env, NULL, "conv2dBackward: a fused activation needs its output y");
+    return NULL;
+  }
+  const float *dz = dy;
+  float *dzbuf = NULL;
+  if (act != GL_ACT_LINEAR || dbias) {
+    int t = gl_thread_count();
+    float *parts = dbias ? calloc((size_t)(t * g.m + 1), sizeof(float)) : NULL;
+    if (act != GL_ACT_LINEAR) {
+      dzbuf = malloc(sizeof(float) * (size_t)(ny + 1));
+      dz = dzbuf;
+    }
+    if ((dbias && !parts) || (act != GL_ACT_LINEAR && !dzbuf)) abort();
+    dz_job j = {dy, y, dzbuf, parts, rows, g.m, (int)act};
+    gl_parallel_for(rows, 256, dz_piece, &j);
+    if (dbias) {
+      /* unused slots stay zero; the fold runs in thread order */
+      memset(dbias, 0, sizeof(float) * g.m);
+      for (int p = 0; p < t; p++)
+        for (int64_t i = 0; i < g.m; i++) dbias[i] += parts[p * g.m + i];
+    }
+    free(parts);
+  }
+  if (dx) conv_backprop_input(&g, dz, w, dx, NULL, 0);
+  if (dw) conv_backprop_filter(&g, x, dz, dw);
+  free(dzbuf);
+  return NULL;
+}
+
+void gl_register_conv(napi_env env, napi_value exports) {
+  gl_export(env, exports, "conv2d", js_conv2d);
+  gl_export(env, exports, "conv2dBackpropInput", js_conv2d_bwi);
+  gl_export(env, exports, "conv2dBackpropFilter", js_conv2d_bwf);
+  gl_export(env, exports, "conv2dBackward", js_conv2d_backward);
+}
