@@ -17,9 +17,13 @@
 typedef void (*ukr_fn)(int64_t k, const float *a, const float *b, float *c, int64_t ldc, int load,
   const float *bias, int relu);
 
+typedef void (*ukr_ua_fn)(int64_t k, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int load,
+  const float *bias, int relu);
+
 typedef struct {
   int mr, nr, mc, kc, nc;
   ukr_fn ukr;
+  ukr_ua_fn ukr_ua; /* A read in place, or NULL */
 } isa_t;
 
 /* ---- activations on a row (scalar: only sigmoid and tanh take this path) ---- */
@@ -129,13 +133,46 @@ static void ukr_avx512(int64_t k, const float *a, const float *b, float *c, int6
   S2(0, 0) S2(1, 1) S2(2, 2) S2(3, 3) S2(4, 4) S2(5, 5) S2(6, 6) S2(7, 7) S2(8, 8) S2(9, 9) S2(A, 10) S2(B, 11)
 #undef S2
 }
+
+/* The same tile with A read in place (row r at a + r * lda), for row-major A and a narrow C:
+ * im2col bands in conv, where packing A would be a strided copy as long as the GEMM itself
+ * (PERF-NOTES: A-unpacked wins when N is small). */
+__attribute__((target("avx512f")))
+static void ukr_avx512_ua(int64_t k, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int load,
+  const float *bias, int relu) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+         c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00,
+         c60 = c00, c61 = c00, c70 = c00, c71 = c00, c80 = c00, c81 = c00,
+         c90 = c00, c91 = c00, cA0 = c00, cA1 = c00, cB0 = c00, cB1 = c00;
+  const float *a0 = a, *a4 = a + 4 * lda, *a8 = a + 8 * lda;
+  const int64_t l2 = 2 * lda, l3 = 3 * lda;
+  for (int64_t p = 0; p < k; p++) {
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), av;
+#define R2(r, ptr) av = _mm512_set1_ps(ptr); c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0); \
+    c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);
+    R2(0, a0[p]) R2(1, a0[p + lda]) R2(2, a0[p + l2]) R2(3, a0[p + l3])
+    R2(4, a4[p]) R2(5, a4[p + lda]) R2(6, a4[p + l2]) R2(7, a4[p + l3])
+    R2(8, a8[p]) R2(9, a8[p + lda]) R2(A, a8[p + l2]) R2(B, a8[p + l3])
+#undef R2
+    b += 32;
+  }
+  __m512 z = _mm512_setzero_ps();
+  __m512 bb0 = bias ? _mm512_loadu_ps(bias) : z, bb1 = bias ? _mm512_loadu_ps(bias + 16) : z;
+#define S2(r, i) { float *cr = c + i * ldc; __m512 v0 = c##r##0, v1 = c##r##1; \
+    if (load) { v0 = _mm512_add_ps(v0, _mm512_loadu_ps(cr)); v1 = _mm512_add_ps(v1, _mm512_loadu_ps(cr + 16)); } \
+    if (bias) { v0 = _mm512_add_ps(v0, bb0); v1 = _mm512_add_ps(v1, bb1); } \
+    if (relu) { v0 = _mm512_max_ps(v0, z); v1 = _mm512_max_ps(v1, z); } \
+    _mm512_storeu_ps(cr, v0); _mm512_storeu_ps(cr + 16, v1); }
+  S2(0, 0) S2(1, 1) S2(2, 2) S2(3, 3) S2(4, 4) S2(5, 5) S2(6, 6) S2(7, 7) S2(8, 8) S2(9, 9) S2(A, 10) S2(B, 11)
+#undef S2
+}
 #endif
 
 /* KC x NR of B and MR x KC of A stay in L1/L2; MC x KC of A in L2; KC x NC of B in L3. */
-static const isa_t ISA_C = {6, 16, 96, 256, 4096, ukr_c};
+static const isa_t ISA_C = {6, 16, 96, 256, 4096, ukr_c, NULL};
 #ifdef GL_X86
-static const isa_t ISA_AVX2 = {6, 16, 96, 384, 4096, ukr_avx2};
-static const isa_t ISA_AVX512 = {12, 32, 144, 384, 4096, ukr_avx512};
+static const isa_t ISA_AVX2 = {6, 16, 96, 384, 4096, ukr_avx2, NULL};
+static const isa_t ISA_AVX512 = {12, 32, 144, 384, 4096, ukr_avx512, ukr_avx512_ua};
 #endif
 
 static const isa_t *isa(void) {
@@ -154,7 +191,10 @@ static void pack_a(const isa_t *s, int64_t mc, int64_t kc, const float *a, int64
     int mr = (int)(mc - i0 < MR ? mc - i0 : MR);
     const float *src = a + i0 * ars;
     if (ars == 1 && mr == MR) {
-      for (int64_t p = 0; p < kc; p++) memcpy(dst + p * MR, src + p * acs, sizeof(float) * MR);
+      /* constant-size copies inline (a memcpy call per 48 bytes costs more than the copy) */
+      if (MR == 12) for (int64_t p = 0; p < kc; p++) memcpy(dst + p * 12, src + p * acs, sizeof(float) * 12);
+      else if (MR == 6) for (int64_t p = 0; p < kc; p++) memcpy(dst + p * 6, src + p * acs, sizeof(float) * 6);
+      else for (int64_t p = 0; p < kc; p++) memcpy(dst + p * MR, src + p * acs, sizeof(float) * MR);
       continue;
     }
     for (int r = 0; r < mr; r++) {
@@ -171,6 +211,11 @@ static void pack_b(const isa_t *s, int64_t kc, int64_t nc, const float *b, int64
   for (int64_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc) {
     int nr = (int)(nc - j0 < NR ? nc - j0 : NR);
     const float *src = b + j0 * bcs;
+    if (bcs == 1 && nr == NR && (NR == 32 || NR == 16)) {
+      if (NR == 32) for (int64_t p = 0; p < kc; p++) memcpy(dst + p * 32, src + p * brs, sizeof(float) * 32);
+      else for (int64_t p = 0; p < kc; p++) memcpy(dst + p * 16, src + p * brs, sizeof(float) * 16);
+      continue;
+    }
     if (bcs == 1) {
       for (int64_t p = 0; p < kc; p++) {
         memcpy(dst + p * NR, src + p * brs, sizeof(float) * nr);
@@ -212,6 +257,9 @@ void gl_sgemm_serial(int64_t m, int64_t n, int64_t k, const float *a, int64_t ar
   const isa_t *s = isa();
   const int MR = s->mr, NR = s->nr;
   int64_t KC = s->kc, MC = s->mc, NC = s->nc;
+  /* narrow C with row-major A: A in place, and one k block as long as B's panel fits L2 */
+  int unpacked = s->ukr_ua && acs == 1 && n <= 4 * NR;
+  if (unpacked) KC = k < 1024 ? k : 1024;
   int64_t ncMax = n < NC ? (n + NR - 1) / NR * NR : NC;
   int64_t mcMax = m < MC ? (m + MR - 1) / MR * MR : MC;
   int64_t kcMax = k < KC ? k : KC;
@@ -227,7 +275,8 @@ void gl_sgemm_serial(int64_t m, int64_t n, int64_t k, const float *a, int64_t ar
       pack_b(s, kc, nc, b + pc * brs + jc * bcs, brs, bcs, pb);
       for (int64_t ic = 0; ic < m; ic += MC) {
         int64_t mc = m - ic < MC ? m - ic : MC;
-        pack_a(s, mc, kc, a + ic * ars + pc * acs, ars, acs, pa);
+        if (!unpacked) pack_a(s, mc, kc, a + ic * ars + pc * acs, ars, acs, pa);
+        else if (mc % MR) pack_a(s, mc % MR, kc, a + (ic + mc / MR * MR) * ars + pc, ars, 1, pa + mc / MR * MR * kc);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           int nr = (int)(nc - jr < NR ? nc - jr : NR);
           const float *bp = pb + jr * kc;
@@ -237,11 +286,13 @@ void gl_sgemm_serial(int64_t m, int64_t n, int64_t k, const float *a, int64_t ar
             float *ct = c + (ic + ir) * ldc + jc + jr;
             const float *ap = pa + ir * kc;
             if (mr == MR && nr == NR) {
-              s->ukr(kc, ap, bp, ct, ldc, load, bj, last && act == GL_ACT_RELU);
+              if (unpacked) s->ukr_ua(kc, a + (ic + ir) * ars + pc, ars, bp, ct, ldc, load, bj, last && act == GL_ACT_RELU);
+              else s->ukr(kc, ap, bp, ct, ldc, load, bj, last && act == GL_ACT_RELU);
               if (last && act >= GL_ACT_SIGMOID) for (int r = 0; r < MR; r++) act_row(ct + r * ldc, NR, act);
             } else {
               /* ragged edge: the full tile into a scratch tile, then the live part merged */
-              s->ukr(kc, ap, bp, tile, NR, 0, NULL, 0);
+              if (unpacked && mr == MR) s->ukr_ua(kc, a + (ic + ir) * ars + pc, ars, bp, tile, NR, 0, NULL, 0);
+              else s->ukr(kc, ap, bp, tile, NR, 0, NULL, 0);
               for (int r = 0; r < mr; r++) {
                 float *cr = ct + r * ldc;
                 const float *tr = tile + r * NR;
