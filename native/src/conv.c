@@ -35,6 +35,14 @@ static float *col_buffer(size_t n) {
   return tl_col;
 }
 
+/* Short runs (a few channels) copy inline: a memcpy call per 1-6 floats costs more than the copy.
+ * Macros, with loop-to-memcpy conversion off in their callers, so gcc keeps the loops inline. */
+#define copy_f(dst, src, n) do { float *d_ = (dst); const float *s_ = (src); int64_t n_ = (n); \
+    if (n_ >= 32) memcpy(d_, s_, sizeof(float) * (size_t)n_); else for (int64_t i_ = 0; i_ < n_; i_++) d_[i_] = s_[i_]; } while (0)
+#define zero_f(dst, n) do { float *d_ = (dst); int64_t n_ = (n); \
+    if (n_ >= 32) memset(d_, 0, sizeof(float) * (size_t)n_); else for (int64_t i_ = 0; i_ < n_; i_++) d_[i_] = 0; } while (0)
+#define GL_INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
 #define BAND_FLOATS (1 << 19) /* 2 MiB of im2col per thread */
 
 /* Number of row bands: each fits the scratch, and (when there is enough work) a multiple of the
@@ -50,39 +58,85 @@ static int64_t band_count(int64_t rows, int64_t k) {
 }
 
 /* col[r - r0] = the receptive field of output pixel r, (kh, kw, c) order, zeros in the padding */
+GL_INLINE_COPIES
 static void im2col_x(const geom_t *g, const float *x, int64_t r0, int64_t r1, float *col) {
   const int64_t K = g->kh * g->kw * g->c, C = g->c;
+  int64_t n = r0 / (g->oh * g->ow), rem = r0 % (g->oh * g->ow), oh = rem / g->ow, ow = rem % g->ow;
   for (int64_t r = r0; r < r1; r++) {
-    int64_t n = r / (g->oh * g->ow), rem = r % (g->oh * g->ow), oh = rem / g->ow, ow = rem % g->ow;
     float *dst = col + (r - r0) * K;
     int64_t iw0 = ow * g->sw - g->pl;
     int whole_row = g->dw == 1 && iw0 >= 0 && iw0 + g->kw <= g->w; /* KW*C contiguous floats */
     for (int64_t kh = 0; kh < g->kh; kh++, dst += g->kw * C) {
       int64_t ih = oh * g->sh - g->pt + kh * g->dh;
       if (ih < 0 || ih >= g->h) {
-        memset(dst, 0, sizeof(float) * g->kw * C);
+        zero_f(dst, g->kw * C);
         continue;
       }
       const float *src = x + ((n * g->h + ih) * g->w) * C;
       if (whole_row) {
-        memcpy(dst, src + iw0 * C, sizeof(float) * g->kw * C);
+        copy_f(dst, src + iw0 * C, g->kw * C);
         continue;
       }
       for (int64_t kw = 0; kw < g->kw; kw++) {
         int64_t iw = iw0 + kw * g->dw;
-        if (iw < 0 || iw >= g->w) memset(dst + kw * C, 0, sizeof(float) * C);
-        else memcpy(dst + kw * C, src + iw * C, sizeof(float) * C);
+        if (iw < 0 || iw >= g->w) zero_f(dst + kw * C, C);
+        else copy_f(dst + kw * C, src + iw * C, C);
       }
+    }
+    if (++ow == g->ow) {
+      ow = 0;
+      if (++oh == g->oh) { oh = 0; n++; }
     }
   }
 }
 
+/* The same for few channels, one output row segment and one tap at a time: the valid columns of
+ * a tap are a range computed once, so each element costs a load and a store, not a bounds test. */
+GL_INLINE_COPIES
+static void im2col_x_rows(const geom_t *g, const float *x, int64_t r0, int64_t r1, float *col) {
+  const int64_t K = g->kh * g->kw * g->c, C = g->c;
+  for (int64_t r = r0; r < r1;) {
+    int64_t n = r / (g->oh * g->ow), rem = r % (g->oh * g->ow), oh = rem / g->ow, ow0 = rem % g->ow;
+    int64_t ow1 = ow0 + (r1 - r) < g->ow ? ow0 + (r1 - r) : g->ow;
+    float *base = col + (r - r0) * K - ow0 * K;
+    for (int64_t kh = 0; kh < g->kh; kh++) {
+      int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+      int row_ok = ih >= 0 && ih < g->h;
+      const float *src = x + ((n * g->h + (row_ok ? ih : 0)) * g->w) * C;
+      for (int64_t kw = 0; kw < g->kw; kw++) {
+        int64_t t = (kh * g->kw + kw) * C, off = kw * g->dw - g->pl;
+        /* iw = ow * sw + off in [0, W) */
+        int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw, hiN = g->w - 1 - off;
+        int64_t hi = hiN < 0 ? 0 : hiN / g->sw + 1;
+        if (!row_ok) { lo = ow1; hi = ow1; }
+        if (lo < ow0) lo = ow0;
+        if (hi > ow1) hi = ow1;
+        if (lo > hi) lo = hi;
+        for (int64_t ow = ow0; ow < lo; ow++) for (int64_t c = 0; c < C; c++) base[ow * K + t + c] = 0;
+        if (C == 1) {
+          for (int64_t ow = lo; ow < hi; ow++) base[ow * K + t] = src[ow * g->sw + off];
+        } else {
+          for (int64_t ow = lo; ow < hi; ow++) for (int64_t c = 0; c < C; c++) base[ow * K + t + c] = src[(ow * g->sw + off) * C + c];
+        }
+        for (int64_t ow = hi; ow < ow1; ow++) for (int64_t c = 0; c < C; c++) base[ow * K + t + c] = 0;
+      }
+    }
+    r += ow1 - ow0;
+  }
+}
+
+static void im2col(const geom_t *g, const float *x, int64_t r0, int64_t r1, float *col) {
+  if (g->c < 4) im2col_x_rows(g, x, r0, r1, col);
+  else im2col_x(g, x, r0, r1, col);
+}
+
 /* col[r - r0] = for input pixel r, the dz rows of the output pixels whose windows hold it, tap by
  * tap ((kh, kw, m) order), zeros where no output pixel does */
+GL_INLINE_COPIES
 static void im2col_dz(const geom_t *g, const float *dz, int64_t r0, int64_t r1, float *col) {
   const int64_t M = g->m, K = g->kh * g->kw * M;
-  for (int64_t r = r0; r < r1; r++) {
-    int64_t n = r / (g->h * g->w), rem = r % (g->h * g->w), ih = rem / g->w, iw = rem % g->w;
+  int64_t n = r0 / (g->h * g->w), rem = r0 % (g->h * g->w), ih = rem / g->w, iw = rem % g->w;
+  for (int64_t r = r0; r < r1; r++, iw = iw + 1 == g->w ? (ih = ih + 1 == g->h ? (n++, 0) : ih + 1, 0) : iw + 1) {
     float *dst = col + (r - r0) * K;
     for (int64_t kh = 0; kh < g->kh; kh++) {
       int64_t t = ih + g->pt - kh * g->dh;
@@ -91,8 +145,8 @@ static void im2col_dz(const geom_t *g, const float *dz, int64_t r0, int64_t r1, 
       for (int64_t kw = 0; kw < g->kw; kw++, dst += M) {
         int64_t u = iw + g->pl - kw * g->dw;
         int64_t ow = u / g->sw;
-        if (hv && u >= 0 && u % g->sw == 0 && ow < g->ow) memcpy(dst, dz + ((n * g->oh + oh) * g->ow + ow) * M, sizeof(float) * M);
-        else memset(dst, 0, sizeof(float) * M);
+        if (hv && u >= 0 && u % g->sw == 0 && ow < g->ow) copy_f(dst, dz + ((n * g->oh + oh) * g->ow + ow) * M, M);
+        else zero_f(dst, M);
       }
     }
   }
@@ -114,7 +168,7 @@ static void fwd_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
   for (int64_t b = b0; b < b1; b++) {
     int64_t r0 = j->rows * b / j->bands, r1 = j->rows * (b + 1) / j->bands;
     float *col = col_buffer((size_t)((r1 - r0) * K));
-    im2col_x(g, j->x, r0, r1, col);
+    im2col(g, j->x, r0, r1, col);
     gl_sgemm_serial(r1 - r0, g->m, K, col, K, 1, j->w, g->m, 1, j->y + r0 * g->m, g->m, 0, j->bias, j->act);
   }
 }
@@ -191,7 +245,7 @@ static void bwf_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
       col = j->x + r0 * g->c;
     } else {
       float *buf = col_buffer((size_t)((r1 - r0) * K));
-      im2col_x(g, j->x, r0, r1, buf);
+      im2col(g, j->x, r0, r1, buf);
       col = buf;
     }
     /* acc[K, M] (+)= col^T . dz[r0:r1] */

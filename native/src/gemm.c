@@ -20,10 +20,14 @@ typedef void (*ukr_fn)(int64_t k, const float *a, const float *b, float *c, int6
 typedef void (*ukr_ua_fn)(int64_t k, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int load,
   const float *bias, int relu);
 
+typedef void (*ukr_m_fn)(int64_t k, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int load,
+  const float *bias, int relu, int nr);
+
 typedef struct {
   int mr, nr, mc, kc, nc;
   ukr_fn ukr;
   ukr_ua_fn ukr_ua; /* A read in place, or NULL */
+  ukr_m_fn ukr_m; /* masked columns, A packed or in place: replaces both when set */
 } isa_t;
 
 /* ---- activations on a row (scalar: only sigmoid and tanh take this path) ---- */
@@ -115,7 +119,6 @@ static void ukr_avx512(int64_t k, const float *a, const float *b, float *c, int6
          c90 = c00, c91 = c00, cA0 = c00, cA1 = c00, cB0 = c00, cB1 = c00;
   for (int64_t p = 0; p < k; p++) {
     __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), av;
-    _mm_prefetch((const char *)(b + 32 * 8), _MM_HINT_T0);
 #define R2(r, i) av = _mm512_set1_ps(a[i]); c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0); \
     c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);
     R2(0, 0) R2(1, 1) R2(2, 2) R2(3, 3) R2(4, 4) R2(5, 5) R2(6, 6) R2(7, 7) R2(8, 8) R2(9, 9) R2(A, 10) R2(B, 11)
@@ -166,19 +169,61 @@ static void ukr_avx512_ua(int64_t k, const float *a, int64_t lda, const float *b
   S2(0, 0) S2(1, 1) S2(2, 2) S2(3, 3) S2(4, 4) S2(5, 5) S2(6, 6) S2(7, 7) S2(8, 8) S2(9, 9) S2(A, 10) S2(B, 11)
 #undef S2
 }
+
+/* AVX-512 for narrow C (n <= 16: conv layers with few filters, backward passes into few
+ * channels): a 12x16 tile, the columns past n masked off in the loads and stores, A read in place
+ * (lda > 0) or from a packed panel (lda == 0). The 12x32 tile would waste over half its FMAs. */
+__attribute__((target("avx512f")))
+static void ukr_avx512_n16(int64_t k, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int load,
+  const float *bias, int relu, int nr) {
+  __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0,
+         cA = c0, cB = c0;
+  const __mmask16 mk = (__mmask16)((1u << nr) - 1);
+  if (lda > 0) {
+    const float *a0 = a, *a4 = a + 4 * lda, *a8 = a + 8 * lda;
+    const int64_t l2 = 2 * lda, l3 = 3 * lda;
+    for (int64_t p = 0; p < k; p++) {
+      __m512 b0 = _mm512_loadu_ps(b);
+#define R1(r, v) c##r = _mm512_fmadd_ps(_mm512_set1_ps(v), b0, c##r);
+      R1(0, a0[p]) R1(1, a0[p + lda]) R1(2, a0[p + l2]) R1(3, a0[p + l3])
+      R1(4, a4[p]) R1(5, a4[p + lda]) R1(6, a4[p + l2]) R1(7, a4[p + l3])
+      R1(8, a8[p]) R1(9, a8[p + lda]) R1(A, a8[p + l2]) R1(B, a8[p + l3])
+      b += 16;
+    }
+  } else {
+    for (int64_t p = 0; p < k; p++) {
+      __m512 b0 = _mm512_loadu_ps(b);
+      R1(0, a[0]) R1(1, a[1]) R1(2, a[2]) R1(3, a[3]) R1(4, a[4]) R1(5, a[5])
+      R1(6, a[6]) R1(7, a[7]) R1(8, a[8]) R1(9, a[9]) R1(A, a[10]) R1(B, a[11])
+#undef R1
+      a += 12;
+      b += 16;
+    }
+  }
+  __m512 z = _mm512_setzero_ps();
+  __m512 bb = bias ? _mm512_maskz_loadu_ps(mk, bias) : z;
+#define S1(r, i) { float *cr = c + i * ldc; __m512 v = c##r; \
+    if (load) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, cr)); \
+    if (bias) v = _mm512_add_ps(v, bb); \
+    if (relu) v = _mm512_max_ps(v, z); \
+    _mm512_mask_storeu_ps(cr, mk, v); }
+  S1(0, 0) S1(1, 1) S1(2, 2) S1(3, 3) S1(4, 4) S1(5, 5) S1(6, 6) S1(7, 7) S1(8, 8) S1(9, 9) S1(A, 10) S1(B, 11)
+#undef S1
+}
 #endif
 
 /* KC x NR of B and MR x KC of A stay in L1/L2; MC x KC of A in L2; KC x NC of B in L3. */
-static const isa_t ISA_C = {6, 16, 96, 256, 4096, ukr_c, NULL};
+static const isa_t ISA_C = {6, 16, 96, 256, 4096, ukr_c, NULL, NULL};
 #ifdef GL_X86
-static const isa_t ISA_AVX2 = {6, 16, 96, 384, 4096, ukr_avx2, NULL};
-static const isa_t ISA_AVX512 = {12, 32, 144, 384, 4096, ukr_avx512, ukr_avx512_ua};
+static const isa_t ISA_AVX2 = {6, 16, 96, 384, 4096, ukr_avx2, NULL, NULL};
+static const isa_t ISA_AVX512 = {12, 32, 144, 384, 4096, ukr_avx512, ukr_avx512_ua, NULL};
+static const isa_t ISA_AVX512_N16 = {12, 16, 144, 1024, 16, NULL, NULL, ukr_avx512_n16};
 #endif
 
-static const isa_t *isa(void) {
+static const isa_t *isa(int64_t n) {
 #ifdef GL_X86
   int l = gl_cpu_level();
-  if (l == 2) return &ISA_AVX512;
+  if (l == 2) return n <= 16 ? &ISA_AVX512_N16 : &ISA_AVX512;
   if (l == 1) return &ISA_AVX2;
 #endif
   return &ISA_C;
@@ -254,11 +299,11 @@ void gl_sgemm_serial(int64_t m, int64_t n, int64_t k, const float *a, int64_t ar
     if (bias || act) gl_epilogue_rows(c, m, n, ldc, bias, act);
     return;
   }
-  const isa_t *s = isa();
+  const isa_t *s = isa(n);
   const int MR = s->mr, NR = s->nr;
   int64_t KC = s->kc, MC = s->mc, NC = s->nc;
   /* narrow C with row-major A: A in place, and one k block as long as B's panel fits L2 */
-  int unpacked = s->ukr_ua && acs == 1 && n <= 4 * NR;
+  int unpacked = (s->ukr_ua || s->ukr_m) && acs == 1 && n <= 4 * NR;
   if (unpacked) KC = k < 1024 ? k : 1024;
   int64_t ncMax = n < NC ? (n + NR - 1) / NR * NR : NC;
   int64_t mcMax = m < MC ? (m + MR - 1) / MR * MR : MC;
@@ -277,15 +322,32 @@ void gl_sgemm_serial(int64_t m, int64_t n, int64_t k, const float *a, int64_t ar
         int64_t mc = m - ic < MC ? m - ic : MC;
         if (!unpacked) pack_a(s, mc, kc, a + ic * ars + pc * acs, ars, acs, pa);
         else if (mc % MR) pack_a(s, mc % MR, kc, a + (ic + mc / MR * MR) * ars + pc, ars, 1, pa + mc / MR * MR * kc);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
+        int64_t npan = (nc + NR - 1) / NR, mpan = (mc + MR - 1) / MR;
+        /* ir outer: an A micro-panel stays in L1 while the B panels stream from L2 (measured ~5%
+         * faster than jr outer at n = 1024) */
+        for (int64_t t = 0; t < npan * mpan; t++) {
+          int64_t ir = t / npan * MR, jr = t % npan * NR;
           int nr = (int)(nc - jr < NR ? nc - jr : NR);
           const float *bp = pb + jr * kc;
           const float *bj = last && bias ? bias + jc + jr : NULL;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
+          {
             int mr = (int)(mc - ir < MR ? mc - ir : MR);
             float *ct = c + (ic + ir) * ldc + jc + jr;
             const float *ap = pa + ir * kc;
-            if (mr == MR && nr == NR) {
+            if (s->ukr_m) {
+              int relu = last && act == GL_ACT_RELU;
+              if (mr == MR && unpacked) s->ukr_m(kc, a + (ic + ir) * ars + pc, ars, bp, ct, ldc, load, bj, relu, nr);
+              else if (mr == MR) s->ukr_m(kc, ap, 0, bp, ct, ldc, load, bj, relu, nr);
+              else {
+                s->ukr_m(kc, ap, 0, bp, tile, NR, 0, NULL, 0, NR);
+                for (int r = 0; r < mr; r++) {
+                  float *cr = ct + r * ldc;
+                  const float *tr = tile + r * NR;
+                  for (int j = 0; j < nr; j++) cr[j] = (load ? cr[j] : 0) + tr[j] + (bj ? bj[j] : 0);
+                }
+              }
+              if (last && act >= (mr == MR ? GL_ACT_SIGMOID : GL_ACT_RELU)) for (int r = 0; r < mr; r++) act_row(ct + r * ldc, nr, act);
+            } else if (mr == MR && nr == NR) {
               if (unpacked) s->ukr_ua(kc, a + (ic + ir) * ars + pc, ars, bp, ct, ldc, load, bj, last && act == GL_ACT_RELU);
               else s->ukr(kc, ap, bp, ct, ldc, load, bj, last && act == GL_ACT_RELU);
               if (last && act >= GL_ACT_SIGMOID) for (int r = 0; r < MR; r++) act_row(ct + r * ldc, NR, act);
@@ -341,7 +403,7 @@ void gl_sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t ars, int6
     gl_sgemm_serial(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, bias, act);
     return;
   }
-  const isa_t *s = isa();
+  const isa_t *s = isa(n);
   gemm_job j = {m, n, k, ars, acs, brs, bcs, ldc, 0, a, b, bias, c, accumulate, act, 0};
   j.by_rows = m / s->mr >= n / s->nr;
   j.unit = j.by_rows ? s->mr : s->nr;
