@@ -152,6 +152,71 @@ static void im2col_dz(const geom_t *g, const float *dz, int64_t r0, int64_t r1, 
   }
 }
 
+/* ---- forward, one input channel (the first layer on grey images): direct, no im2col ----
+ * Eight output pixels of a row at a time, each a masked vector of up to 16 filters, from a
+ * zero-padded copy of the input row so no tap needs a bounds test. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+typedef struct {
+  const geom_t *g;
+  const float *x, *w, *bias;
+  float *y;
+  int act;
+} c1_job;
+
+__attribute__((target("avx512f")))
+static void c1_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
+  const c1_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t M = g->m, KW = g->kw, OW = g->ow;
+  const int64_t wp = g->pl + g->w + (OW * g->sw + KW * g->dw); /* padded row, generous on the right */
+  float *xp = col_buffer((size_t)(g->kh * wp + 8 * g->sw * 16));
+  for (int64_t row = r0; row < r1; row++) { /* row = n * OH + oh */
+    int64_t n = row / g->oh, oh = row % g->oh;
+    /* the KH input rows this output row reads, zero-padded (a row outside the image is all zeros) */
+    for (int64_t kh = 0; kh < g->kh; kh++) {
+      float *d = xp + kh * wp;
+      int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+      memset(d, 0, sizeof(float) * (size_t)wp);
+      if (ih >= 0 && ih < g->h) memcpy(d + g->pl, j->x + (n * g->h + ih) * g->w, sizeof(float) * (size_t)g->w);
+    }
+    float *yrow = j->y + row * OW * M;
+    for (int64_t m0 = 0; m0 < M; m0 += 16) {
+      int mc = (int)(M - m0 < 16 ? M - m0 : 16);
+      __mmask16 mk = (__mmask16)((1u << mc) - 1);
+      __m512 bv = j->bias ? _mm512_maskz_loadu_ps(mk, j->bias + m0) : _mm512_setzero_ps();
+      for (int64_t ow0 = 0; ow0 < OW; ow0 += 8) {
+        int cnt = (int)(OW - ow0 < 8 ? OW - ow0 : 8);
+        __m512 a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv, a6 = bv, a7 = bv;
+        for (int64_t kh = 0; kh < g->kh; kh++) {
+          const float *xr = xp + kh * wp + ow0 * g->sw;
+          for (int64_t kw = 0; kw < KW; kw++) {
+            __m512 wv = _mm512_maskz_loadu_ps(mk, j->w + (kh * KW + kw) * M + m0);
+            const float *xs = xr + kw * g->dw;
+            const int64_t s = g->sw;
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(xs[0]), wv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(xs[s]), wv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_set1_ps(xs[2 * s]), wv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_set1_ps(xs[3 * s]), wv, a3);
+            a4 = _mm512_fmadd_ps(_mm512_set1_ps(xs[4 * s]), wv, a4);
+            a5 = _mm512_fmadd_ps(_mm512_set1_ps(xs[5 * s]), wv, a5);
+            a6 = _mm512_fmadd_ps(_mm512_set1_ps(xs[6 * s]), wv, a6);
+            a7 = _mm512_fmadd_ps(_mm512_set1_ps(xs[7 * s]), wv, a7);
+          }
+        }
+        __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        for (int i = 0; i < cnt; i++) {
+          __m512 v = acc[i];
+          if (j->act == GL_ACT_RELU) v = _mm512_max_ps(v, _mm512_setzero_ps());
+          _mm512_mask_storeu_ps(yrow + (ow0 + i) * M + m0, mk, v);
+        }
+      }
+    }
+    if (j->act >= GL_ACT_SIGMOID) gl_epilogue_rows(yrow, OW, M, M, NULL, j->act);
+  }
+}
+#endif
+
 /* ---- forward ---- */
 typedef struct {
   const geom_t *g;
@@ -180,6 +245,13 @@ static void conv_forward(const geom_t *g, const float *x, const float *w, float 
     gl_sgemm(rows, g->m, g->c, x, g->c, 1, w, g->m, 1, y, g->m, 0, bias, act);
     return;
   }
+#if defined(__x86_64__)
+  if (g->c == 1 && g->m <= 32 && gl_cpu_level() == 2) {
+    c1_job cj = {g, x, w, bias, y, act};
+    gl_parallel_for(g->n * g->oh, 4, c1_piece, &cj);
+    return;
+  }
+#endif
   fwd_job j = {g, x, w, bias, y, act, rows, band_count(rows, K)};
   gl_parallel_for(j.bands, 1, fwd_piece, &j);
 }
@@ -205,12 +277,63 @@ static void bwi_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
   }
 }
 
+/* Backward input by col2im, one image per piece: dcol[rows, K] = dz[rows, M] . w^T, then each
+ * row's taps added into dx in a fixed order. Wins over the gather when the gather's GEMM would be
+ * narrow (few input channels) or mostly zeros (stride > 1), as long as there are images enough
+ * to share among the threads. */
+typedef struct {
+  const geom_t *g;
+  const float *dz, *w, *bias;
+  float *dx;
+  int act;
+} col2im_job;
+
+static void col2im_piece(void *ctx, int64_t i0, int64_t i1, int thread) {
+  const col2im_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t C = g->c, M = g->m, K = g->kh * g->kw * C, rows = g->oh * g->ow, img = g->h * g->w * C;
+  int64_t max_rows = BAND_FLOATS / (K > 0 ? K : 1);
+  if (max_rows < 16) max_rows = 16;
+  for (int64_t n = i0; n < i1; n++) {
+    float *dx = j->dx + n * img;
+    memset(dx, 0, sizeof(float) * (size_t)img);
+    for (int64_t r0 = 0; r0 < rows; r0 += max_rows) {
+      int64_t r1 = r0 + max_rows < rows ? r0 + max_rows : rows;
+      float *dcol = col_buffer((size_t)((r1 - r0) * K));
+      /* B(p = m, j = k) = w[k * M + m] */
+      gl_sgemm_serial(r1 - r0, K, M, j->dz + (n * rows + r0) * M, M, 1, j->w, 1, M, dcol, K, 0, NULL, 0);
+      for (int64_t r = r0; r < r1; r++) {
+        int64_t oh = r / g->ow, ow = r % g->ow;
+        const float *src = dcol + (r - r0) * K;
+        for (int64_t kh = 0; kh < g->kh; kh++) {
+          int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+          if (ih < 0 || ih >= g->h) continue;
+          for (int64_t kw = 0; kw < g->kw; kw++) {
+            int64_t iw = ow * g->sw - g->pl + kw * g->dw;
+            if (iw < 0 || iw >= g->w) continue;
+            float *d = dx + (ih * g->w + iw) * C;
+            const float *sv = src + (kh * g->kw + kw) * C;
+            for (int64_t c = 0; c < C; c++) d[c] += sv[c];
+          }
+        }
+      }
+    }
+    if (j->bias || j->act) gl_epilogue_rows(dx, g->h * g->w, C, C, j->bias, j->act);
+  }
+}
+
 static void conv_backprop_input(const geom_t *g, const float *dz, const float *w, float *dx, const float *bias, int act) {
   const int64_t rows = g->n * g->h * g->w, C = g->c, M = g->m, T = g->kh * g->kw;
   if (rows == 0 || C == 0) return;
   if (is_pointwise(g)) {
     /* dx[rows, C] = dz[rows, M] . w^T, w read as [C, M] */
     gl_sgemm(rows, C, M, dz, M, 1, w, 1, M, dx, C, 0, bias, act);
+    return;
+  }
+  int t = gl_thread_count();
+  if ((C < 16 || g->sh * g->sw > 1) && (t == 1 || g->n >= 2 * t)) {
+    col2im_job cj = {g, dz, w, bias, dx, act};
+    gl_parallel_for(g->n, 1, col2im_piece, &cj);
     return;
   }
   /* w'[tap][m][c] = w[tap][c][m]: B row-major for the gather's column order */

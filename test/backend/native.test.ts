@@ -115,6 +115,7 @@ const SPECIAL: [string, Conv2dGeometry][] = [
   ['one input channel, 5x5 (LeNet)', plain({ batch: 3, inH: 28, inW: 28, inC: 1, outC: 6, kH: 5, kW: 5 })],
   ['3x3 same, 64 -> 64 (many bands)', plain({ batch: 2, inH: 32, inW: 32, inC: 64, outC: 64, kH: 3, kW: 3 }, 1)],
   ['3x3 same, 300 channels (K > KC)', plain({ batch: 1, inH: 6, inW: 6, inC: 300, outC: 20, kH: 3, kW: 3 }, 1)],
+  ['col2im backward input: 5 images, 3 channels, stride 2', plain({ batch: 5, inH: 11, inW: 9, inC: 3, outC: 7, kH: 3, kW: 3, strideH: 2, strideW: 2 }, 1)],
   ['7x7 stride 2 dilation 2', plain({ batch: 1, inH: 23, inW: 19, inC: 3, outC: 17, kH: 7, kW: 7, strideH: 2, strideW: 2, dilationH: 2, dilationW: 2 }, 3)],
 ];
 

@@ -134,6 +134,12 @@ export function createNativeBackend(a: NativeAddon): NativeBackend {
     return geom;
   };
   const epiOk = (e?: Epilogue): boolean => !e || e.bias === null || f32(e.bias);
+  // Geometries the C side refuses (no kernel taps, a zero stride: models read from damaged files)
+  // run on the reference, which defines them (an empty sum), as the other backends do.
+  const geomOk = (g: Conv2dGeometry): boolean => g.kH >= 1 && g.kW >= 1 && g.strideH >= 1 && g.strideW >= 1 &&
+    g.dilationH >= 1 && g.dilationW >= 1 && g.padTop >= 0 && g.padLeft >= 0 && g.batch >= 0 && g.inH >= 0 && g.inW >= 0 &&
+    g.inC >= 0 && g.outH >= 0 && g.outW >= 0 && g.outC >= 0 && g.batch * g.inH * g.inW * g.inC < 2 ** 31 &&
+    g.batch * g.outH * g.outW * g.outC < 2 ** 31;
 
   const core: Partial<Backend> = {
     matmul(x: FloatArray, w: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number, transA: boolean,
@@ -146,14 +152,14 @@ export function createNativeBackend(a: NativeAddon): NativeBackend {
         (epilogue?.bias as Float32Array | null | undefined) ?? null, epilogue ? ACT[epilogue.activation] : 0);
     },
     conv2d(x: FloatArray, w: FloatArray, y: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
-      if (!f32(x) || !f32(w) || !f32(y) || !epiOk(epilogue)) {
+      if (!f32(x) || !f32(w) || !f32(y) || !epiOk(epilogue) || !geomOk(g)) {
         jsBackend.conv2d(x, w, y, g, epilogue);
         return;
       }
       a.conv2d(x, w, y, put(g), (epilogue?.bias as Float32Array | null | undefined) ?? null, epilogue ? ACT[epilogue.activation] : 0);
     },
     conv2dBackpropInput(dy: FloatArray, w: FloatArray, dx: FloatArray, g: Conv2dGeometry, epilogue?: Epilogue): void {
-      if (!f32(dy) || !f32(w) || !f32(dx) || !epiOk(epilogue)) {
+      if (!f32(dy) || !f32(w) || !f32(dx) || !epiOk(epilogue) || !geomOk(g)) {
         jsBackend.conv2dBackpropInput(dy, w, dx, g, epilogue);
         return;
       }
@@ -161,7 +167,7 @@ export function createNativeBackend(a: NativeAddon): NativeBackend {
         epilogue ? ACT[epilogue.activation] : 0);
     },
     conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dw: FloatArray, g: Conv2dGeometry): void {
-      if (!f32(x) || !f32(dy) || !f32(dw)) {
+      if (!f32(x) || !f32(dy) || !f32(dw) || !geomOk(g)) {
         jsBackend.conv2dBackpropFilter(x, dy, dw, g);
         return;
       }
@@ -169,7 +175,7 @@ export function createNativeBackend(a: NativeAddon): NativeBackend {
     },
     conv2dBackward(x: FloatArray, w: FloatArray, dy: FloatArray, g: Conv2dGeometry, grads: Conv2dGrads, fused?: FusedOutput): void {
       const act = fused ? fused.activation : 'linear';
-      if (!f32(x) || !f32(w) || !f32(dy) || (grads.dx !== null && !f32(grads.dx)) || (grads.dw !== null && !f32(grads.dw)) ||
+      if (!geomOk(g) || !f32(x) || !f32(w) || !f32(dy) || (grads.dx !== null && !f32(grads.dx)) || (grads.dw !== null && !f32(grads.dw)) ||
         (grads.dbias !== null && !f32(grads.dbias)) || (act !== 'linear' && !f32(fused?.y))) {
         jsBackend.conv2dBackward(x, w, dy, g, grads, fused);
         return;
