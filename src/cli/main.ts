@@ -8,7 +8,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../tensor/random.js';
 import { getBackend } from '../backend/index.js';
 import { loadDefaultBackend } from '../backend/select.js';
-import { nativeUnavailableReason } from '../backend/native/index.js';
+import { nativeBackend, nativeUnavailableReason } from '../backend/native/index.js';
 import { optimizers } from '../optim/index.js';
 import '../train/index.js';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -75,7 +75,8 @@ program.command('train')
     }
     const whyNotNative = nativeUnavailableReason();
     if (whyNotNative !== undefined && !process.env.GRADLAB_BACKEND) say(`native backend not built (${whyNotNative}); using ${getBackend()}`);
-    say(`Training on the ${getBackend()} backend: ${plural(epochs, 'epoch')}, batch ${batchSize}, ${o.optimizer} (learning rate ${lr}), seed ${seed}; ${nVal > 0 ? `validating on the last ${plural(nVal, 'training sample')}` : 'no validation'}`);
+    const nb = getBackend() === 'native' ? nativeBackend()?.info() : undefined;
+    say(`Training on the ${getBackend()} backend${nb ? ` (${nb.isa}, ${plural(nb.threads, 'thread')})` : ''}: ${plural(epochs, 'epoch')}, batch ${batchSize}, ${o.optimizer} (learning rate ${lr}), seed ${seed}; ${nVal > 0 ? `validating on the last ${plural(nVal, 'training sample')}` : 'no validation'}`);
     t = performance.now();
     // Every batch's logs, for the loss-per-batch curve of the report.
     const recorder = new LogRecorder();

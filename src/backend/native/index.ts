@@ -79,7 +79,7 @@ function buildReason(): string {
       // no status file: the build never ran
     }
   }
-  return "build/Release/gradlab_native.node is missing (run 'npm run build:native')";
+  return "build/Release/gradlab_native.node is missing; run 'npm run build:native'";
 }
 
 const REQUIRED: (keyof NativeAddon)[] = ['threads', 'setThreads', 'isa', 'detectedIsa', 'setIsa', 'matmul', 'conv2d',
