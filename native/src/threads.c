@@ -7,6 +7,7 @@
  * whose pieces write disjoint outputs is bit-reproducible for a given thread count. */
 #include "gl.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,11 @@ static int started = 0; /* workers running (thread indices 1..started) */
 static int thread_count = 0; /* 0: not read from the environment yet */
 static job_t job;
 static atomic_uint_fast64_t generation;
-static atomic_int remaining;
+/* (generation << 16) | next piece: pieces are claimed in order by whoever is free, the caller
+ * included, so a worker the OS has not scheduled yet delays nothing (the machine may be shared).
+ * Which thread runs a piece never changes its result: pieces are indexed, not threads. */
+static _Atomic uint64_t claim;
+static atomic_int done_pieces;
 static atomic_int stop_flag;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -45,6 +50,21 @@ static uint_fast64_t base_generation;
 static void run_piece(const job_t *j, int t) {
   int64_t b = j->n * t / j->pieces, e = j->n * (t + 1) / j->pieces;
   if (e > b) j->fn(j->ctx, b, e, t);
+}
+
+/* Claims and runs pieces of job `gen` until none is left (or the job is no longer `gen`). */
+static void run_claimed(uint64_t gen) {
+  for (;;) {
+    uint64_t c = atomic_load_explicit(&claim, memory_order_acquire);
+    if ((c >> 16) != (gen & 0xFFFFFFFFFFFFull)) return;
+    int pieces = job.pieces;
+    int t = (int)(c & 0xFFFF);
+    if (t >= pieces) return;
+    job_t j = job;
+    if (!atomic_compare_exchange_weak_explicit(&claim, &c, c + 1, memory_order_acq_rel, memory_order_acquire)) continue;
+    run_piece(&j, t);
+    atomic_fetch_add_explicit(&done_pieces, 1, memory_order_release);
+  }
 }
 
 static void *worker_main(void *arg) {
@@ -66,8 +86,7 @@ static void *worker_main(void *arg) {
     }
     seen = g;
     if (atomic_load(&stop_flag)) return NULL;
-    if (t < job.pieces) run_piece(&job, t);
-    atomic_fetch_sub_explicit(&remaining, 1, memory_order_acq_rel);
+    run_claimed(g);
   }
 }
 
@@ -135,13 +154,19 @@ void gl_parallel_for(int64_t n, int64_t grain, gl_task_fn fn, void *ctx) {
   job.ctx = ctx;
   job.n = n;
   job.pieces = (int)pieces;
-  atomic_store_explicit(&remaining, started, memory_order_relaxed);
+  uint64_t gen = atomic_load(&generation) + 1;
+  atomic_store_explicit(&done_pieces, 0, memory_order_relaxed);
+  atomic_store_explicit(&claim, (gen & 0xFFFFFFFFFFFFull) << 16, memory_order_release);
   pthread_mutex_lock(&mu);
-  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+  atomic_store_explicit(&generation, gen, memory_order_release);
   pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&mu);
-  run_piece(&job, 0);
-  while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) GL_PAUSE();
+  run_claimed(gen);
+  /* the last pieces are running on workers: spin briefly, then yield the core to them */
+  for (int spins = 0; atomic_load_explicit(&done_pieces, memory_order_acquire) < job.pieces; spins++) {
+    if (spins < 2000) GL_PAUSE();
+    else sched_yield();
+  }
   atomic_store(&busy, 0);
 }
 
