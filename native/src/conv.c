@@ -215,6 +215,62 @@ static void c1_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
     if (j->act >= GL_ACT_SIGMOID) gl_epilogue_rows(yrow, OW, M, M, NULL, j->act);
   }
 }
+
+/* Filter gradient of a one-input-channel conv: dw[tap][m] = sum over output pixels of the tap's
+ * input value times dz[pixel][m], one masked vector of up to 16 filters per tap (accumulated in
+ * L1), with no im2col. Pieces of output rows sum into their own partial, folded in piece order. */
+typedef struct {
+  const geom_t *g;
+  const float *x, *dz;
+  float *dw, *partials;
+} c1f_job;
+
+__attribute__((target("avx512f")))
+static void c1f_piece(void *ctx, int64_t r0, int64_t r1, int piece) {
+  const c1f_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t M = g->m, KW = g->kw, OW = g->ow, T = g->kh * KW;
+  const int64_t wp = g->pl + g->w + (OW * g->sw + KW * g->dw);
+  float *acc = piece == 0 ? j->dw : j->partials + (int64_t)(piece - 1) * T * M;
+  float *xp = col_buffer((size_t)(g->kh * wp + T * 16 + 16));
+  float *tacc = xp + g->kh * wp; /* T x 16 accumulators */
+  memset(tacc, 0, sizeof(float) * (size_t)(T * 16));
+  for (int64_t m0 = 0; m0 < M; m0 += 16) {
+    int mc = (int)(M - m0 < 16 ? M - m0 : 16);
+    __mmask16 mk = (__mmask16)((1u << mc) - 1);
+    memset(tacc, 0, sizeof(float) * (size_t)(T * 16));
+    for (int64_t row = r0; row < r1; row++) {
+      int64_t n = row / g->oh, oh = row % g->oh;
+      for (int64_t kh = 0; kh < g->kh; kh++) {
+        float *d = xp + kh * wp;
+        int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+        memset(d, 0, sizeof(float) * (size_t)wp);
+        if (ih >= 0 && ih < g->h) memcpy(d + g->pl, j->x + (n * g->h + ih) * g->w, sizeof(float) * (size_t)g->w);
+      }
+      const float *dzr = j->dz + row * OW * M + m0;
+      /* tap outer, pixels inner, four accumulators in registers: a memory accumulator updated
+       * every pixel would wait on zmm store-to-load forwarding */
+      for (int64_t kh = 0; kh < g->kh; kh++) {
+        for (int64_t kw = 0; kw < KW; kw++) {
+          const float *xs = xp + kh * wp + kw * g->dw;
+          const int64_t sw = g->sw;
+          __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+          int64_t ow = 0;
+          for (; ow + 4 <= OW; ow += 4) {
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(xs[ow * sw]), _mm512_maskz_loadu_ps(mk, dzr + ow * M), a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(xs[(ow + 1) * sw]), _mm512_maskz_loadu_ps(mk, dzr + (ow + 1) * M), a1);
+            a2 = _mm512_fmadd_ps(_mm512_set1_ps(xs[(ow + 2) * sw]), _mm512_maskz_loadu_ps(mk, dzr + (ow + 2) * M), a2);
+            a3 = _mm512_fmadd_ps(_mm512_set1_ps(xs[(ow + 3) * sw]), _mm512_maskz_loadu_ps(mk, dzr + (ow + 3) * M), a3);
+          }
+          for (; ow < OW; ow++) a0 = _mm512_fmadd_ps(_mm512_set1_ps(xs[ow * sw]), _mm512_maskz_loadu_ps(mk, dzr + ow * M), a0);
+          float *ta = tacc + (kh * KW + kw) * 16;
+          _mm512_storeu_ps(ta, _mm512_add_ps(_mm512_loadu_ps(ta), _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))));
+        }
+      }
+    }
+    for (int64_t t = 0; t < T; t++) for (int c = 0; c < mc; c++) acc[t * M + m0 + c] = tacc[t * 16 + c];
+  }
+}
 #endif
 
 /* ---- forward ---- */
@@ -383,6 +439,24 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
     memset(dw, 0, sizeof(float) * (size_t)(K * M));
     return;
   }
+#if defined(__x86_64__)
+  if (g->c == 1 && gl_cpu_level() == 2) {
+    int t = gl_thread_count();
+    int64_t prow = g->n * g->oh, pieces = prow / 4 < t ? prow / 4 : t;
+    if (pieces < 1) pieces = 1;
+    c1f_job cj = {g, x, dz, dw, NULL};
+    if (pieces > 1) {
+      cj.partials = calloc((size_t)((pieces - 1) * K * M), sizeof(float));
+      if (!cj.partials) abort();
+    }
+    memset(dw, 0, sizeof(float) * (size_t)(K * M));
+    gl_parallel_for(prow, 4, c1f_piece, &cj);
+    for (int64_t p = 1; p < pieces; p++)
+      for (int64_t i = 0; i < K * M; i++) dw[i] += cj.partials[(p - 1) * K * M + i];
+    free(cj.partials);
+    return;
+  }
+#endif
   bwf_job j = {g, x, dz, dw, NULL, rows, 0, is_pointwise(g)};
   /* pointwise: bands only split the sum (no scratch); aim for 2 MiB-ish of x per band too */
   j.bands = band_count(rows, K);
