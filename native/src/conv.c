@@ -302,7 +302,7 @@ static void conv_forward(const geom_t *g, const float *x, const float *w, float 
     return;
   }
 #if defined(__x86_64__)
-  if (g->c == 1 && g->m <= 32 && gl_cpu_level() == 2) {
+  if (g->c == 1 && g->m <= 32 && gl_cpu_level() == 2 && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
     c1_job cj = {g, x, w, bias, y, act};
     gl_parallel_for(g->n * g->oh, 4, c1_piece, &cj);
     return;
@@ -440,7 +440,7 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
     return;
   }
 #if defined(__x86_64__)
-  if (g->c == 1 && gl_cpu_level() == 2) {
+  if (g->c == 1 && gl_cpu_level() == 2 && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
     int t = gl_thread_count();
     int64_t prow = g->n * g->oh, pieces = prow / 4 < t ? prow / 4 : t;
     if (pieces < 1) pieces = 1;

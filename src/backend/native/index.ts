@@ -139,7 +139,10 @@ export function createNativeBackend(a: NativeAddon): NativeBackend {
   const geomOk = (g: Conv2dGeometry): boolean => g.kH >= 1 && g.kW >= 1 && g.strideH >= 1 && g.strideW >= 1 &&
     g.dilationH >= 1 && g.dilationW >= 1 && g.padTop >= 0 && g.padLeft >= 0 && g.batch >= 0 && g.inH >= 0 && g.inW >= 0 &&
     g.inC >= 0 && g.outH >= 0 && g.outW >= 0 && g.outC >= 0 && g.batch * g.inH * g.inW * g.inC < 2 ** 31 &&
-    g.batch * g.outH * g.outW * g.outC < 2 ** 31;
+    g.batch * g.outH * g.outW * g.outC < 2 ** 31 &&
+    // the im2col row of one pixel must fit the bounded scratch (fuzzed files ask for millions of taps)
+    g.kH * g.kW * Math.max(g.inC, g.outC) <= 2 ** 20 && g.padTop + g.inH + g.kH * g.dilationH < 2 ** 24 &&
+    g.padLeft + g.inW + g.kW * g.dilationW < 2 ** 24;
 
   const core: Partial<Backend> = {
     matmul(x: FloatArray, w: FloatArray, c: FloatArray, batch: number, m: number, k: number, n: number, transA: boolean,
