@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Backend, Conv2dGeometry } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js/index.js';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
+import { nativeRows } from './gemm.js';
 import { SLOW, emit, loadTfjs, randomF32, runPython, timeMs, tmpDir, torchMissing, type BenchRow } from './common.js';
 
 interface Case { key: string; label: string; g: Conv2dGeometry; tfPad: 'valid' | 'same'; torchPad: number }
@@ -116,6 +117,8 @@ function torch(): BenchRow[] {
 
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  rows.push(...await nativeRows((be, impl) => gradlab(be, impl, false),
+    (why) => CASES.flatMap((c) => PASSES.map((p) => ({ workload: name(c, p), impl: 'gradlab native', value: NaN, unit: 'ms', note: why })))));
   for (const threads of [undefined, 1]) {
     const be = createWasmBackend(threads === undefined ? {} : { threads });
     const info = be.info();

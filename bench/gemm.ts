@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { jsBackend } from '../src/backend/js/index.js';
 import type { Backend } from '../src/backend/backend.js';
 import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
+import { loadNativeBackend, nativeUnavailableReason } from '../src/backend/native/index.js';
 import { SLOW, emit, loadTfjs, randomF32, runPython, timeMs, tmpDir, torchMissing, type BenchRow } from './common.js';
 
 const SIZES = [256, 512, 1024, 2048];
@@ -77,8 +78,25 @@ function torch(): BenchRow[] {
   return r;
 }
 
+/** The native backend on its default thread count and on 1 (ISA and threads in the name). */
+export async function nativeRows(measure: (be: Backend, impl: string) => Promise<BenchRow[]>, unavailable: (why: string) => BenchRow[]): Promise<BenchRow[]> {
+  const be = loadNativeBackend();
+  if (!be) return emit(unavailable(`native backend not built: ${nativeUnavailableReason() ?? 'unknown'}`));
+  const rows: BenchRow[] = [];
+  const threads = be.info().threads;
+  for (const t of threads > 1 ? [threads, 1] : [1]) {
+    be.setThreads(t);
+    const info = be.info();
+    rows.push(...emit(await measure(be, `gradlab native${t === 1 && threads > 1 ? ', 1 thread' : ''} (${info.isa}, ${info.threads}t)`)));
+  }
+  be.setThreads(threads);
+  return rows;
+}
+
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  rows.push(...await nativeRows((be, impl) => gradlab(be, impl, false),
+    (why) => SIZES.map((n) => ({ workload: workload(n), impl: 'gradlab native', value: NaN, unit: 'GFLOP/s', note: why }))));
   const variants: [string, () => WasmBackend][] = [
     ['gradlab wasm', () => createWasmBackend()],
     ['gradlab wasm, 1 thread', () => createWasmBackend({ threads: 1 })],

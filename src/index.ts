@@ -6,9 +6,11 @@ export { promoteTypes } from './tensor/dtype.js';
 export * from './tensor/creation.js';
 export { manualSeed, Random } from './tensor/random.js';
 export { setBackend, getBackend, listBackends } from './backend/index.js';
-import { loadWasmBackend } from './backend/wasm/index.js';
-// The fastest backend by default: wasm SIMD when it loads (GRADLAB_BACKEND=js|wasm overrides).
-loadWasmBackend();
+export { backendInfo } from './backend/select.js';
+export type { BackendInfo } from './backend/select.js';
+import { loadDefaultBackend } from './backend/select.js';
+// The fastest backend by default: native, else wasm SIMD (GRADLAB_BACKEND=native|wasm|js overrides).
+loadDefaultBackend();
 // (more exports are added below as modules land; keep one line per module)
 export * from './ops/index.js';
 export type { TensorLike } from './ops/util.js';

@@ -1,4 +1,655 @@
-/* Placeholder until the conv kernels land: registers nothing, so the TypeScript side uses the reference. */
+/* conv2d forward, both backward passes and the fused backward, float32, NHWC activations and
+ * [kh, kw, in, out] kernels (src/backend/backend.ts).
+ *
+ * Every pass is a GEMM over rows of pixels: forward y[rows, M] = col(x)[rows, KH*KW*C] . w[K, M];
+ * backward input dx[rows, C] = col(dz)[rows, KH*KW*M] . w'[K', C] (a gather: each dx pixel
+ * collects the dz pixels that saw it, so rows stay disjoint and can be split over threads);
+ * backward filter dw[K, M] = sum over rows of col(x)^T . dz. The pixel rows go in bands whose
+ * im2col fits a bounded per-thread scratch (~2 MiB), so memory stays flat whatever the image
+ * size (VGG16 at 224x224 included) and no shape falls off a cliff. A 1x1 stride-1 unpadded
+ * convolution is the GEMM on the tensors themselves. The filter gradient sums one partial per
+ * thread, folded in thread order: bit-identical for a given thread count. */
 #include "gl.h"
+#include <stdlib.h>
+#include <string.h>
 
-void gl_register_conv(napi_env env, napi_value exports) { (void)env; (void)exports; }
+typedef struct {
+  int64_t n, h, w, c, oh, ow, m, kh, kw, sh, sw, dh, dw, pt, pl;
+} geom_t;
+
+static int is_pointwise(const geom_t *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->oh == g->h && g->ow == g->w;
+}
+
+/* im2col scratch, one per thread (pool workers are persistent) */
+static __thread float *tl_col;
+static __thread size_t tl_col_cap;
+
+static float *col_buffer(size_t n) {
+  if (tl_col_cap < n) {
+    free(tl_col);
+    tl_col = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
+    tl_col_cap = tl_col ? n : 0;
+    if (!tl_col) abort(); /* a 2 MiB band scratch: nothing sensible left to do */
+  }
+  return tl_col;
+}
+
+/* Short runs (a few channels) copy inline: a memcpy call per 1-6 floats costs more than the copy.
+ * Macros, with loop-to-memcpy conversion off in their callers, so gcc keeps the loops inline. */
+#define copy_f(dst, src, n) do { float *d_ = (dst); const float *s_ = (src); int64_t n_ = (n); \
+    if (n_ >= 32) memcpy(d_, s_, sizeof(float) * (size_t)n_); else for (int64_t i_ = 0; i_ < n_; i_++) d_[i_] = s_[i_]; } while (0)
+#define zero_f(dst, n) do { float *d_ = (dst); int64_t n_ = (n); \
+    if (n_ >= 32) memset(d_, 0, sizeof(float) * (size_t)n_); else for (int64_t i_ = 0; i_ < n_; i_++) d_[i_] = 0; } while (0)
+#define GL_INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+#define BAND_FLOATS (1 << 19) /* 2 MiB of im2col per thread */
+
+/* Number of row bands: each fits the scratch, and (when there is enough work) a multiple of the
+ * thread count so the static split is balanced. */
+static int64_t band_count(int64_t rows, int64_t k) {
+  int64_t max_rows = BAND_FLOATS / (k > 0 ? k : 1);
+  if (max_rows < 16) max_rows = 16;
+  int64_t nb = (rows + max_rows - 1) / max_rows;
+  int64_t t = gl_thread_count();
+  if (rows >= 64 * t) nb = (nb + t - 1) / t * t;
+  if (nb > rows) nb = rows;
+  return nb < 1 ? 1 : nb;
+}
+
+/* col[r - r0] = the receptive field of output pixel r, (kh, kw, c) order, zeros in the padding */
+GL_INLINE_COPIES
+static void im2col_x(const geom_t *g, const float *x, int64_t r0, int64_t r1, float *col) {
+  const int64_t K = g->kh * g->kw * g->c, C = g->c;
+  int64_t n = r0 / (g->oh * g->ow), rem = r0 % (g->oh * g->ow), oh = rem / g->ow, ow = rem % g->ow;
+  for (int64_t r = r0; r < r1; r++) {
+    float *dst = col + (r - r0) * K;
+    int64_t iw0 = ow * g->sw - g->pl;
+    int whole_row = g->dw == 1 && iw0 >= 0 && iw0 + g->kw <= g->w; /* KW*C contiguous floats */
+    for (int64_t kh = 0; kh < g->kh; kh++, dst += g->kw * C) {
+      int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+      if (ih < 0 || ih >= g->h) {
+        zero_f(dst, g->kw * C);
+        continue;
+      }
+      const float *src = x + ((n * g->h + ih) * g->w) * C;
+      if (whole_row) {
+        copy_f(dst, src + iw0 * C, g->kw * C);
+        continue;
+      }
+      for (int64_t kw = 0; kw < g->kw; kw++) {
+        int64_t iw = iw0 + kw * g->dw;
+        if (iw < 0 || iw >= g->w) zero_f(dst + kw * C, C);
+        else copy_f(dst + kw * C, src + iw * C, C);
+      }
+    }
+    if (++ow == g->ow) {
+      ow = 0;
+      if (++oh == g->oh) { oh = 0; n++; }
+    }
+  }
+}
+
+/* The same for few channels, one output row segment and one tap at a time: the valid columns of
+ * a tap are a range computed once, so each element costs a load and a store, not a bounds test. */
+GL_INLINE_COPIES
+static void im2col_x_rows(const geom_t *g, const float *x, int64_t r0, int64_t r1, float *col) {
+  const int64_t K = g->kh * g->kw * g->c, C = g->c;
+  for (int64_t r = r0; r < r1;) {
+    int64_t n = r / (g->oh * g->ow), rem = r % (g->oh * g->ow), oh = rem / g->ow, ow0 = rem % g->ow;
+    int64_t ow1 = ow0 + (r1 - r) < g->ow ? ow0 + (r1 - r) : g->ow;
+    float *base = col + (r - r0) * K - ow0 * K;
+    for (int64_t kh = 0; kh < g->kh; kh++) {
+      int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+      int row_ok = ih >= 0 && ih < g->h;
+      const float *src = x + ((n * g->h + (row_ok ? ih : 0)) * g->w) * C;
+      for (int64_t kw = 0; kw < g->kw; kw++) {
+        int64_t t = (kh * g->kw + kw) * C, off = kw * g->dw - g->pl;
+        /* iw = ow * sw + off in [0, W) */
+        int64_t lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw, hiN = g->w - 1 - off;
+        int64_t hi = hiN < 0 ? 0 : hiN / g->sw + 1;
+        if (!row_ok) { lo = ow1; hi = ow1; }
+        if (lo < ow0) lo = ow0;
+        if (hi > ow1) hi = ow1;
+        if (lo > hi) lo = hi;
+        for (int64_t ow = ow0; ow < lo; ow++) for (int64_t c = 0; c < C; c++) base[ow * K + t + c] = 0;
+        if (C == 1) {
+          for (int64_t ow = lo; ow < hi; ow++) base[ow * K + t] = src[ow * g->sw + off];
+        } else {
+          for (int64_t ow = lo; ow < hi; ow++) for (int64_t c = 0; c < C; c++) base[ow * K + t + c] = src[(ow * g->sw + off) * C + c];
+        }
+        for (int64_t ow = hi; ow < ow1; ow++) for (int64_t c = 0; c < C; c++) base[ow * K + t + c] = 0;
+      }
+    }
+    r += ow1 - ow0;
+  }
+}
+
+static void im2col(const geom_t *g, const float *x, int64_t r0, int64_t r1, float *col) {
+  if (g->c < 4) im2col_x_rows(g, x, r0, r1, col);
+  else im2col_x(g, x, r0, r1, col);
+}
+
+/* col[r - r0] = for input pixel r, the dz rows of the output pixels whose windows hold it, tap by
+ * tap ((kh, kw, m) order), zeros where no output pixel does */
+GL_INLINE_COPIES
+static void im2col_dz(const geom_t *g, const float *dz, int64_t r0, int64_t r1, float *col) {
+  const int64_t M = g->m, K = g->kh * g->kw * M;
+  int64_t n = r0 / (g->h * g->w), rem = r0 % (g->h * g->w), ih = rem / g->w, iw = rem % g->w;
+  for (int64_t r = r0; r < r1; r++, iw = iw + 1 == g->w ? (ih = ih + 1 == g->h ? (n++, 0) : ih + 1, 0) : iw + 1) {
+    float *dst = col + (r - r0) * K;
+    for (int64_t kh = 0; kh < g->kh; kh++) {
+      int64_t t = ih + g->pt - kh * g->dh;
+      int64_t oh = t / g->sh;
+      int hv = t >= 0 && t % g->sh == 0 && oh < g->oh;
+      for (int64_t kw = 0; kw < g->kw; kw++, dst += M) {
+        int64_t u = iw + g->pl - kw * g->dw;
+        int64_t ow = u / g->sw;
+        if (hv && u >= 0 && u % g->sw == 0 && ow < g->ow) copy_f(dst, dz + ((n * g->oh + oh) * g->ow + ow) * M, M);
+        else zero_f(dst, M);
+      }
+    }
+  }
+}
+
+/* ---- forward, one input channel (the first layer on grey images): direct, no im2col ----
+ * Eight output pixels of a row at a time, each a masked vector of up to 16 filters, from a
+ * zero-padded copy of the input row so no tap needs a bounds test. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+typedef struct {
+  const geom_t *g;
+  const float *x, *w, *bias;
+  float *y;
+  int act;
+} c1_job;
+
+__attribute__((target("avx512f")))
+static void c1_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
+  const c1_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t M = g->m, KW = g->kw, OW = g->ow;
+  const int64_t wp = g->pl + g->w + (OW * g->sw + KW * g->dw); /* padded row, generous on the right */
+  float *xp = col_buffer((size_t)(g->kh * wp + 8 * g->sw * 16));
+  for (int64_t row = r0; row < r1; row++) { /* row = n * OH + oh */
+    int64_t n = row / g->oh, oh = row % g->oh;
+    /* the KH input rows this output row reads, zero-padded (a row outside the image is all zeros) */
+    for (int64_t kh = 0; kh < g->kh; kh++) {
+      float *d = xp + kh * wp;
+      int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+      memset(d, 0, sizeof(float) * (size_t)wp);
+      if (ih >= 0 && ih < g->h) memcpy(d + g->pl, j->x + (n * g->h + ih) * g->w, sizeof(float) * (size_t)g->w);
+    }
+    float *yrow = j->y + row * OW * M;
+    for (int64_t m0 = 0; m0 < M; m0 += 16) {
+      int mc = (int)(M - m0 < 16 ? M - m0 : 16);
+      __mmask16 mk = (__mmask16)((1u << mc) - 1);
+      __m512 bv = j->bias ? _mm512_maskz_loadu_ps(mk, j->bias + m0) : _mm512_setzero_ps();
+      for (int64_t ow0 = 0; ow0 < OW; ow0 += 8) {
+        int cnt = (int)(OW - ow0 < 8 ? OW - ow0 : 8);
+        __m512 a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv, a6 = bv, a7 = bv;
+        for (int64_t kh = 0; kh < g->kh; kh++) {
+          const float *xr = xp + kh * wp + ow0 * g->sw;
+          for (int64_t kw = 0; kw < KW; kw++) {
+            __m512 wv = _mm512_maskz_loadu_ps(mk, j->w + (kh * KW + kw) * M + m0);
+            const float *xs = xr + kw * g->dw;
+            const int64_t s = g->sw;
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(xs[0]), wv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(xs[s]), wv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_set1_ps(xs[2 * s]), wv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_set1_ps(xs[3 * s]), wv, a3);
+            a4 = _mm512_fmadd_ps(_mm512_set1_ps(xs[4 * s]), wv, a4);
+            a5 = _mm512_fmadd_ps(_mm512_set1_ps(xs[5 * s]), wv, a5);
+            a6 = _mm512_fmadd_ps(_mm512_set1_ps(xs[6 * s]), wv, a6);
+            a7 = _mm512_fmadd_ps(_mm512_set1_ps(xs[7 * s]), wv, a7);
+          }
+        }
+        __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        for (int i = 0; i < cnt; i++) {
+          __m512 v = acc[i];
+          if (j->act == GL_ACT_RELU) v = _mm512_max_ps(v, _mm512_setzero_ps());
+          _mm512_mask_storeu_ps(yrow + (ow0 + i) * M + m0, mk, v);
+        }
+      }
+    }
+    if (j->act >= GL_ACT_SIGMOID) gl_epilogue_rows(yrow, OW, M, M, NULL, j->act);
+  }
+}
+
+/* Filter gradient of a one-input-channel conv: dw[tap][m] = sum over output pixels of the tap's
+ * input value times dz[pixel][m], one masked vector of up to 16 filters per tap (accumulated in
+ * L1), with no im2col. Pieces of output rows sum into their own partial, folded in piece order. */
+typedef struct {
+  const geom_t *g;
+  const float *x, *dz;
+  float *dw, *partials;
+} c1f_job;
+
+__attribute__((target("avx512f")))
+static void c1f_piece(void *ctx, int64_t r0, int64_t r1, int piece) {
+  const c1f_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t M = g->m, KW = g->kw, OW = g->ow, T = g->kh * KW;
+  const int64_t wp = g->pl + g->w + (OW * g->sw + KW * g->dw);
+  float *acc = piece == 0 ? j->dw : j->partials + (int64_t)(piece - 1) * T * M;
+  float *xp = col_buffer((size_t)(g->kh * wp + T * 16 + 16));
+  float *tacc = xp + g->kh * wp; /* T x 16 accumulators */
+  memset(tacc, 0, sizeof(float) * (size_t)(T * 16));
+  for (int64_t m0 = 0; m0 < M; m0 += 16) {
+    int mc = (int)(M - m0 < 16 ? M - m0 : 16);
+    __mmask16 mk = (__mmask16)((1u << mc) - 1);
+    memset(tacc, 0, sizeof(float) * (size_t)(T * 16));
+    for (int64_t row = r0; row < r1; row++) {
+      int64_t n = row / g->oh, oh = row % g->oh;
+      for (int64_t kh = 0; kh < g->kh; kh++) {
+        float *d = xp + kh * wp;
+        int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+        memset(d, 0, sizeof(float) * (size_t)wp);
+        if (ih >= 0 && ih < g->h) memcpy(d + g->pl, j->x + (n * g->h + ih) * g->w, sizeof(float) * (size_t)g->w);
+      }
+      const float *dzr = j->dz + row * OW * M + m0;
+      /* tap outer, pixels inner, four accumulators in registers: a memory accumulator updated
+       * every pixel would wait on zmm store-to-load forwarding */
+      for (int64_t kh = 0; kh < g->kh; kh++) {
+        for (int64_t kw = 0; kw < KW; kw++) {
+          const float *xs = xp + kh * wp + kw * g->dw;
+          const int64_t sw = g->sw;
+          __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+          int64_t ow = 0;
+          for (; ow + 4 <= OW; ow += 4) {
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(xs[ow * sw]), _mm512_maskz_loadu_ps(mk, dzr + ow * M), a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(xs[(ow + 1) * sw]), _mm512_maskz_loadu_ps(mk, dzr + (ow + 1) * M), a1);
+            a2 = _mm512_fmadd_ps(_mm512_set1_ps(xs[(ow + 2) * sw]), _mm512_maskz_loadu_ps(mk, dzr + (ow + 2) * M), a2);
+            a3 = _mm512_fmadd_ps(_mm512_set1_ps(xs[(ow + 3) * sw]), _mm512_maskz_loadu_ps(mk, dzr + (ow + 3) * M), a3);
+          }
+          for (; ow < OW; ow++) a0 = _mm512_fmadd_ps(_mm512_set1_ps(xs[ow * sw]), _mm512_maskz_loadu_ps(mk, dzr + ow * M), a0);
+          float *ta = tacc + (kh * KW + kw) * 16;
+          _mm512_storeu_ps(ta, _mm512_add_ps(_mm512_loadu_ps(ta), _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))));
+        }
+      }
+    }
+    for (int64_t t = 0; t < T; t++) for (int c = 0; c < mc; c++) acc[t * M + m0 + c] = tacc[t * 16 + c];
+  }
+}
+#endif
+
+/* ---- forward ---- */
+typedef struct {
+  const geom_t *g;
+  const float *x, *w, *bias;
+  float *y;
+  int act;
+  int64_t rows, bands;
+} fwd_job;
+
+static void fwd_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
+  const fwd_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t K = g->kh * g->kw * g->c;
+  for (int64_t b = b0; b < b1; b++) {
+    int64_t r0 = j->rows * b / j->bands, r1 = j->rows * (b + 1) / j->bands;
+    float *col = col_buffer((size_t)((r1 - r0) * K));
+    im2col(g, j->x, r0, r1, col);
+    gl_sgemm_serial(r1 - r0, g->m, K, col, K, 1, j->w, g->m, 1, j->y + r0 * g->m, g->m, 0, j->bias, j->act);
+  }
+}
+
+static void conv_forward(const geom_t *g, const float *x, const float *w, float *y, const float *bias, int act) {
+  const int64_t rows = g->n * g->oh * g->ow, K = g->kh * g->kw * g->c;
+  if (rows == 0 || g->m == 0) return;
+  if (is_pointwise(g)) {
+    gl_sgemm(rows, g->m, g->c, x, g->c, 1, w, g->m, 1, y, g->m, 0, bias, act);
+    return;
+  }
+#if defined(__x86_64__)
+  if (g->c == 1 && g->m <= 32 && gl_cpu_level() == 2 && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
+    c1_job cj = {g, x, w, bias, y, act};
+    gl_parallel_for(g->n * g->oh, 4, c1_piece, &cj);
+    return;
+  }
+#endif
+  fwd_job j = {g, x, w, bias, y, act, rows, band_count(rows, K)};
+  gl_parallel_for(j.bands, 1, fwd_piece, &j);
+}
+
+/* ---- backward input ---- */
+typedef struct {
+  const geom_t *g;
+  const float *dz, *wt, *bias;
+  float *dx;
+  int act;
+  int64_t rows, bands;
+} bwi_job;
+
+static void bwi_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
+  const bwi_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t K = g->kh * g->kw * g->m;
+  for (int64_t b = b0; b < b1; b++) {
+    int64_t r0 = j->rows * b / j->bands, r1 = j->rows * (b + 1) / j->bands;
+    float *col = col_buffer((size_t)((r1 - r0) * K));
+    im2col_dz(g, j->dz, r0, r1, col);
+    gl_sgemm_serial(r1 - r0, g->c, K, col, K, 1, j->wt, g->c, 1, j->dx + r0 * g->c, g->c, 0, j->bias, j->act);
+  }
+}
+
+/* Backward input by col2im, one image per piece: dcol[rows, K] = dz[rows, M] . w^T, then each
+ * row's taps added into dx in a fixed order. Wins over the gather when the gather's GEMM would be
+ * narrow (few input channels) or mostly zeros (stride > 1), as long as there are images enough
+ * to share among the threads. */
+typedef struct {
+  const geom_t *g;
+  const float *dz, *w, *bias;
+  float *dx;
+  int act;
+} col2im_job;
+
+static void col2im_piece(void *ctx, int64_t i0, int64_t i1, int thread) {
+  const col2im_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t C = g->c, M = g->m, K = g->kh * g->kw * C, rows = g->oh * g->ow, img = g->h * g->w * C;
+  int64_t max_rows = BAND_FLOATS / (K > 0 ? K : 1);
+  if (max_rows < 16) max_rows = 16;
+  for (int64_t n = i0; n < i1; n++) {
+    float *dx = j->dx + n * img;
+    memset(dx, 0, sizeof(float) * (size_t)img);
+    for (int64_t r0 = 0; r0 < rows; r0 += max_rows) {
+      int64_t r1 = r0 + max_rows < rows ? r0 + max_rows : rows;
+      float *dcol = col_buffer((size_t)((r1 - r0) * K));
+      /* B(p = m, j = k) = w[k * M + m] */
+      gl_sgemm_serial(r1 - r0, K, M, j->dz + (n * rows + r0) * M, M, 1, j->w, 1, M, dcol, K, 0, NULL, 0);
+      for (int64_t r = r0; r < r1; r++) {
+        int64_t oh = r / g->ow, ow = r % g->ow;
+        const float *src = dcol + (r - r0) * K;
+        for (int64_t kh = 0; kh < g->kh; kh++) {
+          int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+          if (ih < 0 || ih >= g->h) continue;
+          for (int64_t kw = 0; kw < g->kw; kw++) {
+            int64_t iw = ow * g->sw - g->pl + kw * g->dw;
+            if (iw < 0 || iw >= g->w) continue;
+            float *d = dx + (ih * g->w + iw) * C;
+            const float *sv = src + (kh * g->kw + kw) * C;
+            for (int64_t c = 0; c < C; c++) d[c] += sv[c];
+          }
+        }
+      }
+    }
+    if (j->bias || j->act) gl_epilogue_rows(dx, g->h * g->w, C, C, j->bias, j->act);
+  }
+}
+
+static void conv_backprop_input(const geom_t *g, const float *dz, const float *w, float *dx, const float *bias, int act) {
+  const int64_t rows = g->n * g->h * g->w, C = g->c, M = g->m, T = g->kh * g->kw;
+  if (rows == 0 || C == 0) return;
+  if (is_pointwise(g)) {
+    /* dx[rows, C] = dz[rows, M] . w^T, w read as [C, M] */
+    gl_sgemm(rows, C, M, dz, M, 1, w, 1, M, dx, C, 0, bias, act);
+    return;
+  }
+  int t = gl_thread_count();
+  if ((C < 16 || g->sh * g->sw > 1) && (t == 1 || g->n >= 2 * t)) {
+    col2im_job cj = {g, dz, w, bias, dx, act};
+    gl_parallel_for(g->n, 1, col2im_piece, &cj);
+    return;
+  }
+  /* w'[tap][m][c] = w[tap][c][m]: B row-major for the gather's column order */
+  float *wt = malloc(sizeof(float) * (size_t)(T * M * C + 1));
+  if (!wt) abort();
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t m = 0; m < M; m++) wt[(t * M + m) * C + c] = w[(t * C + c) * M + m];
+  bwi_job j = {g, dz, wt, bias, dx, act, rows, band_count(rows, T * M)};
+  gl_parallel_for(j.bands, 1, bwi_piece, &j);
+  free(wt);
+}
+
+/* ---- backward filter ---- */
+typedef struct {
+  const geom_t *g;
+  const float *x, *dz;
+  float *dw, *partials; /* partial t > 0 at partials + (t - 1) * K * M */
+  int64_t rows, bands;
+  int pointwise;
+} bwf_job;
+
+static void bwf_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
+  const bwf_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t K = g->kh * g->kw * g->c, M = g->m;
+  float *acc = thread == 0 ? j->dw : j->partials + (int64_t)(thread - 1) * K * M;
+  for (int64_t b = b0; b < b1; b++) {
+    int64_t r0 = j->rows * b / j->bands, r1 = j->rows * (b + 1) / j->bands;
+    const float *col;
+    if (j->pointwise) {
+      col = j->x + r0 * g->c;
+    } else {
+      float *buf = col_buffer((size_t)((r1 - r0) * K));
+      im2col(g, j->x, r0, r1, buf);
+      col = buf;
+    }
+    /* acc[K, M] (+)= col^T . dz[r0:r1] */
+    gl_sgemm_serial(K, M, r1 - r0, col, 1, K, j->dz + r0 * M, M, 1, acc, M, b > b0, NULL, 0);
+  }
+}
+
+static void conv_backprop_filter(const geom_t *g, const float *x, const float *dz, float *dw) {
+  const int64_t rows = g->n * g->oh * g->ow, K = g->kh * g->kw * g->c, M = g->m;
+  if (K * M == 0) return;
+  if (rows == 0) {
+    memset(dw, 0, sizeof(float) * (size_t)(K * M));
+    return;
+  }
+#if defined(__x86_64__)
+  if (g->c == 1 && gl_cpu_level() == 2 && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
+    int t = gl_thread_count();
+    int64_t prow = g->n * g->oh, pieces = prow / 4 < t ? prow / 4 : t;
+    if (pieces < 1) pieces = 1;
+    c1f_job cj = {g, x, dz, dw, NULL};
+    if (pieces > 1) {
+      cj.partials = calloc((size_t)((pieces - 1) * K * M), sizeof(float));
+      if (!cj.partials) abort();
+    }
+    memset(dw, 0, sizeof(float) * (size_t)(K * M));
+    gl_parallel_for(prow, 4, c1f_piece, &cj);
+    for (int64_t p = 1; p < pieces; p++)
+      for (int64_t i = 0; i < K * M; i++) dw[i] += cj.partials[(p - 1) * K * M + i];
+    free(cj.partials);
+    return;
+  }
+#endif
+  bwf_job j = {g, x, dz, dw, NULL, rows, 0, is_pointwise(g)};
+  /* pointwise: bands only split the sum (no scratch); aim for 2 MiB-ish of x per band too */
+  j.bands = band_count(rows, K);
+  int t = gl_thread_count();
+  int64_t pieces = j.bands < t ? j.bands : t;
+  if (pieces > 1) {
+    j.partials = malloc(sizeof(float) * (size_t)((pieces - 1) * K * M));
+    if (!j.partials) abort();
+  }
+  gl_parallel_for(j.bands, 1, bwf_piece, &j);
+  for (int64_t p = 1; p < pieces; p++) {
+    const float *src = j.partials + (p - 1) * K * M;
+    for (int64_t i = 0; i < K * M; i++) dw[i] += src[i];
+  }
+  free(j.partials);
+}
+
+/* ---- dz = dy * act'(y) and dbias = column sums of dz (per-thread partials, folded in order) ---- */
+typedef struct {
+  const float *dy, *y;
+  float *dz, *dbias_parts;
+  int64_t rows, m;
+  int act;
+} dz_job;
+
+static void dz_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
+  const dz_job *j = ctx;
+  const int64_t M = j->m;
+  float *db = j->dbias_parts ? j->dbias_parts + thread * M : NULL;
+  if (db) memset(db, 0, sizeof(float) * M);
+  for (int64_t r = r0; r < r1; r++) {
+    const float *dy = j->dy + r * M, *y = j->y ? j->y + r * M : NULL;
+    float *dz = j->dz ? j->dz + r * M : NULL;
+    /* the products rounded one by one, as the unfused kernels store them */
+    if (dz) {
+      switch (j->act) {
+        case GL_ACT_RELU: for (int64_t i = 0; i < M; i++) dz[i] = dy[i] * (y[i] > 0 ? 1.0f : 0.0f); break;
+        case GL_ACT_SIGMOID: for (int64_t i = 0; i < M; i++) { float u = y[i], d = 1.0f - u; float s = u * d; dz[i] = dy[i] * s; } break;
+        case GL_ACT_TANH: for (int64_t i = 0; i < M; i++) { float u = y[i], s = u * u; float d = 1.0f - s; dz[i] = dy[i] * d; } break;
+        default: memcpy(dz, dy, sizeof(float) * M); break;
+      }
+    }
+    if (db) {
+      const float *src = dz ? dz : dy;
+      for (int64_t i = 0; i < M; i++) db[i] += src[i];
+    }
+  }
+}
+
+/* ---- JS glue ---- */
+static int read_geom(napi_env env, napi_value v, geom_t *g) {
+  size_t len;
+  int32_t *a = gl_i32(env, v, &len);
+  if (!a) return 0;
+  if (len < 15) {
+    napi_throw_range_error(env, NULL, "conv2d: geometry needs 15 values");
+    return 0;
+  }
+  int64_t *f = &g->n;
+  for (int i = 0; i < 15; i++) f[i] = a[i];
+  if (g->n < 0 || g->h < 0 || g->w < 0 || g->c < 0 || g->oh < 0 || g->ow < 0 || g->m < 0 || g->kh < 1 || g->kw < 1 ||
+      g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1 || g->pt < 0 || g->pl < 0) {
+    napi_throw_range_error(env, NULL, "conv2d: invalid geometry");
+    return 0;
+  }
+  return 1;
+}
+
+static int opt_f32(napi_env env, napi_value v, float **out, size_t *len) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  *out = NULL;
+  *len = 0;
+  if (t == napi_null || t == napi_undefined) return 1;
+  *out = gl_f32(env, v, len);
+  return *out != NULL;
+}
+
+static int too_short(napi_env env, size_t have, int64_t need, const char *what) {
+  if ((int64_t)have < need) {
+    napi_throw_range_error(env, NULL, what);
+    return 1;
+  }
+  return 0;
+}
+
+#define GET_ARGS(N) size_t argc = N; napi_value v[N]; napi_get_cb_info(env, info, &argc, v, NULL, NULL); \
+  if (argc < N) { napi_throw_type_error(env, NULL, "gradlab native conv: too few arguments"); return NULL; }
+
+/* conv2d(x, w, y, geom, bias|null, act) */
+static napi_value js_conv2d(napi_env env, napi_callback_info info) {
+  GET_ARGS(6)
+  geom_t g;
+  size_t lx, lw, ly, lb;
+  float *x, *w, *y, *bias;
+  int64_t act;
+  if (!(x = gl_f32(env, v[0], &lx)) || !(w = gl_f32(env, v[1], &lw)) || !(y = gl_f32(env, v[2], &ly)) ||
+      !read_geom(env, v[3], &g) || !opt_f32(env, v[4], &bias, &lb) || !gl_int(env, v[5], &act))
+    return NULL;
+  if (too_short(env, lx, g.n * g.h * g.w * g.c, "conv2d: x too short") || too_short(env, lw, g.kh * g.kw * g.c * g.m, "conv2d: w too short") ||
+      too_short(env, ly, g.n * g.oh * g.ow * g.m, "conv2d: y too short") || (bias && too_short(env, lb, g.m, "conv2d: bias too short")))
+    return NULL;
+  conv_forward(&g, x, w, y, bias, (int)act);
+  return NULL;
+}
+
+/* conv2dBackpropInput(dy, w, dx, geom, bias|null, act) */
+static napi_value js_conv2d_bwi(napi_env env, napi_callback_info info) {
+  GET_ARGS(6)
+  geom_t g;
+  size_t ldy, lw, ldx, lb;
+  float *dy, *w, *dx, *bias;
+  int64_t act;
+  if (!(dy = gl_f32(env, v[0], &ldy)) || !(w = gl_f32(env, v[1], &lw)) || !(dx = gl_f32(env, v[2], &ldx)) ||
+      !read_geom(env, v[3], &g) || !opt_f32(env, v[4], &bias, &lb) || !gl_int(env, v[5], &act))
+    return NULL;
+  if (too_short(env, ldy, g.n * g.oh * g.ow * g.m, "conv2dBackpropInput: dy too short") ||
+      too_short(env, lw, g.kh * g.kw * g.c * g.m, "conv2dBackpropInput: w too short") ||
+      too_short(env, ldx, g.n * g.h * g.w * g.c, "conv2dBackpropInput: dx too short") ||
+      (bias && too_short(env, lb, g.c, "conv2dBackpropInput: bias too short")))
+    return NULL;
+  conv_backprop_input(&g, dy, w, dx, bias, (int)act);
+  return NULL;
+}
+
+/* conv2dBackpropFilter(x, dy, dw, geom) */
+static napi_value js_conv2d_bwf(napi_env env, napi_callback_info info) {
+  GET_ARGS(4)
+  geom_t g;
+  size_t lx, ldy, ldw;
+  float *x, *dy, *dw;
+  if (!(x = gl_f32(env, v[0], &lx)) || !(dy = gl_f32(env, v[1], &ldy)) || !(dw = gl_f32(env, v[2], &ldw)) || !read_geom(env, v[3], &g))
+    return NULL;
+  if (too_short(env, lx, g.n * g.h * g.w * g.c, "conv2dBackpropFilter: x too short") ||
+      too_short(env, ldy, g.n * g.oh * g.ow * g.m, "conv2dBackpropFilter: dy too short") ||
+      too_short(env, ldw, g.kh * g.kw * g.c * g.m, "conv2dBackpropFilter: dw too short"))
+    return NULL;
+  conv_backprop_filter(&g, x, dy, dw);
+  return NULL;
+}
+
+/* conv2dBackward(x, w, dy, geom, dx|null, dw|null, dbias|null, y|null, act) */
+static napi_value js_conv2d_backward(napi_env env, napi_callback_info info) {
+  GET_ARGS(9)
+  geom_t g;
+  size_t lx, lw, ldy, ldx, ldw, ldb, lyy;
+  float *x, *w, *dy, *dx, *dw, *dbias, *y;
+  int64_t act;
+  if (!(x = gl_f32(env, v[0], &lx)) || !(w = gl_f32(env, v[1], &lw)) || !(dy = gl_f32(env, v[2], &ldy)) ||
+      !read_geom(env, v[3], &g) || !opt_f32(env, v[4], &dx, &ldx) || !opt_f32(env, v[5], &dw, &ldw) ||
+      !opt_f32(env, v[6], &dbias, &ldb) || !opt_f32(env, v[7], &y, &lyy) || !gl_int(env, v[8], &act))
+    return NULL;
+  const int64_t rows = g.n * g.oh * g.ow, ny = rows * g.m;
+  if (too_short(env, lx, g.n * g.h * g.w * g.c, "conv2dBackward: x too short") ||
+      too_short(env, lw, g.kh * g.kw * g.c * g.m, "conv2dBackward: w too short") ||
+      too_short(env, ldy, ny, "conv2dBackward: dy too short") ||
+      (dx && too_short(env, ldx, g.n * g.h * g.w * g.c, "conv2dBackward: dx too short")) ||
+      (dw && too_short(env, ldw, g.kh * g.kw * g.c * g.m, "conv2dBackward: dw too short")) ||
+      (dbias && too_short(env, ldb, g.m, "conv2dBackward: dbias too short")))
+    return NULL;
+  if (act != GL_ACT_LINEAR && (!y || too_short(env, lyy, ny, "conv2dBackward: y too short"))) {
+    if (!y) napi_throw_type_error(env, NULL, "conv2dBackward: a fused activation needs its output y");
+    return NULL;
+  }
+  const float *dz = dy;
+  float *dzbuf = NULL;
+  if (act != GL_ACT_LINEAR || dbias) {
+    int t = gl_thread_count();
+    float *parts = dbias ? calloc((size_t)(t * g.m + 1), sizeof(float)) : NULL;
+    if (act != GL_ACT_LINEAR) {
+      dzbuf = malloc(sizeof(float) * (size_t)(ny + 1));
+      dz = dzbuf;
+    }
+    if ((dbias && !parts) || (act != GL_ACT_LINEAR && !dzbuf)) abort();
+    dz_job j = {dy, y, dzbuf, parts, rows, g.m, (int)act};
+    gl_parallel_for(rows, 256, dz_piece, &j);
+    if (dbias) {
+      /* unused slots stay zero; the fold runs in thread order */
+      memset(dbias, 0, sizeof(float) * g.m);
+      for (int p = 0; p < t; p++)
+        for (int64_t i = 0; i < g.m; i++) dbias[i] += parts[p * g.m + i];
+    }
+    free(parts);
+  }
+  if (dx) conv_backprop_input(&g, dz, w, dx, NULL, 0);
+  if (dw) conv_backprop_filter(&g, x, dz, dw);
+  free(dzbuf);
+  return NULL;
+}
+
+void gl_register_conv(napi_env env, napi_value exports) {
+  gl_export(env, exports, "conv2d", js_conv2d);
+  gl_export(env, exports, "conv2dBackpropInput", js_conv2d_bwi);
+  gl_export(env, exports, "conv2dBackpropFilter", js_conv2d_bwf);
+  gl_export(env, exports, "conv2dBackward", js_conv2d_backward);
+}

@@ -20,6 +20,21 @@ void gl_set_thread_count(int threads);
 /* ---- CPU features (threads.c): 0 portable C, 1 AVX2 + FMA, 2 AVX-512F ---- */
 int gl_cpu_level(void);
 
+/* ---- GEMM (gemm.c), float32, used by conv.c too ----
+ * C[i*ldc + j] = act(sum_p A(i,p) B(p,j) (+ C[i*ldc + j] when accumulate) + bias[j]) for i < m,
+ * j < n, with A(i,p) = a[i*ars + p*acs] and B(p,j) = b[p*brs + j*bcs]: any layout, no copies
+ * (the packing reads it). bias may be NULL; act is a GL_ACT_* code. gl_sgemm splits the work over
+ * the pool; gl_sgemm_serial runs on the calling thread (inside a parallel_for piece). Each output
+ * element is summed in the same order whatever the split, so the result does not depend on the
+ * thread count. */
+enum { GL_ACT_LINEAR = 0, GL_ACT_RELU = 1, GL_ACT_SIGMOID = 2, GL_ACT_TANH = 3 };
+void gl_sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t ars, int64_t acs, const float *b,
+  int64_t brs, int64_t bcs, float *c, int64_t ldc, int accumulate, const float *bias, int act);
+void gl_sgemm_serial(int64_t m, int64_t n, int64_t k, const float *a, int64_t ars, int64_t acs, const float *b,
+  int64_t brs, int64_t bcs, float *c, int64_t ldc, int accumulate, const float *bias, int act);
+/* y = act(y + bias) over rows of n values, bias may be NULL (the epilogue as a separate pass). */
+void gl_epilogue_rows(float *y, int64_t rows, int64_t n, int64_t ldy, const float *bias, int act);
+
 /* ---- N-API helpers (addon.c) ---- */
 /* Data pointer and element count of a Float32Array/Float64Array/Int32Array argument; throws a JS
  * TypeError and returns NULL when the value is not a typed array of that kind. */

@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../tensor/random.js';
 import { getBackend } from '../backend/index.js';
-import { loadWasmBackend } from '../backend/wasm/index.js';
+import { loadDefaultBackend } from '../backend/select.js';
+import { nativeBackend, nativeUnavailableReason } from '../backend/native/index.js';
 import { optimizers } from '../optim/index.js';
 import '../train/index.js';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -22,8 +23,8 @@ import { flatSamples, loadSvm, svmSummary } from './svm-model.js';
 import { LogRecorder } from '../train/callbacks.js';
 import { scalarMetrics, writeClassifierReport } from '../plot/report.js';
 
-// The fastest backend, as importing the package does (GRADLAB_BACKEND=js selects the reference).
-loadWasmBackend();
+// The fastest backend, as importing the package does (GRADLAB_BACKEND=native|wasm|js picks one).
+loadDefaultBackend();
 
 const program = new Command();
 program
@@ -72,7 +73,10 @@ program.command('train')
     if (validationSplit > 0 && (nVal === 0 || nVal === data.xTrain.shape[0])) {
       throw new UsageError(`--validation-split ${validationSplit} of ${plural(data.xTrain.shape[0], 'training sample')} leaves no ${nVal === 0 ? 'validation' : 'training'} samples (use --validation-split 0 for none)`);
     }
-    say(`Training on the ${getBackend()} backend: ${plural(epochs, 'epoch')}, batch ${batchSize}, ${o.optimizer} (learning rate ${lr}), seed ${seed}; ${nVal > 0 ? `validating on the last ${plural(nVal, 'training sample')}` : 'no validation'}`);
+    const whyNotNative = nativeUnavailableReason();
+    if (whyNotNative !== undefined && !process.env.GRADLAB_BACKEND) say(`native backend not built (${whyNotNative}); using ${getBackend()}`);
+    const nb = getBackend() === 'native' ? nativeBackend()?.info() : undefined;
+    say(`Training on the ${getBackend()} backend${nb ? ` (${nb.isa}, ${plural(nb.threads, 'thread')})` : ''}: ${plural(epochs, 'epoch')}, batch ${batchSize}, ${o.optimizer} (learning rate ${lr}), seed ${seed}; ${nVal > 0 ? `validating on the last ${plural(nVal, 'training sample')}` : 'no validation'}`);
     t = performance.now();
     // Every batch's logs, for the loss-per-batch curve of the report.
     const recorder = new LogRecorder();

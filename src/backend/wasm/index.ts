@@ -1275,8 +1275,8 @@ let loadError: unknown;
  */
 export function loadWasmBackend(): WasmBackend | undefined {
   const want = process.env.GRADLAB_BACKEND;
-  if (want !== undefined && want !== '' && want !== 'js' && want !== 'wasm') {
-    throw new ValueError(`GRADLAB_BACKEND: expected 'js' or 'wasm', got '${want}'`);
+  if (want !== undefined && want !== '' && want !== 'js' && want !== 'wasm' && want !== 'native') {
+    throw new ValueError(`GRADLAB_BACKEND: expected 'native', 'wasm' or 'js', got '${want}'`);
   }
   if (loadedBackend || loadError !== undefined) {
     // loaded (or failed) before: a second call must not undo a later setBackend('js')
@@ -1294,7 +1294,7 @@ export function loadWasmBackend(): WasmBackend | undefined {
     }
     return undefined;
   }
-  if (want !== 'js') setBackend('wasm');
+  if (want !== 'js' && want !== 'native') setBackend('wasm');
   return loadedBackend;
 }
 
