@@ -18,6 +18,8 @@
 #define CLONES
 #endif
 
+#define INLINE static inline __attribute__((always_inline))
+
 /* Multiply-adds per thread piece: below 2x this a call stays on the caller. */
 #define CONV_GRAIN (1 << 17)
 /* Filter-gradient blocks of output rows (their partials are folded in order). */
@@ -43,7 +45,7 @@ typedef struct {
 /* ---- forward ---- */
 
 /* acc[M] += the window's taps for one output pixel (depthwise, Mg = 1). */
-CLONES static void dw_forward_pixel(const conv_geo *g, const float *x, const float *w, float *acc, int64_t nb, int64_t oh, int64_t ow) {
+INLINE void dw_forward_pixel(const conv_geo *g, const float *x, const float *w, float *acc, int64_t nb, int64_t oh, int64_t ow) {
   const int64_t M = g->M;
   for (int64_t c = 0; c < M; c++) acc[c] = 0.f;
   for (int64_t kh = 0; kh < g->kH; kh++) {
@@ -59,7 +61,7 @@ CLONES static void dw_forward_pixel(const conv_geo *g, const float *x, const flo
   }
 }
 
-CLONES static void grouped_forward_pixel(const conv_geo *g, const float *x, const float *w, float *acc, int64_t nb, int64_t oh,
+INLINE void grouped_forward_pixel(const conv_geo *g, const float *x, const float *w, float *acc, int64_t nb, int64_t oh,
   int64_t ow) {
   const int64_t M = g->M, Cg = g->Cg, Mg = g->Mg;
   for (int64_t c = 0; c < M; c++) acc[c] = 0.f;
@@ -83,9 +85,7 @@ CLONES static void grouped_forward_pixel(const conv_geo *g, const float *x, cons
   }
 }
 
-static void forward_task(void *p, int64_t u0, int64_t u1, int t) {
-  (void)t;
-  conv_ctx *c = p;
+CLONES static void forward_rows(const conv_ctx *c, int64_t u0, int64_t u1) {
   const conv_geo *g = c->g;
   const int depthwise = g->Cg == 1 && g->Mg == 1;
   for (int64_t u = u0; u < u1; u++) {
@@ -101,9 +101,14 @@ static void forward_task(void *p, int64_t u0, int64_t u1, int t) {
   }
 }
 
+static void forward_task(void *p, int64_t a, int64_t b, int t) {
+  (void)t;
+  forward_rows(p, a, b);
+}
+
 /* ---- input gradient: per input pixel, a gather over the output pixels whose windows hold it ---- */
 
-CLONES static void dw_input_pixel(const conv_geo *g, const float *dy, const float *w, float *acc, int64_t nb, int64_t ih, int64_t iw) {
+INLINE void dw_input_pixel(const conv_geo *g, const float *dy, const float *w, float *acc, int64_t nb, int64_t ih, int64_t iw) {
   const int64_t M = g->M;
   for (int64_t c = 0; c < M; c++) acc[c] = 0.f;
   for (int64_t kh = 0; kh < g->kH; kh++) {
@@ -123,7 +128,7 @@ CLONES static void dw_input_pixel(const conv_geo *g, const float *dy, const floa
   }
 }
 
-CLONES static void grouped_input_pixel(const conv_geo *g, const float *dy, const float *wt, float *acc, int64_t nb, int64_t ih,
+INLINE void grouped_input_pixel(const conv_geo *g, const float *dy, const float *wt, float *acc, int64_t nb, int64_t ih,
   int64_t iw) {
   const int64_t M = g->M, Cg = g->Cg, Mg = g->Mg, G = g->groups;
   for (int64_t c = 0; c < g->C; c++) acc[c] = 0.f;
@@ -151,9 +156,7 @@ CLONES static void grouped_input_pixel(const conv_geo *g, const float *dy, const
   }
 }
 
-static void input_task(void *p, int64_t u0, int64_t u1, int t) {
-  (void)t;
-  conv_ctx *c = p;
+CLONES static void input_rows(const conv_ctx *c, int64_t u0, int64_t u1) {
   const conv_geo *g = c->g;
   const int depthwise = g->Cg == 1 && g->Mg == 1;
   for (int64_t u = u0; u < u1; u++) {
@@ -166,9 +169,14 @@ static void input_task(void *p, int64_t u0, int64_t u1, int t) {
   }
 }
 
+static void input_task(void *p, int64_t a, int64_t b, int t) {
+  (void)t;
+  input_rows(p, a, b);
+}
+
 /* ---- filter gradient ---- */
 
-CLONES static void dw_filter_pixel(const conv_geo *g, const float *x, const float *dy, float *part, int64_t nb, int64_t oh, int64_t ow) {
+INLINE void dw_filter_pixel(const conv_geo *g, const float *x, const float *dy, float *part, int64_t nb, int64_t oh, int64_t ow) {
   const int64_t M = g->M;
   const float *dr = dy + ((nb * g->outH + oh) * g->outW + ow) * M;
   for (int64_t kh = 0; kh < g->kH; kh++) {
@@ -184,7 +192,7 @@ CLONES static void dw_filter_pixel(const conv_geo *g, const float *x, const floa
   }
 }
 
-CLONES static void grouped_filter_pixel(const conv_geo *g, const float *x, const float *dy, float *part, int64_t nb, int64_t oh,
+INLINE void grouped_filter_pixel(const conv_geo *g, const float *x, const float *dy, float *part, int64_t nb, int64_t oh,
   int64_t ow) {
   const int64_t M = g->M, Cg = g->Cg, Mg = g->Mg;
   const float *dr = dy + ((nb * g->outH + oh) * g->outW + ow) * M;
@@ -209,9 +217,7 @@ CLONES static void grouped_filter_pixel(const conv_geo *g, const float *x, const
 }
 
 /* units: blocks of output rows (image, row), fixed by the shape */
-static void filter_task(void *p, int64_t k0, int64_t k1, int t) {
-  (void)t;
-  conv_ctx *c = p;
+CLONES static void filter_blocks(const conv_ctx *c, int64_t k0, int64_t k1) {
   const conv_geo *g = c->g;
   const int depthwise = g->Cg == 1 && g->Mg == 1;
   const int64_t rows = g->batch * g->outH;
@@ -227,6 +233,11 @@ static void filter_task(void *p, int64_t k0, int64_t k1, int t) {
       }
     }
   }
+}
+
+static void filter_task(void *p, int64_t a, int64_t b, int t) {
+  (void)t;
+  filter_blocks(p, a, b);
 }
 
 typedef struct { const float *part; int64_t blocks, wF; float *dw; } fold_ctx;

@@ -44,10 +44,10 @@ export interface NativeEltwiseAddon {
 // Below these lengths the js loop finishes before the N-API call and its argument checks
 // (~0.2-0.4 us) would; measured with bench/native-eltwise.ts on this machine.
 const MIN_CHEAP = 64; // neg, abs, relu, add, mul, ...: ~1-2 ns an element in js
-const MIN_TRANSCENDENTAL = 8; // exp, log, tanh, sigmoid, pow: ~10-30 ns an element in js
+const MIN_TRANSCENDENTAL = 16; // exp, log, tanh, sigmoid, pow: ~10-30 ns an element in js
 const MIN_REDUCE = 64;
 const MIN_POOL = 64;
-const MIN_ADAM = 16;
+const MIN_ADAM = 64;
 
 const TRANSCENDENTAL = new Set<string>(['exp', 'log', 'tanh', 'sigmoid', 'softplus', 'pow']);
 
