@@ -137,7 +137,7 @@ static void max_backward_task(void *p, int64_t n0, int64_t n1, int t) {
     const int32_t *am = c->am + nb * c->outImg;
     for (int64_t i = 0; i < c->outImg; i++) {
       const int64_t j = (int64_t)am[i] - lo;
-      if (j < 0 || j >= c->inImg) { c->bad = 1; continue; }
+      if (j < 0 || j >= c->inImg) { __atomic_store_n(&c->bad, 1, __ATOMIC_RELAXED); continue; }
       dx[j] += dy[i];
     }
   }
