@@ -475,4 +475,38 @@ describe('native eltwise kernels', { skip }, () => {
     checkGrouped(rng, { batch: 2, inH: 14, inW: 14, inC: 64, outH: 14, outW: 14, outC: 128, kH: 3, kW: 3, strideH: 1, strideW: 1,
       dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1 }, 8);
   });
+
+  // The pool (native/src/threads.c) splits calls statically; every kernel here either writes
+  // disjoint outputs or folds fixed blocks in order, so the thread count never changes a bit.
+  const threaded = addon as { setThreads?: (n: number) => number; threads?: () => number } | null;
+  test('results do not depend on the thread count', { skip: typeof threaded?.setThreads === 'function' ? false : 'the addon has no setThreads' }, () => {
+    const rng = new Random(15);
+    const x = randArray(rng, 300007, -2, 2);
+    const y = randArray(rng, 300007, 0, 1);
+    const g: Conv2dGeometry = { batch: 4, inH: 30, inW: 30, inC: 48, outH: 30, outW: 30, outC: 48, kH: 3, kW: 3, strideH: 1, strideW: 1,
+      dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1 };
+    const cx = randArray(rng, 4 * 30 * 30 * 48), cw = randArray(rng, 9 * 48), cdy = randArray(rng, 4 * 30 * 30 * 48);
+    const run = (): Float32Array[] => {
+      const outs: Float32Array[] = [];
+      const s = new Float32Array(1); be.reduce('sum', x, 1, x.length, 1, s); outs.push(s);
+      const s7 = new Float32Array(7); be.reduce('sum', x.subarray(0, 300006), 1, 42858, 7, s7);
+      outs.push(s7);
+      const e = new Float32Array(x.length); be.unary('tanh', x, e); outs.push(e);
+      const dz = new Float32Array(x.length), db = new Float32Array(1);
+      be.activationBackward(x, y, 'sigmoid', dz, db, 1); outs.push(dz, db);
+      const dw = new Float32Array(9 * 48); be.groupedConv2dBackpropFilter(cx, cdy, dw, g, 48); outs.push(dw);
+      const cy = new Float32Array(cdy.length); be.groupedConv2d(cx, cw, cy, g, 48, { bias: null, activation: 'relu' }); outs.push(cy);
+      return outs;
+    };
+    const before = threaded!.threads!();
+    try {
+      threaded!.setThreads!(1);
+      const one = run();
+      threaded!.setThreads!(2);
+      const two = run();
+      one.forEach((o, i) => assertSame(two[i], o, `output ${i}, 2 threads against 1`));
+    } finally {
+      threaded!.setThreads!(before);
+    }
+  });
 });
