@@ -33,6 +33,10 @@ const WORKLOADS: Workload[] = [
   { name: 'conv224', file: 'conv224.js', what: 'conv2d at 224x224 / 112 / 56, forward and both backward passes' },
   // the pretrained-network lab end to end (bench/transfer.ts)
   { name: 'transfer', file: 'transfer.js', what: 'gradlab transfer with its defaults' },
+  // VGG16 block 1 at 224x224, forward and forward + backward, per fast backend vs PyTorch (bench/vgg16block1.ts)
+  { name: 'vgg16block1', file: 'vgg16block1.js', what: 'VGG16 block 1 at 224x224, forward and forward + backward' },
+  // a CIFAR-size CNN's training, per fast backend vs PyTorch on 1 and 2 threads (bench/cifar.ts)
+  { name: 'cifar', file: 'cifar.js', what: 'CIFAR-size CNN training, batch 32, Adam' },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
