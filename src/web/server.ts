@@ -12,6 +12,7 @@ import { FormatError, ValueError } from '../core/errors.js';
 import { checkOptions, intInRange, nonEmptyString, optionKeys, optional, stringOption } from '../core/validate.js';
 import { readIdx } from '../data/idx.js';
 import { loadModel } from '../interop/door.js';
+import { line } from '../plot/charts.js';
 
 export interface LabOptions {
   /** TCP port; 0 picks a free one (default 8080). */
@@ -94,6 +95,26 @@ export function mnistPayload(pixels: Uint8Array, labels: Uint8Array, offset: num
   return out;
 }
 
+/**
+ * The Train panel's charts: the report's training curves (plot/report.ts trainingCurves: the same
+ * titles, series and gl.plot.line), with the data moved to a named set 'rows' the page streams into.
+ */
+export function chartSpecs(): Record<'batchLoss' | 'batchAccuracy' | 'epochLoss' | 'epochAccuracy', Record<string, unknown>> {
+  const size = { width: 300, height: 170 };
+  const one = { x: [0], y: [0] };
+  const make = (names: string[], title: string, xLabel: string, yLabel: string, points: boolean) => {
+    const spec = line(Object.fromEntries(names.map((n) => [n, one])), { title, xLabel, yLabel, points, ...size }).toSpec() as unknown as Record<string, unknown>;
+    spec.data = { name: 'rows' };
+    return spec;
+  };
+  return {
+    batchLoss: make(['batch loss', 'epoch running mean'], 'Loss per batch', 'batch (all epochs)', 'loss', false),
+    batchAccuracy: make(['batch accuracy', 'epoch running mean'], 'Accuracy per batch', 'batch (all epochs)', 'accuracy', false),
+    epochLoss: make(['train', 'validation'], 'Loss per epoch', 'epoch', 'loss', true),
+    epochAccuracy: make(['train', 'validation'], 'Accuracy per epoch', 'epoch', 'accuracy', true),
+  };
+}
+
 interface ServedModel { name: string; params: number; source: string; dir: string }
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -152,6 +173,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   }
   const vendor = vendorFiles();
   const mnist = new Mnist();
+  const specs = chartSpecs();
   let uploads = 0;
 
   const send = (res: ServerResponse, status: number, body: string | Uint8Array, type: string) => {
@@ -217,6 +239,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (parts.length === 2 && parts[0] === 'gradlab') return inDir(res, BUNDLE, parts[1]);
     if (parts.length === 2 && parts[0] === 'vendor' && Object.hasOwn(vendor, parts[1])) return file(res, vendor[parts[1]]);
     if (url.pathname === '/api/info') return json(res, 200, info());
+    if (url.pathname === '/api/specs') return json(res, 200, specs);
     if (url.pathname === '/api/mnist') {
       const split = url.searchParams.get('split') ?? 'train';
       if (split !== 'train' && split !== 'test') return json(res, 400, { error: `split must be 'train' or 'test', got '${split}'` });

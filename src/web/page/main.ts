@@ -62,9 +62,9 @@ const trainBtn = $<HTMLButtonElement>('train');
 const stopBtn = $<HTMLButtonElement>('stop');
 const num = (id: string) => Number($<HTMLInputElement>(id).value);
 if (quick) {
-  // A short run for tests and a first look: one epoch over 512 digits.
-  $<HTMLInputElement>('train-size').value = '512';
-  $<HTMLInputElement>('test-size').value = '200';
+  // A short run for tests and a first look: one epoch over 2,048 digits.
+  $<HTMLInputElement>('train-size').value = '2048';
+  $<HTMLInputElement>('test-size').value = '500';
   $<HTMLInputElement>('epochs').value = '1';
 }
 
@@ -77,11 +77,18 @@ const chartEl: Record<keyof ChartSpecs, string> = {
   batchLoss: 'chart-batch-loss', batchAccuracy: 'chart-batch-accuracy', epochLoss: 'chart-epoch-loss', epochAccuracy: 'chart-epoch-accuracy',
 };
 let specs: ChartSpecs | null = null;
+// The report's chart specs, made by the server with gl.plot.line (the same code as report.html's).
+const specsLoaded = fetch('/api/specs').then(async (r) => { specs = (await r.json()) as ChartSpecs; });
 
 async function resetCharts(): Promise<void> {
+  await specsLoaded;
   if (!specs) return;
   await Promise.all((Object.keys(charts) as (keyof ChartSpecs)[]).map(async (k) => {
-    const r = await vegaEmbed($(chartEl[k]), specs![k], { actions: false, renderer: 'svg' });
+    const el = $(chartEl[k]);
+    // The report's spec, narrowed to fit a phone (the legend needs about 150 px beside the plot);
+    // resize: the axes grow their labels as the data streams in.
+    const width = Math.max(160, Math.min(Number(specs![k].width), el.clientWidth - 170));
+    const r = await vegaEmbed(el, { ...specs![k], width, autosize: { type: 'pad', resize: true } }, { actions: false, renderer: 'svg' });
     charts[k] = { view: r.view, pending: [] };
   }));
 }
@@ -493,7 +500,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   switch (m.type) {
     case 'ready':
       ready = true;
-      specs = m.specs;
+      trainBtn.disabled = false;
       $('engine').textContent = `gradlab ${m.backend} backend in a Web Worker${m.isolated ? `, cross-origin isolated (${m.threads} cores)` : ', one thread (the page is not cross-origin isolated)'}`;
       void resetCharts();
       if (params.has('model')) loadModel(params.get('model')!, params.get('model')!);

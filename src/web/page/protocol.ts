@@ -37,7 +37,7 @@ export interface ModelInfo {
 }
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; threads: number; isolated: boolean; specs: ChartSpecs }
+  | { type: 'ready'; backend: string; threads: number; isolated: boolean }
   | { type: 'status'; text: string }
   | { type: 'data'; train: number; test: number; ms: number }
   | { type: 'batch'; step: number; epoch: number; batch: number; steps: number; loss: number; accuracy: number; batchLoss: number; batchAccuracy: number; imagesPerSecond: number }

@@ -1,13 +1,12 @@
 // The lab's Web Worker: it owns the network. It imports gradlab's browser bundle (wasm backend),
 // trains LeNet-5 on the MNIST digits the server sends, reports every batch and epoch, and answers
 // the Draw panel's predictions between batches, so the page never blocks.
-import type { ChartSpecs, FromWorker, ModelInfo, Spec, ToWorker, TrainSettings } from './protocol.js';
+import type { FromWorker, ModelInfo, ToWorker, TrainSettings } from './protocol.js';
 import type { Model } from '../../nn/model.js';
 import type { Sequential } from '../../nn/sequential.js';
 import type * as nn from '../../nn/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Logs } from '../../train/callbacks.js';
-import type { line } from '../../plot/charts.js';
 import type { optimizers } from '../../optim/index.js';
 
 /** What the worker uses of gradlab's browser build (its entry exports these under the same names). */
@@ -16,7 +15,6 @@ interface Gradlab {
   sequential: typeof nn.sequential;
   layers: typeof nn.layers;
   optimizers: typeof optimizers;
-  plot: { line: typeof line };
   manualSeed(seed: number): void;
   getBackend(): string;
   loadModel(source: string): Promise<Model>;
@@ -73,23 +71,6 @@ function lenet(lib: Gradlab): Sequential {
     layers.dense({ units: 84, activation: 'relu' }),
     layers.dense({ units: 10, activation: 'softmax' }),
   ] });
-}
-
-/** The report's curves (plot/report.ts trainingCurves), streamed: rows arrive in the named data set 'rows'. */
-function chartSpecs(lib: Gradlab): ChartSpecs {
-  const size = { width: 300, height: 170 };
-  const one = { x: [0], y: [0] };
-  const make = (series: Record<string, { x: number[]; y: number[] }>, title: string, xLabel: string, yLabel: string, points: boolean): Spec => {
-    const spec = lib.plot.line(series, { title, xLabel, yLabel, points, ...size }).toSpec() as unknown as Spec;
-    spec.data = { name: 'rows' };
-    return spec;
-  };
-  return {
-    batchLoss: make({ 'batch loss': one, 'epoch running mean': one }, 'Loss per batch', 'batch (all epochs)', 'loss', false),
-    batchAccuracy: make({ 'batch accuracy': one, 'epoch running mean': one }, 'Accuracy per batch', 'batch (all epochs)', 'accuracy', false),
-    epochLoss: make({ train: one, validation: one }, 'Loss per epoch', 'epoch', 'loss', true),
-    epochAccuracy: make({ train: one, validation: one }, 'Accuracy per epoch', 'epoch', 'accuracy', true),
-  };
 }
 
 function describe(model: Model, source: string): ModelInfo {
@@ -187,7 +168,7 @@ async function handle(m: ToWorker): Promise<void> {
     if (typeof lib.ready === 'function') await lib.ready();
     gl = lib;
     const threads = (navigator as { hardwareConcurrency?: number }).hardwareConcurrency ?? 1;
-    post({ type: 'ready', backend: lib.getBackend(), threads, isolated: (self as { crossOriginIsolated?: boolean }).crossOriginIsolated === true, specs: chartSpecs(lib) });
+    post({ type: 'ready', backend: lib.getBackend(), threads, isolated: (self as { crossOriginIsolated?: boolean }).crossOriginIsolated === true });
     return;
   }
   if (!gl) throw new Error('the worker got a message before init');
