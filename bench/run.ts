@@ -33,6 +33,8 @@ const WORKLOADS: Workload[] = [
   { name: 'conv224', file: 'conv224.js', what: 'conv2d at 224x224 / 112 / 56, forward and both backward passes' },
   // the pretrained-network lab end to end (bench/transfer.ts)
   { name: 'transfer', file: 'transfer.js', what: 'gradlab transfer with its defaults' },
+  // LeNet-5 training in headless Chromium: the browser bundle against TF.js (bench/browser.ts)
+  { name: 'browser', file: 'browser.js', what: 'LeNet-5 training in headless Chromium, gradlab vs TF.js' },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));

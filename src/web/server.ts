@@ -236,7 +236,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (url.pathname === '/' || url.pathname === '/index.html') return file(res, join(STATIC, 'index.html'));
     if (parts.length === 1 && parts[0] === 'lab.css') return file(res, join(STATIC, 'lab.css'));
     if (parts.length === 2 && parts[0] === 'page') return inDir(res, PAGE_JS, parts[1]);
-    if (parts.length === 2 && parts[0] === 'gradlab') return inDir(res, BUNDLE, parts[1]);
+    // The bundle's folder, its chunks/ included: every segment a plain name.
+    if (parts.length >= 2 && parts[0] === 'gradlab' && parts.slice(1).every((p) => SAFE_NAME.test(p))) return file(res, join(BUNDLE, ...parts.slice(1)));
     if (parts.length === 2 && parts[0] === 'vendor' && Object.hasOwn(vendor, parts[1])) return file(res, vendor[parts[1]]);
     if (url.pathname === '/api/info') return json(res, 200, info());
     if (url.pathname === '/api/specs') return json(res, 200, specs);
