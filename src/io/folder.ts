@@ -8,15 +8,16 @@
 // never new weights under an old model.json. model.json also carries the SHA-256 of its own
 // content ("checksum"), so a flipped bit in it is found too; deleting that line makes a hand-edited
 // model.json loadable. Folders written before (weights.safetensors, no record in model.json) still load.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { FormatError, IOError, ioError } from '../core/errors.js';
 import { isWriting, parseTempName, writeFileAtomic } from '../core/atomic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './safetensors.js';
 import { showJson } from '../core/validate.js';
+import { nodeModule } from '../core/env.js';
+const fsp = nodeModule('fsp');
+const crypto = nodeModule('crypto');
+const fs = nodeModule('fs');
+const path = nodeModule('path');
 
 export const MODEL_FILE = 'model.json';
 /** The weights file of folders written before model.json named its weights. */
@@ -31,7 +32,7 @@ export interface WeightsRecord {
   bytes: number;
 }
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const sha256 = (bytes: Uint8Array): string => crypto.createHash('sha256').update(bytes).digest('hex');
 
 /**
  * Writes a model folder: the weights, then model.json (the description plus a `weights` record),
@@ -47,11 +48,11 @@ export async function writeModelFolder(dir: string, description: Record<string, 
   try {
     await fsp.mkdir(dir, { recursive: true });
   } catch (err) {
-    throw ioError(fn, 'write', 'the model folder', resolve(dir), err);
+    throw ioError(fn, 'write', 'the model folder', path.resolve(dir), err);
   }
   await withFolderLock(dir, fn, async () => {
-    await writeFileAtomic(join(dir, record.file), bytes, fn, 'the weights');
-    await writeFileAtomic(join(dir, MODEL_FILE), json, fn, 'the model description');
+    await writeFileAtomic(path.join(dir, record.file), bytes, fn, 'the weights');
+    await writeFileAtomic(path.join(dir, MODEL_FILE), json, fn, 'the model description');
     removeLeftovers(dir, record.file);
   });
   return record;
@@ -61,7 +62,7 @@ export async function writeModelFolder(dir: string, description: Record<string, 
 function removeLeftovers(dir: string, keep: string): void {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = fs.readdirSync(dir);
   } catch {
     return;
   }
@@ -69,12 +70,12 @@ function removeLeftovers(dir: string, keep: string): void {
   for (const name of names) {
     const tmp = parseTempName(name);
     const stale = tmp !== null
-      ? ours(tmp.target) && !isWriting(join(dir, name)) && (tmp.pid === process.pid || !processAlive(tmp.pid))
+      ? ours(tmp.target) && !isWriting(path.join(dir, name)) && (tmp.pid === process.pid || !processAlive(tmp.pid))
       : name !== keep && (name === LEGACY_WEIGHTS_FILE || WEIGHTS_NAME.test(name));
     if (!stale) continue;
     try {
       // a folder of that name is not ours to remove
-      if (statSync(join(dir, name)).isFile()) rmSync(join(dir, name), { force: true });
+      if (fs.statSync(path.join(dir, name)).isFile()) fs.rmSync(path.join(dir, name), { force: true });
     } catch {
       // gone already
     }
@@ -98,14 +99,14 @@ const folderQueues = new Map<string, Promise<void>>();
  * holding the writer's pid (a lock whose process is gone, e.g. killed mid-save, is taken over).
  */
 async function withFolderLock(dir: string, fn: string, body: () => Promise<void>): Promise<void> {
-  const key = resolve(dir);
+  const key = path.resolve(dir);
   const before = folderQueues.get(key) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((r) => (release = r));
   const queued = before.then(() => mine);
   folderQueues.set(key, queued);
   await before;
-  const lock = join(key, LOCK_FILE);
+  const lock = path.join(key, LOCK_FILE);
   try {
     await acquireLockFile(lock, fn);
     try {
@@ -133,8 +134,8 @@ async function acquireLockFile(lock: string, fn: string): Promise<void> {
     let holder = NaN;
     let age = 0;
     try {
-      holder = Number(readFileSync(lock, 'utf8'));
-      age = Date.now() - statSync(lock).mtimeMs;
+      holder = Number(fs.readFileSync(lock, 'utf8'));
+      age = Date.now() - fs.statSync(lock).mtimeMs;
     } catch {
       continue; // released meanwhile
     }
@@ -145,17 +146,17 @@ async function acquireLockFile(lock: string, fn: string): Promise<void> {
       await fsp.rm(lock, { force: true }).catch(() => undefined);
       continue;
     }
-    if (Date.now() > deadline) throw new IOError(`${fn}: another process (pid ${holder}) has been saving into ${resolve(lock, '..')} for 30 s (${LOCK_FILE})`, lock, 'write');
+    if (Date.now() > deadline) throw new IOError(`${fn}: another process (pid ${holder}) has been saving into ${path.resolve(lock, '..')} for 30 s (${LOCK_FILE})`, lock, 'write');
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 /** The parsed model.json of a model folder; a missing or unparsable file is a FormatError, an unreadable one an IOError. */
 export function readModelDescription(dir: string, fn: string): { description: unknown; file: string; text: string } {
-  const file = join(dir, MODEL_FILE);
+  const file = path.join(dir, MODEL_FILE);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new FormatError(`${fn}: no ${MODEL_FILE} in ${dir} (is it a folder written by model.save()?)`);
@@ -212,14 +213,14 @@ export async function readModelFolder(dir: string, fn: string): Promise<ModelFol
   for (let attempt = 0; ; attempt++) {
     const { description, file, text } = readModelDescription(dir, fn);
     const record = weightsRecord(fn, description, file);
-    const weightsFile = join(dir, record?.file ?? LEGACY_WEIGHTS_FILE);
+    const weightsFile = path.join(dir, record?.file ?? LEGACY_WEIGHTS_FILE);
     let bytes: Uint8Array;
     try {
       if (record !== null) {
-        const size = statSync(weightsFile).size;
+        const size = fs.statSync(weightsFile).size;
         if (size !== record.bytes) throw new FormatError(`${fn}: ${weightsFile} is ${size} bytes but ${file} says ${record.bytes} (truncated or replaced?)`);
       }
-      bytes = readFileSync(weightsFile);
+      bytes = fs.readFileSync(weightsFile);
     } catch (err) {
       if (err instanceof FormatError) throw err;
       const code = (err as { code?: string }).code;
@@ -238,7 +239,7 @@ export async function readModelFolder(dir: string, fn: string): Promise<ModelFol
 
 function readModelDescriptionText(dir: string): string | null {
   try {
-    return readFileSync(join(dir, MODEL_FILE), 'utf8');
+    return fs.readFileSync(path.join(dir, MODEL_FILE), 'utf8');
   } catch {
     return null;
   }

@@ -1,0 +1,199 @@
+// gradlab's browser bundle (dist/browser, `npm run build:browser`) in a real Chromium, driven by
+// playwright-core through Debian's /usr/bin/chromium (no browser download). A tiny local server
+// serves the bundle, once with COOP/COEP headers (crossOriginIsolated: wasm threads on Web
+// Workers over a SharedArrayBuffer) and once without (one thread). In the page: the wasm kernels
+// against the js reference backend, a short training run whose loss must fall, a model saved to
+// and loaded from IndexedDB with identical predictions, and no console errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CHROMIUM = '/usr/bin/chromium';
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const bundleDir = join(repo, 'dist', 'browser');
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.map': 'application/json' };
+const PAGE = '<!doctype html><html><head><meta charset="utf-8"><title>gradlab browser test</title></head><body>gradlab</body></html>';
+
+/** Serves / (an empty page) and /gradlab/<file of dist/browser>; `isolated` adds COOP/COEP. */
+async function serve(isolated: boolean): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const headers: Record<string, string> = isolated
+      ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+      : {};
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/') {
+      res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }).end(PAGE);
+      return;
+    }
+    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, '');
+    if (!rel.startsWith('gradlab/') || rel.includes('..')) {
+      res.writeHead(404, headers).end();
+      return;
+    }
+    const file = join(bundleDir, rel.slice('gradlab/'.length));
+    if (!existsSync(file)) {
+      res.writeHead(404, headers).end();
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** What the page reports back (checks run in the page; assertions here). */
+interface PageReport {
+  backend: string;
+  crossOriginIsolated: boolean;
+  info: { simd: string; threads: number; sharedMemory: boolean } | null;
+  kernels: { name: string; err: number }[];
+  losses: number[];
+  idbMaxDiff: number;
+  idbSameShape: boolean;
+}
+
+/** Runs in the page (serialized by Playwright: it may use only its argument and the page's globals). */
+async function pageChecks(bundleUrl: string): Promise<PageReport> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const gl: any = await import(bundleUrl);
+  const backend: string = await gl.ready();
+  const wb = gl.wasmBackend();
+  const info = wb ? wb.info() : null;
+  // The same computation on the wasm backend and on the js reference; inputs from seeded generators.
+  type T = { data: Float32Array; grad: { data: Float32Array } | null };
+  const kernels: { name: string; err: number }[] = [];
+  const both = (name: string, f: () => T[]) => {
+    gl.setBackend('wasm');
+    const w = f();
+    gl.setBackend('js');
+    const j = f();
+    gl.setBackend(backend);
+    let err = 0;
+    for (let i = 0; i < w.length; i++) {
+      const a = w[i].data;
+      const b = j[i].data;
+      if (a.length !== b.length) throw new Error(`${name}: output ${i} has ${a.length} values on wasm, ${b.length} on js`);
+      let scale = 1;
+      for (let k = 0; k < b.length; k++) scale = Math.max(scale, Math.abs(b[k]));
+      for (let k = 0; k < b.length; k++) err = Math.max(err, Math.abs(a[k] - b[k]) / scale);
+    }
+    kernels.push({ name, err });
+  };
+  const randn = (shape: number[], seed: number, requiresGrad = false) => gl.randn(shape, { seed, requiresGrad });
+  for (const [m, k, n] of [[37, 53, 29], [128, 256, 96], [4, 300, 200]]) {
+    both(`matmul ${m}x${k}x${n}`, () => [gl.matmul(randn([m, k], 1), randn([k, n], 2))]);
+  }
+  for (const [shape, kernel, opts] of [
+    [[4, 12, 12, 3], [3, 3, 3, 8], { padding: 'same' }],
+    [[3, 11, 9, 4], [3, 3, 4, 5], { padding: 'valid', stride: 2 }],
+    [[32, 28, 28, 1], [5, 5, 1, 6], { padding: 'same' }],
+    [[32, 14, 14, 6], [5, 5, 6, 16], { padding: 'valid' }],
+  ] as [number[], number[], object][]) {
+    both(`conv2d ${JSON.stringify(shape)} * ${JSON.stringify(kernel)} ${JSON.stringify(opts)} fwd/bwd`, () => {
+      const x = randn(shape, 3, true);
+      const w = randn(kernel, 4, true);
+      const y = gl.conv2d(x, w, opts);
+      gl.mul(y, randn(y.shape, 5)).sum().backward();
+      return [y, x.grad, w.grad];
+    });
+  }
+  for (const pool of ['maxPool2d', 'avgPool2d']) {
+    both(`${pool} fwd/bwd`, () => {
+      const x = randn([8, 10, 10, 6], 6, true);
+      const y = gl[pool](x, { size: 2 });
+      gl.mul(y, randn(y.shape, 7)).sum().backward();
+      return [y, x.grad];
+    });
+  }
+  both('elementwise and reductions', () => {
+    const a = randn([64, 33], 8);
+    const b = randn([33], 9);
+    return [gl.add(a, b), gl.mul(a, b), gl.relu(a), gl.sigmoid(a), gl.exp(a), gl.tanh(a), gl.sum(a, 1), gl.mean(a, 0), gl.max(a, 1)];
+  });
+
+  // A short training run on synthetic data: the class is which quadrant holds the bright blob.
+  gl.setBackend(backend);
+  const n = 256;
+  const rng = new gl.Random(11);
+  const xs = new Float32Array(n * 12 * 12);
+  const ys: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = i % 4;
+    ys.push(c);
+    const r0 = c < 2 ? 1 : 7;
+    const c0 = c % 2 === 0 ? 1 : 7;
+    for (let p = 0; p < 144; p++) xs[i * 144 + p] = 0.1 * rng.normal();
+    for (let r = r0; r < r0 + 4; r++) for (let q = c0; q < c0 + 4; q++) xs[i * 144 + r * 12 + q] += 1;
+  }
+  const x = gl.tensor(xs, { shape: [n, 12, 12, 1] });
+  const y = gl.tensor(ys);
+  const model = gl.sequential({ layers: [
+    gl.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+    gl.layers.maxPooling2d({ poolSize: 2 }),
+    gl.layers.flatten(),
+    gl.layers.dense({ units: 4, activation: 'softmax' }),
+  ] });
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const history = await model.fit(x, y, { epochs: 4, batchSize: 32, seed: 1, verbose: 0 });
+  const losses: number[] = history.history.loss;
+
+  let idbMaxDiff = NaN;
+  let idbSameShape = false;
+  if (typeof gl.io?.removeModel === 'function' || true) {
+    await model.save('indexeddb://gradlab-test');
+    const back = await gl.loadModel('indexeddb://gradlab-test');
+    const p1 = model.predict(x.slice ? x : x);
+    const p2 = back.predict(x);
+    idbSameShape = JSON.stringify(p1.shape) === JSON.stringify(p2.shape);
+    idbMaxDiff = 0;
+    for (let i = 0; i < p1.data.length; i++) idbMaxDiff = Math.max(idbMaxDiff, Math.abs(p1.data[i] - p2.data[i]));
+  }
+  return { backend, crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true, info, kernels, losses, idbMaxDiff, idbSameShape };
+}
+
+const haveChromium = existsSync(CHROMIUM);
+const haveBundle = existsSync(join(bundleDir, 'gradlab.js'));
+const skip = !haveChromium ? `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`
+  : !haveBundle ? `${bundleDir}/gradlab.js is missing (npm run build:browser)` : false;
+
+for (const isolated of [true, false]) {
+  test(`the browser bundle in Chromium ${isolated ? 'with COOP/COEP (wasm threads on Web Workers)' : 'without COOP/COEP (one thread)'}`, { skip, timeout: 300_000 }, async () => {
+    const { chromium } = await import('playwright-core');
+    const { server, origin } = await serve(isolated);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+      await page.goto(`${origin}/`);
+      const report = await page.evaluate(pageChecks, `${origin}/gradlab/gradlab.js`);
+      assert.deepEqual(problems, []);
+      assert.equal(report.crossOriginIsolated, isolated);
+      assert.equal(report.backend, 'wasm');
+      assert.ok(report.info !== null);
+      assert.equal(report.info.sharedMemory, isolated, `threads over shared memory only when crossOriginIsolated (info ${JSON.stringify(report.info)})`);
+      if (isolated) assert.ok(report.info.threads >= 2, `a crossOriginIsolated page gets a worker pool (info ${JSON.stringify(report.info)})`);
+      else assert.equal(report.info.threads, 1);
+      for (const k of report.kernels) assert.ok(k.err < 1e-4, `${k.name}: wasm differs from js by ${k.err} (relative to the largest value)`);
+      assert.equal(report.kernels.length, 10);
+      const [first, last] = [report.losses[0], report.losses[report.losses.length - 1]];
+      assert.ok(last < 0.5 * first, `training loss should fall: ${report.losses.join(', ')}`);
+      assert.ok(report.idbSameShape);
+      assert.equal(report.idbMaxDiff, 0, 'a model loaded from IndexedDB predicts exactly as the one saved');
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  });
+}
