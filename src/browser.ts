@@ -25,6 +25,16 @@ export * as plot from './plot/index.js';
 export { createWasmBackend, wasmBackend } from './backend/wasm/index.js';
 export type { WasmBackend, WasmBackendOptions } from './backend/wasm/index.js';
 export { setWasmPaths } from './core/env-browser.js';
+// Models in the page: 'indexeddb://name' and http(s) URLs for model.save/loadModel/loadWeights, bytes in memory.
+export { modelToFiles, loadModelFromFiles } from './nn/files.js';
+export { listModels, removeModel } from './io/indexeddb.js';
+export { registerModelStore } from './io/stores.js';
+export type { ModelStore } from './io/stores.js';
+import { indexedDbStore } from './io/indexeddb.js';
+import { fetchStore, registerModelStore } from './io/stores.js';
+registerModelStore(indexedDbStore);
+registerModelStore(fetchStore('http'));
+registerModelStore(fetchStore('https'));
 import { getBackend } from './backend/index.js';
 import { loadWasmBackend } from './backend/wasm/index.js';
 import { wasmFile } from './backend/wasm/module.js';

@@ -29,3 +29,5 @@ export * as io from './interop/index.js';
 export { loadModel, detectModelFormat } from './interop/door.js';
 export * as applications from './apps/index.js';
 export * as metrics from './metrics/index.js';
+// models as bytes in memory (the browser entry also has IndexedDB and URLs)
+export { modelToFiles, loadModelFromFiles } from './nn/files.js';

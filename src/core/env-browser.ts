@@ -4,6 +4,7 @@
 // crossOriginIsolated), compression by fflate.
 import { zlibSync } from 'fflate';
 import { GradlabError } from './errors.js';
+import { sha256Hex } from './sha256.js';
 import type { Env, PoolWorkerData } from './env-types.js';
 
 /** The wasm files of dist/wasm, as literal URLs so that bundlers (Vite, webpack) copy them. */
@@ -101,5 +102,6 @@ export const platformEnv: Env = {
     channel.port2.postMessage(0);
   }),
   stdout: () => consoleLines,
+  sha256: sha256Hex,
   deflate: (bytes, level) => zlibSync(bytes, level === undefined ? {} : { level: level as 0 }),
 };

@@ -47,6 +47,7 @@ export const platformEnv: Env = {
   canBlock: () => true,
   yieldToEventLoop: () => new Promise((r) => setImmediate(r)),
   stdout: () => process.stdout,
+  sha256: (bytes) => crypto.createHash('sha256').update(bytes).digest('hex'),
   deflate: (bytes, level) => zlib.deflateSync(bytes, level === undefined ? {} : { level }),
   node: { fs, fsp, path, crypto, zlib, url, module: { createRequire } },
 };

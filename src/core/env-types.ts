@@ -43,6 +43,8 @@ export interface Env {
   yieldToEventLoop(): Promise<void>;
   /** Where progress bars write by default (process.stdout; in the page, console.log line by line). */
   stdout(): { write(text: string): unknown; isTTY?: boolean; columns?: number };
+  /** SHA-256 as 64 hex digits (node:crypto; in the page core/sha256.ts: crypto.subtle is asynchronous only). */
+  sha256(bytes: Uint8Array): string;
   /** zlib deflate, for PNG pictures (Node's zlib; fflate in the page). */
   deflate(bytes: Uint8Array, level?: number): Uint8Array;
   /** Node's modules; undefined in the page (file paths have no meaning there). */

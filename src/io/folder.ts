@@ -13,9 +13,9 @@ import { isWriting, parseTempName, writeFileAtomic } from '../core/atomic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './safetensors.js';
 import { showJson } from '../core/validate.js';
-import { nodeModule } from '../core/env.js';
+import { storeFor, type ModelStore } from './stores.js';
+import { env, nodeModule } from '../core/env.js';
 const fsp = nodeModule('fsp');
-const crypto = nodeModule('crypto');
 const fs = nodeModule('fs');
 const path = nodeModule('path');
 
@@ -32,7 +32,7 @@ export interface WeightsRecord {
   bytes: number;
 }
 
-const sha256 = (bytes: Uint8Array): string => crypto.createHash('sha256').update(bytes).digest('hex');
+const sha256 = (bytes: Uint8Array): string => env().sha256(bytes);
 
 /**
  * Writes a model folder: the weights, then model.json (the description plus a `weights` record),
@@ -45,6 +45,17 @@ export async function writeModelFolder(dir: string, description: Record<string, 
   const record: WeightsRecord = { file: `weights-${hash.slice(0, 16)}.safetensors`, sha256: hash, bytes: bytes.length };
   const content = { ...description, weights: record };
   const json = JSON.stringify({ ...content, checksum: `sha256:${sha256(new TextEncoder().encode(JSON.stringify(content)))}` }, null, 2) + '\n';
+  const target = storeFor(dir);
+  if (target !== null) {
+    if (target.store.write === undefined) throw new IOError(`${fn}: cannot write to ${dir}: the ${target.scheme} store is read-only`, dir, 'write');
+    try {
+      // one write of both files: a store replaces the model as a unit, as the folder's rename does
+      await target.store.write(target.key, { [record.file]: bytes, [MODEL_FILE]: new TextEncoder().encode(json) });
+    } catch (err) {
+      throw ioError(fn, 'write', 'the model', dir, err);
+    }
+    return record;
+  }
   try {
     await fsp.mkdir(dir, { recursive: true });
   } catch (err) {
@@ -162,6 +173,10 @@ export function readModelDescription(dir: string, fn: string): { description: un
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new FormatError(`${fn}: no ${MODEL_FILE} in ${dir} (is it a folder written by model.save()?)`);
     throw ioError(fn, 'read', 'the model description', file, err);
   }
+  return { description: parseDescription(fn, text, file), file, text };
+}
+
+function parseDescription(fn: string, text: string, file: string): unknown {
   let description: unknown;
   try {
     description = JSON.parse(text);
@@ -169,7 +184,7 @@ export function readModelDescription(dir: string, fn: string): { description: un
     throw new FormatError(`${fn}: ${file} is not valid JSON (${(e as Error).message})`);
   }
   checkOwnChecksum(fn, description, file);
-  return { description, file, text };
+  return description;
 }
 
 /** model.json's `checksum`: the SHA-256 of the rest of its content, as JSON.stringify writes it (so whitespace does not count). */
@@ -210,6 +225,8 @@ export interface ModelFolderContents extends SafetensorsContents {
  * model.json again (its old weights file may be gone by then).
  */
 export async function readModelFolder(dir: string, fn: string): Promise<ModelFolderContents> {
+  const target = storeFor(dir);
+  if (target !== null) return readStoredModel(dir, target.store, target.key, fn);
   for (let attempt = 0; ; attempt++) {
     const { description, file, text } = readModelDescription(dir, fn);
     const record = weightsRecord(fn, description, file);
@@ -243,4 +260,29 @@ function readModelDescriptionText(dir: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** A model from a store ('indexeddb://name', a URL): the same checks as a folder's. */
+async function readStoredModel(dir: string, store: ModelStore, key: string, fn: string): Promise<ModelFolderContents> {
+  const where = dir.endsWith('/') ? dir : `${dir}/`;
+  const readFile = async (name: string, what: string): Promise<Uint8Array | undefined> => {
+    try {
+      return await store.read(key, name);
+    } catch (err) {
+      throw ioError(fn, 'read', what, where + name, err);
+    }
+  };
+  const file = where + MODEL_FILE;
+  const json = await readFile(MODEL_FILE, 'the model description');
+  if (json === undefined) throw new FormatError(`${fn}: no ${MODEL_FILE} in ${dir} (is it a model saved there by model.save()?)`);
+  const description = parseDescription(fn, new TextDecoder().decode(json), file);
+  const record = weightsRecord(fn, description, file);
+  const weightsFile = where + (record?.file ?? LEGACY_WEIGHTS_FILE);
+  const bytes = await readFile(record?.file ?? LEGACY_WEIGHTS_FILE, 'the weights');
+  if (bytes === undefined) throw new FormatError(`${fn}: ${weightsFile}, the weights ${file} names, is missing`);
+  if (record !== null) {
+    if (bytes.length !== record.bytes) throw new FormatError(`${fn}: ${weightsFile} is ${bytes.length} bytes but ${file} says ${record.bytes} (truncated or replaced?)`);
+    if (sha256(bytes) !== record.sha256) throw new FormatError(`${fn}: ${weightsFile} does not match the SHA-256 in ${file} (the file is corrupt or was changed)`);
+  }
+  return { description, file, weightsFile, ...decodeSafetensors(bytes, weightsFile) };
 }

@@ -4,9 +4,10 @@
 // Workers over a SharedArrayBuffer) and once without (one thread). In the page: the wasm kernels
 // against the js reference backend, a short training run whose loss must fall, a model saved to
 // and loaded from IndexedDB with identical predictions, and no console errors.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -18,23 +19,28 @@ const bundleDir = join(repo, 'dist', 'browser');
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.map': 'application/json' };
 const PAGE = '<!doctype html><html><head><meta charset="utf-8"><title>gradlab browser test</title></head><body>gradlab</body></html>';
 
-/** Serves / (an empty page) and /gradlab/<file of dist/browser>; `isolated` adds COOP/COEP. */
-async function serve(isolated: boolean): Promise<{ server: Server; origin: string }> {
+/** Serves / (an empty page), /gradlab/<file of dist/browser> and /model/<file of modelDir>; `isolated` adds COOP/COEP. */
+async function serve(isolated: boolean, modelDir: string): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
     const headers: Record<string, string> = isolated
       ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
       : {};
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204, headers).end();
+      return;
+    }
     if (url.pathname === '/') {
       res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }).end(PAGE);
       return;
     }
     const rel = normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, '');
-    if (!rel.startsWith('gradlab/') || rel.includes('..')) {
+    const [prefix, dir] = rel.startsWith('gradlab/') ? ['gradlab/', bundleDir] : rel.startsWith('model/') ? ['model/', modelDir] : ['', ''];
+    if (prefix === '' || rel.includes('..')) {
       res.writeHead(404, headers).end();
       return;
     }
-    const file = join(bundleDir, rel.slice('gradlab/'.length));
+    const file = join(dir, rel.slice(prefix.length));
     if (!existsSync(file)) {
       res.writeHead(404, headers).end();
       return;
@@ -52,8 +58,13 @@ interface PageReport {
   info: { simd: string; threads: number; sharedMemory: boolean } | null;
   kernels: { name: string; err: number }[];
   losses: number[];
-  idbMaxDiff: number;
-  idbSameShape: boolean;
+  idbDiff: number;
+  filesDiff: number;
+  listed: string[];
+  removed: boolean;
+  listedAfter: string[];
+  fileNames: string[];
+  urlPrediction: number[];
 }
 
 /** Runs in the page (serialized by Playwright: it may use only its argument and the page's globals). */
@@ -137,23 +148,47 @@ async function pageChecks(bundleUrl: string): Promise<PageReport> {
     gl.layers.flatten(),
     gl.layers.dense({ units: 4, activation: 'softmax' }),
   ] });
-  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: gl.optimizers.adam({ learningRate: 0.01 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const history = await model.fit(x, y, { epochs: 4, batchSize: 32, seed: 1, verbose: 0 });
   const losses: number[] = history.history.loss;
 
-  let idbMaxDiff = NaN;
-  let idbSameShape = false;
-  if (typeof gl.io?.removeModel === 'function' || true) {
-    await model.save('indexeddb://gradlab-test');
-    const back = await gl.loadModel('indexeddb://gradlab-test');
-    const p1 = model.predict(x.slice ? x : x);
-    const p2 = back.predict(x);
-    idbSameShape = JSON.stringify(p1.shape) === JSON.stringify(p2.shape);
-    idbMaxDiff = 0;
-    for (let i = 0; i < p1.data.length; i++) idbMaxDiff = Math.max(idbMaxDiff, Math.abs(p1.data[i] - p2.data[i]));
-  }
-  return { backend, crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true, info, kernels, losses, idbMaxDiff, idbSameShape };
+  // The same model through IndexedDB, through bytes in memory, and from a URL (a folder saved by Node).
+  const same = (a: { shape: number[]; data: Float32Array }, b: { shape: number[]; data: Float32Array }) => {
+    if (JSON.stringify(a.shape) !== JSON.stringify(b.shape)) return Infinity;
+    let d = 0;
+    for (let i = 0; i < a.data.length; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
+    return d;
+  };
+  const p1 = model.predict(x);
+  await model.save('indexeddb://gradlab-test');
+  const listed = await gl.listModels();
+  const fromIdb = await gl.loadModel('indexeddb://gradlab-test');
+  const idbDiff = same(p1, fromIdb.predict(x));
+  const removed = await gl.removeModel('indexeddb://gradlab-test');
+  const listedAfter = await gl.listModels();
+  const files = await gl.modelToFiles(model);
+  const fromFiles = await gl.loadModelFromFiles(files);
+  const filesDiff = same(p1, fromFiles.predict(x));
+  const fromUrl = await gl.loadModel(new URL('/model/', bundleUrl).href);
+  const probe = gl.tensor(Array.from({ length: 2 * 6 * 6 }, (_, i) => Math.sin(i)), { shape: [2, 6, 6, 1] });
+  const urlPrediction = Array.from(fromUrl.predict(probe).data as Float32Array);
+  return {
+    backend, crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true, info, kernels, losses,
+    idbDiff, filesDiff, listed: Object.keys(listed), removed, listedAfter: Object.keys(listedAfter), fileNames: Object.keys(files).sort(), urlPrediction,
+  };
 }
+
+// A small model saved by Node, for the page to load by URL.
+const gl = await import('../../src/index.js');
+const modelDir = mkdtempSync(join(tmpdir(), 'gradlab-browser-model-'));
+const urlModel = gl.sequential({ layers: [
+  gl.layers.conv2d({ inputShape: [6, 6, 1], filters: 3, kernelSize: 3, activation: 'relu' }),
+  gl.layers.flatten(),
+  gl.layers.dense({ units: 5, activation: 'softmax' }),
+] });
+await urlModel.save(modelDir);
+const urlProbe = gl.tensor(Array.from({ length: 2 * 6 * 6 }, (_, i) => Math.sin(i)), { shape: [2, 6, 6, 1] });
+after(() => rmSync(modelDir, { recursive: true, force: true }));
 
 const haveChromium = existsSync(CHROMIUM);
 const haveBundle = existsSync(join(bundleDir, 'gradlab.js'));
@@ -163,7 +198,7 @@ const skip = !haveChromium ? `${CHROMIUM} is missing (apt-get install chromium; 
 for (const isolated of [true, false]) {
   test(`the browser bundle in Chromium ${isolated ? 'with COOP/COEP (wasm threads on Web Workers)' : 'without COOP/COEP (one thread)'}`, { skip, timeout: 300_000 }, async () => {
     const { chromium } = await import('playwright-core');
-    const { server, origin } = await serve(isolated);
+    const { server, origin } = await serve(isolated, modelDir);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -173,6 +208,9 @@ for (const isolated of [true, false]) {
       const problems: string[] = [];
       page.on('console', (m) => {
         if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+      });
+      page.on('response', (r) => {
+        if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
       });
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
@@ -189,8 +227,18 @@ for (const isolated of [true, false]) {
       assert.equal(report.kernels.length, 10);
       const [first, last] = [report.losses[0], report.losses[report.losses.length - 1]];
       assert.ok(last < 0.5 * first, `training loss should fall: ${report.losses.join(', ')}`);
-      assert.ok(report.idbSameShape);
-      assert.equal(report.idbMaxDiff, 0, 'a model loaded from IndexedDB predicts exactly as the one saved');
+      assert.equal(report.idbDiff, 0, 'a model loaded from IndexedDB predicts exactly as the one saved');
+      assert.deepEqual(report.listed, ['indexeddb://gradlab-test']);
+      assert.equal(report.removed, true);
+      assert.deepEqual(report.listedAfter, []);
+      assert.equal(report.filesDiff, 0, 'modelToFiles -> loadModelFromFiles predicts exactly as the model');
+      assert.equal(report.fileNames.length, 2);
+      assert.equal(report.fileNames[0], 'model.json');
+      assert.match(report.fileNames[1], /^weights-[0-9a-f]{16}\.safetensors$/);
+      // the folder Node saved, fetched by URL: the same predictions as in Node (float32, same kernels family)
+      const expected = Array.from(urlModel.predict(urlProbe).data);
+      assert.equal(report.urlPrediction.length, expected.length);
+      for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(report.urlPrediction[i] - expected[i]) < 1e-5, `URL model output ${i}: ${report.urlPrediction[i]} in the page, ${expected[i]} in Node`);
     } finally {
       await browser.close();
       server.close();
