@@ -150,7 +150,7 @@ function listRuns(runs: string): { name: string; url: string }[] {
   return readdirSync(runs)
     .filter((d) => SAFE_NAME.test(d) && existsSync(join(runs, d, 'model', 'model.json')))
     .sort().reverse()
-    .map((d) => ({ name: `runs/${d}/model`, url: `/api/runs/${d}/model/model.json` }));
+    .map((d) => ({ name: `runs/${d}/model`, url: `/api/runs/${d}/model/` }));
 }
 
 /** Starts the lab's server; resolves once it listens. Options are checked before anything starts. */
@@ -197,7 +197,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const inDir = (res: ServerResponse, dir: string, name: string) => (SAFE_NAME.test(name) ? file(res, join(dir, name)) : json(res, 404, { error: 'not found' }));
 
   const info = () => ({
-    models: [...models.entries()].map(([id, m]) => ({ id, name: m.name, params: m.params, source: m.source, url: `/api/models/${id}/model.json` })),
+    models: [...models.entries()].map(([id, m]) => ({ id, name: m.name, params: m.params, source: m.source, url: `/api/models/${id}/` })),
     runs: listRuns(runs),
     bundle: existsSync(join(BUNDLE, 'gradlab.js')),
   });
@@ -227,7 +227,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       try {
         const m = await convertModel(target, join(scratch, id), files.map((f) => f.name).join(', '));
         models.set(id, m);
-        return json(res, 200, { id, name: m.name, params: m.params, source: m.source, url: `/api/models/${id}/model.json` });
+        return json(res, 200, { id, name: m.name, params: m.params, source: m.source, url: `/api/models/${id}/` });
       } catch (e) {
         return json(res, 422, { error: e instanceof Error ? e.message : String(e) });
       }

@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as gl from '../../src/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -20,8 +21,8 @@ const skip = !existsSync(CHROMIUM) ? `skipped: ${CHROMIUM} is missing (apt-get i
   : !existsSync(bundle) ? `skipped: ${bundle} is missing (npm run build:browser)` : false;
 
 /** `gradlab lab --port 0` as a user starts it; resolves with the URL it prints. */
-function startLab(runs: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'lab', '--port', '0', '--runs', runs], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startLab(runs: string, model: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [cli, 'lab', '--port', '0', '--runs', runs, '--model', model], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((ok, fail) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`gradlab lab printed no URL in 20 s: ${out}`)), 20_000);
@@ -45,8 +46,18 @@ const isPng = (file: string) => {
 
 test('gradlab lab: train in the page, draw a digit, the A1 convolution, no console errors', { skip, timeout: 120_000 }, async () => {
   const { chromium } = await import('playwright-core');
-  const runs = mkdtempSync(join(tmpdir(), 'gradlab-lab-runs-'));
-  const { child, url } = await startLab(runs);
+  // A small model for --model, and the same folder as a `gradlab train` run would leave it.
+  const tmp = mkdtempSync(join(tmpdir(), 'gradlab-lab-'));
+  const given = join(tmp, 'given');
+  const runs = join(tmp, 'runs');
+  gl.manualSeed(3);
+  await gl.sequential({ name: 'tiny_cnn', layers: [
+    gl.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, activation: 'relu' }),
+    gl.layers.flatten(),
+    gl.layers.dense({ units: 10, activation: 'softmax' }),
+  ] }).save(given);
+  cpSync(given, join(runs, '2026-12-01-10-00-00', 'model'), { recursive: true });
+  const { child, url } = await startLab(runs, given);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   try {
     mkdirSync(shots, { recursive: true });
@@ -103,6 +114,19 @@ test('gradlab lab: train in the page, draw a digit, the A1 convolution, no conso
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.getByRole('tab', { name: 'Models' }).getAttribute('aria-selected'), 'true');
 
+    // Models: the --model and the run folder are offered; loading one makes it Draw's model.
+    await page.getByRole('tab', { name: 'Models' }).click();
+    assert.equal(await page.locator('#model-list li').count(), 2);
+    await page.getByRole('button', { name: /^Load runs\/2026-12-01-10-00-00\/model/ }).click();
+    await page.waitForFunction(() => /Current model: tiny_cnn, 27,090 parameters \(runs\/2026/.test(document.getElementById('model-current')?.textContent ?? ''), null, { timeout: 15_000 });
+    // A dropped (here: chosen) gradlab folder's two files go through the server's converter.
+    await page.locator('#model-files').setInputFiles(readdirSync(given).map((f) => join(given, f)));
+    await page.waitForFunction(() => /Current model: tiny_cnn, .* \(model\.json, weights-/.test(document.getElementById('model-current')?.textContent ?? ''), null, { timeout: 15_000 });
+    await page.screenshot({ path: join(shots, 'models.png'), fullPage: true });
+    await page.getByRole('tab', { name: 'Draw' }).click();
+    await page.getByRole('button', { name: 'Draw a test digit' }).click();
+    await page.waitForFunction(() => /Prediction: [0-9]/.test(document.querySelector('[role=status]')?.textContent ?? '') && document.querySelectorAll('#maps canvas').length === 4, null, { timeout: 15_000 });
+
     // Phone width: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     for (const name of ['Train', 'Convolution', 'Models', 'Draw']) {
@@ -112,10 +136,10 @@ test('gradlab lab: train in the page, draw a digit, the A1 convolution, no conso
     await page.screenshot({ path: join(shots, 'draw-phone.png'), fullPage: true });
 
     assert.deepEqual(errors, []);
-    for (const f of ['train.png', 'draw.png', 'convolution.png', 'draw-phone.png']) assert.ok(isPng(join(shots, f)), `${f} is a non-empty PNG`);
+    for (const f of ['train.png', 'draw.png', 'convolution.png', 'models.png', 'draw-phone.png']) assert.ok(isPng(join(shots, f)), `${f} is a non-empty PNG`);
   } finally {
     await browser.close();
     child.kill();
-    rmSync(runs, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -177,7 +177,8 @@ async function handle(m: ToWorker): Promise<void> {
     await train(gl, m.settings);
   } else if (m.type === 'load') {
     post({ type: 'status', text: `Loading ${m.source}` });
-    const model = await gl.loadModel(m.url);
+    // A gradlab folder by URL (model.json + weights-<hash>.safetensors), fetched and checked by the bundle.
+    const model = await gl.loadModel(new URL(m.url, self.location.href).href);
     current = model;
     post({ type: 'model', info: describe(model, m.source) });
   }
