@@ -127,6 +127,15 @@ test('gradlab lab: train in the page, draw a digit, the A1 convolution, no conso
     await page.getByRole('button', { name: 'Draw a test digit' }).click();
     await page.waitForFunction(() => /Prediction: [0-9]/.test(document.querySelector('[role=status]')?.textContent ?? '') && document.querySelectorAll('#maps canvas').length === 4, null, { timeout: 15_000 });
 
+    // Stop: a longer run ends after the batch in progress.
+    await page.getByRole('tab', { name: 'Train' }).click();
+    await page.getByRole('spinbutton', { name: 'Epochs' }).fill('5');
+    await train.click();
+    await page.waitForFunction(() => /batch [2-9]/.test(document.getElementById('progress')?.textContent ?? ''), null, { timeout: 30_000 });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForFunction(() => /^Stopped/.test(document.getElementById('train-status')?.textContent ?? ''), null, { timeout: 30_000 });
+    assert.match(await page.locator('#progress').textContent() ?? '', /^epoch 1,/, 'stopped in the first of five epochs');
+
     // Phone width: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     for (const name of ['Train', 'Convolution', 'Models', 'Draw']) {

@@ -513,7 +513,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('train-status').textContent = `${m.train} training and ${m.test} test digits loaded in ${(m.ms / 1000).toFixed(2)} s`;
       break;
     case 'batch':
-      $('accuracy').textContent = pct(m.accuracy);
+      $('accuracy').textContent = `${pct(m.accuracy)} (training digits, epoch ${m.epoch + 1} so far)`;
       $('loss').textContent = m.loss.toFixed(4);
       $('speed').textContent = Math.round(m.imagesPerSecond).toLocaleString('en-US');
       $('progress').textContent = `epoch ${m.epoch + 1}, batch ${m.batch + 1}/${m.steps}`;
@@ -534,6 +534,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       break;
     case 'model':
       showModel(m.info);
+      // The Draw panel follows the new model.
+      requestPrediction();
       break;
     case 'prediction':
       showPrediction(m);
