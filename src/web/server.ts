@@ -207,7 +207,12 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const parts = url.pathname.split('/').filter(Boolean);
     if (req.method === 'POST' && url.pathname === '/api/convert') {
       // Dropped files: the body holds them back to back, the X-Files header their names and sizes.
-      const list = JSON.parse(String(req.headers['x-files'] ?? '[]')) as unknown;
+      let list: unknown;
+      try {
+        list = JSON.parse(String(req.headers['x-files'] ?? '[]'));
+      } catch {
+        list = null;
+      }
       if (!Array.isArray(list) || list.length === 0 || !list.every((f) => typeof f?.name === 'string' && SAFE_NAME.test(f.name) && Number.isInteger(f.size) && f.size >= 0)) {
         return json(res, 400, { error: 'X-Files must list the dropped files as [{ name, size }] with plain file names' });
       }

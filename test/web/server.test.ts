@@ -52,6 +52,9 @@ test('the server isolates the page, serves MNIST as bytes and nothing outside it
       assert.equal(b.status, 404, bad);
       await b.arrayBuffer();
     }
+    const notJson = await fetch(`${lab.url}api/convert`, { method: 'POST', body: 'xx', headers: { 'X-Files': '{oops' } });
+    assert.equal(notJson.status, 400);
+    await notJson.arrayBuffer();
     const up = await fetch(`${lab.url}api/convert`, { method: 'POST', body: 'xx', headers: { 'X-Files': JSON.stringify([{ name: '../evil', size: 2 }]) } });
     assert.equal(up.status, 400);
     await up.arrayBuffer();
