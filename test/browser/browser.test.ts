@@ -82,6 +82,7 @@ interface PageReport {
   losses: number[];
   idbDiff: number;
   filesDiff: number;
+  onnxDiff: number;
   listed: string[];
   removed: boolean;
   listedAfter: string[];
@@ -191,12 +192,14 @@ async function pageChecks(bundleUrl: string): Promise<PageReport> {
   const files = await gl.modelToFiles(model);
   const fromFiles = await gl.loadModelFromFiles(files);
   const filesDiff = same(p1, fromFiles.predict(x));
+  const fromOnnx = await gl.io.loadOnnx(gl.io.encodeOnnx(model));
+  const onnxDiff = same(p1, fromOnnx.predict(x));
   const fromUrl = await gl.loadModel(new URL('/model/', bundleUrl).href);
   const probe = gl.tensor(Array.from({ length: 2 * 6 * 6 }, (_, i) => Math.sin(i)), { shape: [2, 6, 6, 1] });
   const urlPrediction = Array.from(fromUrl.predict(probe).data as Float32Array);
   return {
     backend, crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true, info, kernels, losses,
-    idbDiff, filesDiff, listed: Object.keys(listed), removed, listedAfter: Object.keys(listedAfter), fileNames: Object.keys(files).sort(), urlPrediction,
+    idbDiff, filesDiff, onnxDiff, listed: Object.keys(listed), removed, listedAfter: Object.keys(listedAfter), fileNames: Object.keys(files).sort(), urlPrediction,
   };
 }
 
@@ -239,6 +242,7 @@ for (const isolated of [true, false]) {
         assert.equal(report.removed, true);
         assert.deepEqual(report.listedAfter, []);
         assert.equal(report.filesDiff, 0, 'modelToFiles -> loadModelFromFiles predicts exactly as the model');
+        assert.ok(report.onnxDiff < 1e-5, `the model through ONNX bytes (encodeOnnx -> loadOnnx) predicts as the model: ${report.onnxDiff}`);
         assert.equal(report.fileNames.length, 2);
         assert.equal(report.fileNames[0], 'model.json');
         assert.match(report.fileNames[1], /^weights-[0-9a-f]{16}\.safetensors$/);
