@@ -90,10 +90,10 @@ export const platformEnv: Env = {
     return compiled.get(file);
   },
   startPoolWorker(data: PoolWorkerData) {
-    const script = wasmPrefix === undefined
-      ? new URL('../backend/wasm/worker-browser.js', import.meta.url)
-      : new URL('gradlab-worker.js', new URL(wasmPrefix, globalThis.location?.href));
-    const w = new Worker(script, { type: 'module', name: 'gradlab-wasm-pool' });
+    // the literal new Worker(new URL(...)) form is what Vite and webpack recognise and bundle
+    const w = wasmPrefix === undefined
+      ? new Worker(new URL('../backend/wasm/worker-browser.js', import.meta.url), { type: 'module', name: 'gradlab-wasm-pool' })
+      : new Worker(new URL('gradlab-worker.js', new URL(wasmPrefix, globalThis.location?.href)), { type: 'module', name: 'gradlab-wasm-pool' });
     w.postMessage(data);
     return { terminate: () => w.terminate() };
   },
