@@ -37,6 +37,9 @@ const common = {
   platform: 'browser',
   target: 'es2022',
   sourcemap: true,
+  // minified, but class and function names kept: error messages and layer class names use them
+  minify: true,
+  keepNames: true,
   legalComments: 'eof',
   logLevel: 'warning',
   plugins: [besideBundle],

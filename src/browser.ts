@@ -22,6 +22,8 @@ export * from './train/index.js';
 export * as metrics from './metrics/index.js';
 // Chart specifications (fig.toSpec() for vega-embed, toSVG through vega); PNG rendering and files are Node's.
 export * as plot from './plot/index.js';
+// Keras, TF.js and ONNX from bytes and artifacts (gl.io.loadKeras(bytes), gl.io.loadOnnx(bytes), ...)
+export * as io from './browser-io.js';
 export { createWasmBackend, wasmBackend } from './backend/wasm/index.js';
 export type { WasmBackend, WasmBackendOptions } from './backend/wasm/index.js';
 export { setWasmPaths } from './core/env-browser.js';

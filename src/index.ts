@@ -5,6 +5,7 @@ export type { DType, NestedArray, BackwardOptions } from './tensor/tensor.js';
 export * from './tensor/creation.js';
 export { manualSeed, Random } from './tensor/random.js';
 export { setBackend, getBackend, listBackends } from './backend/index.js';
+export { ready } from './backend/wasm/ready.js';
 import { loadWasmBackend } from './backend/wasm/index.js';
 // The fastest backend by default: wasm SIMD when it loads (GRADLAB_BACKEND=js|wasm overrides).
 loadWasmBackend();

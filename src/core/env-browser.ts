@@ -21,8 +21,11 @@ function defaultWasmUrl(file: string): URL {
 let wasmPrefix: string | undefined;
 
 /**
- * Where the page fetches the wasm files from, as TF.js' setWasmPaths: a folder URL ending in '/'
- * (e.g. '/static/gradlab/'); by default next to the module that loads them.
+ * Where the page fetches the wasm files and the pool thread's script (gradlab-worker.js) from,
+ * as TF.js' setWasmPaths: a folder URL ending in '/' that serves the package's dist/browser
+ * (e.g. '/static/gradlab/'). Needed when a bundler that does not copy assets (esbuild) built the
+ * page from the package; by default they are found next to the module that loads them. Call it
+ * before gl.ready().
  */
 export function setWasmPaths(prefix: string): void {
   if (typeof prefix !== 'string' || !prefix.endsWith('/')) {
@@ -87,7 +90,10 @@ export const platformEnv: Env = {
     return compiled.get(file);
   },
   startPoolWorker(data: PoolWorkerData) {
-    const w = new Worker(new URL('../backend/wasm/worker-browser.js', import.meta.url), { type: 'module', name: 'gradlab-wasm-pool' });
+    // the literal new Worker(new URL(...)) form is what Vite and webpack recognise and bundle
+    const w = wasmPrefix === undefined
+      ? new Worker(new URL('../backend/wasm/worker-browser.js', import.meta.url), { type: 'module', name: 'gradlab-wasm-pool' })
+      : new Worker(new URL('gradlab-worker.js', new URL(wasmPrefix, globalThis.location?.href)), { type: 'module', name: 'gradlab-wasm-pool' });
     w.postMessage(data);
     return { terminate: () => w.terminate() };
   },
