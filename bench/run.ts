@@ -37,6 +37,8 @@ const WORKLOADS: Workload[] = [
   { name: 'vgg16block1', file: 'vgg16block1.js', what: 'VGG16 block 1 at 224x224, forward and forward + backward' },
   // a CIFAR-size CNN's training, per fast backend vs PyTorch on 1 and 2 threads (bench/cifar.ts)
   { name: 'cifar', file: 'cifar.js', what: 'CIFAR-size CNN training, batch 32, Adam' },
+  // LeNet-5 training in headless Chromium: the browser bundle against TF.js (bench/browser.ts)
+  { name: 'browser', file: 'browser.js', what: 'LeNet-5 training in headless Chromium, gradlab vs TF.js' },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));

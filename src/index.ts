@@ -11,6 +11,7 @@ export type { BackendInfo } from './backend/select.js';
 import { loadDefaultBackend } from './backend/select.js';
 // The fastest backend by default: native, else wasm SIMD (GRADLAB_BACKEND=native|wasm|js overrides).
 loadDefaultBackend();
+export { ready } from './backend/wasm/ready.js';
 // (more exports are added below as modules land; keep one line per module)
 export * from './ops/index.js';
 export type { TensorLike } from './ops/util.js';
@@ -32,3 +33,5 @@ export * as io from './interop/index.js';
 export { loadModel, detectModelFormat } from './interop/door.js';
 export * as applications from './apps/index.js';
 export * as metrics from './metrics/index.js';
+// models as bytes in memory (the browser entry also has IndexedDB and URLs)
+export { modelToFiles, loadModelFromFiles } from './nn/files.js';

@@ -17,6 +17,7 @@ import { loadCsv } from '../data/csv.js';
 import { registerSvmCommand } from './svm.js';
 import { registerConvertCommand } from './convert.js';
 import { registerTransferCommand } from './transfer.js';
+import { registerLabCommand } from './lab.js';
 import { UsageError, describeError, finiteNumber, isInputError, readJsonSamples, integer, loadCliData, modelFrom, nonNegativeInt, positiveInt, positiveNumber, timestamp } from './common.js';
 import { isSvmFolder, plural, testImagesFrom } from './common.js';
 import { flatSamples, loadSvm, svmSummary } from './svm-model.js';
@@ -200,6 +201,7 @@ program.command('predict')
 registerSvmCommand(program);
 registerConvertCommand(program);
 registerTransferCommand(program);
+registerLabCommand(program);
 
 async function main(): Promise<void> {
   try {

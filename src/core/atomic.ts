@@ -4,18 +4,19 @@
  * target. A reader therefore sees either the old file or the complete new one, never a torn write,
  * even if the process dies midway.
  */
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
 import { ValueError, ioError } from './errors.js';
 import { showJson } from './validate.js';
+import { nodeModule } from './env.js';
+const fs = nodeModule('fs');
+const fsp = nodeModule('fsp');
+const path = nodeModule('path');
+const crypto = nodeModule('crypto');
 
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);
   const base = path.basename(target);
   // Leading dot keeps it out of casual listings; pid + random suffix avoid clashes between writers.
-  return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  return path.join(dir, `.${base}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
 }
 
 function checkArgs(fn: string, file: string, data: string | Uint8Array): void {
@@ -56,7 +57,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, f
   }
   const tmp = tempPathFor(target);
   inFlight.add(tmp);
-  let handle: fsp.FileHandle | null = null;
+  let handle: import('node:fs/promises').FileHandle | null = null;
   try {
     handle = await fsp.open(tmp, 'wx', 0o644);
     await handle.writeFile(data);
@@ -114,7 +115,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, fn 
 // Fsync the directory so the rename itself survives a crash. Not possible on every platform
 // (Windows cannot open directories), where it is skipped: the data is already safe.
 async function syncDir(dir: string): Promise<void> {
-  let handle: fsp.FileHandle | null = null;
+  let handle: import('node:fs/promises').FileHandle | null = null;
   try {
     handle = await fsp.open(dir, 'r');
     await handle.sync();

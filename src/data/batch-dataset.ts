@@ -3,6 +3,7 @@
 // streams. Batches are random-access and synchronous (decoding is CPU work either way), which
 // keeps evaluate() and predict() synchronous and lets each epoch have its own seeded order.
 import { ValueError } from '../core/errors.js';
+import { env } from '../core/env.js';
 import { checkOptions, describeValue, nonNegativeInt, optionKeys, positiveInt } from '../core/validate.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 
@@ -53,7 +54,7 @@ export abstract class BatchDataset {
     const epoch = nonNegativeInt(`${this.constructor.name}.batches`, 'epoch', o.epoch ?? 0);
     for (let i = 0; i < this.batchCount; i++) {
       yield this.makeBatch(i, epoch);
-      await new Promise((r) => setImmediate(r));
+      await env().yieldToEventLoop();
     }
   }
 

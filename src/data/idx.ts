@@ -3,11 +3,12 @@
  * dimensions, each dimension as a big-endian uint32, then the values big-endian, row-major.
  * Files may be gzipped (recognised by the gzip magic bytes, not the name).
  */
-import * as fs from 'node:fs';
-import { constants as zconstants, gunzipSync } from 'node:zlib';
 import { FormatError, ValueError, fmtShape } from '../core/errors.js';
 import { booleanOption, checkOptions, hasOwn, oneOf, optionKeys, positiveInt } from '../core/validate.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
+import { nodeModule } from '../core/env.js';
+const fs = nodeModule('fs');
+const zlib = nodeModule('zlib');
 
 /** The value types an IDX file can store. */
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -43,7 +44,7 @@ const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8
 export function maybeGunzip(bytes: Uint8Array, source: string, maxOutput = MAX_IDX_BYTES): Uint8Array {
   if (!isGzip(bytes)) return bytes;
   try {
-    return gunzipSync(bytes, { maxOutputLength: maxOutput });
+    return zlib.gunzipSync(bytes, { maxOutputLength: maxOutput });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new FormatError(`${source}: gzip data inflates to more than ${maxOutput} bytes`);
     throw new FormatError(`${source}: gzip data is corrupt or truncated (${(err as Error).message})`);
@@ -58,7 +59,7 @@ function gunzipHead(bytes: Uint8Array, fail: (what: string) => never): Uint8Arra
   for (let k = Math.min(bytes.length, 4096); ; k = Math.min(bytes.length, k * 16)) {
     let out: Uint8Array;
     try {
-      out = gunzipSync(bytes.subarray(0, k), { finishFlush: zconstants.Z_SYNC_FLUSH, maxOutputLength: k * INFLATE_RATIO + INFLATE_SLACK });
+      out = zlib.gunzipSync(bytes.subarray(0, k), { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: k * INFLATE_RATIO + INFLATE_SLACK });
     } catch (err) {
       return fail(`gzip data is corrupt (${(err as Error).message})`);
     }
@@ -121,7 +122,7 @@ export function parseIdx(input: Uint8Array, source = '<bytes>', options: ParseId
     }
     try {
       // One byte more than declared, so that extra data is seen without inflating all of it.
-      bytes = gunzipSync(input, { maxOutputLength: total + 1 });
+      bytes = zlib.gunzipSync(input, { maxOutputLength: total + 1 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
         fail(`shape ${fmtShape(shape)} of ${kind.type} needs ${expected} data bytes but the gzip data inflates to more (extra data)`);

@@ -1,8 +1,6 @@
 // Keras' image_dataset_from_directory: one subfolder per class, files listed in sorted order,
 // shuffled with NumPy's RandomState(seed) exactly as Keras does before the training/validation
 // split (so the same seed gives the same split), decoded lazily batch by batch.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { FormatError, ValueError } from '../core/errors.js';
 import {
   booleanOption, checkOptions, intInRange, nonEmptyString, numberInRange, oneOf, optionKeys, positiveInt, stringArray,
@@ -12,6 +10,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { BatchDataset, type Batch } from './batch-dataset.js';
 import { checkImageSize, decodeImageInto, readImageFile, type ImageChannels, type ImageDecodeSettings, type ImageInterpolation } from './images.js';
 import { MT19937 } from './mt19937.js';
+import { nodeModule } from '../core/env.js';
+const fs = nodeModule('fs');
+const path = nodeModule('path');
 
 /** How `imageDatasetFromDirectory` gives labels: class indices, one 0/1 column, or one-hot rows. */
 export type LabelMode = 'int' | 'binary' | 'categorical';
@@ -154,10 +155,10 @@ export class ImageDataset extends BatchDataset {
 
 function listDir(fn: string, dir: string): { name: string; isDir: boolean }[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).map((e) => {
+    return fs.readdirSync(dir, { withFileTypes: true }).map((e) => {
       let isDir = e.isDirectory();
       if (e.isSymbolicLink()) {
-        try { isDir = statSync(join(dir, e.name)).isDirectory(); } catch { isDir = false; }
+        try { isDir = fs.statSync(path.join(dir, e.name)).isDirectory(); } catch { isDir = false; }
       }
       return { name: e.name, isDir };
     });
@@ -174,11 +175,11 @@ function walkFiles(fn: string, dir: string): string[] {
   while (stack.length > 0) {
     const d = stack.pop()!;
     roots.push(d);
-    for (const e of listDir(fn, d)) if (e.isDir && !e.name.startsWith('.')) stack.push(join(d, e.name));
+    for (const e of listDir(fn, d)) if (e.isDir && !e.name.startsWith('.')) stack.push(path.join(d, e.name));
     if (roots.length > 100_000) throw new ValueError(`${fn}: more than 100,000 folders under ${dir}`);
   }
   roots.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return roots.flatMap((r) => listDir(fn, r).filter((e) => !e.isDir).map((e) => e.name).sort().map((n) => join(r, n)));
+  return roots.flatMap((r) => listDir(fn, r).filter((e) => !e.isDir).map((e) => e.name).sort().map((n) => path.join(r, n)));
 }
 
 const hasExtension = (file: string, exts: readonly string[]) => exts.some((x) => file.toLowerCase().endsWith(x));
@@ -231,10 +232,10 @@ export function imageDatasetFromDirectory(directory: string, options?: ImageDire
   const labelList: number[] = [];
   let skippedFiles = 0;
   classNames.forEach((c, k) => {
-    const all = walkFiles(fn, join(directory, c));
+    const all = walkFiles(fn, path.join(directory, c));
     const images = all.filter((f) => hasExtension(f, IMAGE_EXTENSIONS));
     skippedFiles += all.filter((f) => hasExtension(f, SKIPPED_EXTENSIONS)).length;
-    if (images.length === 0) throw new ValueError(`${fn}: class '${c}' (${join(directory, c)}) has no .png, .jpg or .jpeg images`);
+    if (images.length === 0) throw new ValueError(`${fn}: class '${c}' (${path.join(directory, c)}) has no .png, .jpg or .jpeg images`);
     files.push(...images);
     for (let i = 0; i < images.length; i++) labelList.push(k);
   });

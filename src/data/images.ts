@@ -4,14 +4,14 @@
 // The bytes are untrusted: the header's width and height are read and checked against a pixel
 // limit before either decoder allocates, and every decoder exception becomes a FormatError naming
 // the file.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { FormatError, GradlabError, ValueError } from '../core/errors.js';
 import { checkOptions, describeValue, oneOf, optionKeys, positiveInt, positiveNumber, showJson } from '../core/validate.js';
 import { Tensor } from '../tensor/tensor.js';
 import { resize } from '../ops/resize.js';
+import { nodeModule } from '../core/env.js';
 
-const require = createRequire(import.meta.url);
+// pngjs and jpeg-js are CommonJS packages, loaded on first decode (Node only: they need Buffer)
+const require = (id: string): unknown => nodeModule('module').createRequire(import.meta.url)(id);
 
 interface PngImage { width: number; height: number; data: Uint8Array; colorType: number; alpha: boolean; color: boolean; palette: boolean }
 interface PngModule { PNG: { sync: { read(buffer: Buffer, options?: { skipRescale?: boolean }): PngImage } } }
@@ -269,7 +269,7 @@ export function loadImage(source: string | Uint8Array, options?: LoadImageOption
 /** A file's bytes; a missing or unreadable file is a FormatError naming it. */
 export function readImageFile(fn: string, path: string): Uint8Array {
   try {
-    return readFileSync(path);
+    return nodeModule('fs').readFileSync(path);
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw new FormatError(`${fn}: cannot read ${path}${code ? ` (${code})` : ''}`);

@@ -7,8 +7,6 @@
 // tensorflowjs_converter keeps Keras' .h5 names without ':0', sometimes with the outer model's
 // name in front (`mobilenet/conv1/kernel`). gradlab matches a name to the weight whose path
 // (outer models, layer, weight) ends with it, and refuses names that match none or several.
-import { promises as fsp } from 'node:fs';
-import * as path from 'node:path';
 import { FormatError, ValueError, fmtShape } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { checkOptions, describeValue, hasOwn, oneOf, optionKeys } from '../core/validate.js';
@@ -18,6 +16,9 @@ import {
 } from '../nn/index.js';
 import { kerasConfigFromModel, kerasLayers, modelFromKerasConfig } from './keras/config.js';
 import { floatToHalf, halfToFloat } from '../core/float16.js';
+import { nodeModule } from '../core/env.js';
+const fsp = nodeModule('fsp');
+const path = nodeModule('path');
 
 type Json = Record<string, unknown>;
 

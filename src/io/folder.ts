@@ -8,15 +8,16 @@
 // never new weights under an old model.json. model.json also carries the SHA-256 of its own
 // content ("checksum"), so a flipped bit in it is found too; deleting that line makes a hand-edited
 // model.json loadable. Folders written before (weights.safetensors, no record in model.json) still load.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { FormatError, IOError, ioError } from '../core/errors.js';
 import { isWriting, parseTempName, writeFileAtomic } from '../core/atomic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './safetensors.js';
 import { showJson } from '../core/validate.js';
+import { storeFor, type ModelStore } from './stores.js';
+import { env, nodeModule } from '../core/env.js';
+const fsp = nodeModule('fsp');
+const fs = nodeModule('fs');
+const path = nodeModule('path');
 
 export const MODEL_FILE = 'model.json';
 /** The weights file of folders written before model.json named its weights. */
@@ -31,7 +32,7 @@ export interface WeightsRecord {
   bytes: number;
 }
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const sha256 = (bytes: Uint8Array): string => env().sha256(bytes);
 
 /**
  * Writes a model folder: the weights, then model.json (the description plus a `weights` record),
@@ -44,14 +45,25 @@ export async function writeModelFolder(dir: string, description: Record<string, 
   const record: WeightsRecord = { file: `weights-${hash.slice(0, 16)}.safetensors`, sha256: hash, bytes: bytes.length };
   const content = { ...description, weights: record };
   const json = JSON.stringify({ ...content, checksum: `sha256:${sha256(new TextEncoder().encode(JSON.stringify(content)))}` }, null, 2) + '\n';
+  const target = storeFor(dir);
+  if (target !== null) {
+    if (target.store.write === undefined) throw new IOError(`${fn}: cannot write to ${dir}: the ${target.scheme} store is read-only`, dir, 'write');
+    try {
+      // one write of both files: a store replaces the model as a unit, as the folder's rename does
+      await target.store.write(target.key, { [record.file]: bytes, [MODEL_FILE]: new TextEncoder().encode(json) });
+    } catch (err) {
+      throw ioError(fn, 'write', 'the model', dir, err);
+    }
+    return record;
+  }
   try {
     await fsp.mkdir(dir, { recursive: true });
   } catch (err) {
-    throw ioError(fn, 'write', 'the model folder', resolve(dir), err);
+    throw ioError(fn, 'write', 'the model folder', path.resolve(dir), err);
   }
   await withFolderLock(dir, fn, async () => {
-    await writeFileAtomic(join(dir, record.file), bytes, fn, 'the weights');
-    await writeFileAtomic(join(dir, MODEL_FILE), json, fn, 'the model description');
+    await writeFileAtomic(path.join(dir, record.file), bytes, fn, 'the weights');
+    await writeFileAtomic(path.join(dir, MODEL_FILE), json, fn, 'the model description');
     removeLeftovers(dir, record.file);
   });
   return record;
@@ -61,7 +73,7 @@ export async function writeModelFolder(dir: string, description: Record<string, 
 function removeLeftovers(dir: string, keep: string): void {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = fs.readdirSync(dir);
   } catch {
     return;
   }
@@ -69,12 +81,12 @@ function removeLeftovers(dir: string, keep: string): void {
   for (const name of names) {
     const tmp = parseTempName(name);
     const stale = tmp !== null
-      ? ours(tmp.target) && !isWriting(join(dir, name)) && (tmp.pid === process.pid || !processAlive(tmp.pid))
+      ? ours(tmp.target) && !isWriting(path.join(dir, name)) && (tmp.pid === process.pid || !processAlive(tmp.pid))
       : name !== keep && (name === LEGACY_WEIGHTS_FILE || WEIGHTS_NAME.test(name));
     if (!stale) continue;
     try {
       // a folder of that name is not ours to remove
-      if (statSync(join(dir, name)).isFile()) rmSync(join(dir, name), { force: true });
+      if (fs.statSync(path.join(dir, name)).isFile()) fs.rmSync(path.join(dir, name), { force: true });
     } catch {
       // gone already
     }
@@ -98,14 +110,14 @@ const folderQueues = new Map<string, Promise<void>>();
  * holding the writer's pid (a lock whose process is gone, e.g. killed mid-save, is taken over).
  */
 async function withFolderLock(dir: string, fn: string, body: () => Promise<void>): Promise<void> {
-  const key = resolve(dir);
+  const key = path.resolve(dir);
   const before = folderQueues.get(key) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((r) => (release = r));
   const queued = before.then(() => mine);
   folderQueues.set(key, queued);
   await before;
-  const lock = join(key, LOCK_FILE);
+  const lock = path.join(key, LOCK_FILE);
   try {
     await acquireLockFile(lock, fn);
     try {
@@ -133,8 +145,8 @@ async function acquireLockFile(lock: string, fn: string): Promise<void> {
     let holder = NaN;
     let age = 0;
     try {
-      holder = Number(readFileSync(lock, 'utf8'));
-      age = Date.now() - statSync(lock).mtimeMs;
+      holder = Number(fs.readFileSync(lock, 'utf8'));
+      age = Date.now() - fs.statSync(lock).mtimeMs;
     } catch {
       continue; // released meanwhile
     }
@@ -145,22 +157,26 @@ async function acquireLockFile(lock: string, fn: string): Promise<void> {
       await fsp.rm(lock, { force: true }).catch(() => undefined);
       continue;
     }
-    if (Date.now() > deadline) throw new IOError(`${fn}: another process (pid ${holder}) has been saving into ${resolve(lock, '..')} for 30 s (${LOCK_FILE})`, lock, 'write');
+    if (Date.now() > deadline) throw new IOError(`${fn}: another process (pid ${holder}) has been saving into ${path.resolve(lock, '..')} for 30 s (${LOCK_FILE})`, lock, 'write');
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 /** The parsed model.json of a model folder; a missing or unparsable file is a FormatError, an unreadable one an IOError. */
 export function readModelDescription(dir: string, fn: string): { description: unknown; file: string; text: string } {
-  const file = join(dir, MODEL_FILE);
+  const file = path.join(dir, MODEL_FILE);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new FormatError(`${fn}: no ${MODEL_FILE} in ${dir} (is it a folder written by model.save()?)`);
     throw ioError(fn, 'read', 'the model description', file, err);
   }
+  return { description: parseDescription(fn, text, file), file, text };
+}
+
+function parseDescription(fn: string, text: string, file: string): unknown {
   let description: unknown;
   try {
     description = JSON.parse(text);
@@ -168,7 +184,7 @@ export function readModelDescription(dir: string, fn: string): { description: un
     throw new FormatError(`${fn}: ${file} is not valid JSON (${(e as Error).message})`);
   }
   checkOwnChecksum(fn, description, file);
-  return { description, file, text };
+  return description;
 }
 
 /** model.json's `checksum`: the SHA-256 of the rest of its content, as JSON.stringify writes it (so whitespace does not count). */
@@ -209,17 +225,19 @@ export interface ModelFolderContents extends SafetensorsContents {
  * model.json again (its old weights file may be gone by then).
  */
 export async function readModelFolder(dir: string, fn: string): Promise<ModelFolderContents> {
+  const target = storeFor(dir);
+  if (target !== null) return readStoredModel(dir, target.store, target.key, fn);
   for (let attempt = 0; ; attempt++) {
     const { description, file, text } = readModelDescription(dir, fn);
     const record = weightsRecord(fn, description, file);
-    const weightsFile = join(dir, record?.file ?? LEGACY_WEIGHTS_FILE);
+    const weightsFile = path.join(dir, record?.file ?? LEGACY_WEIGHTS_FILE);
     let bytes: Uint8Array;
     try {
       if (record !== null) {
-        const size = statSync(weightsFile).size;
+        const size = fs.statSync(weightsFile).size;
         if (size !== record.bytes) throw new FormatError(`${fn}: ${weightsFile} is ${size} bytes but ${file} says ${record.bytes} (truncated or replaced?)`);
       }
-      bytes = readFileSync(weightsFile);
+      bytes = fs.readFileSync(weightsFile);
     } catch (err) {
       if (err instanceof FormatError) throw err;
       const code = (err as { code?: string }).code;
@@ -238,8 +256,33 @@ export async function readModelFolder(dir: string, fn: string): Promise<ModelFol
 
 function readModelDescriptionText(dir: string): string | null {
   try {
-    return readFileSync(join(dir, MODEL_FILE), 'utf8');
+    return fs.readFileSync(path.join(dir, MODEL_FILE), 'utf8');
   } catch {
     return null;
   }
+}
+
+/** A model from a store ('indexeddb://name', a URL): the same checks as a folder's. */
+async function readStoredModel(dir: string, store: ModelStore, key: string, fn: string): Promise<ModelFolderContents> {
+  const where = dir.endsWith('/') ? dir : `${dir}/`;
+  const readFile = async (name: string, what: string): Promise<Uint8Array | undefined> => {
+    try {
+      return await store.read(key, name);
+    } catch (err) {
+      throw ioError(fn, 'read', what, where + name, err);
+    }
+  };
+  const file = where + MODEL_FILE;
+  const json = await readFile(MODEL_FILE, 'the model description');
+  if (json === undefined) throw new FormatError(`${fn}: no ${MODEL_FILE} in ${dir} (is it a model saved there by model.save()?)`);
+  const description = parseDescription(fn, new TextDecoder().decode(json), file);
+  const record = weightsRecord(fn, description, file);
+  const weightsFile = where + (record?.file ?? LEGACY_WEIGHTS_FILE);
+  const bytes = await readFile(record?.file ?? LEGACY_WEIGHTS_FILE, 'the weights');
+  if (bytes === undefined) throw new FormatError(`${fn}: ${weightsFile}, the weights ${file} names, is missing`);
+  if (record !== null) {
+    if (bytes.length !== record.bytes) throw new FormatError(`${fn}: ${weightsFile} is ${bytes.length} bytes but ${file} says ${record.bytes} (truncated or replaced?)`);
+    if (sha256(bytes) !== record.sha256) throw new FormatError(`${fn}: ${weightsFile} does not match the SHA-256 in ${file} (the file is corrupt or was changed)`);
+  }
+  return { description, file, weightsFile, ...decodeSafetensors(bytes, weightsFile) };
 }

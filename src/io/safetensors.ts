@@ -9,13 +9,14 @@
  * (header length, UTF-8, JSON, dtypes, shapes, offsets contiguous and covering the data exactly)
  * and reports each problem as a FormatError naming the file.
  */
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import { DTypeError, FormatError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { describeValue, showJson } from '../core/validate.js';
 import { halfToFloat } from '../core/float16.js';
+import { nodeModule } from '../core/env.js';
+const fs = nodeModule('fs');
+const fsp = nodeModule('fsp');
 
 /** Element types the format defines that gradlab can read. */
 export type SafetensorsDType =

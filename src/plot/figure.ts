@@ -2,14 +2,17 @@
  * A chart as a Vega-Lite specification, rendered headlessly: vega's scenegraph writes the SVG
  * (no canvas, no browser), resvg rasterises it to PNG.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 // vega and vega-lite take ~250 ms to load, so they are imported on first render, not with gradlab.
 import type * as vega from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 import { ValueError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { checkOptions, describeValue, nonEmptyString, optionKeys } from '../core/validate.js';
+import { env, nodeModule } from '../core/env.js';
+
+const RESVG = '@resvg/resvg-js';
+const fs = nodeModule('fs');
+const path = nodeModule('path');
 
 export type { TopLevelSpec };
 
@@ -62,7 +65,7 @@ let fontSetup: FontSetup | null = null;
 
 function fonts(): FontSetup {
   if (fontSetup !== null) return fontSetup;
-  const override = process.env.GRADLAB_FONT_DIR;
+  const override = env().variable('GRADLAB_FONT_DIR');
   const dirs = override ? [override, ...FONT_DIRS] : FONT_DIRS;
   for (const dir of dirs) {
     const regular = path.join(dir, 'DejaVuSans.ttf');
@@ -147,7 +150,8 @@ export class Figure {
     const scale = pngScale('Figure.toPNG', 'scale', o.scale ?? 1);
     const svg = await this.toSVG();
     // Loaded on first use: the native module is only needed for PNG output.
-    const { Resvg } = await import('@resvg/resvg-js');
+    // (a specifier in a variable: bundlers for the page must not try to pack the native module)
+    const { Resvg } = (await import(RESVG)) as typeof import('@resvg/resvg-js');
     const f = fonts();
     // vega marks unsmoothed images 'optimizeSpeed; pixelated'; resvg knows only the first and
     // ignores both when the second is present, which would blur digits and filters.

@@ -3,7 +3,7 @@
  * regions). They travel inside the SVG as data URIs, which is far cheaper for vega and resvg than
  * one rect mark per pixel, and renders identically in a browser.
  */
-import { deflateSync } from 'node:zlib';
+import { env } from '../core/env.js';
 import { crc32 } from '../core/crc32.js';
 
 function chunk(type: string, body: Uint8Array): Uint8Array {
@@ -42,7 +42,7 @@ export function encodePNG(width: number, height: number, channels: 1 | 3 | 4, pi
   const parts = [
     new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
     chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
+    chunk('IDAT', env().deflate(raw)),
     chunk('IEND', new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));

@@ -5,8 +5,6 @@
  * curves, confusion matrix, random test samples with their predictions, misclassified samples and
  * the first convolution's filters.
  */
-import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { Tensor, allocate } from '../tensor/tensor.js';
 import { rngFor } from '../tensor/random.js';
@@ -21,6 +19,8 @@ import { Figure, pngScale } from './figure.js';
 import { line, confusionMatrix, confusionCounts, type Series } from './charts.js';
 import { images, filters, type HasWeights } from './images.js';
 import { type NumericInput, vector } from './input.js';
+import { nodeModule } from '../core/env.js';
+const path = nodeModule('path');
 
 /** A value in the metrics table. */
 export type MetricValue = number | string | boolean | null;

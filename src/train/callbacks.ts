@@ -2,6 +2,7 @@ import { ValueError } from '../core/errors.js';
 import { booleanOption, checkOptions, finiteNumber, nonEmptyString, nonNegativeInt, oneOf, optionKeys, positiveNumber } from '../core/validate.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomicSync } from '../core/atomic.js';
+import { env } from '../core/env.js';
 
 /** Loss, metrics and val_ values by name. */
 export type Logs = Record<string, number>;
@@ -73,7 +74,7 @@ export class ProgressBar implements Callback {
     if (o.stream !== undefined && (o.stream === null || typeof (o.stream as { write?: unknown }).write !== 'function')) {
       throw new ValueError('callbacks.progressBar: stream must have a write(text) method, e.g. process.stdout');
     }
-    this.stream = o.stream ?? process.stdout;
+    this.stream = o.stream ?? (env().stdout() as NonNullable<ProgressBarOptions['stream']>);
     this.interval = 1000 / positiveNumber('callbacks.progressBar', 'updatesPerSecond', o.updatesPerSecond ?? 10);
   }
 

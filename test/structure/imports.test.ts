@@ -20,8 +20,9 @@ const load = async (): Promise<Script> => (await import(new URL('../../../script
 
 // Lower numbers sit lower; a folder may import its own files and any lower folder.
 const LAYERS: Record<string, number> = {
-  core: 0, backend: 1, tensor: 2, ops: 3, io: 4, metrics: 4, optim: 5, data: 5, train: 5, svm: 5, nn: 6, apps: 7, interop: 7, plot: 7, cli: 8, web: 8,
+  core: 0, backend: 1, tensor: 2, ops: 3, io: 4, metrics: 4, optim: 5, data: 5, train: 5, svm: 5, nn: 6, apps: 7, interop: 7, plot: 7, web: 8, cli: 9,
 };
+// The command line sits on top: `gradlab lab` starts web/'s server.
 // Model selection uses svm and nn; it must not import apps or interop.
 LAYERS.selection = 7;
 

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import type {
   Backend, BinaryKernel, Conv2dGeometry, Conv2dGrads, Epilogue, FloatArray, FusedActivation, FusedOutput,
   Pool2dGeometry, ReduceKernel, UnaryKernel,
@@ -9,6 +8,7 @@ import {
 } from '../grouped.js';
 import { registerBackend, setBackend } from '../index.js';
 import { ValueError } from '../../core/errors.js';
+import { env } from '../../core/env.js';
 import { compileKernels, instantiate, newMemory, type SimdLevel, type WasmKernels } from './module.js';
 import { MAX_JOBS, singleThread, workerPool, type Pool, type PoolKernel } from './pool.js';
 
@@ -152,8 +152,8 @@ function copyOut(src: Float32Array, dst: Float32Array, off: number, rows: number
 }
 
 function envThreads(): number {
-  const v = process.env.GRADLAB_THREADS;
-  if (v === undefined || v === '') return Math.max(1, Math.min(2, availableParallelism()));
+  const v = env().variable('GRADLAB_THREADS');
+  if (v === undefined || v === '') return env().defaultThreads();
   const t = Number(v);
   if (!Number.isInteger(t) || t < 1 || t > 64) {
     throw new ValueError(`GRADLAB_THREADS: expected an integer from 1 to 64, got '${v}'`);
@@ -162,7 +162,7 @@ function envThreads(): number {
 }
 
 function envPanelMiB(): number {
-  const v = process.env.GRADLAB_WASM_PANEL_MB;
+  const v = env().variable('GRADLAB_WASM_PANEL_MB');
   if (v === undefined || v === '') return 8;
   const t = Number(v);
   if (!Number.isFinite(t) || t <= 0) {
@@ -172,7 +172,7 @@ function envPanelMiB(): number {
 }
 
 function envScratchMiB(): number {
-  const v = process.env.GRADLAB_WASM_SCRATCH_MB;
+  const v = env().variable('GRADLAB_WASM_SCRATCH_MB');
   if (v === undefined || v === '') return 96;
   const t = Number(v);
   if (!Number.isFinite(t) || t < 4) {
@@ -1274,7 +1274,7 @@ let loadError: unknown;
  * cannot load (not built, or an engine without SIMD); GRADLAB_BACKEND=wasm turns that into an error.
  */
 export function loadWasmBackend(): WasmBackend | undefined {
-  const want = process.env.GRADLAB_BACKEND;
+  const want = env().variable('GRADLAB_BACKEND');
   if (want !== undefined && want !== '' && want !== 'js' && want !== 'wasm' && want !== 'native') {
     throw new ValueError(`GRADLAB_BACKEND: expected 'native', 'wasm' or 'js', got '${want}'`);
   }

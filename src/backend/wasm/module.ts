@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { env } from '../../core/env.js';
 
 /** The exports of assembly/kernels.ts. Pointers are byte addresses; booleans are 0/1. */
 export interface WasmKernels {
@@ -41,27 +40,9 @@ export type SimdLevel = 'relaxed' | 'simd';
 /** Declared maximum of the shared build's memory, in 64 KiB pages (must match assembly/build.mjs). */
 export const SHARED_MAX_PAGES = 16384;
 
-/** Where `npm run build:wasm` writes the modules, seen from dist/src/backend/wasm/. */
-export function wasmPath(level: SimdLevel, shared: boolean): URL {
-  return new URL(`../../../wasm/${level}${shared ? '-shared' : ''}.wasm`, import.meta.url);
-}
-
-let relaxedFlagSet = false;
-
-/**
- * Whether this engine runs relaxed SIMD. Node 20 hides it behind a V8 flag that can be set from
- * inside the process before the first compile; the flag is process-wide, so workers inherit it.
- */
-export function relaxedSimdAvailable(bytes: BufferSource): boolean {
-  if (!relaxedFlagSet) {
-    relaxedFlagSet = true;
-    try {
-      setFlagsFromString('--experimental-wasm-relaxed-simd');
-    } catch {
-      // engines without the flag either have relaxed SIMD on or lack it; validate tells which
-    }
-  }
-  return WebAssembly.validate(bytes);
+/** The file `npm run build:wasm` writes for a variant (the environment adapter finds and compiles it). */
+export function wasmFile(level: SimdLevel, shared: boolean): string {
+  return `${level}${shared ? '-shared' : ''}.wasm`;
 }
 
 export interface LoadedModule {
@@ -70,15 +51,20 @@ export interface LoadedModule {
   module: WebAssembly.Module;
 }
 
-/** Compiles the best module this engine validates, synchronously (so `import 'gradlab'` stays sync). */
+/**
+ * The best module this engine validates, synchronously (so `import 'gradlab'` stays sync in Node;
+ * the page compiles the modules ahead, in gl.ready()).
+ */
 export function compileKernels(opts: { shared: boolean; level?: SimdLevel }): LoadedModule {
   const { shared } = opts;
-  const relaxedBytes = readFileSync(wasmPath('relaxed', shared));
   let level: SimdLevel = opts.level ?? 'relaxed';
-  let bytes: BufferSource = relaxedBytes;
-  if (level === 'relaxed' && !relaxedSimdAvailable(relaxedBytes)) level = 'simd';
-  if (level === 'simd') bytes = readFileSync(wasmPath('simd', shared));
-  return { level, shared, module: new WebAssembly.Module(bytes) };
+  let module = level === 'relaxed' ? env().wasmModule(wasmFile('relaxed', shared)) : undefined;
+  if (module === undefined) {
+    level = 'simd';
+    module = env().wasmModule(wasmFile('simd', shared));
+  }
+  if (module === undefined) throw new Error(`wasm backend: this engine rejects ${wasmFile('simd', shared)} (no WebAssembly SIMD?)`);
+  return { level, shared, module };
 }
 
 export function newMemory(shared: boolean): WebAssembly.Memory {

@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import type { WasmKernels } from './module.js';
+import { env, type PoolWorker, type PoolWorkerData } from '../../core/env.js';
+import { instantiate, type WasmKernels } from './module.js';
 
 /** Kernels a worker can run; the index is the wire format of the control block. */
 export const POOL_KERNELS = [
@@ -87,20 +87,19 @@ export function workerPool(k: WasmKernels, module: WebAssembly.Module, memory: W
   const queue = new SharedArrayBuffer(QUEUE_BYTES);
   const head = new Int32Array(queue, 0, 4);
   const body = new Float64Array(queue, 16);
-  const workers: Worker[] = [];
+  const workers: PoolWorker[] = [];
   const ctrls: Int32Array[] = [];
   const suffixes: Float64Array[] = [];
   const args: number[] = [];
   for (let t = 1; t < threads; t++) {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { module, memory, control, queue } });
-    // Idle workers sleep in Atomics.wait; they must not keep the process alive.
-    w.unref();
-    workers.push(w);
+    workers.push(env().startPoolWorker({ module, memory, control, queue }));
     ctrls.push(new Int32Array(control, 0, 4));
     suffixes.push(new Float64Array(control, 16, MAX_ARGS));
   }
   const single = singleThread(k);
+  // A page's main thread may not sleep in Atomics.wait: it spins until the helper is done.
+  const canBlock = env().canBlock();
   return {
     size: threads,
     run(kernel, jobs, suffix) {
@@ -133,7 +132,7 @@ export function workerPool(k: WasmKernels, module: WebAssembly.Module, memory: W
         if (Atomics.compareExchange(c, 0, POSTED, IDLE) === POSTED) continue; // never started
         let spins = 0;
         while (Atomics.load(c, 0) !== DONE) {
-          if (++spins > SPIN) Atomics.wait(c, 0, RUNNING);
+          if (++spins > SPIN && canBlock) Atomics.wait(c, 0, RUNNING);
         }
         if (c[1] !== 0) failed = true;
         Atomics.store(c, 0, IDLE);
@@ -141,7 +140,37 @@ export function workerPool(k: WasmKernels, module: WebAssembly.Module, memory: W
       if (failed) throw new Error(`wasm backend: ${kernel} trapped on a pool thread`);
     },
     close() {
-      for (const w of workers) void w.terminate();
+      for (const w of workers) w.terminate();
     },
   };
+}
+
+/**
+ * A pool thread's life (worker.ts in Node, worker-browser.ts in the page): instantiates the
+ * shared-memory kernels and, each time a run is posted in its control block, pulls jobs from the
+ * shared queue. It spins briefly before sleeping so hand-offs between the kernels of one
+ * training step stay sub-microsecond. Never returns.
+ */
+export function serveThread(data: PoolWorkerData): never {
+  const k: WasmKernels = instantiate(data.module, data.memory);
+  const ctrl = new Int32Array(data.control, 0, 4);
+  const suffix = new Float64Array(data.control, 16, MAX_ARGS);
+  const args: number[] = [];
+  for (;;) {
+    let spins = 0;
+    for (;;) {
+      const s = Atomics.load(ctrl, 0);
+      // take the run unless the caller un-posted it first
+      if (s === POSTED && Atomics.compareExchange(ctrl, 0, POSTED, RUNNING) === POSTED) break;
+      if (++spins > SPIN) Atomics.wait(ctrl, 0, s);
+    }
+    try {
+      drain(k, data.queue, suffix, ctrl[2], args);
+      ctrl[1] = 0;
+    } catch {
+      ctrl[1] = 1; // reported by the caller; the loop must survive to keep the pool usable
+    }
+    Atomics.store(ctrl, 0, DONE);
+    Atomics.notify(ctrl, 0);
+  }
 }

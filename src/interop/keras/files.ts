@@ -1,7 +1,6 @@
 // Keras' files: Keras 2 .h5 full models and weight files (tf.keras 2.x, Keras 1 era weight names),
 // Keras 3 .keras zips and .weights.h5 files. The config mapping and the weight assignment rules
 // are config.ts's; this module finds the arrays in the files.
-import { readFile, stat } from 'node:fs/promises';
 import { FormatError, GradlabError, ValueError } from '../../core/errors.js';
 import { hasOwn } from '../../core/validate.js';
 import { adam, rmsprop, sgd } from '../../optim/index.js';
@@ -9,6 +8,8 @@ import { Model, registerModelFileFormat, type CompileArgs, type Layer, type Load
 import { assignKerasWeights, kerasLayers, kerasWeightOrder, modelFromKerasConfig, type KerasLayerWeights, type KerasWeightArray } from './config.js';
 import { H5File, type H5Group } from './hdf5.js';
 import { isZip, readZipEntries } from './zip.js';
+import { nodeModule } from '../../core/env.js';
+const fsp = nodeModule('fsp');
 
 /** Files above this are refused before they are read (Keras' largest application weights are ~550 MB). */
 const MAX_FILE_BYTES = 2 ** 31 - 1;
@@ -20,7 +21,7 @@ const MAX_JSON_BYTES = 64 * 2 ** 20;
 async function readBytes(fn: string, path: string): Promise<Uint8Array> {
   let size: number;
   try {
-    const s = await stat(path);
+    const s = await fsp.stat(path);
     if (!s.isFile()) throw new FormatError(`${fn}: ${path} is not a file`);
     size = s.size;
   } catch (e) {
@@ -28,7 +29,7 @@ async function readBytes(fn: string, path: string): Promise<Uint8Array> {
     throw new FormatError(`${fn}: cannot read ${path}: ${(e as Error).message}`);
   }
   if (size > MAX_FILE_BYTES) throw new FormatError(`${fn}: ${path} is ${size} bytes, more than the ${MAX_FILE_BYTES} a Keras file is read up to`);
-  return new Uint8Array(await readFile(path));
+  return new Uint8Array(await fsp.readFile(path));
 }
 
 function parseJson(source: string, what: string, bytes: Uint8Array): unknown {

@@ -2,8 +2,6 @@
 // ModelProto that takes the same NHWC float32 inputs and gives the same outputs, with a symbolic
 // batch axis. The graph is built and encoded in memory first, so a model that cannot be
 // exported leaves nothing on disk; the file is written atomically.
-import { stat } from 'node:fs/promises';
-import * as nodePath from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import {
   GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, StringStringEntryProtoSchema, TensorProto_DataType, TensorShapeProtoSchema,
@@ -17,6 +15,9 @@ import { Model, registerModelFileFormat } from '../../nn/model.js';
 import { GraphBuilder, Value } from './export-builder.js';
 import { cannot, converterFor, type Converter } from './export-layers.js';
 import { Sequential } from '../../nn/sequential.js';
+import { nodeModule } from '../../core/env.js';
+const nodePath = nodeModule('path');
+const fsp = nodeModule('fsp');
 
 /** gradlab's version, written as the ONNX producer_version (a test keeps it equal to package.json's). */
 export const GRADLAB_VERSION = '0.1.0';
@@ -193,12 +194,12 @@ function encode(m: Model, opset: number): Uint8Array {
 async function checkPath(fn: string, path: unknown): Promise<string> {
   if (typeof path !== 'string' || path === '') throw new ValueError(`${fn}: path must be a non-empty file path, got ${JSON.stringify(path)}`);
   if (path.endsWith('/') || path.endsWith(nodePath.sep)) throw new ValueError(`${fn}: path '${path}' names a folder; give a file such as model.onnx`);
-  const info = await stat(path).catch(() => null);
+  const info = await fsp.stat(path).catch(() => null);
   if (info?.isDirectory()) throw new ValueError(`${fn}: path '${path}' is an existing folder; give a file such as model.onnx`);
   // the nearest existing ancestor must be a folder
   let dir = nodePath.dirname(nodePath.resolve(path));
   for (;;) {
-    const d = await stat(dir).catch(() => null);
+    const d = await fsp.stat(dir).catch(() => null);
     if (d) {
       if (!d.isDirectory()) throw new ValueError(`${fn}: cannot write '${path}': '${dir}' is a file, not a folder`);
       break;

@@ -2,7 +2,6 @@
 // inputs becomes an OnnxNode layer (its op, attributes, constant inputs and weights in its
 // config), so the model predicts, trains, summarizes and saves as a gradlab folder. Nodes whose
 // inputs are all known at load time (shape arithmetic, constant subgraphs) fold into constants.
-import { readFile } from 'node:fs/promises';
 import type { NodeProto, ValueInfoProto } from 'onnx-buf';
 import { FormatError, GradlabError, ValueError } from '../../core/errors.js';
 import { checkOptions, hasOwn, optionKeys, positiveInt } from '../../core/validate.js';
@@ -16,6 +15,8 @@ import {
   type AttrValue, type Attrs, type Const, type Elem,
 } from './proto.js';
 import { BOOL_OPS, OPS, OP_ATTRIBUTES, attributeKindError, inferShapes, isConst, runOp, type OpContext, type SlotRole, type Value } from './ops.js';
+import { nodeModule } from '../../core/env.js';
+const fsp = nodeModule('fsp');
 
 /** The ONNX op types loadOnnx reads (besides Constant, ConstantOfShape, Shape, Size and Range, which always fold). */
 export function supportedOnnxOps(): string[] {
@@ -602,7 +603,7 @@ export async function loadOnnx(pathOrBytes: string | Uint8Array, options?: LoadO
     if (pathOrBytes === '') throw new ValueError('loadOnnx: path must be a non-empty string');
     file = pathOrBytes;
     try {
-      bytes = await readFile(pathOrBytes);
+      bytes = await fsp.readFile(pathOrBytes);
     } catch (e) {
       throw new FormatError(`loadOnnx: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
