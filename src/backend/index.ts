@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
 import { jsBackend } from './js/index.js';
 import { ValueError } from '../core/errors.js';
+import { env } from '../core/env.js';
 
 export type { Backend } from './backend.js';
 
@@ -32,4 +33,27 @@ export function kernels(): Backend {
 
 export function listBackends(): string[] {
   return [...backends.keys()];
+}
+
+export type BackendName = 'native' | 'wasm' | 'js';
+
+/** The backend GRADLAB_BACKEND asks for, or undefined when it is unset; any other value is a ValueError. */
+export function requestedBackend(): BackendName | undefined {
+  const want = env().variable('GRADLAB_BACKEND');
+  if (want === undefined || want === '') return undefined;
+  if (want !== 'native' && want !== 'wasm' && want !== 'js') {
+    throw new ValueError(`GRADLAB_BACKEND: expected 'native', 'wasm' or 'js', got '${want}'`);
+  }
+  return want;
+}
+
+/** Threads a fast backend uses: GRADLAB_THREADS (1 to 64), else the environment's default. */
+export function requestedThreads(): number {
+  const v = env().variable('GRADLAB_THREADS');
+  if (v === undefined || v === '') return env().defaultThreads();
+  const t = Number(v);
+  if (!Number.isInteger(t) || t < 1 || t > 64) {
+    throw new ValueError(`GRADLAB_THREADS: expected an integer from 1 to 64, got '${v}'`);
+  }
+  return t;
 }

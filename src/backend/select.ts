@@ -1,7 +1,6 @@
-import { getBackend, setBackend } from './index.js';
+import { getBackend, requestedBackend, setBackend } from './index.js';
 import { loadNativeBackend, nativeBackend, nativeUnavailableReason } from './native/index.js';
 import { loadWasmBackend, wasmBackend } from './wasm/index.js';
-import { ValueError } from '../core/errors.js';
 
 /**
  * Loads the fast backends and selects the fastest available: native (the C addon) if it loaded,
@@ -12,17 +11,14 @@ import { ValueError } from '../core/errors.js';
 let selected = false;
 
 export function loadDefaultBackend(): void {
-  const want = process.env.GRADLAB_BACKEND;
-  if (want !== undefined && want !== '' && want !== 'js' && want !== 'wasm' && want !== 'native') {
-    throw new ValueError(`GRADLAB_BACKEND: expected 'native', 'wasm' or 'js', got '${want}'`);
-  }
+  const want = requestedBackend();
   if (selected) return;
   const native = loadNativeBackend();
   if (want === 'native' && !native) {
     throw new Error(`GRADLAB_BACKEND=native but the native backend did not load: ${nativeUnavailableReason() ?? 'unknown reason'}`);
   }
   loadWasmBackend(); // selects wasm unless GRADLAB_BACKEND says otherwise
-  if (native && (want === undefined || want === '' || want === 'native')) setBackend('native');
+  if (native && (want === undefined || want === 'native')) setBackend('native');
   selected = true;
 }
 

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../tensor/random.js';
-import { getBackend } from '../backend/index.js';
+import { getBackend, requestedBackend } from '../backend/index.js';
 import { loadDefaultBackend } from '../backend/select.js';
 import { nativeBackend, nativeUnavailableReason } from '../backend/native/index.js';
 import { optimizers } from '../optim/index.js';
@@ -75,7 +75,7 @@ program.command('train')
       throw new UsageError(`--validation-split ${validationSplit} of ${plural(data.xTrain.shape[0], 'training sample')} leaves no ${nVal === 0 ? 'validation' : 'training'} samples (use --validation-split 0 for none)`);
     }
     const whyNotNative = nativeUnavailableReason();
-    if (whyNotNative !== undefined && !process.env.GRADLAB_BACKEND) say(`native backend not built (${whyNotNative}); using ${getBackend()}`);
+    if (whyNotNative !== undefined && requestedBackend() === undefined) say(`native backend not built (${whyNotNative}); using ${getBackend()}`);
     const nb = getBackend() === 'native' ? nativeBackend()?.info() : undefined;
     say(`Training on the ${getBackend()} backend${nb ? ` (${nb.isa}, ${plural(nb.threads, 'thread')})` : ''}: ${plural(epochs, 'epoch')}, batch ${batchSize}, ${o.optimizer} (learning rate ${lr}), seed ${seed}; ${nVal > 0 ? `validating on the last ${plural(nVal, 'training sample')}` : 'no validation'}`);
     t = performance.now();

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
   FUSED_ACTIVATIONS, type Backend, type Conv2dGeometry, type Conv2dGrads, type Epilogue, type FloatArray,
   type FusedActivation, type FusedOutput,
 } from '../backend.js';
 import { jsBackend } from '../js/index.js';
-import { registerBackend } from '../index.js';
+import { registerBackend, requestedThreads } from '../index.js';
 import { ValueError } from '../../core/errors.js';
 import { nativeEltwiseKernels } from './eltwise.js';
 
@@ -113,15 +112,6 @@ const ACT: Record<FusedActivation, number> = Object.fromEntries(FUSED_ACTIVATION
 
 const f32 = (a: FloatArray | null | undefined): a is Float32Array => a instanceof Float32Array;
 
-export function envThreads(): number {
-  const v = process.env.GRADLAB_THREADS;
-  if (v === undefined || v === '') return Math.max(1, Math.min(2, availableParallelism()));
-  const t = Number(v);
-  if (!Number.isInteger(t) || t < 1 || t > 64) {
-    throw new ValueError(`GRADLAB_THREADS: expected an integer from 1 to 64, got '${v}'`);
-  }
-  return t;
-}
 
 /** Builds the backend on a loaded addon (not registered). */
 export function createNativeBackend(a: NativeAddon): NativeBackend {
@@ -218,7 +208,7 @@ export function loadNativeBackend(): NativeBackend | undefined {
   const a = loadNativeAddon();
   if (!a) return undefined;
   // a bad GRADLAB_THREADS throws here, as it does for wasm
-  a.setThreads(envThreads());
+  a.setThreads(requestedThreads());
   backend = createNativeBackend(a);
   registerBackend(backend);
   return backend;

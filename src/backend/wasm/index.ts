@@ -6,7 +6,7 @@ import { applyEpilogue, jsBackend } from '../js/index.js';
 import {
   groupedConv2dBackpropFilterBySlices, groupedConv2dBackpropInputBySlices, groupedConv2dBySlices,
 } from '../grouped.js';
-import { registerBackend, setBackend } from '../index.js';
+import { registerBackend, requestedBackend, requestedThreads, setBackend } from '../index.js';
 import { ValueError } from '../../core/errors.js';
 import { env } from '../../core/env.js';
 import { compileKernels, instantiate, newMemory, type SimdLevel, type WasmKernels } from './module.js';
@@ -151,16 +151,6 @@ function copyOut(src: Float32Array, dst: Float32Array, off: number, rows: number
   for (let r = 0; r < rows; r++) dst.set(src.subarray(r * cols, r * cols + cols), off + r * ld);
 }
 
-function envThreads(): number {
-  const v = env().variable('GRADLAB_THREADS');
-  if (v === undefined || v === '') return env().defaultThreads();
-  const t = Number(v);
-  if (!Number.isInteger(t) || t < 1 || t > 64) {
-    throw new ValueError(`GRADLAB_THREADS: expected an integer from 1 to 64, got '${v}'`);
-  }
-  return t;
-}
-
 function envPanelMiB(): number {
   const v = env().variable('GRADLAB_WASM_PANEL_MB');
   if (v === undefined || v === '') return 8;
@@ -183,7 +173,7 @@ function envScratchMiB(): number {
 
 /** Builds a wasm backend instance (not registered). Throws if the modules are missing or invalid. */
 export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
-  const threads = options.threads ?? envThreads();
+  const threads = options.threads ?? requestedThreads();
   if (!Number.isInteger(threads) || threads < 1) {
     throw new ValueError(`createWasmBackend: threads must be a positive integer, got ${threads}`);
   }
@@ -1274,16 +1264,13 @@ let loadError: unknown;
  * cannot load (not built, or an engine without SIMD); GRADLAB_BACKEND=wasm turns that into an error.
  */
 export function loadWasmBackend(): WasmBackend | undefined {
-  const want = env().variable('GRADLAB_BACKEND');
-  if (want !== undefined && want !== '' && want !== 'js' && want !== 'wasm' && want !== 'native') {
-    throw new ValueError(`GRADLAB_BACKEND: expected 'native', 'wasm' or 'js', got '${want}'`);
-  }
+  const want = requestedBackend();
   if (loadedBackend || loadError !== undefined) {
     // loaded (or failed) before: a second call must not undo a later setBackend('js')
     return loadedBackend;
   }
   // bad GRADLAB_THREADS / GRADLAB_WASM_SCRATCH_MB values throw here rather than read as "no wasm"
-  const options: WasmBackendOptions = { threads: envThreads(), scratchMiB: envScratchMiB() };
+  const options: WasmBackendOptions = { threads: requestedThreads(), scratchMiB: envScratchMiB() };
   try {
     loadedBackend = createWasmBackend(options);
     registerBackend(loadedBackend);
@@ -1294,7 +1281,7 @@ export function loadWasmBackend(): WasmBackend | undefined {
     }
     return undefined;
   }
-  if (want !== 'js' && want !== 'native') setBackend('wasm');
+  if (want === undefined || want === 'wasm') setBackend('wasm');
   return loadedBackend;
 }
 
