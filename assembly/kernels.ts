@@ -10,6 +10,12 @@
 // accumulators + 2 B vectors + 1 A broadcast = 15 xmm registers; plain SIMD's separate multiply
 // needs a temporary per product, so 6x8 spills there and 4x8 is its best tile (PERF-NOTES.md).
 // Measured in cache, one thread: relaxed 6x8 57 GFLOP/s against 51 for relaxed 4x8.
+import {
+  ACT_RELU, ACT_SIGMOID, ACT_TANH, BINARY_ADD, BINARY_DIV, BINARY_GE, BINARY_GT, BINARY_LE, BINARY_LT, BINARY_MASK_POSITIVE,
+  BINARY_MAXIMUM, BINARY_MINIMUM, BINARY_MUL, BINARY_SUB, REDUCE_MAX, REDUCE_SUM, UNARY_ABS, UNARY_EXP, UNARY_NEG,
+  UNARY_RECIPROCAL, UNARY_RELU, UNARY_SIGMOID, UNARY_SIGN, UNARY_SQRT, UNARY_SQUARE, UNARY_STEP,
+} from './codes';
+
 const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 const NR: i32 = 8;
 const KC: i32 = 384;
@@ -1250,18 +1256,18 @@ export function groupedBackFilter(g: usize, x: usize, dy: usize, nImg: i32, part
 @inline function binop(op: i32, a: v128, b: v128): v128 {
   const one = f32x4.splat(1);
   switch (op) {
-    case 0: return f32x4.add(a, b);
-    case 1: return f32x4.sub(a, b);
-    case 2: return f32x4.mul(a, b);
-    case 3: return f32x4.div(a, b);
-    case 4: return v128.bitselect(a, b, f32x4.ge(a, b)); // maximum: a >= b ? a : b
-    case 5: return v128.bitselect(a, b, f32x4.le(a, b)); // minimum: a <= b ? a : b
-    case 6: return v128.and(f32x4.gt(a, b), one);
-    case 7: return v128.and(f32x4.ge(a, b), one);
-    case 8: return v128.and(f32x4.lt(a, b), one);
-    case 9: return v128.and(f32x4.le(a, b), one);
-    case 11: return f32x4.mul(a, v128.and(f32x4.gt(b, f32x4.splat(0)), one));
-    default: return v128.and(f32x4.eq(a, b), one);
+    case BINARY_ADD: return f32x4.add(a, b);
+    case BINARY_SUB: return f32x4.sub(a, b);
+    case BINARY_MUL: return f32x4.mul(a, b);
+    case BINARY_DIV: return f32x4.div(a, b);
+    case BINARY_MAXIMUM: return v128.bitselect(a, b, f32x4.ge(a, b)); // maximum: a >= b ? a : b
+    case BINARY_MINIMUM: return v128.bitselect(a, b, f32x4.le(a, b)); // minimum: a <= b ? a : b
+    case BINARY_GT: return v128.and(f32x4.gt(a, b), one);
+    case BINARY_GE: return v128.and(f32x4.ge(a, b), one);
+    case BINARY_LT: return v128.and(f32x4.lt(a, b), one);
+    case BINARY_LE: return v128.and(f32x4.le(a, b), one);
+    case BINARY_MASK_POSITIVE: return f32x4.mul(a, v128.and(f32x4.gt(b, f32x4.splat(0)), one));
+    default: return v128.and(f32x4.eq(a, b), one); // BINARY_EQ
   }
 }
 
@@ -1341,17 +1347,17 @@ export function binary(op: i32, a: usize, aMode: i32, b: usize, bMode: i32, out:
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1);
   switch (op) {
-    case 0: return f32x4.neg(v);
-    case 1: return f32x4.abs(v);
-    case 2: return f32x4.sqrt(v);
-    case 3: return f32x4.mul(v, v);
-    case 4: return v128.bitselect(v, zero, f32x4.gt(v, zero)); // relu: v > 0 ? v : 0
-    case 5: return v128.and(f32x4.ge(v, zero), one); // step
-    case 6: return v128.or(v128.and(f32x4.gt(v, zero), one), v128.and(f32x4.lt(v, zero), f32x4.splat(-1))); // sign
-    case 7: return f32x4.div(one, v); // reciprocal
-    case 8: return expv(v);
+    case UNARY_NEG: return f32x4.neg(v);
+    case UNARY_ABS: return f32x4.abs(v);
+    case UNARY_SQRT: return f32x4.sqrt(v);
+    case UNARY_SQUARE: return f32x4.mul(v, v);
+    case UNARY_RELU: return v128.bitselect(v, zero, f32x4.gt(v, zero)); // relu: v > 0 ? v : 0
+    case UNARY_STEP: return v128.and(f32x4.ge(v, zero), one); // step
+    case UNARY_SIGN: return v128.or(v128.and(f32x4.gt(v, zero), one), v128.and(f32x4.lt(v, zero), f32x4.splat(-1))); // sign
+    case UNARY_RECIPROCAL: return f32x4.div(one, v); // reciprocal
+    case UNARY_EXP: return expv(v);
     default: {
-      // sigmoid without overflow: e = exp(-|v|); v >= 0 ? 1/(1+e) : e/(1+e)
+      // UNARY_SIGMOID, without overflow: e = exp(-|v|); v >= 0 ? 1/(1+e) : e/(1+e)
       const e = expv(f32x4.neg(f32x4.abs(v)));
       const d = f32x4.add(one, e);
       return v128.bitselect(f32x4.div(one, d), f32x4.div(e, d), f32x4.ge(v, zero));
@@ -1373,23 +1379,24 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
 }
 
 /**
- * The epilogue of conv and matmul, in place over n floats: y = act(y + bias) with act 0 linear,
- * 1 relu, 2 sigmoid (the unary kernels' code, so results match the unfused ops bit for bit).
+ * The epilogue of conv and matmul, in place over n floats: y = act(y + bias) with act an
+ * ACT_ code: linear, relu or sigmoid, through the unary kernels' code so results match the
+ * unfused ops bit for bit (any other code, tanh included, adds the bias only: the caller applies it).
  * bias (0 for none) holds `period` floats: the per-channel bias tiled to a multiple of the row
  * length, so short rows (6 channels) still run as long vectors; n is a multiple of the row.
  * Each (bias, activation) pair gets its own loop: a branch per vector cost more than the add.
  */
 export function biasAct(y: usize, n: i32, bias: usize, period: i32, act: i32): void {
   if (bias == 0) {
-    if (act == 1) biasActRun(y, n, 0, false, 4);
-    else if (act == 2) biasActRun(y, n, 0, false, 9);
+    if (act == ACT_RELU) biasActRun(y, n, 0, false, UNARY_RELU);
+    else if (act == ACT_SIGMOID) biasActRun(y, n, 0, false, UNARY_SIGMOID);
     return;
   }
   for (let o = 0; o < n; o += period) {
     const len = min(period, n - o);
     const base = y + (<usize>o << 2);
-    if (act == 1) biasActRun(base, len, bias, true, 4);
-    else if (act == 2) biasActRun(base, len, bias, true, 9);
+    if (act == ACT_RELU) biasActRun(base, len, bias, true, UNARY_RELU);
+    else if (act == ACT_SIGMOID) biasActRun(base, len, bias, true, UNARY_SIGMOID);
     else biasActRun(base, len, bias, true, -1);
   }
 }
@@ -1417,9 +1424,9 @@ export function biasAct(y: usize, n: i32, bias: usize, period: i32, act: i32): v
 // dz = dy * act'(y) from the activation's output, in the unfused ops' order of operations.
 @inline function actGrad(act: i32, d: v128, u: v128): v128 {
   const one = f32x4.splat(1);
-  if (act == 1) return f32x4.mul(d, v128.and(f32x4.gt(u, f32x4.splat(0)), one));
-  if (act == 2) return f32x4.mul(d, f32x4.mul(u, f32x4.sub(one, u)));
-  if (act == 3) return f32x4.mul(d, f32x4.sub(one, f32x4.mul(u, u)));
+  if (act == ACT_RELU) return f32x4.mul(d, v128.and(f32x4.gt(u, f32x4.splat(0)), one));
+  if (act == ACT_SIGMOID) return f32x4.mul(d, f32x4.mul(u, f32x4.sub(one, u)));
+  if (act == ACT_TANH) return f32x4.mul(d, f32x4.sub(one, f32x4.mul(u, u)));
   return d;
 }
 
@@ -1436,11 +1443,11 @@ export function biasAct(y: usize, n: i32, bias: usize, period: i32, act: i32): v
   }
 }
 
-/** dz[i] = dy[i] * act'(y[i]) over n floats; act 0 linear, 1 relu, 2 sigmoid, 3 tanh. */
+/** dz[i] = dy[i] * act'(y[i]) over n floats; act an ACT_ code (anything else: linear). */
 export function actBackward(dy: usize, y: usize, dz: usize, n: i32, act: i32): void {
-  if (act == 1) actBackwardRun(dy, y, dz, n, 1);
-  else if (act == 2) actBackwardRun(dy, y, dz, n, 2);
-  else if (act == 3) actBackwardRun(dy, y, dz, n, 3);
+  if (act == ACT_RELU) actBackwardRun(dy, y, dz, n, ACT_RELU);
+  else if (act == ACT_SIGMOID) actBackwardRun(dy, y, dz, n, ACT_SIGMOID);
+  else if (act == ACT_TANH) actBackwardRun(dy, y, dz, n, ACT_TANH);
   else actBackwardRun(dy, y, dz, n, 0);
 }
 
@@ -1613,13 +1620,13 @@ export function avgPoolBackward(g: usize, dy: usize, dx: usize, nImg: i32): void
 // ---- reductions over the middle axis of [outer, axis, inner] ---------------------------------
 
 @inline function redop(op: i32, acc: v128, v: v128): v128 {
-  if (op == 0) return f32x4.add(acc, v);
+  if (op == REDUCE_SUM) return f32x4.add(acc, v);
   // the reference's rule: take v when it beats acc or is NaN (so NaN sticks, and ties keep acc)
-  const take = v128.or(op == 1 ? f32x4.gt(v, acc) : f32x4.lt(v, acc), f32x4.ne(v, v));
+  const take = v128.or(op == REDUCE_MAX ? f32x4.gt(v, acc) : f32x4.lt(v, acc), f32x4.ne(v, v));
   return v128.bitselect(v, acc, take);
 }
 
-/** op: 0 sum, 1 max, 2 min. inner >= 4 runs four columns at a time; inner == 1 runs along rows. */
+/** op: a REDUCE_ code. inner >= 4 runs four columns at a time; inner == 1 runs along rows. */
 export function reduce(op: i32, x: usize, outer: i32, axis: i32, inner: i32, out: usize): void {
   const rowB = <usize>inner << 2;
   for (let o = 0; o < outer; o++) {
@@ -1645,8 +1652,8 @@ export function reduce(op: i32, x: usize, outer: i32, axis: i32, inner: i32, out
           r = f32x4.extract_lane(redop(op, f32x4.splat(r), f32x4.splat(v)), 0);
         }
       } else {
-        r = op == 0 ? 0 : load<f32>(xo);
-        a = op == 0 ? 0 : 1;
+        r = op == REDUCE_SUM ? 0 : load<f32>(xo);
+        a = op == REDUCE_SUM ? 0 : 1;
       }
       for (; a < axis; a++) r = f32x4.extract_lane(redop(op, f32x4.splat(r), v128.load32_splat(xo + (<usize>a << 2))), 0);
       store<f32>(oo, r);
@@ -1656,14 +1663,14 @@ export function reduce(op: i32, x: usize, outer: i32, axis: i32, inner: i32, out
     const i4 = inner & ~3;
     for (; i < i4; i += 4) {
       const ib = <usize>i << 2;
-      let acc = op == 0 ? f32x4.splat(0) : v128.load(xo + ib);
-      for (let a = op == 0 ? 0 : 1; a < axis; a++) acc = redop(op, acc, v128.load(xo + <usize>a * rowB + ib));
+      let acc = op == REDUCE_SUM ? f32x4.splat(0) : v128.load(xo + ib);
+      for (let a = op == REDUCE_SUM ? 0 : 1; a < axis; a++) acc = redop(op, acc, v128.load(xo + <usize>a * rowB + ib));
       v128.store(oo + ib, acc);
     }
     for (; i < inner; i++) {
       const ib = <usize>i << 2;
-      let acc = op == 0 ? f32x4.splat(0) : v128.load32_splat(xo + ib);
-      for (let a = op == 0 ? 0 : 1; a < axis; a++) acc = redop(op, acc, v128.load32_splat(xo + <usize>a * rowB + ib));
+      let acc = op == REDUCE_SUM ? f32x4.splat(0) : v128.load32_splat(xo + ib);
+      for (let a = op == REDUCE_SUM ? 0 : 1; a < axis; a++) acc = redop(op, acc, v128.load32_splat(xo + <usize>a * rowB + ib));
       store<f32>(oo + ib, f32x4.extract_lane(acc, 0));
     }
   }
@@ -1710,8 +1717,11 @@ export function sumPartials(src: usize, stride: i32, count: i32, n: i32, dst: us
  * Adam in place over n floats: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
  * w -= alpha m / (sqrt(v) + eps). Vector sqrt and divide are what the scalar loop waits on.
  */
-export function adamUpdate(w: usize, g: usize, m: usize, v: usize, n: i32, alpha: f32, b1: f32, b2: f32, eps: f32): void {
-  const c1: f32 = <f32>1 - b1, c2: f32 = <f32>1 - b2;
+export function adamUpdate(w: usize, g: usize, m: usize, v: usize, n: i32, alpha64: f64, b164: f64, b264: f64, eps64: f64): void {
+  // The hyperparameters arrive in f64: 1 - b2 formed from an f32 b2 (0.999 -> 0.99900001) was
+  // 1.3e-5 off, and so was every v (found by runConformance).
+  const alpha = <f32>alpha64, b1 = <f32>b164, b2 = <f32>b264, eps = <f32>eps64;
+  const c1 = <f32>(1 - b164), c2 = <f32>(1 - b264);
   const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1), vb2 = f32x4.splat(b2), vc2 = f32x4.splat(c2);
   const va = f32x4.splat(alpha), ve = f32x4.splat(eps);
   const n4 = n & ~3;

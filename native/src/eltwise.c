@@ -25,12 +25,22 @@
 /* Elements (or rows times their length) per thread piece: below 2x this a call stays on the caller. */
 #define ELT_GRAIN 32768
 
-static const char *const UNARY_NAMES[GL_U_COUNT] = {
-  "neg", "exp", "log", "sqrt", "abs", "square", "sign", "sigmoid", "tanh", "relu", "step", "softplus", "reciprocal"};
-static const char *const BINARY_NAMES[GL_B_COUNT] = {
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "gt", "ge", "lt", "le", "eq", "maskPositive"};
-static const char *const REDUCE_NAMES[GL_R_COUNT] = {"sum", "max", "min"};
-static const char *const ACTIVATION_NAMES[GL_A_COUNT] = {"linear", "relu", "sigmoid", "tanh"};
+/* The names of the codes (codes.h), exported as eltwiseCodes so the TypeScript side can check at
+ * load that this build was compiled from the same table. */
+static const char *const UNARY_NAMES[GL_UNARY_COUNT] = {
+  [GL_UNARY_NEG] = "neg", [GL_UNARY_ABS] = "abs", [GL_UNARY_SQRT] = "sqrt", [GL_UNARY_SQUARE] = "square",
+  [GL_UNARY_RELU] = "relu", [GL_UNARY_STEP] = "step", [GL_UNARY_SIGN] = "sign", [GL_UNARY_RECIPROCAL] = "reciprocal",
+  [GL_UNARY_EXP] = "exp", [GL_UNARY_SIGMOID] = "sigmoid", [GL_UNARY_LOG] = "log", [GL_UNARY_TANH] = "tanh",
+  [GL_UNARY_SOFTPLUS] = "softplus"};
+static const char *const BINARY_NAMES[GL_BINARY_COUNT] = {
+  [GL_BINARY_ADD] = "add", [GL_BINARY_SUB] = "sub", [GL_BINARY_MUL] = "mul", [GL_BINARY_DIV] = "div",
+  [GL_BINARY_MAXIMUM] = "maximum", [GL_BINARY_MINIMUM] = "minimum", [GL_BINARY_GT] = "gt", [GL_BINARY_GE] = "ge",
+  [GL_BINARY_LT] = "lt", [GL_BINARY_LE] = "le", [GL_BINARY_EQ] = "eq", [GL_BINARY_MASK_POSITIVE] = "maskPositive",
+  [GL_BINARY_POW] = "pow"};
+static const char *const REDUCE_NAMES[GL_REDUCE_COUNT] = {
+  [GL_REDUCE_SUM] = "sum", [GL_REDUCE_MAX] = "max", [GL_REDUCE_MIN] = "min"};
+static const char *const ACTIVATION_NAMES[GL_ACT_COUNT] = {
+  [GL_ACT_LINEAR] = "linear", [GL_ACT_RELU] = "relu", [GL_ACT_SIGMOID] = "sigmoid", [GL_ACT_TANH] = "tanh"};
 
 /* ---- scalar-form math, inlined into the vectorised loops ---- */
 
@@ -127,19 +137,19 @@ INLINE float log_f(float x) {
 
 CLONES static void unary_run(int op, const float *x, float *out, int64_t n) {
   switch (op) {
-    case GL_U_NEG: UNARY_LOOP(-v)
-    case GL_U_EXP: UNARY_LOOP(exp_f(v))
-    case GL_U_LOG: UNARY_LOOP(log_f(v))
-    case GL_U_SQRT: UNARY_LOOP(sqrtf(v))
-    case GL_U_ABS: UNARY_LOOP(fabsf(v))
-    case GL_U_SQUARE: UNARY_LOOP(v * v)
-    case GL_U_SIGN: UNARY_LOOP(v > 0.f ? 1.f : (v < 0.f ? -1.f : 0.f))
-    case GL_U_SIGMOID: UNARY_LOOP(sigmoid_f(v))
-    case GL_U_TANH: UNARY_LOOP(tanh_f(v))
-    case GL_U_RELU: UNARY_LOOP(v > 0.f ? v : 0.f)
-    case GL_U_STEP: UNARY_LOOP(v >= 0.f ? 1.f : 0.f)
-    case GL_U_RECIPROCAL: UNARY_LOOP(1.f / v)
-    case GL_U_SOFTPLUS:
+    case GL_UNARY_NEG: UNARY_LOOP(-v)
+    case GL_UNARY_EXP: UNARY_LOOP(exp_f(v))
+    case GL_UNARY_LOG: UNARY_LOOP(log_f(v))
+    case GL_UNARY_SQRT: UNARY_LOOP(sqrtf(v))
+    case GL_UNARY_ABS: UNARY_LOOP(fabsf(v))
+    case GL_UNARY_SQUARE: UNARY_LOOP(v * v)
+    case GL_UNARY_SIGN: UNARY_LOOP(v > 0.f ? 1.f : (v < 0.f ? -1.f : 0.f))
+    case GL_UNARY_SIGMOID: UNARY_LOOP(sigmoid_f(v))
+    case GL_UNARY_TANH: UNARY_LOOP(tanh_f(v))
+    case GL_UNARY_RELU: UNARY_LOOP(v > 0.f ? v : 0.f)
+    case GL_UNARY_STEP: UNARY_LOOP(v >= 0.f ? 1.f : 0.f)
+    case GL_UNARY_RECIPROCAL: UNARY_LOOP(1.f / v)
+    case GL_UNARY_SOFTPLUS:
       /* log(1 + e^v) without overflow, in double through libm, as the reference */
       for (int64_t i = 0; i < n; i++) {
         double v = x[i];
@@ -188,19 +198,19 @@ INLINE float pow_js(float a, float b) {
 /* o[i] = op(a[i * as], b[i * bs]) for i < n, as and bs each 0 (one value) or 1 (contiguous). */
 CLONES static void binary_run(int op, const float *a, int as, const float *b, int bs, float *o, int64_t n) {
   switch (op) {
-    case GL_B_ADD: BIN_LOOPS(x + y)
-    case GL_B_SUB: BIN_LOOPS(x - y)
-    case GL_B_MUL: BIN_LOOPS(x * y)
-    case GL_B_DIV: BIN_LOOPS(x / y)
-    case GL_B_MAXIMUM: BIN_LOOPS(x >= y ? x : y)
-    case GL_B_MINIMUM: BIN_LOOPS(x <= y ? x : y)
-    case GL_B_GT: BIN_LOOPS(x > y ? 1.f : 0.f)
-    case GL_B_GE: BIN_LOOPS(x >= y ? 1.f : 0.f)
-    case GL_B_LT: BIN_LOOPS(x < y ? 1.f : 0.f)
-    case GL_B_LE: BIN_LOOPS(x <= y ? 1.f : 0.f)
-    case GL_B_EQ: BIN_LOOPS(x == y ? 1.f : 0.f)
-    case GL_B_MASK_POSITIVE: BIN_LOOPS(x * (y > 0.f ? 1.f : 0.f))
-    case GL_B_POW:
+    case GL_BINARY_ADD: BIN_LOOPS(x + y)
+    case GL_BINARY_SUB: BIN_LOOPS(x - y)
+    case GL_BINARY_MUL: BIN_LOOPS(x * y)
+    case GL_BINARY_DIV: BIN_LOOPS(x / y)
+    case GL_BINARY_MAXIMUM: BIN_LOOPS(x >= y ? x : y)
+    case GL_BINARY_MINIMUM: BIN_LOOPS(x <= y ? x : y)
+    case GL_BINARY_GT: BIN_LOOPS(x > y ? 1.f : 0.f)
+    case GL_BINARY_GE: BIN_LOOPS(x >= y ? 1.f : 0.f)
+    case GL_BINARY_LT: BIN_LOOPS(x < y ? 1.f : 0.f)
+    case GL_BINARY_LE: BIN_LOOPS(x <= y ? 1.f : 0.f)
+    case GL_BINARY_EQ: BIN_LOOPS(x == y ? 1.f : 0.f)
+    case GL_BINARY_MASK_POSITIVE: BIN_LOOPS(x * (y > 0.f ? 1.f : 0.f))
+    case GL_BINARY_POW:
       for (int64_t i = 0; i < n; i++) o[i] = pow_js(a[as ? i : 0], b[bs ? i : 0]);
       return;
     default: return;
@@ -451,13 +461,13 @@ static void arg_task(void *p, int64_t o0, int64_t o1, int t) {
 
 CLONES static void act_backward_run(int act, const float *dy, const float *y, float *dz, int64_t n) {
   switch (act) {
-    case GL_A_RELU:
+    case GL_ACT_RELU:
       for (int64_t i = 0; i < n; i++) dz[i] = dy[i] * (y[i] > 0.f ? 1.f : 0.f);
       return;
-    case GL_A_SIGMOID:
+    case GL_ACT_SIGMOID:
       for (int64_t i = 0; i < n; i++) { float u = y[i]; dz[i] = dy[i] * (u * (1.f - u)); }
       return;
-    case GL_A_TANH:
+    case GL_ACT_TANH:
       for (int64_t i = 0; i < n; i++) { float u = y[i]; dz[i] = dy[i] * (1.f - u * u); }
       return;
     default:
@@ -481,9 +491,9 @@ CLONES static void bias_add_rows(float *y, int64_t n, const float *bias, int64_t
 
 void gl_bias_act_f32(float *y, int64_t n, const float *bias, int64_t inner, int act) {
   if (bias && inner > 0) bias_add_rows(y, n, bias, inner);
-  if (act == GL_A_RELU) unary_run(GL_U_RELU, y, y, n);
-  else if (act == GL_A_SIGMOID) unary_run(GL_U_SIGMOID, y, y, n);
-  else if (act == GL_A_TANH) unary_run(GL_U_TANH, y, y, n);
+  if (act == GL_ACT_RELU) unary_run(GL_UNARY_RELU, y, y, n);
+  else if (act == GL_ACT_SIGMOID) unary_run(GL_UNARY_SIGMOID, y, y, n);
+  else if (act == GL_ACT_TANH) unary_run(GL_UNARY_TANH, y, y, n);
 }
 
 /* ---- N-API wrappers: every length is checked against the sizes before any work ---- */
@@ -521,10 +531,10 @@ static napi_value js_unary(napi_env env, napi_callback_info info) {
   size_t nx, no;
   float *x, *out;
   if (!gl_int(env, a[0], &op) || !(x = gl_f32(env, a[1], &nx)) || !(out = gl_f32(env, a[2], &no))) return NULL;
-  if (op < 0 || op >= GL_U_COUNT) return range_error(env, "eltwiseUnary: unknown op");
+  if (op < 0 || op >= GL_UNARY_COUNT) return range_error(env, "eltwiseUnary: unknown op");
   if (nx != no) return range_error(env, "eltwiseUnary: x and out differ in length");
   unary_ctx c = {(int)op, x, out};
-  gl_parallel_for((int64_t)nx, op == GL_U_SOFTPLUS ? ELT_GRAIN / 16 : ELT_GRAIN, unary_task, &c);
+  gl_parallel_for((int64_t)nx, op == GL_UNARY_SOFTPLUS ? ELT_GRAIN / 16 : ELT_GRAIN, unary_task, &c);
   return undef(env);
 }
 
@@ -540,7 +550,7 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
   if (!gl_int(env, v[0], &op) || !(a = gl_f32(env, v[1], &na)) || !(b = gl_f32(env, v[2], &nb)) ||
       !(o = gl_f32(env, v[3], &no)) || !(dims = gl_i32(env, v[4], &nd)))
     return NULL;
-  if (op < 0 || op >= GL_B_COUNT) return range_error(env, "eltwiseBinary: unknown op");
+  if (op < 0 || op >= GL_BINARY_COUNT) return range_error(env, "eltwiseBinary: unknown op");
   if (nd < 1) return range_error(env, "eltwiseBinary: dims is empty");
   const int rank = dims[0];
   if (rank < 0 || rank > MAX_RANK || nd < (size_t)(1 + 3 * rank)) return range_error(env, "eltwiseBinary: bad rank");
@@ -617,7 +627,7 @@ static napi_value js_binary(napi_env env, napi_callback_info info) {
       return undef(env);
     }
   }
-  int64_t grain = (op == GL_B_POW ? ELT_GRAIN / 16 : ELT_GRAIN) / c.inner;
+  int64_t grain = (op == GL_BINARY_POW ? ELT_GRAIN / 16 : ELT_GRAIN) / c.inner;
   gl_parallel_for(rows, grain < 1 ? 1 : grain, binary_task, &c);
   return undef(env);
 }
@@ -645,13 +655,13 @@ static napi_value js_reduce(napi_env env, napi_callback_info info) {
   const float *x;
   float *out;
   if (!reduce_args(env, info, "eltwiseReduce(op, x, outer, axis, inner, out)", &op, &x, &outer, &axis, &inner, &out)) return NULL;
-  if (op < 0 || op >= GL_R_COUNT) return range_error(env, "eltwiseReduce: unknown op");
-  if (op == GL_R_SUM) {
+  if (op < 0 || op >= GL_REDUCE_COUNT) return range_error(env, "eltwiseReduce: unknown op");
+  if (op == GL_REDUCE_SUM) {
     if (!sum_reduce(x, outer, axis, inner, out)) return range_error(env, "eltwiseReduce: out of memory");
     return undef(env);
   }
   if (axis < 1) return range_error(env, "eltwiseReduce: max/min over an empty axis");
-  extreme_ctx c = {op == GL_R_MAX, x, axis, inner, out};
+  extreme_ctx c = {op == GL_REDUCE_MAX, x, axis, inner, out};
   int64_t grain = ELT_GRAIN / (axis * inner > 0 ? axis * inner : 1);
   gl_parallel_for(outer, grain < 1 ? 1 : grain, extreme_task, &c);
   return undef(env);
@@ -682,7 +692,7 @@ static napi_value js_act_backward(napi_env env, napi_callback_info info) {
       !(dz = gl_f32(env, v[3], &ndz)) || !gl_int(env, v[5], &inner))
     return NULL;
   if (!is_null(env, v[4]) && !(dbias = gl_f32(env, v[4], &nbias))) return NULL;
-  if (act < 0 || act >= GL_A_COUNT) return range_error(env, "eltwiseActivationBackward: unknown activation");
+  if (act < 0 || act >= GL_ACT_COUNT) return range_error(env, "eltwiseActivationBackward: unknown activation");
   if (ndy != ny || ndy != ndz) return range_error(env, "eltwiseActivationBackward: dy, y and dz differ in length");
   if (dbias && (inner < 1 || (size_t)inner != nbias || ndy % (size_t)inner != 0))
     return range_error(env, "eltwiseActivationBackward: dbias must hold `inner` values, and dy whole rows of them");
@@ -712,9 +722,9 @@ void gl_register_eltwise(napi_env env, napi_value exports) {
   /* the op codes, as name lists in code order */
   napi_value codes;
   napi_create_object(env, &codes);
-  set_names(env, codes, "unary", UNARY_NAMES, GL_U_COUNT);
-  set_names(env, codes, "binary", BINARY_NAMES, GL_B_COUNT);
-  set_names(env, codes, "reduce", REDUCE_NAMES, GL_R_COUNT);
-  set_names(env, codes, "activation", ACTIVATION_NAMES, GL_A_COUNT);
+  set_names(env, codes, "unary", UNARY_NAMES, GL_UNARY_COUNT);
+  set_names(env, codes, "binary", BINARY_NAMES, GL_BINARY_COUNT);
+  set_names(env, codes, "reduce", REDUCE_NAMES, GL_REDUCE_COUNT);
+  set_names(env, codes, "activation", ACTIVATION_NAMES, GL_ACT_COUNT);
   napi_set_named_property(env, exports, "eltwiseCodes", codes);
 }

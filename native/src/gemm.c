@@ -447,7 +447,7 @@ static napi_value js_matmul(napi_env env, napi_callback_info info) {
   napi_valuetype bt;
   napi_typeof(env, v[11], &bt);
   if (bt != napi_null && bt != napi_undefined && !(bias = gl_f32(env, v[11], &lbias))) return NULL;
-  if (batch < 0 || m < 0 || k < 0 || n < 0 || as < 0 || bs < 0 || act < 0 || act > 3 ||
+  if (batch < 0 || m < 0 || k < 0 || n < 0 || as < 0 || bs < 0 || act < 0 || act >= GL_ACT_COUNT ||
       (batch > 0 && ((size_t)((batch - 1) * as + m * k) > la || (size_t)((batch - 1) * bs + k * n) > lb ||
       (size_t)(batch * m * n) > lc)) || (bias && (int64_t)lbias != n)) {
     napi_throw_range_error(env, NULL, "matmul: array lengths do not match the sizes");

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <node_api.h>
+#include "codes.h" /* the op codes, from src/backend/codes.ts */
 
 /* ---- threads (threads.c) ----
  * fn(ctx, begin, end, thread) runs over [begin, end) pieces of [0, n). The split is static: it
@@ -27,7 +28,9 @@ int gl_cpu_level(void);
  * the pool; gl_sgemm_serial runs on the calling thread (inside a parallel_for piece). Each output
  * element is summed in the same order whatever the split, so the result does not depend on the
  * thread count. */
-enum { GL_ACT_LINEAR = 0, GL_ACT_RELU = 1, GL_ACT_SIGMOID = 2, GL_ACT_TANH = 3 };
+/* The epilogues treat codes above RELU as the transcendental activations. */
+_Static_assert(GL_ACT_LINEAR == 0 && GL_ACT_RELU == 1 && GL_ACT_SIGMOID > GL_ACT_RELU && GL_ACT_TANH > GL_ACT_RELU,
+  "codes.h: the activation order the epilogues rely on changed");
 void gl_sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t ars, int64_t acs, const float *b,
   int64_t brs, int64_t bcs, float *c, int64_t ldc, int accumulate, const float *bias, int act);
 void gl_sgemm_serial(int64_t m, int64_t n, int64_t k, const float *a, int64_t ars, int64_t acs, const float *b,

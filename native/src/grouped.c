@@ -97,7 +97,7 @@ CLONES static void forward_rows(const conv_ctx *c, int64_t u0, int64_t u1) {
       else grouped_forward_pixel(g, c->x, c->w, acc, nb, oh, ow);
     }
     /* the epilogue on the row while it is in cache, as the unfused add and activation compute it */
-    if (c->bias || c->act != GL_A_LINEAR) gl_bias_act_f32(row, g->outW * g->M, c->bias, g->M, c->act);
+    if (c->bias || c->act != GL_ACT_LINEAR) gl_bias_act_f32(row, g->outW * g->M, c->bias, g->M, c->act);
   }
 }
 
@@ -317,7 +317,7 @@ static napi_value js_forward(napi_env env, napi_callback_info info) {
   napi_typeof(env, v[4], &bt);
   if (bt != napi_null && bt != napi_undefined && !(bias = gl_f32(env, v[4], &nbias))) return NULL;
   if ((int64_t)nx != x_size(&g) || (int64_t)nw != w_size(&g) || (int64_t)ny != y_size(&g) || (bias && (int64_t)nbias != g.M) ||
-      act < 0 || act >= GL_A_COUNT) {
+      act < 0 || act >= GL_ACT_COUNT) {
     napi_throw_range_error(env, NULL, fn);
     return NULL;
   }

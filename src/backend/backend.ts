@@ -165,3 +165,26 @@ export interface Backend {
   adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, alpha: number, beta1: number, beta2: number,
     epsilon: number): void;
 }
+
+/** Every kernel of the Backend interface, each exactly once (the `satisfies` rejects a missing or unknown name). */
+const KERNEL_SET = {
+  unary: true, binary: true, reduce: true, argReduce: true, matmul: true, conv2d: true, conv2dBackward: true,
+  activationBackward: true, conv2dBackpropInput: true, conv2dBackpropFilter: true, groupedConv2d: true,
+  groupedConv2dBackpropInput: true, groupedConv2dBackpropFilter: true, maxPool2d: true, maxPool2dBackward: true,
+  avgPool2d: true, avgPool2dBackward: true, adamUpdate: true,
+} as const satisfies Record<Exclude<keyof Backend, 'name'>, true>;
+export type KernelName = keyof typeof KERNEL_SET;
+export const KERNEL_NAMES = Object.keys(KERNEL_SET) as KernelName[];
+
+/**
+ * The required core: the kernels a backend must write itself (forwards with no composition of
+ * other kernels). withDefaults (defaults.ts) builds every other kernel from them, as burn's
+ * backend traits give default backward ops, so no backend can lack a gradient kernel.
+ */
+export const CORE_KERNELS = ['unary', 'binary', 'reduce', 'argReduce', 'matmul', 'conv2d', 'maxPool2d', 'avgPool2d'] as const satisfies readonly KernelName[];
+export type CoreKernel = (typeof CORE_KERNELS)[number];
+/** The kernels withDefaults supplies when a backend does not override them. */
+export type DefaultKernel = Exclude<KernelName, CoreKernel>;
+
+/** What a backend author writes: a name, the whole core, and any defaults it measures faster. */
+export type BackendParts = { readonly name: string } & Pick<Backend, CoreKernel> & Partial<Pick<Backend, DefaultKernel>>;

@@ -1,4 +1,4 @@
-import { getBackend, requestedBackend, setBackend } from './index.js';
+import { applyRequestedBackend, getBackend, requestedBackend, setBackend } from './index.js';
 import { loadNativeBackend, nativeBackend, nativeUnavailableReason } from './native/index.js';
 import { loadWasmBackend, wasmBackend } from './wasm/index.js';
 
@@ -18,7 +18,8 @@ export function loadDefaultBackend(): void {
     throw new Error(`GRADLAB_BACKEND=native but the native backend did not load: ${nativeUnavailableReason() ?? 'unknown reason'}`);
   }
   loadWasmBackend(); // selects wasm unless GRADLAB_BACKEND says otherwise
-  if (native && (want === undefined || want === 'native')) setBackend('native');
+  if (native && want === undefined) setBackend('native');
+  applyRequestedBackend(); // any named backend, or an error naming those that loaded
   selected = true;
 }
 

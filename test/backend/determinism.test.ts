@@ -2,9 +2,14 @@
 // give bit-identical results however its pool threads happen to share the jobs of a call. The
 // filter gradients reduce over images, so they are where a dynamic job-to-thread assignment
 // would change the order of the float additions; these tests repeat them (and a short training
-// run, whose every step depends on them) and compare the bits.
+// run, whose every step depends on them, and two runs of the gradlab command) and compare the bits.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Conv2dGeometry, FloatArray } from '../../src/backend/backend.js';
 import { getBackend, registerBackend, setBackend } from '../../src/backend/index.js';
 import { createWasmBackend, wasmBackend, type WasmBackend } from '../../src/backend/wasm/index.js';
@@ -139,6 +144,34 @@ describe('wasm backend on 2 threads: training twice with the same seeds', () => 
       if (loaded) registerBackend(loaded);
       setBackend(before);
       be.close();
+    }
+  });
+});
+
+describe('gradlab train twice, 2 threads, the same seed', () => {
+  test('writes bit-identical weights and reports the same test loss', () => {
+    const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'gl-determinism-'));
+    try {
+      const run = (i: number): { loss: string; weights: Buffer } => {
+        const out = join(dir, `run${i}`);
+        const env: NodeJS.ProcessEnv = { ...process.env, GRADLAB_THREADS: '2' };
+        delete env.GRADLAB_BACKEND;
+        const r = spawnSync(process.execPath, [main, 'train', '--train-size', '600', '--test-size', '200', '--epochs', '1',
+          '--quiet', '--out', out], { env, encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        const loss = /loss ([0-9.]+)/.exec(r.stdout)?.[1];
+        assert.ok(loss, r.stdout);
+        const file = readdirSync(join(out, 'model')).find((f) => f.endsWith('.safetensors'));
+        assert.ok(file);
+        return { loss, weights: readFileSync(join(out, 'model', file)) };
+      };
+      const a = run(1);
+      const b = run(2);
+      assert.equal(b.loss, a.loss);
+      assert.ok(a.weights.equals(b.weights), 'the two runs wrote different weights');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

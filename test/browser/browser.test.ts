@@ -324,3 +324,41 @@ test("esbuild bundles `import * as gl from 'gradlab'` for the browser with no no
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// runConformance (src/backend/conformance.ts) in the page: every kernel of the wasm backend,
+// threaded (COOP/COEP), against the js reference, from a script bundled by esbuild.
+test('runConformance passes for the wasm backend in the page, on Web Worker threads', { skip, timeout: 600_000 }, async () => {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'gradlab-conformance-'));
+  try {
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(repo, join(dir, 'node_modules', 'gradlab'), 'dir');
+    const conformance = join(repo, 'dist', 'src', 'backend', 'conformance.js');
+    writeFileSync(join(dir, 'app.js'), `import * as gl from 'gradlab';
+import { formatFailures, runConformance } from ${JSON.stringify(conformance)};
+gl.setWasmPaths('/gradlab/');
+globalThis.appDone = (async () => {
+  const backend = await gl.ready();
+  const failures = runConformance(gl.wasmBackend());
+  return { backend, threads: gl.wasmBackend().info().threads, failures: failures.length, report: formatFailures(failures) };
+})();
+`);
+    await build({ absWorkingDir: dir, entryPoints: ['app.js'], bundle: true, format: 'esm', platform: 'browser', outfile: join(dir, 'out', 'app.js'), logLevel: 'silent' });
+    const { server, origin } = await serve(true, { 'gradlab/': bundleDir, 'app/': join(dir, 'out') });
+    try {
+      await withPage(origin, async (page, problems) => {
+        await page.addScriptTag({ type: 'module', url: `${origin}/app/app.js` });
+        await page.waitForFunction(() => (globalThis as { appDone?: unknown }).appDone !== undefined);
+        const r = await page.evaluate(() => (globalThis as unknown as { appDone: Promise<{ backend: string; threads: number; failures: number; report: string }> }).appDone);
+        assert.deepEqual(problems, []);
+        assert.equal(r.backend, 'wasm');
+        assert.ok(r.threads >= 2, `threads ${r.threads}`);
+        assert.equal(r.failures, 0, r.report);
+      });
+    } finally {
+      server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,11 +3,12 @@
 // Float32Arrays; float64 data, and calls too small to repay the trip into C, run on the js
 // reference. native/index.ts spreads the result into the native Backend.
 import type {
-  Backend, BinaryKernel, Conv2dGeometry, Epilogue, FloatArray, FusedActivation, Pool2dGeometry, ReduceKernel, UnaryKernel,
+  Backend, Conv2dGeometry, Epilogue, FloatArray, Pool2dGeometry,
 } from '../backend.js';
+import { ACTIVATION_CODES, BINARY_CODES, REDUCE_CODES, UNARY_CODES } from '../codes.js';
 import { jsBackend } from '../js/index.js';
 
-/** The op codes the addon uses: each list holds the names in code order (eltwise.c). */
+/** The names of the op codes the addon was compiled with, in code order (codes.h via eltwise.c). */
 export interface NativeEltwiseCodes {
   unary: string[];
   binary: string[];
@@ -51,22 +52,19 @@ const MIN_ADAM = 64;
 
 const TRANSCENDENTAL = new Set<string>(['exp', 'log', 'tanh', 'sigmoid', 'softplus', 'pow']);
 
-function codeTable<K extends string>(names: readonly string[] | undefined, want: readonly K[], what: string): Record<K, number> {
-  const table = {} as Record<K, number>;
-  for (const k of want) {
-    const i = names ? names.indexOf(k) : -1;
-    if (i < 0) throw new Error(`gradlab native: the addon has no ${what} code for '${k}' (rebuild with npm run build:native)`);
-    table[k] = i;
+/**
+ * The shared code table (codes.ts), checked against the names this build of the addon compiled
+ * (eltwiseCodes): an addon built from another table is refused rather than run with wrong ops.
+ */
+function codeTable<K extends string>(names: readonly string[] | undefined, want: Readonly<Record<K, number>>, what: string): Readonly<Record<K, number>> {
+  for (const [k, code] of Object.entries(want) as [K, number][]) {
+    if (!names || names[code] !== k) {
+      throw new Error(`gradlab native: the addon's ${what} code ${code} is '${names?.[code] ?? 'missing'}', not '${k}' (rebuild with npm run build:native)`);
+    }
   }
-  return table;
+  return want;
 }
 
-const UNARY: readonly UnaryKernel[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'square', 'sign', 'sigmoid', 'tanh', 'relu', 'step',
-  'softplus', 'reciprocal'];
-const BINARY: readonly BinaryKernel[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'gt', 'ge', 'lt', 'le', 'eq',
-  'maskPositive'];
-const REDUCE: readonly ReduceKernel[] = ['sum', 'max', 'min'];
-const ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu', 'sigmoid', 'tanh'];
 
 function isF32(a: FloatArray): a is Float32Array {
   return a instanceof Float32Array;
@@ -85,10 +83,10 @@ export function nativeEltwiseKernels(addon: object): Partial<Backend> {
   const out: Partial<Backend> = {};
   if (!has(addon, 'eltwiseCodes')) return out;
   const codes = addon.eltwiseCodes;
-  const ACT = codeTable(codes.activation, ACTIVATIONS, 'activation');
+  const ACT = codeTable(codes.activation, ACTIVATION_CODES, 'activation');
 
   if (has(addon, 'eltwiseUnary')) {
-    const U = codeTable(codes.unary, UNARY, 'unary');
+    const U = codeTable(codes.unary, UNARY_CODES, 'unary');
     const f = addon.eltwiseUnary;
     out.unary = (op, x, o) => {
       if (isF32(x) && isF32(o) && x.length >= (TRANSCENDENTAL.has(op) ? MIN_TRANSCENDENTAL : MIN_CHEAP)) f(U[op], x, o);
@@ -97,7 +95,7 @@ export function nativeEltwiseKernels(addon: object): Partial<Backend> {
   }
 
   if (has(addon, 'eltwiseBinary')) {
-    const B = codeTable(codes.binary, BINARY, 'binary');
+    const B = codeTable(codes.binary, BINARY_CODES, 'binary');
     const f = addon.eltwiseBinary;
     let dims = new Int32Array(1 + 3 * 8);
     out.binary = (op, a, aShape, b, bShape, o, outShape) => {
@@ -119,7 +117,7 @@ export function nativeEltwiseKernels(addon: object): Partial<Backend> {
   }
 
   if (has(addon, 'eltwiseReduce')) {
-    const R = codeTable(codes.reduce, REDUCE, 'reduce');
+    const R = codeTable(codes.reduce, REDUCE_CODES, 'reduce');
     const f = addon.eltwiseReduce;
     out.reduce = (op, x, outer, axis, inner, o) => {
       if (isF32(x) && isF32(o) && x.length >= MIN_REDUCE && axis >= 1) f(R[op], x, outer, axis, inner, o);

@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import {
-  FUSED_ACTIVATIONS, type Backend, type Conv2dGeometry, type Conv2dGrads, type Epilogue, type FloatArray,
+  type Backend, type Conv2dGeometry, type Conv2dGrads, type Epilogue, type FloatArray,
   type FusedActivation, type FusedOutput,
 } from '../backend.js';
+import { ACTIVATION_CODES } from '../codes.js';
 import { jsBackend } from '../js/index.js';
 import { registerBackend, requestedThreads } from '../index.js';
 import { ValueError } from '../../core/errors.js';
@@ -108,7 +109,7 @@ export function nativeUnavailableReason(): string | undefined {
   return loadError;
 }
 
-const ACT: Record<FusedActivation, number> = Object.fromEntries(FUSED_ACTIVATIONS.map((a, i) => [a, i])) as Record<FusedActivation, number>;
+const ACT: Record<FusedActivation, number> = ACTIVATION_CODES;
 
 const f32 = (a: FloatArray | null | undefined): a is Float32Array => a instanceof Float32Array;
 
