@@ -152,9 +152,7 @@ static void im2col_dz(const geom_t *g, const float *dz, int64_t r0, int64_t r1, 
   }
 }
 
-/* ---- forward, one input channel (the first layer on grey images): direct, no im2col ----
- * Eight output pixels of a row at a time, each a masked vector of up to 16 filters, from a
- * zero-padded copy of the input row so no tap needs a bounds test. */
+/* ---- one input channel (the first layer on grey images): direct kernels, no im2col ---- */
 #if defined(__x86_64__)
 #include <immintrin.h>
 typedef struct {
@@ -164,112 +162,98 @@ typedef struct {
   int act;
 } c1_job;
 
-__attribute__((target("avx512f")))
-static void c1_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
-  const c1_job *j = ctx;
-  const geom_t *g = j->g;
-  const int64_t M = g->m, KW = g->kw, OW = g->ow;
-  const int64_t wp = g->pl + g->w + (OW * g->sw + KW * g->dw); /* padded row, generous on the right */
-  float *xp = col_buffer((size_t)(g->kh * wp + 8 * g->sw * 16));
-  for (int64_t row = r0; row < r1; row++) { /* row = n * OH + oh */
-    int64_t n = row / g->oh, oh = row % g->oh;
-    /* the KH input rows this output row reads, zero-padded (a row outside the image is all zeros) */
-    for (int64_t kh = 0; kh < g->kh; kh++) {
-      float *d = xp + kh * wp;
-      int64_t ih = oh * g->sh - g->pt + kh * g->dh;
-      memset(d, 0, sizeof(float) * (size_t)wp);
-      if (ih >= 0 && ih < g->h) memcpy(d + g->pl, j->x + (n * g->h + ih) * g->w, sizeof(float) * (size_t)g->w);
-    }
-    float *yrow = j->y + row * OW * M;
-    for (int64_t m0 = 0; m0 < M; m0 += 16) {
-      int mc = (int)(M - m0 < 16 ? M - m0 : 16);
-      __mmask16 mk = (__mmask16)((1u << mc) - 1);
-      __m512 bv = j->bias ? _mm512_maskz_loadu_ps(mk, j->bias + m0) : _mm512_setzero_ps();
-      for (int64_t ow0 = 0; ow0 < OW; ow0 += 8) {
-        int cnt = (int)(OW - ow0 < 8 ? OW - ow0 : 8);
-        __m512 a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv, a6 = bv, a7 = bv;
-        for (int64_t kh = 0; kh < g->kh; kh++) {
-          const float *xr = xp + kh * wp + ow0 * g->sw;
-          for (int64_t kw = 0; kw < KW; kw++) {
-            __m512 wv = _mm512_maskz_loadu_ps(mk, j->w + (kh * KW + kw) * M + m0);
-            const float *xs = xr + kw * g->dw;
-            const int64_t s = g->sw;
-            a0 = _mm512_fmadd_ps(_mm512_set1_ps(xs[0]), wv, a0);
-            a1 = _mm512_fmadd_ps(_mm512_set1_ps(xs[s]), wv, a1);
-            a2 = _mm512_fmadd_ps(_mm512_set1_ps(xs[2 * s]), wv, a2);
-            a3 = _mm512_fmadd_ps(_mm512_set1_ps(xs[3 * s]), wv, a3);
-            a4 = _mm512_fmadd_ps(_mm512_set1_ps(xs[4 * s]), wv, a4);
-            a5 = _mm512_fmadd_ps(_mm512_set1_ps(xs[5 * s]), wv, a5);
-            a6 = _mm512_fmadd_ps(_mm512_set1_ps(xs[6 * s]), wv, a6);
-            a7 = _mm512_fmadd_ps(_mm512_set1_ps(xs[7 * s]), wv, a7);
-          }
-        }
-        __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-        for (int i = 0; i < cnt; i++) {
-          __m512 v = acc[i];
-          if (j->act == GL_ACT_RELU) v = _mm512_max_ps(v, _mm512_setzero_ps());
-          _mm512_mask_storeu_ps(yrow + (ow0 + i) * M + m0, mk, v);
-        }
-      }
-    }
-    if (j->act >= GL_ACT_SIGMOID) gl_epilogue_rows(yrow, OW, M, M, NULL, j->act);
-  }
-}
-
-/* Filter gradient of a one-input-channel conv: dw[tap][m] = sum over output pixels of the tap's
- * input value times dz[pixel][m], one masked vector of up to 16 filters per tap (accumulated in
- * L1), with no im2col. Pieces of output rows sum into their own partial, folded in piece order. */
 typedef struct {
   const geom_t *g;
   const float *x, *dz;
   float *dw, *partials;
 } c1f_job;
 
-__attribute__((target("avx512f")))
-static void c1f_piece(void *ctx, int64_t r0, int64_t r1, int piece) {
-  const c1f_job *j = ctx;
-  const geom_t *g = j->g;
-  const int64_t M = g->m, KW = g->kw, OW = g->ow, T = g->kh * KW;
-  const int64_t wp = g->pl + g->w + (OW * g->sw + KW * g->dw);
-  float *acc = piece == 0 ? j->dw : j->partials + (int64_t)(piece - 1) * T * M;
-  float *xp = col_buffer((size_t)(g->kh * wp + T * 16 + 16));
-  float *tacc = xp + g->kh * wp; /* T x 16 accumulators */
-  memset(tacc, 0, sizeof(float) * (size_t)(T * 16));
-  for (int64_t m0 = 0; m0 < M; m0 += 16) {
-    int mc = (int)(M - m0 < 16 ? M - m0 : 16);
-    __mmask16 mk = (__mmask16)((1u << mc) - 1);
-    memset(tacc, 0, sizeof(float) * (size_t)(T * 16));
-    for (int64_t row = r0; row < r1; row++) {
-      int64_t n = row / g->oh, oh = row % g->oh;
-      for (int64_t kh = 0; kh < g->kh; kh++) {
-        float *d = xp + kh * wp;
-        int64_t ih = oh * g->sh - g->pt + kh * g->dh;
-        memset(d, 0, sizeof(float) * (size_t)wp);
-        if (ih >= 0 && ih < g->h) memcpy(d + g->pl, j->x + (n * g->h + ih) * g->w, sizeof(float) * (size_t)g->w);
-      }
-      const float *dzr = j->dz + row * OW * M + m0;
-      /* tap outer, pixels inner, four accumulators in registers: a memory accumulator updated
-       * every pixel would wait on zmm store-to-load forwarding */
-      for (int64_t kh = 0; kh < g->kh; kh++) {
-        for (int64_t kw = 0; kw < KW; kw++) {
-          const float *xs = xp + kh * wp + kw * g->dw;
-          const int64_t sw = g->sw;
-          __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-          int64_t ow = 0;
-          for (; ow + 4 <= OW; ow += 4) {
-            a0 = _mm512_fmadd_ps(_mm512_set1_ps(xs[ow * sw]), _mm512_maskz_loadu_ps(mk, dzr + ow * M), a0);
-            a1 = _mm512_fmadd_ps(_mm512_set1_ps(xs[(ow + 1) * sw]), _mm512_maskz_loadu_ps(mk, dzr + (ow + 1) * M), a1);
-            a2 = _mm512_fmadd_ps(_mm512_set1_ps(xs[(ow + 2) * sw]), _mm512_maskz_loadu_ps(mk, dzr + (ow + 2) * M), a2);
-            a3 = _mm512_fmadd_ps(_mm512_set1_ps(xs[(ow + 3) * sw]), _mm512_maskz_loadu_ps(mk, dzr + (ow + 3) * M), a3);
-          }
-          for (; ow < OW; ow++) a0 = _mm512_fmadd_ps(_mm512_set1_ps(xs[ow * sw]), _mm512_maskz_loadu_ps(mk, dzr + ow * M), a0);
-          float *ta = tacc + (kh * KW + kw) * 16;
-          _mm512_storeu_ps(ta, _mm512_add_ps(_mm512_loadu_ps(ta), _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))));
-        }
-      }
-    }
-    for (int64_t t = 0; t < T; t++) for (int c = 0; c < mc; c++) acc[t * M + m0 + c] = tacc[t * 16 + c];
+/* The KH input rows output row oh of image n reads, zero-padded to wp (a row outside is zeros). */
+static void c1_pad_rows(const geom_t *g, const float *x, int64_t n, int64_t oh, int64_t wp, float *xp) {
+  for (int64_t kh = 0; kh < g->kh; kh++) {
+    float *d = xp + kh * wp;
+    int64_t ih = oh * g->sh - g->pt + kh * g->dh;
+    memset(d, 0, sizeof(float) * (size_t)wp);
+    if (ih >= 0 && ih < g->h) memcpy(d + g->pl, x + (n * g->h + ih) * g->w, sizeof(float) * (size_t)g->w);
   }
+}
+
+#define C1_TARGET __attribute__((target("avx512f")))
+#define C1_FWD c1_piece_avx512
+#define C1_BWF c1f_piece_avx512
+#define VL 16
+#define V __m512
+#define MASK_T __mmask16
+#define MASK(mc) ((__mmask16)((1u << (mc)) - 1))
+#define LOADM(p, mk) _mm512_maskz_loadu_ps(mk, p)
+#define STOREM(p, mk, v) _mm512_mask_storeu_ps(p, mk, v)
+#define SET1 _mm512_set1_ps
+#define FMA _mm512_fmadd_ps
+#define ADD _mm512_add_ps
+#define MAX _mm512_max_ps
+#define ZERO _mm512_setzero_ps
+#define LOAD _mm512_loadu_ps
+#define STORE _mm512_storeu_ps
+#include "conv_c1.h"
+#undef C1_TARGET
+#undef C1_FWD
+#undef C1_BWF
+#undef VL
+#undef V
+#undef MASK_T
+#undef MASK
+#undef LOADM
+#undef STOREM
+#undef SET1
+#undef FMA
+#undef ADD
+#undef MAX
+#undef ZERO
+#undef LOAD
+#undef STORE
+
+#define C1_TARGET __attribute__((target("avx2,fma")))
+#define C1_FWD c1_piece_avx2
+#define C1_BWF c1f_piece_avx2
+#define VL 8
+#define V __m256
+#define MASK_T __m256i
+#define MASK(mc) _mm256_cmpgt_epi32(_mm256_set1_epi32(mc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define LOADM(p, mk) _mm256_maskload_ps(p, mk)
+#define STOREM(p, mk, v) _mm256_maskstore_ps(p, mk, v)
+#define SET1 _mm256_set1_ps
+#define FMA _mm256_fmadd_ps
+#define ADD _mm256_add_ps
+#define MAX _mm256_max_ps
+#define ZERO _mm256_setzero_ps
+#define LOAD _mm256_loadu_ps
+#define STORE _mm256_storeu_ps
+#include "conv_c1.h"
+#undef C1_TARGET
+#undef C1_FWD
+#undef C1_BWF
+#undef VL
+#undef V
+#undef MASK_T
+#undef MASK
+#undef LOADM
+#undef STOREM
+#undef SET1
+#undef FMA
+#undef ADD
+#undef MAX
+#undef ZERO
+#undef LOAD
+#undef STORE
+
+/* The direct kernels for this CPU, or NULL (portable build, or no AVX2): im2col then. */
+static gl_task_fn c1_forward_kernel(void) {
+  int l = gl_cpu_level();
+  return l == 2 ? c1_piece_avx512 : l == 1 ? c1_piece_avx2 : NULL;
+}
+static gl_task_fn c1_filter_kernel(void) {
+  int l = gl_cpu_level();
+  return l == 2 ? c1f_piece_avx512 : l == 1 ? c1f_piece_avx2 : NULL;
 }
 #endif
 
@@ -302,9 +286,9 @@ static void conv_forward(const geom_t *g, const float *x, const float *w, float 
     return;
   }
 #if defined(__x86_64__)
-  if (g->c == 1 && g->m <= 32 && gl_cpu_level() == 2 && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
+  if (g->c == 1 && g->m <= 32 && c1_forward_kernel() && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
     c1_job cj = {g, x, w, bias, y, act};
-    gl_parallel_for(g->n * g->oh, 4, c1_piece, &cj);
+    gl_parallel_for(g->n * g->oh, 4, c1_forward_kernel(), &cj);
     return;
   }
 #endif
@@ -440,7 +424,7 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
     return;
   }
 #if defined(__x86_64__)
-  if (g->c == 1 && gl_cpu_level() == 2 && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
+  if (g->c == 1 && c1_filter_kernel() && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
     int t = gl_thread_count();
     int64_t prow = g->n * g->oh, pieces = prow / 4 < t ? prow / 4 : t;
     if (pieces < 1) pieces = 1;
@@ -450,7 +434,7 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
       if (!cj.partials) abort();
     }
     memset(dw, 0, sizeof(float) * (size_t)(K * M));
-    gl_parallel_for(prow, 4, c1f_piece, &cj);
+    gl_parallel_for(prow, 4, c1_filter_kernel(), &cj);
     for (int64_t p = 1; p < pieces; p++)
       for (int64_t i = 0; i < K * M; i++) dw[i] += cj.partials[(p - 1) * K * M + i];
     free(cj.partials);

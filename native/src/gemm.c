@@ -107,6 +107,48 @@ static void ukr_avx2(int64_t k, const float *a, const float *b, float *c, int64_
 #undef S2
 }
 
+/* AVX2 + FMA, 6x16 with A read in place (row r at a + r * lda, lda > 0) or from a packed panel
+ * (lda == 0), and the columns past nr masked off in C's loads and stores (B's panel is zero
+ * padded, so its loads stay plain). Narrow C (conv layers with 6-64 filters, backward passes into
+ * few channels): no transposing pack of A and no scratch tile for the ragged edge. */
+__attribute__((target("avx2,fma")))
+static void ukr_avx2_m(int64_t k, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int load,
+  const float *bias, int relu, int nr) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+         c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+#define R2(r, v) { __m256 av = _mm256_broadcast_ss(v); c##r##0 = _mm256_fmadd_ps(av, b0, c##r##0); \
+    c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1); }
+  if (lda > 0) {
+    const float *a0 = a, *a3 = a + 3 * lda;
+    const int64_t l2 = 2 * lda;
+    for (int64_t p = 0; p < k; p++) {
+      __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      R2(0, a0 + p) R2(1, a0 + p + lda) R2(2, a0 + p + l2) R2(3, a3 + p) R2(4, a3 + p + lda) R2(5, a3 + p + l2)
+      b += 16;
+    }
+  } else {
+    for (int64_t p = 0; p < k; p++) {
+      __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      R2(0, a) R2(1, a + 1) R2(2, a + 2) R2(3, a + 3) R2(4, a + 4) R2(5, a + 5)
+      a += 6;
+      b += 16;
+    }
+  }
+#undef R2
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+  __m256 z = _mm256_setzero_ps();
+  __m256 bb0 = bias ? _mm256_maskload_ps(bias, m0) : z, bb1 = bias ? _mm256_maskload_ps(bias + 8, m1) : z;
+#define S2(r) { float *cr = c + r * ldc; __m256 v0 = c##r##0, v1 = c##r##1; \
+    if (load) { v0 = _mm256_add_ps(v0, _mm256_maskload_ps(cr, m0)); v1 = _mm256_add_ps(v1, _mm256_maskload_ps(cr + 8, m1)); } \
+    if (bias) { v0 = _mm256_add_ps(v0, bb0); v1 = _mm256_add_ps(v1, bb1); } \
+    if (relu) { v0 = _mm256_max_ps(v0, z); v1 = _mm256_max_ps(v1, z); } \
+    _mm256_maskstore_ps(cr, m0, v0); _mm256_maskstore_ps(cr + 8, m1, v1); }
+  S2(0) S2(1) S2(2) S2(3) S2(4) S2(5)
+#undef S2
+}
+
 /* AVX-512, 12x32: 24 zmm accumulators, 2 B vectors and a broadcast (27 of 32 registers). On
  * Zen 4 a zmm FMA takes both 256-bit pipes, so the gain over AVX2 is the register file: a taller
  * tile loads B once for twice the rows. */
@@ -216,6 +258,8 @@ static void ukr_avx512_n16(int64_t k, const float *a, int64_t lda, const float *
 static const isa_t ISA_C = {6, 16, 96, 256, 4096, ukr_c, NULL, NULL};
 #ifdef GL_X86
 static const isa_t ISA_AVX2 = {6, 16, 96, 384, 4096, ukr_avx2, NULL, NULL};
+/* narrow C (n <= 64): every tile through the masked kernel, A in place when row-major */
+static const isa_t ISA_AVX2_NARROW = {6, 16, 96, 1024, 64, NULL, NULL, ukr_avx2_m};
 static const isa_t ISA_AVX512 = {12, 32, 144, 384, 4096, ukr_avx512, ukr_avx512_ua, NULL};
 static const isa_t ISA_AVX512_N16 = {12, 16, 144, 1024, 16, NULL, NULL, ukr_avx512_n16};
 #endif
@@ -224,7 +268,7 @@ static const isa_t *isa(int64_t n) {
 #ifdef GL_X86
   int l = gl_cpu_level();
   if (l == 2) return n <= 16 ? &ISA_AVX512_N16 : &ISA_AVX512;
-  if (l == 1) return &ISA_AVX2;
+  if (l == 1) return n <= 64 ? &ISA_AVX2_NARROW : &ISA_AVX2;
 #endif
   return &ISA_C;
 }

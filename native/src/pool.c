@@ -110,15 +110,49 @@ __attribute__((target("avx512f"))) static void max_rows_avx512(const pool_ctx *c
     }
   }
 }
+
+/* AVX2: the same with 8 channels a vector, the lanes past C masked off and the running max and
+ * its index updated by blends. */
+__attribute__((target("avx2"))) static void max_rows_avx2(const pool_ctx *c, int64_t u0, int64_t u1) {
+  const pool_geo *g = c->g;
+  const int64_t C = g->C, rowStride = g->inW * C;
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int64_t u = u0; u < u1; u++) {
+    const int64_t nb = u / g->outH, oh = u % g->outH;
+    const int64_t h0 = imax(0, oh * g->sH - g->pT), h1 = imin(g->inH, oh * g->sH - g->pT + g->kH);
+    const int64_t pixBase = nb * g->inH * rowStride;
+    for (int64_t ow = 0; ow < g->outW; ow++) {
+      const int64_t w0 = imax(0, ow * g->sW - g->pL), w1 = imin(g->inW, ow * g->sW - g->pL + g->kW);
+      const int64_t o = ((nb * g->outH + oh) * g->outW + ow) * C;
+      for (int64_t c0 = 0; c0 < C; c0 += 8) {
+        const __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)(C - c0 < 8 ? C - c0 : 8)), lanes);
+        const int64_t first = pixBase + h0 * rowStride + w0 * C + c0;
+        __m256 best = _mm256_maskload_ps(c->x + first, k);
+        __m256 bi = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_set1_epi32((int32_t)first), lanes));
+        for (int64_t ih = h0; ih < h1; ih++) {
+          for (int64_t iw = w0; iw < w1; iw++) {
+            const int64_t i = pixBase + ih * rowStride + iw * C + c0;
+            const __m256 v = _mm256_maskload_ps(c->x + i, k);
+            const __m256 gt = _mm256_cmp_ps(v, best, _CMP_GT_OQ); /* false for NaN: NaN never replaces the max */
+            best = _mm256_blendv_ps(best, v, gt);
+            bi = _mm256_blendv_ps(bi, _mm256_castsi256_ps(_mm256_add_epi32(_mm256_set1_epi32((int32_t)i), lanes)), gt);
+          }
+        }
+        _mm256_maskstore_ps(c->out + o + c0, k, best);
+        _mm256_maskstore_epi32(c->argmax + o + c0, k, _mm256_castps_si256(bi));
+      }
+    }
+  }
+}
 #endif
 
 static void max_task(void *p, int64_t u0, int64_t u1, int t) {
   (void)t;
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f")) {
-    max_rows_avx512(p, u0, u1);
-    return;
-  }
+  /* the ISA in use (GRADLAB_NATIVE_ISA / setIsa can lower it, so each path gets tested) */
+  int l = gl_cpu_level();
+  if (l == 2) { max_rows_avx512(p, u0, u1); return; }
+  if (l == 1) { max_rows_avx2(p, u0, u1); return; }
 #endif
   max_rows(p, u0, u1);
 }
