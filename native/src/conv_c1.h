@@ -15,7 +15,13 @@ static void C1_FWD(void *ctx, int64_t r0, int64_t r1, int thread) {
   const geom_t *g = j->g;
   const int64_t M = g->m, KW = g->kw, OW = g->ow;
   const int64_t wp = g->pl + g->w + (OW * g->sw + KW * g->dw); /* padded row, generous on the right */
-  float *xp = col_buffer((size_t)(g->kh * wp + 8 * g->sw * 16));
+  const int64_t T = g->kh * KW, xpLen = g->kh * wp + 8 * g->sw * 16;
+  float *xp = col_buffer((size_t)(xpLen + T * VL * ((M + VL - 1) / VL)));
+  /* the weights zero-padded to whole vectors, [group][tap][VL]: plain loads in the inner loop */
+  float *wpad = xp + xpLen;
+  for (int64_t m0 = 0, q = 0; m0 < M; m0 += VL, q++)
+    for (int64_t t = 0; t < T; t++)
+      for (int64_t l = 0; l < VL; l++) wpad[(q * T + t) * VL + l] = m0 + l < M ? j->w[t * M + m0 + l] : 0;
   for (int64_t row = r0; row < r1; row++) { /* row = n * OH + oh */
     int64_t n = row / g->oh, oh = row % g->oh;
     c1_pad_rows(g, j->x, n, oh, wp, xp);
@@ -23,6 +29,7 @@ static void C1_FWD(void *ctx, int64_t r0, int64_t r1, int thread) {
     for (int64_t m0 = 0; m0 < M; m0 += VL) {
       int mc = (int)(M - m0 < VL ? M - m0 : VL);
       const MASK_T mk = MASK(mc);
+      const float *wq = wpad + m0 / VL * T * VL;
       V bv = j->bias ? LOADM(j->bias + m0, mk) : ZERO();
       for (int64_t ow0 = 0; ow0 < OW; ow0 += 8) {
         int cnt = (int)(OW - ow0 < 8 ? OW - ow0 : 8);
@@ -30,7 +37,7 @@ static void C1_FWD(void *ctx, int64_t r0, int64_t r1, int thread) {
         for (int64_t kh = 0; kh < g->kh; kh++) {
           const float *xr = xp + kh * wp + ow0 * g->sw;
           for (int64_t kw = 0; kw < KW; kw++) {
-            V wv = LOADM(j->w + (kh * KW + kw) * M + m0, mk);
+            V wv = LOAD(wq + (kh * KW + kw) * VL);
             const float *xs = xr + kw * g->dw;
             const int64_t s = g->sw;
             a0 = FMA(SET1(xs[0]), wv, a0);
@@ -47,7 +54,11 @@ static void C1_FWD(void *ctx, int64_t r0, int64_t r1, int thread) {
         for (int i = 0; i < cnt; i++) {
           V v = acc[i];
           if (j->act == GL_ACT_RELU) v = MAX(v, ZERO());
-          STOREM(yrow + (ow0 + i) * M + m0, mk, v);
+          /* a partial vector (M < VL filters) is stored whole, spilling into the next pixels'
+           * first filters, which are written after it; masked stores (microcoded on AMD) only
+           * where the spill would pass the row's end, or when another group of filters follows */
+          if (mc == VL || (M < VL && (ow0 + i) * M + VL <= OW * M)) STORE(yrow + (ow0 + i) * M + m0, v);
+          else STOREM(yrow + (ow0 + i) * M + m0, mk, v);
         }
       }
     }

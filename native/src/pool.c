@@ -111,12 +111,16 @@ __attribute__((target("avx512f"))) static void max_rows_avx512(const pool_ctx *c
   }
 }
 
-/* AVX2: the same with 8 channels a vector, the lanes past C masked off and the running max and
- * its index updated by blends. */
+/* AVX2: the same with 8 channels a vector. AMD's masked stores are microcoded (~10x a plain
+ * one), so a pixel's last, partial vector is stored whole, spilling into the next pixels' first
+ * channels, which are written after it (pixels go in address order); a store that would pass the
+ * piece's end is masked, so pieces on other threads are never touched. Loads read whole vectors
+ * unless they would pass the input's end. */
 __attribute__((target("avx2"))) static void max_rows_avx2(const pool_ctx *c, int64_t u0, int64_t u1) {
   const pool_geo *g = c->g;
-  const int64_t C = g->C, rowStride = g->inW * C;
+  const int64_t C = g->C, rowStride = g->inW * C, xlen = g->batch * g->inH * rowStride;
   const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const int64_t pieceEnd = u1 * g->outW * C;
   for (int64_t u = u0; u < u1; u++) {
     const int64_t nb = u / g->outH, oh = u % g->outH;
     const int64_t h0 = imax(0, oh * g->sH - g->pT), h1 = imin(g->inH, oh * g->sH - g->pT + g->kH);
@@ -127,19 +131,24 @@ __attribute__((target("avx2"))) static void max_rows_avx2(const pool_ctx *c, int
       for (int64_t c0 = 0; c0 < C; c0 += 8) {
         const __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)(C - c0 < 8 ? C - c0 : 8)), lanes);
         const int64_t first = pixBase + h0 * rowStride + w0 * C + c0;
-        __m256 best = _mm256_maskload_ps(c->x + first, k);
+        __m256 best = first + 8 <= xlen ? _mm256_loadu_ps(c->x + first) : _mm256_maskload_ps(c->x + first, k);
         __m256 bi = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_set1_epi32((int32_t)first), lanes));
         for (int64_t ih = h0; ih < h1; ih++) {
           for (int64_t iw = w0; iw < w1; iw++) {
             const int64_t i = pixBase + ih * rowStride + iw * C + c0;
-            const __m256 v = _mm256_maskload_ps(c->x + i, k);
+            const __m256 v = i + 8 <= xlen ? _mm256_loadu_ps(c->x + i) : _mm256_maskload_ps(c->x + i, k);
             const __m256 gt = _mm256_cmp_ps(v, best, _CMP_GT_OQ); /* false for NaN: NaN never replaces the max */
             best = _mm256_blendv_ps(best, v, gt);
             bi = _mm256_blendv_ps(bi, _mm256_castsi256_ps(_mm256_add_epi32(_mm256_set1_epi32((int32_t)i), lanes)), gt);
           }
         }
-        _mm256_maskstore_ps(c->out + o + c0, k, best);
-        _mm256_maskstore_epi32(c->argmax + o + c0, k, _mm256_castps_si256(bi));
+        if (o + c0 + 8 <= pieceEnd) {
+          _mm256_storeu_ps(c->out + o + c0, best);
+          _mm256_storeu_si256((__m256i *)(c->argmax + o + c0), _mm256_castps_si256(bi));
+        } else {
+          _mm256_maskstore_ps(c->out + o + c0, k, best);
+          _mm256_maskstore_epi32(c->argmax + o + c0, k, _mm256_castps_si256(bi));
+        }
       }
     }
   }

@@ -90,11 +90,20 @@ class Suite {
     if (this.skip.has(kernel)) return;
     const before = inputs.map((a) => Array.from(a));
     const fail = (message: string) => { this.failures.push({ kernel, case: what, message }); };
+    guarded = [];
     try {
       body(fail);
     } catch (e) {
       fail(`threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     }
+    for (const [j, { buf, n }] of guarded.entries()) {
+      const i = buf.findIndex((v, k) => (k < GUARD || k >= GUARD + n) && v !== GUARD_VALUE);
+      if (i >= 0) {
+        fail(`wrote outside output ${j} (${n} elements): at ${i < GUARD ? i - GUARD : i - GUARD - n} ${i < GUARD ? 'before its start' : 'past its end'}`);
+        break;
+      }
+    }
+    guarded = [];
     inputs.forEach((a, j) => {
       for (let i = 0; i < a.length; i++) {
         if (!Object.is(a[i], before[j][i])) {
@@ -114,8 +123,25 @@ function abs(a: FloatArray): FloatArray {
   return a.map(Math.abs);
 }
 
+/** Floats of guard on each side of every output: a kernel's spill past its end (a whole-vector store of up to 16 lanes) lands there. */
+const GUARD = 16;
+const GUARD_VALUE = 7654; // exact in every output type, Int32Array included
+/** The outputs made during the running case, with the guards Suite.check reads afterwards. */
+let guarded: { buf: Float32Array | Float64Array | Int32Array; n: number }[] = [];
+
+/** An output of n elements inside a larger buffer whose guard cells Suite.check verifies are untouched. */
+function guardedView<T extends Float32Array | Float64Array | Int32Array>(make: (len: number) => T, n: number): T {
+  const buf = make(n + 2 * GUARD).fill(GUARD_VALUE) as T;
+  guarded.push({ buf, n });
+  return buf.subarray(GUARD, GUARD + n) as T;
+}
+
 function like(a: FloatArray, n: number, fill = NaN): FloatArray {
-  return (a instanceof Float32Array ? new Float32Array(n) : new Float64Array(n)).fill(fill);
+  return guardedView((len) => (a instanceof Float32Array ? new Float32Array(len) : new Float64Array(len)), n).fill(fill);
+}
+
+function int32Output(n: number, fill = 0): Int32Array {
+  return guardedView((len) => new Int32Array(len), n).fill(fill);
 }
 
 /** Object.is elementwise (NaN matches NaN; +0 and -0 differ). */
@@ -494,10 +520,10 @@ function pooling(t: Suite, C: Ctor, cases: number): void {
     for (let i = 0; i + 1 < inN; i += 11) x[i + 1] = x[i];
     const dy = t.rand(C, outN);
     const what = `${JSON.stringify(g)} ${dt}`;
-    const argmax = new Int32Array(outN);
+    const argmax = int32Output(outN);
     t.check('maxPool2d', what, [x], (fail) => {
       const got = like(x, outN), want = like(x, outN, 0);
-      const gotI = new Int32Array(outN).fill(-1);
+      const gotI = int32Output(outN, -1);
       be.maxPool2d(x, got, gotI, g);
       ref.maxPool2d(x, want, argmax, g);
       exact(fail, got, want);
