@@ -195,22 +195,6 @@ static void c1_pad_rows(const geom_t *g, const float *x, int64_t n, int64_t oh, 
 #define LOAD _mm512_loadu_ps
 #define STORE _mm512_storeu_ps
 #include "conv_c1.h"
-#undef C1_TARGET
-#undef C1_FWD
-#undef C1_BWF
-#undef VL
-#undef V
-#undef MASK_T
-#undef MASK
-#undef LOADM
-#undef STOREM
-#undef SET1
-#undef FMA
-#undef ADD
-#undef MAX
-#undef ZERO
-#undef LOAD
-#undef STORE
 
 #define C1_TARGET __attribute__((target("avx2,fma")))
 #define C1_FWD c1_piece_avx2
@@ -229,22 +213,6 @@ static void c1_pad_rows(const geom_t *g, const float *x, int64_t n, int64_t oh, 
 #define LOAD _mm256_loadu_ps
 #define STORE _mm256_storeu_ps
 #include "conv_c1.h"
-#undef C1_TARGET
-#undef C1_FWD
-#undef C1_BWF
-#undef VL
-#undef V
-#undef MASK_T
-#undef MASK
-#undef LOADM
-#undef STOREM
-#undef SET1
-#undef FMA
-#undef ADD
-#undef MAX
-#undef ZERO
-#undef LOAD
-#undef STORE
 
 /* The direct kernels for this CPU, or NULL (portable build, or no AVX2): im2col then. */
 static gl_task_fn c1_forward_kernel(void) {

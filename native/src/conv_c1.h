@@ -7,7 +7,8 @@
  * a zero-padded copy of the input rows so no tap needs a bounds test. Filter gradient:
  * dw[tap][m] = sum over output pixels of the tap's input value times dz[pixel][m], tap outer and
  * pixels inner with four accumulators in registers (a memory accumulator updated every pixel would
- * wait on store-to-load forwarding), summed per piece into its own partial. */
+ * wait on store-to-load forwarding), summed per piece into its own partial. The parameters are
+ * undefined at the end, so the next inclusion defines its own. */
 
 C1_TARGET
 static void C1_FWD(void *ctx, int64_t r0, int64_t r1, int thread) {
@@ -104,3 +105,20 @@ static void C1_BWF(void *ctx, int64_t r0, int64_t r1, int piece) {
     for (int64_t t = 0; t < T; t++) for (int c = 0; c < mc; c++) acc[t * M + m0 + c] = tacc[t * VL + c];
   }
 }
+
+#undef C1_TARGET
+#undef C1_FWD
+#undef C1_BWF
+#undef VL
+#undef V
+#undef MASK_T
+#undef MASK
+#undef LOADM
+#undef STOREM
+#undef SET1
+#undef FMA
+#undef ADD
+#undef MAX
+#undef ZERO
+#undef LOAD
+#undef STORE

@@ -73,11 +73,13 @@ function panelRows(g: Conv2dGeometry): number {
   return Math.max(1, Math.floor(PANEL_FLOATS / Math.max(1, g.kH * g.kW * g.inC)));
 }
 
-/** col[r, K] = the receptive fields of output pixels [p0, p0 + rows) (flat over batch and rows), zeros for padding. */
-function im2col(x: FloatArray, g: Conv2dGeometry, p0: number, rows: number, col: FloatArray): void {
+/**
+ * Calls visit(xo, co) for every tap of output pixels [p0, p0 + rows) (flat over batch and rows)
+ * that lands inside the image: xo its input pixel's offset in x, co its place in the im2col matrix.
+ */
+function forEachTap(g: Conv2dGeometry, p0: number, rows: number, visit: (xo: number, co: number) => void): void {
   const { inH, inW, inC, outH, outW, kH, kW } = g;
   const K = kH * kW * inC;
-  col.fill(0, 0, rows * K);
   for (let r = 0; r < rows; r++) {
     const p = p0 + r;
     const nb = Math.floor(p / (outH * outW));
@@ -89,34 +91,25 @@ function im2col(x: FloatArray, g: Conv2dGeometry, p0: number, rows: number, col:
       for (let kw = 0; kw < kW; kw++) {
         const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
         if (iw < 0 || iw >= inW) continue;
-        const xo = ((nb * inH + ih) * inW + iw) * inC;
-        col.set(x.subarray(xo, xo + inC), r * K + (kh * kW + kw) * inC);
+        visit(((nb * inH + ih) * inW + iw) * inC, r * K + (kh * kW + kw) * inC);
       }
     }
   }
 }
 
+/** col[r, K] = the receptive fields of output pixels [p0, p0 + rows), zeros for padding. */
+function im2col(x: FloatArray, g: Conv2dGeometry, p0: number, rows: number, col: FloatArray): void {
+  const inC = g.inC;
+  col.fill(0, 0, rows * g.kH * g.kW * inC);
+  forEachTap(g, p0, rows, (xo, co) => col.set(x.subarray(xo, xo + inC), co));
+}
+
 /** acc += col2im(col) for output pixels [p0, p0 + rows): the adjoint of im2col. */
 function col2imAdd(col: FloatArray, g: Conv2dGeometry, p0: number, rows: number, acc: Float64Array): void {
-  const { inH, inW, inC, outH, outW, kH, kW } = g;
-  const K = kH * kW * inC;
-  for (let r = 0; r < rows; r++) {
-    const p = p0 + r;
-    const nb = Math.floor(p / (outH * outW));
-    const oh = Math.floor(p / outW) % outH;
-    const ow = p % outW;
-    for (let kh = 0; kh < kH; kh++) {
-      const ih = oh * g.strideH - g.padTop + kh * g.dilationH;
-      if (ih < 0 || ih >= inH) continue;
-      for (let kw = 0; kw < kW; kw++) {
-        const iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
-        if (iw < 0 || iw >= inW) continue;
-        const xo = ((nb * inH + ih) * inW + iw) * inC;
-        const co = r * K + (kh * kW + kw) * inC;
-        for (let c = 0; c < inC; c++) acc[xo + c] += col[co + c];
-      }
-    }
-  }
+  const inC = g.inC;
+  forEachTap(g, p0, rows, (xo, co) => {
+    for (let c = 0; c < inC; c++) acc[xo + c] += col[co + c];
+  });
 }
 
 /** dx = the transposed convolution of dy: per panel of output pixels, dcol = dy . w^T (a GEMM), scattered back. */
