@@ -7,8 +7,10 @@
  * backward filter dw[K, M] = sum over rows of col(x)^T . dz. The pixel rows go in bands whose
  * im2col fits a bounded per-thread scratch (~2 MiB), so memory stays flat whatever the image
  * size (VGG16 at 224x224 included) and no shape falls off a cliff. A 1x1 stride-1 unpadded
- * convolution is the GEMM on the tensors themselves. The filter gradient sums one partial per
- * thread, folded in thread order: bit-identical for a given thread count. */
+ * convolution is the GEMM on the tensors themselves. The passes split their rows into a fine
+ * split's pieces (several per thread, taken by whichever thread is free); the filter gradient
+ * sums one partial per piece, folded in piece order: the pieces depend on the sizes and the
+ * thread count only, so the bits do too. */
 #include "gl.h"
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +48,13 @@ static float *col_buffer(size_t n) {
 #define BAND_FLOATS (1 << 19) /* 2 MiB of im2col per thread */
 
 /* Number of row bands: each fits the scratch, and (when there is enough work) a multiple of the
- * thread count so the static split is balanced. */
+ * fine split's pieces so those are even. */
 static int64_t band_count(int64_t rows, int64_t k) {
   int64_t max_rows = BAND_FLOATS / (k > 0 ? k : 1);
   if (max_rows < 16) max_rows = 16;
   int64_t nb = (rows + max_rows - 1) / max_rows;
-  int64_t t = gl_thread_count();
-  if (rows >= 64 * t) nb = (nb + t - 1) / t * t;
+  int64_t t = gl_fine_pieces(rows / 64, 1);
+  if (t > 1) nb = (nb + t - 1) / t * t;
   if (nb > rows) nb = rows;
   return nb < 1 ? 1 : nb;
 }
@@ -256,12 +258,12 @@ static void conv_forward(const geom_t *g, const float *x, const float *w, float 
 #if defined(__x86_64__)
   if (g->c == 1 && g->m <= 32 && c1_forward_kernel() && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
     c1_job cj = {g, x, w, bias, y, act};
-    gl_parallel_for(g->n * g->oh, 4, c1_forward_kernel(), &cj);
+    gl_parallel_for_fine(g->n * g->oh, 4, c1_forward_kernel(), &cj);
     return;
   }
 #endif
   fwd_job j = {g, x, w, bias, y, act, rows, band_count(rows, K)};
-  gl_parallel_for(j.bands, 1, fwd_piece, &j);
+  gl_parallel_for_fine(j.bands, 1, fwd_piece, &j);
 }
 
 /* ---- backward input ---- */
@@ -341,7 +343,7 @@ static void conv_backprop_input(const geom_t *g, const float *dz, const float *w
   int t = gl_thread_count();
   if ((C < 16 || g->sh * g->sw > 1) && (t == 1 || g->n >= 2 * t)) {
     col2im_job cj = {g, dz, w, bias, dx, act};
-    gl_parallel_for(g->n, 1, col2im_piece, &cj);
+    gl_parallel_for_fine(g->n, 1, col2im_piece, &cj);
     return;
   }
   /* w'[tap][m][c] = w[tap][c][m]: B row-major for the gather's column order */
@@ -351,7 +353,7 @@ static void conv_backprop_input(const geom_t *g, const float *dz, const float *w
     for (int64_t c = 0; c < C; c++)
       for (int64_t m = 0; m < M; m++) wt[(t * M + m) * C + c] = w[(t * C + c) * M + m];
   bwi_job j = {g, dz, wt, bias, dx, act, rows, band_count(rows, T * M)};
-  gl_parallel_for(j.bands, 1, bwi_piece, &j);
+  gl_parallel_for_fine(j.bands, 1, bwi_piece, &j);
   free(wt);
 }
 
@@ -393,16 +395,14 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
   }
 #if defined(__x86_64__)
   if (g->c == 1 && c1_filter_kernel() && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
-    int t = gl_thread_count();
-    int64_t prow = g->n * g->oh, pieces = prow / 4 < t ? prow / 4 : t;
-    if (pieces < 1) pieces = 1;
+    int64_t prow = g->n * g->oh, pieces = gl_fine_pieces(prow, 4);
     c1f_job cj = {g, x, dz, dw, NULL};
     if (pieces > 1) {
       cj.partials = calloc((size_t)((pieces - 1) * K * M), sizeof(float));
       if (!cj.partials) abort();
     }
     memset(dw, 0, sizeof(float) * (size_t)(K * M));
-    gl_parallel_for(prow, 4, c1_filter_kernel(), &cj);
+    pieces = gl_parallel_for_fine(prow, 4, c1_filter_kernel(), &cj);
     for (int64_t p = 1; p < pieces; p++)
       for (int64_t i = 0; i < K * M; i++) dw[i] += cj.partials[(p - 1) * K * M + i];
     free(cj.partials);
@@ -412,13 +412,12 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
   bwf_job j = {g, x, dz, dw, NULL, rows, 0, is_pointwise(g)};
   /* pointwise: bands only split the sum (no scratch); aim for 2 MiB-ish of x per band too */
   j.bands = band_count(rows, K);
-  int t = gl_thread_count();
-  int64_t pieces = j.bands < t ? j.bands : t;
+  int64_t pieces = gl_fine_pieces(j.bands, 1);
   if (pieces > 1) {
     j.partials = malloc(sizeof(float) * (size_t)((pieces - 1) * K * M));
     if (!j.partials) abort();
   }
-  gl_parallel_for(j.bands, 1, bwf_piece, &j);
+  pieces = gl_parallel_for_fine(j.bands, 1, bwf_piece, &j);
   for (int64_t p = 1; p < pieces; p++) {
     const float *src = j.partials + (p - 1) * K * M;
     for (int64_t i = 0; i < K * M; i++) dw[i] += src[i];
@@ -578,7 +577,7 @@ static napi_value js_conv2d_backward(napi_env env, napi_callback_info info) {
   const float *dz = dy;
   float *dzbuf = NULL;
   if (act != GL_ACT_LINEAR || dbias) {
-    int t = gl_thread_count();
+    int64_t t = gl_fine_pieces(rows, 256);
     float *parts = dbias ? calloc((size_t)(t * g.m + 1), sizeof(float)) : NULL;
     if (act != GL_ACT_LINEAR) {
       dzbuf = malloc(sizeof(float) * (size_t)(ny + 1));
@@ -586,7 +585,7 @@ static napi_value js_conv2d_backward(napi_env env, napi_callback_info info) {
     }
     if ((dbias && !parts) || (act != GL_ACT_LINEAR && !dzbuf)) abort();
     dz_job j = {dy, y, dzbuf, parts, rows, g.m, (int)act};
-    gl_parallel_for(rows, 256, dz_piece, &j);
+    t = gl_parallel_for_fine(rows, 256, dz_piece, &j);
     if (dbias) {
       /* unused slots stay zero; the fold runs in thread order */
       memset(dbias, 0, sizeof(float) * g.m);

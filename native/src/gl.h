@@ -14,6 +14,12 @@
  * Pieces hold at least `grain` items; n < 2 * grain runs on the caller alone. */
 typedef void (*gl_task_fn)(void *ctx, int64_t begin, int64_t end, int thread);
 void gl_parallel_for(int64_t n, int64_t grain, gl_task_fn fn, void *ctx);
+/* The same over up to 4 pieces per thread, claimed by whichever thread is free: for kernels whose
+ * pieces are cheap to start (no packing of a shared operand). `thread` is then the piece index,
+ * below gl_fine_pieces(n, grain); the return value is the pieces actually run (1 when the call ran
+ * on the caller alone), which is what partial sums per piece must be folded over. */
+int64_t gl_fine_pieces(int64_t n, int64_t grain);
+int64_t gl_parallel_for_fine(int64_t n, int64_t grain, gl_task_fn fn, void *ctx);
 /* Threads a parallel_for may use, the caller included (>= 1). */
 int gl_thread_count(void);
 void gl_set_thread_count(int threads);

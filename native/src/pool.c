@@ -343,7 +343,7 @@ static napi_value js_max(napi_env env, napi_callback_info info) {
     return NULL;
   }
   pool_ctx c = {&g, x, out, am, NULL, NULL};
-  gl_parallel_for(g.batch * g.outH, grain_rows(g.outW * g.C * g.kH * g.kW / 2), max_task, &c);
+  gl_parallel_for_fine(g.batch * g.outH, grain_rows(g.outW * g.C * g.kH * g.kW / 2), max_task, &c);
   return undef(env);
 }
 
@@ -364,7 +364,7 @@ static napi_value js_max_backward(napi_env env, napi_callback_info info) {
   }
   const int64_t inImg = g.inH * g.inW * g.C, outImg = g.outH * g.outW * g.C;
   maxb_ctx c = {dy, am, dx, inImg, outImg, 0};
-  gl_parallel_for(g.batch, grain_rows(inImg + outImg), max_backward_task, &c);
+  gl_parallel_for_fine(g.batch, grain_rows(inImg + outImg), max_backward_task, &c);
   if (c.bad) {
     napi_throw_range_error(env, NULL, "poolMax2dBackward: an argmax index points outside its image");
     return NULL;
@@ -386,7 +386,7 @@ static napi_value js_avg(napi_env env, napi_callback_info info) {
     return NULL;
   }
   pool_ctx c = {&g, x, out, NULL, NULL, NULL};
-  gl_parallel_for(g.batch * g.outH, grain_rows(g.outW * g.C * g.kH * g.kW / 2), avg_task, &c);
+  gl_parallel_for_fine(g.batch * g.outH, grain_rows(g.outW * g.C * g.kH * g.kW / 2), avg_task, &c);
   return undef(env);
 }
 
@@ -404,7 +404,7 @@ static napi_value js_avg_backward(napi_env env, napi_callback_info info) {
     return NULL;
   }
   pool_ctx c = {&g, NULL, NULL, NULL, dy, dx};
-  gl_parallel_for(g.batch * g.inH, grain_rows(g.inW * g.C * 2), avg_backward_task, &c);
+  gl_parallel_for_fine(g.batch * g.inH, grain_rows(g.inW * g.C * 2), avg_backward_task, &c);
   return undef(env);
 }
 

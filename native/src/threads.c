@@ -22,6 +22,9 @@
 #define GL_MAX_THREADS 64
 /* pause iterations before a worker sleeps (~100-200 us on this CPU) */
 #define GL_SPIN 20000
+/* pieces per thread of a fine split: whoever is free claims the next piece, so a core slowed by
+ * a neighbour (a shared VM, V8's GC threads) takes fewer pieces instead of holding up the call */
+#define GL_FINE 4
 
 typedef struct {
   gl_task_fn fn;
@@ -138,16 +141,13 @@ void gl_set_thread_count(int threads) {
   ensure_workers();
 }
 
-void gl_parallel_for(int64_t n, int64_t grain, gl_task_fn fn, void *ctx) {
-  if (n <= 0) return;
-  if (grain < 1) grain = 1;
-  int threads = gl_thread_count();
-  int64_t pieces = n / grain;
-  if (pieces > threads) pieces = threads;
+/* Runs fn over `pieces` pieces of [0, n); returns the pieces used (1: all of it ran on the caller
+ * as piece 0, which happens when another parallel_for is running). */
+static int64_t run_pieces(int64_t n, int64_t pieces, gl_task_fn fn, void *ctx) {
   int expected = 0;
   if (pieces < 2 || !atomic_compare_exchange_strong(&busy, &expected, 1)) {
     fn(ctx, 0, n, 0);
-    return;
+    return 1;
   }
   ensure_workers();
   job.fn = fn;
@@ -168,6 +168,26 @@ void gl_parallel_for(int64_t n, int64_t grain, gl_task_fn fn, void *ctx) {
     else sched_yield();
   }
   atomic_store(&busy, 0);
+  return pieces;
+}
+
+static int64_t pieces_for(int64_t n, int64_t grain, int64_t per_thread) {
+  if (n <= 0) return 0;
+  if (grain < 1) grain = 1;
+  int64_t threads = gl_thread_count();
+  int64_t pieces = n / grain;
+  if (pieces > threads * per_thread) pieces = threads * per_thread;
+  return pieces < 2 || threads < 2 ? 1 : pieces;
+}
+
+void gl_parallel_for(int64_t n, int64_t grain, gl_task_fn fn, void *ctx) {
+  if (n > 0) run_pieces(n, pieces_for(n, grain, 1), fn, ctx);
+}
+
+int64_t gl_fine_pieces(int64_t n, int64_t grain) { return pieces_for(n, grain, GL_FINE); }
+
+int64_t gl_parallel_for_fine(int64_t n, int64_t grain, gl_task_fn fn, void *ctx) {
+  return n > 0 ? run_pieces(n, gl_fine_pieces(n, grain), fn, ctx) : 0;
 }
 
 /* ---- CPU level ---- */
