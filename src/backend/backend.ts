@@ -164,6 +164,9 @@ export interface Backend {
    */
   adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, alpha: number, beta1: number, beta2: number,
     epsilon: number): void;
+
+  /** Whether every value of x is finite (no NaN, no infinity): fit's checks of data and weights. */
+  allFinite(x: FloatArray): boolean;
 }
 
 /** Every kernel of the Backend interface, each exactly once (the `satisfies` rejects a missing or unknown name). */
@@ -171,7 +174,7 @@ const KERNEL_SET = {
   unary: true, binary: true, reduce: true, argReduce: true, matmul: true, conv2d: true, conv2dBackward: true,
   activationBackward: true, conv2dBackpropInput: true, conv2dBackpropFilter: true, groupedConv2d: true,
   groupedConv2dBackpropInput: true, groupedConv2dBackpropFilter: true, maxPool2d: true, maxPool2dBackward: true,
-  avgPool2d: true, avgPool2dBackward: true, adamUpdate: true,
+  avgPool2d: true, avgPool2dBackward: true, adamUpdate: true, allFinite: true,
 } as const satisfies Record<Exclude<keyof Backend, 'name'>, true>;
 export type KernelName = keyof typeof KERNEL_SET;
 export const KERNEL_NAMES = Object.keys(KERNEL_SET) as KernelName[];

@@ -608,6 +608,31 @@ function adam(t: Suite, C: Ctor): void {
   }
 }
 
+function finiteness(t: Suite, C: Ctor): void {
+  const { be, ref } = t;
+  const dt = C === Float32Array ? 'float32' : 'float64';
+  const big = C === Float32Array ? 3.4028234663852886e38 : Number.MAX_VALUE;
+  for (const n of [0, 1, 255, 256, 1000, 70001, 300007]) {
+    const x = t.rand(C, n, -1e3, 1e3);
+    if (n > 2) { x[0] = big; x[1] = -big; x[2] = C === Float32Array ? 1.4e-45 : 5e-324; }
+    const cases: [string, number][] = [['finite', 0]];
+    if (n > 0) cases.push(['NaN', NaN], ['inf', Infinity], ['-inf', -Infinity]);
+    for (const [what, bad] of cases) {
+      // the bad value at the start, in the middle and in the tail past the last whole vector
+      for (const at of what === 'finite' ? [-1] : [0, Math.floor(n / 2), n - 1]) {
+        const xs = x.slice();
+        if (at >= 0) xs[at] = bad;
+        t.check('allFinite', `${what}${at >= 0 ? ` at ${at}` : ''} n=${n} ${dt}`, [xs], (fail) => {
+          const want = ref.allFinite(xs);
+          const got = be.allFinite(xs);
+          if (want !== (at < 0)) fail(`the reference says ${want}`);
+          if (got !== want) fail(`got ${got}, want ${want}`);
+        });
+      }
+    }
+  }
+}
+
 /**
  * Checks every kernel of `backend` against the reference (options.reference, default js) and
  * returns the failures, at most one per case; an empty list is a pass. Deterministic for a seed.
@@ -624,6 +649,7 @@ export function runConformance(backend: Backend, options: ConformanceOptions = {
     pooling(t, C, C === Float32Array ? cases : 2);
     activationBackwards(t, C);
     adam(t, C);
+    finiteness(t, C);
   }
   return t.failures;
 }

@@ -189,6 +189,7 @@ export function defaultKernels(be: Backend): Pick<Backend, DefaultKernel> {
     maxPool2dBackward: jsBackend.maxPool2dBackward,
     avgPool2dBackward: jsBackend.avgPool2dBackward,
     adamUpdate: jsBackend.adamUpdate,
+    allFinite: jsBackend.allFinite,
   };
 }
 

@@ -4,7 +4,9 @@
 import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { booleanOption, checkOptions, describeValue, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
-import { Tensor, allocate, noGrad } from '../tensor/tensor.js';
+import { Tensor, allocate, noGrad, type TensorData } from '../tensor/tensor.js';
+import { isFloatData } from '../tensor/dtype.js';
+import { kernels } from '../backend/index.js';
 import { add, concat, mul, slice } from '../ops/index.js';
 import { takeRows } from '../data/transforms.js';
 import { BatchDataset } from '../data/batch-dataset.js';
@@ -281,18 +283,9 @@ function metricValue(m: ResolvedMetric, y: Tensor, pred: Tensor, key: string, av
   return typeof v === 'number' ? v : v.item();
 }
 
-/** Whether every value is finite: x * 0 is 0 for finite x and NaN otherwise; four sums run 3-4x faster than a branch per value. */
-function allFinite(d: ArrayLike<number>): boolean {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let i = 0;
-  for (; i + 3 < d.length; i += 4) {
-    s0 += d[i] * 0;
-    s1 += d[i + 1] * 0;
-    s2 += d[i + 2] * 0;
-    s3 += d[i + 3] * 0;
-  }
-  for (; i < d.length; i++) s0 += d[i] * 0;
-  return s0 + s1 + s2 + s3 === 0;
+/** Whether every value is finite, by the backend's kernel (int32 and bool data always are). */
+function allFinite(d: TensorData): boolean {
+  return !isFloatData(d) || kernels().allFinite(d);
 }
 
 /** One saved training state: tensor values and the optimizer's slots. */
@@ -608,6 +601,7 @@ export class Model extends Layer implements CallbackModel {
     if (xs[0].shape[0] === 0) throw new ValueError(`${fn}: ${what} has no samples`);
     xs.forEach((x, k) => {
       const xd = x.data;
+      if (allFinite(xd)) return;
       for (let i = 0; i < xd.length; i++) {
         // x - x is 0 for every finite value and NaN for NaN and +-Infinity
         if (xd[i] - xd[i] !== 0) {

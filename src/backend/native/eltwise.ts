@@ -33,6 +33,7 @@ export interface NativeEltwiseAddon {
   poolAvg2dBackward(dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   optimAdam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, alpha: number, beta1: number, beta2: number,
     epsilon: number): void;
+  allFinite(x: Float32Array): boolean;
   /**
    * geometry: [batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH,
    * dilationW, padTop, padLeft, groups]; act a code of eltwiseCodes.activation.
@@ -49,6 +50,7 @@ const MIN_TRANSCENDENTAL = 16; // exp, log, tanh, sigmoid, pow: ~10-30 ns an ele
 const MIN_REDUCE = 64;
 const MIN_POOL = 64;
 const MIN_ADAM = 64;
+const MIN_FINITE = 256;
 
 const TRANSCENDENTAL = new Set<string>(['exp', 'log', 'tanh', 'sigmoid', 'softplus', 'pow']);
 
@@ -185,6 +187,11 @@ export function nativeEltwiseKernels(addon: object): Partial<Backend> {
       if (isF32(w) && isF32(g) && isF32(m) && isF32(v) && w.length >= MIN_ADAM) f(w, g, m, v, alpha, beta1, beta2, epsilon);
       else jsBackend.adamUpdate(w, g, m, v, alpha, beta1, beta2, epsilon);
     };
+  }
+
+  if (has(addon, 'allFinite')) {
+    const f = addon.allFinite;
+    out.allFinite = (x) => (isF32(x) && x.length >= MIN_FINITE ? f(x) : jsBackend.allFinite(x));
   }
 
   const cgeo = new Int32Array(16);
