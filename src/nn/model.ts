@@ -4,13 +4,13 @@
 import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { booleanOption, checkOptions, describeValue, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
-import { Tensor, allocate, noGrad, type TensorData } from '../tensor/tensor.js';
+import { Tensor, allocate, noGrad, releaseGradients, type TensorData } from '../tensor/tensor.js';
 import { isFloatData } from '../tensor/dtype.js';
 import { kernels } from '../backend/index.js';
 import { add, concat, mul, slice } from '../ops/index.js';
 import { takeRows } from '../data/transforms.js';
 import { BatchDataset } from '../data/batch-dataset.js';
-import { resolveOptimizer, type Optimizer } from '../optim/index.js';
+import { keepsNoGradients, resolveOptimizer, type Optimizer } from '../optim/index.js';
 import { readModelFolder, writeModelFolder } from '../io/folder.js';
 import { checkFileTensor, fileTensor, shapeMatches } from './weight-files.js';
 import { readSafetensors } from '../io/safetensors.js';
@@ -987,7 +987,8 @@ export class Model extends Layer implements CallbackModel {
           for (const w of trainable) w.grad = null;
           if (loss.requiresGrad) loss.backward();
           c.optimizer.step(trainable);
-          for (const w of trainable) w.grad = null;
+          if (keepsNoGradients(c.optimizer)) releaseGradients(trainable);
+          else for (const w of trainable) w.grad = null;
           const after = guard?.firstBad();
           if (after) bad = { ...after, previous: false };
           lastBatch = { epoch, batch: b, xb, yb };

@@ -28,6 +28,19 @@ export interface OptimizerState {
   readonly steps: Map<Tensor, number>;
 }
 
+/** The optimizers made here: they read the gradients in step() and keep no reference to them. */
+const BUILTIN = new WeakSet<Optimizer>();
+
+function builtin(o: Optimizer): Optimizer {
+  BUILTIN.add(o);
+  return o;
+}
+
+/** Whether `o` is one of gradlab's optimizers, which hold no gradient after step() (fit then recycles them). */
+export function keepsNoGradients(o: Optimizer): boolean {
+  return BUILTIN.has(o);
+}
+
 /** Per-parameter slots (and step counts) with copy and restore, shared by the optimizers. */
 class Slots {
   readonly state = new Map<Tensor, FloatArray[]>();
@@ -104,7 +117,7 @@ function makeSgd(fn: string, input: SgdOptions | undefined): Optimizer {
   const momentum = numberInRange(fn, 'momentum', options.momentum ?? 0, 0, 1, true);
   const nesterov = booleanOption(fn, 'nesterov', options.nesterov ?? false);
   const slots = new Slots(1);
-  return {
+  return builtin({
     name: 'sgd',
     learningRate,
     step(params) {
@@ -127,7 +140,7 @@ function makeSgd(fn: string, input: SgdOptions | undefined): Optimizer {
     getConfig() { return { learningRate: this.learningRate, momentum, nesterov }; },
     snapshotState: (into) => slots.snapshot(into),
     restoreState: (saved) => slots.restore(saved),
-  };
+  });
 }
 
 /** Options of `optimizers.adam`. */
@@ -160,7 +173,7 @@ function makeAdam(fn: string, input: AdamOptions | undefined): Optimizer {
   const epsilon = nonNegativeNumber(fn, 'epsilon', options.epsilon ?? 1e-7);
   const slots = new Slots(2);
   const steps = slots.steps;
-  return {
+  return builtin({
     name: 'adam',
     learningRate,
     step(params) {
@@ -176,7 +189,7 @@ function makeAdam(fn: string, input: AdamOptions | undefined): Optimizer {
     getConfig() { return { learningRate: this.learningRate, beta1, beta2, epsilon }; },
     snapshotState: (into) => slots.snapshot(into),
     restoreState: (saved) => slots.restore(saved),
-  };
+  });
 }
 
 /** Options of `optimizers.rmsprop`. */
@@ -202,7 +215,7 @@ function makeRmsprop(fn: string, input: RmspropOptions | undefined): Optimizer {
   const rho = numberInRange(fn, 'rho', options.rho ?? 0.9, 0, 1, true);
   const epsilon = nonNegativeNumber(fn, 'epsilon', options.epsilon ?? 1e-7);
   const slots = new Slots(1);
-  return {
+  return builtin({
     name: 'rmsprop',
     learningRate,
     step(params) {
@@ -221,7 +234,7 @@ function makeRmsprop(fn: string, input: RmspropOptions | undefined): Optimizer {
     getConfig() { return { learningRate: this.learningRate, rho, epsilon }; },
     snapshotState: (into) => slots.snapshot(into),
     restoreState: (saved) => slots.restore(saved),
-  };
+  });
 }
 
 /** The optimizers, as Keras': `optimizers.sgd()`, `optimizers.adam()`, `optimizers.rmsprop()`. */

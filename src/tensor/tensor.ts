@@ -1,5 +1,8 @@
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { allocate, castInto, dtypeOf, isFloatDType, isFloatData, type DType, type FloatArray, type FloatDType, type TensorData } from './dtype.js';
+import {
+  allocate, castInto, dtypeOf, isFloatDType, isFloatData, releaseStorage, trackAllocations, type DType, type FloatArray, type FloatDType,
+  type TensorData,
+} from './dtype.js';
 import { sizeOf, stridesOf, shapesEqual } from './shape.js';
 
 export { allocate, dtypeOf };
@@ -299,29 +302,64 @@ export class Tensor {
     }
     const order = topoOrder(this);
     const grads = new Map<Tensor, Tensor>([[this, seed]]);
-    withGradMode(options.createGraph === true, () => {
+    const createGraph = options.createGraph === true;
+    withGradMode(createGraph, () => trackAllocations((fresh) => {
+      // An intermediate gradient is dead once its node's backward has run and no pending
+      // gradient or leaf .grad shares its buffer (a backward may pass its input on, or a view of
+      // it); then, if this pass made it, its storage goes back to the pool. Not with createGraph:
+      // there the gradients are part of a graph the caller keeps.
+      const refs = new Map<ArrayBufferLike, number>();
+      const pinned = new Set<ArrayBufferLike>();
+      const count = (x: Tensor, d: number) => refs.set(x.data.buffer, (refs.get(x.data.buffer) ?? 0) + d);
+      const dead: Tensor[] = [];
+      const drop = () => {
+        for (const x of dead) {
+          const b = x.data.buffer;
+          if (!createGraph && fresh(x.data) && !pinned.has(b) && !((refs.get(b) ?? 0) > 0)) releaseStorage(x.data);
+        }
+        dead.length = 0;
+      };
+      count(seed, 1);
       for (let i = order.length - 1; i >= 0; i--) {
         const t = order[i];
         const g = grads.get(t);
         if (!g) continue;
         grads.delete(t);
+        count(g, -1);
         if (t.gradFn === null) {
           const acc = t.grad === null ? g : ops().add(t.grad, g);
-          t.grad = options.createGraph ? acc : acc.detachIfRecorded();
+          if (acc !== g) dead.push(g);
+          t.grad = createGraph ? acc : acc.detachIfRecorded();
+          pinned.add(t.grad.data.buffer);
+          if (fresh(t.grad.data)) engineGradients.add(t.grad);
+          drop();
           continue;
         }
         const inputGrads = t.gradFn.backward(g);
+        dead.push(g);
         t.gradFn.inputs.forEach((input, k) => {
           const ig = inputGrads[k];
-          if (!ig || !input.requiresGrad) return;
+          if (!ig) return;
+          if (!input.requiresGrad) {
+            dead.push(ig);
+            return;
+          }
           if (!shapesEqual(ig.shape, input.shape)) {
             throw new Error(`gradlab internal: ${t.gradFn!.op} backward gave ${fmtShape(ig.shape)} for input ${fmtShape(input.shape)}`);
           }
           const prev = grads.get(input);
-          grads.set(input, prev ? ops().add(prev, ig) : ig);
+          const next = prev ? ops().add(prev, ig) : ig;
+          if (prev) {
+            count(prev, -1);
+            dead.push(prev, ig);
+          }
+          grads.set(input, next);
+          count(next, 1);
         });
+        // only after every input's gradient is stored: one of them may share a dead buffer
+        drop();
       }
-    });
+    }));
   }
 
   private detachIfRecorded(): Tensor {
@@ -403,6 +441,22 @@ export class Tensor {
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return formatTensor(this);
+  }
+}
+
+/** Leaf gradients whose storage the autograd engine allocated (releaseGradients may recycle them). */
+const engineGradients = new WeakSet<Tensor>();
+
+/**
+ * Internal, for fit after the optimizer has used them: each parameter's .grad is set to null,
+ * and its storage goes back to the pool when the autograd engine made it (never a gradient the
+ * caller set). The caller guarantees nothing else holds those gradients.
+ */
+export function releaseGradients(params: readonly Tensor[]): void {
+  for (const p of params) {
+    const g = p.grad;
+    p.grad = null;
+    if (g !== null && engineGradients.delete(g)) releaseStorage(g.data);
   }
 }
 
