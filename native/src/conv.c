@@ -293,7 +293,7 @@ static void bwi_piece(void *ctx, int64_t b0, int64_t b1, int thread) {
  * to share among the threads. */
 typedef struct {
   const geom_t *g;
-  const float *dz, *w, *bias;
+  const float *dz, *w, *bias; /* w transposed: [M, K] */
   float *dx;
   int act;
 } col2im_job;
@@ -310,14 +310,23 @@ static void col2im_piece(void *ctx, int64_t i0, int64_t i1, int thread) {
     for (int64_t r0 = 0; r0 < rows; r0 += max_rows) {
       int64_t r1 = r0 + max_rows < rows ? r0 + max_rows : rows;
       float *dcol = col_buffer((size_t)((r1 - r0) * K));
-      /* B(p = m, j = k) = w[k * M + m] */
-      gl_sgemm_serial(r1 - r0, K, M, j->dz + (n * rows + r0) * M, M, 1, j->w, 1, M, dcol, K, 0, NULL, 0);
+      /* B(p = m, j = k) = wt[m * K + k]: rows of B contiguous, so packing it is a copy */
+      gl_sgemm_serial(r1 - r0, K, M, j->dz + (n * rows + r0) * M, M, 1, j->w, K, 1, dcol, K, 0, NULL, 0);
       for (int64_t r = r0; r < r1; r++) {
         int64_t oh = r / g->ow, ow = r % g->ow;
         const float *src = dcol + (r - r0) * K;
+        const int64_t iw0 = ow * g->sw - g->pl, KWC = g->kw * C;
+        /* the taps of a kernel row inside the image: one contiguous run of KW * C values */
+        const int inside = g->dw == 1 && iw0 >= 0 && iw0 + g->kw <= g->w;
         for (int64_t kh = 0; kh < g->kh; kh++) {
           int64_t ih = oh * g->sh - g->pt + kh * g->dh;
           if (ih < 0 || ih >= g->h) continue;
+          if (inside) {
+            float *d = dx + (ih * g->w + iw0) * C;
+            const float *sv = src + kh * KWC;
+            for (int64_t i = 0; i < KWC; i++) d[i] += sv[i];
+            continue;
+          }
           for (int64_t kw = 0; kw < g->kw; kw++) {
             int64_t iw = ow * g->sw - g->pl + kw * g->dw;
             if (iw < 0 || iw >= g->w) continue;
@@ -342,8 +351,15 @@ static void conv_backprop_input(const geom_t *g, const float *dz, const float *w
   }
   int t = gl_thread_count();
   if ((C < 16 || g->sh * g->sw > 1) && (t == 1 || g->n >= 2 * t)) {
-    col2im_job cj = {g, dz, w, bias, dx, act};
+    /* w as [M, K]: wt[m * K + k] = w[k * M + m] */
+    const int64_t K = T * C;
+    float *wt = malloc(sizeof(float) * (size_t)(K * M + 1));
+    if (!wt) abort();
+    for (int64_t k = 0; k < K; k++)
+      for (int64_t m = 0; m < M; m++) wt[m * K + k] = w[k * M + m];
+    col2im_job cj = {g, dz, wt, bias, dx, act};
     gl_parallel_for_fine(g->n, 1, col2im_piece, &cj);
+    free(wt);
     return;
   }
   /* w'[tap][m][c] = w[tap][c][m]: B row-major for the gather's column order */
