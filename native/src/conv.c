@@ -216,6 +216,83 @@ static void c1_pad_rows(const geom_t *g, const float *x, int64_t n, int64_t oh, 
 #define STORE _mm256_storeu_ps
 #include "conv_c1.h"
 
+/* The filter gradient for few filters on AVX-512: M < 16 filters fill a third of a vector, so
+ * P = 16 / M consecutive output pixels share one (their dz values are contiguous, P * M floats)
+ * and one permute spreads the P input values of a tap over the matching lanes. Per pixel and tap
+ * that is half a load pair and half an FMA where the generic kernel spends a whole one; the
+ * lanes are folded per filter at the end, in pixel order. */
+__attribute__((target("avx512f")))
+static void c1f_packed_avx512(void *ctx, int64_t r0, int64_t r1, int piece) {
+  const c1f_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t M = g->m, KW = g->kw, OW = g->ow, T = g->kh * KW, sw = g->sw;
+  const int P = (int)(16 / M), PM = P * (int)M;
+  const int64_t G = OW / P, rem = OW % P;
+  const int64_t wp = g->pl + g->w + (OW * sw + KW * g->dw), tail = P * sw + 16;
+  float *acc = piece == 0 ? j->dw : j->partials + (int64_t)(piece - 1) * T * M;
+  float *xp = col_buffer((size_t)(g->kh * wp + tail + T * 16));
+  float *tacc = xp + g->kh * wp + tail;
+  /* whole-vector loads may run past the last padded row: zeros there, never stale values */
+  memset(xp + g->kh * wp, 0, sizeof(float) * (size_t)tail);
+  memset(tacc, 0, sizeof(float) * (size_t)(T * 16));
+  int lanes[16];
+  for (int l = 0; l < 16; l++) lanes[l] = l < PM ? (int)((l / M) * sw) : 0;
+  const __m512i idx = _mm512_loadu_si512(lanes);
+  const __mmask16 mk = (__mmask16)((1u << PM) - 1), mkr = (__mmask16)((1u << (rem * M)) - 1);
+  for (int64_t row = r0; row < r1; row++) {
+    int64_t n = row / g->oh, oh = row % g->oh;
+    c1_pad_rows(g, j->x, n, oh, wp, xp);
+    const float *dzr = j->dz + row * OW * M;
+    const int64_t ps = P * sw;
+#define C1P_TERM(xs, q, m) _mm512_fmadd_ps(_mm512_permutexvar_ps(idx, _mm512_loadu_ps((xs) + (q) * ps)), _mm512_maskz_loadu_ps(m, dzr + (q) * PM)
+    for (int64_t kh = 0; kh < g->kh; kh++) {
+      /* two taps at a time, four accumulators each: a row holds few groups (14 in LeNet), so
+       * with one tap the FMA chains' latency, not the ports, was the bound */
+      for (int64_t kw = 0; kw < KW; kw += 2) {
+        const int two = kw + 1 < KW;
+        const float *xs = xp + kh * wp + kw * g->dw, *xt = xs + (two ? g->dw : 0);
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int64_t q = 0;
+        for (; q + 4 <= G; q += 4) {
+          a0 = C1P_TERM(xs, q, mk), a0);
+          b0 = C1P_TERM(xt, q, mk), b0);
+          a1 = C1P_TERM(xs, q + 1, mk), a1);
+          b1 = C1P_TERM(xt, q + 1, mk), b1);
+          a2 = C1P_TERM(xs, q + 2, mk), a2);
+          b2 = C1P_TERM(xt, q + 2, mk), b2);
+          a3 = C1P_TERM(xs, q + 3, mk), a3);
+          b3 = C1P_TERM(xt, q + 3, mk), b3);
+        }
+        if (q + 2 <= G) {
+          a0 = C1P_TERM(xs, q, mk), a0);
+          b0 = C1P_TERM(xt, q, mk), b0);
+          a1 = C1P_TERM(xs, q + 1, mk), a1);
+          b1 = C1P_TERM(xt, q + 1, mk), b1);
+          q += 2;
+        }
+        if (q < G) {
+          a2 = C1P_TERM(xs, q, mk), a2);
+          b2 = C1P_TERM(xt, q, mk), b2);
+        }
+        if (rem) {
+          a3 = C1P_TERM(xs, G, mkr), a3);
+          b3 = C1P_TERM(xt, G, mkr), b3);
+        }
+        float *ta = tacc + (kh * KW + kw) * 16;
+        _mm512_storeu_ps(ta, _mm512_add_ps(_mm512_loadu_ps(ta), _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))));
+        if (two) _mm512_storeu_ps(ta + 16, _mm512_add_ps(_mm512_loadu_ps(ta + 16), _mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3))));
+      }
+    }
+#undef C1P_TERM
+  }
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t c = 0; c < M; c++) {
+      float s = 0;
+      for (int p = 0; p < P; p++) s += tacc[t * 16 + p * M + c];
+      acc[t * M + c] = s;
+    }
+}
+
 /* The direct kernels for this CPU, or NULL (portable build, or no AVX2): im2col then. */
 static gl_task_fn c1_forward_kernel(void) {
   int l = gl_cpu_level();
@@ -418,7 +495,8 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
       if (!cj.partials) abort();
     }
     memset(dw, 0, sizeof(float) * (size_t)(K * M));
-    pieces = gl_parallel_for_fine(prow, 4, c1_filter_kernel(), &cj);
+    const int packed = gl_cpu_level() == 2 && g->m <= 8 && (16 / g->m - 1) * g->sw <= 15;
+    pieces = gl_parallel_for_fine(prow, 4, packed ? c1f_packed_avx512 : c1_filter_kernel(), &cj);
     for (int64_t p = 1; p < pieces; p++)
       for (int64_t i = 0; i < K * M; i++) dw[i] += cj.partials[(p - 1) * K * M + i];
     free(cj.partials);
