@@ -6,7 +6,7 @@ import { Tensor, isGradEnabled, recordOp } from '../tensor/tensor.js';
 import { epilogueBackward } from './fused.js';
 import { registerOp, type OpSample } from './registry.js';
 import { flip, reshape } from './shape.js';
-import { empty, expectFloat, fd, kernels, sampleUniform } from './util.js';
+import { empty, expectFloat, fd, kernelOutput, kernels, sampleUniform } from './util.js';
 import { sameDTypePair } from './cast.js';
 
 /** Convolution padding: 'valid' (none), 'same' (TensorFlow's), 'full', zeros on every side, or [rows, columns] of zeros. */
@@ -184,7 +184,7 @@ function backpropFilterKernel(x: FloatArray, dy: FloatArray, dw: FloatArray, g: 
 }
 
 function conv2dGeom(x: Tensor, w: Tensor, g: Geom): Tensor {
-  const y = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
+  const y = kernelOutput(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
   convKernel(fd(x), fd(w), fd(y), g);
   return recordOp(y, 'conv2d', [x, w], (dy) => {
     if (!isGradEnabled() && g.groups === 1) return convGrads(x, w, dy, null, null, g);
@@ -197,7 +197,7 @@ function conv2dGeom(x: Tensor, w: Tensor, g: Geom): Tensor {
  * own output, and the backward gets every gradient in one call from dy and that output.
  */
 function conv2dGeomFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation, g: Geom): Tensor {
-  const u = empty(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
+  const u = kernelOutput(x.dtype, [g.batch, g.outH, g.outW, g.outC]);
   convKernel(fd(x), fd(w), fd(u), g, { bias: bias ? fd(bias) : null, activation });
   return recordOp(u, 'conv2dBiasActivation', bias ? [x, w, bias] : [x, w], (du) => {
     if (!isGradEnabled() && g.groups === 1) return convGrads(x, w, du, bias, { y: fd(u), activation }, g);
@@ -210,9 +210,9 @@ function conv2dGeomFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: 
 
 /** The gradients the inputs want, from one backend call (no graph recorded). */
 function convGrads(x: Tensor, w: Tensor, dy: Tensor, bias: Tensor | null, fused: FusedOutput | null, g: Conv2dGeometry): (Tensor | null)[] {
-  const dx = x.requiresGrad ? empty(x.dtype, x.shape) : null;
-  const dw = w.requiresGrad ? empty(w.dtype, w.shape) : null;
-  const dbias = bias?.requiresGrad ? empty(bias.dtype, bias.shape) : null;
+  const dx = x.requiresGrad ? kernelOutput(x.dtype, x.shape) : null;
+  const dw = w.requiresGrad ? kernelOutput(w.dtype, w.shape) : null;
+  const dbias = bias?.requiresGrad ? kernelOutput(bias.dtype, bias.shape) : null;
   kernels().conv2dBackward(fd(x), fd(w), fd(dy), g, { dx: dx ? fd(dx) : null, dw: dw ? fd(dw) : null, dbias: dbias ? fd(dbias) : null },
     fused ?? undefined);
   return [dx, dw, dbias];
@@ -220,7 +220,7 @@ function convGrads(x: Tensor, w: Tensor, dy: Tensor, bias: Tensor | null, fused:
 
 /** dL/dx of conv2d: a full convolution of dy with the reversed kernel (the transposed convolution). */
 function conv2dBackpropInput(dy: Tensor, w: Tensor, g: Geom): Tensor {
-  const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.inC]);
+  const dx = kernelOutput(dy.dtype, [g.batch, g.inH, g.inW, g.inC]);
   backpropInputKernel(fd(dy), fd(w), fd(dx), g);
   return recordOp(dx, 'conv2dBackpropInput', [dy, w], (gx) => [
     dy.requiresGrad ? conv2dGeom(gx, w, g) : null,
@@ -230,7 +230,7 @@ function conv2dBackpropInput(dy: Tensor, w: Tensor, g: Geom): Tensor {
 
 /** dL/dw of conv2d: the correlation of x with dy. */
 function conv2dBackpropFilter(x: Tensor, dy: Tensor, g: Geom): Tensor {
-  const dw = empty(x.dtype, [g.kH, g.kW, g.inC / g.groups, g.outC]);
+  const dw = kernelOutput(x.dtype, [g.kH, g.kW, g.inC / g.groups, g.outC]);
   backpropFilterKernel(fd(x), fd(dy), fd(dw), g);
   return recordOp(dw, 'conv2dBackpropFilter', [x, dy], (gw) => [
     x.requiresGrad ? conv2dBackpropInput(dy, gw, g) : null,

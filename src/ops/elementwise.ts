@@ -10,7 +10,7 @@ import { expandedData, intBinary, intUnary, type IntBinaryOp, type IntUnaryOp } 
 import { broadcastTo, sumTo } from './primitives.js';
 import { registerOp, type OpSample } from './registry.js';
 import {
-  empty, expectTensor, fd, kernels, sampleAwayFromZero, sampleUniform, toTensor, type TensorLike,
+  empty, expectTensor, fd, kernelOutput, kernels, sampleAwayFromZero, sampleUniform, toTensor, type TensorLike,
 } from './util.js';
 
 function padShape(shape: readonly number[], rank: number): number[] {
@@ -20,14 +20,14 @@ function padShape(shape: readonly number[], rank: number): number[] {
 /** Runs a broadcasting binary kernel on two float tensors of one dtype (no autograd). */
 export function binaryKernel(op: BinaryKernel, a: Tensor, b: Tensor, fn: string): Tensor {
   const shape = shapesEqual(a.shape, b.shape) ? [...a.shape] : broadcastShapes(fn, a.shape, b.shape);
-  const out = empty(a.dtype, shape);
+  const out = kernelOutput(a.dtype, shape);
   kernels().binary(op, fd(a, fn), padShape(a.shape, shape.length), fd(b, fn), padShape(b.shape, shape.length), fd(out, fn), shape);
   return out;
 }
 
 /** Runs a unary kernel on a float tensor (no autograd). */
 export function unaryKernel(op: UnaryKernel, x: Tensor): Tensor {
-  const out = empty(x.dtype, x.shape);
+  const out = kernelOutput(x.dtype, x.shape);
   kernels().unary(op, fd(x, op), fd(out, op));
   return out;
 }

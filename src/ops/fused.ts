@@ -4,7 +4,7 @@ import type { FusedActivation } from '../backend/backend.js';
 import { Tensor, isGradEnabled } from '../tensor/tensor.js';
 import { activationGradFromOutput } from './activation.js';
 import { sumTo } from './reduce.js';
-import { empty, fd, kernels } from './util.js';
+import { empty, fd, kernelOutput, kernels } from './util.js';
 
 /**
  * dL/dz and dL/dbias (null unless the bias wants one) for u = activation(z), z = ... + bias, given
@@ -17,8 +17,8 @@ export function epilogueBackward(du: Tensor, u: Tensor, activation: FusedActivat
     const dz = activationGradFromOutput(du, u, activation);
     return { dz, dbias: wantBias ? sumTo(dz, bias.shape) : null };
   }
-  const dz = empty(du.dtype, du.shape);
-  const dbias = wantBias ? empty(bias.dtype, bias.shape) : null;
+  const dz = kernelOutput(du.dtype, du.shape);
+  const dbias = wantBias ? kernelOutput(bias.dtype, bias.shape) : null;
   kernels().activationBackward(fd(du), fd(u), activation, fd(dz), dbias ? fd(dbias) : null, u.shape[u.rank - 1]);
   return { dz, dbias };
 }

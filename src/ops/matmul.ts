@@ -8,7 +8,7 @@ import { epilogueBackward } from './fused.js';
 import { registerOp } from './registry.js';
 import { sum, sumTo } from './reduce.js';
 import { broadcastTo, reshape } from './shape.js';
-import { empty, expectFloat, fd, kernels, sampleUniform } from './util.js';
+import { empty, expectFloat, fd, kernelOutput, kernels, sampleUniform } from './util.js';
 import { sameDTypePair } from './cast.js';
 import { showJson } from '../core/validate.js';
 
@@ -35,7 +35,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean, 
     sizeOf(tb) === 1 || shapesEqual(tb, batchShape) ? t : broadcastTo(t, [...batchShape, ...t.shape.slice(-2)]);
   const A = full(a, aBatch);
   const B = full(b, bBatch);
-  const out = empty(a.dtype, [...batchShape, m, n]);
+  const out = kernelOutput(a.dtype, [...batchShape, m, n]);
   kernels().matmul(fd(A), fd(B), fd(out), batch, m, k, n, transA, transB,
     sizeOf(A.shape.slice(0, -2)) === 1 ? 0 : m * k, sizeOf(B.shape.slice(0, -2)) === 1 ? 0 : k * n);
   return recordOp(out, 'matmul', [A, B], (g) => {
@@ -136,7 +136,7 @@ const FUSED: Record<FusedActivation, (z: Tensor) => Tensor> = { linear: (z) => z
 function denseFused(x: Tensor, w: Tensor, bias: Tensor | null, activation: FusedActivation): Tensor {
   const [m, k] = x.shape;
   const n = w.shape[1];
-  const u = empty(x.dtype, [m, n]);
+  const u = kernelOutput(x.dtype, [m, n]);
   kernels().matmul(fd(x), fd(w), fd(u), 1, m, k, n, false, false, 0, 0, { bias: bias ? fd(bias) : null, activation });
   return recordOp(u, 'dense', bias ? [x, w, bias] : [x, w], (du) => {
     const { dz, dbias } = epilogueBackward(du, u, activation, bias);

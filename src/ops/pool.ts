@@ -7,7 +7,7 @@ import { pair } from './conv.js';
 import { max, mean } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
 import { reshape, takeFlat } from './shape.js';
-import { empty, expectFloat, fd, kernels, sampleDistinct, sampleUniform } from './util.js';
+import { empty, expectFloat, fd, kernelOutput, kernels, sampleDistinct, sampleUniform } from './util.js';
 
 /** Options of `maxPool2d` and `avgPool2d`. */
 export interface Pool2dOptions {
@@ -63,7 +63,7 @@ export function maxPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
   expectFloat(x, 'maxPool2d', 'x');
   const g = poolGeometry('maxPool2d', x, o);
   const shape = [g.batch, g.outH, g.outW, g.channels];
-  const values = empty(x.dtype, shape);
+  const values = kernelOutput(x.dtype, shape);
   const argmax = new Int32Array(values.size);
   kernels().maxPool2d(fd(x), fd(values), argmax, g);
   // A pick by the arg-max indices: the backward is a scatter and the double backward a pick again.
@@ -72,19 +72,19 @@ export function maxPool2d(x: Tensor, options?: Pool2dOptions): Tensor {
 
 /** dy scattered (added) to the arg-max cells of a zero input-shaped tensor. */
 function maxPool2dBackward(dy: Tensor, argmax: Int32Array, g: Pool2dGeometry): Tensor {
-  const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.channels]);
+  const dx = kernelOutput(dy.dtype, [g.batch, g.inH, g.inW, g.channels]);
   kernels().maxPool2dBackward(fd(dy), argmax, fd(dx), g);
   return recordOp(dx, 'maxPool2dBackward', [dy], (g) => [takeFlat(g, argmax, dy.shape)]);
 }
 
 function avgPoolGeom(x: Tensor, g: Pool2dGeometry): Tensor {
-  const y = empty(x.dtype, [g.batch, g.outH, g.outW, g.channels]);
+  const y = kernelOutput(x.dtype, [g.batch, g.outH, g.outW, g.channels]);
   kernels().avgPool2d(fd(x), fd(y), g);
   return recordOp(y, 'avgPool2d', [x], (dy) => [avgPool2dBackward(dy, g)]);
 }
 
 function avgPool2dBackward(dy: Tensor, g: Pool2dGeometry): Tensor {
-  const dx = empty(dy.dtype, [g.batch, g.inH, g.inW, g.channels]);
+  const dx = kernelOutput(dy.dtype, [g.batch, g.inH, g.inW, g.channels]);
   kernels().avgPool2dBackward(fd(dy), fd(dx), g);
   return recordOp(dx, 'avgPool2dBackward', [dy], (gx) => [avgPoolGeom(gx, g)]);
 }

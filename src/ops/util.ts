@@ -1,7 +1,7 @@
 import { kernels } from '../backend/index.js';
 import { ValueError } from '../core/errors.js';
 import type { Random } from '../tensor/random.js';
-import { castValue, isFloatDType } from '../tensor/dtype.js';
+import { allocateOutput, castValue, isFloatDType } from '../tensor/dtype.js';
 import { Tensor, allocate, floatData, type DType, type FloatArray, type TensorLike } from '../tensor/tensor.js';
 
 export type { TensorLike };
@@ -40,6 +40,14 @@ export function empty(dtype: DType, shape: readonly number[]): Tensor {
   let n = 1;
   for (const d of shape) n *= d;
   return new Tensor(allocate(dtype, n), shape);
+}
+
+/** A float tensor for a backend kernel to overwrite whole: its values are not zeroed (see allocateOutput). */
+export function kernelOutput(dtype: DType, shape: readonly number[]): Tensor {
+  if (!isFloatDType(dtype)) return empty(dtype, shape);
+  let n = 1;
+  for (const d of shape) n *= d;
+  return new Tensor(allocateOutput(dtype, n), shape);
 }
 
 export { kernels };

@@ -124,14 +124,25 @@ export function pooledStorageBytes(): number {
   return pooledBytes;
 }
 
-function fromPool(dtype: DType, size: number): TensorData | undefined {
+function fromPool(dtype: DType, size: number, zero: boolean): TensorData | undefined {
   const list = pool.get(poolKey(dtype, size));
   const d = list?.pop();
   if (!d) return undefined;
   pooledBuffers.delete(d.buffer);
   pooledBytes -= d.byteLength;
-  d.fill(0);
+  if (zero) d.fill(0);
   return d;
+}
+
+/**
+ * Storage for a backend kernel's output, which the kernel overwrites whole (the Backend contract,
+ * checked by runConformance on NaN-filled outputs): from the pool it comes unzeroed, since zeroing
+ * a recycled megabyte costs as much as allocating it.
+ */
+export function allocateOutput(dtype: FloatDType, size: number): FloatArray {
+  const d = (size >= POOL_MIN && fromPool(dtype, size, false)) || newStorage(dtype, size);
+  if (tracked !== null) tracked.add(d.buffer as ArrayBuffer);
+  return d as FloatArray;
 }
 
 export function allocate(dtype: FloatDType, size: number): FloatArray;
@@ -139,7 +150,7 @@ export function allocate(dtype: 'int32', size: number): Int32Array;
 export function allocate(dtype: 'bool', size: number): Uint8Array;
 export function allocate(dtype: DType, size: number): TensorData;
 export function allocate(dtype: DType, size: number): TensorData {
-  const d = (size >= POOL_MIN && fromPool(dtype, size)) || newStorage(dtype, size);
+  const d = (size >= POOL_MIN && fromPool(dtype, size, true)) || newStorage(dtype, size);
   if (tracked !== null) tracked.add(d.buffer as ArrayBuffer);
   return d;
 }
