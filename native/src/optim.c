@@ -17,13 +17,16 @@
 
 typedef struct {
   float *w;
-  const float *g;
-  float *m, *v;
+  const float *g, *m, *v;
+  float *mo, *vo;
   double alpha, b1, b2, eps;
 } adam_ctx;
 
-CLONES static void adam_run(float *w, const float *g, float *m, float *v, int64_t n, double alpha, double b1, double b2,
-  double eps) {
+/* m and v are read, the new moments written to mo and vo. Two loops, so that each has no
+ * possible aliasing for the vectorizer to test at run time: in place (mo == m, vo == v), and
+ * out of place into distinct arrays (restrict). */
+CLONES static void adam_in_place(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, int64_t n,
+  double alpha, double b1, double b2, double eps) {
   const double c1 = 1 - b1, c2 = 1 - b2;
   for (int64_t i = 0; i < n; i++) {
     const double gi = g[i];
@@ -35,32 +38,73 @@ CLONES static void adam_run(float *w, const float *g, float *m, float *v, int64_
   }
 }
 
+CLONES static void adam_out_of_place(float *restrict w, const float *restrict g, const float *restrict m,
+  const float *restrict v, float *restrict mo, float *restrict vo, int64_t n, double alpha, double b1, double b2, double eps) {
+  const double c1 = 1 - b1, c2 = 1 - b2;
+  for (int64_t i = 0; i < n; i++) {
+    const double gi = g[i];
+    const double mi = b1 * (double)m[i] + c1 * gi;
+    const double vi = b2 * (double)v[i] + (c2 * gi) * gi;
+    mo[i] = (float)mi;
+    vo[i] = (float)vi;
+    w[i] = (float)((double)w[i] - (alpha * mi) / (sqrt(vi) + eps));
+  }
+}
+
 static void adam_task(void *p, int64_t b, int64_t e, int t) {
   (void)t;
   adam_ctx *c = p;
-  adam_run(c->w + b, c->g + b, c->m + b, c->v + b, e - b, c->alpha, c->b1, c->b2, c->eps);
+  if (c->mo == c->m && c->vo == c->v) adam_in_place(c->w + b, c->g + b, c->mo + b, c->vo + b, e - b, c->alpha, c->b1, c->b2, c->eps);
+  else adam_out_of_place(c->w + b, c->g + b, c->m + b, c->v + b, c->mo + b, c->vo + b, e - b, c->alpha, c->b1, c->b2, c->eps);
 }
 
-/* optimAdam(w, g, m, v, alpha, beta1, beta2, epsilon) */
+static int overlaps(const float *a, const float *b, size_t n) {
+  return n > 0 && a < b + n && b < a + n;
+}
+
+/* an optional Float32Array: null or undefined leaves *p at dflt */
+static int opt_out(napi_env env, napi_value v, float *dflt, float **p, size_t *n, size_t dn) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) {
+    *p = dflt;
+    *n = dn;
+    return 1;
+  }
+  return (*p = gl_f32(env, v, n)) != NULL;
+}
+
+/* optimAdam(w, g, m, v, alpha, beta1, beta2, epsilon, mOut | null, vOut | null) */
 static napi_value js_adam(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value a[8];
-  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 8) {
-    napi_throw_type_error(env, NULL, "optimAdam(w, g, m, v, alpha, beta1, beta2, epsilon)");
+  size_t argc = 10;
+  napi_value a[10];
+  if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 10) {
+    napi_throw_type_error(env, NULL, "optimAdam(w, g, m, v, alpha, beta1, beta2, epsilon, mOut, vOut)");
     return NULL;
   }
-  size_t nw, ng, nm, nv;
-  float *w, *g, *m, *v;
+  size_t nw, ng, nm, nv, nmo, nvo;
+  float *w, *g, *m, *v, *mo, *vo;
   double alpha, b1, b2, eps;
   if (!(w = gl_f32(env, a[0], &nw)) || !(g = gl_f32(env, a[1], &ng)) || !(m = gl_f32(env, a[2], &nm)) ||
       !(v = gl_f32(env, a[3], &nv)) || !gl_num(env, a[4], &alpha) || !gl_num(env, a[5], &b1) || !gl_num(env, a[6], &b2) ||
-      !gl_num(env, a[7], &eps))
+      !gl_num(env, a[7], &eps) || !opt_out(env, a[8], m, &mo, &nmo, nm) || !opt_out(env, a[9], v, &vo, &nvo, nv))
     return NULL;
-  if (ng != nw || nm != nw || nv != nw) {
-    napi_throw_range_error(env, NULL, "optimAdam: w, g, m and v differ in length");
+  if (ng != nw || nm != nw || nv != nw || nmo != nw || nvo != nw) {
+    napi_throw_range_error(env, NULL, "optimAdam: w, g, m, v and the outputs differ in length");
     return NULL;
   }
-  adam_ctx c = {w, g, m, v, alpha, b1, b2, eps};
+  /* the loops' restrict promises: in place both, or outputs apart from every other array */
+  const int in_place = mo == m && vo == v;
+  if (!in_place) {
+    const float *arr[4] = {w, g, m, v};
+    int bad = (mo == m) != (vo == v) || overlaps(mo, vo, nw) || overlaps(vo, mo, nw);
+    for (int i = 0; i < 4 && !bad; i++) bad = overlaps(mo, arr[i], nw) || overlaps(vo, arr[i], nw);
+    if (bad) {
+      napi_throw_range_error(env, NULL, "optimAdam: mOut and vOut must both be m and v, or arrays of their own");
+      return NULL;
+    }
+  }
+  adam_ctx c = {w, g, m, v, mo, vo, alpha, b1, b2, eps};
   gl_parallel_for((int64_t)nw, OPTIM_GRAIN, adam_task, &c);
   napi_value u;
   napi_get_undefined(env, &u);

@@ -159,11 +159,13 @@ export interface Backend {
   avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: Pool2dGeometry): void;
 
   /**
-   * One Adam update in place, element by element: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
-   * w -= alpha m / (sqrt(v) + epsilon). alpha already holds the bias corrections.
+   * One Adam update, element by element: m' = b1 m + (1-b1) g, v' = b2 v + (1-b2) g^2,
+   * w -= alpha m' / (sqrt(v') + epsilon). alpha already holds the bias corrections. w is updated
+   * in place; m' and v' go to mOut and vOut when given (m and v are then only read: the
+   * optimizer keeps its last states for fit's NaN guard without copying them), else into m and v.
    */
   adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, alpha: number, beta1: number, beta2: number,
-    epsilon: number): void;
+    epsilon: number, mOut?: FloatArray, vOut?: FloatArray): void;
 
   /** Whether every value of x is finite (no NaN, no infinity): fit's checks of data and weights. */
   allFinite(x: FloatArray): boolean;

@@ -602,6 +602,17 @@ function adam(t: Suite, C: Ctor): void {
         close(fail, v1, v0, bv, t.ulps, 0, 'v: ');
         close(fail, w1, w0, bw, t.ulps, 0, 'w: ');
       });
+      // out of place: the same bits to mOut and vOut, and m and v (inputs now) untouched
+      const w2 = wPrev.slice(), mIn = m1.slice(), vIn = v1.slice();
+      t.check('adamUpdate', `n=${n} step ${step} ${dt} into mOut, vOut`, [g, mIn, vIn], (fail) => {
+        const wIn = wPrev.slice(), mRef = mIn.slice(), vRef = vIn.slice();
+        be.adamUpdate(wIn, g, mRef, vRef, alpha, 0.9, 0.999, 1e-7);
+        const mOut = like(mIn, n), vOut = like(vIn, n);
+        be.adamUpdate(w2, g, mIn, vIn, alpha, 0.9, 0.999, 1e-7, mOut, vOut);
+        exact(fail, mOut, mRef, 'mOut: ');
+        exact(fail, vOut, vRef, 'vOut: ');
+        exact(fail, w2, wIn, 'w: ');
+      });
       // a failed step would fail every later one: compare from the same state
       w1.set(w0); m1.set(m0); v1.set(v0);
     }

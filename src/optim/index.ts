@@ -13,9 +13,11 @@ export interface Optimizer {
   step(params: readonly Tensor[]): void;
   getConfig(): Record<string, number | boolean>;
   /**
-   * Copies of the per-parameter state (momentum, Adam's moments and step counts, RMSprop's
-   * average), written into `into` when given so that a copy per batch allocates nothing. fit
-   * takes one before each step and puts it back with `restoreState` when the step goes bad.
+   * The per-parameter state (momentum, Adam's moments and step counts, RMSprop's average) as it
+   * is now; later steps never change it. Written into `into` when given, so that one per batch
+   * allocates nothing (Adam's holds the arrays themselves and steps to others, so it copies
+   * nothing either). fit takes one before each step and puts it back with `restoreState` when the
+   * step goes bad.
    */
   snapshotState?(into?: OptimizerState): OptimizerState;
   /** Puts back a state from `snapshotState`; parameters it does not hold start afresh. */
@@ -41,18 +43,47 @@ export function keepsNoGradients(o: Optimizer): boolean {
   return BUILTIN.has(o);
 }
 
-/** Per-parameter slots (and step counts) with copy and restore, shared by the optimizers. */
+/**
+ * Per-parameter slots (and step counts) with copy and restore, shared by the optimizers. With
+ * `outOfPlace` (an update that writes its new slots to other arrays, as Adam's kernel can) a
+ * snapshot copies nothing: it keeps the live arrays, which are then frozen, and the next update
+ * writes to spare arrays (those of a snapshot given back as `into`) that become the live ones.
+ * fit's NaN guard takes a snapshot before every step, so this saves two copies of the weights'
+ * size per step.
+ */
 class Slots {
   readonly state = new Map<Tensor, FloatArray[]>();
   readonly steps = new Map<Tensor, number>();
+  /**
+   * How many snapshots hold each set of slot arrays: a held set is never written. Weak: a
+   * snapshot dropped without being given back lets its sets go with it.
+   */
+  private readonly holds = new WeakMap<FloatArray[], number>();
+  /** Sets free for the next out-of-place update, per parameter. */
+  private readonly spare = new Map<Tensor, FloatArray[][]>();
+  /** The snapshots this made by reference (only those give their sets back when reused). */
+  private readonly byReference = new WeakSet<OptimizerState>();
 
-  constructor(private readonly count: number) {}
+  constructor(private readonly count: number, private readonly outOfPlace = false) {}
 
   get(p: Tensor): FloatArray[] {
     return stateFor(this.state, p, this.count);
   }
 
+  /** The arrays the update of p writes its new slots to: the live ones unless a snapshot holds them. */
+  writable(p: Tensor): FloatArray[] {
+    const live = this.get(p);
+    if (!this.holds.has(live)) return live;
+    return this.spare.get(p)?.pop() ?? live.map((a) => (a instanceof Float32Array ? new Float32Array(a.length) : new Float64Array(a.length)));
+  }
+
+  /** After an update that wrote to `arrays` (from writable): they are p's live slots. */
+  commit(p: Tensor, arrays: FloatArray[]): void {
+    this.state.set(p, arrays);
+  }
+
   snapshot(into?: OptimizerState): OptimizerState {
+    if (this.outOfPlace) return this.snapshotByReference(into);
     const out: OptimizerState = into ?? { slots: new Map(), steps: new Map() };
     for (const p of [...out.slots.keys()]) if (!this.state.has(p)) out.slots.delete(p);
     for (const [p, arrays] of this.state) {
@@ -68,11 +99,41 @@ class Slots {
     return out;
   }
 
+  private snapshotByReference(into?: OptimizerState): OptimizerState {
+    const out: OptimizerState = into ?? { slots: new Map(), steps: new Map() };
+    if (into && this.byReference.has(into)) {
+      for (const [p, set] of into.slots) {
+        const n = (this.holds.get(set) ?? 1) - 1;
+        if (n > 0) {
+          this.holds.set(set, n);
+          continue;
+        }
+        this.holds.delete(set);
+        // free again, unless it is still p's live set (no update since)
+        if (this.state.get(p) === set || !this.state.has(p)) continue;
+        let list = this.spare.get(p);
+        if (!list) this.spare.set(p, (list = []));
+        if (list.length < 2) list.push(set);
+      }
+    }
+    out.slots.clear();
+    for (const [p, set] of this.state) {
+      this.holds.set(set, (this.holds.get(set) ?? 0) + 1);
+      out.slots.set(p, set);
+    }
+    this.byReference.add(out);
+    out.steps.clear();
+    for (const [p, t] of this.steps) out.steps.set(p, t);
+    return out;
+  }
+
   restore(saved: OptimizerState): void {
     for (const p of [...this.state.keys()]) if (!saved.slots.has(p)) this.state.delete(p);
     for (const [p, arrays] of saved.slots) {
       const live = this.state.get(p);
-      if (live && live.length === arrays.length && live.every((a, i) => a.length === arrays[i].length)) live.forEach((a, i) => a.set(arrays[i]));
+      const fits = live !== undefined && live.length === arrays.length && live.every((a, i) => a.length === arrays[i].length);
+      // a set a snapshot holds (the saved one included) is never written: the live state gets its own copy
+      if (fits && live !== arrays && !this.holds.has(live)) live.forEach((a, i) => a.set(arrays[i]));
       else this.state.set(p, arrays.map((a) => a.slice()));
     }
     this.steps.clear();
@@ -171,7 +232,7 @@ function makeAdam(fn: string, input: AdamOptions | undefined): Optimizer {
   const beta1 = numberInRange(fn, 'beta1', options.beta1 ?? 0.9, 0, 1, true);
   const beta2 = numberInRange(fn, 'beta2', options.beta2 ?? 0.999, 0, 1, true);
   const epsilon = nonNegativeNumber(fn, 'epsilon', options.epsilon ?? 1e-7);
-  const slots = new Slots(2);
+  const slots = new Slots(2, true);
   const steps = slots.steps;
   return builtin({
     name: 'adam',
@@ -183,7 +244,10 @@ function makeAdam(fn: string, input: AdamOptions | undefined): Optimizer {
         steps.set(p, t);
         const alpha = this.learningRate * Math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t);
         const [m, v] = slots.get(p);
-        kernels().adamUpdate(floatData(p, 'adam', 'parameter'), floatData(p.grad, 'adam', 'gradient'), m, v, alpha, beta1, beta2, epsilon);
+        const out = slots.writable(p);
+        kernels().adamUpdate(floatData(p, 'adam', 'parameter'), floatData(p.grad, 'adam', 'gradient'), m, v, alpha, beta1, beta2, epsilon,
+          out[0], out[1]);
+        slots.commit(p, out);
       }
     },
     getConfig() { return { learningRate: this.learningRate, beta1, beta2, epsilon }; },

@@ -510,15 +510,15 @@ function avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: Pool2dGeometry): v
 }
 
 function adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, alpha: number, beta1: number,
-  beta2: number, epsilon: number): void {
+  beta2: number, epsilon: number, mOut: FloatArray = m, vOut: FloatArray = v): void {
   const c1 = 1 - beta1;
   const c2 = 1 - beta2;
   for (let i = 0; i < w.length; i++) {
     const gi = g[i];
     const mi = beta1 * m[i] + c1 * gi;
     const vi = beta2 * v[i] + c2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
+    mOut[i] = mi;
+    vOut[i] = vi;
     w[i] -= (alpha * mi) / (Math.sqrt(vi) + epsilon);
   }
 }

@@ -32,7 +32,7 @@ export interface NativeEltwiseAddon {
   poolAvg2d(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
   poolAvg2dBackward(dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   optimAdam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, alpha: number, beta1: number, beta2: number,
-    epsilon: number): void;
+    epsilon: number, mOut: Float32Array | null, vOut: Float32Array | null): void;
   allFinite(x: Float32Array): boolean;
   /**
    * geometry: [batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilationH,
@@ -183,9 +183,12 @@ export function nativeEltwiseKernels(addon: object): Partial<Backend> {
 
   if (has(addon, 'optimAdam')) {
     const f = addon.optimAdam;
-    out.adamUpdate = (w, g, m, v, alpha, beta1, beta2, epsilon) => {
-      if (isF32(w) && isF32(g) && isF32(m) && isF32(v) && w.length >= MIN_ADAM) f(w, g, m, v, alpha, beta1, beta2, epsilon);
-      else jsBackend.adamUpdate(w, g, m, v, alpha, beta1, beta2, epsilon);
+    out.adamUpdate = (w, g, m, v, alpha, beta1, beta2, epsilon, mOut = m, vOut = v) => {
+      if (isF32(w) && isF32(g) && isF32(m) && isF32(v) && isF32(mOut) && isF32(vOut) && w.length >= MIN_ADAM) {
+        f(w, g, m, v, alpha, beta1, beta2, epsilon, mOut, vOut);
+      } else {
+        jsBackend.adamUpdate(w, g, m, v, alpha, beta1, beta2, epsilon, mOut, vOut);
+      }
     };
   }
 

@@ -151,10 +151,10 @@ export function eltwiseKernels(c: WasmContext) {
   }
 
   function adamUpdate(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, alpha: number, beta1: number,
-    beta2: number, epsilon: number): void {
+    beta2: number, epsilon: number, mOut: FloatArray = m, vOut: FloatArray = v): void {
     const n = w.length;
-    if (n < MIN_ELEMENTWISE || !isF32(w, g, m, v)) {
-      reference.adamUpdate(w, g, m, v, alpha, beta1, beta2, epsilon);
+    if (n < MIN_ELEMENTWISE || !isF32(w, g, m, v) || !isF32(mOut, vOut)) {
+      reference.adamUpdate(w, g, m, v, alpha, beta1, beta2, epsilon, mOut, vOut);
       return;
     }
     // four operands in, three back: chunks of at most a quarter of the cap each
@@ -176,8 +176,8 @@ export function eltwiseKernels(c: WasmContext) {
       vv.set(v.subarray(i0, i0 + c));
       k.adamUpdate(pw, pg, pm, pv, c, alpha, beta1, beta2, epsilon);
       w.set(vw, i0);
-      m.set(vm, i0);
-      v.set(vv, i0);
+      mOut.set(vm, i0);
+      vOut.set(vv, i0);
     }
   }
 
