@@ -527,30 +527,52 @@ typedef struct {
   int act;
 } dz_job;
 
+#if defined(__x86_64__) && !defined(GL_NO_CLONES)
+#define DZ_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("fp-contract=off")))
+#else
+#define DZ_CLONES __attribute__((optimize("fp-contract=off")))
+#endif
+
+/* dz = dy * act'(y) over a flat run, the products rounded one by one as the unfused kernels store
+ * them (no contraction into FMAs); built for each ISA, since this file's other code is scalar */
+DZ_CLONES static void dz_run(int act, const float *dy, const float *y, float *dz, int64_t len) {
+  switch (act) {
+    case GL_ACT_RELU: for (int64_t i = 0; i < len; i++) dz[i] = dy[i] * (y[i] > 0 ? 1.0f : 0.0f); break;
+    case GL_ACT_SIGMOID: for (int64_t i = 0; i < len; i++) { float u = y[i], d = 1.0f - u; float s = u * d; dz[i] = dy[i] * s; } break;
+    case GL_ACT_TANH: for (int64_t i = 0; i < len; i++) { float u = y[i], s = u * u; float d = 1.0f - s; dz[i] = dy[i] * d; } break;
+    default: memcpy(dz, dy, sizeof(float) * (size_t)len); break;
+  }
+}
+
+/* db[i] += column sums of rows x M: R rows at a time as one flat run of R * M >= 32 floats
+ * (a loop over LeNet's 6 columns would not vectorize), folded per column at the end */
+DZ_CLONES static void dbias_run(const float *src, int64_t rows, int64_t M, float *db) {
+  const int64_t R = M >= 32 ? 1 : (32 + M - 1) / M, W = R * M;
+  int64_t r = 0;
+  if (W <= 8192) {
+    float acc[W];
+    memset(acc, 0, sizeof(float) * (size_t)W);
+    for (; r + R <= rows; r += R) {
+      const float *s = src + r * M;
+      for (int64_t k = 0; k < W; k++) acc[k] += s[k];
+    }
+    for (int64_t k = 0; k < W; k++) db[k % M] += acc[k];
+  }
+  for (; r < rows; r++)
+    for (int64_t i = 0; i < M; i++) db[i] += src[r * M + i];
+}
+
 static void dz_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
   const dz_job *j = ctx;
   const int64_t M = j->m;
   float *db = j->dbias_parts ? j->dbias_parts + thread * M : NULL;
   if (db) memset(db, 0, sizeof(float) * M);
-  /* the piece's rows are one flat run of (r1 - r0) * M floats: one loop over all of it vectorizes
-   * where a loop per row of a few filters (LeNet's 6) would not */
+  /* the piece's rows are one flat run of (r1 - r0) * M floats */
   const int64_t lo = r0 * M, len = (r1 - r0) * M;
   const float *dy = j->dy + lo, *y = j->y ? j->y + lo : NULL;
   float *dz = j->dz ? j->dz + lo : NULL;
-  /* the products rounded one by one, as the unfused kernels store them */
-  if (dz) {
-    switch (j->act) {
-      case GL_ACT_RELU: for (int64_t i = 0; i < len; i++) dz[i] = dy[i] * (y[i] > 0 ? 1.0f : 0.0f); break;
-      case GL_ACT_SIGMOID: for (int64_t i = 0; i < len; i++) { float u = y[i], d = 1.0f - u; float s = u * d; dz[i] = dy[i] * s; } break;
-      case GL_ACT_TANH: for (int64_t i = 0; i < len; i++) { float u = y[i], s = u * u; float d = 1.0f - s; dz[i] = dy[i] * d; } break;
-      default: memcpy(dz, dy, sizeof(float) * (size_t)len); break;
-    }
-  }
-  if (db) {
-    const float *src = dz ? dz : dy;
-    for (int64_t r = 0; r < r1 - r0; r++)
-      for (int64_t i = 0; i < M; i++) db[i] += src[r * M + i];
-  }
+  if (dz) dz_run(j->act, dy, y, dz, len);
+  if (db) dbias_run(dz ? dz : dy, r1 - r0, M, db);
 }
 
 /* ---- JS glue ---- */
