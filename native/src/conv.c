@@ -239,52 +239,62 @@ static void c1f_packed_avx512(void *ctx, int64_t r0, int64_t r1, int piece) {
   for (int l = 0; l < 16; l++) lanes[l] = l < PM ? (int)((l / M) * sw) : 0;
   const __m512i idx = _mm512_loadu_si512(lanes);
   const __mmask16 mk = (__mmask16)((1u << PM) - 1), mkr = (__mmask16)((1u << (rem * M)) - 1);
+  const int64_t ps = P * sw;
+#define C1P_TERM(xs, q, m) _mm512_fmadd_ps(_mm512_permutexvar_ps(idx, _mm512_loadu_ps((xs) + (q) * ps)), _mm512_maskz_loadu_ps(m, dzr + (q) * PM)
   for (int64_t row = r0; row < r1; row++) {
     int64_t n = row / g->oh, oh = row % g->oh;
     c1_pad_rows(g, j->x, n, oh, wp, xp);
     const float *dzr = j->dz + row * OW * M;
-    const int64_t ps = P * sw;
-#define C1P_TERM(xs, q, m) _mm512_fmadd_ps(_mm512_permutexvar_ps(idx, _mm512_loadu_ps((xs) + (q) * ps)), _mm512_maskz_loadu_ps(m, dzr + (q) * PM)
-    for (int64_t kh = 0; kh < g->kh; kh++) {
-      /* two taps at a time, four accumulators each: a row holds few groups (14 in LeNet), so
-       * with one tap the FMA chains' latency, not the ports, was the bound */
-      for (int64_t kw = 0; kw < KW; kw += 2) {
-        const int two = kw + 1 < KW;
-        const float *xs = xp + kh * wp + kw * g->dw, *xt = xs + (two ? g->dw : 0);
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    /* two taps at a time, four accumulators each: a row holds few groups (14 in LeNet), so with
+     * one tap the FMA chains' latency, not the ports, was the bound; an odd last tap alone */
+    for (int64_t t = 0; t < T; t += 2) {
+      const float *xs = xp + (t / KW) * wp + (t % KW) * g->dw;
+      float *ta = tacc + t * 16;
+      if (t + 1 == T) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0;
         int64_t q = 0;
-        for (; q + 4 <= G; q += 4) {
+        for (; q + 2 <= G; q += 2) {
           a0 = C1P_TERM(xs, q, mk), a0);
-          b0 = C1P_TERM(xt, q, mk), b0);
           a1 = C1P_TERM(xs, q + 1, mk), a1);
-          b1 = C1P_TERM(xt, q + 1, mk), b1);
-          a2 = C1P_TERM(xs, q + 2, mk), a2);
-          b2 = C1P_TERM(xt, q + 2, mk), b2);
-          a3 = C1P_TERM(xs, q + 3, mk), a3);
-          b3 = C1P_TERM(xt, q + 3, mk), b3);
         }
-        if (q + 2 <= G) {
-          a0 = C1P_TERM(xs, q, mk), a0);
-          b0 = C1P_TERM(xt, q, mk), b0);
-          a1 = C1P_TERM(xs, q + 1, mk), a1);
-          b1 = C1P_TERM(xt, q + 1, mk), b1);
-          q += 2;
-        }
-        if (q < G) {
-          a2 = C1P_TERM(xs, q, mk), a2);
-          b2 = C1P_TERM(xt, q, mk), b2);
-        }
-        if (rem) {
-          a3 = C1P_TERM(xs, G, mkr), a3);
-          b3 = C1P_TERM(xt, G, mkr), b3);
-        }
-        float *ta = tacc + (kh * KW + kw) * 16;
-        _mm512_storeu_ps(ta, _mm512_add_ps(_mm512_loadu_ps(ta), _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))));
-        if (two) _mm512_storeu_ps(ta + 16, _mm512_add_ps(_mm512_loadu_ps(ta + 16), _mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3))));
+        if (q < G) a0 = C1P_TERM(xs, q, mk), a0);
+        if (rem) a1 = C1P_TERM(xs, G, mkr), a1);
+        _mm512_storeu_ps(ta, _mm512_add_ps(_mm512_loadu_ps(ta), _mm512_add_ps(a0, a1)));
+        break;
       }
+      const float *xt = xp + ((t + 1) / KW) * wp + ((t + 1) % KW) * g->dw;
+      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      int64_t q = 0;
+      for (; q + 4 <= G; q += 4) {
+        a0 = C1P_TERM(xs, q, mk), a0);
+        b0 = C1P_TERM(xt, q, mk), b0);
+        a1 = C1P_TERM(xs, q + 1, mk), a1);
+        b1 = C1P_TERM(xt, q + 1, mk), b1);
+        a2 = C1P_TERM(xs, q + 2, mk), a2);
+        b2 = C1P_TERM(xt, q + 2, mk), b2);
+        a3 = C1P_TERM(xs, q + 3, mk), a3);
+        b3 = C1P_TERM(xt, q + 3, mk), b3);
+      }
+      if (q + 2 <= G) {
+        a0 = C1P_TERM(xs, q, mk), a0);
+        b0 = C1P_TERM(xt, q, mk), b0);
+        a1 = C1P_TERM(xs, q + 1, mk), a1);
+        b1 = C1P_TERM(xt, q + 1, mk), b1);
+        q += 2;
+      }
+      if (q < G) {
+        a2 = C1P_TERM(xs, q, mk), a2);
+        b2 = C1P_TERM(xt, q, mk), b2);
+      }
+      if (rem) {
+        a3 = C1P_TERM(xs, G, mkr), a3);
+        b3 = C1P_TERM(xt, G, mkr), b3);
+      }
+      _mm512_storeu_ps(ta, _mm512_add_ps(_mm512_loadu_ps(ta), _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))));
+      _mm512_storeu_ps(ta + 16, _mm512_add_ps(_mm512_loadu_ps(ta + 16), _mm512_add_ps(_mm512_add_ps(b0, b1), _mm512_add_ps(b2, b3))));
     }
-#undef C1P_TERM
   }
+#undef C1P_TERM
   for (int64_t t = 0; t < T; t++)
     for (int64_t c = 0; c < M; c++) {
       float s = 0;
@@ -703,7 +713,7 @@ static napi_value js_conv2d_backward(napi_env env, napi_callback_info info) {
     dz_job j = {dy, y, dzbuf, parts, rows, g.m, (int)act};
     t = gl_parallel_for_fine(rows, 256, dz_piece, &j);
     if (dbias) {
-      /* unused slots stay zero; the fold runs in thread order */
+      /* the fold runs in piece order */
       memset(dbias, 0, sizeof(float) * g.m);
       for (int p = 0; p < t; p++)
         for (int64_t i = 0; i < g.m; i++) dbias[i] += parts[p * g.m + i];

@@ -1,4 +1,4 @@
-/* Optimizer updates in place on float32 weights and moments. Adam is computed in float64 from
+/* Optimizer updates on float32 weights and moments (the weights in place). Adam is computed in float64 from
  * the float32 values, exactly as the reference (src/backend/js/index.ts) does: m and v are
  * rounded when stored, the step uses their unrounded values. The update is memory-bound (4
  * streams in, 3 out), so double arithmetic costs nothing measurable. */
@@ -22,33 +22,28 @@ typedef struct {
   double alpha, b1, b2, eps;
 } adam_ctx;
 
-/* m and v are read, the new moments written to mo and vo. Two loops, so that each has no
- * possible aliasing for the vectorizer to test at run time: in place (mo == m, vo == v), and
- * out of place into distinct arrays (restrict). */
+/* One element: the moments (in double, rounded when stored) and the weight's step. */
+static inline __attribute__((always_inline)) void adam_elem(float *w, float g, float m, float v, float *mo, float *vo,
+  double alpha, double b1, double b2, double eps) {
+  const double gi = g;
+  const double mi = b1 * (double)m + (1 - b1) * gi;
+  const double vi = b2 * (double)v + ((1 - b2) * gi) * gi;
+  *mo = (float)mi;
+  *vo = (float)vi;
+  *w = (float)((double)*w - (alpha * mi) / (sqrt(vi) + eps));
+}
+
+/* m and v are read, the new moments written to mo and vo. Two loops over the one element, so
+ * that neither has aliasing for the vectorizer to test at run time: in place (mo == m, vo == v),
+ * and out of place into distinct arrays (restrict). */
 CLONES static void adam_in_place(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, int64_t n,
   double alpha, double b1, double b2, double eps) {
-  const double c1 = 1 - b1, c2 = 1 - b2;
-  for (int64_t i = 0; i < n; i++) {
-    const double gi = g[i];
-    const double mi = b1 * (double)m[i] + c1 * gi;
-    const double vi = b2 * (double)v[i] + (c2 * gi) * gi;
-    m[i] = (float)mi;
-    v[i] = (float)vi;
-    w[i] = (float)((double)w[i] - (alpha * mi) / (sqrt(vi) + eps));
-  }
+  for (int64_t i = 0; i < n; i++) adam_elem(w + i, g[i], m[i], v[i], m + i, v + i, alpha, b1, b2, eps);
 }
 
 CLONES static void adam_out_of_place(float *restrict w, const float *restrict g, const float *restrict m,
   const float *restrict v, float *restrict mo, float *restrict vo, int64_t n, double alpha, double b1, double b2, double eps) {
-  const double c1 = 1 - b1, c2 = 1 - b2;
-  for (int64_t i = 0; i < n; i++) {
-    const double gi = g[i];
-    const double mi = b1 * (double)m[i] + c1 * gi;
-    const double vi = b2 * (double)v[i] + (c2 * gi) * gi;
-    mo[i] = (float)mi;
-    vo[i] = (float)vi;
-    w[i] = (float)((double)w[i] - (alpha * mi) / (sqrt(vi) + eps));
-  }
+  for (int64_t i = 0; i < n; i++) adam_elem(w + i, g[i], m[i], v[i], mo + i, vo + i, alpha, b1, b2, eps);
 }
 
 static void adam_task(void *p, int64_t b, int64_t e, int t) {

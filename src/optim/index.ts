@@ -74,7 +74,7 @@ class Slots {
   writable(p: Tensor): FloatArray[] {
     const live = this.get(p);
     if (!this.holds.has(live)) return live;
-    return this.spare.get(p)?.pop() ?? live.map((a) => (a instanceof Float32Array ? new Float32Array(a.length) : new Float64Array(a.length)));
+    return this.spare.get(p)?.pop() ?? live.map(zerosLike);
   }
 
   /** After an update that wrote to `arrays` (from writable): they are p's live slots. */
@@ -145,11 +145,16 @@ class Slots {
 // saved model's config (resolveOptimizer): unknown keys name the nearest known one, so Keras's
 // learning_rate is met with "did you mean 'learningRate'?".
 
+/** Zeros as long as `a`: float32 for a Float32Array, float64 otherwise. */
+function zerosLike(a: ArrayLike<number>): FloatArray {
+  return a instanceof Float32Array ? new Float32Array(a.length) : new Float64Array(a.length);
+}
+
 function stateFor(map: Map<Tensor, FloatArray[]>, p: Tensor, n: number): FloatArray[] {
   let s = map.get(p);
   if (!s) {
     // the parameter's own dtype, as Keras and PyTorch keep it (float32 state runs the wasm kernel)
-    s = Array.from({ length: n }, () => (p.data instanceof Float32Array ? new Float32Array(p.size) : new Float64Array(p.size)));
+    s = Array.from({ length: n }, () => zerosLike(p.data));
     map.set(p, s);
   }
   return s;

@@ -70,6 +70,8 @@ const pool = new Map<string, TensorData[]>();
 /** Two arrays over one buffer must not both go in: the buffer would be handed out twice. */
 const pooledBuffers = new Set<ArrayBufferLike>();
 let pooledBytes = 0;
+/** Off only in tests (setStoragePooling). */
+let pooling = true;
 /** What allocate handed out while a backward pass was collecting (see trackAllocations). */
 let tracked: WeakSet<ArrayBuffer> | null = null;
 
@@ -107,8 +109,6 @@ export function trackAllocations<T>(f: (isTracked: (data: TensorData) => boolean
   }
 }
 
-let pooling = true;
-
 /** Internal, for tests: with false the pool neither takes nor gives storage (and is emptied). */
 export function setStoragePooling(on: boolean): void {
   pooling = on;
@@ -140,9 +140,7 @@ function fromPool(dtype: DType, size: number, zero: boolean): TensorData | undef
  * a recycled megabyte costs as much as allocating it.
  */
 export function allocateOutput(dtype: FloatDType, size: number): FloatArray {
-  const d = (size >= POOL_MIN && fromPool(dtype, size, false)) || newStorage(dtype, size);
-  if (tracked !== null) tracked.add(d.buffer as ArrayBuffer);
-  return d as FloatArray;
+  return take(dtype, size, false) as FloatArray;
 }
 
 export function allocate(dtype: FloatDType, size: number): FloatArray;
@@ -150,7 +148,12 @@ export function allocate(dtype: 'int32', size: number): Int32Array;
 export function allocate(dtype: 'bool', size: number): Uint8Array;
 export function allocate(dtype: DType, size: number): TensorData;
 export function allocate(dtype: DType, size: number): TensorData {
-  const d = (size >= POOL_MIN && fromPool(dtype, size, true)) || newStorage(dtype, size);
+  return take(dtype, size, true);
+}
+
+/** Pooled storage (zeroed when `zero`) or new storage, noted for a backward pass that tracks. */
+function take(dtype: DType, size: number, zero: boolean): TensorData {
+  const d = (size >= POOL_MIN && fromPool(dtype, size, zero)) || newStorage(dtype, size);
   if (tracked !== null) tracked.add(d.buffer as ArrayBuffer);
   return d;
 }
