@@ -19,7 +19,7 @@ import {
 } from './preprocessing.js';
 import { ValueError } from '../core/errors.js';
 import { hasOwn, showJson } from '../core/validate.js';
-import { InputLayer, type Layer, type LayerArgs } from './layer.js';
+import { InputLayer, markOwnLayerClasses, type Layer, type LayerArgs } from './layer.js';
 
 /** The layer classes a saved model may name (models themselves: Functional and Sequential). */
 export const layerClasses = {
@@ -29,6 +29,8 @@ export const layerClasses = {
   ReLU, LeakyReLU, ELU, Softmax, LayerNormalization, UpSampling2D, Resizing, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
   RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
 } as const;
+
+markOwnLayerClasses(Object.values(layerClasses));
 
 /** A layer class a saved config can name: built from its config object. */
 export type LayerClass = new (config: Record<string, unknown>) => Layer;

@@ -121,6 +121,20 @@ function isShapeList(s: Shape | readonly Shape[]): s is readonly Shape[] {
 }
 
 /** Base of every layer: weights, build by input shape, forward in training or inference mode. */
+/** gradlab's own layer classes, marked where they are gathered (catalog.ts, sequential.ts). */
+const ownLayerClasses = new WeakSet<object>();
+
+/** Internal: marks classes whose calls keep no tensor past the call and run no user code. */
+export function markOwnLayerClasses(classes: readonly object[]): void {
+  for (const c of classes) ownLayerClasses.add(c);
+}
+
+/** Whether `layer` is an instance of one of gradlab's own classes itself (a user's subclass is not). */
+export function isOwnLayer(layer: Layer): boolean {
+  const proto: unknown = Object.getPrototypeOf(layer);
+  return typeof proto === 'object' && proto !== null && ownLayerClasses.has((proto as { constructor: object }).constructor);
+}
+
 export abstract class Layer {
   /** Keras' class name, e.g. 'Dense' (what model.json and summary() show). */
   abstract readonly className: string;

@@ -5,7 +5,7 @@ import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js
 import { booleanOption, checkOptions, describeValue, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad, releaseGradients, type TensorData } from '../tensor/tensor.js';
-import { isFloatData } from '../tensor/dtype.js';
+import { collectAllocations, isFloatData, releaseStorage } from '../tensor/dtype.js';
 import { kernels } from '../backend/index.js';
 import { add, concat, mul, slice } from '../ops/index.js';
 import { takeRows } from '../data/transforms.js';
@@ -19,7 +19,7 @@ import {
 } from '../train/callbacks.js';
 import type { MetricState } from '../metrics/keras.js';
 import { resolveLoss, resolveMetric, type LossFn, type LossName, type MetricFn, type ResolvedLoss, type ResolvedMetric } from '../train/losses.js';
-import { InputLayer, Layer, Node, SymbolicTensor, uniqueName, type LayerOutput, type LayerWeight } from './layer.js';
+import { InputLayer, Layer, Node, SymbolicTensor, isOwnLayer, uniqueName, type LayerOutput, type LayerWeight } from './layer.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { OptimizerState } from '../optim/index.js';
 
@@ -888,6 +888,24 @@ export class Model extends Layer implements CallbackModel {
     console.warn(`${fn}: epoch ${epoch + 1}, batch ${batch + 1}: ${why}; training stopped with the last ${kept} that gave a finite loss (lower the learning rate, or check the data)`);
   }
 
+  /**
+   * Whether a training step's forward pass keeps no tensor past the step, so fit may give its
+   * storage back to the pool: every layer (nested models' too) is built and one of gradlab's own
+   * classes, and every loss and metric is one named by a string. A user's layer, loss or metric
+   * may hold on to what it saw, so any of them turns this off.
+   */
+  private stepKeepsNoTensors(c: Compiled): boolean {
+    const ownLayers = (m: Model): boolean => m.layers.every((l) => isOwnLayer(l) && l.built && (!(l instanceof Model) || ownLayers(l)));
+    return isOwnLayer(this) && ownLayers(this) && c.outputs.every((o) => o.lossSpec !== null && o.metricSpecs.length === o.metricArgs.length);
+  }
+
+  /** Gives a finished step's storage back to the pool, less any array a weight now holds (a layer may build itself in its first call). */
+  private releaseStepStorage(allocated: readonly TensorData[]): void {
+    if (allocated.length === 0) return;
+    const held = new Set<ArrayBufferLike>(this.weights.map((w) => w.tensor.data.buffer));
+    for (const d of allocated) if (!held.has(d.buffer)) releaseStorage(d);
+  }
+
   /** Non-trainable weights that training changes: those of trainable layers (BatchNormalization's moving statistics). */
   private trainingStateTensors(): Tensor[] {
     const out = new Set<Tensor>();
@@ -966,7 +984,8 @@ export class Model extends Layer implements CallbackModel {
     const guard = terminateOnNaN ? new StepGuard(new Map(this.weights.map((w) => [w.tensor, w.role])), c.optimizer) : null;
     const layerState = guard ? this.trainingStateTensors() : [];
     // The last batch trained on: the weights of the run's last step are checked on it at the end.
-    let lastBatch: { epoch: number; batch: number; xb: Tensor[]; yb: Tensor[] } | null = null;
+    let lastBatch: { epoch: number; batch: number; xb: Tensor[]; yb: Tensor[]; allocated: TensorData[] } | null = null;
+    const recycle = this.stepKeepsNoTensors(c);
     outer:
     for (let epoch = 0; epoch < epochs; epoch++) {
       await callbacks.epochBegin(epoch);
@@ -976,22 +995,35 @@ export class Model extends Layer implements CallbackModel {
         const s = b * batchSize;
         const e = Math.min(s + batchSize, n);
         await callbacks.batchBegin(b, { batch: b, size: e - s });
-        const [xb, yb] = this.trainingBatch(fn, c, data, xs, ys, perm.subarray(s, e), b, epoch);
+        const batch = recycle && !data ? collectAllocations(() => this.trainingBatch(fn, c, data, xs, ys, perm.subarray(s, e), b, epoch))
+          : { result: this.trainingBatch(fn, c, data, xs, ys, perm.subarray(s, e), b, epoch), allocated: [] };
+        const [xb, yb] = batch.result;
         const trainable = this.trainableWeights;
         // Before the forward pass: a training-mode BatchNormalization updates its statistics there.
         guard?.save(layerState.length > 0 ? [...trainable, ...layerState] : trainable);
-        const { loss, logs } = this.lossOnBatch(c, xb, yb, true, avg);
+        const forward = recycle ? collectAllocations(() => this.lossOnBatch(c, xb, yb, true, avg)) : { result: this.lossOnBatch(c, xb, yb, true, avg), allocated: [] };
+        const { loss, logs } = forward.result;
         // A non-finite loss condemns the previous step (its weights gave it); non-finite values after this step condemn this one.
         let bad: { name: string; value: number; previous: boolean } | null = guard && !Number.isFinite(logs.loss) ? { name: 'loss', value: logs.loss, previous: true } : null;
         if (bad === null) {
           for (const w of trainable) w.grad = null;
-          if (loss.requiresGrad) loss.backward();
+          // A built-in optimizer keeps no gradient, so what backward made dies with the step too.
+          const ownOptimizer = keepsNoGradients(c.optimizer);
+          let backward: TensorData[] = [];
+          if (loss.requiresGrad) {
+            if (recycle && ownOptimizer) backward = collectAllocations(() => loss.backward()).allocated;
+            else loss.backward();
+          }
           c.optimizer.step(trainable);
-          if (keepsNoGradients(c.optimizer)) releaseGradients(trainable);
+          if (ownOptimizer) releaseGradients(trainable);
           else for (const w of trainable) w.grad = null;
           const after = guard?.firstBad();
           if (after) bad = { ...after, previous: false };
-          lastBatch = { epoch, batch: b, xb, yb };
+          if (!bad && recycle) {
+            // The step is over: its activations and gradients are dead, and so is the batch before this one (the last batch is kept for the final check).
+            this.releaseStepStorage([...forward.allocated, ...backward, ...(lastBatch?.allocated ?? [])]);
+          }
+          lastBatch = { epoch, batch: b, xb, yb, allocated: batch.allocated };
         }
         if (guard && bad) {
           guard.restore(bad.previous);

@@ -1,7 +1,7 @@
 import { ValueError, fmtShape } from '../core/errors.js';
 import { checkOptions, optionKeys, showJson } from '../core/validate.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
-import { InputLayer, Layer, SymbolicTensor, uniqueName, type Shape } from './layer.js';
+import { InputLayer, Layer, SymbolicTensor, markOwnLayerClasses, uniqueName, type Shape } from './layer.js';
 import { DeferredGraph, Model, buildGraph } from './model.js';
 
 /** A layer, or the symbolic tensor of `gl.input()` to fix the input shape (first only). */
@@ -142,6 +142,8 @@ export class Sequential extends Model {
     };
   }
 }
+
+markOwnLayerClasses([Model, Sequential]);
 
 /** A new Sequential model: `gl.sequential([layers...])` or `gl.sequential({ layers, name })` (Keras' keras.Sequential). */
 export function sequential(args: SequentialArgs | readonly SequentialEntry[] = {}): Sequential {

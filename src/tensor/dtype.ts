@@ -65,15 +65,19 @@ export function scalarDType(t: DType, v: number): DType {
  */
 const POOL_MIN = 2048;
 const POOL_BYTES = 64 * 2 ** 20;
-const POOL_PER_SIZE = 8;
+const POOL_PER_SIZE = 64;
 const pool = new Map<string, TensorData[]>();
 /** Two arrays over one buffer must not both go in: the buffer would be handed out twice. */
 const pooledBuffers = new Set<ArrayBufferLike>();
 let pooledBytes = 0;
+/** How many arrays of a pooled size were made new rather than taken from the pool (for tests). */
+let madeNew = 0;
 /** Off only in tests (setStoragePooling). */
 let pooling = true;
 /** What allocate handed out while a backward pass was collecting (see trackAllocations). */
 let tracked: WeakSet<ArrayBuffer> | null = null;
+/** What allocate handed out (pooled sizes only) while fit collected a forward pass (see collectAllocations). */
+let collected: TensorData[] | null = null;
 
 const poolKey = (dtype: DType, size: number) => `${dtype}:${size}`;
 
@@ -109,6 +113,23 @@ export function trackAllocations<T>(f: (isTracked: (data: TensorData) => boolean
   }
 }
 
+/**
+ * Runs f and lists every array of a pooled size that allocate handed out meanwhile. fit uses it
+ * on a forward pass made only of gradlab's own layers and losses, which keep no tensor past the
+ * step: once the step is over, those arrays go back to the pool (less the weights').
+ */
+export function collectAllocations<T>(f: () => T): { result: T; allocated: TensorData[] } {
+  const outer = collected;
+  const mine: TensorData[] = [];
+  collected = mine;
+  try {
+    return { result: f(), allocated: mine };
+  } finally {
+    collected = outer;
+    outer?.push(...mine);
+  }
+}
+
 /** Internal, for tests: with false the pool neither takes nor gives storage (and is emptied). */
 export function setStoragePooling(on: boolean): void {
   pooling = on;
@@ -117,6 +138,11 @@ export function setStoragePooling(on: boolean): void {
     pooledBuffers.clear();
     pooledBytes = 0;
   }
+}
+
+/** How many arrays of a pooled size allocate has made new so far (for tests: a recycling loop stops adding to it). */
+export function newPooledSizeArrays(): number {
+  return madeNew;
 }
 
 /** The number of bytes waiting in the pool (for tests). */
@@ -153,8 +179,13 @@ export function allocate(dtype: DType, size: number): TensorData {
 
 /** Pooled storage (zeroed when `zero`) or new storage, noted for a backward pass that tracks. */
 function take(dtype: DType, size: number, zero: boolean): TensorData {
-  const d = (size >= POOL_MIN && fromPool(dtype, size, zero)) || newStorage(dtype, size);
+  let d = size >= POOL_MIN ? fromPool(dtype, size, zero) : undefined;
+  if (d === undefined) {
+    d = newStorage(dtype, size);
+    if (size >= POOL_MIN) madeNew++;
+  }
   if (tracked !== null) tracked.add(d.buffer as ArrayBuffer);
+  if (collected !== null && size >= POOL_MIN) collected.push(d);
   return d;
 }
 

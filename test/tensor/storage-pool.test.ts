@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as gl from '../../src/index.js';
-import { allocate, pooledStorageBytes, setStoragePooling } from '../../src/tensor/dtype.js';
+import { allocate, newPooledSizeArrays, pooledStorageBytes, setStoragePooling } from '../../src/tensor/dtype.js';
 import { releaseGradients } from '../../src/tensor/tensor.js';
 
 const N = 4096; // above the pool's minimum size
@@ -131,4 +131,77 @@ test('training with the pool gives the same weights, bit for bit, as training wi
   const second = await run();
   assert.deepEqual(first, without);
   assert.deepEqual(second, without);
+});
+
+const lenetLike = (extra: gl.Layer[] = []) => gl.sequential({ layers: [
+  gl.layers.conv2d({ inputShape: [16, 16, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+  gl.layers.batchNormalization(),
+  gl.layers.maxPooling2d({ poolSize: 2 }),
+  gl.layers.flatten(),
+  gl.layers.dropout({ rate: 0.25, seed: 5 }),
+  ...extra,
+  gl.layers.dense({ units: 3, activation: 'softmax' }),
+] });
+const images = () => gl.rand([128, 16, 16, 1], { seed: 8 });
+const labels = () => gl.tensor(Int32Array.from({ length: 128 }, (_, i) => i % 3), { shape: [128], dtype: 'int32' });
+
+test("fit gives a step's activations and batch back to the pool: later epochs make no new arrays", async () => {
+  gl.manualSeed(1);
+  const model = lenetLike();
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const x = images(), y = labels();
+  await model.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, seed: 1 });
+  const before = newPooledSizeArrays();
+  await model.fit(x, y, { epochs: 3, batchSize: 16, verbose: 0, seed: 2 });
+  // 24 steps: without recycling each makes its conv, normalization and pooling outputs, their
+  // gradients and the batch anew (over 150 arrays); with it only fit's first step and final check do
+  const made = newPooledSizeArrays() - before;
+  assert.ok(made <= 12, `${made} new arrays of pooled size over 24 steps`);
+});
+
+/** A user's layer that keeps every tensor it sees (as a debugging hook might). */
+class Recorder extends gl.Layer {
+  readonly className = 'Recorder';
+  readonly seen: { t: gl.Tensor; copy: Float32Array }[] = [];
+  constructor() { super({}, 'recorder'); }
+  forward(x: gl.Tensor) {
+    this.seen.push({ t: x, copy: Float32Array.from(x.data as Float32Array) });
+    return { z: x, u: x };
+  }
+}
+
+test("what a user's layer or metric keeps from a step is never recycled under it", async () => {
+  gl.manualSeed(2);
+  const recorder = new Recorder(); // sees [16, 256] activations
+  const model = lenetLike([recorder]);
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  await model.fit(images(), labels(), { epochs: 2, batchSize: 16, verbose: 0, seed: 1 });
+  churn();
+  assert.ok(recorder.seen.length >= 16);
+  for (const k of recorder.seen) assert.deepEqual(k.t.data, k.copy);
+
+  // a subclass of one of gradlab's own layers is the user's too; so is a metric function
+  class KeepingDense extends gl.Dense {
+    readonly outs: { t: gl.Tensor; copy: Float32Array }[] = [];
+    override forward(x: gl.Tensor, training = false, needZ = false) {
+      const o = super.forward(x, training, needZ);
+      this.outs.push({ t: o.u, copy: Float32Array.from(o.u.data as Float32Array) });
+      return o;
+    }
+  }
+  for (const custom of ['layer', 'metric'] as const) {
+    const head = custom === 'layer' ? new KeepingDense({ units: 256, activation: 'softmax' }) : gl.layers.dense({ units: 256, activation: 'softmax' });
+    const kept: { t: gl.Tensor; copy: Float32Array }[] = [];
+    const meanPrediction = (_y: gl.Tensor, p: gl.Tensor) => {
+      kept.push({ t: p, copy: Float32Array.from(p.data as Float32Array) });
+      return gl.mean(p).item();
+    };
+    const m = gl.sequential({ layers: [gl.layers.flatten({ inputShape: [16, 16, 1] }), gl.layers.dense({ units: 64, activation: 'relu' }), head] });
+    m.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: custom === 'metric' ? [meanPrediction] : ['accuracy'] });
+    await m.fit(images(), labels(), { epochs: 2, batchSize: 16, verbose: 0, seed: 1 });
+    churn();
+    if (custom === 'layer') kept.push(...(head as KeepingDense).outs);
+    assert.ok(kept.length >= 16, custom);
+    for (const k of kept) assert.deepEqual(k.t.data, k.copy, custom);
+  }
 });
