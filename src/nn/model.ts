@@ -785,10 +785,20 @@ export class Model extends Layer implements CallbackModel {
   private evaluateInternal(c: Compiled, xs: readonly Tensor[], ys: readonly Tensor[], batchSize: number, keep?: Tensor[][]): Logs {
     const avg = new Averager();
     const n = xs[0].shape[0];
+    // Nothing of a batch outlives it unless its predictions are kept.
+    const recycle = !keep && this.stepKeepsNoTensors(c);
     noGrad(() => {
       for (let s = 0; s < n; s += batchSize) {
         const e = Math.min(s + batchSize, n);
-        const r = this.lossOnBatch(c, xs.map((x) => rowsOf(x, s, e)), ys.map((y) => rowsOf(y, s, e)), false, avg);
+        const batch = () => this.lossOnBatch(c, xs.map((x) => rowsOf(x, s, e)), ys.map((y) => rowsOf(y, s, e)), false, avg);
+        let r: ReturnType<typeof batch>;
+        if (recycle) {
+          const done = collectAllocations(batch);
+          r = done.result;
+          this.releaseStepStorage(done.allocated);
+        } else {
+          r = batch();
+        }
         keep?.push(r.preds);
         avg.add(r.logs, e - s);
       }
@@ -858,14 +868,36 @@ export class Model extends Layer implements CallbackModel {
     const xs = this.inputList(fn, x, 'x');
     return noGrad(() => {
       const n = xs[0].shape[0];
-      if (n <= bs) return this.execute(xs, false, 'none').map((o) => o.u);
+      const recycle = this.callsOnlyOwnLayers();
+      if (n <= bs) return this.inferBatch(() => xs, recycle).outputs;
       const parts: Tensor[][] = [];
+      const partStorage: TensorData[] = [];
       for (let s = 0; s < n; s += bs) {
         const size = Math.min(bs, n - s);
-        parts.push(this.execute(xs.map((t) => slice(t, [s], [size, ...t.shape.slice(1)])), false, 'none').map((o) => o.u));
+        const b = this.inferBatch(() => xs.map((t) => slice(t, [s], [size, ...t.shape.slice(1)])), recycle);
+        parts.push(b.outputs);
+        partStorage.push(...b.outputStorage);
       }
-      return parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0));
+      const outs = parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0));
+      // the batches' outputs are copied into outs; the caller never saw them
+      const kept = new Set<ArrayBufferLike>(outs.map((t) => t.data.buffer));
+      this.releaseStepStorage(partStorage.filter((d) => !kept.has(d.buffer)));
+      return outs;
     });
+  }
+
+  /**
+   * One inference batch. With `recycle` (only gradlab's own layers run, so none keeps a tensor),
+   * what it allocated goes back to the pool at once, except the arrays that hold the outputs
+   * (returned as outputStorage, for a caller that copies them out).
+   */
+  private inferBatch(inputs: () => readonly Tensor[], recycle: boolean): { outputs: Tensor[]; outputStorage: TensorData[] } {
+    const run = () => this.execute(inputs(), false, 'none').map((o) => o.u);
+    if (!recycle) return { outputs: run(), outputStorage: [] };
+    const { result, allocated } = collectAllocations(run);
+    const held = new Set<ArrayBufferLike>(result.map((t) => t.data.buffer));
+    this.releaseStepStorage(allocated.filter((d) => !held.has(d.buffer)));
+    return { outputs: result, outputStorage: allocated.filter((d) => held.has(d.buffer)) };
   }
 
   /** Every layer call's pre-activation z and output u for x (inference mode), for inspection. */
@@ -895,8 +927,13 @@ export class Model extends Layer implements CallbackModel {
    * may hold on to what it saw, so any of them turns this off.
    */
   private stepKeepsNoTensors(c: Compiled): boolean {
+    return this.callsOnlyOwnLayers() && c.outputs.every((o) => o.lossSpec !== null && o.metricSpecs.length === o.metricArgs.length);
+  }
+
+  /** Whether every layer (nested models' too) is built and one of gradlab's own classes, as is the model. */
+  private callsOnlyOwnLayers(): boolean {
     const ownLayers = (m: Model): boolean => m.layers.every((l) => isOwnLayer(l) && l.built && (!(l instanceof Model) || ownLayers(l)));
-    return isOwnLayer(this) && ownLayers(this) && c.outputs.every((o) => o.lossSpec !== null && o.metricSpecs.length === o.metricArgs.length);
+    return isOwnLayer(this) && ownLayers(this);
   }
 
   /** Gives a finished step's storage back to the pool, less any array a weight now holds (a layer may build itself in its first call). */

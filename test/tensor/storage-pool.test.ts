@@ -157,6 +157,15 @@ test("fit gives a step's activations and batch back to the pool: later epochs ma
   // gradients and the batch anew (over 150 arrays); with it only fit's first step and final check do
   const made = newPooledSizeArrays() - before;
   assert.ok(made <= 12, `${made} new arrays of pooled size over 24 steps`);
+
+  // evaluate (and so fit's validation) recycles each batch too, with the same numbers
+  setStoragePooling(false);
+  let want: gl.Logs;
+  try { want = model.evaluate(x, y, { batchSize: 16 }); } finally { setStoragePooling(true); }
+  model.evaluate(x, y, { batchSize: 16 });
+  const beforeEval = newPooledSizeArrays();
+  for (let k = 0; k < 3; k++) assert.deepEqual(model.evaluate(x, y, { batchSize: 16 }), want);
+  assert.ok(newPooledSizeArrays() - beforeEval <= 2, `${newPooledSizeArrays() - beforeEval} new arrays over 3 evaluations of 8 batches`);
 });
 
 /** A user's layer that keeps every tensor it sees (as a debugging hook might). */
@@ -204,4 +213,31 @@ test("what a user's layer or metric keeps from a step is never recycled under it
     assert.ok(kept.length >= 16, custom);
     for (const k of kept) assert.deepEqual(k.t.data, k.copy, custom);
   }
+});
+
+test('predict recycles what each batch made but never the outputs it returns', () => {
+  gl.manualSeed(4);
+  const model = gl.sequential({ layers: [
+    gl.layers.conv2d({ inputShape: [16, 16, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }),
+    gl.layers.flatten(), // the output is a view of the conv's array
+  ] });
+  const x = images();
+  const want = (() => {
+    setStoragePooling(false);
+    try { return Float32Array.from(model.predict(x, { batchSize: 32 }).data as Float32Array); } finally { setStoragePooling(true); }
+  })();
+  const one = model.predict(gl.slice(x, [0], [16, 16, 16, 1]), { batchSize: 32 }); // one batch: returned as the model made it
+  const oneCopy = Float32Array.from(one.data as Float32Array);
+  const all = model.predict(x, { batchSize: 32 });
+  const other = gl.mul(x, -1); // gives other values, so an output recycled under the caller would change
+  model.predict(other, { batchSize: 32 });
+  const before = newPooledSizeArrays();
+  for (let k = 0; k < 3; k++) model.predict(other, { batchSize: 32 });
+  const made = newPooledSizeArrays() - before;
+  churn();
+  assert.deepEqual(all.data, want);
+  assert.deepEqual(one.data, oneCopy);
+  assert.deepEqual(Array.from(one.data), Array.from(want.subarray(0, one.size)));
+  // 12 batches: each makes its conv output anew without recycling; with it only the concatenations are new
+  assert.ok(made <= 3, `${made} new arrays of pooled size over 3 predictions of 4 batches`);
 });
