@@ -283,6 +283,11 @@ function metricValue(m: ResolvedMetric, y: Tensor, pred: Tensor, key: string, av
   return typeof v === 'number' ? v : v.item();
 }
 
+/** f's result, with the arrays it allocated when `on` (see collectAllocations), else none. */
+function collectIf<T>(on: boolean, f: () => T): { result: T; allocated: TensorData[] } {
+  return on ? collectAllocations(f) : { result: f(), allocated: [] };
+}
+
 /** Whether every value is finite, by the backend's kernel (int32 and bool data always are). */
 function allFinite(d: TensorData): boolean {
   return !isFloatData(d) || kernels().allFinite(d);
@@ -790,15 +795,8 @@ export class Model extends Layer implements CallbackModel {
     noGrad(() => {
       for (let s = 0; s < n; s += batchSize) {
         const e = Math.min(s + batchSize, n);
-        const batch = () => this.lossOnBatch(c, xs.map((x) => rowsOf(x, s, e)), ys.map((y) => rowsOf(y, s, e)), false, avg);
-        let r: ReturnType<typeof batch>;
-        if (recycle) {
-          const done = collectAllocations(batch);
-          r = done.result;
-          this.releaseStepStorage(done.allocated);
-        } else {
-          r = batch();
-        }
+        const { result: r, allocated } = collectIf(recycle, () => this.lossOnBatch(c, xs.map((x) => rowsOf(x, s, e)), ys.map((y) => rowsOf(y, s, e)), false, avg));
+        this.releaseStepStorage(allocated);
         keep?.push(r.preds);
         avg.add(r.logs, e - s);
       }
@@ -892,9 +890,7 @@ export class Model extends Layer implements CallbackModel {
    * (returned as outputStorage, for a caller that copies them out).
    */
   private inferBatch(inputs: () => readonly Tensor[], recycle: boolean): { outputs: Tensor[]; outputStorage: TensorData[] } {
-    const run = () => this.execute(inputs(), false, 'none').map((o) => o.u);
-    if (!recycle) return { outputs: run(), outputStorage: [] };
-    const { result, allocated } = collectAllocations(run);
+    const { result, allocated } = collectIf(recycle, () => this.execute(inputs(), false, 'none').map((o) => o.u));
     const held = new Set<ArrayBufferLike>(result.map((t) => t.data.buffer));
     this.releaseStepStorage(allocated.filter((d) => !held.has(d.buffer)));
     return { outputs: result, outputStorage: allocated.filter((d) => held.has(d.buffer)) };
@@ -1032,13 +1028,13 @@ export class Model extends Layer implements CallbackModel {
         const s = b * batchSize;
         const e = Math.min(s + batchSize, n);
         await callbacks.batchBegin(b, { batch: b, size: e - s });
-        const batch = recycle && !data ? collectAllocations(() => this.trainingBatch(fn, c, data, xs, ys, perm.subarray(s, e), b, epoch))
-          : { result: this.trainingBatch(fn, c, data, xs, ys, perm.subarray(s, e), b, epoch), allocated: [] };
+        // a data set's batches are the user's code (it may cache them): only rows fit takes itself are collected
+        const batch = collectIf(recycle && !data, () => this.trainingBatch(fn, c, data, xs, ys, perm.subarray(s, e), b, epoch));
         const [xb, yb] = batch.result;
         const trainable = this.trainableWeights;
         // Before the forward pass: a training-mode BatchNormalization updates its statistics there.
         guard?.save(layerState.length > 0 ? [...trainable, ...layerState] : trainable);
-        const forward = recycle ? collectAllocations(() => this.lossOnBatch(c, xb, yb, true, avg)) : { result: this.lossOnBatch(c, xb, yb, true, avg), allocated: [] };
+        const forward = collectIf(recycle, () => this.lossOnBatch(c, xb, yb, true, avg));
         const { loss, logs } = forward.result;
         // A non-finite loss condemns the previous step (its weights gave it); non-finite values after this step condemn this one.
         let bad: { name: string; value: number; previous: boolean } | null = guard && !Number.isFinite(logs.loss) ? { name: 'loss', value: logs.loss, previous: true } : null;
@@ -1046,11 +1042,7 @@ export class Model extends Layer implements CallbackModel {
           for (const w of trainable) w.grad = null;
           // A built-in optimizer keeps no gradient, so what backward made dies with the step too.
           const ownOptimizer = keepsNoGradients(c.optimizer);
-          let backward: TensorData[] = [];
-          if (loss.requiresGrad) {
-            if (recycle && ownOptimizer) backward = collectAllocations(() => loss.backward()).allocated;
-            else loss.backward();
-          }
+          const backward = loss.requiresGrad ? collectIf(recycle && ownOptimizer, () => loss.backward()).allocated : [];
           c.optimizer.step(trainable);
           if (ownOptimizer) releaseGradients(trainable);
           else for (const w of trainable) w.grad = null;
