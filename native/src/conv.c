@@ -522,7 +522,7 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
   }
 #endif
   bwf_job j = {g, x, dz, dw, NULL, rows, 0, is_pointwise(g)};
-  /* pointwise: bands only split the sum (no scratch); aim for 2 MiB-ish of x per band too */
+  /* bands of BWF_BAND_FLOATS of columns (pointwise: of x, which is read in place, so they only split the sum) */
   j.bands = band_count_of(rows, K, BWF_BAND_FLOATS);
   int64_t pieces = gl_fine_pieces(j.bands, 1);
   if (pieces > 1) {

@@ -120,7 +120,6 @@ function isShapeList(s: Shape | readonly Shape[]): s is readonly Shape[] {
   return s.length > 0 && Array.isArray(s[0]);
 }
 
-/** Base of every layer: weights, build by input shape, forward in training or inference mode. */
 /** gradlab's own layer classes, marked where they are gathered (catalog.ts, sequential.ts). */
 const ownLayerClasses = new WeakSet<object>();
 
@@ -135,6 +134,7 @@ export function isOwnLayer(layer: Layer): boolean {
   return typeof proto === 'object' && proto !== null && ownLayerClasses.has((proto as { constructor: object }).constructor);
 }
 
+/** Base of every layer: weights, build by input shape, forward in training or inference mode. */
 export abstract class Layer {
   /** Keras' class name, e.g. 'Dense' (what model.json and summary() show). */
   abstract readonly className: string;

@@ -283,6 +283,9 @@ function metricValue(m: ResolvedMetric, y: Tensor, pred: Tensor, key: string, av
   return typeof v === 'number' ? v : v.item();
 }
 
+/** Gives arrays of a finished batch back to the pool (Model.storageReleaser). */
+type StorageReleaser = (allocated: readonly TensorData[]) => void;
+
 /** f's result, with the arrays it allocated when `on` (see collectAllocations), else none. */
 function collectIf<T>(on: boolean, f: () => T): { result: T; allocated: TensorData[] } {
   return on ? collectAllocations(f) : { result: f(), allocated: [] };
@@ -791,12 +794,12 @@ export class Model extends Layer implements CallbackModel {
     const avg = new Averager();
     const n = xs[0].shape[0];
     // Nothing of a batch outlives it unless its predictions are kept.
-    const recycle = !keep && this.stepKeepsNoTensors(c);
+    const release = !keep && this.batchKeepsNoTensors(c) ? this.storageReleaser() : null;
     noGrad(() => {
       for (let s = 0; s < n; s += batchSize) {
         const e = Math.min(s + batchSize, n);
-        const { result: r, allocated } = collectIf(recycle, () => this.lossOnBatch(c, xs.map((x) => rowsOf(x, s, e)), ys.map((y) => rowsOf(y, s, e)), false, avg));
-        this.releaseStepStorage(allocated);
+        const { result: r, allocated } = collectIf(release !== null, () => this.lossOnBatch(c, xs.map((x) => rowsOf(x, s, e)), ys.map((y) => rowsOf(y, s, e)), false, avg));
+        release?.(allocated);
         keep?.push(r.preds);
         avg.add(r.logs, e - s);
       }
@@ -866,34 +869,35 @@ export class Model extends Layer implements CallbackModel {
     const xs = this.inputList(fn, x, 'x');
     return noGrad(() => {
       const n = xs[0].shape[0];
-      const recycle = this.callsOnlyOwnLayers();
-      if (n <= bs) return this.inferBatch(() => xs, recycle).outputs;
+      const release = this.callsOnlyOwnLayers() ? this.storageReleaser() : null;
+      if (n <= bs) return this.inferBatch(() => xs, release).outputs;
       const parts: Tensor[][] = [];
       const partStorage: TensorData[] = [];
       for (let s = 0; s < n; s += bs) {
         const size = Math.min(bs, n - s);
-        const b = this.inferBatch(() => xs.map((t) => slice(t, [s], [size, ...t.shape.slice(1)])), recycle);
+        const b = this.inferBatch(() => xs.map((t) => slice(t, [s], [size, ...t.shape.slice(1)])), release);
         parts.push(b.outputs);
-        partStorage.push(...b.outputStorage);
+        for (const d of b.outputStorage) partStorage.push(d);
       }
       const outs = parts[0].map((_, k) => concat(parts.map((p) => p[k]), 0));
-      // the batches' outputs are copied into outs; the caller never saw them
-      const kept = new Set<ArrayBufferLike>(outs.map((t) => t.data.buffer));
-      this.releaseStepStorage(partStorage.filter((d) => !kept.has(d.buffer)));
+      // concat copied the batches' outputs into new arrays; the caller never saw these
+      release?.(partStorage);
       return outs;
     });
   }
 
   /**
-   * One inference batch. With `recycle` (only gradlab's own layers run, so none keeps a tensor),
+   * One inference batch. With `release` (only gradlab's own layers run, so none keeps a tensor),
    * what it allocated goes back to the pool at once, except the arrays that hold the outputs
    * (returned as outputStorage, for a caller that copies them out).
    */
-  private inferBatch(inputs: () => readonly Tensor[], recycle: boolean): { outputs: Tensor[]; outputStorage: TensorData[] } {
-    const { result, allocated } = collectIf(recycle, () => this.execute(inputs(), false, 'none').map((o) => o.u));
+  private inferBatch(inputs: () => readonly Tensor[], release: StorageReleaser | null): { outputs: Tensor[]; outputStorage: TensorData[] } {
+    const { result, allocated } = collectIf(release !== null, () => this.execute(inputs(), false, 'none').map((o) => o.u));
     const held = new Set<ArrayBufferLike>(result.map((t) => t.data.buffer));
-    this.releaseStepStorage(allocated.filter((d) => !held.has(d.buffer)));
-    return { outputs: result, outputStorage: allocated.filter((d) => held.has(d.buffer)) };
+    const dead: TensorData[] = [], outputStorage: TensorData[] = [];
+    for (const d of allocated) (held.has(d.buffer) ? outputStorage : dead).push(d);
+    release?.(dead);
+    return { outputs: result, outputStorage };
   }
 
   /** Every layer call's pre-activation z and output u for x (inference mode), for inspection. */
@@ -917,12 +921,12 @@ export class Model extends Layer implements CallbackModel {
   }
 
   /**
-   * Whether a training step's forward pass keeps no tensor past the step, so fit may give its
-   * storage back to the pool: every layer (nested models' too) is built and one of gradlab's own
-   * classes, and every loss and metric is one named by a string. A user's layer, loss or metric
-   * may hold on to what it saw, so any of them turns this off.
+   * Whether a batch's forward pass, loss and metrics keep no tensor past the batch, so fit and
+   * evaluate may give its storage back to the pool: every layer (nested models' too) is built and
+   * one of gradlab's own classes, and every loss and metric is one named by a string. A user's
+   * layer, loss or metric may hold on to what it saw, so any of them turns this off.
    */
-  private stepKeepsNoTensors(c: Compiled): boolean {
+  private batchKeepsNoTensors(c: Compiled): boolean {
     return this.callsOnlyOwnLayers() && c.outputs.every((o) => o.lossSpec !== null && o.metricSpecs.length === o.metricArgs.length);
   }
 
@@ -932,11 +936,15 @@ export class Model extends Layer implements CallbackModel {
     return isOwnLayer(this) && ownLayers(this);
   }
 
-  /** Gives a finished step's storage back to the pool, less any array a weight now holds (a layer may build itself in its first call). */
-  private releaseStepStorage(allocated: readonly TensorData[]): void {
-    if (allocated.length === 0) return;
+  /**
+   * Gives a finished batch's storage back to the pool, never an array a weight holds (the layers
+   * are built, so none should be among them; the set is taken once per call of fit, evaluate or predict).
+   */
+  private storageReleaser(): StorageReleaser {
     const held = new Set<ArrayBufferLike>(this.weights.map((w) => w.tensor.data.buffer));
-    for (const d of allocated) if (!held.has(d.buffer)) releaseStorage(d);
+    return (allocated) => {
+      for (const d of allocated) if (!held.has(d.buffer)) releaseStorage(d);
+    };
   }
 
   /** Non-trainable weights that training changes: those of trainable layers (BatchNormalization's moving statistics). */
@@ -1018,7 +1026,10 @@ export class Model extends Layer implements CallbackModel {
     const layerState = guard ? this.trainingStateTensors() : [];
     // The last batch trained on: the weights of the run's last step are checked on it at the end.
     let lastBatch: { epoch: number; batch: number; xb: Tensor[]; yb: Tensor[]; allocated: TensorData[] } | null = null;
-    const recycle = this.stepKeepsNoTensors(c);
+    const release = this.batchKeepsNoTensors(c) ? this.storageReleaser() : null;
+    const recycle = release !== null;
+    // A built-in optimizer keeps no gradient, so what backward made dies with the step too.
+    const ownOptimizer = keepsNoGradients(c.optimizer);
     outer:
     for (let epoch = 0; epoch < epochs; epoch++) {
       await callbacks.epochBegin(epoch);
@@ -1040,17 +1051,17 @@ export class Model extends Layer implements CallbackModel {
         let bad: { name: string; value: number; previous: boolean } | null = guard && !Number.isFinite(logs.loss) ? { name: 'loss', value: logs.loss, previous: true } : null;
         if (bad === null) {
           for (const w of trainable) w.grad = null;
-          // A built-in optimizer keeps no gradient, so what backward made dies with the step too.
-          const ownOptimizer = keepsNoGradients(c.optimizer);
           const backward = loss.requiresGrad ? collectIf(recycle && ownOptimizer, () => loss.backward()).allocated : [];
           c.optimizer.step(trainable);
           if (ownOptimizer) releaseGradients(trainable);
           else for (const w of trainable) w.grad = null;
           const after = guard?.firstBad();
           if (after) bad = { ...after, previous: false };
-          if (!bad && recycle) {
+          if (!bad && release) {
             // The step is over: its activations and gradients are dead, and so is the batch before this one (the last batch is kept for the final check).
-            this.releaseStepStorage([...forward.allocated, ...backward, ...(lastBatch?.allocated ?? [])]);
+            release(forward.allocated);
+            release(backward);
+            if (lastBatch) release(lastBatch.allocated);
           }
           lastBatch = { epoch, batch: b, xb, yb, allocated: batch.allocated };
         }

@@ -76,7 +76,7 @@ let madeNew = 0;
 let pooling = true;
 /** What allocate handed out while a backward pass was collecting (see trackAllocations). */
 let tracked: WeakSet<ArrayBuffer> | null = null;
-/** What allocate handed out (pooled sizes only) while fit collected a forward pass (see collectAllocations). */
+/** What allocate handed out (pooled sizes only) inside collectAllocations. */
 let collected: TensorData[] | null = null;
 
 const poolKey = (dtype: DType, size: number) => `${dtype}:${size}`;
@@ -114,9 +114,9 @@ export function trackAllocations<T>(f: (isTracked: (data: TensorData) => boolean
 }
 
 /**
- * Runs f and lists every array of a pooled size that allocate handed out meanwhile. fit uses it
- * on a forward pass made only of gradlab's own layers and losses, which keep no tensor past the
- * step: once the step is over, those arrays go back to the pool (less the weights').
+ * Runs f and lists every array of a pooled size that allocate handed out meanwhile. fit, evaluate
+ * and predict use it on batches that only gradlab's own layers, losses and metrics touch, which
+ * keep no tensor past the batch: once it is over, those arrays go back to the pool.
  */
 export function collectAllocations<T>(f: () => T): { result: T; allocated: TensorData[] } {
   const outer = collected;
@@ -126,7 +126,7 @@ export function collectAllocations<T>(f: () => T): { result: T; allocated: Tenso
     return { result: f(), allocated: mine };
   } finally {
     collected = outer;
-    outer?.push(...mine);
+    if (outer) for (const d of mine) outer.push(d);
   }
 }
 
@@ -177,7 +177,7 @@ export function allocate(dtype: DType, size: number): TensorData {
   return take(dtype, size, true);
 }
 
-/** Pooled storage (zeroed when `zero`) or new storage, noted for a backward pass that tracks. */
+/** Pooled storage (zeroed when `zero`) or new storage, noted for a backward pass that tracks and a collector. */
 function take(dtype: DType, size: number, zero: boolean): TensorData {
   let d = size >= POOL_MIN ? fromPool(dtype, size, zero) : undefined;
   if (d === undefined) {
