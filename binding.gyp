@@ -10,7 +10,8 @@
         "native/src/eltwise.c",
         "native/src/pool.c",
         "native/src/optim.c",
-        "native/src/grouped.c"
+        "native/src/grouped.c",
+        "native/src/norm.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-pthread", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "ldflags": ["-pthread"],

@@ -70,6 +70,7 @@ static napi_value init(napi_env env, napi_value exports) {
   gl_register_pool(env, exports);
   gl_register_optim(env, exports);
   gl_register_grouped(env, exports);
+  gl_register_norm(env, exports);
   return exports;
 }
 

@@ -65,5 +65,6 @@ void gl_register_eltwise(napi_env env, napi_value exports); /* eltwise.c: unary,
 void gl_register_pool(napi_env env, napi_value exports);    /* pool.c: pooling and its backward */
 void gl_register_optim(napi_env env, napi_value exports);   /* optim.c: optimizer updates */
 void gl_register_grouped(napi_env env, napi_value exports); /* grouped.c: grouped and depthwise conv */
+void gl_register_norm(napi_env env, napi_value exports);    /* norm.c: batch normalisation */
 
 #endif

@@ -169,6 +169,23 @@ export interface Backend {
 
   /** Whether every value of x is finite (no NaN, no infinity): fit's checks of data and weights. */
   allFinite(x: FloatArray): boolean;
+
+  /**
+   * Batch normalisation's statistics of x viewed as [rows, channels]: each channel's mean and
+   * biased variance over the rows, summed in float64 as offsets from the channel's first value
+   * (so a mean that dwarfs the spread does not swamp the variance). rows = 0 gives NaN.
+   */
+  channelMoments(x: FloatArray, rows: number, channels: number, mean: FloatArray, variance: FloatArray): void;
+  /** y[r, c] = x[r, c] * scale[c] + shift[c] over x viewed as [rows, channels]. y may be x. */
+  channelAffine(x: FloatArray, rows: number, channels: number, scale: FloatArray, shift: FloatArray, y: FloatArray): void;
+  /**
+   * The gradients of training-mode batch normalisation, y = (x - mean) invStd gamma + beta with
+   * the batch's own mean and invStd (which depend on x too), over [rows, channels]:
+   * dbeta[c] = sum_r dy, dgamma[c] = sum_r dy xhat with xhat = (x - mean) invStd, and, when dx
+   * is given, dx = scale (dy - dbeta / rows - xhat dgamma / rows) with scale[c] = gamma[c] invStd[c].
+   */
+  batchNormBackward(dy: FloatArray, x: FloatArray, rows: number, channels: number, mean: FloatArray, invStd: FloatArray,
+    scale: FloatArray, dx: FloatArray | null, dgamma: FloatArray, dbeta: FloatArray): void;
 }
 
 /** Every kernel of the Backend interface, each exactly once (the `satisfies` rejects a missing or unknown name). */
@@ -176,7 +193,8 @@ const KERNEL_SET = {
   unary: true, binary: true, reduce: true, argReduce: true, matmul: true, conv2d: true, conv2dBackward: true,
   activationBackward: true, conv2dBackpropInput: true, conv2dBackpropFilter: true, groupedConv2d: true,
   groupedConv2dBackpropInput: true, groupedConv2dBackpropFilter: true, maxPool2d: true, maxPool2dBackward: true,
-  avgPool2d: true, avgPool2dBackward: true, adamUpdate: true, allFinite: true,
+  avgPool2d: true, avgPool2dBackward: true, adamUpdate: true, allFinite: true, channelMoments: true, channelAffine: true,
+  batchNormBackward: true,
 } as const satisfies Record<Exclude<keyof Backend, 'name'>, true>;
 export type KernelName = keyof typeof KERNEL_SET;
 export const KERNEL_NAMES = Object.keys(KERNEL_SET) as KernelName[];

@@ -619,6 +619,63 @@ function adam(t: Suite, C: Ctor): void {
   }
 }
 
+/** Batch normalisation's kernels on [rows, channels] shapes around the native block size, some offset from zero. */
+function batchNorms(t: Suite, C: Ctor): void {
+  const { be, ref } = t;
+  const dt = C === Float32Array ? 'float32' : 'float64';
+  const shapes: [number, number][] = [[1, 1], [3, 1], [5, 7], [64, 3], [257, 32], [1000, 17], [4100, 64], [20000, 6]];
+  for (const [rows, ch] of shapes) {
+    const n = rows * ch;
+    const offset = t.int(0, 1) * 50;
+    const x = t.rand(C, n, offset - 2, offset + 2);
+    const what = `[${rows},${ch}] ${dt}${offset ? ' offset 50' : ''}`;
+    const mRef = like(x, ch), vRef = like(x, ch);
+    ref.channelMoments(x, rows, ch, mRef, vRef);
+    t.check('channelMoments', what, [x], (fail) => {
+      const m = like(x, ch), v = like(x, ch);
+      be.channelMoments(x, rows, ch, m, v);
+      // float64 sums in another order: the rounding of the result, and for the variance of the offsets
+      const bound = mRef.map(() => offset + 2);
+      close(fail, m, mRef, bound, t.ulps, 0, 'mean: ');
+      close(fail, v, vRef, vRef.map((w) => w + 4), t.ulps, 0, 'variance: ');
+    });
+    const scale = t.rand(C, ch, 0.5, 2), shift = t.rand(C, ch);
+    t.check('channelAffine', what, [x, scale, shift], (fail) => {
+      const want = like(x, n), got = like(x, n);
+      ref.channelAffine(x, rows, ch, scale, shift, want);
+      be.channelAffine(x, rows, ch, scale, shift, got);
+      close(fail, got, want, want.map((_, i) => Math.abs(x[i] * scale[i % ch]) + Math.abs(shift[i % ch])), 1, 0);
+    });
+    const dy = t.rand(C, n);
+    const invStd = vRef.map((v) => 1 / Math.sqrt(v + 1e-3));
+    const sc = invStd.map((s) => s * (0.5 + t.rng.random()));
+    for (const withDx of [true, false]) {
+      t.check('batchNormBackward', `${what}${withDx ? '' : ' no dx'}`, [dy, x, mRef, invStd, sc], (fail) => {
+        const dxW = like(x, n), dgW = like(x, ch), dbW = like(x, ch);
+        ref.batchNormBackward(dy, x, rows, ch, mRef, invStd, sc, dxW, dgW, dbW);
+        const dx = withDx ? like(x, n) : null, dg = like(x, ch), db = like(x, ch);
+        be.batchNormBackward(dy, x, rows, ch, mRef, invStd, sc, dx, dg, db);
+        // sums of rows terms: bounded by the sums of their magnitudes
+        const sdy = new Float64Array(ch), sdyx = new Float64Array(ch);
+        for (let i = 0; i < n; i++) {
+          sdy[i % ch] += Math.abs(dy[i]);
+          sdyx[i % ch] += Math.abs(dy[i] * (x[i] - mRef[i % ch]) * invStd[i % ch]);
+        }
+        close(fail, db, dbW, sdy, t.ulps, 0, 'dbeta: ');
+        close(fail, dg, dgW, sdyx, t.ulps, 0, 'dgamma: ');
+        if (dx) {
+          const bound = dxW.map((_, i) => {
+            const c = i % ch;
+            const xhat = Math.abs((x[i] - mRef[c]) * invStd[c]);
+            return Math.abs(sc[c]) * (Math.abs(dy[i]) + sdy[c] / rows + xhat * sdyx[c] / rows);
+          });
+          close(fail, dx, dxW, bound, t.ulps, 0, 'dx: ');
+        }
+      });
+    }
+  }
+}
+
 function finiteness(t: Suite, C: Ctor): void {
   const { be, ref } = t;
   const dt = C === Float32Array ? 'float32' : 'float64';
@@ -660,6 +717,7 @@ export function runConformance(backend: Backend, options: ConformanceOptions = {
     pooling(t, C, C === Float32Array ? cases : 2);
     activationBackwards(t, C);
     adam(t, C);
+    batchNorms(t, C);
     finiteness(t, C);
   }
   return t.failures;

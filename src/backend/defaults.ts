@@ -3,8 +3,8 @@
 // faster kernels are used wherever it has them. Convolution gradients are GEMMs on im2col panels
 // (the filter gradient is panel^T . dy, the input gradient dy . w^T scattered back: a transposed
 // convolution), activation gradients are binary kernels, grouped convolutions run per group on
-// channel slices. Scatters (pooling backward) and the fused Adam step have no core kernel to
-// build on: their defaults are the reference's scalar loops.
+// channel slices. Scatters (pooling backward), the fused Adam step and batch normalisation's
+// per-channel sums have no core kernel to build on: their defaults are the reference's scalar loops.
 import {
   CORE_KERNELS, KERNEL_NAMES, type Backend, type BackendParts, type Conv2dGeometry, type Conv2dGrads, type DefaultKernel,
   type Epilogue, type FloatArray, type FusedActivation, type FusedOutput,
@@ -190,6 +190,9 @@ export function defaultKernels(be: Backend): Pick<Backend, DefaultKernel> {
     avgPool2dBackward: jsBackend.avgPool2dBackward,
     adamUpdate: jsBackend.adamUpdate,
     allFinite: jsBackend.allFinite,
+    channelMoments: jsBackend.channelMoments,
+    channelAffine: jsBackend.channelAffine,
+    batchNormBackward: jsBackend.batchNormBackward,
   };
 }
 

@@ -4,7 +4,7 @@ import { checkOptions, numberInRange, positiveInt, positiveNumber, booleanOption
 import { globalRandom, Random } from '../tensor/random.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import {
-  FUSED_ACTIVATIONS, type FusedActivation, add, avgPool1d, avgPool2d, conv1d, conv2d, dense, div, globalAvgPool2d, globalMaxPool2d, matmul, maxPool1d, maxPool2d,
+  FUSED_ACTIVATIONS, type FusedActivation, add, avgPool1d, batchNorm, avgPool2d, conv1d, conv2d, dense, div, globalAvgPool2d, globalMaxPool2d, matmul, maxPool1d, maxPool2d,
   mean, mul, reshape, sqrt, square, sub, max,
 } from '../ops/index.js';
 import { convGeometry } from '../ops/conv.js';
@@ -651,28 +651,18 @@ export class BatchNormalization extends Layer {
   }
 
   forward(x: Tensor, training: boolean): LayerOutput {
-    const axes = x.shape.map((_, i) => i).slice(0, -1);
-    let xhat: Tensor;
     if (training && this.trainable) {
-      const m = mean(x, axes);
-      const centered = sub(x, m);
-      const v = mean(square(centered), axes);
-      xhat = div(centered, sqrt(add(v, this.epsilon)));
-      noGrad(() => {
-        const mm = this.movingMean!.data;
-        const mv = this.movingVariance!.data;
-        for (let i = 0; i < mm.length; i++) {
-          mm[i] = mm[i] * this.momentum + m.data[i] * (1 - this.momentum);
-          mv[i] = mv[i] * this.momentum + v.data[i] * (1 - this.momentum);
-        }
-      });
-    } else {
-      xhat = div(sub(x, this.movingMean!), sqrt(add(this.movingVariance!, this.epsilon)));
+      return identity(batchNorm(x, {
+        gamma: this.gamma, beta: this.beta, epsilon: this.epsilon, momentum: this.momentum,
+        movingMean: this.movingMean, movingVariance: this.movingVariance,
+      }));
     }
-    let y = xhat;
-    if (this.gamma) y = mul(y, this.gamma);
-    if (this.beta) y = add(y, this.beta);
-    return identity(y);
+    // inference (or frozen): one scale and shift per channel, made from the [C] weights so their
+    // gradients still flow, then two passes over x
+    const invStd = div(1, sqrt(add(this.movingVariance!, this.epsilon)));
+    const scale = this.gamma ? mul(this.gamma, invStd) : invStd;
+    const shift = sub(this.beta ?? 0, mul(this.movingMean!, scale));
+    return identity(add(mul(x, scale), shift));
   }
 
   override multiplications(): number {

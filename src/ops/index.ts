@@ -20,10 +20,10 @@ export {
   step, sigmoid, tanh, relu, relu6, leakyRelu, elu, selu, softplus, softmax, logSoftmax, silu, swish, gelu, hardSigmoid, hardSwish,
 } from './activation.js';
 export type { ReluOptions, GeluOptions } from './activation.js';
-export { layerNorm } from './normalization.js';
+export { batchNorm, layerNorm } from './normalization.js';
 export { resize, upSampling2d } from './resize.js';
 export type { ResizeMethod, ResizeOptions, UpSampling2dOptions } from './resize.js';
-export type { LayerNormOptions } from './normalization.js';
+export type { BatchNormOptions, LayerNormOptions } from './normalization.js';
 export { gradcheck, jacobian } from './gradcheck.js';
 export type { GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export * as losses from './loss.js';

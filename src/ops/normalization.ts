@@ -1,8 +1,10 @@
 // Layer normalisation as keras.layers.LayerNormalization: each group of values along the given
 // axes is centred by its mean and divided by sqrt(variance + epsilon) (the biased variance), then
-// scaled by gamma and shifted by beta, both shaped as the normalised axes.
+// scaled by gamma and shifted by beta, both shaped as the normalised axes. Batch normalisation
+// in training mode, as keras.layers.BatchNormalization: the same per channel (the last axis) over
+// every other axis, by backend kernels, since a CNN runs it on whole activations every step.
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js';
-import { checkOptions, finiteNumber, optionKeys } from '../core/validate.js';
+import { checkOptions, finiteNumber, numberInRange, optionKeys } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { normAxes, shapesEqual, sizeOf } from '../tensor/shape.js';
 import { Tensor, isGradEnabled, recordOp } from '../tensor/tensor.js';
@@ -10,7 +12,7 @@ import { add, div, mul, sqrt, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
 import { reshape, transpose } from './shape.js';
-import { empty, expectFloat, sampleUniform } from './util.js';
+import { empty, expectFloat, fd, kernelOutput, kernels, sampleUniform } from './util.js';
 
 /** Options of `layerNorm(x, options)`. */
 export interface LayerNormOptions {
@@ -230,7 +232,132 @@ function normalizeBackwardOps(dy: Tensor, x: Tensor, outer: number, n: number, i
   return [reshape(dx, x.shape), dgamma, dbeta];
 }
 
+/** Options of `batchNorm(x, options)`. */
+export interface BatchNormOptions {
+  /** Added to the variance before the square root (default 1e-3, as Keras). */
+  epsilon?: number;
+  /** Scale per channel, shape [C] (optional; it gets a gradient). */
+  gamma?: Tensor | null;
+  /** Offset per channel, shape [C] (optional; it gets a gradient). */
+  beta?: Tensor | null;
+  /**
+   * Moving statistics, shape [C], updated in place as Keras does:
+   * moving = moving * momentum + batch * (1 - momentum), with the batch's biased variance.
+   */
+  movingMean?: Tensor | null;
+  movingVariance?: Tensor | null;
+  /** Weight of the old moving statistics (default 0.99, as Keras). */
+  momentum?: number;
+}
+
+const BATCH_NORM_KEYS = optionKeys<BatchNormOptions>({ epsilon: true, gamma: true, beta: true, movingMean: true, movingVariance: true, momentum: true });
+
+function channelParameter(x: Tensor, name: keyof BatchNormOptions, v: unknown): Tensor | null {
+  if (v === undefined || v === null) return null;
+  const t = expectFloat(v, 'batchNorm', name);
+  const c = x.shape[x.rank - 1];
+  if (t.rank !== 1 || t.shape[0] !== c) {
+    throw new ShapeError(`batchNorm: ${name} ${fmtShape(t.shape)} must have shape [${c}] (the channels of x ${fmtShape(x.shape)})`);
+  }
+  if (t.dtype !== x.dtype) throw new DTypeError(`batchNorm: ${name} is ${t.dtype} but x is ${x.dtype}`);
+  return t;
+}
+
+/**
+ * Training-mode batch normalisation over the last axis (channels) of x: each channel is centred
+ * by its mean over every other axis (batch and positions) and divided by sqrt(variance +
+ * epsilon), the biased variance, then scaled by gamma and shifted by beta, as
+ * keras.layers.BatchNormalization with training true. The gradient flows through the batch
+ * statistics too. movingMean and movingVariance, when given, are updated in place (no gradient).
+ */
+export function batchNorm(x: Tensor, options?: BatchNormOptions): Tensor {
+  expectFloat(x, 'batchNorm', 'x');
+  const o = checkOptions('batchNorm', options, BATCH_NORM_KEYS);
+  if (x.rank < 2) throw new ShapeError(`batchNorm: x must be [batch, ..., channels] (rank 2 or more), got ${fmtShape(x.shape)}`);
+  const epsilon = o.epsilon === undefined ? 1e-3 : finiteNumber('batchNorm', 'epsilon', o.epsilon);
+  if (epsilon < 0) throw new ValueError(`batchNorm: epsilon must not be negative, got ${epsilon}`);
+  const momentum = o.momentum === undefined ? 0.99 : numberInRange('batchNorm', 'momentum', o.momentum, 0, 1);
+  const gamma = channelParameter(x, 'gamma', o.gamma);
+  const beta = channelParameter(x, 'beta', o.beta);
+  const movingMean = channelParameter(x, 'movingMean', o.movingMean);
+  const movingVariance = channelParameter(x, 'movingVariance', o.movingVariance);
+  const C = x.shape[x.rank - 1];
+  const rows = x.size / Math.max(1, C);
+  if (x.size === 0) throw new ShapeError(`batchNorm: x ${fmtShape(x.shape)} is empty: a batch needs at least one value per channel`);
+  const be = kernels();
+  const meanT = empty(x.dtype, [C]);
+  const varT = empty(x.dtype, [C]);
+  const mean = fd(meanT);
+  const variance = fd(varT);
+  be.channelMoments(fd(x), rows, C, mean, variance);
+  const invStd = fd(empty(x.dtype, [C]));
+  const scale = fd(empty(x.dtype, [C]));
+  const shift = fd(empty(x.dtype, [C]));
+  const gd = gamma?.data ?? null;
+  const bd = beta?.data ?? null;
+  for (let c = 0; c < C; c++) {
+    invStd[c] = 1 / Math.sqrt(variance[c] + epsilon);
+    scale[c] = (gd ? gd[c] : 1) * invStd[c];
+    shift[c] = (bd ? bd[c] : 0) - mean[c] * scale[c];
+  }
+  if (movingMean) {
+    const d = movingMean.data;
+    for (let c = 0; c < C; c++) d[c] = d[c] * momentum + mean[c] * (1 - momentum);
+  }
+  if (movingVariance) {
+    const d = movingVariance.data;
+    for (let c = 0; c < C; c++) d[c] = d[c] * momentum + variance[c] * (1 - momentum);
+  }
+  const out = kernelOutput(x.dtype, x.shape);
+  be.channelAffine(fd(x), rows, C, scale, shift, fd(out));
+  const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
+  return recordOp(out, 'batchNorm', inputs, (dy) => {
+    let dx: Tensor | null, dgamma: Tensor | null, dbeta: Tensor | null;
+    if (isGradEnabled()) {
+      [dx, dgamma, dbeta] = batchNormBackwardOps(dy, x, rows, C, gamma, epsilon);
+    } else {
+      dx = x.requiresGrad ? kernelOutput(x.dtype, x.shape) : null;
+      dgamma = empty(x.dtype, [C]);
+      dbeta = empty(x.dtype, [C]);
+      kernels().batchNormBackward(fd(dy), fd(x), rows, C, mean, invStd, scale, dx ? fd(dx) : null, fd(dgamma), fd(dbeta));
+    }
+    return [x.requiresGrad ? dx : null, ...(gamma ? [gamma.requiresGrad ? dgamma : null] : []), ...(beta ? [beta.requiresGrad ? dbeta : null] : [])];
+  });
+}
+
+/** batchNorm's gradients from differentiable ops, for createGraph (gradients of gradients). */
+function batchNormBackwardOps(dy: Tensor, x: Tensor, rows: number, C: number, gamma: Tensor | null,
+  epsilon: number): [Tensor, Tensor, Tensor] {
+  const x2 = reshape(x, [rows, C]);
+  const g2 = reshape(dy, [rows, C]);
+  const centered = sub(x2, mean(x2, 0, true));
+  const rstd = div(1, sqrt(add(mean(square(centered), 0, true), epsilon)));
+  const xhat = mul(centered, rstd);
+  const dxhat = gamma ? mul(g2, gamma) : g2;
+  const dx = mul(rstd, sub(sub(dxhat, mean(dxhat, 0, true)), mul(xhat, mean(mul(dxhat, xhat), 0, true))));
+  return [reshape(dx, x.shape), sum(mul(g2, xhat), 0), sum(g2, 0)];
+}
+
 // ---------- registry ----------
+
+registerOp({
+  name: 'batchNorm', family: 'normalization',
+  samples: (rng: Random): OpSample[] => [
+    { label: 'batchNorm [6,3]', inputs: [sampleUniform(rng, [6, 3], -2, 2)], fn: (x) => batchNorm(x) },
+    {
+      label: 'batchNorm [2,3,2,4] gamma and beta', inputs: [sampleUniform(rng, [2, 3, 2, 4], -2, 2), sampleUniform(rng, [4], 0.5, 1.5), sampleUniform(rng, [4])],
+      fn: (x, g, b) => batchNorm(x, { gamma: g, beta: b }),
+    },
+    {
+      label: 'batchNorm [3,5,2] gamma only, epsilon 0.1, offset from zero', inputs: [sampleUniform(rng, [3, 5, 2], 3, 5), sampleUniform(rng, [2], 0.5, 1.5)],
+      fn: (x, g) => batchNorm(x, { gamma: g, epsilon: 0.1 }),
+    },
+    {
+      label: 'batchNorm [4,2,3] beta only', inputs: [sampleUniform(rng, [4, 2, 3], -2, 2), sampleUniform(rng, [3])],
+      fn: (x, b) => batchNorm(x, { beta: b }),
+    },
+  ],
+});
 
 registerOp({
   name: 'layerNorm', family: 'normalization',

@@ -119,6 +119,7 @@ test('second derivatives through the backward ops', () => {
     ['relu with options', (x) => gl.sum(gl.square(gl.relu(x, { maxValue: 1, negativeSlope: 0.3, threshold: 0.2 }))), [5]],
     ['layerNorm', (x) => gl.sum(gl.square(gl.layerNorm(gl.reshape(x, [2, 3]), { gamma: gl.slice(x, [0], [3]), beta: gl.slice(x, [3], [3]) }))), [6]],
     ['layerNorm axis [0,2]', (x) => gl.sum(gl.mul(gl.layerNorm(gl.reshape(x, [2, 2, 2]), { axis: [0, 2] }), gl.reshape(x, [2, 2, 2]))), [8]],
+    ['batchNorm', (x) => gl.sum(gl.mul(gl.batchNorm(gl.reshape(x, [4, 2]), { gamma: gl.slice(x, [0], [2]) }), gl.reshape(x, [4, 2]))), [8]],
     ['conv2d + sigmoid', (x) => gl.sum(gl.square(gl.conv2d(x, gl.flip(x, [1, 2]).reshape([3, 3, 1, 1]),
       { padding: 'same', activation: 'sigmoid' }))), [1, 3, 3, 1]],
     // the convolution variants: depthwise, grouped and transposed, fused or not
@@ -160,6 +161,30 @@ test('the one-loop backward and the backward made of ops (createGraph) give the 
       const d = Math.abs(a.grad!.data[i] - b.grad!.data[i]);
       assert.ok(d <= 1e-13 * (1 + Math.abs(a.grad!.data[i])), `${name} at x = ${x.data[i]}: loop ${a.grad!.data[i]}, ops ${b.grad!.data[i]}`);
     }
+  }
+});
+
+test("batchNorm: the kernels' backward and the backward made of ops agree for x, gamma and beta", () => {
+  for (const shape of [[6, 3], [2, 3, 4, 5]]) {
+    const c = shape[shape.length - 1];
+    const x0 = gl.add(gl.randn(shape, { dtype: 'float64', seed: 31 }), 2);
+    const g0 = gl.add(gl.randn([c], { dtype: 'float64', seed: 32 }), 1);
+    const b0 = gl.randn([c], { dtype: 'float64', seed: 33 });
+    const seed = gl.randn(shape, { dtype: 'float64', seed: 34 });
+    const run = (createGraph: boolean) => {
+      const [x, g, b] = [x0, g0, b0].map((t) => new Tensor(t.data.slice(), t.shape, true));
+      gl.batchNorm(x, { gamma: g, beta: b }).backward(seed, { createGraph });
+      return [x, g, b].map((t) => t.grad!);
+    };
+    const loop = run(false);
+    const ops = run(true);
+    ['x', 'gamma', 'beta'].forEach((name, k) => {
+      assert.ok(ops[k].requiresGrad || name === 'beta', `${name}: the createGraph gradient is recorded`);
+      for (let i = 0; i < loop[k].size; i++) {
+        const d = Math.abs(loop[k].data[i] - ops[k].data[i]);
+        assert.ok(d <= 1e-12 * (1 + Math.abs(loop[k].data[i])), `batchNorm ${JSON.stringify(shape)} d${name}[${i}]: kernels ${loop[k].data[i]}, ops ${ops[k].data[i]}`);
+      }
+    });
   }
 });
 

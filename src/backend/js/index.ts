@@ -537,6 +537,63 @@ function allFinite(x: FloatArray): boolean {
   return s0 + s1 + s2 + s3 === 0;
 }
 
+function channelMoments(x: FloatArray, rows: number, channels: number, mean: FloatArray, variance: FloatArray): void {
+  if (rows === 0) {
+    mean.fill(NaN, 0, channels);
+    variance.fill(NaN, 0, channels);
+    return;
+  }
+  // row by row (the memory order), each channel's sums in row order
+  const s1 = new Float64Array(channels);
+  const s2 = new Float64Array(channels);
+  for (let r = 0; r < rows; r++) {
+    const o = r * channels;
+    for (let c = 0; c < channels; c++) {
+      const d = x[o + c] - x[c];
+      s1[c] += d;
+      s2[c] += d * d;
+    }
+  }
+  for (let c = 0; c < channels; c++) {
+    const m = s1[c] / rows;
+    mean[c] = x[c] + m;
+    variance[c] = Math.max(0, (s2[c] - s1[c] * m) / rows);
+  }
+}
+
+function channelAffine(x: FloatArray, rows: number, channels: number, scale: FloatArray, shift: FloatArray, y: FloatArray): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * channels;
+    for (let c = 0; c < channels; c++) y[o + c] = x[o + c] * scale[c] + shift[c];
+  }
+}
+
+function batchNormBackward(dy: FloatArray, x: FloatArray, rows: number, channels: number, mean: FloatArray, invStd: FloatArray,
+  scale: FloatArray, dx: FloatArray | null, dgamma: FloatArray, dbeta: FloatArray): void {
+  const db = new Float64Array(channels);
+  const dg = new Float64Array(channels);
+  for (let r = 0; r < rows; r++) {
+    const o = r * channels;
+    for (let c = 0; c < channels; c++) {
+      db[c] += dy[o + c];
+      dg[c] += dy[o + c] * (x[o + c] - mean[c]);
+    }
+  }
+  for (let c = 0; c < channels; c++) {
+    dg[c] *= invStd[c];
+    dbeta[c] = db[c];
+    dgamma[c] = dg[c];
+  }
+  if (!dx) return;
+  for (let r = 0; r < rows; r++) {
+    const o = r * channels;
+    for (let c = 0; c < channels; c++) {
+      const xhat = (x[o + c] - mean[c]) * invStd[c];
+      dx[o + c] = scale[c] * (dy[o + c] - db[c] / rows - xhat * dg[c] / rows);
+    }
+  }
+}
+
 export const jsBackend: Backend = {
   name: 'js',
   unary,
@@ -558,4 +615,7 @@ export const jsBackend: Backend = {
   avgPool2dBackward,
   adamUpdate,
   allFinite,
+  channelMoments,
+  channelAffine,
+  batchNormBackward,
 };

@@ -1,7 +1,7 @@
-// The native backend's elementwise, reduction, pooling, optimizer and grouped-convolution
-// kernels (native/src/eltwise.c, pool.c, optim.c, grouped.c). They work in place on the tensors'
-// Float32Arrays; float64 data, and calls too small to repay the trip into C, run on the js
-// reference. native/index.ts spreads the result into the native Backend.
+// The native backend's elementwise, reduction, pooling, optimizer, grouped-convolution and
+// batch-normalisation kernels (native/src/eltwise.c, pool.c, optim.c, grouped.c, norm.c). They
+// work in place on the tensors' Float32Arrays; float64 data, and calls too small to repay the
+// trip into C, run on the js reference. native/index.ts spreads the result into the native Backend.
 import type {
   Backend, Conv2dGeometry, Epilogue, FloatArray, Pool2dGeometry,
 } from '../backend.js';
@@ -41,6 +41,10 @@ export interface NativeEltwiseAddon {
   groupedConv2d(x: Float32Array, w: Float32Array, y: Float32Array, geometry: Int32Array, bias: Float32Array | null, act: number): void;
   groupedConv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   groupedConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
+  normMoments(rows: number, channels: number, x: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  normAffine(rows: number, channels: number, x: Float32Array, scale: Float32Array, shift: Float32Array, y: Float32Array): void;
+  normBackward(rows: number, channels: number, dy: Float32Array, x: Float32Array, mean: Float32Array, invStd: Float32Array,
+    scale: Float32Array, dx: Float32Array | null, dgamma: Float32Array, dbeta: Float32Array): void;
 }
 
 // Below these lengths the js loop finishes before the N-API call and its argument checks
@@ -227,6 +231,31 @@ export function nativeEltwiseKernels(addon: object): Partial<Backend> {
     out.groupedConv2dBackpropFilter = (x, dy, dw, g, groups) => {
       if (isF32(x) && isF32(dy) && isF32(dw)) f(x, dy, dw, convGeo(g, groups));
       else jsBackend.groupedConv2dBackpropFilter(x, dy, dw, g, groups);
+    };
+  }
+  if (has(addon, 'normMoments')) {
+    const f = addon.normMoments;
+    out.channelMoments = (x, rows, channels, mean, variance) => {
+      if (isF32(x) && isF32(mean) && isF32(variance) && x.length >= MIN_CHEAP) f(rows, channels, x, mean, variance);
+      else jsBackend.channelMoments(x, rows, channels, mean, variance);
+    };
+  }
+  if (has(addon, 'normAffine')) {
+    const f = addon.normAffine;
+    out.channelAffine = (x, rows, channels, scale, shift, y) => {
+      if (isF32(x) && isF32(scale) && isF32(shift) && isF32(y) && x.length >= MIN_CHEAP) f(rows, channels, x, scale, shift, y);
+      else jsBackend.channelAffine(x, rows, channels, scale, shift, y);
+    };
+  }
+  if (has(addon, 'normBackward')) {
+    const f = addon.normBackward;
+    out.batchNormBackward = (dy, x, rows, channels, mean, invStd, scale, dx, dgamma, dbeta) => {
+      if (isF32(dy) && isF32(x) && isF32(mean) && isF32(invStd) && isF32(scale) && (dx === null || isF32(dx)) && isF32(dgamma) &&
+        isF32(dbeta) && x.length >= MIN_CHEAP) {
+        f(rows, channels, dy, x, mean, invStd, scale, dx, dgamma, dbeta);
+      } else {
+        jsBackend.batchNormBackward(dy, x, rows, channels, mean, invStd, scale, dx, dgamma, dbeta);
+      }
     };
   }
   return out;

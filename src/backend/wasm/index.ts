@@ -151,6 +151,10 @@ export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend
     avgPool2d: pl.avgPool2d,
     avgPool2dBackward: pl.avgPool2dBackward,
     adamUpdate: e.adamUpdate,
+    // no wasm kernels: batch normalisation's per-channel passes run the reference's loops
+    channelMoments: reference.channelMoments,
+    channelAffine: reference.channelAffine,
+    batchNormBackward: reference.batchNormBackward,
     info: () => ({
       simd: loaded.level,
       threads: T,
