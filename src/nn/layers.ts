@@ -8,6 +8,7 @@ import {
   mean, mul, reshape, sqrt, square, sub, max,
 } from '../ops/index.js';
 import { convGeometry } from '../ops/conv.js';
+import { kernelOutput } from '../ops/util.js';
 import { applyActivation, canonicalActivation, type ActivationName } from './activations.js';
 import { initializers, resolveInitializer, type Initializer, type InitializerName } from './initializers.js';
 import { LAYER_KEYS, Layer, type LayerArgs, type LayerOutput, type Shape } from './layer.js';
@@ -556,9 +557,8 @@ export class Dropout extends Layer {
   }
   forward(x: Tensor, training: boolean): LayerOutput {
     if (!training || this.rate === 0) return identity(x);
-    const mask = new Tensor(new (x.data.constructor as Float32ArrayConstructor)(x.size), x.shape);
-    const scale = 1 / (1 - this.rate);
-    for (let i = 0; i < mask.size; i++) mask.data[i] = this.rng.random() < this.rate ? 0 : scale;
+    const mask = kernelOutput(x.dtype, x.shape);
+    this.rng.fillDropMask(mask.data as Float32Array | Float64Array, this.rate, 1 / (1 - this.rate));
     return identity(mul(x, mask));
   }
   override getConfig(): Record<string, unknown> { return { ...super.getConfig(), rate: this.rate, ...(this.seed !== undefined ? { seed: this.seed } : {}) }; }

@@ -46,6 +46,31 @@ export class Random {
     return result;
   }
 
+  /**
+   * out[i] = 0 with probability `rate`, else `keep`: dropout's mask. One 32-bit draw per value
+   * against a 32-bit threshold (the rate is exact to 2^-32), with the state in locals, because
+   * a mask is drawn for every activation of every training step.
+   */
+  fillDropMask(out: Float32Array | Float64Array, rate: number, keep: number): void {
+    const threshold = Math.min(4294967296, Math.round(rate * 4294967296));
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      out[i] = r < threshold ? 0 : keep;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Uniform in [0, 1) with 53 random bits. */
   random(): number {
     const hi = this.nextUint32() >>> 5;

@@ -79,6 +79,50 @@ test('initializers are seeded and have the right scale', () => {
   assert.ok(Math.abs(std - Math.sqrt(2 / 200)) < 0.01, `he std ${std}`);
 });
 
+test('dropout masks drop each value with the given rate, from the seeded 32-bit stream', () => {
+  for (const rate of [0.1, 0.25, 0.5]) {
+    const d = gl.layers.dropout({ rate, seed: 11 });
+    d.build([200]);
+    const y = d.apply(gl.ones([500, 200]), true);
+    const dropped = Array.from(y.data).filter((v) => v === 0).length / y.size;
+    // 100k Bernoulli draws: 5 standard deviations is under 0.0075
+    assert.ok(Math.abs(dropped - rate) < 0.0075, `rate ${rate}: dropped ${dropped}`);
+    assert.ok(Array.from(y.data).every((v) => v === 0 || Math.abs(v - 1 / (1 - rate)) < 1e-6));
+  }
+  // the mask is the generator's own uint32 stream against rate * 2^32, value by value
+  const a = new gl.Random(5);
+  const b = new gl.Random(5);
+  const mask = new Float64Array(1000);
+  a.fillDropMask(mask, 0.3, 2);
+  for (let i = 0; i < mask.length; i++) assert.equal(mask[i], b.nextUint32() < 0.3 * 2 ** 32 ? 0 : 2, `value ${i}`);
+  assert.equal(a.nextUint32(), b.nextUint32(), 'the generator moves on by one draw per value');
+});
+
+test('batchNorm normalises each channel over batch and positions and moves the moving statistics', () => {
+  const x = gl.add(gl.mul(gl.randn([8, 5, 5, 3], { seed: 4 }), gl.tensor([1, 10, 0.1])), gl.tensor([0, 100, -3]));
+  const mm = gl.zeros([3]);
+  const mv = gl.ones([3]);
+  const y = gl.batchNorm(x, { epsilon: 0, gamma: gl.tensor([2, 1, 1]), beta: gl.tensor([0, 0, 5]), movingMean: mm, movingVariance: mv, momentum: 0.9 });
+  const rows = 8 * 5 * 5;
+  for (let c = 0; c < 3; c++) {
+    let s = 0, ss = 0, sx = 0, sxx = 0;
+    for (let r = 0; r < rows; r++) {
+      const v = y.data[r * 3 + c];
+      s += v; ss += v * v;
+      sx += x.data[r * 3 + c]; sxx += x.data[r * 3 + c] ** 2;
+    }
+    const [g, b] = [[2, 0], [1, 0], [1, 5]][c];
+    assert.ok(Math.abs(s / rows - b) < 1e-4, `channel ${c} mean ${s / rows}`);
+    assert.ok(Math.abs(ss / rows - (s / rows) ** 2 - g * g) < 1e-3 * g * g, `channel ${c} variance ${ss / rows - (s / rows) ** 2}`);
+    const m = sx / rows;
+    assert.ok(Math.abs(mm.data[c] - 0.1 * m) < 1e-4 * (1 + Math.abs(m)), `moving mean ${c}`);
+    assert.ok(Math.abs(mv.data[c] - (0.9 + 0.1 * (sxx / rows - m * m))) < 1e-3 * (1 + sxx / rows - m * m), `moving variance ${c}`);
+  }
+  assert.throws(() => gl.batchNorm(x, { gamma: gl.ones([4]) }), /batchNorm: gamma \[4\] must have shape \[3\]/);
+  assert.throws(() => gl.batchNorm(gl.zeros([0, 3])), /batchNorm: x \[0,3\] is empty/);
+  assert.throws(() => gl.batchNorm(x, { momentum: 2 }), /batchNorm: momentum/);
+});
+
 test('dropout and batch norm behave differently in training and inference', () => {
   const d = gl.layers.dropout({ rate: 0.5, seed: 3 });
   const x = gl.ones([1000]).reshape([10, 100]);
