@@ -236,15 +236,16 @@ function normalizeBackwardOps(dy: Tensor, x: Tensor, outer: number, n: number, i
 export interface BatchNormOptions {
   /** Added to the variance before the square root (default 1e-3, as Keras). */
   epsilon?: number;
-  /** Scale per channel, shape [C] (optional; it gets a gradient). */
+  /** Scale per channel, shape [C]; it gets a gradient. Default: none (no scaling). */
   gamma?: Tensor | null;
-  /** Offset per channel, shape [C] (optional; it gets a gradient). */
+  /** Offset per channel, shape [C]; it gets a gradient. Default: none (no offset). */
   beta?: Tensor | null;
   /**
-   * Moving statistics, shape [C], updated in place as Keras does:
-   * moving = moving * momentum + batch * (1 - momentum), with the batch's biased variance.
+   * Moving mean, shape [C], updated in place as Keras does: moving = moving * momentum +
+   * batch mean * (1 - momentum). Default: none (nothing updated).
    */
   movingMean?: Tensor | null;
+  /** Moving variance, shape [C], updated the same way with the batch's biased variance. Default: none. */
   movingVariance?: Tensor | null;
   /** Weight of the old moving statistics (default 0.99, as Keras). */
   momentum?: number;
