@@ -5,7 +5,7 @@ import { FormatError, ShapeError, ValueError, fmtShape } from '../core/errors.js
 import { booleanOption, checkOptions, describeValue, hasOwn, nonNegativeInt, numberInRange, optionKeys, positiveInt, showJson } from '../core/validate.js';
 import { Random } from '../tensor/random.js';
 import { Tensor, allocate, noGrad, releaseGradients, type TensorData } from '../tensor/tensor.js';
-import { collectAllocations, isFloatData, releaseStorage } from '../tensor/dtype.js';
+import { collectAllocations, isFloatData, releaseStorage, reservePool } from '../tensor/dtype.js';
 import { kernels } from '../backend/index.js';
 import { add, concat, mul, slice } from '../ops/index.js';
 import { takeRows } from '../data/transforms.js';
@@ -281,6 +281,12 @@ function metricValue(m: ResolvedMetric, y: Tensor, pred: Tensor, key: string, av
   }
   const v = noGrad(() => m.fn(y, pred));
   return typeof v === 'number' ? v : v.item();
+}
+
+function bytesOf(arrays: readonly TensorData[]): number {
+  let n = 0;
+  for (const a of arrays) n += a.byteLength;
+  return n;
 }
 
 /** Gives arrays of a finished batch back to the pool (Model.storageReleaser). */
@@ -1030,77 +1036,84 @@ export class Model extends Layer implements CallbackModel {
     const recycle = release !== null;
     // A built-in optimizer keeps no gradient, so what backward made dies with the step too.
     const ownOptimizer = keepsNoGradients(c.optimizer);
-    outer:
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      await callbacks.epochBegin(epoch);
-      const perm = shuffle ? rng.permutation(n) : order;
-      const avg = new Averager();
-      for (let b = 0; b < steps; b++) {
-        const s = b * batchSize;
-        const e = Math.min(s + batchSize, n);
-        await callbacks.batchBegin(b, { batch: b, size: e - s });
-        // a data set's batches are the user's code (it may cache them): only rows fit takes itself are collected
-        const batch = collectIf(recycle && !data, () => this.trainingBatch(fn, c, data, xs, ys, perm.subarray(s, e), b, epoch));
-        const [xb, yb] = batch.result;
-        const trainable = this.trainableWeights;
-        // Before the forward pass: a training-mode BatchNormalization updates its statistics there.
-        guard?.save(layerState.length > 0 ? [...trainable, ...layerState] : trainable);
-        const forward = collectIf(recycle, () => this.lossOnBatch(c, xb, yb, true, avg));
-        const { loss, logs } = forward.result;
-        // A non-finite loss condemns the previous step (its weights gave it); non-finite values after this step condemn this one.
-        let bad: { name: string; value: number; previous: boolean } | null = guard && !Number.isFinite(logs.loss) ? { name: 'loss', value: logs.loss, previous: true } : null;
-        if (bad === null) {
-          for (const w of trainable) w.grad = null;
-          const backward = loss.requiresGrad ? collectIf(recycle && ownOptimizer, () => loss.backward()).allocated : [];
-          c.optimizer.step(trainable);
-          if (ownOptimizer) releaseGradients(trainable);
-          else for (const w of trainable) w.grad = null;
-          const after = guard?.firstBad();
-          if (after) bad = { ...after, previous: false };
-          if (!bad && release) {
-            // The step is over: its activations and gradients are dead, and so is the batch before this one (the last batch is kept for the final check).
-            release(forward.allocated);
-            release(backward);
-            if (lastBatch) release(lastBatch.allocated);
+    // Raised after the first step to what a step allocates, so the pool can hold all of it.
+    let unreserve: (() => void) | null = null;
+    try {
+      outer:
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        await callbacks.epochBegin(epoch);
+        const perm = shuffle ? rng.permutation(n) : order;
+        const avg = new Averager();
+        for (let b = 0; b < steps; b++) {
+          const s = b * batchSize;
+          const e = Math.min(s + batchSize, n);
+          await callbacks.batchBegin(b, { batch: b, size: e - s });
+          // a data set's batches are the user's code (it may cache them): only rows fit takes itself are collected
+          const batch = collectIf(recycle && !data, () => this.trainingBatch(fn, c, data, xs, ys, perm.subarray(s, e), b, epoch));
+          const [xb, yb] = batch.result;
+          const trainable = this.trainableWeights;
+          // Before the forward pass: a training-mode BatchNormalization updates its statistics there.
+          guard?.save(layerState.length > 0 ? [...trainable, ...layerState] : trainable);
+          const forward = collectIf(recycle, () => this.lossOnBatch(c, xb, yb, true, avg));
+          const { loss, logs } = forward.result;
+          // A non-finite loss condemns the previous step (its weights gave it); non-finite values after this step condemn this one.
+          let bad: { name: string; value: number; previous: boolean } | null = guard && !Number.isFinite(logs.loss) ? { name: 'loss', value: logs.loss, previous: true } : null;
+          if (bad === null) {
+            for (const w of trainable) w.grad = null;
+            const backward = loss.requiresGrad ? collectIf(recycle && ownOptimizer, () => loss.backward()).allocated : [];
+            c.optimizer.step(trainable);
+            if (ownOptimizer) releaseGradients(trainable);
+            else for (const w of trainable) w.grad = null;
+            const after = guard?.firstBad();
+            if (after) bad = { ...after, previous: false };
+            if (!bad && release) {
+              unreserve ??= reservePool(1.25 * (bytesOf(forward.allocated) + bytesOf(backward) + bytesOf(batch.allocated)));
+              // The step is over: its activations and gradients are dead, and so is the batch before this one (the last batch is kept for the final check).
+              release(forward.allocated);
+              release(backward);
+              if (lastBatch) release(lastBatch.allocated);
+            }
+            lastBatch = { epoch, batch: b, xb, yb, allocated: batch.allocated };
           }
-          lastBatch = { epoch, batch: b, xb, yb, allocated: batch.allocated };
+          if (guard && bad) {
+            guard.restore(bad.previous);
+            this.stoppedOnNaN(fn, history, c, epoch, b, bad.name, bad.value);
+            lastBatch = null;
+            break outer;
+          }
+          avg.add(logs, e - s);
+          await callbacks.batchEnd(b, { batch: b, size: e - s, ...avg.result() });
+          if (this.stopTraining) {
+            history.stopReason = { kind: 'callback', epoch, batch: b };
+            break;
+          }
         }
-        if (guard && bad) {
-          guard.restore(bad.previous);
-          this.stoppedOnNaN(fn, history, c, epoch, b, bad.name, bad.value);
-          lastBatch = null;
-          break outer;
+        const epochLogs = avg.result();
+        if (val) {
+          const v = this.evaluateInternal(c, val[0], val[1], batchSize);
+          for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
         }
-        avg.add(logs, e - s);
-        await callbacks.batchEnd(b, { batch: b, size: e - s, ...avg.result() });
+        if (valData) for (const [k, value] of Object.entries(this.evaluateDataset(`${fn} (validationData)`, c, valData))) epochLogs[`val_${k}`] = value;
+        history.record(epoch, epochLogs);
+        await callbacks.epochEnd(epoch, epochLogs);
+        // Let timers and I/O breathe between epochs.
+        await new Promise((r) => setTimeout(r, 0));
         if (this.stopTraining) {
-          history.stopReason = { kind: 'callback', epoch, batch: b };
+          history.stopReason ??= { kind: 'callback', epoch, batch: steps - 1 };
           break;
         }
       }
-      const epochLogs = avg.result();
-      if (val) {
-        const v = this.evaluateInternal(c, val[0], val[1], batchSize);
-        for (const [k, value] of Object.entries(v)) epochLogs[`val_${k}`] = value;
+      if (guard && lastBatch) {
+        // No next batch checks the last step's weights: its batch does, in inference mode (as predict will run).
+        const last = lastBatch;
+        const after = noGrad(() => this.lossOnBatch(c, last.xb, last.yb, false)).logs.loss;
+        if (!Number.isFinite(after)) {
+          guard.restore(false);
+          this.stoppedOnNaN(fn, history, c, last.epoch, last.batch, 'loss', after);
+        }
       }
-      if (valData) for (const [k, value] of Object.entries(this.evaluateDataset(`${fn} (validationData)`, c, valData))) epochLogs[`val_${k}`] = value;
-      history.record(epoch, epochLogs);
-      await callbacks.epochEnd(epoch, epochLogs);
-      // Let timers and I/O breathe between epochs.
-      await new Promise((r) => setTimeout(r, 0));
-      if (this.stopTraining) {
-        history.stopReason ??= { kind: 'callback', epoch, batch: steps - 1 };
-        break;
-      }
-    }
-    if (guard && lastBatch) {
-      // No next batch checks the last step's weights: its batch does, in inference mode (as predict will run).
-      const last = lastBatch;
-      const after = noGrad(() => this.lossOnBatch(c, last.xb, last.yb, false)).logs.loss;
-      if (!Number.isFinite(after)) {
-        guard.restore(false);
-        this.stoppedOnNaN(fn, history, c, last.epoch, last.batch, 'loss', after);
-      }
+    } finally {
+      unreserve?.();
     }
     await callbacks.trainEnd();
     return history;

@@ -61,15 +61,21 @@ export function scalarDType(t: DType, v: number): DType {
  * weights' gradients after a step) comes back here and is handed out again, zeroed, by allocate:
  * a training step then reuses last step's buffers instead of asking V8 for megabytes of new
  * ones, whose zeroing, page faults and external-memory-driven GCs cost LeNet-5 ~18% of a step.
- * Only whole-buffer arrays of POOL_MIN elements and more are kept, up to POOL_BYTES in all.
+ * Only whole-buffer arrays of POOL_MIN elements and more are kept, up to POOL_BYTES in all (more
+ * while fit reserves one training step's worth).
  */
 const POOL_MIN = 2048;
 const POOL_BYTES = 64 * 2 ** 20;
 const POOL_PER_SIZE = 64;
+/** The most a reservation raises the pool's capacity to. */
+const POOL_RESERVE_MAX = 2 * 2 ** 30;
 const pool = new Map<string, TensorData[]>();
 /** Two arrays over one buffer must not both go in: the buffer would be handed out twice. */
 const pooledBuffers = new Set<ArrayBufferLike>();
 let pooledBytes = 0;
+/** What the pool may hold: POOL_BYTES, or more while a reservation (reservePool) is open. */
+let poolCap = POOL_BYTES;
+const reservations: number[] = [];
 /** How many arrays of a pooled size were made new rather than taken from the pool (for tests). */
 let madeNew = 0;
 /** Off only in tests (setStoragePooling). */
@@ -87,7 +93,7 @@ const poolKey = (dtype: DType, size: number) => `${dtype}:${size}`;
  */
 export function releaseStorage(data: TensorData): void {
   if (!pooling || data.length < POOL_MIN || data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) return;
-  if (pooledBytes + data.byteLength > POOL_BYTES) return;
+  if (pooledBytes + data.byteLength > poolCap) return;
   const key = poolKey(dtypeOf(data), data.length);
   let list = pool.get(key);
   if (!list) pool.set(key, (list = []));
@@ -128,6 +134,44 @@ export function collectAllocations<T>(f: () => T): { result: T; allocated: Tenso
     collected = outer;
     if (outer) for (const d of mine) outer.push(d);
   }
+}
+
+/**
+ * Lets the pool hold at least `bytes` until the returned function is called, which trims it back.
+ * fit reserves what one training step allocates (a CNN at batch 64 on 32x32 images needs ~150 MB,
+ * more than POOL_BYTES): otherwise every step's arrays outgrow the pool, are made anew, and the
+ * external-memory pressure they put on V8 forces a full GC about once per step.
+ */
+export function reservePool(bytes: number): () => void {
+  const want = Math.min(Math.max(0, bytes), POOL_RESERVE_MAX);
+  reservations.push(want);
+  poolCap = Math.max(POOL_BYTES, ...reservations);
+  let open = true;
+  return () => {
+    if (!open) return;
+    open = false;
+    reservations.splice(reservations.indexOf(want), 1);
+    poolCap = Math.max(POOL_BYTES, ...reservations);
+    trimPool();
+  };
+}
+
+/** Drops pooled arrays (to the GC) until the pool fits its capacity again. */
+function trimPool(): void {
+  for (const [key, list] of pool) {
+    while (pooledBytes > poolCap && list.length > 0) {
+      const d = list.pop()!;
+      pooledBuffers.delete(d.buffer);
+      pooledBytes -= d.byteLength;
+    }
+    if (list.length === 0) pool.delete(key);
+    if (pooledBytes <= poolCap) return;
+  }
+}
+
+/** The pool's capacity now (for tests). */
+export function poolCapacity(): number {
+  return poolCap;
 }
 
 /** Internal, for tests: with false the pool neither takes nor gives storage (and is emptied). */

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as gl from '../../src/index.js';
-import { allocate, newPooledSizeArrays, pooledStorageBytes, setStoragePooling } from '../../src/tensor/dtype.js';
+import { allocate, newPooledSizeArrays, poolCapacity, pooledStorageBytes, setStoragePooling } from '../../src/tensor/dtype.js';
 import { releaseGradients } from '../../src/tensor/tensor.js';
 
 const N = 4096; // above the pool's minimum size
@@ -166,6 +166,33 @@ test("fit gives a step's activations and batch back to the pool: later epochs ma
   const beforeEval = newPooledSizeArrays();
   for (let k = 0; k < 3; k++) assert.deepEqual(model.evaluate(x, y, { batchSize: 16 }), want);
   assert.ok(newPooledSizeArrays() - beforeEval <= 2, `${newPooledSizeArrays() - beforeEval} new arrays over 3 evaluations of 8 batches`);
+});
+
+test('a step that allocates more than the default pool holds is recycled whole while fit runs, and the pool shrinks after', async () => {
+  const defaultCap = poolCapacity();
+  gl.manualSeed(2);
+  // 8 MB activations ([64, 512, 64] float32): a step's forward and backward make over 100 MB
+  const model = gl.sequential({ layers: [
+    gl.layers.dense({ inputShape: [512, 64], units: 64 }), gl.layers.batchNormalization(), gl.layers.activation({ activation: 'relu' }),
+    gl.layers.dense({ units: 64 }), gl.layers.batchNormalization(), gl.layers.activation({ activation: 'relu' }),
+    gl.layers.globalAveragePooling1d(), gl.layers.dense({ units: 4, activation: 'softmax' }),
+  ] });
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  const x = gl.rand([512, 512, 64], { seed: 3 });
+  const y = gl.randint(0, 4, [512], { seed: 4 });
+  const one = [gl.slice(x, [0], [64]), gl.slice(y, [0], [64])] as const;
+  await model.fit(one[0], one[1], { epochs: 1, batchSize: 64, verbose: 0 });
+  let before = newPooledSizeArrays();
+  await model.fit(one[0], one[1], { epochs: 1, batchSize: 64, verbose: 0 });
+  const firstStep = newPooledSizeArrays() - before;
+  assert.ok(firstStep > 0, 'a step outgrows the default pool');
+  before = newPooledSizeArrays();
+  await model.fit(x, y, { epochs: 2, batchSize: 64, verbose: 0 });
+  const made = newPooledSizeArrays() - before;
+  // 16 steps: without the reservation every step makes about as many as the first
+  assert.ok(made <= firstStep + 4, `${made} new arrays over 16 steps, ${firstStep} in one`);
+  assert.equal(poolCapacity(), defaultCap);
+  assert.ok(pooledStorageBytes() <= defaultCap);
 });
 
 /** A user's layer that keeps every tensor it sees (as a debugging hook might). */
