@@ -6,6 +6,7 @@
  * The epilogue (bias per column, activation) is applied in the micro-kernel's store of the last
  * k block, while the tile is still in registers (relu) or in L1 (sigmoid, tanh). */
 #include "gl.h"
+#include "eltwise.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,23 +31,26 @@ typedef struct {
   ukr_m_fn ukr_m; /* masked columns, A packed or in place: replaces both when set */
 } isa_t;
 
-/* ---- activations on a row (scalar: only sigmoid and tanh take this path) ---- */
-static inline float sigmoidf(float v) {
-  if (v >= 0) return 1.0f / (1.0f + expf(-v));
-  float e = expf(v);
-  return e / (1.0f + e);
-}
-
+/* ---- activations on a row (only sigmoid and tanh take this path; relu is applied in registers) ----
+ * They are the unary kernels' vector polynomials (eltwise.c), so a fused epilogue gives the values
+ * the separate activation op would, at vector speed: libm's scalar tanhf took ~7 ns a value, which
+ * made a tanh conv's epilogue cost 5x its GEMM (LeNet-5 as published, 32x32x1 -> 6 5x5). */
 static void act_row(float *y, int64_t n, int act) {
   switch (act) {
     case GL_ACT_RELU: for (int64_t j = 0; j < n; j++) y[j] = y[j] > 0 ? y[j] : 0; break;
-    case GL_ACT_SIGMOID: for (int64_t j = 0; j < n; j++) y[j] = sigmoidf(y[j]); break;
-    case GL_ACT_TANH: for (int64_t j = 0; j < n; j++) y[j] = tanhf(y[j]); break;
+    case GL_ACT_SIGMOID: gl_unary_f32(GL_UNARY_SIGMOID, y, y, n); break;
+    case GL_ACT_TANH: gl_unary_f32(GL_UNARY_TANH, y, y, n); break;
     default: break;
   }
 }
 
 void gl_epilogue_rows(float *y, int64_t rows, int64_t n, int64_t ldy, const float *bias, int act) {
+  if (ldy == n) {
+    /* contiguous rows: the activation in one pass, so few channels still fill whole vectors */
+    if (bias) for (int64_t i = 0; i < rows; i++) for (int64_t j = 0; j < n; j++) y[i * n + j] += bias[j];
+    act_row(y, rows * n, act);
+    return;
+  }
   for (int64_t i = 0; i < rows; i++) {
     float *r = y + i * ldy;
     if (bias) for (int64_t j = 0; j < n; j++) r[j] += bias[j];
