@@ -282,6 +282,43 @@ static void avg_backward_task(void *p, int64_t u0, int64_t u1, int t) {
   avg_back_rows(p, u0, u1);
 }
 
+/* Windows that tile the image (stride = size, no padding, none partial): every input pixel lies
+ * in one window or, past the last row or column of windows, in none. dx is then dy / count (the
+ * same double division as the general path) copied to the window's kH x kW pixels: the division
+ * runs vectorized over a whole output row instead of once per pixel and channel tile.
+ * units: (image, output row) pairs; the last row of an image also zeroes the rows below it. */
+static int avg_tiles(const pool_geo *g) {
+  return g->sH == g->kH && g->sW == g->kW && g->pT == 0 && g->pL == 0 && g->outH * g->kH <= g->inH && g->outW * g->kW <= g->inW;
+}
+
+CLONES static void avg_back_tiled_rows(const pool_ctx *c, int64_t u0, int64_t u1) {
+  const pool_geo *g = c->g;
+  const int64_t C = g->C, rowOut = g->outW * C, rowIn = g->inW * C, used = g->outW * g->kW * C;
+  const double count = (double)(g->kH * g->kW);
+  float *q = malloc(sizeof(float) * (size_t)(rowOut + 1));
+  if (!q) abort();
+  for (int64_t u = u0; u < u1; u++) {
+    const int64_t nb = u / g->outH, oh = u % g->outH;
+    const float *d = c->dy + (nb * g->outH + oh) * rowOut;
+    for (int64_t j = 0; j < rowOut; j++) q[j] = (float)((double)d[j] / count);
+    float *first = c->dx + (nb * g->inH + oh * g->kH) * rowIn;
+    for (int64_t ow = 0; ow < g->outW; ow++)
+      for (int64_t kw = 0; kw < g->kW; kw++) memcpy(first + (ow * g->kW + kw) * C, q + ow * C, sizeof(float) * (size_t)C);
+    memset(first + used, 0, sizeof(float) * (size_t)(rowIn - used));
+    for (int64_t kh = 1; kh < g->kH; kh++) memcpy(first + kh * rowIn, first, sizeof(float) * (size_t)rowIn);
+    if (oh == g->outH - 1) {
+      const int64_t below = g->inH - g->outH * g->kH;
+      memset(first + g->kH * rowIn, 0, sizeof(float) * (size_t)(below * rowIn));
+    }
+  }
+  free(q);
+}
+
+static void avg_backward_tiled_task(void *p, int64_t u0, int64_t u1, int t) {
+  (void)t;
+  avg_back_tiled_rows(p, u0, u1);
+}
+
 /* ---- N-API ---- */
 
 static napi_value undef(napi_env env) {
@@ -404,6 +441,10 @@ static napi_value js_avg_backward(napi_env env, napi_callback_info info) {
     return NULL;
   }
   pool_ctx c = {&g, NULL, NULL, NULL, dy, dx};
+  if (avg_tiles(&g) && g.outH > 0 && g.outW > 0) {
+    gl_parallel_for_fine(g.batch * g.outH, grain_rows(g.kH * g.inW * g.C * 2), avg_backward_tiled_task, &c);
+    return undef(env);
+  }
   gl_parallel_for_fine(g.batch * g.inH, grain_rows(g.inW * g.C * 2), avg_backward_task, &c);
   return undef(env);
 }
