@@ -6,6 +6,7 @@ import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { booleanOption, checkOptions, finiteNumber, optionKeys, optional, orderedPair } from '../core/validate.js';
 import { Random, rngFor } from '../tensor/random.js';
 import { Tensor, allocate, type DType } from '../tensor/tensor.js';
+import { allocateOutput, isFloatDType } from '../tensor/dtype.js';
 
 /** Samples `x` with targets `y`; `labels` holds integer class labels when they exist. */
 export interface Dataset {
@@ -38,10 +39,17 @@ const SEED_KEYS = optionKeys<SeedOptions>({ seed: true });
 /** The rows of `t` at `idx` along the first axis, as a new tensor. */
 export function takeRows(t: Tensor, idx: ArrayLike<number>): Tensor {
   const row = t.shape[0] === 0 ? 0 : t.size / t.shape[0];
-  const out = allocate(t.dtype, idx.length * row);
-  for (let i = 0; i < idx.length; i++) {
-    const r = idx[i];
-    out.set(t.data.subarray(r * row, (r + 1) * row), i * row);
+  const n = idx.length * row;
+  // every value is overwritten: a float batch from fit's pool needs no zeroing first
+  const out = isFloatDType(t.dtype) ? allocateOutput(t.dtype, n) : allocate(t.dtype, n);
+  const src = t.data;
+  const Ctor = src.constructor as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => typeof src;
+  const bytes = src.BYTES_PER_ELEMENT * row;
+  if (row === 1) {
+    for (let i = 0; i < idx.length; i++) out[i] = src[idx[i]];
+  } else {
+    // a view made from the buffer directly is cheaper than subarray's species lookup
+    for (let i = 0; i < idx.length; i++) out.set(new Ctor(src.buffer, src.byteOffset + idx[i] * bytes, row), i * row);
   }
   return new Tensor(out, [idx.length, ...t.shape.slice(1)]);
 }
