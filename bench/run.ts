@@ -37,6 +37,8 @@ const WORKLOADS: Workload[] = [
   { name: 'vgg16block1', file: 'vgg16block1.js', what: 'VGG16 block 1 at 224x224, forward and forward + backward' },
   // a CIFAR-size CNN's training, per fast backend vs PyTorch on 1 and 2 threads (bench/cifar.ts)
   { name: 'cifar', file: 'cifar.js', what: 'CIFAR-size CNN training, batch 32, Adam' },
+  // ten more CNNs (Keras' MNIST CNN, batch normalization, strided, separable, 1-D, an autoencoder, ...), one spec for both sides (bench/zoo.ts)
+  { name: 'zoo', file: 'zoo.js', what: 'training ten CNNs of the size class from one spec, vs PyTorch on 1 and 2 threads' },
   // LeNet-5 training in headless Chromium: the browser bundle against TF.js (bench/browser.ts)
   { name: 'browser', file: 'browser.js', what: 'LeNet-5 training in headless Chromium, gradlab vs TF.js' },
 ];
