@@ -119,6 +119,7 @@ test('second derivatives through the backward ops', () => {
     ['relu with options', (x) => gl.sum(gl.square(gl.relu(x, { maxValue: 1, negativeSlope: 0.3, threshold: 0.2 }))), [5]],
     ['layerNorm', (x) => gl.sum(gl.square(gl.layerNorm(gl.reshape(x, [2, 3]), { gamma: gl.slice(x, [0], [3]), beta: gl.slice(x, [3], [3]) }))), [6]],
     ['layerNorm axis [0,2]', (x) => gl.sum(gl.mul(gl.layerNorm(gl.reshape(x, [2, 2, 2]), { axis: [0, 2] }), gl.reshape(x, [2, 2, 2]))), [8]],
+    ['sparseCategoricalCrossentropy on probabilities', (x) => gl.losses.sparseCategoricalCrossentropy([0, 2], gl.softmax(gl.reshape(x, [2, 3]))), [6]],
     ['batchNorm', (x) => gl.sum(gl.mul(gl.batchNorm(gl.reshape(x, [4, 2]), { gamma: gl.slice(x, [0], [2]) }), gl.reshape(x, [4, 2]))), [8]],
     ['conv2d + sigmoid', (x) => gl.sum(gl.square(gl.conv2d(x, gl.flip(x, [1, 2]).reshape([3, 3, 1, 1]),
       { padding: 'same', activation: 'sigmoid' }))), [1, 3, 3, 1]],
@@ -162,6 +163,27 @@ test('the one-loop backward and the backward made of ops (createGraph) give the 
       assert.ok(d <= 1e-13 * (1 + Math.abs(a.grad!.data[i])), `${name} at x = ${x.data[i]}: loop ${a.grad!.data[i]}, ops ${b.grad!.data[i]}`);
     }
   }
+});
+
+test('sparseCategoricalCrossentropy on probabilities: the one-loop backward and the backward made of ops agree', () => {
+  // rows summing to more or less than 1 (the loss renormalises), one row clipped (no gradient)
+  const p0 = gl.tensor([[0.2, 0.5, 0.6], [0.1, 0.1, 0.3], [1e-9, 0.4, 0.4], [0.7, 0.2, 0.1]], { dtype: 'float64' });
+  const labels = [1, 2, 0, 0];
+  const run = (createGraph: boolean) => {
+    const p = new Tensor(p0.data.slice(), p0.shape, true);
+    gl.losses.sparseCategoricalCrossentropy(labels, p).backward(gl.tensor(1.5, { dtype: 'float64' }), { createGraph });
+    return p.grad!;
+  };
+  const loop = run(false);
+  const ops = run(true);
+  assert.ok(ops.requiresGrad, 'the createGraph gradient is recorded');
+  for (let i = 0; i < loop.size; i++) {
+    assert.ok(Math.abs(loop.data[i] - ops.data[i]) <= 1e-12 * (1 + Math.abs(loop.data[i])), `dp[${i}]: loop ${loop.data[i]}, ops ${ops.data[i]}`);
+  }
+  for (let k = 0; k < 3; k++) assert.equal(loop.data[6 + k], 0, 'the clipped row has no gradient');
+  // the value: -mean(log(clip(p[i, y] / sum_k p[i, k]))) with the clipped row at log(1e-7)
+  const want = -(Math.log(0.5 / 1.3) + Math.log(0.3 / 0.5) + Math.log(1e-7) + Math.log(0.7 / 1.0)) / 4;
+  assert.ok(Math.abs(gl.losses.sparseCategoricalCrossentropy(labels, p0).item() - want) < 1e-12);
 });
 
 test("batchNorm: the kernels' backward and the backward made of ops agree for x, gamma and beta", () => {
