@@ -370,7 +370,13 @@ describe('native eltwise kernels', { skip }, () => {
     assert.throws(() => k.maxPool2dBackward!(new Float32Array(96), argmax, x, g), RangeError);
   });
 
-  test('adamUpdate is bit-exact over ragged lengths and several steps', () => {
+  test('adamUpdate (float32 arithmetic) stays within float32 rounding of the float64 reference over ragged lengths and several steps', () => {
+    // a few float32 roundings of each term's size (the suite's bounds), carried over three steps
+    const near = (got: Float32Array, want: Float32Array, bound: (i: number) => number, label: string) => {
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(Math.abs(got[i] - want[i]) <= 8 * 2 ** -24 * bound(i) + 1e-30, `${label} at ${i}: ${got[i]} vs ${want[i]}`);
+      }
+    };
     const rng = new Random(12);
     for (const n of [16, 17, 1027, 70001]) {
       const w0 = randArray(rng, n);
@@ -381,11 +387,14 @@ describe('native eltwise kernels', { skip }, () => {
         const g = randArray(rng, n, -2, 2);
         g[0] = 0;
         const alpha = 0.01 * Math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t);
+        const [wp, mp, vp] = [w0.slice(), m0.slice(), v0.slice()];
         jsBackend.adamUpdate(w0, g, m0, v0, alpha, 0.9, 0.999, 1e-7);
         be.adamUpdate(w1, g, m1, v1, alpha, 0.9, 0.999, 1e-7);
-        assertSame(m1, m0, `adam m n=${n} t=${t}`);
-        assertSame(v1, v0, `adam v n=${n} t=${t}`);
-        assertSame(w1, w0, `adam w n=${n} t=${t}`);
+        near(m1, m0, (i) => 0.9 * Math.abs(mp[i]) + 0.1 * Math.abs(g[i]) + Math.abs(m0[i]), `adam m n=${n} t=${t}`);
+        near(v1, v0, (i) => 0.999 * vp[i] + 0.001 * g[i] * g[i] + v0[i], `adam v n=${n} t=${t}`);
+        near(w1, w0, (i) => Math.abs(wp[i]) + 8 * Math.abs(w0[i] - wp[i]), `adam w n=${n} t=${t}`);
+        // the next step from the same state, so one step's rounding is not carried into the next
+        w1.set(w0); m1.set(m0); v1.set(v0);
       }
     }
   });
