@@ -3,7 +3,7 @@ import { booleanOption, checkOptions, optionKeys } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { Tensor, isGradEnabled, recordOp, type FloatDType } from '../tensor/tensor.js';
-import { logSoftmax, softplus } from './activation.js';
+import { logSoftmax, softmax, softplus } from './activation.js';
 import { abs, add, clip, div, log, maximum, mul, neg, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
@@ -98,9 +98,43 @@ export function sparseCategoricalCrossentropy(yTrue: Tensor | readonly number[],
       throw new ValueError(`${fn}: label ${v} at position ${i} is out of range for ${K} classes (yPred ${fmtShape(yPred.shape)})`);
     }
   }
-  if (!logits && K > 0) return sparseFromProbabilities(yPred, values, K);
+  if (K > 0) return logits ? sparseFromLogits(yPred, values, K) : sparseFromProbabilities(yPred, values, K);
   const t = reshape(oneHot(Array.from(values), K, yPred.dtype as FloatDType), yPred.shape);
   return categorical(fn, t, yPred, logits);
+}
+
+/**
+ * The logit form as one op: -mean(z[i, y_i] - logsumexp(z[i])), its gradient (softmax(z) - onehot)
+ * / N from the softmax the forward keeps. fit trains a softmax output with a sparse categorical
+ * cross-entropy through this (on the logits), every step: the composite (oneHot, logSoftmax, mul,
+ * sum, neg, mean) cost ~80 us of a 1.2 ms step of the dense 784-256-10 network.
+ */
+function sparseFromLogits(z: Tensor, labels: ArrayLike<number>, K: number): Tensor {
+  const N = z.size / K;
+  const zd = z.data;
+  const soft = new Float64Array(N * K);
+  let total = 0;
+  for (let i = 0; i < N; i++) {
+    const o = i * K;
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) m = Math.max(m, zd[o + k]);
+    let se = 0;
+    for (let k = 0; k < K; k++) se += (soft[o + k] = Math.exp(zd[o + k] - m));
+    for (let k = 0; k < K; k++) soft[o + k] /= se;
+    total += m + Math.log(se) - zd[o + labels[i]];
+  }
+  const out = new Tensor(z.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1), []);
+  out.data[0] = N > 0 ? total / N : NaN;
+  return recordOp(out, 'losses.sparseCategoricalCrossentropy', [z], (dy) => {
+    const onehot = () => reshape(oneHot(Array.from(labels), K, z.dtype as FloatDType), z.shape);
+    if (isGradEnabled()) return [mul(dy, div(sub(softmax(z), onehot()), N))];
+    const f = dy.data[0] / N;
+    const dz = empty(z.dtype, z.shape);
+    const dd = dz.data;
+    for (let j = 0; j < soft.length; j++) dd[j] = f * soft[j];
+    for (let i = 0; i < N; i++) dd[i * K + labels[i]] -= f;
+    return [dz];
+  });
 }
 
 /**

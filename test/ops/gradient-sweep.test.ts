@@ -186,6 +186,26 @@ test('sparseCategoricalCrossentropy on probabilities: the one-loop backward and 
   assert.ok(Math.abs(gl.losses.sparseCategoricalCrossentropy(labels, p0).item() - want) < 1e-12);
 });
 
+test('sparseCategoricalCrossentropy on logits: the one-loop backward and the backward made of ops agree', () => {
+  const z0 = gl.tensor([[2, -1, 0.5], [30, 31, -40], [0, 0, 0]], { dtype: 'float64' });
+  const labels = [0, 2, 1];
+  const run = (createGraph: boolean) => {
+    const z = new Tensor(z0.data.slice(), z0.shape, true);
+    gl.losses.sparseCategoricalCrossentropy(labels, z, { fromLogits: true }).backward(gl.tensor(0.5, { dtype: 'float64' }), { createGraph });
+    return z.grad!;
+  };
+  const loop = run(false);
+  const ops = run(true);
+  assert.ok(ops.requiresGrad, 'the createGraph gradient is recorded');
+  for (let i = 0; i < loop.size; i++) {
+    assert.ok(Math.abs(loop.data[i] - ops.data[i]) <= 1e-12 * (1 + Math.abs(loop.data[i])), `dz[${i}]: loop ${loop.data[i]}, ops ${ops.data[i]}`);
+  }
+  // -mean(z[y] - logsumexp(z)), the logsumexp of the second row without overflow
+  const lse = (r: number[]) => { const m = Math.max(...r); return m + Math.log(r.reduce((a, v) => a + Math.exp(v - m), 0)); };
+  const want = ((lse([2, -1, 0.5]) - 2) + (lse([30, 31, -40]) + 40) + (lse([0, 0, 0]) - 0)) / 3;
+  assert.ok(Math.abs(gl.losses.sparseCategoricalCrossentropy(labels, z0, { fromLogits: true }).item() - want) < 1e-12);
+});
+
 test("batchNorm: the kernels' backward and the backward made of ops agree for x, gamma and beta", () => {
   for (const shape of [[6, 3], [2, 3, 4, 5]]) {
     const c = shape[shape.length - 1];
