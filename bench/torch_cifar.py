@@ -24,9 +24,12 @@ loss_fn = nn.CrossEntropyLoss()
 
 
 def epoch(count):
+    # shuffled batches, as gradlab's fit (and Keras') takes them by default
+    perm = torch.randperm(count)
     for s in range(0, count, batch):
+        idx = perm[s:s + batch]
         opt.zero_grad()
-        loss_fn(net(x[s:s + batch]), y[s:s + batch]).backward()
+        loss_fn(net(x[idx]), y[idx]).backward()
         opt.step()
 
 

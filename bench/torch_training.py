@@ -1,5 +1,6 @@
 """PyTorch side of bench/training.ts: LeNet-5 training/inference and the dense 784-256-10 network,
-on the same MNIST slice, printed as JSON rows. Run by the benchmark through /usr/bin/python3.
+on the same MNIST slice, printed as JSON rows. Training draws shuffled batches each epoch, as
+gradlab's fit does. Run by the benchmark through /usr/bin/python3.
 spec: {"images": IDX path, "threads": int, "n": int} (bench/training.ts)."""
 import json
 import sys
@@ -31,9 +32,12 @@ def train_rate(model, xs, batch, epochs=1):
     loss_fn = nn.CrossEntropyLoss()
 
     def epoch():
+        # shuffled batches, as gradlab's fit (and Keras') takes them by default
+        perm = torch.randperm(xs.shape[0])
         for s in range(0, xs.shape[0], batch):
+            idx = perm[s:s + batch]
             opt.zero_grad()
-            loss = loss_fn(model(xs[s:s + batch]), y[s:s + batch])
+            loss = loss_fn(model(xs[idx]), y[idx])
             loss.backward()
             opt.step()
     epoch()  # warm-up

@@ -1,6 +1,7 @@
 """PyTorch side of bench/zoo.ts: each model of bench/zoo-models.json built from the same spec
 (NCHW, padding 'same' as k // 2, transposed convs with output_padding 1 to double the size),
-trained with Adam on seeded random data; prints one JSON row per model with the best of 2 epochs.
+trained with Adam on seeded random data in shuffled batches (as gradlab's fit takes them); prints
+one JSON row per model with the best of 2 epochs.
 Run by the benchmark through /usr/bin/python3; usage: torch_zoo.py SPEC.json"""
 import json
 import sys
@@ -78,9 +79,12 @@ for m in spec['models']:
     loss_fn = nn.MSELoss() if mse else nn.CrossEntropyLoss()
 
     def epoch(count):
+        # shuffled batches, as gradlab's fit (and Keras') takes them by default
+        perm = torch.randperm(count)
         for s in range(0, count, batch):
+            idx = perm[s:s + batch]
             opt.zero_grad()
-            loss_fn(net(x[s:s + batch]), y[s:s + batch]).backward()
+            loss_fn(net(x[idx]), y[idx]).backward()
             opt.step()
 
     epoch(batch * 4)  # warm-up
