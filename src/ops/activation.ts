@@ -297,8 +297,46 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   expectFloat(x, 'softmax', 'x');
   if (x.rank === 0) throw new ValueError('softmax: needs a tensor of rank >= 1, got a scalar');
   const a = normAxis('softmax', axis, x.rank);
-  const e = exp(sub(x, max(x, a, true).detach()));
-  return div(e, sum(e, a, true));
+  if (a !== x.rank - 1) {
+    const e = exp(sub(x, max(x, a, true).detach()));
+    return div(e, sum(e, a, true));
+  }
+  return softmaxLastAxis(x);
+}
+
+/**
+ * Softmax over contiguous rows (the last axis) as one op: each row shifted by its max, exponentiated
+ * and normalised in float64, with the backward dx = y (g - sum(g y)) per row. The five-op
+ * composite (max, sub, exp, sum, div) cost ~85 us per training step on a [100, 10] output.
+ */
+function softmaxLastAxis(x: Tensor): Tensor {
+  const K = x.shape[x.rank - 1];
+  const rows = K === 0 ? 0 : x.size / K;
+  const xd = x.data;
+  const out = empty(x.dtype, x.shape);
+  const yd = out.data;
+  const e = new Float64Array(K);
+  for (let r = 0; r < rows; r++) {
+    const o = r * K;
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) m = Math.max(m, xd[o + k]);
+    let s = 0;
+    for (let k = 0; k < K; k++) s += (e[k] = Math.exp(xd[o + k] - m));
+    for (let k = 0; k < K; k++) yd[o + k] = e[k] / s;
+  }
+  return recordOp(out, 'softmax', [x], (g) => {
+    if (isGradEnabled()) return [mul(out, sub(g, sum(mul(g, out), -1, true)))];
+    const dx = empty(x.dtype, x.shape);
+    const gd = g.data;
+    const dd = dx.data;
+    for (let r = 0; r < rows; r++) {
+      const o = r * K;
+      let dot = 0;
+      for (let k = 0; k < K; k++) dot += gd[o + k] * yd[o + k];
+      for (let k = 0; k < K; k++) dd[o + k] = yd[o + k] * (gd[o + k] - dot);
+    }
+    return [dx];
+  });
 }
 
 /** x - logSumExp(x) along `axis`: log-probabilities without overflow or log(0). */

@@ -148,6 +148,7 @@ test('the one-loop backward and the backward made of ops (createGraph) give the 
     ['silu', gl.silu], ['gelu', (v) => gl.gelu(v)], ['gelu approximate', (v) => gl.gelu(v, { approximate: true })],
     ['selu', gl.selu], ['hardSwish', gl.hardSwish], ['hardSigmoid', gl.hardSigmoid], ['relu6', (v) => gl.relu6(gl.mul(v, 3))],
     ['relu with options', (v) => gl.relu(v, { maxValue: 2, negativeSlope: 0.1, threshold: 0.5 })],
+    ['softmax', (v) => gl.reshape(gl.softmax(gl.reshape(v, [8, 8])), [64])],
   ];
   const seed = gl.randn([64], { dtype: 'float64', seed: 12 });
   for (const [name, f] of cases) {
