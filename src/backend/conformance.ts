@@ -212,6 +212,11 @@ const FIXED_CONVS: Conv2dGeometry[] = [
   { ...unitStride, batch: 1, inH: 4, inW: 5, inC: 2, outH: 1, outW: 1, outC: 3, kH: 4, kW: 5, padTop: 0, padLeft: 0 },
   // stride past the kernel (input cells no window reads)
   { batch: 2, inH: 9, inW: 10, inC: 3, outH: 3, outW: 3, outC: 5, kH: 2, kW: 2, strideH: 4, strideW: 4, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 },
+  // one output channel (an autoencoder's or a mask's head): 'same' 3x3, 1x1, strided and dilated, more channels than a chunk
+  { ...unitStride, batch: 3, inH: 11, inW: 9, inC: 16, outH: 11, outW: 9, outC: 1, kH: 3, kW: 3, padTop: 1, padLeft: 1 },
+  { ...unitStride, batch: 2, inH: 6, inW: 5, inC: 20, outH: 6, outW: 5, outC: 1, kH: 1, kW: 1, padTop: 0, padLeft: 0 },
+  { batch: 4, inH: 13, inW: 12, inC: 5, outH: 5, outW: 5, outC: 1, kH: 3, kW: 3, strideH: 2, strideW: 2, dilationH: 2, dilationW: 1, padTop: 1, padLeft: 0 },
+  { ...unitStride, batch: 1, inH: 4, inW: 4, inC: 300, outH: 2, outW: 2, outC: 1, kH: 3, kW: 3, padTop: 0, padLeft: 0 },
 ];
 
 function randomPool(t: Suite): Pool2dGeometry {
