@@ -329,11 +329,6 @@ static gl_task_fn c1_filter_kernel(void) {
  * over the taps and then over the channels; the filter gradient adds dz times each tap's input row
  * into one partial per piece (folded in piece order); the input gradient scatters dz times each
  * tap's weights into dx, one image per piece. */
-#if defined(__x86_64__) && !defined(GL_NO_CLONES)
-#define M1_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define M1_CLONES
-#endif
 #define M1_CHUNK 256
 
 typedef struct {
@@ -343,7 +338,7 @@ typedef struct {
   int act;
 } m1_job;
 
-M1_CLONES static void m1_forward_rows(const m1_job *j, int64_t r0, int64_t r1) {
+GL_CLONES static void m1_forward_rows(const m1_job *j, int64_t r0, int64_t r1) {
   const geom_t *g = j->g;
   const int64_t C = g->c;
   float part[M1_CHUNK];
@@ -379,7 +374,7 @@ static void m1_forward_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
   m1_forward_rows(ctx, r0, r1);
 }
 
-M1_CLONES static void m1_filter_rows(const m1_job *j, int64_t r0, int64_t r1, float *restrict acc) {
+GL_CLONES static void m1_filter_rows(const m1_job *j, int64_t r0, int64_t r1, float *restrict acc) {
   const geom_t *g = j->g;
   const int64_t C = g->c;
   for (int64_t r = r0; r < r1; r++) {
@@ -407,7 +402,7 @@ static void m1_filter_piece(void *ctx, int64_t r0, int64_t r1, int piece) {
   m1_filter_rows(j, r0, r1, piece == 0 ? j->dw : j->partials + (int64_t)(piece - 1) * K);
 }
 
-M1_CLONES static void m1_input_images(const m1_job *j, int64_t n0, int64_t n1) {
+GL_CLONES static void m1_input_images(const m1_job *j, int64_t n0, int64_t n1) {
   const geom_t *g = j->g;
   const int64_t C = g->c;
   for (int64_t n = n0; n < n1; n++) {
@@ -686,11 +681,7 @@ typedef struct {
   int act;
 } dz_job;
 
-#if defined(__x86_64__) && !defined(GL_NO_CLONES)
-#define DZ_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("fp-contract=off")))
-#else
-#define DZ_CLONES __attribute__((optimize("fp-contract=off")))
-#endif
+#define DZ_CLONES GL_CLONES __attribute__((optimize("fp-contract=off")))
 
 /* dz = dy * act'(y) over a flat run, the products rounded one by one as the unfused kernels store
  * them (no contraction into FMAs); built for each ISA, since this file's other code is scalar */

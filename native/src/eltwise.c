@@ -15,11 +15,6 @@
 #include "gl.h"
 #include "eltwise.h"
 
-#if defined(__x86_64__) && !defined(GL_NO_CLONES)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
 #define INLINE static inline __attribute__((always_inline))
 
 /* Elements (or rows times their length) per thread piece: below 2x this a call stays on the caller. */
@@ -135,7 +130,7 @@ INLINE float log_f(float x) {
   }                                                       \
   return;
 
-CLONES static void unary_run(int op, const float *x, float *out, int64_t n) {
+GL_CLONES static void unary_run(int op, const float *x, float *out, int64_t n) {
   switch (op) {
     case GL_UNARY_NEG: UNARY_LOOP(-v)
     case GL_UNARY_EXP: UNARY_LOOP(exp_f(v))
@@ -196,7 +191,7 @@ INLINE float pow_js(float a, float b) {
   return;
 
 /* o[i] = op(a[i * as], b[i * bs]) for i < n, as and bs each 0 (one value) or 1 (contiguous). */
-CLONES static void binary_run(int op, const float *a, int as, const float *b, int bs, float *o, int64_t n) {
+GL_CLONES static void binary_run(int op, const float *a, int as, const float *b, int bs, float *o, int64_t n) {
   switch (op) {
     case GL_BINARY_ADD: BIN_LOOPS(x + y)
     case GL_BINARY_SUB: BIN_LOOPS(x - y)
@@ -285,7 +280,7 @@ static void binary_task(void *p, int64_t r0, int64_t r1, int t) {
 
 /* acc[j] (double) = sum over `rows` rows of x[rows, inner] of column j: rows taken R at a time as
  * R * inner independent columns (folded in r order afterwards), then the rows left over. */
-CLONES static void sum_block(const float *x, int64_t rows, int64_t inner, double *acc) {
+GL_CLONES static void sum_block(const float *x, int64_t rows, int64_t inner, double *acc) {
   int64_t R = inner >= SUM_WIDTH ? 1 : (SUM_WIDTH + inner - 1) / inner;
   if (R > 1 && rows < 2 * R) R = 1;
   const int64_t W = R * inner;
@@ -378,7 +373,7 @@ void gl_sum_rows_f32(const float *x, int64_t rows, int64_t inner, float *out) {
 #define TAKE_MIN(v, acc) ((v) < (acc) || (v) != (v))
 
 /* Max (min) down the columns of x[axis, inner] in row order: exactly the reference. */
-CLONES static void extreme_cols(int isMax, const float *x, int64_t axis, int64_t inner, float *out) {
+GL_CLONES static void extreme_cols(int isMax, const float *x, int64_t axis, int64_t inner, float *out) {
   for (int64_t j = 0; j < inner; j++) out[j] = x[j];
   for (int64_t a = 1; a < axis; a++) {
     const float *row = x + a * inner;
@@ -394,7 +389,7 @@ CLONES static void extreme_cols(int isMax, const float *x, int64_t axis, int64_t
 /* Max (min) of a contiguous row: LANES interleaved chains, folded in lane order with the same
  * rule. Without NaN the reference returns the first element equal to the extreme; only the
  * sign of a zero can tell which that was, so a zero result is re-read from the row. */
-CLONES static float extreme_row(int isMax, const float *x, int64_t n) {
+GL_CLONES static float extreme_row(int isMax, const float *x, int64_t n) {
   float m;
   if (n < 2 * LANES) {
     m = x[0];
@@ -459,7 +454,7 @@ static void arg_task(void *p, int64_t o0, int64_t o1, int t) {
 
 /* ---- activation backward ---- */
 
-CLONES static void act_backward_run(int act, const float *dy, const float *y, float *dz, int64_t n) {
+GL_CLONES static void act_backward_run(int act, const float *dy, const float *y, float *dz, int64_t n) {
   switch (act) {
     case GL_ACT_RELU:
       for (int64_t i = 0; i < n; i++) dz[i] = dy[i] * (y[i] > 0.f ? 1.f : 0.f);
@@ -484,7 +479,7 @@ static void act_task(void *p, int64_t b, int64_t e, int t) {
   act_backward_run(c->act, c->dy + b, c->y + b, c->dz + b, e - b);
 }
 
-CLONES static void bias_add_rows(float *y, int64_t n, const float *bias, int64_t inner) {
+GL_CLONES static void bias_add_rows(float *y, int64_t n, const float *bias, int64_t inner) {
   for (int64_t o = 0; o < n; o += inner)
     for (int64_t j = 0; j < inner; j++) y[o + j] += bias[j];
 }

@@ -7,6 +7,14 @@
 #include <node_api.h>
 #include "codes.h" /* the op codes, from src/backend/codes.ts */
 
+/* A loop kernel built for AVX-512, AVX2 and baseline x86-64, the copy chosen at load time by the
+ * CPU (GL_NO_CLONES, or another architecture: one portable build). */
+#if defined(__x86_64__) && !defined(GL_NO_CLONES)
+#define GL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define GL_CLONES
+#endif
+
 /* ---- threads (threads.c) ----
  * fn(ctx, begin, end, thread) runs over [begin, end) pieces of [0, n). The split is static: it
  * depends only on n, grain and the thread count, never on timing, so a kernel whose pieces write

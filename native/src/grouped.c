@@ -12,12 +12,6 @@
 #include "gl.h"
 #include "eltwise.h"
 
-#if defined(__x86_64__) && !defined(GL_NO_CLONES)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
-
 #define INLINE static inline __attribute__((always_inline))
 
 /* Multiply-adds per thread piece: below 2x this a call stays on the caller. */
@@ -85,7 +79,7 @@ INLINE void grouped_forward_pixel(const conv_geo *g, const float *x, const float
   }
 }
 
-CLONES static void forward_rows(const conv_ctx *c, int64_t u0, int64_t u1) {
+GL_CLONES static void forward_rows(const conv_ctx *c, int64_t u0, int64_t u1) {
   const conv_geo *g = c->g;
   const int depthwise = g->Cg == 1 && g->Mg == 1;
   for (int64_t u = u0; u < u1; u++) {
@@ -156,7 +150,7 @@ INLINE void grouped_input_pixel(const conv_geo *g, const float *dy, const float 
   }
 }
 
-CLONES static void input_rows(const conv_ctx *c, int64_t u0, int64_t u1) {
+GL_CLONES static void input_rows(const conv_ctx *c, int64_t u0, int64_t u1) {
   const conv_geo *g = c->g;
   const int depthwise = g->Cg == 1 && g->Mg == 1;
   for (int64_t u = u0; u < u1; u++) {
@@ -217,7 +211,7 @@ INLINE void grouped_filter_pixel(const conv_geo *g, const float *x, const float 
 }
 
 /* units: blocks of output rows (image, row), fixed by the shape */
-CLONES static void filter_blocks(const conv_ctx *c, int64_t k0, int64_t k1) {
+GL_CLONES static void filter_blocks(const conv_ctx *c, int64_t k0, int64_t k1) {
   const conv_geo *g = c->g;
   const int depthwise = g->Cg == 1 && g->Mg == 1;
   const int64_t rows = g->batch * g->outH;

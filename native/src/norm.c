@@ -9,12 +9,6 @@
 #include <stdlib.h>
 #include "gl.h"
 
-#if defined(__x86_64__) && !defined(GL_NO_CLONES)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
-
 /* floats of one block of rows: its partial sums are one row of doubles per block */
 #define NORM_BLOCK_FLOATS 8192
 /* blocks (or, for the affine map, floats) per thread piece below which a call stays serial */
@@ -33,7 +27,7 @@ typedef struct {
   double *s1, *s2; /* [blocks, ch] partial sums */
 } sums_ctx;
 
-CLONES static void moment_rows(const float *restrict x, const float *restrict k, int64_t rows, int64_t ch,
+GL_CLONES static void moment_rows(const float *restrict x, const float *restrict k, int64_t rows, int64_t ch,
   double *restrict s1, double *restrict s2) {
   for (int64_t c = 0; c < ch; c++) s1[c] = s2[c] = 0;
   for (int64_t r = 0; r < rows; r++) {
@@ -46,7 +40,7 @@ CLONES static void moment_rows(const float *restrict x, const float *restrict k,
   }
 }
 
-CLONES static void backward_rows(const float *restrict x, const float *restrict dy, const float *restrict mean,
+GL_CLONES static void backward_rows(const float *restrict x, const float *restrict dy, const float *restrict mean,
   int64_t rows, int64_t ch, double *restrict s1, double *restrict s2) {
   for (int64_t c = 0; c < ch; c++) s1[c] = s2[c] = 0;
   for (int64_t r = 0; r < rows; r++) {
@@ -96,8 +90,9 @@ typedef struct {
   double inv_rows;
 } map_ctx;
 
-CLONES static void affine_rows(const float *restrict x, const float *restrict scale, const float *restrict shift,
-  float *y, int64_t rows, int64_t ch) {
+/* y may be x (the Backend contract), so neither is restrict */
+GL_CLONES static void affine_rows(const float *x, const float *restrict scale, const float *restrict shift, float *y,
+  int64_t rows, int64_t ch) {
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * ch;
     float *yr = y + r * ch;
@@ -113,7 +108,7 @@ static void affine_task(void *p, int64_t r0, int64_t r1, int t) {
 
 /* dx = scale (dy - dbeta / rows - (x - mean) invstd^2 dgamma / rows), with scale = gamma invstd; the
  * caller folds invstd^2 / rows into dgamma_n and 1 / rows into dbeta (both per channel, float) */
-CLONES static void dx_rows(const float *restrict x, const float *restrict dy, const float *restrict mean,
+GL_CLONES static void dx_rows(const float *restrict x, const float *restrict dy, const float *restrict mean,
   const float *restrict scale, const float *restrict dbeta_n, const float *restrict dgamma_n, float *restrict dx,
   int64_t rows, int64_t ch) {
   for (int64_t r = 0; r < rows; r++) {

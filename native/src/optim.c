@@ -8,12 +8,6 @@
 #include <stdatomic.h>
 #include "gl.h"
 
-#if defined(__x86_64__) && !defined(GL_NO_CLONES)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
-
 #define OPTIM_GRAIN 32768
 
 typedef struct {
@@ -36,12 +30,12 @@ static inline __attribute__((always_inline)) void adam_elem(float *w, float g, f
 /* m and v are read, the new moments written to mo and vo. Two loops over the one element, so
  * that neither has aliasing for the vectorizer to test at run time: in place (mo == m, vo == v),
  * and out of place into distinct arrays (restrict). */
-CLONES static void adam_in_place(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, int64_t n,
+GL_CLONES static void adam_in_place(float *restrict w, const float *restrict g, float *restrict m, float *restrict v, int64_t n,
   float alpha, float b1, float c1, float b2, float c2, float eps) {
   for (int64_t i = 0; i < n; i++) adam_elem(w + i, g[i], m[i], v[i], m + i, v + i, alpha, b1, c1, b2, c2, eps);
 }
 
-CLONES static void adam_out_of_place(float *restrict w, const float *restrict g, const float *restrict m,
+GL_CLONES static void adam_out_of_place(float *restrict w, const float *restrict g, const float *restrict m,
   const float *restrict v, float *restrict mo, float *restrict vo, int64_t n, float alpha, float b1, float c1, float b2,
   float c2, float eps) {
   for (int64_t i = 0; i < n; i++) adam_elem(w + i, g[i], m[i], v[i], mo + i, vo + i, alpha, b1, c1, b2, c2, eps);
@@ -113,7 +107,7 @@ static napi_value js_adam(napi_env env, napi_callback_info info) {
  * A float is NaN or infinite when its exponent bits are all ones, and only then does adding one
  * to the lowest exponent bit carry into the sign bit; an OR over the words vectorizes. */
 typedef uint32_t __attribute__((may_alias)) word_alias;
-CLONES static int all_finite(const float *x, int64_t n) {
+GL_CLONES static int all_finite(const float *x, int64_t n) {
   const word_alias *u = (const word_alias *)x;
   uint32_t acc = 0;
   for (int64_t i = 0; i < n; i++) acc |= (u[i] & 0x7f800000u) + 0x00800000u;

@@ -11,12 +11,6 @@
 #include <immintrin.h>
 #endif
 
-#if defined(__x86_64__) && !defined(GL_NO_CLONES)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
-
 /* Floats of output per thread piece: below 2x this a call stays on the caller. */
 #define POOL_GRAIN 16384
 /* Channels per double accumulator tile (average pooling). */
@@ -60,7 +54,7 @@ INLINE void max_pixel(const float *restrict x, float *restrict out, int32_t *res
 
 /* units: (image, output row) pairs; one function per ISA with the pixel loops inlined (a call per
  * pixel cost 3x the work at 6 channels) */
-CLONES static void max_rows(const pool_ctx *c, int64_t u0, int64_t u1) {
+GL_CLONES static void max_rows(const pool_ctx *c, int64_t u0, int64_t u1) {
   const pool_geo *g = c->g;
   const int64_t C = g->C, rowStride = g->inW * C;
   for (int64_t u = u0; u < u1; u++) {
@@ -211,7 +205,7 @@ INLINE void avg_pixel(const float *restrict x, float *restrict out, int64_t C, i
   }
 }
 
-CLONES static void avg_rows(const pool_ctx *c, int64_t u0, int64_t u1) {
+GL_CLONES static void avg_rows(const pool_ctx *c, int64_t u0, int64_t u1) {
   const pool_geo *g = c->g;
   const int64_t C = g->C, rowStride = g->inW * C;
   for (int64_t u = u0; u < u1; u++) {
@@ -261,7 +255,7 @@ INLINE void avg_back_pixel(const float *restrict dy, float *restrict dx, int64_t
 }
 
 /* units: (image, input row) pairs */
-CLONES static void avg_back_rows(const pool_ctx *c, int64_t u0, int64_t u1) {
+GL_CLONES static void avg_back_rows(const pool_ctx *c, int64_t u0, int64_t u1) {
   const pool_geo *g = c->g;
   const int64_t C = g->C;
   for (int64_t u = u0; u < u1; u++) {
@@ -291,7 +285,7 @@ static int avg_tiles(const pool_geo *g) {
   return g->sH == g->kH && g->sW == g->kW && g->pT == 0 && g->pL == 0 && g->outH * g->kH <= g->inH && g->outW * g->kW <= g->inW;
 }
 
-CLONES static void avg_back_tiled_rows(const pool_ctx *c, int64_t u0, int64_t u1) {
+GL_CLONES static void avg_back_tiled_rows(const pool_ctx *c, int64_t u0, int64_t u1) {
   const pool_geo *g = c->g;
   const int64_t C = g->C, rowOut = g->outW * C, rowIn = g->inW * C, used = g->outW * g->kW * C;
   const double count = (double)(g->kH * g->kW);
