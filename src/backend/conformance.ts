@@ -650,6 +650,10 @@ function batchNorms(t: Suite, C: Ctor): void {
       ref.channelAffine(x, rows, ch, scale, shift, want);
       be.channelAffine(x, rows, ch, scale, shift, got);
       close(fail, got, want, want.map((_, i) => Math.abs(x[i] * scale[i % ch]) + Math.abs(shift[i % ch])), 1, 0);
+      // in place (y = x), as the contract allows
+      const inPlace = x.slice();
+      be.channelAffine(inPlace, rows, ch, scale, shift, inPlace);
+      exact(fail, inPlace, got, 'in place: ');
     });
     const dy = t.rand(C, n);
     const invStd = vRef.map((v) => 1 / Math.sqrt(v + 1e-3));
