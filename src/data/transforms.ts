@@ -42,14 +42,9 @@ export function takeRows(t: Tensor, idx: ArrayLike<number>): Tensor {
   const n = idx.length * row;
   // every value is overwritten: a float batch from fit's pool needs no zeroing first
   const out = isFloatDType(t.dtype) ? allocateOutput(t.dtype, n) : allocate(t.dtype, n);
-  const src = t.data;
-  const Ctor = src.constructor as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => typeof src;
-  const bytes = src.BYTES_PER_ELEMENT * row;
-  if (row === 1) {
-    for (let i = 0; i < idx.length; i++) out[i] = src[idx[i]];
-  } else {
-    // a view made from the buffer directly is cheaper than subarray's species lookup
-    for (let i = 0; i < idx.length; i++) out.set(new Ctor(src.buffer, src.byteOffset + idx[i] * bytes, row), i * row);
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i];
+    out.set(t.data.subarray(r * row, (r + 1) * row), i * row);
   }
   return new Tensor(out, [idx.length, ...t.shape.slice(1)]);
 }

@@ -2,10 +2,10 @@
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js';
 import { checkOptions, numberInRange, positiveInt, positiveNumber, booleanOption, oneOf, requireOption, showJson } from '../core/validate.js';
 import { globalRandom, Random } from '../tensor/random.js';
-import { Tensor, noGrad } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import {
-  FUSED_ACTIVATIONS, type FusedActivation, add, avgPool1d, batchNorm, avgPool2d, conv1d, conv2d, dense, div, globalAvgPool2d, globalMaxPool2d, matmul, maxPool1d, maxPool2d,
-  mean, mul, reshape, sqrt, square, sub, max,
+  FUSED_ACTIVATIONS, type FusedActivation, add, avgPool1d, avgPool2d, batchNorm, conv1d, conv2d, dense, div, globalAvgPool2d, globalMaxPool2d, matmul, maxPool1d, maxPool2d,
+  mean, mul, reshape, sqrt, sub, max,
 } from '../ops/index.js';
 import { convGeometry } from '../ops/conv.js';
 import { kernelOutput } from '../ops/util.js';

@@ -312,18 +312,9 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 function softmaxLastAxis(x: Tensor): Tensor {
   const K = x.shape[x.rank - 1];
   const rows = K === 0 ? 0 : x.size / K;
-  const xd = x.data;
   const out = empty(x.dtype, x.shape);
   const yd = out.data;
-  const e = new Float64Array(K);
-  for (let r = 0; r < rows; r++) {
-    const o = r * K;
-    let m = -Infinity;
-    for (let k = 0; k < K; k++) m = Math.max(m, xd[o + k]);
-    let s = 0;
-    for (let k = 0; k < K; k++) s += (e[k] = Math.exp(xd[o + k] - m));
-    for (let k = 0; k < K; k++) yd[o + k] = e[k] / s;
-  }
+  softmaxRows(x.data, rows, K, yd);
   return recordOp(out, 'softmax', [x], (g) => {
     if (isGradEnabled()) return [mul(out, sub(g, sum(mul(g, out), -1, true)))];
     const dx = empty(x.dtype, x.shape);
@@ -337,6 +328,25 @@ function softmaxLastAxis(x: Tensor): Tensor {
     }
     return [dx];
   });
+}
+
+/**
+ * out[r, k] = softmax of row r of x viewed as [rows, K], each row shifted by its max and summed
+ * in float64; returns the sum of the rows' logsumexp (the cross-entropy on logits needs it).
+ */
+export function softmaxRows(x: ArrayLike<number>, rows: number, K: number, out: { [i: number]: number }): number {
+  const e = new Float64Array(K);
+  let lse = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * K;
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) m = Math.max(m, x[o + k]);
+    let s = 0;
+    for (let k = 0; k < K; k++) s += (e[k] = Math.exp(x[o + k] - m));
+    for (let k = 0; k < K; k++) out[o + k] = e[k] / s;
+    lse += m + Math.log(s);
+  }
+  return lse;
 }
 
 /** x - logSumExp(x) along `axis`: log-probabilities without overflow or log(0). */

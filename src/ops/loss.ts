@@ -3,7 +3,7 @@ import { booleanOption, checkOptions, optionKeys } from '../core/validate.js';
 import type { Random } from '../tensor/random.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { Tensor, isGradEnabled, recordOp, type FloatDType } from '../tensor/tensor.js';
-import { logSoftmax, softmax, softplus } from './activation.js';
+import { logSoftmax, softmax, softmaxRows, softplus } from './activation.js';
 import { abs, add, clip, div, log, maximum, mul, neg, square, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { registerOp, type OpSample } from './registry.js';
@@ -113,21 +113,12 @@ function sparseFromLogits(z: Tensor, labels: ArrayLike<number>, K: number): Tens
   const N = z.size / K;
   const zd = z.data;
   const soft = new Float64Array(N * K);
-  let total = 0;
-  for (let i = 0; i < N; i++) {
-    const o = i * K;
-    let m = -Infinity;
-    for (let k = 0; k < K; k++) m = Math.max(m, zd[o + k]);
-    let se = 0;
-    for (let k = 0; k < K; k++) se += (soft[o + k] = Math.exp(zd[o + k] - m));
-    for (let k = 0; k < K; k++) soft[o + k] /= se;
-    total += m + Math.log(se) - zd[o + labels[i]];
-  }
-  const out = new Tensor(z.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1), []);
+  let total = softmaxRows(zd, N, K, soft);
+  for (let i = 0; i < N; i++) total -= zd[i * K + labels[i]];
+  const out = empty(z.dtype, []);
   out.data[0] = N > 0 ? total / N : NaN;
   return recordOp(out, 'losses.sparseCategoricalCrossentropy', [z], (dy) => {
-    const onehot = () => reshape(oneHot(Array.from(labels), K, z.dtype as FloatDType), z.shape);
-    if (isGradEnabled()) return [mul(dy, div(sub(softmax(z), onehot()), N))];
+    if (isGradEnabled()) return [mul(dy, div(sub(softmax(z), reshape(oneHot(Array.from(labels), K, z.dtype as FloatDType), z.shape)), N))];
     const f = dy.data[0] / N;
     const dz = empty(z.dtype, z.shape);
     const dd = dz.data;
@@ -158,7 +149,7 @@ function sparseFromProbabilities(p: Tensor, labels: ArrayLike<number>, K: number
     q[i] = qi;
     total += Math.log(Math.min(Math.max(qi, EPSILON), 1 - EPSILON));
   }
-  const out = new Tensor(p.dtype === 'float64' ? new Float64Array(1) : new Float32Array(1), []);
+  const out = empty(p.dtype, []);
   out.data[0] = N > 0 ? -total / N : NaN;
   return recordOp(out, 'losses.sparseCategoricalCrossentropy', [p], (dy) => {
     if (isGradEnabled()) {
@@ -166,7 +157,7 @@ function sparseFromProbabilities(p: Tensor, labels: ArrayLike<number>, K: number
       const onehot = reshape(oneHot(Array.from(labels), K, p.dtype as FloatDType), p.shape);
       const s = sum(p, -1, true);
       const qt = div(sum(mul(onehot, p), -1, true), s);
-      const inside = new Tensor(p.dtype === 'float64' ? new Float64Array(N) : new Float32Array(N), qt.shape);
+      const inside = empty(p.dtype, qt.shape);
       for (let i = 0; i < N; i++) inside.data[i] = q[i] >= EPSILON && q[i] <= 1 - EPSILON ? -1 / N : 0;
       return [mul(dy, mul(div(inside, mul(qt, s)), sub(onehot, qt)))];
     }

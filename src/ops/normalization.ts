@@ -282,14 +282,12 @@ export function batchNorm(x: Tensor, options?: BatchNormOptions): Tensor {
   const beta = channelParameter(x, 'beta', o.beta);
   const movingMean = channelParameter(x, 'movingMean', o.movingMean);
   const movingVariance = channelParameter(x, 'movingVariance', o.movingVariance);
-  const C = x.shape[x.rank - 1];
-  const rows = x.size / Math.max(1, C);
   if (x.size === 0) throw new ShapeError(`batchNorm: x ${fmtShape(x.shape)} is empty: a batch needs at least one value per channel`);
+  const C = x.shape[x.rank - 1];
+  const rows = x.size / C;
   const be = kernels();
-  const meanT = empty(x.dtype, [C]);
-  const varT = empty(x.dtype, [C]);
-  const mean = fd(meanT);
-  const variance = fd(varT);
+  const mean = fd(empty(x.dtype, [C]));
+  const variance = fd(empty(x.dtype, [C]));
   be.channelMoments(fd(x), rows, C, mean, variance);
   const invStd = fd(empty(x.dtype, [C]));
   const scale = fd(empty(x.dtype, [C]));
