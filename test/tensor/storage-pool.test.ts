@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as gl from '../../src/index.js';
-import { allocate, newPooledSizeArrays, poolCapacity, pooledStorageBytes, setStoragePooling } from '../../src/tensor/dtype.js';
+import { allocate, newPooledSizeArrays, poolCapacity, pooledStorageBytes, releaseStorage, setStoragePooling } from '../../src/tensor/dtype.js';
 import { releaseGradients } from '../../src/tensor/tensor.js';
 
 const N = 4096; // above the pool's minimum size
@@ -193,6 +193,24 @@ test('a step that allocates more than the default pool holds is recycled whole w
   assert.ok(made <= firstStep + 4, `${made} new arrays over 16 steps, ${firstStep} in one`);
   assert.equal(poolCapacity(), defaultCap);
   assert.ok(pooledStorageBytes() <= defaultCap);
+});
+
+test('a pool full of sizes nobody asks for any more makes room for the sizes in use', () => {
+  // what a model's fit leaves behind: the pool filled with arrays of its sizes
+  for (let size = 262_144; pooledStorageBytes() + 4 * size <= poolCapacity(); size++) {
+    for (let k = 0; k < 16 && pooledStorageBytes() + 4 * size <= poolCapacity(); k++) releaseStorage(new Float32Array(size));
+  }
+  assert.ok(pooledStorageBytes() > poolCapacity() - 4 * 262_200, 'the pool is full');
+  // the next model's steps: four arrays of another size, taken and given back
+  const step = () => {
+    const arrays = Array.from({ length: 4 }, () => allocate('float32', 300_000));
+    for (const a of arrays) releaseStorage(a);
+  };
+  step();
+  const before = newPooledSizeArrays();
+  for (let i = 0; i < 8; i++) step();
+  assert.equal(newPooledSizeArrays() - before, 0, 'every step after the first reuses its arrays');
+  assert.ok(pooledStorageBytes() <= poolCapacity());
 });
 
 /** A user's layer that keeps every tensor it sees (as a debugging hook might). */
