@@ -95,5 +95,5 @@ for m in spec['models']:
         best = max(best, n / (time.perf_counter() - t))
     threads = torch.get_num_threads()
     rows.append({'workload': m['workload'], 'impl': spec['impl'], 'value': best, 'unit': 'images/s',
-                 'note': f"torch {torch.__version__}, {threads} thread{'s' if threads > 1 else ''}, {n} samples, best of 2 epochs"})
+                 'note': f"torch {torch.__version__}, {threads} thread{'s' if threads > 1 else ''}"})
 print(json.dumps(rows))
