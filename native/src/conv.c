@@ -5,7 +5,7 @@
  * backward input dx[rows, C] = col(dz)[rows, KH*KW*M] . w'[K', C] (a gather: each dx pixel
  * collects the dz pixels that saw it, so rows stay disjoint and can be split over threads);
  * backward filter dw[K, M] = sum over rows of col(x)^T . dz. The pixel rows go in bands whose
- * im2col fits a bounded per-thread scratch (~1 MiB), so memory stays flat whatever the image
+ * im2col fits a bounded per-thread scratch (half the L2), so memory stays flat whatever the image
  * size (VGG16 at 224x224 included) and no shape falls off a cliff. A 1x1 stride-1 unpadded
  * convolution is the GEMM on the tensors themselves. The passes split their rows into a fine
  * split's pieces (several per thread, taken by whichever thread is free); the filter gradient
@@ -14,6 +14,7 @@
 #include "gl.h"
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
   int64_t n, h, w, c, oh, ow, m, kh, kw, sh, sw, dh, dw, pt, pl;
@@ -32,7 +33,7 @@ static float *col_buffer(size_t n) {
     free(tl_col);
     tl_col = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
     tl_col_cap = tl_col ? n : 0;
-    if (!tl_col) abort(); /* a 1 MiB band scratch: nothing sensible left to do */
+    if (!tl_col) abort(); /* a band's scratch (about 1 MiB): nothing sensible left to do */
   }
   return tl_col;
 }
@@ -45,10 +46,23 @@ static float *col_buffer(size_t n) {
     if (n_ >= 32) memset(d_, 0, sizeof(float) * (size_t)n_); else for (int64_t i_ = 0; i_ < n_; i_++) d_[i_] = 0; } while (0)
 #define GL_INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
 
-/* 1 MiB of im2col per thread: half this CPU's L2, so the band survives beside B's panels and C.
- * Against 2 MiB bands, 64x32x32x32 -> 32 3x3 forward went from 5.1 to 4.7 ms and conv (b)'s
- * from 9.4 to 8.7 ms (medians of three alternating runs), backward 3-7% */
-#define BAND_FLOATS (1 << 18)
+/* im2col per thread: half the core's L2 (1 MiB here), so the band stays cached beside B's panels
+ * and C; 1 MiB when the OS does not say, at least 256 KiB, at most 2 MiB. On this CPU's 2 MiB L2,
+ * 64x32x32x32 -> 32 3x3 forward went from 5.1 to 4.7 ms and conv (b)'s from 9.4 to 8.7 ms
+ * against 2 MiB bands (medians of three alternating runs), backward input 3-7%. */
+static int64_t band_floats = 1 << 18; /* set once by gl_register_conv, before any conv runs */
+
+static void init_band_floats(void) {
+  long l2 = -1;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+  l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+  int64_t bytes = l2 > 0 ? l2 / 2 : (1 << 20);
+  if (bytes < (1 << 18)) bytes = 1 << 18;
+  if (bytes > (1 << 21)) bytes = 1 << 21;
+  band_floats = bytes / (int64_t)sizeof(float);
+}
+#define BAND_FLOATS band_floats
 /* The filter gradient packs each band's columns once more (transposed, into the GEMM's panels), so
  * its bands are smaller: 256 KiB stays in L2 beside the panels. conv (b)'s filter gradient went
  * from 11.5 to 10.0 ms on 2 threads (23.4 to 19.6 on one) against 2 MiB bands. */
@@ -870,6 +884,7 @@ static napi_value js_conv2d_backward(napi_env env, napi_callback_info info) {
 }
 
 void gl_register_conv(napi_env env, napi_value exports) {
+  init_band_floats();
   gl_export(env, exports, "conv2d", js_conv2d);
   gl_export(env, exports, "conv2dBackpropInput", js_conv2d_bwi);
   gl_export(env, exports, "conv2dBackpropFilter", js_conv2d_bwf);
