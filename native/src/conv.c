@@ -142,6 +142,13 @@ static void im2col_x_rows(const geom_t *g, const float *x, int64_t r0, int64_t r
         for (int64_t ow = ow0; ow < lo; ow++) for (int64_t c = 0; c < C; c++) base[ow * K + t + c] = 0;
         if (C == 1) {
           for (int64_t ow = lo; ow < hi; ow++) base[ow * K + t] = src[ow * g->sw + off];
+        } else if (C == 3) {
+          /* RGB: the three channels as fixed stores, without the inner loop's count and branch */
+          for (int64_t ow = lo; ow < hi; ow++) {
+            const float *sp = src + (ow * g->sw + off) * 3;
+            float *dp = base + ow * K + t;
+            dp[0] = sp[0], dp[1] = sp[1], dp[2] = sp[2];
+          }
         } else {
           for (int64_t ow = lo; ow < hi; ow++) for (int64_t c = 0; c < C; c++) base[ow * K + t + c] = src[(ow * g->sw + off) * C + c];
         }
