@@ -217,6 +217,13 @@ const FIXED_CONVS: Conv2dGeometry[] = [
   { ...unitStride, batch: 2, inH: 6, inW: 5, inC: 20, outH: 6, outW: 5, outC: 1, kH: 1, kW: 1, padTop: 0, padLeft: 0 },
   { batch: 4, inH: 13, inW: 12, inC: 5, outH: 5, outW: 5, outC: 1, kH: 3, kW: 3, strideH: 2, strideW: 2, dilationH: 2, dilationW: 1, padTop: 1, padLeft: 0 },
   { ...unitStride, batch: 1, inH: 4, inW: 4, inC: 300, outH: 2, outW: 2, outC: 1, kH: 3, kW: 3, padTop: 0, padLeft: 0 },
+  // 16 channels and more in, 32 filters and more out (the native forward's indirect GEMM): filters
+  // past a 32-wide panel (56, 33), pixel counts off a 12-row tile, strided and dilated, 5x5
+  { ...unitStride, batch: 1, inH: 5, inW: 7, inC: 16, outH: 5, outW: 7, outC: 56, kH: 3, kW: 3, padTop: 1, padLeft: 1 },
+  { batch: 3, inH: 11, inW: 10, inC: 24, outH: 5, outW: 3, outC: 64, kH: 3, kW: 3, strideH: 2, strideW: 3, dilationH: 1, dilationW: 2, padTop: 1, padLeft: 0 },
+  { ...unitStride, batch: 2, inH: 9, inW: 9, inC: 32, outH: 9, outW: 9, outC: 33, kH: 5, kW: 5, padTop: 2, padLeft: 2 },
+  // and its input gradient (16+ filters, 32+ input channels, stride 1): channels past a panel, dilated
+  { batch: 2, inH: 7, inW: 8, inC: 40, outH: 5, outW: 8, outC: 16, kH: 3, kW: 3, strideH: 1, strideW: 1, dilationH: 2, dilationW: 1, padTop: 1, padLeft: 1 },
 ];
 
 function randomPool(t: Suite): Pool2dGeometry {
