@@ -97,7 +97,7 @@ export function releaseStorage(data: TensorData): void {
   const key = poolKey(dtypeOf(data), data.length);
   let list = pool.get(key);
   if ((list && list.length >= POOL_PER_SIZE) || pooledBuffers.has(data.buffer)) return;
-  if (pooledBytes + data.byteLength > poolCap && !evictFor(data.byteLength, key)) return;
+  if (pooledBytes + data.byteLength > poolCap && !makeRoom(data.byteLength, key)) return;
   if (!list) list = [];
   pool.delete(key);
   pool.set(key, list);
@@ -155,18 +155,19 @@ export function reservePool(bytes: number): () => void {
     open = false;
     reservations.splice(reservations.indexOf(want), 1);
     poolCap = Math.max(POOL_BYTES, ...reservations);
-    trimPool();
+    makeRoom(0);
   };
 }
 
 /**
- * Makes room for `bytes` more by dropping the arrays of the sizes least recently handed out or
- * given back (the pool's Map is kept in that order), never those of `keep`. Without it, a full
- * pool of sizes nobody asks for any more (the last model's, after its fit trimmed the pool) would
- * turn every array of the next model away: a separable CNN trained after Keras' MNIST CNN made
- * all its arrays anew and ran at 55% of its speed. Returns whether the room was made.
+ * Makes room for `bytes` more by dropping arrays (to the GC) of the sizes least recently handed
+ * out or given back (the pool's Map is kept in that order), never those of `keep`; with 0, trims
+ * the pool to its capacity. Without it, a full pool of sizes nobody asks for any more (the last
+ * model's, after its fit trimmed the pool) would turn every array of the next model away: a
+ * separable CNN trained after Keras' MNIST CNN made all its arrays anew and ran at 55% of its
+ * speed. Returns whether the room was made.
  */
-function evictFor(bytes: number, keep: string): boolean {
+function makeRoom(bytes: number, keep?: string): boolean {
   for (const [key, list] of pool) {
     if (pooledBytes + bytes <= poolCap) break;
     if (key === keep) continue;
@@ -178,19 +179,6 @@ function evictFor(bytes: number, keep: string): boolean {
     if (list.length === 0) pool.delete(key);
   }
   return pooledBytes + bytes <= poolCap;
-}
-
-/** Drops pooled arrays (to the GC), least recently used sizes first, until the pool fits its capacity again. */
-function trimPool(): void {
-  for (const [key, list] of pool) {
-    while (pooledBytes > poolCap && list.length > 0) {
-      const d = list.pop()!;
-      pooledBuffers.delete(d.buffer);
-      pooledBytes -= d.byteLength;
-    }
-    if (list.length === 0) pool.delete(key);
-    if (pooledBytes <= poolCap) return;
-  }
 }
 
 /** The pool's capacity now (for tests). */
