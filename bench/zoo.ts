@@ -78,7 +78,9 @@ export async function run(): Promise<BenchRow[]> {
     const keep = (r: BenchRow) => { const b = best.get(r.impl); if (!b || !(b.value >= r.value)) best.set(r.impl, r); };
     const models = new Map<string, Awaited<ReturnType<typeof prepare>>>();
     for (const backend of backends) models.set(backend, await prepare(m, backend));
-    for (let round = 0; round < ROUNDS; round++) {
+    // without PyTorch there is nothing to alternate with: one round
+    const rounds = missing ? 1 : ROUNDS;
+    for (let round = 0; round < rounds; round++) {
       for (const [backend, { model, x, y }] of models) {
         gl.setBackend(backend);
         for (let epoch = 0; epoch < 2; epoch++) {
@@ -89,9 +91,8 @@ export async function run(): Promise<BenchRow[]> {
       }
       keep(torch(m, 2, missing));
       keep(torch(m, 1, missing));
-      if (missing) break;
     }
-    const note = `${m.n} samples, best of ${2 * ROUNDS} epochs in ${ROUNDS} alternating rounds`;
+    const note = `${m.n} samples, best of ${2 * rounds} epochs` + (rounds > 1 ? ` in ${rounds} alternating rounds` : '');
     for (const r of best.values()) rows.push(...emit([{ ...r, note: Number.isNaN(r.value) ? r.note : [r.note, note].filter(Boolean).join('; ') }]));
   }
   gl.setBackend(before);
