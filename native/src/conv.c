@@ -10,9 +10,9 @@
  * convolution is the GEMM on the tensors themselves. On AVX-512 the forward (16+ channels in, 32+
  * filters) and the stride-1 input gradient's gather (16+ filters, 32+ channels) skip im2col:
  * their GEMM reads its rows through a table of pointers (ig_run). The passes split their rows
- * into a fine split's pieces (several per thread, taken by whichever thread is free); the filter gradient
- * sums one partial per piece, folded in piece order: the pieces depend on the sizes and the
- * thread count only, so the bits do too. */
+ * into a fine split's pieces (several per thread, taken by whichever thread is free); the filter
+ * gradient sums one partial per piece, folded in piece order: the pieces depend on the sizes and
+ * the thread count only, so the bits do too. */
 #include "gl.h"
 #include <stdlib.h>
 #include <string.h>
@@ -430,9 +430,11 @@ static int ig_takes(const geom_t *g, int64_t kin, int64_t nout) {
   return gl_cpu_level() == 2 && kin >= 16 && kin <= IG_ZEROS && nout >= 32 && g->kh * g->kw <= IG_TAPS;
 }
 
-/* b(k, l) = B[k * brs + l * bcs], k < T * kin, l < nout: packed into 32-wide panels, zeros past nout */
-static void ig_run(const geom_t *g, int gather, const float *src, int64_t kin, int64_t nout, const float *b,
-  int64_t brs, int64_t bcs, float *y, const float *bias, int act) {
+/* B's row t * kin + i, column l is w[t * C * M + i * wrs + l * wcs] (the forward: i a channel, l a
+ * filter; the input gradient: i a filter, l a channel, w read transposed in place): packed into
+ * 32-wide panels, zeros past nout */
+static void ig_run(const geom_t *g, int gather, const float *src, int64_t kin, int64_t nout, const float *w,
+  int64_t wrs, int64_t wcs, float *y, const float *bias, int act) {
   const int64_t K = g->kh * g->kw * kin, panels = (nout + 31) / 32;
   const int64_t rows = gather ? g->n * g->h * g->w : g->n * g->oh * g->ow;
   float *bp = aligned_alloc(64, ((size_t)(panels * K * 32) * sizeof(float) + 63) & ~(size_t)63);
@@ -440,7 +442,8 @@ static void ig_run(const geom_t *g, int gather, const float *src, int64_t kin, i
   for (int64_t pnl = 0; pnl < panels; pnl++)
     for (int64_t k = 0; k < K; k++) {
       float *d = bp + (pnl * K + k) * 32;
-      for (int64_t l = 0; l < 32; l++) d[l] = pnl * 32 + l < nout ? b[k * brs + (pnl * 32 + l) * bcs] : 0;
+      const float *wk = w + k / kin * g->c * g->m + k % kin * wrs;
+      for (int64_t l = 0; l < 32; l++) d[l] = pnl * 32 + l < nout ? wk[(pnl * 32 + l) * wcs] : 0;
     }
   ig_job j = {g, src, bp, bias, y, act, gather, kin, nout, rows, (rows + IG_MR - 1) / IG_MR};
   gl_parallel_for_fine(j.groups, 8, ig_piece, &j);
@@ -608,8 +611,6 @@ static void conv_forward(const geom_t *g, const float *x, const float *w, float 
     gl_parallel_for_fine(g->n * g->oh, 4, c1_forward_kernel(), &cj);
     return;
   }
-#endif
-#if defined(__x86_64__)
   if (ig_takes(g, g->c, g->m)) {
     ig_run(g, 0, x, g->c, g->m, w, g->m, 1, y, bias, act);
     return;
@@ -720,19 +721,18 @@ static void conv_backprop_input(const geom_t *g, const float *dz, const float *w
     free(wt);
     return;
   }
+#if defined(__x86_64__)
+  if (g->sh == 1 && g->sw == 1 && ig_takes(g, M, C)) {
+    ig_run(g, 1, dz, M, C, w, 1, M, dx, bias, act);
+    return;
+  }
+#endif
   /* w'[tap][m][c] = w[tap][c][m]: B row-major for the gather's column order */
   float *wt = malloc(sizeof(float) * (size_t)(T * M * C + 1));
   if (!wt) abort();
   for (int64_t t = 0; t < T; t++)
     for (int64_t c = 0; c < C; c++)
       for (int64_t m = 0; m < M; m++) wt[(t * M + m) * C + c] = w[(t * C + c) * M + m];
-#if defined(__x86_64__)
-  if (g->sh == 1 && g->sw == 1 && ig_takes(g, M, C)) {
-    ig_run(g, 1, dz, M, C, wt, C, 1, dx, bias, act);
-    free(wt);
-    return;
-  }
-#endif
   bwi_job j = {g, dz, wt, bias, dx, act, rows, band_count(rows, T * M)};
   gl_parallel_for_fine(j.bands, 1, bwi_piece, &j);
   free(wt);
