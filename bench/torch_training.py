@@ -10,6 +10,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from torch_common import best_epoch_rate, thread_note
+
 with open(sys.argv[1]) as f:
     spec = json.load(f)
 torch.set_num_threads(spec["threads"])
@@ -27,24 +29,11 @@ def lenet():
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
-def train_rate(model, xs, batch, epochs=1):
+def train_rate(model, xs, batch):
+    """One timed epoch over all of xs after a warm-up epoch."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def epoch():
-        # shuffled batches, as gradlab's fit (and Keras') takes them by default
-        perm = torch.randperm(xs.shape[0])
-        for s in range(0, xs.shape[0], batch):
-            idx = perm[s:s + batch]
-            opt.zero_grad()
-            loss = loss_fn(model(xs[idx]), y[idx])
-            loss.backward()
-            opt.step()
-    epoch()  # warm-up
-    t = time.perf_counter()
-    for _ in range(epochs):
-        epoch()
-    return xs.shape[0] * epochs / (time.perf_counter() - t)
+    n = xs.shape[0]
+    return best_epoch_rate(model, opt, nn.CrossEntropyLoss(), xs, y, n, batch, warm=n, epochs=1)
 
 
 def infer_rate(model, xs, batch):
@@ -63,8 +52,7 @@ m.eval()
 rows.append({"workload": "LeNet-5 inference (batch 256)", "value": infer_rate(m, x, 256), "unit": "images/s"})
 dense = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.Sigmoid(), nn.Linear(256, 10))
 rows.append({"workload": "dense 784-256-10 training (batch 100, Adam)", "value": train_rate(dense, x, 100), "unit": "samples/s"})
-threads = torch.get_num_threads()
 for r in rows:
-    r["impl"] = "pytorch" if threads > 1 else "pytorch, 1 thread"
-    r["note"] = f"torch {torch.__version__}, {threads} thread{'s' if threads > 1 else ''}"
+    r["impl"] = "pytorch" if torch.get_num_threads() > 1 else "pytorch, 1 thread"
+    r["note"] = thread_note()
 print(json.dumps(rows))

@@ -5,10 +5,11 @@ one JSON row per model with the best of 2 epochs.
 Run by the benchmark through /usr/bin/python3; usage: torch_zoo.py SPEC.json"""
 import json
 import sys
-import time
 
 import torch
 import torch.nn as nn
+
+from torch_common import best_epoch_rate, thread_note
 
 spec = json.load(open(sys.argv[1]))
 torch.set_num_threads(spec['threads'])
@@ -78,22 +79,6 @@ for m in spec['models']:
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = nn.MSELoss() if mse else nn.CrossEntropyLoss()
 
-    def epoch(count):
-        # shuffled batches, as gradlab's fit (and Keras') takes them by default
-        perm = torch.randperm(count)
-        for s in range(0, count, batch):
-            idx = perm[s:s + batch]
-            opt.zero_grad()
-            loss_fn(net(x[idx]), y[idx]).backward()
-            opt.step()
-
-    epoch(batch * 4)  # warm-up
-    best = 0.0
-    for _ in range(2):
-        t = time.perf_counter()
-        epoch(n)
-        best = max(best, n / (time.perf_counter() - t))
-    threads = torch.get_num_threads()
-    rows.append({'workload': m['workload'], 'impl': spec['impl'], 'value': best, 'unit': 'images/s',
-                 'note': f"torch {torch.__version__}, {threads} thread{'s' if threads > 1 else ''}"})
+    best = best_epoch_rate(net, opt, loss_fn, x, y, n, batch, warm=batch * 4)
+    rows.append({'workload': m['workload'], 'impl': spec['impl'], 'value': best, 'unit': 'images/s', 'note': thread_note()})
 print(json.dumps(rows))
