@@ -142,6 +142,31 @@ test('second derivatives through the backward ops', () => {
   }
 });
 
+/**
+ * Runs f on fresh leaf copies of `inputs` twice, backward from `seed` with the hand-written loop
+ * and with createGraph (the backward made of ops), and asserts the gradients agree within
+ * tol * (1 + |loop|) and that createGraph recorded every one but those named in `constant`.
+ * Returns the loop's gradients.
+ */
+function assertBackwardsAgree(label: string, names: string[], inputs: Tensor[], f: (leaves: Tensor[]) => Tensor, seed: Tensor,
+  tol = 1e-12, constant: string[] = []): Tensor[] {
+  const run = (createGraph: boolean) => {
+    const leaves = inputs.map((t) => new Tensor(t.data.slice(), t.shape, true));
+    f(leaves).backward(seed, { createGraph });
+    return leaves.map((t) => t.grad!);
+  };
+  const loop = run(false);
+  const ops = run(true);
+  names.forEach((name, k) => {
+    assert.equal(ops[k].requiresGrad, !constant.includes(name), `${label} d${name}: the createGraph gradient is ${constant.includes(name) ? 'not ' : ''}recorded`);
+    for (let i = 0; i < loop[k].size; i++) {
+      const d = Math.abs(loop[k].data[i] - ops[k].data[i]);
+      assert.ok(d <= tol * (1 + Math.abs(loop[k].data[i])), `${label} d${name}[${i}]: loop ${loop[k].data[i]}, ops ${ops[k].data[i]}`);
+    }
+  });
+  return loop;
+}
+
 test('the one-loop backward and the backward made of ops (createGraph) give the same gradient', () => {
   const x = gl.mul(gl.randn([64], { dtype: 'float64', seed: 11 }), 3);
   const cases: [string, (x: Tensor) => Tensor][] = [
@@ -152,17 +177,9 @@ test('the one-loop backward and the backward made of ops (createGraph) give the 
   ];
   const seed = gl.randn([64], { dtype: 'float64', seed: 12 });
   for (const [name, f] of cases) {
-    const a = new Tensor(x.data.slice(), x.shape, true);
-    f(a).backward(seed);
-    const b = new Tensor(x.data.slice(), x.shape, true);
-    f(b).backward(seed, { createGraph: true });
     // piecewise-linear ones have a gradient that is constant in x: nothing to record
     const linearPieces = ['hardSigmoid', 'relu6', 'relu with options'].includes(name);
-    assert.equal(b.grad!.requiresGrad, !linearPieces, `${name}: the createGraph gradient is recorded`);
-    for (let i = 0; i < x.size; i++) {
-      const d = Math.abs(a.grad!.data[i] - b.grad!.data[i]);
-      assert.ok(d <= 1e-13 * (1 + Math.abs(a.grad!.data[i])), `${name} at x = ${x.data[i]}: loop ${a.grad!.data[i]}, ops ${b.grad!.data[i]}`);
-    }
+    assertBackwardsAgree(name, ['x'], [x], ([v]) => f(v), seed, 1e-13, linearPieces ? ['x'] : []);
   }
 });
 
@@ -170,17 +187,8 @@ test('sparseCategoricalCrossentropy on probabilities: the one-loop backward and 
   // rows summing to more or less than 1 (the loss renormalises), one row clipped (no gradient)
   const p0 = gl.tensor([[0.2, 0.5, 0.6], [0.1, 0.1, 0.3], [1e-9, 0.4, 0.4], [0.7, 0.2, 0.1]], { dtype: 'float64' });
   const labels = [1, 2, 0, 0];
-  const run = (createGraph: boolean) => {
-    const p = new Tensor(p0.data.slice(), p0.shape, true);
-    gl.losses.sparseCategoricalCrossentropy(labels, p).backward(gl.tensor(1.5, { dtype: 'float64' }), { createGraph });
-    return p.grad!;
-  };
-  const loop = run(false);
-  const ops = run(true);
-  assert.ok(ops.requiresGrad, 'the createGraph gradient is recorded');
-  for (let i = 0; i < loop.size; i++) {
-    assert.ok(Math.abs(loop.data[i] - ops.data[i]) <= 1e-12 * (1 + Math.abs(loop.data[i])), `dp[${i}]: loop ${loop.data[i]}, ops ${ops.data[i]}`);
-  }
+  const [loop] = assertBackwardsAgree('sparseCategoricalCrossentropy', ['p'], [p0],
+    ([p]) => gl.losses.sparseCategoricalCrossentropy(labels, p), gl.tensor(1.5, { dtype: 'float64' }));
   for (let k = 0; k < 3; k++) assert.equal(loop.data[6 + k], 0, 'the clipped row has no gradient');
   // the value: -mean(log(clip(p[i, y] / sum_k p[i, k]))) with the clipped row at log(1e-7)
   const want = -(Math.log(0.5 / 1.3) + Math.log(0.3 / 0.5) + Math.log(1e-7) + Math.log(0.7 / 1.0)) / 4;
@@ -190,17 +198,8 @@ test('sparseCategoricalCrossentropy on probabilities: the one-loop backward and 
 test('sparseCategoricalCrossentropy on logits: the one-loop backward and the backward made of ops agree', () => {
   const z0 = gl.tensor([[2, -1, 0.5], [30, 31, -40], [0, 0, 0]], { dtype: 'float64' });
   const labels = [0, 2, 1];
-  const run = (createGraph: boolean) => {
-    const z = new Tensor(z0.data.slice(), z0.shape, true);
-    gl.losses.sparseCategoricalCrossentropy(labels, z, { fromLogits: true }).backward(gl.tensor(0.5, { dtype: 'float64' }), { createGraph });
-    return z.grad!;
-  };
-  const loop = run(false);
-  const ops = run(true);
-  assert.ok(ops.requiresGrad, 'the createGraph gradient is recorded');
-  for (let i = 0; i < loop.size; i++) {
-    assert.ok(Math.abs(loop.data[i] - ops.data[i]) <= 1e-12 * (1 + Math.abs(loop.data[i])), `dz[${i}]: loop ${loop.data[i]}, ops ${ops.data[i]}`);
-  }
+  assertBackwardsAgree('sparseCategoricalCrossentropy fromLogits', ['z'], [z0],
+    ([z]) => gl.losses.sparseCategoricalCrossentropy(labels, z, { fromLogits: true }), gl.tensor(0.5, { dtype: 'float64' }));
   // -mean(z[y] - logsumexp(z)), the logsumexp of the second row without overflow
   const lse = (r: number[]) => { const m = Math.max(...r); return m + Math.log(r.reduce((a, v) => a + Math.exp(v - m), 0)); };
   const want = ((lse([2, -1, 0.5]) - 2) + (lse([30, 31, -40]) + 40) + (lse([0, 0, 0]) - 0)) / 3;
@@ -214,20 +213,8 @@ test("batchNorm: the kernels' backward and the backward made of ops agree for x,
     const g0 = gl.add(gl.randn([c], { dtype: 'float64', seed: 32 }), 1);
     const b0 = gl.randn([c], { dtype: 'float64', seed: 33 });
     const seed = gl.randn(shape, { dtype: 'float64', seed: 34 });
-    const run = (createGraph: boolean) => {
-      const [x, g, b] = [x0, g0, b0].map((t) => new Tensor(t.data.slice(), t.shape, true));
-      gl.batchNorm(x, { gamma: g, beta: b }).backward(seed, { createGraph });
-      return [x, g, b].map((t) => t.grad!);
-    };
-    const loop = run(false);
-    const ops = run(true);
-    ['x', 'gamma', 'beta'].forEach((name, k) => {
-      assert.ok(ops[k].requiresGrad || name === 'beta', `${name}: the createGraph gradient is recorded`);
-      for (let i = 0; i < loop[k].size; i++) {
-        const d = Math.abs(loop[k].data[i] - ops[k].data[i]);
-        assert.ok(d <= 1e-12 * (1 + Math.abs(loop[k].data[i])), `batchNorm ${JSON.stringify(shape)} d${name}[${i}]: kernels ${loop[k].data[i]}, ops ${ops[k].data[i]}`);
-      }
-    });
+    assertBackwardsAgree(`batchNorm ${JSON.stringify(shape)}`, ['x', 'gamma', 'beta'], [x0, g0, b0],
+      ([x, g, b]) => gl.batchNorm(x, { gamma: g, beta: b }), seed, 1e-12, ['beta']);
   }
 });
 
@@ -237,19 +224,7 @@ test('layerNorm: the one-loop backward and the backward made of ops agree for x,
     const g0 = gl.add(gl.randn(pshape, { dtype: 'float64', seed: 22 }), 1);
     const b0 = gl.randn(pshape, { dtype: 'float64', seed: 23 });
     const seed = gl.randn(shape, { dtype: 'float64', seed: 24 });
-    const run = (createGraph: boolean) => {
-      const [x, g, b] = [x0, g0, b0].map((t) => new Tensor(t.data.slice(), t.shape, true));
-      gl.layerNorm(x, { axis, gamma: g, beta: b }).backward(seed, { createGraph });
-      return [x, g, b].map((t) => t.grad!);
-    };
-    const loop = run(false);
-    const ops = run(true);
-    ['x', 'gamma', 'beta'].forEach((name, k) => {
-      assert.ok(ops[k].requiresGrad || name === 'beta', `${name}: the createGraph gradient is recorded`);
-      for (let i = 0; i < loop[k].size; i++) {
-        const d = Math.abs(loop[k].data[i] - ops[k].data[i]);
-        assert.ok(d <= 1e-12 * (1 + Math.abs(loop[k].data[i])), `layerNorm ${JSON.stringify(axis)} d${name}[${i}]: loop ${loop[k].data[i]}, ops ${ops[k].data[i]}`);
-      }
-    });
+    assertBackwardsAgree(`layerNorm ${JSON.stringify(axis)}`, ['x', 'gamma', 'beta'], [x0, g0, b0],
+      ([x, g, b]) => gl.layerNorm(x, { axis, gamma: g, beta: b }), seed, 1e-12, ['beta']);
   }
 });
