@@ -337,6 +337,281 @@ static void c1f_packed_avx512(void *ctx, int64_t r0, int64_t r1, int piece) {
     }
 }
 
+/* ---- one input channel, few filters, stride 1: flat-row kernels (AVX-512) ----
+ * With M < 16 filters a vector per output pixel leaves 16 - M lanes idle (10 of 16 in LeNet's
+ * first layer). Here an output row is one flat run of OW * M floats (lane L = ow * M + m, y's own
+ * layout) and each input row is expanded once to xe[p * M + m] = xpad[p]: tap (kh, kw) then reads
+ * xe shifted by kw * dw * M, a plain load, against one of P = M / gcd(M, 16) weight patterns
+ * (lane l of chunk q holds filter (16 q + l) % M), so every lane does work. P is 1 or 3 for
+ * M in {2, 3, 4, 6, 8, 12}, the shapes taken. Rows go in runs of FL_RUN output rows of one image
+ * whose input rows are expanded once into per-thread scratch. */
+#define FL_RUN 16
+#define FL_NB 12   /* forward: chunks a block keeps in registers (a multiple of 3) */
+#define FL_KG 5    /* filter gradient: taps kw a pass accumulates at once */
+#define FL_MAXROWS 64
+
+typedef struct {
+  const geom_t *g;
+  const float *x, *dz;
+  float *y, *dw, *partials;
+  const float *wpat, *bpat; /* [T][P][16] and [P][16] (forward) */
+  int act, P;
+  int64_t nch, xeLen;       /* chunks of an output row; floats of an expanded input row */
+} fl_job;
+
+/* The lanes of 16 padded pixels from px that lie in the row (pixels [pl, pl + w)). */
+static inline __mmask16 fl_valid(int64_t px, int64_t pl, int64_t w) {
+  int64_t lo = pl - px, hi = pl + w - px; /* valid lanes: [lo, hi) */
+  if (lo < 0) lo = 0;
+  if (hi > 16) hi = 16;
+  if (hi <= lo) return 0;
+  return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+static int fl_patterns(int64_t m) { return m == 2 || m == 4 || m == 8 ? 1 : m == 3 || m == 6 || m == 12 ? 3 : 0; }
+
+static int64_t fl_xe_len(const geom_t *g, int64_t nch) {
+  /* the forward computes whole blocks of FL_NB chunks; reads reach (KW - 1) * dw * M beyond */
+  int64_t reach = ((nch + FL_NB - 1) / FL_NB) * FL_NB * 16 + (g->kw - 1) * g->dw * g->m;
+  return (reach + 16 + 47) / 48 * 48; /* whole groups of three chunks, as fl_expand_run writes them */
+}
+
+/* Output rows a run takes: a whole image when its input rows fit 64 KiB of scratch (each is then
+ * expanded once), else FL_RUN. */
+static int64_t fl_run(const geom_t *g, int64_t xeLen) {
+  const int64_t whole = (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1;
+  return whole <= FL_MAXROWS && whole * xeLen <= 16384 ? g->oh : FL_RUN;
+}
+
+/* Input rows a run reads, at most. */
+static int64_t fl_run_rows(const geom_t *g, int64_t xeLen) { return (fl_run(g, xeLen) - 1) * g->sh + (g->kh - 1) * g->dh + 1; }
+
+static int fl_takes(const geom_t *g) {
+  if (gl_cpu_level() != 2 || g->c != 1 || g->sw != 1 || !fl_patterns(g->m)) return 0;
+  const int64_t xeLen = fl_xe_len(g, (g->ow * g->m + 15) / 16);
+  return fl_run_rows(g, xeLen) <= FL_MAXROWS && fl_run_rows(g, xeLen) * xeLen < (1 << 22);
+}
+
+/* Expands the input rows output rows [oa, ob) of image n read into buf (one xeLen run each) and
+ * points rows[i] at input row oa * sh - pt + i, or NULL where that row is padding. Chunk q of a
+ * run is the padded row from pixel 16 q / M on, permuted by the pattern of q % P: read from x
+ * with a masked load (zeros in the padding; masked lanes never fault), no padded copy (whose
+ * fresh stores the unaligned loads could not forward from). */
+__attribute__((target("avx512f")))
+static void fl_expand_run(const fl_job *j, int64_t n, int64_t oa, int64_t ob, float *buf, const float **rows) {
+  const geom_t *g = j->g;
+  const int64_t M = g->m, xeLen = j->xeLen, count = (ob - 1 - oa) * g->sh + (g->kh - 1) * g->dh + 1;
+  const int P = j->P;
+  int lanes[3][16];
+  for (int p = 0; p < P; p++)
+    for (int l = 0; l < 16; l++) lanes[p][l] = (int)((16 * p + l) / M - (16 * p) / M);
+  const __m512i idx0 = _mm512_loadu_si512(lanes[0]);
+  const __m512i idx1 = P > 1 ? _mm512_loadu_si512(lanes[1]) : idx0, idx2 = P > 2 ? _mm512_loadu_si512(lanes[2]) : idx0;
+  const int64_t off1 = 16 / M, off2 = 32 / M, stepP = 16 * P / M;
+#define FL_SRC(px) ((px) >= g->pl && (px) + 16 <= g->pl + g->w ? _mm512_loadu_ps(xr + (px) - g->pl) \
+    : _mm512_maskz_loadu_ps(fl_valid(px, g->pl, g->w), xr + (px) - g->pl))
+  for (int64_t i = 0; i < count; i++) {
+    const int64_t ih = oa * g->sh - g->pt + i;
+    if (ih < 0 || ih >= g->h) { rows[i] = NULL; continue; }
+    const float *xr = j->x + (n * g->h + ih) * g->w;
+    float *xe = buf + i * xeLen;
+    int64_t px = 0; /* the padded pixel chunk q starts at */
+    for (int64_t q = 0; q < xeLen / 16; q += P, px += stepP, xe += 16 * P) {
+      _mm512_storeu_ps(xe, _mm512_permutexvar_ps(idx0, FL_SRC(px)));
+      if (P > 1) {
+        _mm512_storeu_ps(xe + 16, _mm512_permutexvar_ps(idx1, FL_SRC(px + off1)));
+        _mm512_storeu_ps(xe + 32, _mm512_permutexvar_ps(idx2, FL_SRC(px + off2)));
+      }
+    }
+    rows[i] = buf + i * xeLen;
+  }
+#undef FL_SRC
+}
+
+/* One block of NB chunks (12, 6 or 3, a constant after inlining) from chunk q0 (a multiple of 3)
+ * of an output row; the first nstore are stored (a short last block computes a few chunks past the
+ * row's end from the scratch's slack rather than branching per FMA). */
+__attribute__((target("avx512f"), always_inline))
+static inline void fl_forward_block(const fl_job *j, const float *const *rows, int64_t base, int64_t q0, const int NB,
+  int64_t nstore, float *yrow, const int P) {
+  const geom_t *g = j->g;
+  const int64_t KW = g->kw, step = g->dw * g->m, L = g->ow * g->m;
+  __m512 a[FL_NB];
+  for (int i = 0; i < NB; i++) a[i] = _mm512_loadu_ps(j->bpat + (i % P) * 16);
+  for (int64_t kh = 0; kh < g->kh; kh++) {
+    const float *e = rows[base + kh * g->dh];
+    if (!e) continue;
+    e += q0 * 16;
+    const float *wt = j->wpat + kh * KW * P * 16;
+    for (int64_t kw = 0; kw < KW; kw++, e += step, wt += P * 16) {
+      const __m512 w0 = _mm512_loadu_ps(wt), w1 = P > 1 ? _mm512_loadu_ps(wt + 16) : w0, w2 = P > 2 ? _mm512_loadu_ps(wt + 32) : w0;
+      for (int i = 0; i < NB; i++) a[i] = _mm512_fmadd_ps(_mm512_loadu_ps(e + 16 * i), i % P == 0 ? w0 : i % P == 1 ? w1 : w2, a[i]);
+    }
+  }
+  const __m512 z = _mm512_setzero_ps();
+  for (int i = 0; i < NB && i < nstore; i++) {
+    const int64_t lane = (q0 + i) * 16;
+    __m512 v = j->act == GL_ACT_RELU ? _mm512_max_ps(a[i], z) : a[i];
+    if (lane + 16 <= L) _mm512_storeu_ps(yrow + lane, v);
+    else _mm512_mask_storeu_ps(yrow + lane, (__mmask16)((1u << (L - lane)) - 1), v);
+  }
+}
+
+__attribute__((target("avx512f"), always_inline))
+static inline void fl_forward_rows(const fl_job *j, const float *const *rows, int64_t n, int64_t oa, int64_t ob, const int P) {
+  const geom_t *g = j->g;
+  const int64_t nch = j->nch;
+  for (int64_t oh = oa; oh < ob; oh++) {
+    float *yrow = j->y + (n * g->oh + oh) * g->ow * g->m;
+    const int64_t base = (oh - oa) * g->sh;
+    int64_t q0 = 0;
+    for (; q0 + FL_NB <= nch; q0 += FL_NB) fl_forward_block(j, rows, base, q0, FL_NB, FL_NB, yrow, P);
+    /* the rest: 12 (10 or 11 left), else 6 and/or 3 */
+    if (nch - q0 > 9) fl_forward_block(j, rows, base, q0, FL_NB, nch - q0, yrow, P), q0 = nch;
+    if (nch - q0 > 3) fl_forward_block(j, rows, base, q0, 6, nch - q0, yrow, P), q0 += 6;
+    if (q0 < nch) fl_forward_block(j, rows, base, q0, 3, nch - q0, yrow, P);
+    if (j->act >= GL_ACT_SIGMOID) gl_epilogue_rows(yrow, g->ow, g->m, g->m, NULL, j->act);
+  }
+}
+
+__attribute__((target("avx512f")))
+static void fl_forward_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
+  const fl_job *j = ctx;
+  const geom_t *g = j->g;
+  float *buf = col_buffer((size_t)(fl_run_rows(g, j->xeLen) * j->xeLen));
+  const float *rows[FL_MAXROWS];
+  for (int64_t r = r0; r < r1;) {
+    const int64_t n = r / g->oh, oa = r % g->oh;
+    int64_t ob = oa + fl_run(g, j->xeLen);
+    if (ob > g->oh) ob = g->oh;
+    if (ob - oa > r1 - r) ob = oa + (r1 - r);
+    fl_expand_run(j, n, oa, ob, buf, rows);
+    if (j->P == 1) fl_forward_rows(j, rows, n, oa, ob, 1);
+    else fl_forward_rows(j, rows, n, oa, ob, 3);
+    r += ob - oa;
+  }
+}
+
+/* dw's patterns: acc[t][u][16] += over the rows of the run, tap t = (kh, kw), chunk q in set u
+ * (q % U; pattern u % P). U = 3 sets for P = 3, 2 for P = 1 (two chains per tap hide the FMA
+ * latency). One pass holds FL_KG taps x U sets in registers. */
+__attribute__((target("avx512f"), always_inline))
+static inline void fl_filter_rows(const fl_job *j, const float *const *rows, int64_t n, int64_t oa, int64_t ob, float *acc, const int P) {
+  const geom_t *g = j->g;
+  const int U = P == 1 ? 2 : 3;
+  const int64_t KW = g->kw, step = g->dw * g->m, L = g->ow * g->m, nch = j->nch;
+  const int64_t full = L / 16; /* chunks without a tail */
+  for (int64_t kh = 0; kh < g->kh; kh++)
+    for (int64_t kw0 = 0; kw0 < KW; kw0 += FL_KG) {
+      const int kg = (int)(KW - kw0 < FL_KG ? KW - kw0 : FL_KG);
+      __m512 a[FL_KG][3];
+      for (int k = 0; k < FL_KG; k++) for (int u = 0; u < 3; u++) a[k][u] = _mm512_setzero_ps();
+      for (int64_t oh = oa; oh < ob; oh++) {
+        const float *e = rows[(oh - oa) * g->sh + kh * g->dh];
+        if (!e) continue;
+        e += kw0 * step;
+        const float *d = j->dz + (n * g->oh + oh) * L;
+        int64_t q = 0;
+        for (; q + U <= full; q += U)
+          for (int u = 0; u < U; u++) {
+            const __m512 dv = _mm512_loadu_ps(d + 16 * (q + u));
+            for (int k = 0; k < FL_KG; k++)
+              if (k < kg) a[k][u] = _mm512_fmadd_ps(_mm512_loadu_ps(e + 16 * (q + u) + k * step), dv, a[k][u]);
+          }
+        for (int u = 0; u < U && q + u < nch; u++) {
+          const int64_t lane = 16 * (q + u);
+          const __mmask16 mk = lane + 16 <= L ? (__mmask16)0xFFFF : (__mmask16)((1u << (L - lane)) - 1);
+          const __m512 dv = _mm512_maskz_loadu_ps(mk, d + lane);
+          for (int k = 0; k < FL_KG; k++)
+            if (k < kg) a[k][u] = _mm512_fmadd_ps(_mm512_loadu_ps(e + lane + k * step), dv, a[k][u]);
+        }
+      }
+      for (int k = 0; k < kg; k++)
+        for (int u = 0; u < U; u++) {
+          float *ta = acc + ((kh * KW + kw0 + k) * 3 + u) * 16;
+          _mm512_storeu_ps(ta, _mm512_add_ps(_mm512_loadu_ps(ta), a[k][u]));
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void fl_filter_piece(void *ctx, int64_t r0, int64_t r1, int piece) {
+  const fl_job *j = ctx;
+  const geom_t *g = j->g;
+  const int64_t M = g->m, T = g->kh * g->kw;
+  const int64_t scratch = fl_run_rows(g, j->xeLen) * j->xeLen;
+  float *buf = col_buffer((size_t)(scratch + T * 48));
+  float *tacc = buf + scratch;
+  memset(tacc, 0, sizeof(float) * (size_t)(T * 48));
+  const float *rows[FL_MAXROWS];
+  for (int64_t r = r0; r < r1;) {
+    const int64_t n = r / g->oh, oa = r % g->oh;
+    int64_t ob = oa + fl_run(g, j->xeLen);
+    if (ob > g->oh) ob = g->oh;
+    if (ob - oa > r1 - r) ob = oa + (r1 - r);
+    fl_expand_run(j, n, oa, ob, buf, rows);
+    if (j->P == 1) fl_filter_rows(j, rows, n, oa, ob, tacc, 1);
+    else fl_filter_rows(j, rows, n, oa, ob, tacc, 3);
+    r += ob - oa;
+  }
+  /* fold: set u holds pattern u % P, whose lane l is filter (16 (u % P) + l) % M; sets in order */
+  float *out = piece == 0 ? j->dw : j->partials + (int64_t)(piece - 1) * T * M;
+  for (int64_t t = 0; t < T; t++) {
+    float s[16] = {0};
+    for (int u = 0; u < 3; u++)
+      for (int l = 0; l < 16; l++) s[(16 * (u % j->P) + l) % M] += tacc[(t * 3 + u) * 16 + l];
+    for (int64_t m = 0; m < M; m++) out[t * M + m] = s[m];
+  }
+}
+
+/* The job with its patterns (wpat: T * P * 16 floats, bpat: P * 16, in `pat`). */
+static fl_job fl_make(const geom_t *g, const float *x, const float *w, const float *bias, float *pat) {
+  const int P = fl_patterns(g->m);
+  const int64_t T = g->kh * g->kw, M = g->m, nch = (g->ow * M + 15) / 16;
+  fl_job j = {g, x, NULL, NULL, NULL, NULL, pat, pat + T * P * 16, 0, P, nch, fl_xe_len(g, nch)};
+  if (w)
+    for (int64_t t = 0; t < T; t++)
+      for (int p = 0; p < P; p++)
+        for (int l = 0; l < 16; l++) pat[(t * P + p) * 16 + l] = w[t * M + (16 * p + l) % M];
+  for (int p = 0; p < P; p++)
+    for (int l = 0; l < 16; l++) pat[T * P * 16 + p * 16 + l] = bias ? bias[(16 * p + l) % M] : 0;
+  return j;
+}
+
+/* The flat-row kernels' entry points: whether they took the call. */
+static int fl_forward(const geom_t *g, const float *x, const float *w, float *y, const float *bias, int act) {
+  if (!fl_takes(g)) return 0;
+  float *pat = malloc(sizeof(float) * (size_t)((g->kh * g->kw + 1) * 48));
+  if (!pat) abort();
+  fl_job j = fl_make(g, x, w, bias, pat);
+  j.y = y;
+  j.act = act;
+  gl_parallel_for_fine(g->n * g->oh, 4, fl_forward_piece, &j);
+  free(pat);
+  return 1;
+}
+
+static int fl_filter(const geom_t *g, const float *x, const float *dz, float *dw) {
+  if (!fl_takes(g)) return 0;
+  const int64_t K = g->kh * g->kw, M = g->m, prow = g->n * g->oh;
+  float *pat = malloc(sizeof(float) * (size_t)((K + 1) * 48));
+  if (!pat) abort();
+  fl_job j = fl_make(g, x, NULL, NULL, pat);
+  j.dz = dz;
+  j.dw = dw;
+  int64_t pieces = gl_fine_pieces(prow, 4);
+  if (pieces > 1) {
+    j.partials = calloc((size_t)((pieces - 1) * K * M), sizeof(float));
+    if (!j.partials) abort();
+  }
+  pieces = gl_parallel_for_fine(prow, 4, fl_filter_piece, &j);
+  for (int64_t p = 1; p < pieces; p++)
+    for (int64_t i = 0; i < K * M; i++) dw[i] += j.partials[(p - 1) * K * M + i];
+  free(j.partials);
+  free(pat);
+  return 1;
+}
+
 /* ---- forward and stride-1 input gradient by indirect GEMM (AVX-512) ----
  * The im2col GEMM writes and rereads KH*KW copies of x: 22% of a 64x32x32x32 -> 32 3x3 forward
  * went to those copies. Here a 12x32 tile of pixels x output channels reads its A rows straight
@@ -606,6 +881,7 @@ static void conv_forward(const geom_t *g, const float *x, const float *w, float 
     return;
   }
 #if defined(__x86_64__)
+  if (fl_forward(g, x, w, y, bias, act)) return;
   if (g->c == 1 && g->m <= 32 && c1_forward_kernel() && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
     c1_job cj = {g, x, w, bias, y, act};
     gl_parallel_for_fine(g->n * g->oh, 4, c1_forward_kernel(), &cj);
@@ -790,6 +1066,7 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
     return;
   }
 #if defined(__x86_64__)
+  if (fl_filter(g, x, dz, dw)) return;
   if (g->c == 1 && c1_filter_kernel() && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
     int64_t prow = g->n * g->oh, pieces = gl_fine_pieces(prow, 4);
     c1f_job cj = {g, x, dz, dw, NULL};

@@ -113,6 +113,13 @@ const SPECIAL: [string, Conv2dGeometry][] = [
   ['1x1 stride 1 (plain GEMM)', plain({ batch: 2, inH: 7, inW: 5, inC: 13, outC: 37, kH: 1, kW: 1 })],
   ['1x1 stride 2', plain({ batch: 2, inH: 7, inW: 5, inC: 13, outC: 11, kH: 1, kW: 1, strideH: 2, strideW: 2 })],
   ['one input channel, 5x5 (LeNet)', plain({ batch: 3, inH: 28, inW: 28, inC: 1, outC: 6, kH: 5, kW: 5 })],
+  // the flat-row kernels (one input channel, 2-12 filters, stride 1 across)
+  ['one input channel, 3 filters, 7x3 kernel, width 41', plain({ batch: 2, inH: 9, inW: 41, inC: 1, outC: 3, kH: 7, kW: 3 }, 2)],
+  ['one input channel, 12 filters, 3x3 same, two blocks a row', plain({ batch: 2, inH: 8, inW: 30, inC: 1, outC: 12, kH: 3, kW: 3 }, 1)],
+  ['one input channel, 4 filters, stride 2 down, dilation 2', plain({ batch: 2, inH: 13, inW: 17, inC: 1, outC: 4, kH: 3, kW: 7, strideH: 2, dilationH: 2, dilationW: 2 }, 3)],
+  ['one input channel, 2 filters, 11x11 (three tap groups)', plain({ batch: 1, inH: 15, inW: 20, inC: 1, outC: 2, kH: 11, kW: 11 }, 5)],
+  ['one input channel, 8 filters, one column', plain({ batch: 3, inH: 5, inW: 1, inC: 1, outC: 8, kH: 3, kW: 1 }, 1)],
+  ['one input channel, 6 filters, 3x3 valid, 100 wide', plain({ batch: 2, inH: 4, inW: 100, inC: 1, outC: 6, kH: 3, kW: 3 })],
   ['3x3 same, 64 -> 64 (many bands)', plain({ batch: 2, inH: 32, inW: 32, inC: 64, outC: 64, kH: 3, kW: 3 }, 1)],
   ['3x3 same, 300 channels (K > KC)', plain({ batch: 1, inH: 6, inW: 6, inC: 300, outC: 20, kH: 3, kW: 3 }, 1)],
   ['col2im backward input: 5 images, 3 channels, stride 2', plain({ batch: 5, inH: 11, inW: 9, inC: 3, outC: 7, kH: 3, kW: 3, strideH: 2, strideW: 2 }, 1)],
