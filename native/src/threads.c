@@ -1,8 +1,11 @@
 /* The persistent thread pool and the CPU level.
  *
- * Workers spin on a generation counter for a while after each job, then sleep on a condition
- * variable: a futex round trip costs ~50 us (PERF-NOTES), more than a whole small GEMM, while
- * spinning for ever would steal a core from the rest of the machine between training steps.
+ * Workers spin on a generation counter for a while after each job, then keep polling it between
+ * sched_yield calls for GL_YIELD_NS, then sleep on a condition variable: a futex round trip costs
+ * ~50 us (PERF-NOTES), more than a whole small GEMM, and a training step's JavaScript often runs
+ * longer than the spin between two kernels; yielding keeps the core awake for the next kernel
+ * but gives it to any other thread that wants it (V8's compiler and GC), and sleeping at last
+ * keeps an idle process from holding a core.
  * The split of [0, n) is static (depends on n, grain and the thread count only), so a kernel
  * whose pieces write disjoint outputs is bit-reproducible for a given thread count. */
 #include "gl.h"
@@ -11,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -22,6 +26,8 @@
 #define GL_MAX_THREADS 64
 /* pause iterations before a worker sleeps (~100-200 us on this CPU) */
 #define GL_SPIN 20000
+/* then polling between yields for 3 ms */
+#define GL_YIELD_NS 3000000
 /* pieces per thread of a fine split: whoever is free claims the next piece, so a core slowed by
  * a neighbour (a shared VM, V8's GC threads) takes fewer pieces instead of holding up the call */
 #define GL_FINE 4
@@ -70,16 +76,28 @@ static void run_claimed(uint64_t gen) {
   }
 }
 
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void *worker_main(void *arg) {
   int t = (int)(intptr_t)arg;
   uint_fast64_t seen = base_generation;
   for (;;) {
     uint_fast64_t g;
     int spins = 0;
+    int64_t yield_from = 0;
     while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
       if (atomic_load_explicit(&stop_flag, memory_order_relaxed)) return NULL;
       if (++spins < GL_SPIN) {
         GL_PAUSE();
+        continue;
+      }
+      if (spins == GL_SPIN) yield_from = now_ns();
+      if (now_ns() - yield_from < GL_YIELD_NS) {
+        sched_yield();
         continue;
       }
       pthread_mutex_lock(&mu);
