@@ -355,6 +355,10 @@ typedef struct {
   const float *x, *dz;
   float *y, *dw, *partials;
   const float *wpat, *bpat; /* [T][P][16] and [P][16] (forward) */
+  /* the filter gradient from dy and the activation's output y (dz = dy * act'(y), made per run in
+   * scratch), with dbias partials per piece (M floats each) when dbparts is set */
+  const float *dy, *yact;
+  float *dbparts;
   int act, P;
   int64_t nch, xeLen;       /* chunks of an output row; floats of an expanded input row */
 } fl_job;
@@ -496,7 +500,7 @@ static void fl_forward_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
  * (q % U; pattern u % P). U = 3 sets for P = 3, 2 for P = 1 (two chains per tap hide the FMA
  * latency). One pass holds FL_KG taps x U sets in registers. */
 __attribute__((target("avx512f"), always_inline))
-static inline void fl_filter_rows(const fl_job *j, const float *const *rows, int64_t n, int64_t oa, int64_t ob, float *acc, const int P) {
+static inline void fl_filter_rows(const fl_job *j, const float *const *rows, const float *dzrun, int64_t oa, int64_t ob, float *acc, const int P) {
   const geom_t *g = j->g;
   const int U = P == 1 ? 2 : 3;
   const int64_t KW = g->kw, step = g->dw * g->m, L = g->ow * g->m, nch = j->nch;
@@ -510,7 +514,7 @@ static inline void fl_filter_rows(const fl_job *j, const float *const *rows, int
         const float *e = rows[(oh - oa) * g->sh + kh * g->dh];
         if (!e) continue;
         e += kw0 * step;
-        const float *d = j->dz + (n * g->oh + oh) * L;
+        const float *d = dzrun + (oh - oa) * L;
         int64_t q = 0;
         for (; q + U <= full; q += U)
           for (int u = 0; u < U; u++) {
@@ -534,15 +538,41 @@ static inline void fl_filter_rows(const fl_job *j, const float *const *rows, int
     }
 }
 
+/* dz = dy * act'(y) for output rows [oa, ob) of image n (one flat run) into dzs, the products
+ * rounded as the unfused pass (dz_run) rounds them; adds the run to the dbias patterns (set u
+ * holds the chunks q with q % 3 == u, pattern u % P). Returns dzs. */
+__attribute__((target("avx512f")))
+static const float *fl_dz_run(const fl_job *j, int64_t n, int64_t oa, int64_t ob, float *dzs, float *dbacc) {
+  const geom_t *g = j->g;
+  const int64_t len = (ob - oa) * g->ow * g->m, off = (n * g->oh + oa) * g->ow * g->m;
+  const float *dy = j->dy + off, *y = j->yact ? j->yact + off : NULL;
+  const __m512 one = _mm512_set1_ps(1.0f), z = _mm512_setzero_ps();
+  __m512 b[3] = {z, z, z};
+  for (int64_t c = 0, i = 0; i < len; c++, i += 16) {
+    const __mmask16 mk = i + 16 <= len ? (__mmask16)0xFFFF : (__mmask16)((1u << (len - i)) - 1);
+    __m512 d = _mm512_maskz_loadu_ps(mk, dy + i);
+    if (j->act != GL_ACT_LINEAR) {
+      const __m512 u = _mm512_maskz_loadu_ps(mk, y + i);
+      if (j->act == GL_ACT_RELU) d = _mm512_mul_ps(d, _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(u, z, _CMP_GT_OQ), one));
+      else if (j->act == GL_ACT_SIGMOID) d = _mm512_mul_ps(d, _mm512_mul_ps(u, _mm512_sub_ps(one, u)));
+      else d = _mm512_mul_ps(d, _mm512_sub_ps(one, _mm512_mul_ps(u, u)));
+    }
+    _mm512_storeu_ps(dzs + i, d);
+    b[c % 3] = _mm512_add_ps(b[c % 3], d);
+  }
+  for (int u = 0; u < 3; u++) _mm512_storeu_ps(dbacc + u * 16, _mm512_add_ps(_mm512_loadu_ps(dbacc + u * 16), b[u]));
+  return dzs;
+}
+
 __attribute__((target("avx512f")))
 static void fl_filter_piece(void *ctx, int64_t r0, int64_t r1, int piece) {
   const fl_job *j = ctx;
   const geom_t *g = j->g;
   const int64_t M = g->m, T = g->kh * g->kw;
-  const int64_t scratch = fl_run_rows(g, j->xeLen) * j->xeLen;
-  float *buf = col_buffer((size_t)(scratch + T * 48));
-  float *tacc = buf + scratch;
-  memset(tacc, 0, sizeof(float) * (size_t)(T * 48));
+  const int64_t scratch = fl_run_rows(g, j->xeLen) * j->xeLen, dzLen = j->dz ? 0 : fl_run(g, j->xeLen) * g->ow * M + 16;
+  float *buf = col_buffer((size_t)(scratch + T * 48 + 48 + dzLen));
+  float *tacc = buf + scratch, *dbacc = tacc + T * 48, *dzs = dbacc + 48;
+  memset(tacc, 0, sizeof(float) * (size_t)(T * 48 + 48));
   const float *rows[FL_MAXROWS];
   for (int64_t r = r0; r < r1;) {
     const int64_t n = r / g->oh, oa = r % g->oh;
@@ -550,8 +580,9 @@ static void fl_filter_piece(void *ctx, int64_t r0, int64_t r1, int piece) {
     if (ob > g->oh) ob = g->oh;
     if (ob - oa > r1 - r) ob = oa + (r1 - r);
     fl_expand_run(j, n, oa, ob, buf, rows);
-    if (j->P == 1) fl_filter_rows(j, rows, n, oa, ob, tacc, 1);
-    else fl_filter_rows(j, rows, n, oa, ob, tacc, 3);
+    const float *dzrun = j->dz ? j->dz + (n * g->oh + oa) * g->ow * M : fl_dz_run(j, n, oa, ob, dzs, dbacc);
+    if (j->P == 1) fl_filter_rows(j, rows, dzrun, oa, ob, tacc, 1);
+    else fl_filter_rows(j, rows, dzrun, oa, ob, tacc, 3);
     r += ob - oa;
   }
   /* fold: set u holds pattern u % P, whose lane l is filter (16 (u % P) + l) % M; sets in order */
@@ -562,13 +593,19 @@ static void fl_filter_piece(void *ctx, int64_t r0, int64_t r1, int piece) {
       for (int l = 0; l < 16; l++) s[(16 * (u % j->P) + l) % M] += tacc[(t * 3 + u) * 16 + l];
     for (int64_t m = 0; m < M; m++) out[t * M + m] = s[m];
   }
+  if (j->dbparts) {
+    float s[16] = {0};
+    for (int u = 0; u < 3; u++)
+      for (int l = 0; l < 16; l++) s[(16 * (u % j->P) + l) % M] += dbacc[u * 16 + l];
+    for (int64_t m = 0; m < M; m++) j->dbparts[piece * M + m] = s[m];
+  }
 }
 
 /* The job with its patterns (wpat: T * P * 16 floats, bpat: P * 16, in `pat`). */
 static fl_job fl_make(const geom_t *g, const float *x, const float *w, const float *bias, float *pat) {
   const int P = fl_patterns(g->m);
   const int64_t T = g->kh * g->kw, M = g->m, nch = (g->ow * M + 15) / 16;
-  fl_job j = {g, x, NULL, NULL, NULL, NULL, pat, pat + T * P * 16, 0, P, nch, fl_xe_len(g, nch)};
+  fl_job j = {g, x, NULL, NULL, NULL, NULL, pat, pat + T * P * 16, NULL, NULL, NULL, 0, P, nch, fl_xe_len(g, nch)};
   if (w)
     for (int64_t t = 0; t < T; t++)
       for (int p = 0; p < P; p++)
@@ -591,22 +628,38 @@ static int fl_forward(const geom_t *g, const float *x, const float *w, float *y,
   return 1;
 }
 
-static int fl_filter(const geom_t *g, const float *x, const float *dz, float *dw) {
-  if (!fl_takes(g)) return 0;
+/* dw from dz, or (dz NULL) from dy and the activation's output y with dz = dy * act'(y) made
+ * run by run, and then dbias too when given (the fused backward of a first layer, which needs no
+ * input gradient: no dz pass over memory). */
+static int fl_filter(const geom_t *g, const float *x, const float *dz, const float *dy, const float *y, int act, float *dw, float *dbias) {
+  if (!fl_takes(g) || act >= GL_ACT_COUNT) return 0;
   const int64_t K = g->kh * g->kw, M = g->m, prow = g->n * g->oh;
   float *pat = malloc(sizeof(float) * (size_t)((K + 1) * 48));
   if (!pat) abort();
   fl_job j = fl_make(g, x, NULL, NULL, pat);
   j.dz = dz;
+  j.dy = dy;
+  j.yact = y;
+  j.act = act;
   j.dw = dw;
   int64_t pieces = gl_fine_pieces(prow, 4);
   if (pieces > 1) {
     j.partials = calloc((size_t)((pieces - 1) * K * M), sizeof(float));
     if (!j.partials) abort();
   }
+  if (!dz && dbias) {
+    j.dbparts = calloc((size_t)(pieces * M), sizeof(float));
+    if (!j.dbparts) abort();
+  }
   pieces = gl_parallel_for_fine(prow, 4, fl_filter_piece, &j);
   for (int64_t p = 1; p < pieces; p++)
     for (int64_t i = 0; i < K * M; i++) dw[i] += j.partials[(p - 1) * K * M + i];
+  if (j.dbparts) {
+    memset(dbias, 0, sizeof(float) * (size_t)M);
+    for (int64_t p = 0; p < pieces; p++)
+      for (int64_t i = 0; i < M; i++) dbias[i] += j.dbparts[p * M + i];
+  }
+  free(j.dbparts);
   free(j.partials);
   free(pat);
   return 1;
@@ -1066,7 +1119,7 @@ static void conv_backprop_filter(const geom_t *g, const float *x, const float *d
     return;
   }
 #if defined(__x86_64__)
-  if (fl_filter(g, x, dz, dw)) return;
+  if (fl_filter(g, x, dz, NULL, NULL, GL_ACT_LINEAR, dw, NULL)) return;
   if (g->c == 1 && c1_filter_kernel() && g->kh * (g->pl + g->w + g->ow * g->sw + g->kw * g->dw) < (1 << 20)) {
     int64_t prow = g->n * g->oh, pieces = gl_fine_pieces(prow, 4);
     c1f_job cj = {g, x, dz, dw, NULL};
@@ -1266,6 +1319,10 @@ static napi_value js_conv2d_backward(napi_env env, napi_callback_info info) {
     if (!y) napi_throw_type_error(env, NULL, "conv2dBackward: a fused activation needs its output y");
     return NULL;
   }
+#if defined(__x86_64__)
+  /* a first layer (no dx) on the flat-row kernel makes dz per run inside the filter gradient */
+  if (!dx && dw && fl_filter(&g, x, NULL, dy, y, (int)act, dw, dbias)) return NULL;
+#endif
   const float *dz = dy;
   float *dzbuf = NULL;
   if (act != GL_ACT_LINEAR || dbias) {

@@ -126,7 +126,7 @@ const SPECIAL: [string, Conv2dGeometry][] = [
   ['7x7 stride 2 dilation 2', plain({ batch: 1, inH: 23, inW: 19, inC: 3, outC: 17, kH: 7, kW: 7, strideH: 2, strideW: 2, dilationH: 2, dilationW: 2 }, 3)],
 ];
 
-function checkConv(rng: Random, g: Conv2dGeometry, what: string): void {
+function checkConv(rng: Random, g: Conv2dGeometry, what: string, activation?: FusedActivation): void {
   const nx = g.batch * g.inH * g.inW * g.inC;
   const nw = g.kH * g.kW * g.inC * g.outC;
   const ny = g.batch * g.outH * g.outW * g.outC;
@@ -135,7 +135,7 @@ function checkConv(rng: Random, g: Conv2dGeometry, what: string): void {
   const dy = randArray(rng, ny);
   const K = g.kH * g.kW * g.inC;
   const tag = `${what} ${be!.info().isa} ${be!.info().threads}t ${JSON.stringify(g)}`;
-  const act = FUSED_ACTIVATIONS[int(rng, 0, FUSED_ACTIVATIONS.length - 1)];
+  const act = activation ?? FUSED_ACTIVATIONS[int(rng, 0, FUSED_ACTIVATIONS.length - 1)];
 
   const y = new Float32Array(ny).fill(NaN);
   const yr = new Float32Array(ny);
@@ -177,6 +177,15 @@ function checkConv(rng: Random, g: Conv2dGeometry, what: string): void {
   assertClose(gx, rx, g.kH * g.kW * g.outC, `conv2dBackward dx ${act} ${tag}`);
   assertClose(gw, rw, g.batch * g.outH * g.outW, `conv2dBackward dw ${act} ${tag}`);
   assertClose(gb, rb, g.batch * g.outH * g.outW, `conv2dBackward dbias ${act} ${tag}`);
+  // a first layer: no input gradient (the one-input-channel kernels then make dz inside dw's pass)
+  const fw = new Float32Array(nw).fill(NaN);
+  const fb = new Float32Array(g.outC).fill(NaN);
+  be!.conv2dBackward(x, w, dy, g, { dx: null, dw: fw, dbias: fb }, fused);
+  assertClose(fw, rw, g.batch * g.outH * g.outW, `conv2dBackward dw (no dx) ${act} ${tag}`);
+  assertClose(fb, rb, g.batch * g.outH * g.outW, `conv2dBackward dbias (no dx) ${act} ${tag}`);
+  fw.fill(NaN);
+  be!.conv2dBackward(x, w, dy, g, { dx: null, dw: fw, dbias: null }, fused);
+  assertClose(fw, rw, g.batch * g.outH * g.outW, `conv2dBackward dw only ${act} ${tag}`);
   const only = new Float32Array(g.outC).fill(NaN);
   be!.conv2dBackward(x, w, dy, g, { dx: null, dw: null, dbias: only });
   jsBackend.conv2dBackward(x, w, dy, g, { dx: null, dw: null, dbias: rb });
@@ -232,7 +241,11 @@ describe('native backend', { skip }, () => {
         test('conv2d and its gradients: 1x1, one input channel, many bands, K past KC', () => {
           use();
           const rng = new Random(41);
-          for (const [what, g] of SPECIAL) checkConv(rng, g, what);
+          for (const [what, g] of SPECIAL) {
+            // one input channel: every activation, since those kernels fuse its derivative themselves
+            if (g.inC === 1) for (const act of FUSED_ACTIVATIONS) checkConv(rng, g, what, act);
+            else checkConv(rng, g, what);
+          }
         });
       });
     }
