@@ -478,6 +478,14 @@ static inline void fl_forward_rows(const fl_job *j, const float *const *rows, in
   }
 }
 
+/* One run of output rows starting at row oa: at most fl_run rows, within the image and the piece. */
+static int64_t fl_run_end(const fl_job *j, int64_t oa, int64_t rowsLeft) {
+  int64_t ob = oa + fl_run(j->g, j->xeLen);
+  if (ob > j->g->oh) ob = j->g->oh;
+  if (ob - oa > rowsLeft) ob = oa + rowsLeft;
+  return ob;
+}
+
 __attribute__((target("avx512f")))
 static void fl_forward_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
   const fl_job *j = ctx;
@@ -486,9 +494,7 @@ static void fl_forward_piece(void *ctx, int64_t r0, int64_t r1, int thread) {
   const float *rows[FL_MAXROWS];
   for (int64_t r = r0; r < r1;) {
     const int64_t n = r / g->oh, oa = r % g->oh;
-    int64_t ob = oa + fl_run(g, j->xeLen);
-    if (ob > g->oh) ob = g->oh;
-    if (ob - oa > r1 - r) ob = oa + (r1 - r);
+    const int64_t ob = fl_run_end(j, oa, r1 - r);
     fl_expand_run(j, n, oa, ob, buf, rows);
     if (j->P == 1) fl_forward_rows(j, rows, n, oa, ob, 1);
     else fl_forward_rows(j, rows, n, oa, ob, 3);
@@ -576,9 +582,7 @@ static void fl_filter_piece(void *ctx, int64_t r0, int64_t r1, int piece) {
   const float *rows[FL_MAXROWS];
   for (int64_t r = r0; r < r1;) {
     const int64_t n = r / g->oh, oa = r % g->oh;
-    int64_t ob = oa + fl_run(g, j->xeLen);
-    if (ob > g->oh) ob = g->oh;
-    if (ob - oa > r1 - r) ob = oa + (r1 - r);
+    const int64_t ob = fl_run_end(j, oa, r1 - r);
     fl_expand_run(j, n, oa, ob, buf, rows);
     const float *dzrun = j->dz ? j->dz + (n * g->oh + oa) * g->ow * M : fl_dz_run(j, n, oa, ob, dzs, dbacc);
     if (j->P == 1) fl_filter_rows(j, rows, dzrun, oa, ob, tacc, 1);
